@@ -1,0 +1,129 @@
+//! Errors: [`Error`] is what callers see (a libzmq-style code plus context);
+//! [`ProtocolError`] is why one connection was dropped (never surfaced to a caller as a failure of their call).
+
+use std::fmt;
+
+/// libzmq-compatible error codes surfaced to callers (the JS layer puts `as_str()` into `err.code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// Operation not allowed in the current send/receive state.
+    Efsm,
+    /// A timeout ran out, a pending operation was cancelled by `close()`, or the reply can never come.
+    Eagain,
+    /// A second receive (or send) while one is still pending on the same socket.
+    Ebusy,
+    /// The socket is closed.
+    Ebadf,
+    /// Malformed endpoint or invalid argument.
+    Einval,
+    /// Unknown transport.
+    Eprotonosupport,
+    /// Address already in use.
+    Eaddrinuse,
+    /// unbind/disconnect of an endpoint never bound/connected.
+    Enoent,
+    /// The host part of an endpoint does not resolve / cannot be bound (maps to libzmq's ENODEV / EADDRNOTAVAIL).
+    Eaddrnotavail,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Efsm => "EFSM",
+            ErrorCode::Eagain => "EAGAIN",
+            ErrorCode::Ebusy => "EBUSY",
+            ErrorCode::Ebadf => "EBADF",
+            ErrorCode::Einval => "EINVAL",
+            ErrorCode::Eprotonosupport => "EPROTONOSUPPORT",
+            ErrorCode::Eaddrinuse => "EADDRINUSE",
+            ErrorCode::Enoent => "ENOENT",
+            ErrorCode::Eaddrnotavail => "EADDRNOTAVAIL",
+        }
+    }
+}
+
+/// An error returned to a caller of the public socket API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The endpoint the error is about, for endpoint errors.
+    pub address: Option<String>,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            address: None,
+        }
+    }
+
+    pub fn with_address(code: ErrorCode, message: impl Into<String>, address: &str) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            address: Some(address.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(a) = &self.address {
+            write!(f, " ({a})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Why a peer's byte stream was rejected. Any of these drops that one connection and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// The first 10 bytes are not a ZMTP 3.x signature.
+    BadSignature,
+    /// Greeting announces a major version we do not speak (we speak 3.x).
+    UnsupportedVersion { major: u8, minor: u8 },
+    /// The peer's greeting names another security mechanism than ours.
+    MechanismMismatch { ours: String, theirs: String },
+    /// A frame is malformed (reserved flag bits, bad length encoding...).
+    BadFrame(&'static str),
+    /// A frame announces more bytes than `maxMessageSize` allows; rejected before allocating.
+    FrameTooLarge { size: u64, max: u64 },
+    /// A command is malformed (bad name length, truncated metadata...).
+    BadCommand(&'static str),
+    /// A command that is not allowed at this point (e.g. a data frame during the handshake).
+    UnexpectedCommand(String),
+    /// The peer's Socket-Type is missing, unknown, or not compatible with ours.
+    IncompatibleSocketType(String),
+    /// The peer sent an ERROR command.
+    PeerError(String),
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::BadSignature => write!(f, "not a ZMTP 3 greeting"),
+            ProtocolError::UnsupportedVersion { major, minor } => {
+                write!(f, "unsupported ZMTP version {major}.{minor}")
+            }
+            ProtocolError::MechanismMismatch { ours, theirs } => {
+                write!(f, "mechanism mismatch: ours {ours}, peer {theirs}")
+            }
+            ProtocolError::BadFrame(why) => write!(f, "malformed frame: {why}"),
+            ProtocolError::FrameTooLarge { size, max } => {
+                write!(f, "frame of {size} bytes exceeds maxMessageSize {max}")
+            }
+            ProtocolError::BadCommand(why) => write!(f, "malformed command: {why}"),
+            ProtocolError::UnexpectedCommand(name) => write!(f, "unexpected command {name}"),
+            ProtocolError::IncompatibleSocketType(t) => write!(f, "incompatible socket type {t}"),
+            ProtocolError::PeerError(reason) => write!(f, "peer sent ERROR: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
