@@ -66,6 +66,21 @@ impl RepSocket {
         todo!()
     }
 
+    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
+    /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
+    /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
+    /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
+    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        let _ = message;
+        todo!()
+    }
+
+    /// Synchronous fast path: the next reply if one is already queued, `Ok(None)` if not (then use `recv`).
+    /// Same state errors as `recv`.
+    pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        todo!()
+    }
+
     pub fn close(&self) {
         todo!()
     }
