@@ -2,14 +2,20 @@
 //!
 //! Memory grows only with bytes that have actually arrived: an announced length is checked against
 //! `maxMessageSize` and never used to reserve memory up front.
-//! STUB: signatures are the contract between the wire layer and the socket layer; bodies are being written.
 
 use crate::error::ProtocolError;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 pub const FLAG_MORE: u8 = 0x01;
 pub const FLAG_LONG: u8 = 0x02;
 pub const FLAG_COMMAND: u8 = 0x04;
+
+/// Bits RFC 37 reserves; a peer setting them speaks something we do not understand.
+const RESERVED_FLAGS: u8 = !(FLAG_MORE | FLAG_LONG | FLAG_COMMAND);
+/// Flags + 1-byte length.
+const SHORT_HEADER_LEN: usize = 2;
+/// Flags + 8-byte length.
+const LONG_HEADER_LEN: usize = 9;
 
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +26,18 @@ pub enum Frame {
     Command(Bytes),
 }
 
+/// A complete, validated frame header.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    flags: u8,
+    header_len: usize,
+    body_len: usize,
+}
+
 /// Incremental frame decoder.
+///
+/// It keeps no partial-frame state: the header is re-read from the front of the buffer on every
+/// call (a few bytes), so the caller may grow the buffer any way it likes between calls.
 #[derive(Debug)]
 pub struct Decoder {
     max_frame: Option<u64>,
@@ -37,32 +54,425 @@ impl Decoder {
     /// Takes one complete frame off the front of `src`; `Ok(None)` when more bytes are needed.
     /// Never panics on any input; a frame over the limit is an error as soon as its header is complete.
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
-        let _ = (src, self.max_frame);
-        todo!("codec::Decoder::decode")
+        let Some(header) = self.header(src)? else {
+            return Ok(None);
+        };
+        // The header already bounded body_len to usize, so this only fails on a pathological platform.
+        let total = header
+            .header_len
+            .checked_add(header.body_len)
+            .ok_or(ProtocolError::BadFrame("frame length overflows"))?;
+        if src.len() < total {
+            return Ok(None);
+        }
+        src.advance(header.header_len);
+        let body = src.split_to(header.body_len).freeze();
+        if header.flags & FLAG_COMMAND != 0 {
+            Ok(Some(Frame::Command(body)))
+        } else {
+            Ok(Some(Frame::Data {
+                more: header.flags & FLAG_MORE != 0,
+                body,
+            }))
+        }
     }
 
     /// Bytes still missing for the frame in progress (0 if unknown). A read-sizing hint only:
     /// callers must cap any reservation made from it.
     pub fn missing(&self, src: &BytesMut) -> usize {
-        let _ = src;
-        todo!("codec::Decoder::missing")
+        match self.header(src) {
+            Ok(Some(h)) => h
+                .header_len
+                .saturating_add(h.body_len)
+                .saturating_sub(src.len()),
+            Ok(None) => match src.first() {
+                None => SHORT_HEADER_LEN,
+                Some(flags) if flags & FLAG_LONG != 0 => LONG_HEADER_LEN.saturating_sub(src.len()),
+                Some(_) => SHORT_HEADER_LEN.saturating_sub(src.len()),
+            },
+            Err(_) => 0,
+        }
+    }
+
+    /// Reads and validates the header at the front of `src`, as far as it has arrived.
+    /// Flag errors surface from the first byte, size errors as soon as the length is complete.
+    fn header(&self, src: &[u8]) -> Result<Option<Header>, ProtocolError> {
+        let Some(&flags) = src.first() else {
+            return Ok(None);
+        };
+        if flags & RESERVED_FLAGS != 0 {
+            return Err(ProtocolError::BadFrame("reserved flag bits set"));
+        }
+        if flags & FLAG_COMMAND != 0 && flags & FLAG_MORE != 0 {
+            return Err(ProtocolError::BadFrame("command frame with MORE set"));
+        }
+        let (header_len, announced) = if flags & FLAG_LONG != 0 {
+            let Some(len) = src.get(1..LONG_HEADER_LEN) else {
+                return Ok(None);
+            };
+            let mut be = [0u8; 8];
+            be.copy_from_slice(len);
+            let announced = u64::from_be_bytes(be);
+            // RFC 37: the length is a signed 64-bit quantity on the wire, like libzmq reads it.
+            if announced > i64::MAX as u64 {
+                return Err(ProtocolError::BadFrame("frame length exceeds i64::MAX"));
+            }
+            (LONG_HEADER_LEN, announced)
+        } else {
+            let Some(&len) = src.get(1) else {
+                return Ok(None);
+            };
+            (SHORT_HEADER_LEN, u64::from(len))
+        };
+        if let Some(max) = self.max_frame {
+            if announced > max {
+                return Err(ProtocolError::FrameTooLarge {
+                    size: announced,
+                    max,
+                });
+            }
+        }
+        let body_len = usize::try_from(announced)
+            .map_err(|_| ProtocolError::BadFrame("frame length exceeds address space"))?;
+        Ok(Some(Header {
+            flags,
+            header_len,
+            body_len,
+        }))
     }
 }
 
 /// Writes a frame header (flags + 1- or 8-byte length) for a body of `len` bytes.
 pub fn encode_header(dst: &mut BytesMut, len: usize, more: bool, command: bool) {
-    let _ = (dst, len, more, command);
-    todo!("codec::encode_header")
+    let mut flags = 0;
+    if more {
+        flags |= FLAG_MORE;
+    }
+    if command {
+        flags |= FLAG_COMMAND;
+    }
+    match u8::try_from(len) {
+        Ok(short) => {
+            dst.reserve(SHORT_HEADER_LEN);
+            dst.put_u8(flags);
+            dst.put_u8(short);
+        }
+        Err(_) => {
+            dst.reserve(LONG_HEADER_LEN);
+            dst.put_u8(flags | FLAG_LONG);
+            // usize is at most 64 bits on every supported target.
+            dst.put_u64(len as u64);
+        }
+    }
+}
+
+/// The header length `encode_header` writes for a body of `len` bytes.
+pub fn header_len(len: usize) -> usize {
+    if len <= usize::from(u8::MAX) {
+        SHORT_HEADER_LEN
+    } else {
+        LONG_HEADER_LEN
+    }
 }
 
 /// Writes all frames of a message, MORE set on all but the last, bodies copied.
 pub fn encode_message(dst: &mut BytesMut, frames: &[Bytes]) {
-    let _ = (dst, frames);
-    todo!("codec::encode_message")
+    let total = frames.iter().fold(0usize, |acc, f| {
+        acc.saturating_add(header_len(f.len()))
+            .saturating_add(f.len())
+    });
+    dst.reserve(total);
+    let last = frames.len().saturating_sub(1);
+    for (i, frame) in frames.iter().enumerate() {
+        encode_header(dst, frame.len(), i != last, false);
+        dst.extend_from_slice(frame);
+    }
 }
 
 /// Writes one command frame with the given body (name-size, name, data).
 pub fn encode_command(dst: &mut BytesMut, body: &[u8]) {
-    let _ = (dst, body);
-    todo!("codec::encode_command")
+    dst.reserve(header_len(body.len()).saturating_add(body.len()));
+    encode_header(dst, body.len(), false, true);
+    dst.extend_from_slice(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(dec: &mut Decoder, buf: &mut BytesMut) -> Vec<Frame> {
+        let mut out = Vec::new();
+        while let Some(f) = dec.decode(buf).unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    fn data(more: bool, body: &[u8]) -> Frame {
+        Frame::Data {
+            more,
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
+    #[test]
+    fn short_frame_form() {
+        let mut dst = BytesMut::new();
+        encode_message(&mut dst, &[Bytes::from_static(b"hello")]);
+        assert_eq!(&dst[..], b"\x00\x05hello");
+        let mut dec = Decoder::new(-1);
+        assert_eq!(dec.decode(&mut dst).unwrap(), Some(data(false, b"hello")));
+        assert!(dst.is_empty());
+    }
+
+    #[test]
+    fn length_boundary_255_256() {
+        let b255 = Bytes::from(vec![7u8; 255]);
+        let b256 = Bytes::from(vec![8u8; 256]);
+        let mut dst = BytesMut::new();
+        encode_message(&mut dst, std::slice::from_ref(&b255));
+        assert_eq!(&dst[..2], &[0x00, 0xFF]);
+        assert_eq!(dst.len(), 257);
+        let mut dst2 = BytesMut::new();
+        encode_message(&mut dst2, std::slice::from_ref(&b256));
+        assert_eq!(&dst2[..9], &[0x02, 0, 0, 0, 0, 0, 0, 1, 0]);
+        assert_eq!(dst2.len(), 265);
+        let mut dec = Decoder::new(-1);
+        dst.extend_from_slice(&dst2);
+        let frames = decode_all(&mut dec, &mut dst);
+        assert_eq!(frames, vec![data(false, &b255), data(false, &b256)]);
+    }
+
+    #[test]
+    fn empty_frames_and_more_chain() {
+        let frames = [
+            Bytes::new(),
+            Bytes::from_static(b"a"),
+            Bytes::new(),
+            Bytes::from_static(b"last"),
+        ];
+        let mut dst = BytesMut::new();
+        encode_message(&mut dst, &frames);
+        assert_eq!(&dst[..2], &[FLAG_MORE, 0]);
+        let mut dec = Decoder::new(-1);
+        let got = decode_all(&mut dec, &mut dst);
+        assert_eq!(
+            got,
+            vec![
+                data(true, b""),
+                data(true, b"a"),
+                data(true, b""),
+                data(false, b"last")
+            ]
+        );
+    }
+
+    #[test]
+    fn single_empty_frame() {
+        let mut dst = BytesMut::new();
+        encode_message(&mut dst, &[Bytes::new()]);
+        assert_eq!(&dst[..], &[0, 0]);
+        assert_eq!(
+            Decoder::new(0).decode(&mut dst).unwrap(),
+            Some(data(false, b""))
+        );
+    }
+
+    #[test]
+    fn command_frames() {
+        let mut dst = BytesMut::new();
+        encode_command(&mut dst, b"\x04PING\x00\x00");
+        assert_eq!(&dst[..2], &[FLAG_COMMAND, 7]);
+        let big = vec![1u8; 300];
+        encode_command(&mut dst, &big);
+        let mut dec = Decoder::new(-1);
+        let got = decode_all(&mut dec, &mut dst);
+        assert_eq!(
+            got,
+            vec![
+                Frame::Command(Bytes::from_static(b"\x04PING\x00\x00")),
+                Frame::Command(Bytes::from(big))
+            ]
+        );
+    }
+
+    #[test]
+    fn long_form_with_small_size_accepted() {
+        let mut src = BytesMut::from(
+            &[
+                FLAG_LONG | FLAG_MORE,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                3,
+                b'a',
+                b'b',
+                b'c',
+            ][..],
+        );
+        assert_eq!(
+            Decoder::new(-1).decode(&mut src).unwrap(),
+            Some(data(true, b"abc"))
+        );
+        let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 0, 0, 0, 0, 0, 0][..]);
+        assert_eq!(
+            Decoder::new(-1).decode(&mut src).unwrap(),
+            Some(data(false, b""))
+        );
+    }
+
+    #[test]
+    fn reserved_bits_rejected_from_first_byte() {
+        for bit in [0x08u8, 0x10, 0x20, 0x40, 0x80] {
+            let mut src = BytesMut::from(&[bit][..]);
+            assert_eq!(
+                Decoder::new(-1).decode(&mut src),
+                Err(ProtocolError::BadFrame("reserved flag bits set"))
+            );
+        }
+        let mut src = BytesMut::from(&[FLAG_COMMAND | FLAG_MORE, 0][..]);
+        assert!(matches!(
+            Decoder::new(-1).decode(&mut src),
+            Err(ProtocolError::BadFrame(_))
+        ));
+    }
+
+    #[test]
+    fn long_length_over_i64_max_is_bad() {
+        let mut src = BytesMut::from(&[FLAG_LONG, 0x80, 0, 0, 0, 0, 0, 0, 0][..]);
+        assert!(matches!(
+            Decoder::new(-1).decode(&mut src),
+            Err(ProtocolError::BadFrame(_))
+        ));
+        let mut src =
+            BytesMut::from(&[FLAG_LONG, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF][..]);
+        assert!(Decoder::new(-1).decode(&mut src).is_err());
+    }
+
+    #[test]
+    fn huge_announced_frame_allocates_nothing() {
+        // 1 TiB announced, no body: we must just wait, with the buffer untouched.
+        let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 1, 0, 0, 0, 0, 0][..]);
+        let cap = src.capacity();
+        let mut dec = Decoder::new(-1);
+        assert_eq!(dec.decode(&mut src).unwrap(), None);
+        assert_eq!(src.capacity(), cap);
+        assert_eq!(src.len(), 9);
+        assert_eq!(dec.missing(&src), 1 << 40);
+    }
+
+    #[test]
+    fn frame_too_large_before_body() {
+        let mut dec = Decoder::new(10);
+        let mut ok = BytesMut::from(&b"\x00\x0a0123456789"[..]);
+        assert_eq!(
+            dec.decode(&mut ok).unwrap(),
+            Some(data(false, b"0123456789"))
+        );
+        // Header only: the error comes before any body byte.
+        let mut src = BytesMut::from(&[0u8, 11][..]);
+        assert_eq!(
+            dec.decode(&mut src),
+            Err(ProtocolError::FrameTooLarge { size: 11, max: 10 })
+        );
+        let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 1, 0, 0, 0, 0, 0][..]);
+        assert_eq!(
+            dec.decode(&mut src),
+            Err(ProtocolError::FrameTooLarge {
+                size: 1 << 40,
+                max: 10
+            })
+        );
+        // Commands are bounded too.
+        let mut src = BytesMut::from(&[FLAG_COMMAND, 11][..]);
+        assert!(matches!(
+            dec.decode(&mut src),
+            Err(ProtocolError::FrameTooLarge { .. })
+        ));
+        // Incomplete long header: not yet an error.
+        let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 1][..]);
+        assert_eq!(dec.decode(&mut src), Ok(None));
+    }
+
+    #[test]
+    fn max_zero_allows_only_empty_frames() {
+        let mut dec = Decoder::new(0);
+        let mut src = BytesMut::from(&[0u8, 0, 0, 1][..]);
+        assert_eq!(dec.decode(&mut src).unwrap(), Some(data(false, b"")));
+        assert!(dec.decode(&mut src).is_err());
+    }
+
+    #[test]
+    fn missing_hint() {
+        let dec = Decoder::new(-1);
+        assert_eq!(dec.missing(&BytesMut::new()), 2);
+        assert_eq!(dec.missing(&BytesMut::from(&[0u8][..])), 1);
+        assert_eq!(dec.missing(&BytesMut::from(&[FLAG_LONG][..])), 8);
+        assert_eq!(dec.missing(&BytesMut::from(&[0u8, 5, 1][..])), 4);
+        assert_eq!(dec.missing(&BytesMut::from(&[0x80u8][..])), 0);
+    }
+
+    fn sample_stream() -> (BytesMut, Vec<Frame>) {
+        let mut dst = BytesMut::new();
+        let long = Bytes::from((0..300u32).map(|i| i as u8).collect::<Vec<_>>());
+        encode_message(
+            &mut dst,
+            &[Bytes::from_static(b"id"), Bytes::new(), long.clone()],
+        );
+        encode_command(&mut dst, b"\x04PING\x00\x0a");
+        encode_message(&mut dst, &[Bytes::from_static(b"x")]);
+        let expected = vec![
+            data(true, b"id"),
+            data(true, b""),
+            data(false, &long),
+            Frame::Command(Bytes::from_static(b"\x04PING\x00\x0a")),
+            data(false, b"x"),
+        ];
+        (dst, expected)
+    }
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let (stream, expected) = sample_stream();
+        let mut dec = Decoder::new(-1);
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for &b in stream.iter() {
+            buf.extend_from_slice(&[b]);
+            while let Some(f) = dec.decode(&mut buf).unwrap() {
+                got.push(f);
+            }
+        }
+        assert_eq!(got, expected);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn every_two_way_split() {
+        let (stream, expected) = sample_stream();
+        for cut in 0..=stream.len() {
+            let mut dec = Decoder::new(-1);
+            let mut buf = BytesMut::from(&stream[..cut]);
+            let mut got = decode_all(&mut dec, &mut buf);
+            buf.extend_from_slice(&stream[cut..]);
+            got.extend(decode_all(&mut dec, &mut buf));
+            assert_eq!(got, expected, "split at {cut}");
+            assert!(buf.is_empty());
+        }
+    }
+
+    #[test]
+    fn decoded_body_is_zero_copy() {
+        let mut src = BytesMut::new();
+        encode_message(&mut src, &[Bytes::from(vec![9u8; 1000])]);
+        let base = src.as_ptr() as usize;
+        let Some(Frame::Data { body, .. }) = Decoder::new(-1).decode(&mut src).unwrap() else {
+            panic!("expected data frame");
+        };
+        assert_eq!(body.as_ptr() as usize, base + 9);
+    }
 }

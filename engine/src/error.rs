@@ -86,6 +86,8 @@ impl std::error::Error for Error {}
 pub enum ProtocolError {
     /// The first 10 bytes are not a ZMTP 3.x signature.
     BadSignature,
+    /// The greeting is malformed past its signature (e.g. an invalid mechanism name).
+    BadGreeting(&'static str),
     /// Greeting announces a major version we do not speak (we speak 3.x).
     UnsupportedVersion { major: u8, minor: u8 },
     /// The peer's greeting names another security mechanism than ours.
@@ -108,6 +110,7 @@ impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProtocolError::BadSignature => write!(f, "not a ZMTP 3 greeting"),
+            ProtocolError::BadGreeting(why) => write!(f, "malformed greeting: {why}"),
             ProtocolError::UnsupportedVersion { major, minor } => {
                 write!(f, "unsupported ZMTP version {major}.{minor}")
             }

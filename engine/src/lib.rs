@@ -4,10 +4,14 @@
 //! Layers, bottom up:
 //! - wire (sans-IO, fuzzable): [`codec`], [`greeting`], [`command`], [`mechanism`];
 //! - [`handshake`]: drives greeting + mechanism over any async stream;
-//! - sockets: endpoints, transports, per-peer connection tasks and the socket types.
+//! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
+//!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
+//!   `peer` (outgoing queue, direct writes), `inbound` (fair-queued incoming messages);
+//! - sockets: `socket` (what all types share), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
 pub mod codec;
 pub mod command;
+pub mod endpoint;
 pub mod error;
 pub mod greeting;
 pub mod handshake;
@@ -15,13 +19,28 @@ pub mod mechanism;
 pub mod options;
 pub mod socket_type;
 
+mod connection;
+mod connector;
+mod heartbeat;
+mod inbound;
+mod listener;
+mod peer;
+mod signal;
+mod socket;
+mod transport;
+mod write_buf;
+
+pub mod dealer;
 pub mod rep;
 pub mod req;
+pub mod router;
 
+pub use dealer::DealerSocket;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use options::Options;
 pub use rep::{RepSocket, ReplyTo};
 pub use req::ReqSocket;
+pub use router::RouterSocket;
 pub use socket_type::SocketType;
 
 /// One ZeroMQ message: its frames in order (never empty once it crosses the public API).

@@ -1,104 +1,252 @@
 //! REP (RFC 28) on the ROUTER machinery: fair-queued requests, envelopes kept so multi-hop works,
 //! strict receive/send alternation, and an out-of-order path (`recv_request`/`reply`) for concurrent serving.
-//! STUB: the public signatures below are the contract with the addon; bodies are being written.
+//!
+//! A request's envelope is every frame up to and including the first empty one (the delimiter):
+//! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
+//! The reply goes back with the same envelope to the same connection.
 
-use crate::{Error, Message, Options};
+use crate::error::{Error, ErrorCode};
+use crate::inbound::Received;
+use crate::peer::Peer;
+use crate::socket::{check_message, Core};
+use crate::socket_type::SocketType;
+use crate::{Message, Options};
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::runtime::Handle;
 
 /// Where a reply must go: the peer and the envelope of one request.
 #[derive(Debug, Clone)]
 pub struct ReplyTo {
-    _private: (),
+    peer: Weak<Peer>,
+    envelope: Vec<Bytes>,
+}
+
+struct State {
+    /// The request `recv` returned that `send` must answer.
+    owed: Option<ReplyTo>,
+    /// A receive is pending: another is EBUSY.
+    receiving: bool,
+}
+
+struct Inner {
+    core: Arc<Core>,
+    state: Mutex<State>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.core.close();
+    }
+}
+
+/// Clears the receiving flag however the receive ends (including being dropped).
+struct Receiving<'a>(&'a Inner);
+
+impl Drop for Receiving<'_> {
+    fn drop(&mut self) {
+        self.0.state().receiving = false;
+    }
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin_recv(&self) -> Result<Receiving<'_>, Error> {
+        let mut state = self.state();
+        if state.receiving {
+            return Err(Error::new(
+                ErrorCode::Ebusy,
+                "a receive is already pending on this socket",
+            ));
+        }
+        state.receiving = true;
+        Ok(Receiving(self))
+    }
+
+    /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
+    fn deliver(&self, to: ReplyTo, message: Message) {
+        let Some(peer) = to.peer.upgrade() else {
+            return;
+        };
+        let mut frames = to.envelope;
+        frames.extend(message);
+        let _ = peer.try_push(frames);
+    }
+}
+
+/// Splits a request into where to reply and its body; None for a malformed one (no delimiter,
+/// or nothing after it), which is discarded.
+fn split_request(received: Received) -> Option<(ReplyTo, Message)> {
+    let mut message = received.message;
+    let delimiter = message.iter().position(|frame| frame.is_empty())?;
+    let body = message.split_off(delimiter.checked_add(1)?);
+    if body.is_empty() {
+        return None;
+    }
+    Some((
+        ReplyTo {
+            peer: received.peer,
+            envelope: message,
+        },
+        body,
+    ))
 }
 
 /// A REP socket. Cheap to clone; closes when the last clone is dropped. Async methods are cancel-safe.
 #[derive(Clone)]
 pub struct RepSocket {
-    _private: (),
+    inner: Arc<Inner>,
 }
 
 impl RepSocket {
     pub fn new(runtime: &Handle, options: Options) -> RepSocket {
-        let _ = (runtime, options);
-        todo!("RepSocket::new")
+        RepSocket {
+            inner: Arc::new(Inner {
+                core: Core::new(runtime, SocketType::Rep, options),
+                state: Mutex::new(State {
+                    owed: None,
+                    receiving: false,
+                }),
+            }),
+        }
+    }
+
+    fn core(&self) -> &Arc<Core> {
+        &self.inner.core
     }
 
     pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().bind(endpoint).await
     }
 
     pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().unbind(endpoint)
     }
 
     pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().connect(endpoint)
     }
 
     pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().disconnect(endpoint)
     }
 
     /// Receives the next request (EFSM if a reply is owed; EBUSY if a receive is pending; EAGAIN on
     /// `receive_timeout`). Dropping the future loses nothing: an unreceived request stays queued.
     pub async fn recv(&self) -> Result<Message, Error> {
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _receiving = inner.begin_recv()?;
+        if inner.state().owed.is_some() {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "a reply is owed: send it first",
+            ));
+        }
+        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
+        inner
+            .core
+            .recv_with(deadline, |received| {
+                let (to, body) = split_request(received)?;
+                inner.state().owed = Some(to);
+                Some(body)
+            })
+            .await
+            .map_err(|e| e.into_error("receive"))
     }
 
     /// Replies to the request last returned by `recv` (EFSM if none is owed).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let _ = message;
-        todo!()
+        self.try_send(message).map(|_| ())
     }
 
     /// Receives a request without entering the alternation state: for `serve()` with concurrency.
     pub async fn recv_request(&self) -> Result<(ReplyTo, Message), Error> {
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _receiving = inner.begin_recv()?;
+        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
+        inner
+            .core
+            .recv_with(deadline, split_request)
+            .await
+            .map_err(|e| e.into_error("receive"))
     }
 
     /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
     pub async fn reply(&self, to: ReplyTo, message: Message) -> Result<(), Error> {
-        let _ = (to, message);
-        todo!()
+        self.inner.core.check_open()?;
+        check_message(&message)?;
+        self.inner.deliver(to, message);
+        Ok(())
     }
 
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
     /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
+    /// (A REP reply never waits: it is queued or, for a gone or full peer, dropped.)
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        let _ = message;
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        check_message(&message)?;
+        let Some(to) = inner.state().owed.take() else {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request to reply to: receive first",
+            ));
+        };
+        inner.deliver(to, message);
+        Ok(None)
     }
 
-    /// Synchronous fast path: the next reply if one is already queued, `Ok(None)` if not (then use `recv`).
+    /// Synchronous fast path: the next request if one is already queued, `Ok(None)` if not (then use `recv`).
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _receiving = inner.begin_recv()?;
+        let mut state = inner.state();
+        if state.owed.is_some() {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "a reply is owed: send it first",
+            ));
+        }
+        while let Some(received) = inner.core.pop_inbound() {
+            if let Some((to, body)) = split_request(received) {
+                state.owed = Some(to);
+                return Ok(Some(body));
+            }
+        }
+        Ok(None)
     }
 
     pub fn close(&self) {
-        todo!()
+        self.core().close();
     }
 
     pub fn is_closed(&self) -> bool {
-        todo!()
+        self.core().is_closed()
     }
 
     pub fn last_endpoint(&self) -> Option<String> {
-        todo!()
+        self.core().last_endpoint()
     }
 
     pub fn options(&self) -> Options {
-        todo!()
+        self.core().options()
     }
 
     pub fn set_options(&self, options: Options) {
-        let _ = options;
-        todo!()
+        self.core().set_options(options);
+    }
+
+    /// Clients whose handshake is done (for tests and diagnostics).
+    pub fn peer_count(&self) -> usize {
+        self.core().peer_count()
     }
 }

@@ -1,10 +1,226 @@
 //! REQ (RFC 28) on the DEALER machinery: strict send/receive alternation, round-robin over live peers,
 //! reset after a timeout or a lost connection, `correlate` and `relaxed`.
-//! STUB: the public signatures below are the contract with the addon; bodies are being written.
+//!
+//! Reset: the pending request is abandoned so the next send is allowed, and its late reply must
+//! never be returned for a later request. With `correlate` the request id tells replies apart;
+//! without it the connection that owed the reply is dropped and re-opened at once (Lazy Pirate).
 
-use crate::{Error, Message, Options};
+use crate::error::{Error, ErrorCode};
+use crate::inbound::Received;
+use crate::options::timeout_of;
+use crate::peer::Peer;
+use crate::socket::{check_message, Core, WaitEnd};
+use crate::socket_type::SocketType;
+use crate::{Message, Options};
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::runtime::Handle;
+use tokio::time::Instant;
+
+enum Phase {
+    /// A send is allowed.
+    Idle,
+    /// A request went to `peer`; only its reply (with `request_id`, under correlate) is accepted.
+    Awaiting {
+        peer: Arc<Peer>,
+        request_id: Option<u32>,
+    },
+}
+
+struct State {
+    phase: Phase,
+    /// A send (or request) is in progress: another is EBUSY.
+    sending: bool,
+    /// A receive (or request) is in progress: another is EBUSY.
+    receiving: bool,
+    next_request_id: u32,
+}
+
+struct Inner {
+    core: Arc<Core>,
+    state: Mutex<State>,
+    /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.core.close();
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Send,
+    Recv,
+    Both,
+}
+
+/// Clears the busy flag(s) it set, whatever way the operation ends (including being dropped).
+struct Busy<'a> {
+    inner: &'a Inner,
+    op: Op,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        if matches!(self.op, Op::Send | Op::Both) {
+            state.sending = false;
+        }
+        if matches!(self.op, Op::Recv | Op::Both) {
+            state.receiving = false;
+        }
+    }
+}
+
+/// Abandons the request in flight if a `request()` future is dropped before its reply.
+struct AbandonOnDrop<'a> {
+    inner: &'a Inner,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        self.inner.reset(&mut state);
+    }
+}
+
+impl Inner {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin(&self, op: Op) -> Result<Busy<'_>, Error> {
+        let mut state = self.state();
+        let busy = match op {
+            Op::Send => state.sending,
+            Op::Recv => state.receiving,
+            Op::Both => state.sending || state.receiving,
+        };
+        if busy {
+            return Err(Error::new(
+                ErrorCode::Ebusy,
+                "another operation is pending on this socket",
+            ));
+        }
+        if matches!(op, Op::Send | Op::Both) {
+            state.sending = true;
+        }
+        if matches!(op, Op::Recv | Op::Both) {
+            state.receiving = true;
+        }
+        Ok(Busy { inner: self, op })
+    }
+
+    /// Abandons the pending request, if any (see the module comment).
+    fn reset(&self, state: &mut State) {
+        if let Phase::Awaiting { peer, request_id } =
+            std::mem::replace(&mut state.phase, Phase::Idle)
+        {
+            self.core.inbound.discard_from(peer.id);
+            if request_id.is_none() {
+                peer.kill(true);
+            }
+        }
+    }
+
+    /// Checks a new request may go out: EFSM while a reply is owed, unless `relaxed` (then abandon it).
+    fn prepare_send(&self, state: &mut State) -> Result<(), Error> {
+        if matches!(state.phase, Phase::Awaiting { .. }) {
+            if !self.core.option(|o| o.relaxed) {
+                return Err(Error::new(
+                    ErrorCode::Efsm,
+                    "a reply is pending: receive it first",
+                ));
+            }
+            self.reset(state);
+        }
+        Ok(())
+    }
+
+    /// The request as it goes on the wire: [request id,] empty delimiter, body.
+    fn envelope(&self, state: &mut State, message: Message) -> (Message, Option<u32>) {
+        let correlate = self.core.option(|o| o.correlate);
+        let mut frames = Vec::with_capacity(message.len() + 2);
+        let request_id = correlate.then(|| {
+            let id = state.next_request_id;
+            state.next_request_id = id.wrapping_add(1);
+            frames.push(Bytes::copy_from_slice(&id.to_be_bytes()));
+            id
+        });
+        frames.push(Bytes::new());
+        frames.extend(message);
+        (frames, request_id)
+    }
+
+    fn sent(&self, peer: Arc<Peer>, request_id: Option<u32>) {
+        self.state().phase = Phase::Awaiting { peer, request_id };
+    }
+
+    /// Looks for the reply now: `Some(Ok)` = got it, `Some(Err)` = it can never come (EAGAIN, reset
+    /// done) or nothing is pending (EFSM), `None` = keep waiting. Discards everything else.
+    fn poll_reply(&self) -> Option<Result<Message, Error>> {
+        let mut state = self.state();
+        let Phase::Awaiting { peer, request_id } = &state.phase else {
+            return Some(Err(Error::new(ErrorCode::Efsm, "no request is pending")));
+        };
+        let (peer_id, request_id) = (peer.id, *request_id);
+        // Read before popping: a peer seen dead has delivered everything it ever will.
+        let dead = peer.is_dead();
+        while let Some(received) = self.core.pop_inbound() {
+            if let Some(body) = reply_body(received, peer_id, request_id) {
+                state.phase = Phase::Idle;
+                return Some(Ok(body));
+            }
+        }
+        if dead {
+            self.reset(&mut state);
+            return Some(Err(Error::new(
+                ErrorCode::Eagain,
+                "the connection that owed the reply was lost",
+            )));
+        }
+        None
+    }
+
+    async fn recv_reply(&self, deadline: Option<Instant>) -> Result<Message, Error> {
+        match self
+            .core
+            .wait_for(&self.core.inbound.notify, deadline, || self.poll_reply())
+            .await
+        {
+            Ok(result) => result,
+            Err(WaitEnd::TimedOut) => {
+                self.reset(&mut self.state());
+                Err(WaitEnd::TimedOut.into_error("receive"))
+            }
+            Err(end) => Err(end.into_error("receive")),
+        }
+    }
+}
+
+/// The body of `received` if it is the reply we wait for: from `peer_id`, with our request id
+/// (under correlate), then an empty delimiter, then at least one frame.
+fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Option<Message> {
+    if received.peer_id != peer_id {
+        return None;
+    }
+    let mut message = received.message;
+    let mut prefix = 1;
+    if let Some(id) = request_id {
+        if message.first()?.as_ref() != id.to_be_bytes() {
+            return None;
+        }
+        prefix = 2;
+    }
+    if !message.get(prefix - 1)?.is_empty() || message.len() <= prefix {
+        return None;
+    }
+    message.drain(..prefix);
+    Some(message)
+}
 
 /// A REQ socket. Cheap to clone (all clones are the same socket); when the last clone is dropped
 /// the socket closes as if `close()` had been called.
@@ -14,50 +230,84 @@ use tokio::runtime::Handle;
 /// `request` future abandons that request and resets the socket like a receive timeout does.
 #[derive(Clone)]
 pub struct ReqSocket {
-    _private: (),
+    inner: Arc<Inner>,
 }
 
 impl ReqSocket {
     /// Creates the socket; its background tasks run on `runtime`.
     pub fn new(runtime: &Handle, options: Options) -> ReqSocket {
-        let _ = (runtime, options);
-        todo!("ReqSocket::new")
+        let core = Core::new(runtime, SocketType::Req, options);
+        ReqSocket {
+            inner: Arc::new(Inner {
+                core,
+                state: Mutex::new(State {
+                    phase: Phase::Idle,
+                    sending: false,
+                    receiving: false,
+                    next_request_id: crate::socket::random_u32(),
+                }),
+                turn: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    fn core(&self) -> &Arc<Core> {
+        &self.inner.core
     }
 
     /// Binds and listens; resolves to the resolved endpoint (ephemeral port filled in), which also
     /// becomes `last_endpoint()`.
     pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().bind(endpoint).await
     }
 
     pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().unbind(endpoint)
     }
 
     /// Validates the endpoint and returns at once; connects in the background and reconnects forever.
     pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().connect(endpoint)
     }
 
     pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
-        let _ = endpoint;
-        todo!()
+        self.core().disconnect(endpoint)
     }
 
     /// Sends one request (EFSM if a reply is owed and not `relaxed`; EBUSY if a send is pending;
     /// waits for a peer up to `send_timeout`, then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let _ = message;
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        check_message(&message)?;
+        let _busy = inner.begin(Op::Send)?;
+        let (frames, request_id) = {
+            let mut state = inner.state();
+            inner.prepare_send(&mut state)?;
+            inner.envelope(&mut state, message)
+        };
+        let deadline = Core::deadline_after(inner.core.option(|o| o.send_timeout));
+        inner
+            .core
+            .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
+            .await
+            .map_err(|e| e.into_error("send"))
     }
 
     /// Receives the reply (EFSM before any send; EBUSY if a receive is pending; EAGAIN + reset on
     /// `receive_timeout` or when the connection that owed the reply is lost).
     pub async fn recv(&self) -> Result<Message, Error> {
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _busy = inner.begin(Op::Recv)?;
+        if matches!(inner.state().phase, Phase::Idle) {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request is pending: send first",
+            ));
+        }
+        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
+        inner.recv_reply(deadline).await
     }
 
     /// send + receive, queued in call order. `timeout` bounds each attempt (None = `receive_timeout`),
@@ -68,8 +318,54 @@ impl ReqSocket {
         timeout: Option<Duration>,
         retries: u32,
     ) -> Result<Message, Error> {
-        let _ = (message, timeout, retries);
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        check_message(&message)?;
+        let _turn = tokio::select! {
+            turn = inner.turn.lock() => turn,
+            _ = inner.core.closed.wait() => return Err(WaitEnd::Closed.into_error("request")),
+        };
+        inner.core.check_open()?;
+        let _busy = inner.begin(Op::Both)?;
+        inner.prepare_send(&mut inner.state())?;
+        let _abandon = AbandonOnDrop { inner };
+        let timeout = timeout.or_else(|| timeout_of(inner.core.option(|o| o.receive_timeout)));
+        let mut message = Some(message);
+        for attempt in 0..=retries {
+            let Some(body) = (if attempt == retries {
+                message.take()
+            } else {
+                message.clone()
+            }) else {
+                break;
+            };
+            let deadline = timeout.map(|t| Instant::now() + t);
+            let (frames, request_id) = inner.envelope(&mut inner.state(), body);
+            match inner
+                .core
+                .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
+                .await
+            {
+                Ok(()) => {}
+                Err(WaitEnd::TimedOut) => continue,
+                Err(end) => return Err(end.into_error("request")),
+            }
+            match inner.recv_reply(deadline).await {
+                Ok(reply) => return Ok(reply),
+                Err(_) if inner.core.is_closed() => {
+                    return Err(WaitEnd::Closed.into_error("request"))
+                }
+                Err(e) if e.code == ErrorCode::Eagain => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::new(
+            ErrorCode::Eagain,
+            format!(
+                "request got no reply after {} attempt(s)",
+                u64::from(retries) + 1
+            ),
+        ))
     }
 
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
@@ -77,36 +373,65 @@ impl ReqSocket {
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        let _ = message;
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        check_message(&message)?;
+        let _busy = inner.begin(Op::Send)?;
+        let (frames, request_id) = {
+            let mut state = inner.state();
+            inner.prepare_send(&mut state)?;
+            inner.envelope(&mut state, message)
+        };
+        match inner.core.try_send_round_robin(frames) {
+            Ok(peer) => {
+                inner.sent(peer, request_id);
+                Ok(None)
+            }
+            Err(mut back) => {
+                let prefix = if request_id.is_some() { 2 } else { 1 };
+                back.drain(..prefix.min(back.len()));
+                Ok(Some(back))
+            }
+        }
     }
 
-    /// Synchronous fast path: the next request if one is already queued, `Ok(None)` if not (then use `recv`).
+    /// Synchronous fast path: the reply if it is already queued, `Ok(None)` if not (then use `recv`).
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        todo!()
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _busy = inner.begin(Op::Recv)?;
+        match inner.poll_reply() {
+            Some(Ok(reply)) => Ok(Some(reply)),
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        }
     }
 
     /// Idempotent. Pending operations fail EAGAIN; queued outgoing messages get `linger` to drain.
     pub fn close(&self) {
-        todo!()
+        self.core().close();
     }
 
     pub fn is_closed(&self) -> bool {
-        todo!()
+        self.core().is_closed()
     }
 
     pub fn last_endpoint(&self) -> Option<String> {
-        todo!()
+        self.core().last_endpoint()
     }
 
     pub fn options(&self) -> Options {
-        todo!()
+        self.core().options()
     }
 
     /// New values apply to later operations and later connections.
     pub fn set_options(&self, options: Options) {
-        let _ = options;
-        todo!()
+        self.core().set_options(options);
+    }
+
+    /// Servers whose handshake is done (for tests and diagnostics).
+    pub fn peer_count(&self) -> usize {
+        self.core().peer_count()
     }
 }

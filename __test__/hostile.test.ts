@@ -1,0 +1,184 @@
+// Hostile input from the network: a raw TCP client announcing a 1 TiB frame, garbage bytes, wrong greetings,
+// incompatible peers, 100 idle connections. In each case the Reply keeps answering a real client and the
+// Node process neither crashes nor balloons.
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import net from 'node:net'
+import { describe, test } from 'node:test'
+import { answerLoop, boundReply, connectedRequest, portOf, rejectsCode, texts, use, within, type ReplyOptions } from './helpers'
+import { command, frame, greeting, longHeader, message, RawPeer, ready } from './zmtp'
+
+const TiB = 1n << 40n
+
+/** A serving Reply plus a check that a real client is still answered. */
+async function server(t: import('node:test').TestContext, options?: ReplyOptions) {
+  const { rep, endpoint } = await boundReply(t, options)
+  const { seen } = answerLoop(rep, (m) => `re:${m[0]}`)
+  const port = portOf(endpoint)
+  const stillServes = async (tag: string) => {
+    const req = connectedRequest(t, endpoint)
+    assert.deepEqual(texts(await within(req.request(tag, { timeout: 2000 }), 3000, `real client ${tag}`)), [`re:${tag}`])
+    req.close()
+  }
+  return { rep, endpoint, port, stillServes, seen }
+}
+
+function raw(t: import('node:test').TestContext, p: Promise<RawPeer>): Promise<RawPeer> {
+  return p.then((peer) => {
+    t.after(() => peer.destroy())
+    return peer
+  })
+}
+
+describe('1 TiB frame announcement', () => {
+  test('with maxMessageSize set, the peer is dropped before anything is allocated; real clients are served', async (t) => {
+    const { port, stillServes } = await server(t, { maxMessageSize: 1024 * 1024 })
+    const rss = process.memoryUsage().rss
+    const peer = await raw(t, RawPeer.handshake(port, 'REQ'))
+    peer.write(Buffer.concat([frame('', 0x01), longHeader(TiB)]))
+    await within(peer.closed, 2000, 'server drops the peer')
+    await stillServes('after-1TiB')
+    assert.ok(process.memoryUsage().rss - rss < 64 * 1024 * 1024, 'no large allocation happened')
+  })
+
+  test('with the default (unlimited) maxMessageSize the server neither allocates it nor stops serving', async (t) => {
+    const { port, stillServes } = await server(t)
+    const rss = process.memoryUsage().rss
+    const peer = await raw(t, RawPeer.handshake(port, 'REQ'))
+    peer.write(Buffer.concat([frame('', 0x01), longHeader(TiB), crypto.randomBytes(64 * 1024)]))
+    await stillServes('while-1TiB-pending')
+    await stillServes('again')
+    const grown = process.memoryUsage().rss - rss
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew by ${(grown / 1048576).toFixed(1)} MB`)
+  })
+
+  test('a frame size with the top bit set (> 2^63) is rejected, not mis-read as negative', async (t) => {
+    const { port, stillServes } = await server(t)
+    const peer = await raw(t, RawPeer.handshake(port, 'REQ'))
+    peer.write(longHeader(0xffff_ffff_ffff_ffffn))
+    await within(peer.closed, 2000, 'server drops the peer')
+    await stillServes('after-2^64')
+  })
+
+  test('a malicious server announcing 1 TiB to a Request with maxMessageSize: the request fails EAGAIN at once', async (t) => {
+    const srv = net.createServer((s) => {
+      s.on('error', () => {})
+      s.write(Buffer.concat([greeting(), ready('REP')]))
+      // Once the client's request has arrived, announce a 1 TiB reply.
+      let got = Buffer.alloc(0)
+      s.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d])
+        if (got.includes('give me everything')) s.write(Buffer.concat([frame('', 0x01), longHeader(TiB)]))
+      })
+    })
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
+    t.after(() => srv.close())
+    const req = connectedRequest(t, `tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, { maxMessageSize: 65536 })
+    const started = Date.now()
+    await rejectsCode(req.request('give me everything', { timeout: 5000 }), 'EAGAIN', 4000)
+    assert.ok(Date.now() - started < 2000, 'failed on the lost connection, not on the 5 s timeout')
+  })
+})
+
+describe('garbage and protocol violations', () => {
+  const cases: Array<[string, Buffer]> = [
+    ['random bytes', crypto.randomBytes(4096)],
+    ['an HTTP request', Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')],
+    ['a bad signature with a valid-looking rest', Buffer.concat([Buffer.from([0x00]), greeting().subarray(1)])],
+    ['an unknown mechanism', Buffer.concat([greeting({ mechanism: 'BOGUS' }), ready()])],
+    ['the CURVE mechanism (we speak NULL)', Buffer.concat([greeting({ mechanism: 'CURVE' }), ready()])],
+    ['a message frame before READY', Buffer.concat([greeting(), message(['', 'too early'])])],
+    ['an unknown command instead of READY', Buffer.concat([greeting(), command('HELLO')])],
+    ['READY with truncated metadata', Buffer.concat([greeting(), frame(Buffer.from('\x05READY\x0bSocket-Type\x00\x00\x00\x09REQ'), 0x04)])],
+    ['READY from an incompatible socket type (PUB)', Buffer.concat([greeting(), ready('PUB')])],
+    ['READY from another REP (REP-REP is invalid)', Buffer.concat([greeting(), ready('REP')])],
+    ['READY without Socket-Type', Buffer.concat([greeting(), command('READY')])],
+    ['a command name length past the frame end', Buffer.concat([greeting(), frame(Buffer.from([200, 0x52]), 0x04)])],
+  ]
+
+  for (const [what, bytes] of cases) {
+    test(`${what}: the connection is dropped and real clients are served`, async (t) => {
+      const { port, stillServes } = await server(t)
+      const peer = await raw(t, RawPeer.connect(port))
+      peer.write(bytes)
+      await within(peer.closed, 2000, 'server drops the peer')
+      await stillServes(what.replace(/\W+/g, '-'))
+    })
+  }
+
+  test('a ZMTP 3.0 peer (minor version 0) is accepted and served', async (t) => {
+    const { port } = await server(t)
+    const peer = await raw(t, RawPeer.connect(port))
+    peer.write(Buffer.concat([greeting({ minor: 0 }), ready('REQ'), message(['', 'v3.0'])]))
+    assert.deepEqual((await within(peer.nextMessage(), 2000, 'reply')).map(String), ['', 're:v3.0'])
+  })
+
+  test('a raw REQ that sends a request and vanishes before the reply does not stop the server', async (t) => {
+    const { port, stillServes } = await server(t)
+    for (let i = 0; i < 5; i++) {
+      const peer = await RawPeer.handshake(port, 'REQ')
+      peer.write(message(['', `hit-and-run-${i}`]))
+      peer.destroy()
+    }
+    await stillServes('after-hit-and-run')
+  })
+
+  test('a request without the empty delimiter frame is not delivered and does not break the server', async (t) => {
+    const { port, stillServes, seen } = await server(t)
+    const peer = await raw(t, RawPeer.handshake(port, 'REQ'))
+    peer.write(message(['no delimiter']))
+    await stillServes('after-missing-delimiter')
+    assert.ok(!seen.some((m) => m.includes('no delimiter')), `a malformed request reached the Reply user: ${JSON.stringify(seen)}`)
+  })
+
+  test('bytes trickled one at a time still make a valid request', async (t) => {
+    const { port } = await server(t)
+    const peer = await raw(t, RawPeer.connect(port))
+    const bytes = Buffer.concat([greeting(), ready('REQ'), message(['', 'slowly'])])
+    const reply = peer.nextMessage()
+    for (const b of bytes) {
+      peer.write(Buffer.from([b]))
+      await new Promise((r) => setImmediate(r))
+    }
+    assert.deepEqual((await within(reply, 3000, 'reply')).map(String), ['', 're:slowly'])
+  })
+})
+
+describe('many connections', () => {
+  test('100 idle raw connections do not stop a real client from being served promptly', async (t) => {
+    const { port, stillServes } = await server(t)
+    const peers = await Promise.all(Array.from({ length: 100 }, () => raw(t, RawPeer.connect(port))))
+    await stillServes('with-100-idle')
+    const started = Date.now()
+    await stillServes('with-100-idle-again')
+    assert.ok(Date.now() - started < 1000)
+    assert.ok(peers.every((p) => !p.isClosed), 'idle connections within handshakeInterval are kept')
+  })
+
+  test('100 connections stuck half-way through the greeting do not stop a real client', async (t) => {
+    const { port, stillServes } = await server(t)
+    const peers = await Promise.all(Array.from({ length: 100 }, () => raw(t, RawPeer.connect(port))))
+    for (const p of peers) p.write(greeting().subarray(0, 20))
+    await stillServes('with-100-half-greetings')
+  })
+
+  test('100 connections that completed the handshake but never send do not stop a real client', async (t) => {
+    const { port, stillServes } = await server(t)
+    await Promise.all(Array.from({ length: 100 }, () => raw(t, RawPeer.handshake(port, 'REQ'))))
+    await stillServes('with-100-silent')
+  })
+
+  test('connections opened and reset in a burst leave the server serving', async (t) => {
+    const { port, stillServes } = await server(t)
+    const closed: Array<Promise<void>> = []
+    for (let i = 0; i < 100; i++) {
+      const s = net.connect(port, '127.0.0.1')
+      s.on('error', () => {})
+      s.on('connect', () => s.resetAndDestroy())
+      closed.push(new Promise((resolve) => s.once('close', () => resolve())))
+    }
+    await within(Promise.all(closed), 3000, 'all burst connections closed')
+    await stillServes('after-burst')
+  })
+})
+

@@ -1,0 +1,80 @@
+// Client process for one library. Runs the batches the parent asks for over the IPC channel and answers
+// with raw timings; keeps its sockets connected between batches (a batch warms up, then measures).
+import { performance } from 'node:perf_hooks';
+import { loadLib } from './libs.mjs';
+
+const [name] = process.argv.slice(2);
+const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
+/**
+ * What the parent asks for (see bench/run.mjs).
+ * @typedef {{ cmd: 'seq' | 'tput', endpoint: string, size: number, iters: number, warmup: number,
+ *   conns: number, api: 'sendrecv' | 'request' }} Batch
+ */
+/** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
+const pools = new Map();
+
+/** @param {string} endpoint @param {number} count @param {string} role */
+function requests(endpoint, count, role) {
+  const key = `${role} ${endpoint}`;
+  let pool = pools.get(key);
+  if (!pool) {
+    pool = Array.from({ length: count }, () => {
+      const req = new lib.Request();
+      req.connect(endpoint);
+      return req;
+    });
+    pools.set(key, pool);
+  }
+  return pool;
+}
+
+/**
+ * One round trip the way a user of that API writes it.
+ * @param {any} req @param {Buffer} payload @param {'sendrecv' | 'request'} api
+ */
+async function roundTrip(req, payload, api) {
+  const [reply] = api === 'request' ? await req.request(payload) : (await req.send(payload), await req.receive());
+  if (reply.length !== payload.length) throw new Error(`bad reply: ${reply.length} bytes, sent ${payload.length}`);
+}
+
+/** Sequential: one socket, strictly one request in flight; every round trip timed. @param {Batch} b */
+async function sequential({ endpoint, size, iters, warmup, api }) {
+  const [req] = requests(endpoint, 1, `seq ${api}`); // per api: a failed batch of one must not spoil the other
+  const payload = Buffer.alloc(size, 0xa5);
+  for (let i = 0; i < warmup; i++) await roundTrip(req, payload, api);
+  const samplesNs = new Array(iters);
+  for (let i = 0; i < iters; i++) {
+    const t = performance.now();
+    await roundTrip(req, payload, api);
+    samplesNs[i] = (performance.now() - t) * 1e6;
+  }
+  return { samplesNs };
+}
+
+/** Throughput: `conns` sockets in this one process, each one request in flight at a time. @param {Batch} b */
+async function throughput({ endpoint, size, iters, warmup, conns, api }) {
+  const pool = requests(endpoint, conns, `tput ${api}`);
+  const payload = Buffer.alloc(size, 0xa5);
+  const run = async (/** @type {any} */ req, /** @type {number} */ n) => {
+    for (let i = 0; i < n; i++) await roundTrip(req, payload, api);
+  };
+  await Promise.all(pool.map((req) => run(req, warmup)));
+  const t = performance.now();
+  await Promise.all(pool.map((req) => run(req, iters)));
+  return { elapsedNs: (performance.now() - t) * 1e6, roundTrips: conns * iters };
+}
+
+process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
+  if (m.cmd === 'stop') {
+    for (const pool of pools.values()) for (const s of pool) s.close();
+    process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
+    return;
+  }
+  try {
+    const result = m.cmd === 'seq' ? await sequential(m) : await throughput(m);
+    process.send?.({ ok: true, ...result });
+  } catch (/** @type {any} */ err) {
+    process.send?.({ ok: false, error: String(err?.stack ?? err) });
+  }
+});
+process.send?.({ ready: true });

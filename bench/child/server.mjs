@@ -1,0 +1,54 @@
+// Server process for one library: a Reply socket running a receive/send loop on tcp and on ipc, and for
+// ours also a Reply running serve({ concurrency: 16 }) on each. Tells the parent its endpoints over the
+// IPC channel; on { cmd: 'stop' } closes everything and reports its peak RSS.
+import { loadLib } from './libs.mjs';
+
+const [name, ipcDir] = process.argv.slice(2);
+const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
+/** @type {any[]} */
+const sockets = [];
+
+/** @param {string} address */
+async function bound(address) {
+  const rep = new lib.Reply();
+  sockets.push(rep);
+  await rep.bind(address);
+  return rep;
+}
+
+/** The plain loop every zeromq.js user writes; ends when the socket closes (receive rejects). @param {any} rep */
+async function echoLoop(rep) {
+  try {
+    for (;;) {
+      const [msg] = await rep.receive();
+      await rep.send(msg);
+    }
+  } catch (err) {
+    if (!rep.closed) throw err;
+  }
+}
+
+/** @type {Record<string, { tcp: string, ipc: string }>} */
+const endpoints = {};
+const loopTcp = await bound('tcp://127.0.0.1:*');
+const loopIpc = await bound(`ipc://${ipcDir}/${name}-loop.sock`);
+endpoints.loop = { tcp: loopTcp.lastEndpoint, ipc: loopIpc.lastEndpoint };
+echoLoop(loopTcp);
+echoLoop(loopIpc);
+if (lib.hasServe) {
+  const serveTcp = await bound('tcp://127.0.0.1:*');
+  const serveIpc = await bound(`ipc://${ipcDir}/${name}-serve.sock`);
+  endpoints.serve = { tcp: serveTcp.lastEndpoint, ipc: serveIpc.lastEndpoint };
+  for (const rep of [serveTcp, serveIpc]) {
+    rep.serve((/** @type {Buffer[]} */ [msg]) => msg, { concurrency: 16 }).catch((/** @type {unknown} */ err) => {
+      if (!rep.closed) console.error(`${name} serve failed:`, err);
+    });
+  }
+}
+
+process.on('message', (/** @type {{ cmd?: string }} */ m) => {
+  if (m?.cmd !== 'stop') return;
+  for (const s of sockets) s.close();
+  process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
+});
+process.send?.({ ready: true, endpoints });

@@ -1,0 +1,80 @@
+// What one run measures: rounds, iteration counts and the list of cases with the implementations each
+// compares. Counts are sized so the default run takes a couple of minutes on 2 cores.
+
+export const SIZES = [16, 64 * 1024, 1024 * 1024];
+export const TRANSPORTS = /** @type {const} */ (['tcp', 'ipc']);
+export const CONNS = 16;
+
+/** Display names; 'ours' is always the first row of a case and the numerator of every ratio.
+ * @type {Record<string, string>} */
+export const IMPL_NAMES = {
+  ours: 'ours send/receive',
+  'ours-request': 'ours request()',
+  'ours-serve': 'ours serve(c=16)',
+  zeromqjs: 'zeromq.js',
+  floor: 'floor',
+};
+
+/** @param {number} n */
+export function sizeLabel(n) {
+  if (n >= 1 << 20) return `${n / (1 << 20)} MiB`;
+  if (n >= 1 << 10) return `${n / (1 << 10)} KiB`;
+  return `${n} B`;
+}
+
+/**
+ * @param {string[]} argv @param {NodeJS.ProcessEnv} env
+ */
+export function makeConfig(argv, env) {
+  const quick = argv.includes('--quick') || (env.BENCH_QUICK ?? '') === '1';
+  // Many short rounds rather than a few long ones: on a shared 2-core machine a burst of other work
+  // spoils a whole batch, and the median over rounds then simply passes over it.
+  const rounds = Number(env.BENCH_ROUNDS) || (quick ? 2 : 10);
+  // [iterations, warmup] per sequential batch, by size: about 0.1-0.3 s each at the expected speeds.
+  /** @type {Record<number, [number, number]>} */
+  const seq = quick
+    ? { 16: [300, 50], 65536: [100, 20], 1048576: [20, 5] }
+    : { 16: [2000, 200], 65536: [800, 100], 1048576: [150, 20] };
+  // Per connection, for the 16-connection throughput batch.
+  /** @type {[number, number]} */
+  const tput = quick ? [40, 5] : [300, 20];
+  return { quick, rounds, seq, tput, batchTimeoutMs: 120_000 };
+}
+
+/**
+ * @typedef {{ id: string, kind: 'seq' | 'tput', transport: 'tcp' | 'ipc', size: number, conns: number,
+ *   iters: number, warmup: number, impls: string[] }} Case
+ * @param {ReturnType<typeof makeConfig>} cfg
+ * @returns {Case[]}
+ */
+export function makeCases(cfg) {
+  /** @type {Case[]} */
+  const cases = [];
+  for (const transport of TRANSPORTS) {
+    for (const size of SIZES) {
+      const [iters, warmup] = cfg.seq[size];
+      cases.push({
+        id: `${transport} ${sizeLabel(size)} sequential`,
+        kind: 'seq',
+        transport,
+        size,
+        conns: 1,
+        iters,
+        warmup,
+        impls: ['ours', 'ours-request', 'zeromqjs', 'floor'],
+      });
+    }
+    const [iters, warmup] = cfg.tput;
+    cases.push({
+      id: `${transport} ${CONNS} clients x 16 B`,
+      kind: 'tput',
+      transport,
+      size: 16,
+      conns: CONNS,
+      iters,
+      warmup,
+      impls: ['ours', 'ours-serve', 'zeromqjs', 'floor'],
+    });
+  }
+  return cases;
+}

@@ -1,0 +1,180 @@
+// `npm run bench`: REQ->REP round trips between two processes for zeromq-napi ("ours"), zeromq.js v6 and a
+// plain blocking socket ping-pong (the floor), interleaved batch by batch over several rounds so that
+// machine noise hits every library alike. Prints the table, writes results/latest.{json,svg,md}.
+// Quick smoke run: BENCH_QUICK=1 (or --quick); it writes to a temp dir unless BENCH_OUT is set.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureFloor } from './lib/floor.mjs';
+import { describeMachine, machineLine } from './lib/machine.mjs';
+import { makeCases, makeConfig, IMPL_NAMES } from './lib/plan.mjs';
+import { FloorServer, NodeChild, runFloorClient } from './lib/procs.mjs';
+import { aggregateCase } from './lib/report.mjs';
+import { summarizeSequential, summarizeThroughput } from './lib/stats.mjs';
+import { renderChart } from './lib/svg.mjs';
+import { resultsTable, rssTable } from './lib/table.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const cfg = makeConfig(process.argv.slice(2), process.env);
+const cases = makeCases(cfg);
+const outDir =
+  process.env.BENCH_OUT ?? (cfg.quick ? path.join(os.tmpdir(), 'zeromq-napi-bench-quick') : path.join(here, 'results'));
+const log = (/** @type {string} */ s) => process.stderr.write(s + '\n');
+
+/** Runs the probe child; resolves to null when our addon works, else to the reason it does not. */
+function probeOurs() {
+  return new Promise((resolve) => {
+    const probe = path.join(here, 'child', 'probe.mjs');
+    execFile(process.execPath, [probe], { timeout: 30_000, killSignal: 'SIGKILL' }, (err, _out, errOut) => {
+      if (!err) return resolve(null);
+      const lines = String(errOut).split('\n').map((l) => l.trim()).filter(Boolean);
+      const why = lines.find((l) => /^(\w*Error\b|thread .* panicked|fatal)/i.test(l)) ?? lines.at(-1) ?? '';
+      resolve(`${err.killed ? 'probe timed out' : `probe failed (${err.code ?? err.signal})`}: ${why}`);
+    });
+  });
+}
+
+/** @param {'ours' | 'zeromqjs'} lib @param {string} ipcDir */
+async function startLib(lib, ipcDir) {
+  const server = new NodeChild(path.join(here, 'child', 'server.mjs'), [lib, ipcDir], `${lib} server`);
+  const client = new NodeChild(path.join(here, 'child', 'client.mjs'), [lib], `${lib} client`);
+  const [{ endpoints }] = await Promise.all([server.next(30_000), client.next(30_000)]);
+  return { server, client, endpoints };
+}
+
+/** @template T @param {T[]} xs @param {number} k */
+const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+
+const libOf = (/** @type {string} */ impl) => (impl.startsWith('ours') ? 'ours' : impl);
+
+async function main() {
+  const floorBin = ensureFloor(root);
+  const zeromqVersion = createRequire(import.meta.url)('zeromq').version;
+  const machine = describeMachine(zeromqVersion);
+  log(`machine: ${machineLine(machine)}; load avg ${machine.loadAvgStart.join(' ')}`);
+  log(`${cfg.quick ? 'quick' : 'full'} run: ${cfg.rounds} rounds x ${cases.length} cases`);
+
+  const ipcDir = mkdtempSync(path.join(os.tmpdir(), 'zeromq-napi-bench-'));
+  const oursProblem = await probeOurs();
+  if (oursProblem) log(`ours skipped: ${oursProblem}`);
+
+  /** @type {Record<string, Awaited<ReturnType<typeof startLib>>>} */
+  const libs = {};
+  const floorServer = new FloorServer(floorBin, path.join(ipcDir, 'floor.sock'));
+  /** @type {Record<string, number | null>} */
+  const rss = {};
+  let floorClientRss = 0;
+  /** @type {Map<string, string>} impl -> why it stopped being measured */
+  const disabled = new Map();
+  const errors = [];
+  const t0 = Date.now();
+  try {
+    const floorEp = await floorServer.ready();
+    for (const lib of /** @type {const} */ (['zeromqjs', 'ours'])) {
+      if (lib === 'ours' && oursProblem) continue;
+      libs[lib] = await startLib(lib, ipcDir);
+    }
+
+    /** One batch of one implementation; returns its summary. */
+    const runBatch = async (/** @type {import('./lib/plan.mjs').Case} */ c, /** @type {string} */ impl) => {
+      if (impl === 'floor') {
+        const target = c.transport === 'tcp' ? ['--tcp', floorEp.tcp] : ['--unix', floorEp.unix];
+        const args = [...target, '--size', c.size, '--iters', c.iters, '--warmup', c.warmup, '--conns', c.conns];
+        const r = await runFloorClient(floorBin, args.map(String), cfg.batchTimeoutMs);
+        floorClientRss = Math.max(floorClientRss, r.maxRssKiB);
+        return c.kind === 'seq' ? summarizeSequential(r.samplesNs) : summarizeThroughput(r.elapsedNs, r.roundTrips);
+      }
+      const { client, endpoints } = libs[libOf(impl)];
+      const endpoint = endpoints[impl === 'ours-serve' ? 'serve' : 'loop'][c.transport];
+      const api = impl === 'ours-request' ? 'request' : 'sendrecv';
+      const r = await client.ask(
+        { cmd: c.kind, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api },
+        cfg.batchTimeoutMs,
+      );
+      if (!r.ok) throw new Error(r.error);
+      return c.kind === 'seq' ? summarizeSequential(r.samplesNs) : summarizeThroughput(r.elapsedNs, r.roundTrips);
+    };
+
+    /** @type {number[]} 1-minute load average after each round */
+    const roundLoadAvg = [];
+    /** @type {Record<string, Record<string, any[]>>} case id -> impl -> per-round summaries */
+    const raw = Object.fromEntries(cases.map((c) => [c.id, Object.fromEntries(c.impls.map((i) => [i, []]))]));
+    for (let round = 0; round < cfg.rounds; round++) {
+      const tr = Date.now();
+      for (const c of cases) {
+        // Interleaved: every implementation runs once per case per round, the order rotating each round.
+        for (const impl of rotate(c.impls, round)) {
+          if (disabled.has(impl) || (libOf(impl) !== 'floor' && !libs[libOf(impl)])) continue;
+          try {
+            raw[c.id][impl].push(await runBatch(c, impl));
+          } catch (/** @type {any} */ err) {
+            const why = String(err?.message ?? err).split('\n')[0];
+            disabled.set(impl, why);
+            errors.push({ round, case: c.id, impl, error: String(err?.stack ?? err) });
+            log(`  ${IMPL_NAMES[impl]} failed on ${c.id} (dropped from the rest of the run): ${why}`);
+          }
+        }
+      }
+      roundLoadAvg.push(Number(os.loadavg()[0].toFixed(2)));
+      log(`round ${round + 1}/${cfg.rounds} done in ${((Date.now() - tr) / 1000).toFixed(1)} s; load avg ${roundLoadAvg.at(-1)}`);
+    }
+    const aggregated = cases.map((c) => aggregateCase(c, raw[c.id]));
+
+    for (const [lib, { server, client }] of Object.entries(libs)) {
+      rss[`${lib} server`] = await server.stop();
+      rss[`${lib} client`] = await client.stop();
+    }
+    rss['floor server'] = await floorServer.stop();
+    rss['floor client (max over batches)'] = floorClientRss || null;
+
+    const report = {
+      machine,
+      loadAvgEnd: os.loadavg().map((x) => Number(x.toFixed(2))),
+      roundLoadAvg,
+      durationSec: Math.round((Date.now() - t0) / 1000),
+      config: { ...cfg, command: cfg.quick ? 'BENCH_QUICK=1 npm run bench' : 'npm run bench' },
+      oursModule: process.env.BENCH_OURS || 'zeromq-napi',
+      oursSkipped: oursProblem,
+      dropped: Object.fromEntries(disabled),
+      cases: aggregated,
+      peakRssKiB: rss,
+      errors,
+    };
+    const table = resultsTable(aggregated);
+    const rssText = rssTable(rss);
+    console.log(`\n${machineLine(machine)}\nload avg start ${machine.loadAvgStart.join(' ')}, end ${report.loadAvgEnd.join(' ')}; ${cfg.rounds} rounds; medians\n`);
+    console.log(table + '\n\n' + rssText + '\n');
+    if (oursProblem) console.log(`ours not measured: ${oursProblem}\n`);
+    if (process.env.BENCH_OURS) console.log(`"ours" was loaded from BENCH_OURS=${process.env.BENCH_OURS}\n`);
+
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(report, null, 1) + '\n');
+    writeFileSync(path.join(outDir, 'latest.svg'), renderChart(report));
+    const md = [
+      `Measured on ${machineLine(machine)}; load avg ${machine.loadAvgStart.join(' ')} -> ${report.loadAvgEnd.join(' ')}.`,
+      `Command: \`${report.config.command}\` (${cfg.rounds} interleaved rounds, medians; us/rt = microseconds per round trip).`,
+      '',
+      '```',
+      table,
+      '',
+      rssText,
+      '```',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(outDir, 'latest.md'), md);
+    log(`wrote ${path.join(outDir, 'latest.json')}, latest.svg, latest.md in ${report.durationSec} s`);
+  } finally {
+    for (const { server, client } of Object.values(libs)) {
+      server.kill();
+      client.kill();
+    }
+    floorServer.proc.kill('SIGKILL');
+    rmSync(ipcDir, { recursive: true, force: true });
+  }
+}
+
+await main();

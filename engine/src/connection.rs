@@ -1,0 +1,311 @@
+//! One connection from handshake to end: registers the peer, then runs its reader (decode,
+//! deliver, answer PINGs, heartbeat timers) and its writer (drain the peer's queue) in one task,
+//! until the peer goes away, a protocol error, `kill`, unbind/disconnect, or close (then linger).
+
+use crate::codec::{Decoder, Frame};
+use crate::command::Command;
+use crate::error::ProtocolError;
+use crate::handshake::{handshake, HandshakeConfig};
+use crate::heartbeat::{Heartbeat, Tick};
+use crate::options::{interval_of, Options};
+use crate::peer::{Batch, Peer};
+use crate::signal::Signal;
+use crate::socket::{millis, Core};
+use crate::transport::Stream;
+use crate::write_buf::WriteBuf;
+use crate::Message;
+use bytes::{Bytes, BytesMut};
+use std::io;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// Smallest read reservation.
+const READ_MIN: usize = 8 * 1024;
+/// Largest read reservation: a frame announcing more grows the buffer only as its bytes arrive.
+const READ_MAX: usize = 512 * 1024;
+
+/// How a connection ended, for the connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Connect worked but the handshake did not (or the socket closed meanwhile).
+    NotEstablished,
+    /// The peer was up and is gone now; `reconnect_now` = it was dropped on purpose by a REQ reset.
+    Ended { reconnect_now: bool },
+}
+
+/// Why the data phase ended (kept for debugging; every reason just drops this connection).
+#[derive(Debug)]
+#[allow(dead_code)]
+enum End {
+    Eof,
+    Io(io::Error),
+    Protocol(ProtocolError),
+    HeartbeatExpired,
+}
+
+pub(crate) async fn run(
+    core: Arc<Core>,
+    mut stream: Stream,
+    endpoint_stop: Arc<Signal>,
+) -> Outcome {
+    let options = core.options();
+    let config = HandshakeConfig {
+        socket_type: core.kind,
+        identity: options.routing_id.clone().filter(|id| !id.is_empty()),
+        as_server: false,
+        timeout: interval_of(options.handshake_interval),
+        max_message_size: options.max_message_size,
+    };
+    let shaken = tokio::select! {
+        r = handshake(&mut stream, &config) => r,
+        _ = endpoint_stop.wait() => return Outcome::NotEstablished,
+        _ = core.closed.wait() => return Outcome::NotEstablished,
+    };
+    let Ok(shaken) = shaken else {
+        return Outcome::NotEstablished;
+    };
+    let routing_id = match shaken.peer_identity {
+        Some(id) if !id.is_empty() => id,
+        _ => core.generate_routing_id(),
+    };
+    let zmtp31 = shaken.peer_version >= (3, 1);
+    let peer = Arc::new(Peer::new(
+        Core::next_peer_id(),
+        routing_id,
+        stream,
+        zmtp31,
+        options.send_hwm,
+    ));
+    if !core.add_peer(&peer) {
+        peer.stream.shutdown();
+        return Outcome::NotEstablished;
+    }
+    drive(&core, &peer, shaken.leftover, &options, &endpoint_stop).await;
+    core.remove_peer(&peer);
+    peer.stream.shutdown();
+    Outcome::Ended {
+        reconnect_now: peer.wants_reconnect_now(),
+    }
+}
+
+async fn drive(
+    core: &Core,
+    peer: &Arc<Peer>,
+    leftover: BytesMut,
+    options: &Options,
+    endpoint_stop: &Signal,
+) {
+    let reader = read_loop(core, peer, leftover, options);
+    let writer = write_loop(core, peer);
+    tokio::pin!(reader, writer);
+    let closing = tokio::select! {
+        _ = &mut reader => false,
+        _ = &mut writer => false,
+        _ = peer.kill.wait() => false,
+        _ = endpoint_stop.wait() => false,
+        _ = core.closed.wait() => true,
+    };
+    if !closing {
+        return;
+    }
+    // Linger: the writer returns once the queue is drained (it sees the close); -1 = no limit.
+    let linger = core.option(|o| o.linger);
+    if linger == 0 {
+        return;
+    }
+    let drained = async {
+        tokio::select! {
+            _ = &mut writer => {}
+            _ = peer.kill.wait() => {}
+        }
+    };
+    if linger < 0 {
+        drained.await;
+    } else {
+        let _ = tokio::time::timeout(millis(linger), drained).await;
+    }
+}
+
+/// Drains the peer's queue; returns on a write error, or once the queue is empty after close.
+async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
+    let mut buf = WriteBuf::new();
+    loop {
+        match peer.take_batch(&mut buf) {
+            Batch::Bytes { freed_room } => {
+                if freed_room {
+                    core.out_changed.notify_waiters();
+                }
+                if let Err(e) = buf.write_all(&peer.stream).await {
+                    peer.kill(false);
+                    return Err(e);
+                }
+            }
+            Batch::Empty => {
+                if core.is_closed() {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = peer.writer_wake.notified() => {}
+                    _ = core.closed.wait() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Reads, decodes and delivers until the stream ends or misbehaves.
+async fn read_loop(core: &Core, peer: &Arc<Peer>, leftover: BytesMut, options: &Options) -> End {
+    let mut reader = Reader {
+        core,
+        peer,
+        decoder: Decoder::new(options.max_message_size),
+        max_message: u64::try_from(options.max_message_size).ok(),
+        receive_hwm: usize::try_from(options.receive_hwm).unwrap_or(usize::MAX),
+        parts: Vec::new(),
+        parts_bytes: 0,
+        heartbeat: Heartbeat::new(options, peer.zmtp31, Instant::now()),
+    };
+    match reader.run(leftover).await {
+        Ok(()) => End::Eof,
+        Err(end) => end,
+    }
+}
+
+struct Reader<'a> {
+    core: &'a Core,
+    peer: &'a Arc<Peer>,
+    decoder: Decoder,
+    max_message: Option<u64>,
+    receive_hwm: usize,
+    /// Frames of the message being received.
+    parts: Message,
+    parts_bytes: u64,
+    heartbeat: Heartbeat,
+}
+
+impl Reader<'_> {
+    async fn run(&mut self, mut buf: BytesMut) -> Result<(), End> {
+        let timer = tokio::time::sleep_until(far_future());
+        tokio::pin!(timer);
+        let mut timer_at: Option<Instant> = None;
+        loop {
+            self.decode_all(&mut buf).await?;
+            if self.heartbeat.deadline() != timer_at {
+                timer_at = self.heartbeat.deadline();
+                timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
+            }
+            let hint = self.decoder.missing(&buf);
+            let want = hint.clamp(READ_MIN, READ_MAX);
+            if buf.capacity() - buf.len() < want {
+                buf.reserve(want);
+            }
+            loop {
+                match self.peer.stream.try_read_buf(&mut buf) {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {
+                        if self.heartbeat.active() {
+                            self.heartbeat.received(Instant::now());
+                        }
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(End::Io(e)),
+                }
+                if timer_at.is_none() {
+                    self.peer.stream.readable().await.map_err(End::Io)?;
+                    continue;
+                }
+                tokio::select! {
+                    r = self.peer.stream.readable() => r.map_err(End::Io)?,
+                    _ = &mut timer => {
+                        match self.heartbeat.on_timer(Instant::now()) {
+                            Tick::Expired => return Err(End::HeartbeatExpired),
+                            Tick::SendPing => self.send_command(&Command::Ping {
+                                ttl: self.heartbeat.ttl_deciseconds(),
+                                context: Bytes::new(),
+                            }),
+                            Tick::Nothing => {}
+                        }
+                        timer_at = self.heartbeat.deadline();
+                        timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes every complete frame in `buf`, delivering whole messages.
+    async fn decode_all(&mut self, buf: &mut BytesMut) -> Result<(), End> {
+        while let Some(frame) = self.decoder.decode(buf).map_err(End::Protocol)? {
+            match frame {
+                Frame::Data { more, body } => {
+                    self.parts_bytes = self.parts_bytes.saturating_add(body.len() as u64);
+                    if let Some(max) = self.max_message.filter(|&max| self.parts_bytes > max) {
+                        return Err(End::Protocol(ProtocolError::FrameTooLarge {
+                            size: self.parts_bytes,
+                            max,
+                        }));
+                    }
+                    self.parts.push(body);
+                    if !more {
+                        let message = std::mem::take(&mut self.parts);
+                        self.parts_bytes = 0;
+                        self.deliver(message).await;
+                    }
+                }
+                Frame::Command(body) => self.on_command(&body)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn on_command(&mut self, body: &Bytes) -> Result<(), End> {
+        match Command::parse(body).map_err(End::Protocol)? {
+            Command::Ping { ttl, context } => {
+                self.heartbeat.peer_ping(ttl);
+                self.send_command(&Command::Pong { context });
+                Ok(())
+            }
+            // Arrival already counted as liveness.
+            Command::Pong { .. } => Ok(()),
+            Command::Error(reason) => Err(End::Protocol(ProtocolError::PeerError(reason))),
+            Command::Ready(_) => Err(End::Protocol(ProtocolError::UnexpectedCommand(
+                "READY".into(),
+            ))),
+            // Commands of other socket types or future extensions: ignore, as libzmq does.
+            Command::Other { .. } => Ok(()),
+        }
+    }
+
+    fn send_command(&self, command: &Command) {
+        let mut frame = BytesMut::new();
+        command.encode(&mut frame);
+        self.peer.push_command(frame.freeze());
+    }
+
+    /// Queues a message for the socket, waiting while this peer's inbound queue is full
+    /// (which also stops reading: back-pressure reaches the sender through TCP).
+    async fn deliver(&self, message: Message) {
+        let mut message = message;
+        loop {
+            let room = self.peer.in_room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            match self
+                .core
+                .inbound
+                .try_push(self.peer, message, self.receive_hwm)
+            {
+                Ok(()) => return,
+                Err(back) => message = back,
+            }
+            room.await;
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    // About 30 years: "never" without overflow risk.
+    Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
+}

@@ -1,0 +1,224 @@
+//! One live peer (a connection whose handshake is done): its stream, routing id, and the
+//! bounded outgoing queue. A message handed to a peer is written whole or the connection dies.
+//!
+//! Writing: when nothing is queued and no write is in progress, the sender writes straight to
+//! the OS socket from its own thread (no task wake-up); whatever the OS does not take at once,
+//! and every message sent while a write is in progress, is queued for the connection's writer,
+//! which keeps the order.
+
+use crate::signal::Signal;
+use crate::transport::Stream;
+use crate::write_buf::{WriteBuf, WriteOutcome};
+use crate::Message;
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::Notify;
+
+/// Most bytes of small frames the writer gathers into one batch.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Most queue items the writer gathers into one batch.
+const BATCH_ITEMS: usize = 256;
+
+#[derive(Debug)]
+enum OutItem {
+    Message(Message),
+    /// An encoded command frame (PING/PONG): not counted against the high-water mark.
+    Command(Bytes),
+    /// The unwritten rest of a message whose direct write the OS took only partly.
+    Rest(WriteBuf),
+}
+
+#[derive(Debug, Default)]
+struct Outbox {
+    queue: VecDeque<OutItem>,
+    /// Messages (whole or rests) in `queue`: what the high-water mark limits.
+    messages: usize,
+    /// The writer holds a batch it is writing: new messages must queue behind it.
+    writing: bool,
+    /// The connection is gone or going: nothing more is accepted.
+    dead: bool,
+}
+
+/// What the writer got from [`Peer::take_batch`].
+pub(crate) enum Batch {
+    /// Bytes to write; `freed_room` = the queue was full and now has room.
+    Bytes { freed_room: bool },
+    /// Nothing queued; the writer is idle until woken.
+    Empty,
+}
+
+#[derive(Debug)]
+pub(crate) struct Peer {
+    /// Unique within the process; keys the inbound queues.
+    pub(crate) id: u64,
+    /// The peer's Identity, or one we generated: what ROUTER prepends and routes by.
+    pub(crate) routing_id: Bytes,
+    pub(crate) stream: Stream,
+    /// ZMTP 3.1 or later: PING/PONG allowed.
+    pub(crate) zmtp31: bool,
+    out: Mutex<Outbox>,
+    /// 0 = no limit.
+    send_hwm: usize,
+    /// Wakes the writer when something is queued.
+    pub(crate) writer_wake: Notify,
+    /// Wakes the reader when its inbound queue has room again.
+    pub(crate) in_room: Notify,
+    /// Fired to end this connection (reset, write error).
+    pub(crate) kill: Signal,
+    /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
+    reconnect_now: AtomicBool,
+}
+
+impl Peer {
+    pub(crate) fn new(
+        id: u64,
+        routing_id: Bytes,
+        stream: Stream,
+        zmtp31: bool,
+        send_hwm: u32,
+    ) -> Peer {
+        Peer {
+            id,
+            routing_id,
+            stream,
+            zmtp31,
+            out: Mutex::new(Outbox::default()),
+            send_hwm: usize::try_from(send_hwm).unwrap_or(usize::MAX),
+            writer_wake: Notify::new(),
+            in_room: Notify::new(),
+            kill: Signal::new(),
+            reconnect_now: AtomicBool::new(false),
+        }
+    }
+
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn full(&self, out: &Outbox) -> bool {
+        self.send_hwm != 0 && out.messages >= self.send_hwm
+    }
+
+    pub(crate) fn is_dead(&self) -> bool {
+        self.outbox().dead
+    }
+
+    /// Hands a message to this connection: written at once from this thread when possible,
+    /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
+    pub(crate) fn try_push(&self, message: Message) -> Result<(), Message> {
+        let mut out = self.outbox();
+        if out.dead || self.full(&out) {
+            return Err(message);
+        }
+        if out.queue.is_empty() && !out.writing {
+            let mut buf = WriteBuf::new();
+            buf.push_message(&message);
+            match buf.write_now(&self.stream) {
+                Ok(WriteOutcome::Done) => {}
+                Ok(WriteOutcome::Blocked) => {
+                    out.queue.push_back(OutItem::Rest(buf));
+                    out.messages += 1;
+                    drop(out);
+                    self.writer_wake.notify_one();
+                }
+                Err(_) => {
+                    // Part of the message may be on the wire: the connection cannot be used again.
+                    out.dead = true;
+                    drop(out);
+                    self.kill.fire();
+                }
+            }
+            return Ok(());
+        }
+        out.queue.push_back(OutItem::Message(message));
+        out.messages += 1;
+        drop(out);
+        self.writer_wake.notify_one();
+        Ok(())
+    }
+
+    /// Queues an encoded command frame (PONG, PING) behind whole messages; bypasses the high-water mark.
+    pub(crate) fn push_command(&self, frame: Bytes) {
+        let mut out = self.outbox();
+        if out.dead {
+            return;
+        }
+        if out.queue.is_empty() && !out.writing {
+            let mut buf = WriteBuf::new();
+            buf.push_encoded(&frame);
+            match buf.write_now(&self.stream) {
+                Ok(WriteOutcome::Done) => return,
+                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::Rest(buf)),
+                Err(_) => {
+                    out.dead = true;
+                    drop(out);
+                    self.kill.fire();
+                    return;
+                }
+            }
+        } else {
+            out.queue.push_back(OutItem::Command(frame));
+        }
+        drop(out);
+        self.writer_wake.notify_one();
+    }
+
+    /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
+    /// next sender writes directly.
+    pub(crate) fn take_batch(&self, buf: &mut WriteBuf) -> Batch {
+        let mut out = self.outbox();
+        if out.queue.is_empty() {
+            out.writing = false;
+            return Batch::Empty;
+        }
+        let was_full = self.full(&out);
+        let mut items = 0;
+        let mut taken_messages = 0;
+        while items < BATCH_ITEMS && buf.len() < BATCH_BYTES {
+            let Some(item) = out.queue.pop_front() else {
+                break;
+            };
+            items += 1;
+            match item {
+                OutItem::Message(message) => {
+                    taken_messages += 1;
+                    buf.push_message(&message);
+                }
+                OutItem::Rest(rest) => {
+                    taken_messages += 1;
+                    buf.append(rest);
+                }
+                OutItem::Command(frame) => buf.push_encoded(&frame),
+            }
+        }
+        out.messages = out.messages.saturating_sub(taken_messages);
+        out.writing = true;
+        Batch::Bytes {
+            freed_room: was_full && !self.full(&out),
+        }
+    }
+
+    /// Ends this connection; `reconnect_now` skips the connector's back-off (the REQ reset).
+    pub(crate) fn kill(&self, reconnect_now: bool) {
+        if reconnect_now {
+            self.reconnect_now.store(true, Ordering::Release);
+        }
+        self.mark_dead();
+        self.kill.fire();
+    }
+
+    /// No more messages are accepted (the connection ended or is ending).
+    pub(crate) fn mark_dead(&self) {
+        let mut out = self.outbox();
+        out.dead = true;
+        out.queue.clear();
+        out.messages = 0;
+    }
+
+    pub(crate) fn wants_reconnect_now(&self) -> bool {
+        self.reconnect_now.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,471 @@
+//! The machinery every socket type shares: options, endpoints (listeners and connectors), the table
+//! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
+//! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorCode};
+use crate::inbound::{Inbound, Received};
+use crate::options::{timeout_of, Options};
+use crate::peer::Peer;
+use crate::signal::Signal;
+use crate::socket_type::SocketType;
+use crate::transport::{self, Listener};
+use crate::{connector, listener, Message};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Peer ids are unique across all sockets of the process.
+static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A bound endpoint: the listener is in a slot so `unbind`/`close` can drop it synchronously,
+/// releasing the port at once even while the accept task has not run yet.
+pub(crate) struct BoundEndpoint {
+    requested: String,
+    resolved: String,
+    pub(crate) listener: Arc<Mutex<Option<Listener>>>,
+    /// Fired on unbind: stops the accept loop and drops the connections it accepted.
+    pub(crate) stop: Arc<Signal>,
+    ipc_path: Option<PathBuf>,
+}
+
+impl BoundEndpoint {
+    fn release(&self) {
+        self.stop.fire();
+        drop(lock(&self.listener).take());
+        if let Some(path) = &self.ipc_path {
+            transport::remove_ipc_file(path);
+        }
+    }
+}
+
+struct ConnectedEndpoint {
+    requested: String,
+    stop: Arc<Signal>,
+}
+
+#[derive(Default)]
+struct Endpoints {
+    binds: Vec<BoundEndpoint>,
+    connects: Vec<ConnectedEndpoint>,
+}
+
+#[derive(Default)]
+struct PeerTable {
+    /// Live peers in the order they joined: the round-robin order.
+    list: Vec<Arc<Peer>>,
+    /// Where the next round-robin search starts.
+    next: usize,
+    by_routing_id: HashMap<Bytes, Arc<Peer>>,
+}
+
+/// How a wait ended without its condition becoming true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitEnd {
+    TimedOut,
+    Closed,
+}
+
+impl WaitEnd {
+    pub(crate) fn into_error(self, what: &str) -> Error {
+        match self {
+            WaitEnd::TimedOut => Error::new(ErrorCode::Eagain, format!("{what} timed out")),
+            WaitEnd::Closed => Error::new(
+                ErrorCode::Eagain,
+                format!("{what} cancelled: socket closed"),
+            ),
+        }
+    }
+}
+
+pub(crate) struct Core {
+    pub(crate) kind: SocketType,
+    pub(crate) handle: Handle,
+    options: Mutex<Options>,
+    pub(crate) closed: Signal,
+    peers: Mutex<PeerTable>,
+    /// A peer joined or got queue room: senders waiting for a peer re-check.
+    pub(crate) out_changed: Notify,
+    pub(crate) inbound: Inbound,
+    endpoints: Mutex<Endpoints>,
+    last_endpoint: Mutex<Option<String>>,
+    next_routing_id: AtomicU32,
+}
+
+impl Core {
+    pub(crate) fn new(handle: &Handle, kind: SocketType, options: Options) -> Arc<Core> {
+        Arc::new(Core {
+            kind,
+            handle: handle.clone(),
+            options: Mutex::new(options),
+            closed: Signal::new(),
+            peers: Mutex::new(PeerTable::default()),
+            out_changed: Notify::new(),
+            inbound: Inbound::default(),
+            endpoints: Mutex::new(Endpoints::default()),
+            last_endpoint: Mutex::new(None),
+            next_routing_id: AtomicU32::new(random_u32()),
+        })
+    }
+
+    pub(crate) fn options(&self) -> Options {
+        lock(&self.options).clone()
+    }
+
+    pub(crate) fn set_options(&self, options: Options) {
+        *lock(&self.options) = options;
+    }
+
+    /// Reads one option value without cloning the whole set.
+    pub(crate) fn option<T>(&self, read: impl FnOnce(&Options) -> T) -> T {
+        read(&lock(&self.options))
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_fired()
+    }
+
+    /// EBADF once closed.
+    pub(crate) fn check_open(&self) -> Result<(), Error> {
+        if self.is_closed() {
+            Err(Error::new(ErrorCode::Ebadf, "socket is closed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn last_endpoint(&self) -> Option<String> {
+        lock(&self.last_endpoint).clone()
+    }
+
+    pub(crate) fn next_peer_id() -> u64 {
+        NEXT_PEER_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A routing id for a peer that did not send one: 0x00 + 4 bytes, like libzmq.
+    pub(crate) fn generate_routing_id(&self) -> Bytes {
+        let n = self.next_routing_id.fetch_add(1, Ordering::Relaxed);
+        let mut id = vec![0u8];
+        id.extend_from_slice(&n.to_be_bytes());
+        Bytes::from(id)
+    }
+
+    // ----- endpoints -----
+
+    pub(crate) async fn bind(self: &Arc<Self>, address: &str) -> Result<String, Error> {
+        self.check_open()?;
+        let endpoint = Endpoint::parse(address)?;
+        // tokio's listeners need the socket's runtime (reactor, resolver); run the bind there.
+        let task = {
+            let endpoint = endpoint.clone();
+            let address = address.to_owned();
+            self.handle
+                .spawn(async move { transport::bind(&endpoint, &address).await })
+        };
+        let bound = task.await.map_err(|e| {
+            Error::with_address(ErrorCode::Einval, format!("bind failed: {e}"), address)
+        })??;
+        let resolved = bound.resolved.clone();
+        let entry = BoundEndpoint {
+            requested: address.to_owned(),
+            resolved: bound.resolved,
+            listener: Arc::new(Mutex::new(Some(bound.listener))),
+            stop: Arc::new(Signal::new()),
+            ipc_path: bound.ipc_path,
+        };
+        let (slot, stop) = (entry.listener.clone(), entry.stop.clone());
+        {
+            let mut endpoints = lock(&self.endpoints);
+            if self.is_closed() {
+                // Closed while binding: release what we just bound.
+                entry.release();
+                return Err(Error::new(ErrorCode::Ebadf, "socket is closed"));
+            }
+            endpoints.binds.push(entry);
+        }
+        *lock(&self.last_endpoint) = Some(resolved.clone());
+        self.handle
+            .spawn(listener::accept_loop(self.clone(), slot, stop));
+        Ok(resolved)
+    }
+
+    /// Unbinds by the string given to `bind` or by the resolved endpoint it returned.
+    pub(crate) fn unbind(&self, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let entry = {
+            let mut endpoints = lock(&self.endpoints);
+            let position = endpoints
+                .binds
+                .iter()
+                .position(|b| b.resolved == address)
+                .or_else(|| endpoints.binds.iter().position(|b| b.requested == address));
+            position.map(|i| endpoints.binds.remove(i))
+        };
+        match entry {
+            Some(entry) => {
+                entry.release();
+                Ok(())
+            }
+            None => Err(Error::with_address(
+                ErrorCode::Enoent,
+                "endpoint is not bound",
+                address,
+            )),
+        }
+    }
+
+    pub(crate) fn connect(self: &Arc<Self>, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let endpoint = Endpoint::parse_connect(address)?;
+        let stop = Arc::new(Signal::new());
+        lock(&self.endpoints).connects.push(ConnectedEndpoint {
+            requested: address.to_owned(),
+            stop: stop.clone(),
+        });
+        self.handle
+            .spawn(connector::run(self.clone(), endpoint, stop));
+        Ok(())
+    }
+
+    pub(crate) fn disconnect(&self, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let entry = {
+            let mut endpoints = lock(&self.endpoints);
+            let position = endpoints
+                .connects
+                .iter()
+                .position(|c| c.requested == address);
+            position.map(|i| endpoints.connects.remove(i))
+        };
+        match entry {
+            Some(entry) => {
+                entry.stop.fire();
+                Ok(())
+            }
+            None => Err(Error::with_address(
+                ErrorCode::Enoent,
+                "endpoint is not connected",
+                address,
+            )),
+        }
+    }
+
+    /// Idempotent. Pending waits end with EAGAIN; listeners are released now; connections get
+    /// `linger` to deliver their queues (handled by each connection's task).
+    pub(crate) fn close(&self) {
+        if !self.closed.fire() {
+            return;
+        }
+        let endpoints = std::mem::take(&mut *lock(&self.endpoints));
+        for bound in &endpoints.binds {
+            bound.release();
+        }
+        for connected in &endpoints.connects {
+            connected.stop.fire();
+        }
+        self.inbound.clear();
+        self.inbound.wake_all();
+        self.out_changed.notify_waiters();
+    }
+
+    // ----- peers -----
+
+    /// Registers a peer whose handshake is done. False if the socket is closed or (ROUTER) the
+    /// peer's identity is already taken, as libzmq refuses such a second connection.
+    pub(crate) fn add_peer(&self, peer: &Arc<Peer>) -> bool {
+        {
+            let mut table = lock(&self.peers);
+            if self.is_closed() || table.by_routing_id.contains_key(&peer.routing_id) {
+                return false;
+            }
+            table
+                .by_routing_id
+                .insert(peer.routing_id.clone(), peer.clone());
+            table.list.push(peer.clone());
+        }
+        self.out_changed.notify_waiters();
+        true
+    }
+
+    pub(crate) fn remove_peer(&self, peer: &Arc<Peer>) {
+        peer.mark_dead();
+        {
+            let mut table = lock(&self.peers);
+            if let Some(i) = table.list.iter().position(|p| Arc::ptr_eq(p, peer)) {
+                table.list.remove(i);
+                if table.next > i {
+                    table.next -= 1;
+                }
+            }
+            if table
+                .by_routing_id
+                .get(&peer.routing_id)
+                .is_some_and(|p| Arc::ptr_eq(p, peer))
+            {
+                table.by_routing_id.remove(&peer.routing_id);
+            }
+        }
+        // A REQ waiting for this peer's reply must learn it will never come.
+        self.inbound.wake_all();
+    }
+
+    /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
+    /// full ones. Gives the message back if none can take it now.
+    pub(crate) fn try_send_round_robin(&self, message: Message) -> Result<Arc<Peer>, Message> {
+        let mut table = lock(&self.peers);
+        let count = table.list.len();
+        let mut message = message;
+        for step in 0..count {
+            let index = (table.next + step) % count;
+            let Some(peer) = table.list.get(index).cloned() else {
+                break;
+            };
+            match peer.try_push(message) {
+                Ok(()) => {
+                    table.next = (index + 1) % count;
+                    return Ok(peer);
+                }
+                Err(back) => message = back,
+            }
+        }
+        Err(message)
+    }
+
+    pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
+        lock(&self.peers).by_routing_id.get(routing_id).cloned()
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        lock(&self.peers).list.len()
+    }
+
+    /// Takes the next message in fair-queue order.
+    pub(crate) fn pop_inbound(&self) -> Option<Received> {
+        let hwm = self.option(|o| o.receive_hwm);
+        self.inbound.pop(usize::try_from(hwm).unwrap_or(usize::MAX))
+    }
+
+    // ----- waiting -----
+
+    /// Deadline for an operation limited by an option in ms (-1 = none).
+    pub(crate) fn deadline_after(ms: i64) -> Option<Instant> {
+        timeout_of(ms).map(|d| Instant::now() + d)
+    }
+
+    /// Re-runs `check` each time `notify` fires until it yields a value, the deadline passes or the
+    /// socket closes. Cancel-safe as long as `check` only takes things at its final step.
+    pub(crate) async fn wait_for<T>(
+        &self,
+        notify: &Notify,
+        deadline: Option<Instant>,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> Result<T, WaitEnd> {
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(value) = check() {
+                return Ok(value);
+            }
+            if self.is_closed() {
+                return Err(WaitEnd::Closed);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = sleep_until_opt(deadline) => {
+                    // One last look: the condition may have become true just now.
+                    return check().ok_or(WaitEnd::TimedOut);
+                }
+                _ = self.closed.wait() => return Err(WaitEnd::Closed),
+            }
+        }
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+pub(crate) async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A duration in ms from an option that may be negative (then zero).
+pub(crate) fn millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// A random-enough 32-bit value (routing ids, request ids) without a dependency.
+pub(crate) fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(NEXT_PEER_ID.load(Ordering::Relaxed));
+    // Truncation is the point: any 32 bits of the hash will do.
+    hasher.finish() as u32
+}
+
+impl Core {
+    /// Round-robin send that waits (until `deadline`) for a live peer with room. The message is
+    /// handed over in one synchronous step, so dropping this future either sent it or did not.
+    /// `on_sent` runs right after the hand-over, still synchronously.
+    pub(crate) async fn send_round_robin<R>(
+        &self,
+        message: Message,
+        deadline: Option<Instant>,
+        mut on_sent: impl FnMut(Arc<Peer>) -> R,
+    ) -> Result<R, WaitEnd> {
+        let mut slot = Some(message);
+        self.wait_for(&self.out_changed, deadline, || {
+            let message = slot.take()?;
+            match self.try_send_round_robin(message) {
+                Ok(peer) => Some(on_sent(peer)),
+                Err(back) => {
+                    slot = Some(back);
+                    None
+                }
+            }
+        })
+        .await
+    }
+
+    /// Fair-queued receive that waits until `deadline`; `accept` may reject (discard) a message
+    /// or turn it into the result; it runs synchronously with the take from the queue.
+    pub(crate) async fn recv_with<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<T, WaitEnd> {
+        self.wait_for(&self.inbound.notify, deadline, || {
+            while let Some(received) = self.pop_inbound() {
+                if let Some(value) = accept(received) {
+                    return Some(value);
+                }
+            }
+            None
+        })
+        .await
+    }
+}
+
+/// EINVAL for a message without frames: ZMTP cannot carry one.
+pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
+    if message.is_empty() {
+        Err(Error::new(
+            ErrorCode::Einval,
+            "a message needs at least one frame",
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Helpers shared by the socket integration tests.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use std::future::Future;
+use std::time::Duration;
+use tokio::runtime::Handle;
+use zeromq_napi_engine::{Message, Options, RepSocket, ReqSocket};
+
+/// Upper bound for anything a test awaits that should happen promptly: a hang fails fast.
+pub const PROMPT: Duration = Duration::from_secs(5);
+
+pub fn msg(parts: &[&str]) -> Message {
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
+}
+
+pub fn text(message: &Message) -> Vec<String> {
+    message
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect()
+}
+
+/// Awaits `f`, failing the test if it takes longer than [`PROMPT`].
+pub async fn prompt<F: Future>(f: F) -> F::Output {
+    match tokio::time::timeout(PROMPT, f).await {
+        Ok(v) => v,
+        Err(_) => panic!("operation did not finish within {PROMPT:?}"),
+    }
+}
+
+/// Options with short timers for tests.
+pub fn fast() -> Options {
+    Options {
+        reconnect_interval: 10,
+        linger: 0,
+        ..Options::default()
+    }
+}
+
+pub fn req(options: Options) -> ReqSocket {
+    ReqSocket::new(&Handle::current(), options)
+}
+
+pub fn rep(options: Options) -> RepSocket {
+    RepSocket::new(&Handle::current(), options)
+}
+
+/// A REP on an ephemeral loopback port answering every request with `prefix` + the request.
+pub async fn echo_server(prefix: &'static str) -> (RepSocket, String, tokio::task::JoinHandle<()>) {
+    let server = rep(fast());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let task = tokio::spawn(serve_echo(server.clone(), prefix));
+    (server, endpoint, task)
+}
+
+/// Answers requests with `prefix` + each frame until the socket closes.
+pub async fn serve_echo(server: RepSocket, prefix: &'static str) {
+    while let Ok(request) = server.recv().await {
+        let reply = request
+            .iter()
+            .map(|f| {
+                let mut v = prefix.as_bytes().to_vec();
+                v.extend_from_slice(f);
+                Bytes::from(v)
+            })
+            .collect();
+        if server.send(reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Polls `cond` every few ms until true (bounded by [`PROMPT`]); for states that have no event to await.
+pub async fn until(mut cond: impl FnMut() -> bool) {
+    prompt(async {
+        while !cond() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+}

@@ -1,0 +1,260 @@
+/// <reference types="node" />
+// Type declarations of zeromq-napi (hand-written; the contract is shared/API.md).
+
+/**
+ * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is.
+ * Frames of a few hundred bytes and more are not copied: do not modify (or transfer) such a buffer
+ * until the message has been delivered.
+ */
+export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | null;
+
+/** What `send()` takes: one frame, or a non-empty array of frames (a multipart message). */
+export type Message = MessageLike | MessageLike[];
+
+/** The `.code` values this package produces. */
+export type ZmqErrorCode =
+  /** Operation not allowed in the current send/receive state. */
+  | 'EFSM'
+  /** A timeout ran out, a pending operation was cancelled by `close()`, or the reply can never come. */
+  | 'EAGAIN'
+  /** A second `receive` (or `send`) while one is still pending on the same socket. */
+  | 'EBUSY'
+  /** The socket is closed. */
+  | 'EBADF'
+  /** Malformed endpoint address. */
+  | 'EINVAL'
+  /** Unknown transport (only `tcp://` and `ipc://` exist). */
+  | 'EPROTONOSUPPORT'
+  /** The address is already in use. */
+  | 'EADDRINUSE'
+  /** `unbind`/`disconnect` of an address never bound/connected. */
+  | 'ENOENT'
+  /** The host of an endpoint does not resolve or cannot be bound. */
+  | 'EADDRNOTAVAIL'
+  /** The caller's `AbortSignal` fired (the error's `name` is `AbortError`). */
+  | 'ABORT_ERR'
+  /** A bug inside zeromq-napi (a Rust panic, caught before it could reach Node); please report it. */
+  | 'EINTERNAL';
+
+/**
+ * Every error this package rejects or throws with (argument `TypeError`s aside) is an `Error` with a
+ * string `code` and, for endpoint errors, the `address` it is about.
+ */
+export interface ZmqError extends Error {
+  /** The libzmq-style error code, see {@link ZmqErrorCode}. */
+  code: ZmqErrorCode;
+  /** The endpoint the error is about (endpoint errors only). */
+  address?: string;
+}
+
+/** The rejection of an operation whose `AbortSignal` fired; `cause` is the signal's `reason`. */
+export interface AbortError extends Error {
+  /** Always `'AbortError'`. */
+  name: 'AbortError';
+  /** Always `'ABORT_ERR'`. */
+  code: 'ABORT_ERR';
+}
+
+/**
+ * Options of both socket types (constructor argument; each is also a read/write property of the
+ * socket). An unknown name, a value of the wrong type or out of range throws `TypeError`.
+ * Times are integer milliseconds.
+ */
+export interface SocketOptions {
+  /** ms before a pending `receive` rejects `EAGAIN`; -1 = wait forever. Default -1. */
+  receiveTimeout?: number;
+  /** ms a `send` may wait for a peer / queue room before rejecting `EAGAIN`; -1 = forever. Default -1. */
+  sendTimeout?: number;
+  /**
+   * ms `close()` keeps delivering queued outgoing messages in the background (-1 = until delivered,
+   * 0 = drop them). Default 1000. It never keeps the process alive, and it does not survive the
+   * end of the thread (process exit, worker termination): unsent messages are dropped then.
+   */
+  linger?: number;
+  /** ms before reconnecting a lost or refused connection. Default 100. */
+  reconnectInterval?: number;
+  /** Upper bound (ms) of the exponential reconnect back-off; 0 = no back-off. Default 0. */
+  reconnectMaxInterval?: number;
+  /** ms for one TCP connect attempt; 0 = the OS default. Default 0. */
+  connectTimeout?: number;
+  /** ms a new connection may take to complete the ZMTP handshake; 0 = no limit. Default 30000. */
+  handshakeInterval?: number;
+  /** ms between ZMTP PINGs; 0 = heartbeats off. Default 0. */
+  heartbeatInterval?: number;
+  /** ms without any traffic after which a peer is dropped; 0 = `heartbeatInterval`. Default 0. */
+  heartbeatTimeout?: number;
+  /** ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none. Default 0. */
+  heartbeatTimeToLive?: number;
+  /** Largest accepted frame in bytes (a peer announcing more is disconnected); -1 = no limit. Default -1. */
+  maxMessageSize?: number;
+  /** Outgoing messages queued per peer. Default 1000. */
+  sendHighWaterMark?: number;
+  /** Incoming messages queued per peer. Default 1000. */
+  receiveHighWaterMark?: number;
+  /** Identity sent to peers (1 to 255 bytes; a string is sent as UTF-8), or `null` for none. Default null. */
+  routingId?: string | Uint8Array | null;
+}
+
+/** Options of a {@link Request} socket: the common ones plus the REQ-specific ones. */
+export interface RequestOptions extends SocketOptions {
+  /** Prefix each request with a request-id frame and drop replies whose id does not match (libzmq `ZMQ_REQ_CORRELATE`). Default false. */
+  correlate?: boolean;
+  /** Allow a new `send` while a reply is pending; the old request is abandoned (libzmq `ZMQ_REQ_RELAXED`). Default false. */
+  relaxed?: boolean;
+}
+
+/** Options of `send()` and `receive()`. */
+export interface OperationOptions {
+  /** Aborting it cancels the pending operation, which then rejects with an {@link AbortError}. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Request.request}. */
+export interface RequestCallOptions {
+  /** ms each attempt may take, from send to reply, waiting for a connection included; -1 = no limit. Default: the socket's `receiveTimeout`. */
+  timeout?: number;
+  /** How many times to resend (to the next live server) after an attempt failed. Default 0. */
+  retries?: number;
+  /** Aborting it cancels the request (queued or in flight); it then rejects with an {@link AbortError}. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A `serve()` handler: gets a request, returns (or resolves to) the reply. A handler that throws,
+ * rejects or returns something that is not a {@link Message} leaves that request unanswered.
+ */
+export type ServeHandler = (request: Buffer[]) => Message | PromiseLike<Message>;
+
+/** Options of {@link Reply.serve}. */
+export interface ServeOptions {
+  /** How many requests (from different clients) are handled at once. Default 1. */
+  concurrency?: number;
+  /** Aborting it stops serving: `serve()` then resolves (requests being handled still get their replies). */
+  signal?: AbortSignal;
+  /**
+   * Called with a handler's failure and the request it failed on. Without it, each failure is
+   * emitted as a process warning (`process.on('warning')`) named `ZmqServeWarning`, code
+   * `ZMQ_SERVE_HANDLER_ERROR`, with the failure as `cause`.
+   */
+  onError?: (error: unknown, request: Buffer[]) => void;
+}
+
+/** Members shared by {@link Request} and {@link Reply}. */
+declare abstract class Socket {
+  /** ms before a pending `receive` rejects `EAGAIN`; -1 = wait forever. */
+  receiveTimeout: number;
+  /** ms a `send` may wait for a peer / queue room before rejecting `EAGAIN`; -1 = forever. */
+  sendTimeout: number;
+  /** ms `close()` keeps delivering queued outgoing messages (-1 = until delivered, 0 = drop). */
+  linger: number;
+  /** ms before reconnecting a lost or refused connection. */
+  reconnectInterval: number;
+  /** Upper bound (ms) of the reconnect back-off; 0 = no back-off. */
+  reconnectMaxInterval: number;
+  /** ms for one TCP connect attempt; 0 = the OS default. */
+  connectTimeout: number;
+  /** ms a new connection may take to complete the ZMTP handshake; 0 = no limit. */
+  handshakeInterval: number;
+  /** ms between ZMTP PINGs; 0 = off. */
+  heartbeatInterval: number;
+  /** ms without traffic after which a peer is dropped; 0 = `heartbeatInterval`. */
+  heartbeatTimeout: number;
+  /** ms TTL announced in our PINGs; 0 = none. */
+  heartbeatTimeToLive: number;
+  /** Largest accepted frame in bytes; -1 = no limit. */
+  maxMessageSize: number;
+  /** Outgoing messages queued per peer. */
+  sendHighWaterMark: number;
+  /** Incoming messages queued per peer. */
+  receiveHighWaterMark: number;
+  /** Identity sent to peers (reads back as it was set: a string, or a copy of the bytes), or `null`. */
+  get routingId(): string | Buffer | null;
+  set routingId(value: string | Uint8Array | null);
+
+  /** `true` once `close()` was called. */
+  readonly closed: boolean;
+  /**
+   * The endpoint of the last successful `bind`, with an ephemeral port resolved
+   * (e.g. `'tcp://127.0.0.1:41234'`); `null` before any bind.
+   */
+  readonly lastEndpoint: string | null;
+
+  /**
+   * Binds and listens on `address` (`tcp://HOST:PORT`, `tcp://*:PORT`, `tcp://[::1]:PORT`,
+   * `ipc:///path`; port `*` or `0` = ephemeral). May be called for several endpoints.
+   * Rejects `EINVAL`, `EPROTONOSUPPORT`, `EADDRINUSE`, `EADDRNOTAVAIL`, `EBADF` (with `.address`).
+   */
+  bind(address: string): Promise<void>;
+  /** Stops listening on `address` (as given to `bind`, or as `lastEndpoint` reported it). Rejects `ENOENT` if it was not bound. */
+  unbind(address: string): Promise<void>;
+  /**
+   * Connects to `address` in the background and returns at once; retries and reconnects forever.
+   * Throws synchronously (it returns nothing to reject): `TypeError` for a non-string, an Error
+   * with `.code` `EINVAL`/`EPROTONOSUPPORT` for a bad address, `EBADF` when closed.
+   */
+  connect(address: string): void;
+  /** Drops the connection to `address`. Throws `ENOENT` (synchronously) if it was not connected. */
+  disconnect(address: string): void;
+  /**
+   * Sends one message (a frame or a non-empty array of frames); resolves once it is queued for the
+   * peer. Waits for a peer up to `sendTimeout` (then `EAGAIN`). Rejects `TypeError` for anything
+   * that is not a {@link Message} (nothing is sent), `EFSM` when the socket's state does not allow a
+   * send, `EBUSY` if another send is pending, `EBADF` when closed.
+   */
+  send(message: Message, options?: OperationOptions): Promise<void>;
+  /**
+   * Receives one message: one Buffer per frame, never empty (`const [msg] = await sock.receive()`).
+   * Rejects `EAGAIN` after `receiveTimeout` or when `close()` is called meanwhile, `EFSM` when the
+   * socket's state does not allow a receive, `EBUSY` if another receive is pending.
+   * A pending receive keeps the process alive.
+   */
+  receive(options?: OperationOptions): Promise<Buffer[]>;
+  /**
+   * Closes the socket; idempotent. Pending operations reject `EAGAIN`, later ones `EBADF`. Queued
+   * outgoing messages are delivered in the background for up to `linger` ms.
+   */
+  close(): void;
+  /** Same as `close()`, for `using sock = new Reply()`. */
+  [Symbol.dispose](): void;
+  /** Yields received messages until the socket is closed (`for await (const [msg] of sock)`). */
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer[], void, undefined>;
+}
+
+/**
+ * A REQ socket (RFC 28): `send` then `receive`, strictly alternating (a second `send` before the
+ * reply, or a `receive` before any `send`, rejects `EFSM` at once), or `request()` for both in one
+ * call. Requests go round-robin to the connected servers that are up.
+ */
+export declare class Request extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: RequestOptions);
+  /** Prefix each request with a request-id frame and drop non-matching replies (`ZMQ_REQ_CORRELATE`). */
+  correlate: boolean;
+  /** Allow a new `send` while a reply is pending, abandoning the old request (`ZMQ_REQ_RELAXED`). */
+  relaxed: boolean;
+  /**
+   * Sends `message` and resolves to the reply. Concurrent calls queue and run in call order (never
+   * `EFSM`). Each attempt is bounded by `timeout`; an attempt also fails at once when the
+   * connection that owed the reply is lost; with `retries` left the request is resent to the next
+   * live server, else it rejects `EAGAIN`. A late reply to an abandoned attempt is discarded.
+   */
+  request(message: Message, options?: RequestCallOptions): Promise<Buffer[]>;
+}
+
+/**
+ * A REP socket (RFC 28): `receive` then `send`, strictly alternating (`send` before a request
+ * rejects `EFSM`), or `serve()` to answer requests with a handler.
+ */
+export declare class Reply extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SocketOptions);
+  /**
+   * Answers every request with `handler`'s return value, up to `concurrency` at once (each reply
+   * goes to the client that asked, whatever order they finish in). A failing handler does not stop
+   * the server: the request stays unanswered and the failure is reported (see
+   * {@link ServeOptions.onError}). Resolves when the socket is closed or the signal aborts (at once
+   * if it already has); rejects `EBADF` if the socket is already closed, `EBUSY` if a `receive` is
+   * pending.
+   */
+  serve(handler: ServeHandler, options?: ServeOptions): Promise<void>;
+}

@@ -1,0 +1,8 @@
+'use strict';
+// CommonJS entry of zeromq-napi: promise-based ZeroMQ REQ/REP on a Rust ZMTP engine.
+// Loading it loads the native addon (./zeromq-napi.node, built by `npm install` / `npm run build`).
+
+const { Request } = require('./lib/request.js');
+const { Reply } = require('./lib/reply.js');
+
+module.exports = { Request, Reply };

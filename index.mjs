@@ -1,0 +1,6 @@
+// ESM entry of zeromq-napi. It re-exports the CommonJS entry so both share one addon instance
+// (and `instanceof` works across `import` and `require`).
+import zeromq from './index.js';
+
+export const { Request, Reply } = zeromq;
+export default zeromq;

@@ -1,0 +1,102 @@
+'use strict';
+// Loads the addon and runs the settlement side of the native API (see src/hub.rs, src/op.rs).
+//
+// Native async methods return either their result (they finished on this thread) or a number: the
+// id of a pending operation. Its outcome arrives later through `settle(id, value)`, called by the
+// hub's threadsafe function; `value` is the result or an Error (code ABORT_ERR when cancelled).
+
+const path = require('node:path');
+const { abortError } = require('./errors.js');
+
+const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
+
+/** @type {any} */
+let binding;
+try {
+  binding = require(addonPath);
+} catch (err) {
+  const code = /** @type {{ code?: string }} */ (err).code;
+  const missing = code === 'MODULE_NOT_FOUND' && !require('node:fs').existsSync(addonPath);
+  const why = missing
+    ? `the native addon ${addonPath} has not been built`
+    : `the native addon ${addonPath} failed to load (${/** @type {Error} */ (err).message})`;
+  throw new Error(
+    `zeromq-napi: ${why}. Build it with \`npm run build\` in the package directory ` +
+      '(or `npm rebuild zeromq-napi` in a project that depends on it); this needs Rust/cargo 1.85+.',
+    { cause: err },
+  );
+}
+
+/**
+ * @typedef {object} Pending
+ * @property {(value: any) => void} resolve
+ * @property {(reason: unknown) => void} reject
+ * @property {AbortSignal | undefined} signal
+ * @property {(() => void) | undefined} onAbort
+ * @property {object | undefined} owner  keeps the JS socket (and so the native one) reachable
+ */
+
+/** @type {Map<number, Pending>} */
+const pending = new Map();
+
+/**
+ * @param {number} id
+ * @param {unknown} value
+ */
+function settle(id, value) {
+  const entry = pending.get(id);
+  if (entry === undefined) return;
+  pending.delete(id);
+  if (entry.onAbort !== undefined && entry.signal !== undefined) {
+    entry.signal.removeEventListener('abort', entry.onAbort);
+  }
+  if (value instanceof Error) {
+    const code = /** @type {{ code?: unknown }} */ (value).code;
+    entry.reject(code === 'ABORT_ERR' ? abortError(entry.signal) : value);
+  } else {
+    entry.resolve(value);
+  }
+}
+
+const hub = new binding.Hub(settle);
+
+/**
+ * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
+ * engine future is dropped, nothing received is lost: a result that was already on its way still
+ * resolves the promise).
+ * @param {number} id
+ * @param {AbortSignal | undefined} signal
+ * @param {object | undefined} owner
+ * @returns {Promise<any>}
+ */
+function wait(id, signal, owner) {
+  return new Promise((resolve, reject) => {
+    /** @type {Pending} */
+    const entry = { resolve, reject, signal, onAbort: undefined, owner };
+    if (signal !== undefined) {
+      entry.onAbort = () => hub.cancel(id);
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+    }
+    pending.set(id, entry);
+  });
+}
+
+/** @param {number} id */
+function cancel(id) {
+  hub.cancel(id);
+}
+
+/**
+ * @param {'req' | 'rep'} kind
+ * @param {object} options  all current option values (see lib/options.js)
+ */
+function createSocket(kind, options) {
+  return new binding.Socket(hub, kind, options);
+}
+
+/** Operations awaiting settlement in this thread (diagnostics). */
+function pendingCount() {
+  return hub.pending;
+}
+
+module.exports = { wait, cancel, createSocket, pendingCount };

@@ -1,0 +1,138 @@
+'use strict';
+// Socket options: names, defaults, validation, and the native option object.
+// Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
+
+const { types } = require('node:util');
+const { typeError, describe } = require('./errors.js');
+
+const MAX_U31 = 0x7fffffff;
+// ZMTP PING carries its TTL in deciseconds in 16 bits.
+const MAX_TTL_MS = 0xffff * 100;
+
+/**
+ * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' }} Spec
+ */
+
+/** @type {Record<string, { spec: Spec, default: unknown }>} */
+const common = {
+  receiveTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
+  sendTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
+  linger: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: 1000 },
+  reconnectInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 100 },
+  reconnectMaxInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
+  connectTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
+  handshakeInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 30000 },
+  heartbeatInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
+  heartbeatTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
+  heartbeatTimeToLive: { spec: { kind: 'int', min: 0, max: MAX_TTL_MS }, default: 0 },
+  maxMessageSize: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
+  sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 }, default: 1000 },
+  receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 }, default: 1000 },
+  routingId: { spec: { kind: 'routingId' }, default: null },
+};
+
+/** @type {Record<string, { spec: Spec, default: unknown }>} */
+const requestOnly = {
+  correlate: { spec: { kind: 'bool' }, default: false },
+  relaxed: { spec: { kind: 'bool' }, default: false },
+};
+
+const schemas = {
+  /** Options accepted by `Reply`. */
+  reply: common,
+  /** Options accepted by `Request`. */
+  request: { ...common, ...requestOnly },
+};
+
+/**
+ * @param {string} name
+ * @param {Spec} spec
+ * @param {unknown} value
+ * @returns {unknown} the value to store
+ */
+function check(name, spec, value) {
+  switch (spec.kind) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) {
+        throw typeError(`option "${name}" must be an integer number, got ${describe(value)}`);
+      }
+      if (value < spec.min || value > spec.max) {
+        throw typeError(
+          `option "${name}" must be between ${spec.min} and ${spec.max}, got ${value}`,
+          'ERR_OUT_OF_RANGE',
+        );
+      }
+      return value;
+    case 'bool':
+      if (typeof value !== 'boolean') {
+        throw typeError(`option "${name}" must be a boolean, got ${describe(value)}`);
+      }
+      return value;
+    case 'routingId': {
+      if (value === null) return null;
+      let length;
+      if (typeof value === 'string') length = Buffer.byteLength(value);
+      else if (types.isUint8Array(value)) length = value.byteLength;
+      else throw typeError(`option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
+      // libzmq's rule: 1..255 bytes (an empty identity would mean "none": use null for that).
+      if (length < 1 || length > 255) {
+        throw typeError(`option "${name}" must be 1 to 255 bytes long, got ${length}`, 'ERR_OUT_OF_RANGE');
+      }
+      return typeof value === 'string' ? value : Buffer.from(value);
+    }
+    default:
+      throw new Error('unreachable');
+  }
+}
+
+/**
+ * Validates a constructor options argument; returns the full option set (defaults filled in).
+ * @param {'request' | 'reply'} kind
+ * @param {unknown} options
+ * @returns {Record<string, unknown>}
+ */
+function resolve(kind, options) {
+  const schema = schemas[kind];
+  /** @type {Record<string, unknown>} */
+  const values = {};
+  for (const name of Object.keys(schema)) values[name] = schema[name].default;
+  if (options === undefined || options === null) return values;
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw typeError(`options must be an object, got ${describe(options)}`);
+  }
+  for (const name of Object.keys(options)) {
+    const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;
+    if (entry === undefined) {
+      const hint = kind === 'reply' && name in requestOnly ? ' (it is a Request option)' : '';
+      throw typeError(`unknown option "${name}"${hint}`, 'ERR_INVALID_ARG_VALUE');
+    }
+    const value = /** @type {Record<string, unknown>} */ (options)[name];
+    // `{ linger: undefined }` means "not given", as with most option bags.
+    if (value !== undefined) values[name] = check(name, entry.spec, value);
+  }
+  return values;
+}
+
+/**
+ * Validates one property assignment.
+ * @param {'request' | 'reply'} kind
+ * @param {string} name
+ * @param {unknown} value
+ */
+function checkOne(kind, name, value) {
+  return check(name, schemas[kind][name].spec, value);
+}
+
+/**
+ * The object the native `Socket` takes (src/options.rs): same names, routingId as bytes.
+ * @param {Record<string, unknown>} values
+ */
+function toNative(values) {
+  const routingId = values.routingId;
+  return {
+    ...values,
+    routingId: typeof routingId === 'string' ? Buffer.from(routingId) : routingId,
+  };
+}
+
+module.exports = { schemas, resolve, checkOne, toNative };

@@ -1,0 +1,174 @@
+'use strict';
+// Request (REQ): the shared socket plus request(), whose calls run one at a time in call order.
+//
+// The queue lives here, not in the engine: each native request() becomes its own task, and two
+// tasks started back to back may reach the engine in either order.
+
+const native = require('./native.js');
+const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('./socket.js');
+const { checkMessage, signalOf, checkKeys } = require('./message.js');
+const { closedError, cancelledByClose, abortError, typeError, describe } = require('./errors.js');
+
+const kQueue = Symbol('zeromq-napi.queue');
+const kActive = Symbol('zeromq-napi.active');
+const REQUEST_KEYS = ['timeout', 'retries', 'signal'];
+const MAX_U32 = 0xffffffff;
+
+/**
+ * @typedef {object} Job
+ * @property {unknown} message
+ * @property {number | undefined} timeout
+ * @property {number} retries
+ * @property {AbortSignal | undefined} signal
+ * @property {(() => void) | undefined} onAbort
+ * @property {number | undefined} id        native op id once started
+ * @property {boolean} done
+ * @property {(value: Buffer[]) => void} resolve
+ * @property {(reason: unknown) => void} reject
+ */
+
+/**
+ * @param {unknown} opts
+ * @returns {{ timeout: number | undefined, retries: number, signal: AbortSignal | undefined }}
+ */
+function requestOptions(opts) {
+  checkKeys(opts, 'request()', REQUEST_KEYS);
+  const signal = signalOf(opts, 'request()');
+  const o = /** @type {{ timeout?: unknown, retries?: unknown }} */ (opts ?? {});
+  let timeout;
+  if (o.timeout !== undefined) {
+    if (typeof o.timeout !== 'number' || !Number.isInteger(o.timeout)) {
+      throw typeError(`request() option "timeout" must be an integer number of ms, got ${describe(o.timeout)}`);
+    }
+    if (o.timeout < -1 || o.timeout > Number.MAX_SAFE_INTEGER) {
+      throw typeError(`request() option "timeout" must be -1 (no limit) or >= 0, got ${o.timeout}`, 'ERR_OUT_OF_RANGE');
+    }
+    timeout = o.timeout;
+  }
+  let retries = 0;
+  if (o.retries !== undefined) {
+    if (typeof o.retries !== 'number' || !Number.isInteger(o.retries)) {
+      throw typeError(`request() option "retries" must be an integer, got ${describe(o.retries)}`);
+    }
+    if (o.retries < 0 || o.retries > MAX_U32) {
+      throw typeError(`request() option "retries" must be between 0 and ${MAX_U32}, got ${o.retries}`, 'ERR_OUT_OF_RANGE');
+    }
+    retries = o.retries;
+  }
+  return { timeout, retries, signal };
+}
+
+class Request extends Socket {
+  /** @param {unknown} [options] */
+  constructor(options) {
+    super('request', options);
+    /** @type {Job[]} */
+    this[kQueue] = [];
+    /** @type {Job | undefined} */
+    this[kActive] = undefined;
+  }
+
+  /**
+   * @param {unknown} message
+   * @param {{ timeout?: number, retries?: number, signal?: AbortSignal }} [opts]
+   * @returns {Promise<Buffer[]>}
+   */
+  request(message, opts) {
+    let parsed;
+    try {
+      parsed = requestOptions(opts);
+      checkMessage(message);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { timeout, retries, signal } = parsed;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
+    if (this[kClosed]) return Promise.reject(closedError());
+    return new Promise((resolve, reject) => {
+      /** @type {Job} */
+      const job = { message, timeout, retries, signal, onAbort: undefined, id: undefined, done: false, resolve, reject };
+      if (signal !== undefined) {
+        job.onAbort = () => {
+          if (job.done) return;
+          // Started: cancel the native request (the engine abandons it and resets the socket);
+          // its settlement then rejects. Still queued: drop it now.
+          if (job.id !== undefined) native.cancel(job.id);
+          else if (this[kActive] !== job) this.#finish(job, abortError(signal), undefined);
+        };
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this[kQueue].push(job);
+      this.#pump();
+    });
+  }
+
+  /**
+   * @param {Job} job
+   * @param {unknown} error
+   * @param {Buffer[] | undefined} value
+   */
+  #finish(job, error, value) {
+    if (job.done) return;
+    job.done = true;
+    if (job.onAbort !== undefined && job.signal !== undefined) job.signal.removeEventListener('abort', job.onAbort);
+    if (this[kActive] === job) this[kActive] = undefined;
+    if (error === undefined) {
+      job.resolve(/** @type {Buffer[]} */ (value));
+    } else {
+      const code = /** @type {{ code?: unknown }} */ (error).code;
+      job.reject(code === 'ABORT_ERR' ? abortError(job.signal) : error);
+    }
+    this.#pump();
+  }
+
+  #pumping = false;
+
+  #pump() {
+    // Settlements inside the loop call back in here: the running loop picks their successors up.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#drain();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #drain() {
+    while (this[kActive] === undefined && this[kQueue].length > 0) {
+      const job = /** @type {Job} */ (this[kQueue].shift());
+      if (job.done) continue;
+      if (this[kClosed]) {
+        this.#finish(job, closedError(), undefined);
+        continue;
+      }
+      this[kActive] = job;
+      let r;
+      try {
+        r = this[kNative].request(job.message, job.timeout, job.retries);
+      } catch (err) {
+        this.#finish(job, err, undefined);
+        continue;
+      }
+      if (typeof r === 'number') {
+        job.id = r;
+        native.wait(r, undefined, this).then(
+          (value) => this.#finish(job, undefined, value),
+          (err) => this.#finish(job, err, undefined),
+        );
+      } else {
+        this.#finish(job, undefined, r);
+      }
+    }
+  }
+
+  [kOnClose]() {
+    // Queued requests never reached the engine; the active one is failed by the engine (EAGAIN).
+    const queued = this[kQueue].splice(0);
+    for (const job of queued) this.#finish(job, cancelledByClose(), undefined);
+  }
+}
+
+defineOptionProperties(Request.prototype, 'request');
+
+module.exports = { Request };

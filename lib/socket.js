@@ -1,0 +1,206 @@
+'use strict';
+// What Request and Reply share: options as properties, endpoints, send/receive, close, iteration.
+//
+// Conventions (index.d.ts documents them for users):
+// - async methods never throw synchronously: argument errors, closed sockets, engine errors all
+//   become rejections;
+// - connect/disconnect are synchronous and throw (TypeError, or an Error with `.code`);
+// - each native call first tries to finish on this thread; a number back means "pending".
+
+const native = require('./native.js');
+const options = require('./options.js');
+const { checkMessage, signalOf, checkKeys } = require('./message.js');
+const { closedError, abortError, typeError, describe } = require('./errors.js');
+
+const kNative = Symbol('zeromq-napi.native');
+const kOptions = Symbol('zeromq-napi.options');
+const kClosed = Symbol('zeromq-napi.closed');
+const kKind = Symbol('zeromq-napi.kind');
+const kOnClose = Symbol('zeromq-napi.onClose');
+
+// Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.
+const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
+
+const RESOLVED = Promise.resolve();
+const SIGNAL_ONLY = ['signal'];
+
+function toUndefined() {
+  return undefined;
+}
+
+/**
+ * @param {unknown} address
+ * @param {string} method
+ */
+function checkAddress(address, method) {
+  if (typeof address !== 'string') {
+    throw typeError(`${method}() address must be a string such as "tcp://127.0.0.1:5555", got ${describe(address)}`);
+  }
+}
+
+class Socket {
+  /**
+   * @param {'request' | 'reply'} kind
+   * @param {unknown} opts
+   */
+  constructor(kind, opts) {
+    const values = options.resolve(kind, opts);
+    /** @type {'request' | 'reply'} */
+    this[kKind] = kind;
+    /** @type {Record<string, unknown>} */
+    this[kOptions] = values;
+    /** @type {boolean} */
+    this[kClosed] = false;
+    /** @type {any} */
+    this[kNative] = native.createSocket(kind === 'request' ? 'req' : 'rep', options.toNative(values));
+  }
+
+  /** @returns {boolean} */
+  get closed() {
+    return this[kClosed];
+  }
+
+  /** @returns {string | null} */
+  get lastEndpoint() {
+    return this[kNative].lastEndpoint ?? null;
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  bind(address) {
+    try {
+      checkAddress(address, 'bind');
+      if (this[kClosed]) return Promise.reject(closedError());
+      const r = this[kNative].bind(address);
+      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  unbind(address) {
+    try {
+      checkAddress(address, 'unbind');
+      if (this[kClosed]) return Promise.reject(closedError());
+      const r = this[kNative].unbind(address);
+      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** @param {string} address */
+  connect(address) {
+    checkAddress(address, 'connect');
+    if (this[kClosed]) throw closedError();
+    this[kNative].connect(address);
+  }
+
+  /** @param {string} address */
+  disconnect(address) {
+    checkAddress(address, 'disconnect');
+    if (this[kClosed]) throw closedError();
+    this[kNative].disconnect(address);
+  }
+
+  /**
+   * @param {unknown} message
+   * @param {{ signal?: AbortSignal }} [opts]
+   * @returns {Promise<void>}
+   */
+  send(message, opts) {
+    try {
+      checkKeys(opts, 'send()', SIGNAL_ONLY);
+      const signal = signalOf(opts, 'send()');
+      checkMessage(message);
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
+      if (this[kClosed]) return Promise.reject(closedError());
+      const r = this[kNative].send(message);
+      if (typeof r === 'number') return native.wait(r, signal, this);
+      return RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * @param {{ signal?: AbortSignal }} [opts]
+   * @returns {Promise<Buffer[]>}
+   */
+  receive(opts) {
+    try {
+      checkKeys(opts, 'receive()', SIGNAL_ONLY);
+      const signal = signalOf(opts, 'receive()');
+      if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
+      if (this[kClosed]) return Promise.reject(closedError());
+      const r = this[kNative].recv();
+      if (typeof r === 'number') return native.wait(r, signal, this);
+      return Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Idempotent. Pending operations reject EAGAIN, later ones EBADF. */
+  close() {
+    if (this[kClosed]) return;
+    this[kClosed] = true;
+    this[kOnClose]();
+    this[kNative].close();
+  }
+
+  /** Subclasses settle their own JS-side queues here. */
+  [kOnClose]() {}
+
+  [disposeSymbol]() {
+    this.close();
+  }
+
+  /** @returns {AsyncGenerator<Buffer[], void, undefined>} */
+  async *[Symbol.asyncIterator]() {
+    while (!this[kClosed]) {
+      let message;
+      try {
+        message = await this.receive();
+      } catch (err) {
+        // close() while waiting ends the iteration; anything else is the caller's to see.
+        if (this[kClosed]) return;
+        throw err;
+      }
+      yield message;
+    }
+  }
+}
+
+/**
+ * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
+ * @param {object} proto
+ * @param {'request' | 'reply'} kind
+ */
+function defineOptionProperties(proto, kind) {
+  for (const name of Object.keys(options.schemas[kind])) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        return this[kOptions][name];
+      },
+      /** @param {unknown} value */
+      set(value) {
+        const checked = options.checkOne(kind, name, value);
+        this[kOptions][name] = checked;
+        this[kNative].setOptions(options.toNative(this[kOptions]));
+      },
+    });
+  }
+}
+
+module.exports = { Socket, defineOptionProperties, kNative, kClosed, kOnClose, disposeSymbol };

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Builds the native addon with cargo and copies it to ./zeromq-napi.node.
+//
+// This is the package's "install" script, so it must work wherever `npm install` runs it: in a
+// clone of the repository and in node_modules/zeromq-napi when the package is installed from a
+// tarball or a git URL. There devDependencies (such as @napi-rs/cli) are absent, so it drives
+// cargo directly and needs nothing but a Rust toolchain.
+//
+//   node scripts/build.js           release build (the default, used by npm install)
+//   node scripts/build.js --debug   debug build (faster to compile, slower to run)
+//
+// Environment: CARGO (cargo binary to use), CARGO_TARGET_DIR (honoured, as cargo does),
+// ZEROMQ_NAPI_SKIP_BUILD=1 (skip, e.g. when the .node file is provided some other way).
+'use strict';
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const crate = 'zeromq-napi';
+const output = path.join(root, 'zeromq-napi.node');
+
+function fail(message) {
+  process.stderr.write(`\nzeromq-napi: ${message}\n\n`);
+  process.exit(1);
+}
+
+function findCargo() {
+  const candidates = [];
+  if (process.env.CARGO) candidates.push(process.env.CARGO);
+  candidates.push('cargo');
+  // rustup's default location: npm may run scripts with a PATH that lacks ~/.cargo/bin.
+  const home = process.env.CARGO_HOME || path.join(os.homedir(), '.cargo');
+  candidates.push(path.join(home, 'bin', process.platform === 'win32' ? 'cargo.exe' : 'cargo'));
+  for (const candidate of candidates) {
+    const probe = spawnSync(candidate, ['--version'], { encoding: 'utf8' });
+    if (!probe.error && probe.status === 0) return { cargo: candidate, version: probe.stdout.trim() };
+  }
+  return null;
+}
+
+// The file cargo produces for a cdylib, per platform.
+function libraryName() {
+  const base = crate.replace(/-/g, '_');
+  switch (process.platform) {
+    case 'win32':
+      return `${base}.dll`;
+    case 'darwin':
+      return `lib${base}.dylib`;
+    default:
+      return `lib${base}.so`;
+  }
+}
+
+// Where cargo puts its output: `cargo metadata` knows about CARGO_TARGET_DIR and
+// .cargo/config.toml alike; fall back to the environment variable or ./target.
+function targetDir(cargo) {
+  const meta = spawnSync(cargo, ['metadata', '--format-version', '1', '--no-deps'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (!meta.error && meta.status === 0) {
+    try {
+      const dir = JSON.parse(meta.stdout).target_directory;
+      if (typeof dir === 'string' && dir.length > 0) return dir;
+    } catch {
+      // fall through
+    }
+  }
+  const fromEnv = process.env.CARGO_TARGET_DIR;
+  if (fromEnv) return path.resolve(root, fromEnv);
+  return path.join(root, 'target');
+}
+
+function main() {
+  if (process.env.ZEROMQ_NAPI_SKIP_BUILD === '1') {
+    process.stdout.write('zeromq-napi: ZEROMQ_NAPI_SKIP_BUILD=1, not building the addon\n');
+    return;
+  }
+  const debug = process.argv.includes('--debug');
+  const found = findCargo();
+  if (!found) {
+    fail(
+      'cargo (the Rust toolchain) was not found, and this package builds its native addon from source.\n' +
+        'Install Rust 1.85 or newer (https://rustup.rs), make sure `cargo` is on PATH (or set CARGO=/path/to/cargo),\n' +
+        'then run `npm rebuild zeromq-napi` (or `npm run build` in a clone).',
+    );
+  }
+  const { cargo, version } = found;
+  const args = ['build', '-p', crate];
+  if (!debug) args.push('--release');
+  // Reproducible dependency versions whenever the lock file ships with the package.
+  if (fs.existsSync(path.join(root, 'Cargo.lock'))) args.push('--locked');
+
+  process.stdout.write(`zeromq-napi: building the native addon (${debug ? 'debug' : 'release'}) with ${version}\n`);
+  process.stdout.write(`zeromq-napi: ${cargo} ${args.join(' ')}\n`);
+  const build = spawnSync(cargo, args, { cwd: root, stdio: 'inherit' });
+  if (build.error) fail(`could not run cargo: ${build.error.message}`);
+  if (build.status !== 0) {
+    fail(`cargo build failed (exit status ${build.status ?? build.signal}); see the compiler output above.`);
+  }
+
+  const built = path.join(targetDir(cargo), debug ? 'debug' : 'release', libraryName());
+  if (!fs.existsSync(built)) fail(`cargo reported success but ${built} does not exist.`);
+  // Copy then rename: a process that has the old addon loaded keeps a valid mapping.
+  const temporary = `${output}.${process.pid}.tmp`;
+  try {
+    fs.copyFileSync(built, temporary);
+    fs.renameSync(temporary, output);
+  } catch (err) {
+    try {
+      fs.rmSync(temporary, { force: true });
+    } catch {
+      // nothing to clean up
+    }
+    fail(`could not copy ${built} to ${output}: ${err.message}`);
+  }
+  process.stdout.write(`zeromq-napi: wrote ${path.relative(process.cwd(), output) || output}\n`);
+}
+
+main();

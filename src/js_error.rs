@@ -1,0 +1,110 @@
+//! Engine errors as JS `Error` objects with a string `.code` (and `.address` for endpoint errors).
+//!
+//! napi-rs's own error conversion only carries a status string, so these objects are built with raw
+//! napi calls. Sync methods throw them (returning a `PendingException` status so napi-rs does not
+//! throw a second error); async results pass them to the JS settle callback as values.
+
+use napi::{sys, Error, Status};
+use std::ptr;
+use zeromq_napi_engine::Error as EngineError;
+
+/// Code of the error reported when Rust code panicked (a bug; the panic never reaches Node).
+pub(crate) const PANIC_CODE: &str = "EINTERNAL";
+/// Code the JS layer turns into its `AbortError` (carrying the signal's reason).
+pub(crate) const ABORT_CODE: &str = "ABORT_ERR";
+
+unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    let status =
+        unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::from(status), "cannot create a string"));
+    }
+    Ok(out)
+}
+
+/// Builds `Error(message)` with `.code = code` and, when given, `.address`.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+pub(crate) unsafe fn make(
+    env: sys::napi_env,
+    code: &str,
+    message: &str,
+    address: Option<&str>,
+) -> napi::Result<sys::napi_value> {
+    let code_value = unsafe { string(env, code)? };
+    let message_value = unsafe { string(env, message)? };
+    let mut error = ptr::null_mut();
+    let status = unsafe { sys::napi_create_error(env, code_value, message_value, &mut error) };
+    if status != sys::Status::napi_ok {
+        return Err(Error::new(Status::from(status), message.to_owned()));
+    }
+    if let Some(address) = address {
+        let address_value = unsafe { string(env, address)? };
+        let status =
+            unsafe { sys::napi_set_named_property(env, error, c"address".as_ptr(), address_value) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(Status::from(status), message.to_owned()));
+        }
+    }
+    Ok(error)
+}
+
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+pub(crate) unsafe fn from_engine(
+    env: sys::napi_env,
+    error: &EngineError,
+) -> napi::Result<sys::napi_value> {
+    unsafe {
+        make(
+            env,
+            error.code.as_str(),
+            &error.to_string(),
+            error.address.as_deref(),
+        )
+    }
+}
+
+/// Throws `error` as a JS exception and returns the value a `#[napi]` method should return so that
+/// napi-rs leaves that exception alone.
+pub(crate) fn throw(env: sys::napi_env, error: &EngineError) -> Error {
+    throw_value(env, unsafe { from_engine(env, error) }, error.to_string())
+}
+
+/// Like [`throw`] for an error that did not come from the engine (`EINVAL` for bad arguments...).
+pub(crate) fn throw_code(env: sys::napi_env, code: &str, message: &str) -> Error {
+    throw_value(
+        env,
+        unsafe { make(env, code, message, None) },
+        message.to_owned(),
+    )
+}
+
+fn throw_value(env: sys::napi_env, value: napi::Result<sys::napi_value>, reason: String) -> Error {
+    match value {
+        Ok(value) => {
+            // SAFETY: `env` is the live env of this call; `value` was created in it.
+            let status = unsafe { sys::napi_throw(env, value) };
+            if status == sys::Status::napi_ok {
+                return Error::new(Status::PendingException, reason);
+            }
+            Error::new(Status::GenericFailure, reason)
+        }
+        // Could not build the object (env tearing down): let napi-rs report the reason.
+        Err(_) => Error::new(Status::GenericFailure, reason),
+    }
+}
+
+/// Throws a `TypeError` (bad argument that slipped past the JS layer's validation).
+pub(crate) fn throw_type_error(env: sys::napi_env, message: &str) -> Error {
+    let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: `env` is the live env of this call; both strings are NUL-terminated.
+    let status = unsafe { sys::napi_throw_type_error(env, ptr::null(), text.as_ptr()) };
+    if status == sys::Status::napi_ok {
+        Error::new(Status::PendingException, message.to_owned())
+    } else {
+        Error::new(Status::InvalidArg, message.to_owned())
+    }
+}

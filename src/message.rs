@@ -1,0 +1,344 @@
+//! Message frames across the boundary, without copying large ones.
+//!
+//! JS -> Rust: a large `ArrayBufferView`/`ArrayBuffer` becomes a `Bytes` that points into the JS
+//! memory; its owner holds a `napi_ref` keeping the buffer alive and parks that reference in the
+//! [`Graveyard`] when the engine drops it. Small frames and strings are copied (cheaper than a
+//! reference).
+//!
+//! Rust -> JS: a large `Bytes` becomes an external `Buffer` whose finalizer drops the `Bytes`;
+//! small ones are copied into a JS-owned `Buffer`.
+
+use crate::graveyard::Graveyard;
+use bytes::Bytes;
+use napi::{sys, Error, Result, Status};
+use std::ffi::c_void;
+use std::ptr;
+use std::sync::Arc;
+use zeromq_napi_engine::Message;
+
+/// Frames of at least this many bytes cross without a copy; below it a copy is cheaper than the
+/// reference bookkeeping (and than an external buffer's finalizer).
+pub(crate) const ZERO_COPY_MIN: usize = 256;
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::from(status), what.to_owned()))
+    }
+}
+
+fn type_error(index: Option<u32>) -> Error {
+    let what = match index {
+        Some(i) => format!("message frame {i}"),
+        None => "message".to_owned(),
+    };
+    Error::new(
+        Status::InvalidArg,
+        format!("{what} must be a string, Buffer, ArrayBufferView, ArrayBuffer or null"),
+    )
+}
+
+/// Keeps a JS buffer alive while the engine holds a `Bytes` pointing into it.
+struct JsBytes {
+    data: *const u8,
+    len: usize,
+    reference: sys::napi_ref,
+    graveyard: Arc<Graveyard>,
+}
+
+// SAFETY: the pointed-to memory stays allocated while `reference` is held, and we only read it;
+// the reference itself is released on the JS thread through the graveyard, never from here.
+unsafe impl Send for JsBytes {}
+
+impl AsRef<[u8]> for JsBytes {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: `data`/`len` describe the live bytes of the referenced JS buffer (non-null,
+        // `len > 0`, checked when created).
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl Drop for JsBytes {
+    fn drop(&mut self) {
+        self.graveyard.bury(self.reference);
+    }
+}
+
+/// The bytes of one JS value, if it is binary: (data, byte length).
+unsafe fn binary_view(
+    env: sys::napi_env,
+    value: sys::napi_value,
+) -> Result<Option<(*mut u8, usize)>> {
+    let mut yes = false;
+    check(
+        unsafe { sys::napi_is_typedarray(env, value, &mut yes) },
+        "napi_is_typedarray",
+    )?;
+    if yes {
+        let mut kind = sys::TypedarrayType::uint8_array;
+        let mut length = 0usize;
+        let mut data = ptr::null_mut();
+        check(
+            unsafe {
+                sys::napi_get_typedarray_info(
+                    env,
+                    value,
+                    &mut kind,
+                    &mut length,
+                    &mut data,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            },
+            "napi_get_typedarray_info",
+        )?;
+        let size = match kind {
+            sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
+            sys::TypedarrayType::int32_array
+            | sys::TypedarrayType::uint32_array
+            | sys::TypedarrayType::float32_array => 4,
+            sys::TypedarrayType::float64_array
+            | sys::TypedarrayType::bigint64_array
+            | sys::TypedarrayType::biguint64_array => 8,
+            // int8, uint8, uint8_clamped (and any element type Node adds later: 1 byte is the
+            // safe lower bound, never reading past the view).
+            _ => 1,
+        };
+        return Ok(Some((data.cast(), length.saturating_mul(size))));
+    }
+    check(
+        unsafe { sys::napi_is_dataview(env, value, &mut yes) },
+        "napi_is_dataview",
+    )?;
+    if yes {
+        let mut length = 0usize;
+        let mut data = ptr::null_mut();
+        check(
+            unsafe {
+                sys::napi_get_dataview_info(
+                    env,
+                    value,
+                    &mut length,
+                    &mut data,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            },
+            "napi_get_dataview_info",
+        )?;
+        return Ok(Some((data.cast(), length)));
+    }
+    check(
+        unsafe { sys::napi_is_arraybuffer(env, value, &mut yes) },
+        "napi_is_arraybuffer",
+    )?;
+    if yes {
+        let mut length = 0usize;
+        let mut data = ptr::null_mut();
+        check(
+            unsafe { sys::napi_get_arraybuffer_info(env, value, &mut data, &mut length) },
+            "napi_get_arraybuffer_info",
+        )?;
+        return Ok(Some((data.cast(), length)));
+    }
+    Ok(None)
+}
+
+unsafe fn frame(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    graveyard: &Arc<Graveyard>,
+    index: Option<u32>,
+) -> Result<Bytes> {
+    let mut kind = sys::ValueType::napi_undefined;
+    check(
+        unsafe { sys::napi_typeof(env, value, &mut kind) },
+        "napi_typeof",
+    )?;
+    match kind {
+        sys::ValueType::napi_null => return Ok(Bytes::new()),
+        sys::ValueType::napi_string => {
+            let mut len = 0usize;
+            check(
+                unsafe {
+                    sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len)
+                },
+                "napi_get_value_string_utf8",
+            )?;
+            // napi writes a NUL terminator: ask for one more byte, then drop it.
+            let mut buf = vec![0u8; len + 1];
+            let mut written = 0usize;
+            check(
+                unsafe {
+                    sys::napi_get_value_string_utf8(
+                        env,
+                        value,
+                        buf.as_mut_ptr().cast(),
+                        buf.len(),
+                        &mut written,
+                    )
+                },
+                "napi_get_value_string_utf8",
+            )?;
+            buf.truncate(written);
+            return Ok(Bytes::from(buf));
+        }
+        sys::ValueType::napi_object => {}
+        _ => return Err(type_error(index)),
+    }
+    let Some((data, len)) = (unsafe { binary_view(env, value)? }) else {
+        return Err(type_error(index));
+    };
+    // A detached buffer reports a null pointer; it has no bytes.
+    if len == 0 || data.is_null() {
+        return Ok(Bytes::new());
+    }
+    if len < ZERO_COPY_MIN {
+        // SAFETY: napi reported `len` readable bytes at `data`.
+        return Ok(Bytes::copy_from_slice(unsafe {
+            std::slice::from_raw_parts(data, len)
+        }));
+    }
+    let mut reference = ptr::null_mut();
+    check(
+        unsafe { sys::napi_create_reference(env, value, 1, &mut reference) },
+        "napi_create_reference",
+    )?;
+    graveyard.born();
+    Ok(Bytes::from_owner(JsBytes {
+        data,
+        len,
+        reference,
+        graveyard: graveyard.clone(),
+    }))
+}
+
+/// One `MessageLike` or an array of them -> engine message (never empty).
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread and `value` a value in it.
+pub(crate) unsafe fn from_js(
+    env: sys::napi_env,
+    value: sys::napi_value,
+    graveyard: &Arc<Graveyard>,
+) -> Result<Message> {
+    let mut is_array = false;
+    check(
+        unsafe { sys::napi_is_array(env, value, &mut is_array) },
+        "napi_is_array",
+    )?;
+    if !is_array {
+        return Ok(vec![unsafe { frame(env, value, graveyard, None)? }]);
+    }
+    let mut count = 0u32;
+    check(
+        unsafe { sys::napi_get_array_length(env, value, &mut count) },
+        "napi_get_array_length",
+    )?;
+    if count == 0 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "a message needs at least one frame".to_owned(),
+        ));
+    }
+    let mut message = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let mut element = ptr::null_mut();
+        check(
+            unsafe { sys::napi_get_element(env, value, i, &mut element) },
+            "napi_get_element",
+        )?;
+        message.push(unsafe { frame(env, element, graveyard, Some(i))? });
+    }
+    Ok(message)
+}
+
+unsafe extern "C" fn drop_bytes(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the `Box<Bytes>` leaked in `buffer` for exactly this finalizer.
+    drop(unsafe { Box::from_raw(hint.cast::<Bytes>()) });
+}
+
+/// One frame as a Node `Buffer`.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    let len = bytes.len();
+    if len >= ZERO_COPY_MIN {
+        let data = bytes.as_ptr().cast_mut().cast::<c_void>();
+        let hint = Box::into_raw(Box::new(bytes));
+        let status = unsafe {
+            sys::napi_create_external_buffer(
+                env,
+                len,
+                data,
+                Some(drop_bytes),
+                hint.cast(),
+                &mut out,
+            )
+        };
+        if status == sys::Status::napi_ok {
+            return Ok(out);
+        }
+        if status != sys::Status::napi_no_external_buffers_allowed {
+            // Node may already have run the finalizer for a failed buffer: leave `hint` alone
+            // (a leak on a failure path beats a double free).
+            return Err(Error::new(
+                Status::from(status),
+                "napi_create_external_buffer".to_owned(),
+            ));
+        }
+        // Runtimes with a V8 sandbox refuse external memory: fall back to a copy.
+        // SAFETY: the finalizer was not registered, so the box is still ours.
+        let bytes = unsafe { Box::from_raw(hint) };
+        check(
+            unsafe {
+                sys::napi_create_buffer_copy(
+                    env,
+                    len,
+                    bytes.as_ptr().cast(),
+                    ptr::null_mut(),
+                    &mut out,
+                )
+            },
+            "napi_create_buffer_copy",
+        )?;
+        return Ok(out);
+    }
+    if len == 0 {
+        check(
+            unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut out) },
+            "napi_create_buffer",
+        )?;
+        return Ok(out);
+    }
+    check(
+        unsafe {
+            sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), ptr::null_mut(), &mut out)
+        },
+        "napi_create_buffer_copy",
+    )?;
+    Ok(out)
+}
+
+/// A message as `Buffer[]`.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::napi_value> {
+    let mut array = ptr::null_mut();
+    check(
+        unsafe { sys::napi_create_array_with_length(env, message.len(), &mut array) },
+        "napi_create_array_with_length",
+    )?;
+    for (i, bytes) in message.into_iter().enumerate() {
+        let value = unsafe { buffer(env, bytes)? };
+        check(
+            unsafe { sys::napi_set_element(env, array, i as u32, value) },
+            "napi_set_element",
+        )?;
+    }
+    Ok(array)
+}

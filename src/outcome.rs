@@ -1,0 +1,110 @@
+//! The result of one native operation, and how it looks in JavaScript.
+//!
+//! | outcome     | JS value                                  |
+//! |-------------|-------------------------------------------|
+//! | `Done`      | `undefined`                               |
+//! | `Endpoint`  | the resolved endpoint string              |
+//! | `Message`   | `Buffer[]`                                |
+//! | `Request`   | `[token, Buffer[]]` (REP `recvRequest`)   |
+//! | `Failed`    | `Error` with `.code` (and `.address`)     |
+//! | `Cancelled` | `Error` with `.code === 'ABORT_ERR'`      |
+//! | `Panicked`  | `Error` with `.code === 'EINTERNAL'`      |
+//!
+//! Errors are passed as values (the JS layer rejects with them), so a settlement never throws.
+
+use crate::{js_error, message};
+use napi::bindgen_prelude::ToNapiValue;
+use napi::{sys, Error, Result, Status};
+use std::ptr;
+use zeromq_napi_engine::{Error as EngineError, Message};
+
+pub enum Outcome {
+    Done,
+    Endpoint(String),
+    Message(Message),
+    Request(u32, Message),
+    Failed(EngineError),
+    Cancelled,
+    Panicked(String),
+}
+
+impl From<std::result::Result<(), EngineError>> for Outcome {
+    fn from(r: std::result::Result<(), EngineError>) -> Outcome {
+        match r {
+            Ok(()) => Outcome::Done,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+impl From<std::result::Result<Message, EngineError>> for Outcome {
+    fn from(r: std::result::Result<Message, EngineError>) -> Outcome {
+        match r {
+            Ok(m) => Outcome::Message(m),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+impl From<std::result::Result<String, EngineError>> for Outcome {
+    fn from(r: std::result::Result<String, EngineError>) -> Outcome {
+        match r {
+            Ok(s) => Outcome::Endpoint(s),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::from(status), what.to_owned()))
+    }
+}
+
+impl ToNapiValue for Outcome {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut out = ptr::null_mut();
+        match val {
+            Outcome::Done => {
+                check(
+                    unsafe { sys::napi_get_undefined(env, &mut out) },
+                    "napi_get_undefined",
+                )?;
+                Ok(out)
+            }
+            Outcome::Endpoint(s) => unsafe { String::to_napi_value(env, s) },
+            Outcome::Message(m) => unsafe { message::to_js(env, m) },
+            Outcome::Request(token, m) => {
+                check(
+                    unsafe { sys::napi_create_array_with_length(env, 2, &mut out) },
+                    "napi_create_array_with_length",
+                )?;
+                let token = unsafe { u32::to_napi_value(env, token)? };
+                let frames = unsafe { message::to_js(env, m)? };
+                check(
+                    unsafe { sys::napi_set_element(env, out, 0, token) },
+                    "napi_set_element",
+                )?;
+                check(
+                    unsafe { sys::napi_set_element(env, out, 1, frames) },
+                    "napi_set_element",
+                )?;
+                Ok(out)
+            }
+            Outcome::Failed(e) => unsafe { js_error::from_engine(env, &e) },
+            Outcome::Cancelled => unsafe {
+                js_error::make(env, js_error::ABORT_CODE, "The operation was aborted", None)
+            },
+            Outcome::Panicked(why) => unsafe {
+                js_error::make(
+                    env,
+                    js_error::PANIC_CODE,
+                    &format!("internal error in zeromq-napi (please report): {why}"),
+                    None,
+                )
+            },
+        }
+    }
+}
