@@ -138,14 +138,6 @@ describe('ipc', () => {
     answerLoop(rep)
     assert.deepEqual(texts(await within(reply, 4000, 'request')), ['early'])
   })
-
-  test('a second bind to the same ipc path while bound fails EADDRINUSE', async (t) => {
-    const address = ipcDir(t)('busy.sock')
-    await boundReply(t, undefined, address)
-    const other = use(t, new Reply())
-    const err = await rejectsCode(other.bind(address), 'EADDRINUSE')
-    assert.equal(err.address, address)
-  })
 })
 
 describe('unbind and disconnect', () => {

@@ -32,7 +32,8 @@ function probeOurs() {
     execFile(process.execPath, [probe], { timeout: 30_000, killSignal: 'SIGKILL' }, (err, _out, errOut) => {
       if (!err) return resolve(null);
       const lines = String(errOut).split('\n').map((l) => l.trim()).filter(Boolean);
-      const why = lines.find((l) => /^(\w*Error\b|thread .* panicked|fatal)/i.test(l)) ?? lines.at(-1) ?? '';
+      const why =
+        lines.find((l) => /^\w*Error\b/.test(l)) ?? lines.find((l) => /panicked|fatal/i.test(l)) ?? lines.at(-1) ?? '';
       resolve(`${err.killed ? 'probe timed out' : `probe failed (${err.code ?? err.signal})`}: ${why}`);
     });
   });

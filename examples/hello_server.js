@@ -7,9 +7,9 @@
 //   node examples/hello_server.js [endpoint]   default tcp://*:5555
 //   WORK_MS=0 node examples/hello_server.js tcp://127.0.0.1:*
 
-const { setTimeout: delay } = require('node:timers/promises');
 const { Reply } = require('zeromq-napi');
 const { exitOnAddressError, positionalArgs, reportFailure, workMsFromEnv } = require('./lib/cli.js');
+const { work } = require('./lib/work.js');
 
 const USAGE = 'node examples/hello_server.js [endpoint]   (default tcp://*:5555; env WORK_MS=1000)';
 
@@ -24,15 +24,19 @@ async function main() {
     rep.close();
     exitOnAddressError(USAGE, endpoint, err);
   }
-  process.once('SIGINT', () => rep.close()); // Ctrl-C: serve() resolves, Node exits 0
+  // Ctrl-C: abandon the request being worked on and close; serve() resolves, Node exits 0.
+  const shutdown = new AbortController();
+  process.once('SIGINT', () => {
+    shutdown.abort();
+    rep.close();
+  });
   console.log(`Server listening on ${rep.lastEndpoint} ...`);
 
   // One request at a time, like the seed's loop. Many clients can still be connected: their
   // requests queue. (`serve(handler, { concurrency: N })` would work on N of them at once.)
   await rep.serve(async ([message]) => {
     console.log(`Received request: ${message.toString()}`);
-    // The "work". Unref'd: work in progress when Ctrl-C closes the socket must not keep Node alive.
-    await delay(workMs, undefined, { ref: false });
+    await work(workMs, shutdown.signal); // the "work"
     return 'World';
   });
   console.log('Server closed.');

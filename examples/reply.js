@@ -10,9 +10,9 @@
 //   node examples/reply.js [endpoint]          default tcp://*:5560
 //   WORK_MS=0 node examples/reply.js tcp://127.0.0.1:*
 
-const { setTimeout: delay } = require('node:timers/promises');
 const { Reply } = require('zeromq-napi');
 const { exitOnAddressError, positionalArgs, reportFailure, workMsFromEnv } = require('./lib/cli.js');
+const { work } = require('./lib/work.js');
 
 const USAGE = 'node examples/reply.js [endpoint]   (default tcp://*:5560; env WORK_MS=1000)';
 
@@ -30,14 +30,17 @@ async function main() {
   // Ctrl-C closes the socket; serve() then resolves and Node exits 0 by itself. Installed
   // before the banner: whoever reads "bound to" may press Ctrl-C at once.
   // `once`: a second Ctrl-C gets Node's default behaviour (kill), should closing ever hang.
-  process.once('SIGINT', () => rep.close());
+  const shutdown = new AbortController();
+  process.once('SIGINT', () => {
+    shutdown.abort(); // abandons the request being worked on
+    rep.close();
+  });
   // lastEndpoint is the resolved address: `tcp://127.0.0.1:*` shows the port it got.
   console.log(`Reply server bound to ${rep.lastEndpoint} (Ctrl-C to stop)`);
 
   await rep.serve(async ([msg]) => {
     console.log('received request:', msg.toString());
-    // Unref'd: work still in progress when Ctrl-C closes the socket must not keep Node alive.
-    await delay(workMs, undefined, { ref: false });
+    await work(workMs, shutdown.signal);
     return 'World';
   });
   console.log('Reply server closed.');

@@ -3,7 +3,6 @@
 //
 //   npx tsx examples/reply.ts [endpoint]       default tcp://*:5560 (env WORK_MS=1000)
 
-import { setTimeout as delay } from 'node:timers/promises';
 import { Reply } from 'zeromq-napi';
 
 const USAGE = 'npx tsx examples/reply.ts [endpoint]   (default tcp://*:5560; env WORK_MS=1000)';
@@ -11,6 +10,22 @@ const USAGE = 'npx tsx examples/reply.ts [endpoint]   (default tcp://*:5560; env
 function usageError(problem: string): never {
   process.stderr.write(`error: ${problem}\nusage: ${USAGE}\n`);
   process.exit(2);
+}
+
+/**
+ * The simulated work: resolves after `ms`, or never if `signal` aborts first. On Ctrl-C the
+ * request being worked on is abandoned and no timer is left to keep Node running.
+ */
+function work(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return;
+    const onAbort = (): void => clearTimeout(timer);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -48,14 +63,17 @@ async function main(): Promise<void> {
   }
   // Ctrl-C closes the socket; serve() then resolves and Node exits 0 by itself. Installed
   // before the banner: whoever reads "bound to" may press Ctrl-C at once.
-  process.once('SIGINT', () => rep.close());
+  const shutdown = new AbortController();
+  process.once('SIGINT', () => {
+    shutdown.abort(); // abandons the request being worked on
+    rep.close();
+  });
   console.log(`Reply server bound to ${rep.lastEndpoint} (Ctrl-C to stop)`);
 
   // The handler's return value is the reply, delivered to the client that sent `msg`.
   await rep.serve(async ([msg]: Buffer[]): Promise<string> => {
     console.log('received request:', msg.toString());
-    // Unref'd: work in progress when Ctrl-C closes the socket must not keep Node alive.
-    await delay(workMs, undefined, { ref: false });
+    await work(workMs, shutdown.signal);
     return 'World';
   });
   console.log('Reply server closed.');

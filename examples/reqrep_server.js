@@ -7,7 +7,6 @@
 //
 //   node examples/reqrep_server.js [port] [host]   defaults 5556, * (all interfaces); port 0 = any free port
 
-const { setTimeout: delay } = require('node:timers/promises');
 const { Reply } = require('zeromq-napi');
 const {
   exitOnAddressError,
@@ -17,6 +16,7 @@ const {
   reportFailure,
   workMsFromEnv,
 } = require('./lib/cli.js');
+const { work } = require('./lib/work.js');
 
 const USAGE = 'node examples/reqrep_server.js [port] [host]   (defaults 5556, *; port 0 = any free port; env WORK_MS=1000)';
 
@@ -35,13 +35,17 @@ async function main() {
   }
   // With port 0 the system picked the port: the reply names the one actually bound.
   const boundPort = portOf(rep.lastEndpoint);
-  process.once('SIGINT', () => rep.close()); // Ctrl-C: serve() resolves, Node exits 0
+  // Ctrl-C: abandon the request being worked on and close; serve() resolves, Node exits 0.
+  const shutdown = new AbortController();
+  process.once('SIGINT', () => {
+    shutdown.abort();
+    rep.close();
+  });
   console.log(`Server listening on ${rep.lastEndpoint} ...`);
 
   await rep.serve(async ([message]) => {
     console.log(`Received request: ${message.toString()}`);
-    // Unref'd: work in progress when Ctrl-C closes the socket must not keep Node alive.
-    await delay(workMs, undefined, { ref: false });
+    await work(workMs, shutdown.signal);
     return `World from ${boundPort}`;
   });
   console.log('Server closed.');

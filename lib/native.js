@@ -3,7 +3,8 @@
 //
 // Native async methods return either their result (they finished on this thread) or a number: the
 // id of a pending operation. Its outcome arrives later through `settle(id, value)`, called by the
-// hub's threadsafe function; `value` is the result or an Error (code ABORT_ERR when cancelled).
+// hub's threadsafe function; `value` is the result or an Error with `.code`. (`settle(0, ...)` is
+// a wake-up that finished nothing.) `hub.cancel(id)` drops a pending operation synchronously.
 
 const path = require('node:path');
 const { abortError } = require('./errors.js');
@@ -51,8 +52,7 @@ function settle(id, value) {
     entry.signal.removeEventListener('abort', entry.onAbort);
   }
   if (value instanceof Error) {
-    const code = /** @type {{ code?: unknown }} */ (value).code;
-    entry.reject(code === 'ABORT_ERR' ? abortError(entry.signal) : value);
+    entry.reject(value);
   } else {
     entry.resolve(value);
   }
@@ -62,8 +62,8 @@ const hub = new binding.Hub(settle);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
- * engine future is dropped, nothing received is lost: a result that was already on its way still
- * resolves the promise).
+ * engine future is dropped; the engine loses nothing it had received) and rejects with an
+ * AbortError.
  * @param {number} id
  * @param {AbortSignal | undefined} signal
  * @param {object | undefined} owner
@@ -74,16 +74,30 @@ function wait(id, signal, owner) {
     /** @type {Pending} */
     const entry = { resolve, reject, signal, onAbort: undefined, owner };
     if (signal !== undefined) {
-      entry.onAbort = () => hub.cancel(id);
+      entry.onAbort = () => abort(id, signal);
       signal.addEventListener('abort', entry.onAbort, { once: true });
     }
     pending.set(id, entry);
   });
 }
 
-/** @param {number} id */
-function cancel(id) {
-  hub.cancel(id);
+/**
+ * Cancels pending operation `id`; if it was still pending its promise rejects with an AbortError
+ * (carrying `signal.reason`). Returns whether it was.
+ * @param {number} id
+ * @param {AbortSignal | undefined} signal
+ */
+function abort(id, signal) {
+  if (!hub.cancel(id)) return false;
+  const entry = pending.get(id);
+  if (entry !== undefined) {
+    pending.delete(id);
+    if (entry.onAbort !== undefined && entry.signal !== undefined) {
+      entry.signal.removeEventListener('abort', entry.onAbort);
+    }
+    entry.reject(abortError(signal));
+  }
+  return true;
 }
 
 /**
@@ -99,4 +113,4 @@ function pendingCount() {
   return hub.pending;
 }
 
-module.exports = { wait, cancel, createSocket, pendingCount };
+module.exports = { wait, abort, createSocket, pendingCount };

@@ -124,14 +124,15 @@ function checkOne(kind, name, value) {
 }
 
 /**
- * The object the native `Socket` takes (src/options.rs): same names, routingId as bytes.
+ * The object the native `Socket` takes (src/options.rs): same names, routingId as bytes, and
+ * absent rather than null (napi-rs reads only `undefined` as "none").
  * @param {Record<string, unknown>} values
  */
 function toNative(values) {
   const routingId = values.routingId;
   return {
     ...values,
-    routingId: typeof routingId === 'string' ? Buffer.from(routingId) : routingId,
+    routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
   };
 }
 

@@ -94,7 +94,7 @@ class Reply extends Socket {
     const onAbort = () => {
       stopped = true;
       // The pending receive is cancelled; a request it had already taken still gets handled.
-      if (receiving !== undefined) native.cancel(receiving);
+      if (receiving !== undefined) native.abort(receiving, signal);
       if (slotFree !== undefined) slotFree();
     };
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -92,7 +92,7 @@ class Request extends Socket {
           if (job.done) return;
           // Started: cancel the native request (the engine abandons it and resets the socket);
           // its settlement then rejects. Still queued: drop it now.
-          if (job.id !== undefined) native.cancel(job.id);
+          if (job.id !== undefined) native.abort(job.id, signal);
           else if (this[kActive] !== job) this.#finish(job, abortError(signal), undefined);
         };
         signal.addEventListener('abort', job.onAbort, { once: true });

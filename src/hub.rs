@@ -10,6 +10,7 @@
 //! - the socket registry closed by the env-teardown hook (worker termination, process exit).
 
 use crate::graveyard::Graveyard;
+use crate::op::Op;
 use crate::outcome::Outcome;
 use crate::socket::Engine;
 use napi::bindgen_prelude::{FnArgs, Function};
@@ -22,23 +23,22 @@ use napi_derive::napi;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::task::Poll;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use tokio::sync::oneshot;
 
 /// How long env teardown waits for the engine to let go of memory owned by that environment.
 const TEARDOWN_WAIT: Duration = Duration::from_secs(1);
 
-pub(crate) struct Settlement {
-    id: u32,
-    outcome: Outcome,
-}
+/// The id passed to the JS settle callback when a poll did not finish anything (ids start at 1).
+const NOTHING: u32 = 0;
 
-type SettleFn = ThreadsafeFunction<Settlement, (), FnArgs<(u32, Outcome)>, Status, false, true, 0>;
+/// Calls `settle(id, value)` on the JS thread; the payload is the id of the operation to poll.
+type SettleFn = ThreadsafeFunction<u32, (), FnArgs<(u32, Outcome)>, Status, false, true, 0>;
 
 /// Pending-operation count and the raw threadsafe function it refs/unrefs. Only touched on the JS
-/// thread; atomics just make it shareable with the callback closure.
+/// thread; atomics just make it shareable.
 struct Liveness {
     pending: AtomicU32,
     tsfn: AtomicUsize,
@@ -77,10 +77,11 @@ pub(crate) struct HubShared {
     env: usize,
     runtime: Handle,
     tsfn: SettleFn,
-    liveness: Arc<Liveness>,
+    liveness: Liveness,
     graveyard: Arc<Graveyard>,
     next_id: AtomicU32,
-    cancels: Mutex<HashMap<u32, oneshot::Sender<()>>>,
+    /// Pending operations, by id. Only the JS thread touches it (the mutex is never contended).
+    ops: Mutex<HashMap<u32, Op>>,
     sockets: Mutex<HashMap<u64, Engine>>,
     next_socket: AtomicU64,
     torn_down: AtomicBool,
@@ -109,36 +110,56 @@ impl HubShared {
         self.graveyard.drain(self.env());
     }
 
-    /// JS thread: registers a pending operation; returns its id and its cancellation signal.
-    pub(crate) fn begin(&self) -> (u32, oneshot::Receiver<()>) {
-        let (tx, rx) = oneshot::channel();
-        let mut cancels = lock(&self.cancels);
-        let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        // Ids wrap after 4 billion operations; skip any still in use (practically never).
-        while cancels.contains_key(&id) {
-            id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    /// A fresh operation id (never `NOTHING`).
+    pub(crate) fn next_id(&self) -> u32 {
+        loop {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            // Ids wrap after 4 billion operations; skip 0 and any id still pending.
+            if id != NOTHING && !lock(&self.ops).contains_key(&id) {
+                return id;
+            }
         }
-        cancels.insert(id, tx);
-        drop(cancels);
+    }
+
+    /// JS thread: keeps a pending operation until it is ready or cancelled.
+    pub(crate) fn park(&self, id: u32, op: Op) {
+        lock(&self.ops).insert(id, op);
         self.liveness.begin(self.env());
-        (id, rx)
     }
 
-    /// Any thread: hands the outcome to the JS thread.
-    pub(crate) fn settle(&self, id: u32, outcome: Outcome) {
-        lock(&self.cancels).remove(&id);
-        // Fails only while the environment tears down: the outcome is then dropped here.
-        let _ = self.tsfn.call(
-            Settlement { id, outcome },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+    /// Any thread: asks the JS thread to poll operation `id`.
+    pub(crate) fn schedule(&self, id: u32) {
+        // Fails only while the environment tears down, when nothing is left to poll.
+        let _ = self.tsfn.call(id, ThreadsafeFunctionCallMode::NonBlocking);
     }
 
-    /// JS thread: asks a pending operation to stop (its settlement then says `ABORT_ERR`, unless it
-    /// had already finished).
-    pub(crate) fn cancel(&self, id: u32) {
-        if let Some(tx) = lock(&self.cancels).remove(&id) {
-            let _ = tx.send(());
+    /// JS thread: polls operation `id`; its outcome if that finished it.
+    fn poll(&self, id: u32) -> Option<Outcome> {
+        // Taken out while polling, so engine code running inside the poll may use the hub freely.
+        let mut op = lock(&self.ops).remove(&id)?;
+        match op.poll(self) {
+            Poll::Ready(outcome) => {
+                self.liveness.end(self.env());
+                Some(outcome)
+            }
+            Poll::Pending => {
+                lock(&self.ops).insert(id, op);
+                None
+            }
+        }
+    }
+
+    /// JS thread: drops pending operation `id` (the engine's futures are cancel-safe). Returns
+    /// whether it was still pending; if not, its outcome has already been delivered.
+    pub(crate) fn cancel(&self, id: u32) -> bool {
+        let op = lock(&self.ops).remove(&id);
+        match op {
+            Some(op) => {
+                self.liveness.end(self.env());
+                drop(op);
+                true
+            }
+            None => false,
         }
     }
 
@@ -157,6 +178,8 @@ impl HubShared {
     /// Env cleanup hook: the environment is going away (worker terminated, process exiting).
     fn teardown(&self) {
         self.torn_down.store(true, Ordering::Release);
+        let ops: Vec<Op> = lock(&self.ops).drain().map(|(_, op)| op).collect();
+        drop(ops);
         let sockets: Vec<Engine> = lock(&self.sockets).drain().map(|(_, s)| s).collect();
         for socket in sockets {
             // Nothing will read the results; queued output cannot outlive the JS memory it may
@@ -184,32 +207,40 @@ impl Hub {
 #[napi]
 impl Hub {
     /// `settle(id, value)` is called on the JS thread for each finished pending operation; `value`
-    /// is the result, or an `Error` (see `outcome.rs`).
+    /// is the result, or an `Error` (see `outcome.rs`). `id` 0 means nothing (ignore the call).
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, settle: Function<'_, FnArgs<(u32, Outcome)>, ()>) -> Result<Hub> {
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
         let graveyard = Arc::new(Graveyard::default());
-        let liveness = Arc::new(Liveness {
-            pending: AtomicU32::new(0),
-            tsfn: AtomicUsize::new(0),
-        });
-        let on_settle = {
-            let liveness = liveness.clone();
+        // The callback needs the hub, which needs the threadsafe function: tie the knot after.
+        let this: Arc<OnceLock<Weak<HubShared>>> = Arc::new(OnceLock::new());
+        let on_wake = {
+            let this = this.clone();
             let graveyard = graveyard.clone();
-            move |ctx: ThreadsafeCallContext<Settlement>| {
-                liveness.end(ctx.env.raw());
+            move |ctx: ThreadsafeCallContext<u32>| {
                 graveyard.drain(ctx.env.raw());
-                Ok(FnArgs::from((ctx.value.id, ctx.value.outcome)))
+                let id = ctx.value;
+                let outcome = this
+                    .get()
+                    .and_then(Weak::upgrade)
+                    .and_then(|hub| hub.poll(id));
+                Ok(FnArgs::from(match outcome {
+                    Some(outcome) => (id, outcome),
+                    None => (NOTHING, Outcome::Done),
+                }))
             }
         };
         let tsfn: SettleFn = settle
-            .build_threadsafe_function::<Settlement>()
+            .build_threadsafe_function::<u32>()
             .callee_handled::<false>()
             // Unreferenced until an operation is pending (see `Liveness`).
             .weak::<true>()
-            .build_callback(on_settle)?;
-        liveness.tsfn.store(tsfn.raw() as usize, Ordering::Release);
+            .build_callback(on_wake)?;
+        let liveness = Liveness {
+            pending: AtomicU32::new(0),
+            tsfn: AtomicUsize::new(tsfn.raw() as usize),
+        };
         let shared = Arc::new(HubShared {
             env: env.raw() as usize,
             runtime,
@@ -217,11 +248,12 @@ impl Hub {
             liveness,
             graveyard,
             next_id: AtomicU32::new(1),
-            cancels: Mutex::new(HashMap::new()),
+            ops: Mutex::new(HashMap::new()),
             sockets: Mutex::new(HashMap::new()),
             next_socket: AtomicU64::new(1),
             torn_down: AtomicBool::new(false),
         });
+        let _ = this.set(Arc::downgrade(&shared));
         let for_teardown = shared.clone();
         env.add_env_cleanup_hook((), move |()| {
             // A cleanup hook is an `extern "C"` boundary: contain any panic.
@@ -230,10 +262,12 @@ impl Hub {
         Ok(Hub { shared })
     }
 
-    /// Cancels pending operation `id` (no-op if it already finished).
+    /// Cancels pending operation `id`: returns true if it was pending (the caller then rejects its
+    /// promise), false if it had already finished (its outcome is delivered as usual).
     #[napi(catch_unwind)]
-    pub fn cancel(&self, id: u32) {
-        self.shared.cancel(id);
+    pub fn cancel(&self, id: u32) -> bool {
+        self.shared.enter();
+        self.shared.cancel(id)
     }
 
     /// Number of operations waiting for settlement (diagnostics and tests).

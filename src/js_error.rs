@@ -10,8 +10,6 @@ use zeromq_napi_engine::Error as EngineError;
 
 /// Code of the error reported when Rust code panicked (a bug; the panic never reaches Node).
 pub(crate) const PANIC_CODE: &str = "EINTERNAL";
-/// Code the JS layer turns into its `AbortError` (carrying the signal's reason).
-pub(crate) const ABORT_CODE: &str = "ABORT_ERR";
 
 unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
     let mut out = ptr::null_mut();

@@ -1,21 +1,25 @@
-//! Running one engine future for JavaScript with as few thread hops as possible.
+//! Running engine futures for JavaScript with as few thread hops as possible.
 //!
-//! 1. The future is polled once, inline, on the JS thread (inside the runtime context). If that
-//!    finishes it, the result goes straight back to the caller: no task, no wake-up, no promise
-//!    settlement through the event loop.
-//! 2. Otherwise it becomes a tokio task on the same runtime as the engine's connection tasks, so the
-//!    engine task that makes it ready wakes it on its own worker (no cross-thread hop there), and the
-//!    result reaches JS through the hub's threadsafe function: exactly one hop to the JS thread.
+//! Pending operations are not tokio tasks: they live in the hub's table and are only ever polled on
+//! the JS thread (inside the runtime context, so engine timers and I/O registration work). The
+//! waker of an operation asks the hub's threadsafe function to poll it again. So:
 //!
-//! Panics are caught at both poll sites and become `Outcome::Panicked`: no panic unwinds into Node.
+//! - an operation that can finish at once (first poll) returns its result synchronously;
+//! - otherwise the engine task that makes it ready (a connection reader on a tokio worker) wakes
+//!   the JS thread directly: one hop, and the JS thread never has to wake a worker to start a wait;
+//! - cancelling (AbortSignal) drops the future right away, on the JS thread: the engine's futures
+//!   are cancel-safe, so nothing received is lost.
+//!
+//! Panics are caught at the poll site and become `Outcome::Panicked`: no panic unwinds into Node.
 
 use crate::hub::HubShared;
 use crate::outcome::Outcome;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Wake, Waker};
 
 /// What a native method returns: the finished result, or the id of a pending operation whose
 /// outcome the hub will pass to the JS settle callback.
@@ -34,69 +38,82 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-/// A boxed future whose panics become `Outcome::Panicked`. Once it returned `Ready` it is not
-/// polled again (callers guarantee it).
-pub(crate) struct Guarded(Pin<Box<dyn Future<Output = Outcome> + Send>>);
+/// Wakes one pending operation: schedules a poll of it on the JS thread (once, however many
+/// wakes arrive before that poll runs).
+pub(crate) struct OpWaker {
+    id: u32,
+    hub: Weak<HubShared>,
+    scheduled: AtomicBool,
+}
 
-impl Guarded {
-    pub(crate) fn new(fut: impl Future<Output = Outcome> + Send + 'static) -> Guarded {
-        Guarded(Box::pin(fut))
+impl Wake for OpWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            if let Some(hub) = self.hub.upgrade() {
+                hub.schedule(self.id);
+            }
+        }
     }
 }
 
-impl Future for Guarded {
-    type Output = Outcome;
+/// A pending operation: its future (boxed, panic-guarded) and its waker.
+pub(crate) struct Op {
+    future: Pin<Box<dyn Future<Output = Outcome> + Send>>,
+    waker: Arc<OpWaker>,
+    handle: Waker,
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome> {
-        let inner = &mut self.0;
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+impl Op {
+    fn new(
+        hub: &Arc<HubShared>,
+        id: u32,
+        fut: impl Future<Output = Outcome> + Send + 'static,
+    ) -> Op {
+        let waker = Arc::new(OpWaker {
+            id,
+            hub: Arc::downgrade(hub),
+            scheduled: AtomicBool::new(false),
+        });
+        Op {
+            future: Box::pin(fut),
+            handle: Waker::from(waker.clone()),
+            waker,
+        }
+    }
+
+    /// Polls on the JS thread. Must not be called again once it returned `Ready`.
+    pub(crate) fn poll(&mut self, hub: &HubShared) -> Poll<Outcome> {
+        // Wakes from now on must schedule another poll.
+        self.waker.scheduled.store(false, Ordering::Release);
+        // Timers and I/O registration inside the engine need the runtime context.
+        let _entered = hub.runtime().enter();
+        let mut cx = Context::from_waker(&self.handle);
+        let future = &mut self.future;
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
             Ok(poll) => poll,
             Err(payload) => Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
         }
     }
 }
 
-/// Polls `fut` once on this (JS) thread; spawns it if it has to wait.
+/// Polls `fut` once on this (JS) thread; parks it in the hub if it has to wait.
 pub(crate) fn start(
     hub: &Arc<HubShared>,
     fut: impl Future<Output = Outcome> + Send + 'static,
 ) -> Started {
-    let mut fut = Guarded::new(fut);
-    {
-        // Timers and I/O registration inside the engine need the runtime context.
-        let _entered = hub.runtime().enter();
-        // The noop waker is fine: if the future is pending it is polled again by its task right
-        // away, which registers the real waker before anything could have been missed.
-        let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(outcome) = Pin::new(&mut fut).poll(&mut cx) {
-            return Started::Ready(outcome);
+    let id = hub.next_id();
+    let mut op = Op::new(hub, id, fut);
+    match op.poll(hub) {
+        Poll::Ready(outcome) => Started::Ready(outcome),
+        Poll::Pending => {
+            hub.park(id, op);
+            Started::Pending(id)
         }
     }
-    spawn_guarded(hub, fut)
-}
-
-/// Runs `fut` as a task without polling it here first (the caller already tried the sync path).
-pub(crate) fn spawn(
-    hub: &Arc<HubShared>,
-    fut: impl Future<Output = Outcome> + Send + 'static,
-) -> Started {
-    spawn_guarded(hub, Guarded::new(fut))
-}
-
-fn spawn_guarded(hub: &Arc<HubShared>, mut fut: Guarded) -> Started {
-    let (id, cancelled) = hub.begin();
-    let settle_to = hub.clone();
-    hub.runtime().spawn(async move {
-        let outcome = tokio::select! {
-            biased;
-            outcome = &mut fut => outcome,
-            // Dropping `fut` here is the cancellation: the engine's futures are cancel-safe.
-            _ = cancelled => Outcome::Cancelled,
-        };
-        drop(fut);
-        settle_to.settle(id, outcome);
-    });
-    Started::Pending(id)
 }
 
 impl napi::bindgen_prelude::ToNapiValue for Started {

@@ -7,7 +7,6 @@
 //! | `Message`   | `Buffer[]`                                |
 //! | `Request`   | `[token, Buffer[]]` (REP `recvRequest`)   |
 //! | `Failed`    | `Error` with `.code` (and `.address`)     |
-//! | `Cancelled` | `Error` with `.code === 'ABORT_ERR'`      |
 //! | `Panicked`  | `Error` with `.code === 'EINTERNAL'`      |
 //!
 //! Errors are passed as values (the JS layer rejects with them), so a settlement never throws.
@@ -24,7 +23,6 @@ pub enum Outcome {
     Message(Message),
     Request(u32, Message),
     Failed(EngineError),
-    Cancelled,
     Panicked(String),
 }
 
@@ -94,9 +92,6 @@ impl ToNapiValue for Outcome {
                 Ok(out)
             }
             Outcome::Failed(e) => unsafe { js_error::from_engine(env, &e) },
-            Outcome::Cancelled => unsafe {
-                js_error::make(env, js_error::ABORT_CODE, "The operation was aborted", None)
-            },
             Outcome::Panicked(why) => unsafe {
                 js_error::make(
                     env,

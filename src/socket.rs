@@ -271,7 +271,7 @@ impl Socket {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
             Ok(Some(message)) => {
                 let engine = self.engine.clone();
-                Ok(op::spawn(&self.hub, async move {
+                Ok(op::start(&self.hub, async move {
                     engine.send(message).await.into()
                 }))
             }
@@ -287,7 +287,7 @@ impl Socket {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
                 let engine = self.engine.clone();
-                Ok(op::spawn(
+                Ok(op::start(
                     &self.hub,
                     async move { engine.recv().await.into() },
                 ))

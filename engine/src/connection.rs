@@ -11,12 +11,13 @@ use crate::options::{interval_of, Options};
 use crate::peer::{Batch, Peer};
 use crate::signal::Signal;
 use crate::socket::{millis, Core};
-use crate::transport::Stream;
+use crate::transport::{ReadHalf, Stream};
 use crate::write_buf::WriteBuf;
 use crate::Message;
 use bytes::{Bytes, BytesMut};
 use std::io;
 use std::sync::Arc;
+use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
 /// Smallest read reservation.
@@ -69,10 +70,11 @@ pub(crate) async fn run(
         _ => core.generate_routing_id(),
     };
     let zmtp31 = shaken.peer_version >= (3, 1);
+    let (read_half, write_half) = stream.into_split();
     let peer = Arc::new(Peer::new(
         Core::next_peer_id(),
         routing_id,
-        stream,
+        write_half,
         zmtp31,
         options.send_hwm,
     ));
@@ -80,7 +82,15 @@ pub(crate) async fn run(
         peer.stream.shutdown();
         return Outcome::NotEstablished;
     }
-    drive(&core, &peer, shaken.leftover, &options, &endpoint_stop).await;
+    drive(
+        &core,
+        &peer,
+        read_half,
+        shaken.leftover,
+        &options,
+        &endpoint_stop,
+    )
+    .await;
     core.remove_peer(&peer);
     peer.stream.shutdown();
     Outcome::Ended {
@@ -91,21 +101,23 @@ pub(crate) async fn run(
 async fn drive(
     core: &Core,
     peer: &Arc<Peer>,
+    read_half: ReadHalf,
     leftover: BytesMut,
     options: &Options,
     endpoint_stop: &Signal,
 ) {
-    let reader = read_loop(core, peer, leftover, options);
+    let reader = read_loop(core, peer, read_half, leftover, options);
     let writer = write_loop(core, peer);
     tokio::pin!(reader, writer);
-    let closing = tokio::select! {
+    let stopped = tokio::select! {
         _ = &mut reader => false,
         _ = &mut writer => false,
         _ = peer.kill.wait() => false,
-        _ = endpoint_stop.wait() => false,
+        _ = endpoint_stop.wait() => true,
         _ = core.closed.wait() => true,
     };
-    if !closing {
+    // close() also stops every endpoint: whichever signal won the race, a closing socket lingers.
+    if !(stopped && core.is_closed()) {
         return;
     }
     // Linger: the writer returns once the queue is drained (it sees the close); -1 = no limit.
@@ -154,10 +166,17 @@ async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
 }
 
 /// Reads, decodes and delivers until the stream ends or misbehaves.
-async fn read_loop(core: &Core, peer: &Arc<Peer>, leftover: BytesMut, options: &Options) -> End {
+async fn read_loop(
+    core: &Core,
+    peer: &Arc<Peer>,
+    read_half: ReadHalf,
+    leftover: BytesMut,
+    options: &Options,
+) -> End {
     let mut reader = Reader {
         core,
         peer,
+        read_half,
         decoder: Decoder::new(options.max_message_size),
         max_message: u64::try_from(options.max_message_size).ok(),
         receive_hwm: usize::try_from(options.receive_hwm).unwrap_or(usize::MAX),
@@ -174,6 +193,7 @@ async fn read_loop(core: &Core, peer: &Arc<Peer>, leftover: BytesMut, options: &
 struct Reader<'a> {
     core: &'a Core,
     peer: &'a Arc<Peer>,
+    read_half: ReadHalf,
     decoder: Decoder,
     max_message: Option<u64>,
     receive_hwm: usize,
@@ -194,44 +214,50 @@ impl Reader<'_> {
                 timer_at = self.heartbeat.deadline();
                 timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
             }
-            let hint = self.decoder.missing(&buf);
-            let want = hint.clamp(READ_MIN, READ_MAX);
+            // Reserve for what the frame in progress still needs, capped: an announced length
+            // alone never makes the buffer grow past READ_MAX beyond what has arrived.
+            let want = self.decoder.missing(&buf).clamp(READ_MIN, READ_MAX);
             if buf.capacity() - buf.len() < want {
                 buf.reserve(want);
             }
-            loop {
-                match self.peer.stream.try_read_buf(&mut buf) {
-                    Ok(0) => return Ok(()),
-                    Ok(_) => {
-                        if self.heartbeat.active() {
-                            self.heartbeat.received(Instant::now());
+            let read = if timer_at.is_none() {
+                self.read_half.read_buf(&mut buf).await
+            } else {
+                loop {
+                    tokio::select! {
+                        r = self.read_half.read_buf(&mut buf) => break r,
+                        _ = &mut timer => {
+                            self.on_timer()?;
+                            timer_at = self.heartbeat.deadline();
+                            timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
                         }
-                        break;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(End::Io(e)),
-                }
-                if timer_at.is_none() {
-                    self.peer.stream.readable().await.map_err(End::Io)?;
-                    continue;
-                }
-                tokio::select! {
-                    r = self.peer.stream.readable() => r.map_err(End::Io)?,
-                    _ = &mut timer => {
-                        match self.heartbeat.on_timer(Instant::now()) {
-                            Tick::Expired => return Err(End::HeartbeatExpired),
-                            Tick::SendPing => self.send_command(&Command::Ping {
-                                ttl: self.heartbeat.ttl_deciseconds(),
-                                context: Bytes::new(),
-                            }),
-                            Tick::Nothing => {}
-                        }
-                        timer_at = self.heartbeat.deadline();
-                        timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
                     }
                 }
+            };
+            match read {
+                Ok(0) => return Ok(()),
+                Ok(_) => {
+                    if self.heartbeat.active() {
+                        self.heartbeat.received(Instant::now());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(End::Io(e)),
             }
+        }
+    }
+
+    fn on_timer(&mut self) -> Result<(), End> {
+        match self.heartbeat.on_timer(Instant::now()) {
+            Tick::Expired => Err(End::HeartbeatExpired),
+            Tick::SendPing => {
+                self.send_command(&Command::Ping {
+                    ttl: self.heartbeat.ttl_deciseconds(),
+                    context: Bytes::new(),
+                });
+                Ok(())
+            }
+            Tick::Nothing => Ok(()),
         }
     }
 

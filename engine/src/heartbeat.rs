@@ -41,7 +41,7 @@ impl Heartbeat {
             every,
             timeout,
             ttl_deciseconds,
-            next_ping: every.map(|e| now + e),
+            next_ping: every.map(|e| later(now, e)),
             awaiting_since: None,
             peer_ttl: None,
             last_rx: now,
@@ -72,21 +72,27 @@ impl Heartbeat {
 
     /// When the timer should next fire; None = no timer.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        let silence = self.awaiting_since.map(|t| t + self.timeout);
-        let ttl = self.peer_ttl.map(|ttl| self.last_rx + ttl);
+        let silence = self.awaiting_since.map(|t| later(t, self.timeout));
+        let ttl = self.peer_ttl.map(|ttl| later(self.last_rx, ttl));
         [self.next_ping, silence, ttl].into_iter().flatten().min()
     }
 
     pub(crate) fn on_timer(&mut self, now: Instant) -> Tick {
-        if self.awaiting_since.is_some_and(|t| now >= t + self.timeout) {
+        if self
+            .awaiting_since
+            .is_some_and(|t| now >= later(t, self.timeout))
+        {
             return Tick::Expired;
         }
-        if self.peer_ttl.is_some_and(|ttl| now >= self.last_rx + ttl) {
+        if self
+            .peer_ttl
+            .is_some_and(|ttl| now >= later(self.last_rx, ttl))
+        {
             return Tick::Expired;
         }
         match (self.next_ping, self.every) {
             (Some(at), Some(every)) if now >= at => {
-                self.next_ping = Some(now + every);
+                self.next_ping = Some(later(now, every));
                 if self.awaiting_since.is_none() {
                     self.awaiting_since = Some(now);
                 }
@@ -95,6 +101,13 @@ impl Heartbeat {
             _ => Tick::Nothing,
         }
     }
+}
+
+/// `at + d`, saturating: option values are caller-controlled and may be absurdly large.
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(86_400 * 365 * 30)))
+        .unwrap_or(at)
 }
 
 #[cfg(test)]
@@ -142,6 +155,15 @@ mod tests {
         assert_eq!(hb.on_timer(t1 + Duration::from_millis(100)), Tick::SendPing);
         assert_eq!(hb.on_timer(t1 + Duration::from_millis(199)), Tick::Nothing);
         assert_eq!(hb.on_timer(t1 + Duration::from_millis(200)), Tick::Expired);
+    }
+
+    #[test]
+    fn absurd_intervals_do_not_overflow() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(&options(i64::MAX, i64::MAX, i64::MAX), true, t0);
+        assert_eq!(hb.ttl_deciseconds(), u16::MAX);
+        assert!(hb.deadline().is_some_and(|d| d > t0));
+        assert_eq!(hb.on_timer(t0), Tick::Nothing);
     }
 
     #[test]

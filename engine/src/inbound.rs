@@ -127,3 +127,75 @@ impl Inbound {
         self.notify.notify_waiters();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::Stream;
+    use bytes::Bytes;
+
+    fn peer(id: u64) -> Arc<Peer> {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().expect("pair");
+        a.set_nonblocking(true).expect("nonblocking");
+        let stream = tokio::net::UnixStream::from_std(a).expect("tokio stream");
+        Arc::new(Peer::new(
+            id,
+            Bytes::from(vec![id as u8]),
+            Stream::Unix(stream).into_split().1,
+            true,
+            0,
+        ))
+    }
+
+    fn m(s: &str) -> Message {
+        vec![Bytes::copy_from_slice(s.as_bytes())]
+    }
+
+    #[tokio::test]
+    async fn fair_queue_alternates_between_peers() {
+        let inbound = Inbound::default();
+        let (p1, p2) = (peer(1), peer(2));
+        for i in 0..3 {
+            inbound.try_push(&p1, m(&format!("a{i}")), 0).expect("push");
+        }
+        for i in 0..2 {
+            inbound.try_push(&p2, m(&format!("b{i}")), 0).expect("push");
+        }
+        let order: Vec<_> = std::iter::from_fn(|| inbound.pop(0))
+            .map(|r| (r.peer_id, r.routing_id[0], r.message[0].clone()))
+            .collect();
+        let want: Vec<(u64, u8, Bytes)> = vec![
+            (1, 1, Bytes::from_static(b"a0")),
+            (2, 2, Bytes::from_static(b"b0")),
+            (1, 1, Bytes::from_static(b"a1")),
+            (2, 2, Bytes::from_static(b"b1")),
+            (1, 1, Bytes::from_static(b"a2")),
+        ];
+        assert_eq!(order, want);
+    }
+
+    #[tokio::test]
+    async fn high_water_mark_bounds_each_peer() {
+        let inbound = Inbound::default();
+        let (p1, p2) = (peer(1), peer(2));
+        inbound.try_push(&p1, m("1"), 2).expect("push");
+        inbound.try_push(&p1, m("2"), 2).expect("push");
+        assert_eq!(inbound.try_push(&p1, m("3"), 2), Err(m("3")));
+        // Another peer has its own room.
+        inbound.try_push(&p2, m("x"), 2).expect("push");
+        let room = p1.in_room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("1")));
+        // Taking from a full queue wakes its reader.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), room)
+                .await
+                .is_ok()
+        );
+        inbound.try_push(&p1, m("3"), 2).expect("room again");
+        inbound.discard_from(1);
+        assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("x")));
+        assert!(inbound.pop(2).is_none());
+    }
+}

@@ -7,7 +7,7 @@
 //! which keeps the order.
 
 use crate::signal::Signal;
-use crate::transport::Stream;
+use crate::transport::WriteHalf;
 use crate::write_buf::{WriteBuf, WriteOutcome};
 use crate::Message;
 use bytes::Bytes;
@@ -55,7 +55,8 @@ pub(crate) struct Peer {
     pub(crate) id: u64,
     /// The peer's Identity, or one we generated: what ROUTER prepends and routes by.
     pub(crate) routing_id: Bytes,
-    pub(crate) stream: Stream,
+    /// The write half; the read half belongs to the connection's reader.
+    pub(crate) stream: WriteHalf,
     /// ZMTP 3.1 or later: PING/PONG allowed.
     pub(crate) zmtp31: bool,
     out: Mutex<Outbox>,
@@ -75,7 +76,7 @@ impl Peer {
     pub(crate) fn new(
         id: u64,
         routing_id: Bytes,
-        stream: Stream,
+        stream: WriteHalf,
         zmtp31: bool,
         send_hwm: u32,
     ) -> Peer {

@@ -339,7 +339,7 @@ impl ReqSocket {
             }) else {
                 break;
             };
-            let deadline = timeout.map(|t| Instant::now() + t);
+            let deadline = timeout.and_then(crate::socket::deadline_in);
             let (frames, request_id) = inner.envelope(&mut inner.state(), body);
             match inner
                 .core

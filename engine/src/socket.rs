@@ -282,16 +282,23 @@ impl Core {
     // ----- peers -----
 
     /// Registers a peer whose handshake is done. False if the socket is closed or (ROUTER) the
-    /// peer's identity is already taken, as libzmq refuses such a second connection.
+    /// peer's identity is already taken: libzmq refuses such a second connection too.
     pub(crate) fn add_peer(&self, peer: &Arc<Peer>) -> bool {
         {
             let mut table = lock(&self.peers);
-            if self.is_closed() || table.by_routing_id.contains_key(&peer.routing_id) {
+            if self.is_closed() {
                 return false;
             }
-            table
-                .by_routing_id
-                .insert(peer.routing_id.clone(), peer.clone());
+            // Only ROUTER routes by identity; other types must not refuse, say, two servers that
+            // happen to announce the same Identity.
+            if self.kind == SocketType::Router {
+                if table.by_routing_id.contains_key(&peer.routing_id) {
+                    return false;
+                }
+                table
+                    .by_routing_id
+                    .insert(peer.routing_id.clone(), peer.clone());
+            }
             table.list.push(peer.clone());
         }
         self.out_changed.notify_waiters();
@@ -360,7 +367,7 @@ impl Core {
 
     /// Deadline for an operation limited by an option in ms (-1 = none).
     pub(crate) fn deadline_after(ms: i64) -> Option<Instant> {
-        timeout_of(ms).map(|d| Instant::now() + d)
+        timeout_of(ms).and_then(|d| Instant::now().checked_add(d))
     }
 
     /// Re-runs `check` each time `notify` fires until it yields a value, the deadline passes or the
@@ -399,6 +406,11 @@ pub(crate) async fn sleep_until_opt(deadline: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// `at + d`, or None when that is beyond what an Instant can hold (a huge timeout = no deadline).
+pub(crate) fn deadline_in(d: std::time::Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
 }
 
 /// A duration in ms from an option that may be negative (then zero).

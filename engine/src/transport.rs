@@ -4,7 +4,6 @@
 
 use crate::endpoint::{tcp_endpoint_string, Endpoint, Host};
 use crate::error::{Error, ErrorCode};
-use bytes::BytesMut;
 use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -22,32 +21,64 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    pub(crate) async fn readable(&self) -> io::Result<()> {
+    /// Splits the stream after the handshake: the reader owns the read half (its `poll_read`
+    /// skips the extra `read` that only confirms the socket is drained); the write half is shared
+    /// by the writer and by callers writing directly.
+    pub(crate) fn into_split(self) -> (ReadHalf, WriteHalf) {
         match self {
-            Stream::Tcp(s) => s.readable().await,
-            Stream::Unix(s) => s.readable().await,
+            Stream::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w))
+            }
+            Stream::Unix(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Unix(r), WriteHalf::Unix(w))
+            }
         }
     }
+}
 
-    pub(crate) fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        match self {
-            Stream::Tcp(s) => s.try_read_buf(buf),
-            Stream::Unix(s) => s.try_read_buf(buf),
+/// The reading side of a connection.
+#[derive(Debug)]
+pub(crate) enum ReadHalf {
+    Tcp(tokio::net::tcp::OwnedReadHalf),
+    Unix(tokio::net::unix::OwnedReadHalf),
+}
+
+impl AsyncRead for ReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            ReadHalf::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
+}
 
+/// The writing side of a connection, used through `&self` so that the connection's writer and a
+/// caller's synchronous fast path can share it.
+#[derive(Debug)]
+pub(crate) enum WriteHalf {
+    Tcp(tokio::net::tcp::OwnedWriteHalf),
+    Unix(tokio::net::unix::OwnedWriteHalf),
+}
+
+impl WriteHalf {
     pub(crate) async fn writable(&self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.writable().await,
-            Stream::Unix(s) => s.writable().await,
+            WriteHalf::Tcp(s) => s.writable().await,
+            WriteHalf::Unix(s) => s.writable().await,
         }
     }
 
     /// Non-blocking vectored write from any thread; `WouldBlock` when the OS buffer is full.
     pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.try_write_vectored(bufs),
-            Stream::Unix(s) => s.try_write_vectored(bufs),
+            WriteHalf::Tcp(s) => s.try_write_vectored(bufs),
+            WriteHalf::Unix(s) => s.try_write_vectored(bufs),
         }
     }
 
@@ -55,8 +86,12 @@ impl Stream {
     /// so the peer sees the connection end now rather than when the last reference is dropped.
     pub(crate) fn shutdown(&self) {
         let result = match self {
-            Stream::Tcp(s) => socket2::SockRef::from(s).shutdown(std::net::Shutdown::Both),
-            Stream::Unix(s) => socket2::SockRef::from(s).shutdown(std::net::Shutdown::Both),
+            WriteHalf::Tcp(s) => {
+                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
+            }
+            WriteHalf::Unix(s) => {
+                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
+            }
         };
         // ENOTCONN when the peer already went away: nothing left to do.
         let _ = result;

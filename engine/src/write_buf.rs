@@ -3,7 +3,7 @@
 //! messages, goes out in one vectored write.
 
 use crate::codec::encode_header;
-use crate::transport::Stream;
+use crate::transport::WriteHalf;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -94,7 +94,7 @@ impl WriteBuf {
     }
 
     /// Writes what the OS accepts now, without waiting.
-    pub(crate) fn write_now(&mut self, stream: &Stream) -> io::Result<WriteOutcome> {
+    pub(crate) fn write_now(&mut self, stream: &WriteHalf) -> io::Result<WriteOutcome> {
         self.flush_scratch();
         while !self.chunks.is_empty() {
             let written = {
@@ -120,7 +120,7 @@ impl WriteBuf {
     }
 
     /// Writes everything, waiting for the socket to become writable as needed.
-    pub(crate) async fn write_all(&mut self, stream: &Stream) -> io::Result<()> {
+    pub(crate) async fn write_all(&mut self, stream: &WriteHalf) -> io::Result<()> {
         loop {
             match self.write_now(stream)? {
                 WriteOutcome::Done => return Ok(()),

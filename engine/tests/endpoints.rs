@@ -28,7 +28,9 @@ async fn round_trip(server_endpoint_for_client: &str, server: zeromq_napi_engine
     tokio::spawn(serve_echo(server, "re:"));
     let client = req(fast());
     client.connect(server_endpoint_for_client).expect("connect");
-    let reply = prompt(client.request(msg(&["ping"]), None, 0)).await.expect("request");
+    let reply = prompt(client.request(msg(&["ping"]), None, 0))
+        .await
+        .expect("request");
     assert_eq!(text(&reply), ["re:ping"]);
 }
 
@@ -36,7 +38,9 @@ async fn round_trip(server_endpoint_for_client: &str, server: zeromq_napi_engine
 async fn ephemeral_ipv4_port_is_reported() {
     let server = rep(fast());
     assert_eq!(server.last_endpoint(), None);
-    let endpoint = prompt(server.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
     let port: u16 = endpoint
         .strip_prefix("tcp://127.0.0.1:")
         .and_then(|p| p.parse().ok())
@@ -50,7 +54,9 @@ async fn ephemeral_ipv4_port_is_reported() {
 async fn star_host_and_port_zero_bind_all_interfaces() {
     let server = rep(fast());
     let endpoint = prompt(server.bind("tcp://*:0")).await.expect("bind");
-    let port = endpoint.strip_prefix("tcp://0.0.0.0:").expect("resolved like libzmq");
+    let port = endpoint
+        .strip_prefix("tcp://0.0.0.0:")
+        .expect("resolved like libzmq");
     round_trip(&format!("tcp://127.0.0.1:{port}"), server).await;
 }
 
@@ -65,7 +71,9 @@ async fn ipv6_loopback() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn localhost_resolves_for_bind_and_connect() {
     let server = rep(fast());
-    let endpoint = prompt(server.bind("tcp://localhost:*")).await.expect("bind");
+    let endpoint = prompt(server.bind("tcp://localhost:*"))
+        .await
+        .expect("bind");
     let port = endpoint.rsplit(':').next().expect("port");
     round_trip(&format!("tcp://localhost:{port}"), server).await;
 }
@@ -75,7 +83,10 @@ async fn ipc_round_trip_and_socket_file_lifecycle() {
     let path = ipc_path("rt");
     let endpoint = format!("ipc://{}", path.display());
     let server = rep(fast());
-    assert_eq!(prompt(server.bind(&endpoint)).await.expect("bind"), endpoint);
+    assert_eq!(
+        prompt(server.bind(&endpoint)).await.expect("bind"),
+        endpoint
+    );
     assert!(path.exists());
     round_trip(&endpoint, server.clone()).await;
     server.unbind(&endpoint).await.expect("unbind");
@@ -85,7 +96,9 @@ async fn ipc_round_trip_and_socket_file_lifecycle() {
     drop(std::os::unix::net::UnixListener::bind(&path).expect("std bind"));
     assert!(path.exists());
     let server = rep(fast());
-    prompt(server.bind(&endpoint)).await.expect("bind over a stale file");
+    prompt(server.bind(&endpoint))
+        .await
+        .expect("bind over a stale file");
     // ...but one somebody still listens on is not stolen.
     let other = rep(fast());
     assert_eq!(err(other.bind(&endpoint).await).code, ErrorCode::Eaddrinuse);
@@ -113,7 +126,10 @@ async fn endpoint_errors_carry_code_and_address() {
     let e = err(sock.connect("tcp://127.0.0.1:*"));
     assert_eq!(e.code, ErrorCode::Einval);
     let e = err(sock.unbind("tcp://127.0.0.1:5555").await);
-    assert_eq!((e.code, e.address.as_deref()), (ErrorCode::Enoent, Some("tcp://127.0.0.1:5555")));
+    assert_eq!(
+        (e.code, e.address.as_deref()),
+        (ErrorCode::Enoent, Some("tcp://127.0.0.1:5555"))
+    );
     let e = err(sock.disconnect("tcp://127.0.0.1:5555"));
     assert_eq!(e.code, ErrorCode::Enoent);
 }
@@ -124,18 +140,31 @@ async fn port_in_use_is_eaddrinuse() {
     let endpoint = prompt(a.bind("tcp://127.0.0.1:*")).await.expect("bind");
     let b = rep(fast());
     let e = err(b.bind(&endpoint).await);
-    assert_eq!((e.code, e.address.as_deref()), (ErrorCode::Eaddrinuse, Some(endpoint.as_str())));
+    assert_eq!(
+        (e.code, e.address.as_deref()),
+        (ErrorCode::Eaddrinuse, Some(endpoint.as_str()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unbind_by_requested_or_resolved_string() {
     let server = rep(fast());
-    let first = prompt(server.bind("tcp://127.0.0.1:*")).await.expect("bind");
-    let second = prompt(server.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let first = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let second = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
     assert_ne!(first, second);
     assert_eq!(server.last_endpoint().as_deref(), Some(second.as_str()));
-    server.unbind(&second).await.expect("unbind by resolved endpoint");
-    server.unbind("tcp://127.0.0.1:*").await.expect("unbind by requested string");
+    server
+        .unbind(&second)
+        .await
+        .expect("unbind by resolved endpoint");
+    server
+        .unbind("tcp://127.0.0.1:*")
+        .await
+        .expect("unbind by requested string");
     assert_eq!(err(server.unbind(&first).await).code, ErrorCode::Enoent);
     // Both ports are free again at once.
     let other = rep(fast());
@@ -146,7 +175,9 @@ async fn unbind_by_requested_or_resolved_string() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unbind_drops_accepted_connections() {
     let server = rep(fast());
-    let endpoint = prompt(server.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
     let client = req(fast());
     client.connect(&endpoint).expect("connect");
     until(|| server.peer_count() == 1).await;
@@ -162,7 +193,14 @@ async fn disconnect_stops_connecting() {
         ..fast()
     });
     client.connect(&endpoint).expect("connect");
-    assert_eq!(text(&prompt(client.request(msg(&["a"]), None, 0)).await.expect("request")), ["re:a"]);
+    assert_eq!(
+        text(
+            &prompt(client.request(msg(&["a"]), None, 0))
+                .await
+                .expect("request")
+        ),
+        ["re:a"]
+    );
     client.disconnect(&endpoint).expect("disconnect");
     until(|| client.peer_count() == 0 && server.peer_count() == 0).await;
     let e = err(client.send(msg(&["b"])).await);

@@ -1,0 +1,228 @@
+//! ZMTP 3.1 heartbeats against a hand-driven raw peer: PINGs go out and a silent peer is dropped,
+//! every PING gets a PONG with its context, the peer's TTL is honoured, a 3.0 peer is never pinged,
+//! and two of our sockets with heartbeats stay connected while idle.
+
+mod common;
+
+use bytes::{Bytes, BytesMut};
+use common::*;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use zeromq_napi_engine::codec::{Decoder, Frame};
+use zeromq_napi_engine::command::{Command, Metadata};
+use zeromq_napi_engine::greeting::{Greeting, GREETING_LEN};
+use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
+use zeromq_napi_engine::{Options, RepSocket, SocketType};
+
+/// A raw ZMTP peer for tests: a stream plus a frame decoder.
+struct RawPeer {
+    stream: TcpStream,
+    decoder: Decoder,
+    buf: BytesMut,
+}
+
+impl RawPeer {
+    /// Connects and completes a 3.1 handshake as a REQ.
+    async fn connect31(endpoint: &str) -> RawPeer {
+        let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let config = HandshakeConfig {
+            socket_type: SocketType::Req,
+            identity: None,
+            as_server: false,
+            timeout: Some(Duration::from_secs(5)),
+            max_message_size: -1,
+        };
+        let shaken = handshake(&mut stream, &config).await.expect("handshake");
+        RawPeer {
+            stream,
+            decoder: Decoder::new(-1),
+            buf: shaken.leftover,
+        }
+    }
+
+    /// Connects with a hand-made ZMTP 3.0 greeting (no PING/PONG in 3.0).
+    async fn connect30(endpoint: &str) -> RawPeer {
+        let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let mut greeting = Greeting::new("NULL", false);
+        greeting.minor = 0;
+        stream
+            .write_all(&greeting.encode())
+            .await
+            .expect("greeting");
+        let mut metadata = Metadata::new();
+        metadata.insert("Socket-Type", Bytes::from_static(b"REQ"));
+        let mut ready = BytesMut::new();
+        Command::Ready(metadata).encode(&mut ready);
+        stream.write_all(&ready).await.expect("ready");
+        let mut theirs = [0u8; GREETING_LEN];
+        stream
+            .read_exact(&mut theirs)
+            .await
+            .expect("their greeting");
+        let mut peer = RawPeer {
+            stream,
+            decoder: Decoder::new(-1),
+            buf: BytesMut::new(),
+        };
+        match peer.next_frame().await {
+            Some(Frame::Command(body)) => {
+                assert!(matches!(Command::parse(&body), Ok(Command::Ready(_))));
+            }
+            other => panic!("expected READY, got {other:?}"),
+        }
+        peer
+    }
+
+    /// The next frame, or None at end of stream.
+    async fn next_frame(&mut self) -> Option<Frame> {
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf).expect("valid frames") {
+                return Some(frame);
+            }
+            self.buf.reserve(4096);
+            match self.stream.read_buf(&mut self.buf).await {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    async fn send_command(&mut self, command: Command) {
+        let mut out = BytesMut::new();
+        command.encode(&mut out);
+        self.stream.write_all(&out).await.expect("write");
+    }
+}
+
+async fn server(options: Options) -> (RepSocket, String) {
+    let s = rep(options);
+    let endpoint = prompt(s.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    (s, endpoint)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_and_drops_a_peer_that_stops_answering() {
+    let (s, endpoint) = server(Options {
+        heartbeat_interval: 20,
+        heartbeat_timeout: 60,
+        heartbeat_ttl: 500,
+        ..fast()
+    })
+    .await;
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    until(|| s.peer_count() == 1).await;
+    let started = Instant::now();
+    match prompt(peer.next_frame()).await {
+        Some(Frame::Command(body)) => match Command::parse(&body) {
+            Ok(Command::Ping { ttl, .. }) => assert_eq!(ttl, 5, "TTL in deciseconds"),
+            other => panic!("expected PING, got {other:?}"),
+        },
+        other => panic!("expected PING, got {other:?}"),
+    }
+    // We never answer: the server drops us after the timeout.
+    loop {
+        match prompt(peer.next_frame()).await {
+            None => break,
+            Some(Frame::Command(_)) => {}
+            Some(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(40), "{elapsed:?}");
+    until(|| s.peer_count() == 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_every_ping_with_its_context() {
+    let (_s, endpoint) = server(fast()).await;
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    for context in [&b""[..], b"abc", b"0123456789abcdef"] {
+        peer.send_command(Command::Ping {
+            ttl: 0,
+            context: Bytes::copy_from_slice(context),
+        })
+        .await;
+        match prompt(peer.next_frame()).await {
+            Some(Frame::Command(body)) => match Command::parse(&body) {
+                Ok(Command::Pong { context: got }) => assert_eq!(got.as_ref(), context),
+                other => panic!("expected PONG, got {other:?}"),
+            },
+            other => panic!("expected PONG, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honours_the_ttl_in_the_peers_ping() {
+    let (s, endpoint) = server(fast()).await;
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    until(|| s.peer_count() == 1).await;
+    let started = Instant::now();
+    // TTL 1 = 100 ms: then silence.
+    peer.send_command(Command::Ping {
+        ttl: 1,
+        context: Bytes::new(),
+    })
+    .await;
+    while prompt(peer.next_frame()).await.is_some() {}
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(90), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_pings_a_zmtp30_peer() {
+    let (s, endpoint) = server(Options {
+        heartbeat_interval: 5,
+        heartbeat_timeout: 10,
+        ..fast()
+    })
+    .await;
+    let mut peer = RawPeer::connect30(&endpoint).await;
+    until(|| s.peer_count() == 1).await;
+    // Many heartbeat periods pass with nothing sent and the connection kept.
+    let nothing = tokio::time::timeout(Duration::from_millis(80), peer.next_frame()).await;
+    assert!(nothing.is_err(), "a 3.0 peer got {nothing:?}");
+    assert_eq!(s.peer_count(), 1);
+    // And it still works as a REQ peer.
+    let mut request = BytesMut::new();
+    zeromq_napi_engine::codec::encode_message(&mut request, &msg(&["", "hi"]));
+    peer.stream.write_all(&request).await.expect("write");
+    assert_eq!(text(&prompt(s.recv()).await.expect("recv")), ["hi"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connection_with_heartbeats_stays_up() {
+    let hb = Options {
+        heartbeat_interval: 10,
+        heartbeat_timeout: 40,
+        heartbeat_ttl: 100,
+        ..fast()
+    };
+    let (s, endpoint) = server(hb.clone()).await;
+    tokio::spawn(serve_echo(s.clone(), "re:"));
+    let client = req(hb);
+    client.connect(&endpoint).expect("connect");
+    assert_eq!(
+        text(
+            &prompt(client.request(msg(&["a"]), None, 0))
+                .await
+                .expect("request")
+        ),
+        ["re:a"]
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(s.peer_count(), 1);
+    assert_eq!(
+        text(
+            &prompt(client.request(msg(&["b"]), None, 0))
+                .await
+                .expect("request")
+        ),
+        ["re:b"]
+    );
+}
