@@ -217,7 +217,7 @@ describe('endpoint errors', () => {
     })
   }
 
-  for (const address of ['tcp://127.0.0.1', 'tcp://127.0.0.1:notaport', 'tcp://:5555', 'nonsense', '']) {
+  for (const address of ['tcp://127.0.0.1', 'tcp://127.0.0.1:notaport', 'nonsense', '']) {
     test(`connect(${JSON.stringify(address)}) throws EINVAL with .address`, (t) => {
       const req = use(t, new Request())
       const err = throwsCode(() => req.connect(address), 'EINVAL')

@@ -139,7 +139,8 @@ class Request extends Socket {
       const job = /** @type {Job} */ (this[kQueue].shift());
       if (job.done) continue;
       if (this[kClosed]) {
-        this.#finish(job, closedError(), undefined);
+        // Queued before close(): a pending operation cancelled by it.
+        this.#finish(job, cancelledByClose(), undefined);
         continue;
       }
       this[kActive] = job;
@@ -163,9 +164,10 @@ class Request extends Socket {
   }
 
   [kOnClose]() {
-    // Queued requests never reached the engine; the active one is failed by the engine (EAGAIN).
-    const queued = this[kQueue].splice(0);
-    for (const job of queued) this.#finish(job, cancelledByClose(), undefined);
+    // The active request is failed by the engine (EAGAIN); the queued ones are rejected when it
+    // settles (by #drain), so that all of them reject together rather than some at once and the
+    // rest a tick later (a caller awaiting them one by one would see "unhandled rejections").
+    if (this[kActive] === undefined) this.#pump();
   }
 }
 

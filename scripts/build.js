@@ -10,7 +10,8 @@
 //   node scripts/build.js --debug   debug build (faster to compile, slower to run)
 //
 // Environment: CARGO (cargo binary to use), CARGO_TARGET_DIR (honoured, as cargo does),
-// ZEROMQ_NAPI_SKIP_BUILD=1 (skip, e.g. when the .node file is provided some other way).
+// ZEROMQ_NAPI_SKIP_BUILD=1 (skip, e.g. when the .node file is provided some other way),
+// ZEROMQ_NAPI_KEEP_TARGET=1 (keep cargo's build directory; see `cleanUp`).
 'use strict';
 
 const { spawnSync } = require('node:child_process');
@@ -75,6 +76,20 @@ function targetDir(cargo) {
   return path.join(root, 'target');
 }
 
+// Installed as a dependency (inside node_modules), cargo's default build directory is ~100 MB of
+// intermediate files nobody will use again: remove it. A clone keeps it (incremental rebuilds), and
+// so does an explicitly chosen CARGO_TARGET_DIR.
+function cleanUp(target) {
+  const insideNodeModules = root.split(path.sep).includes('node_modules');
+  const defaultTarget = path.resolve(target) === path.join(root, 'target');
+  if (!insideNodeModules || !defaultTarget || process.env.ZEROMQ_NAPI_KEEP_TARGET === '1') return;
+  try {
+    fs.rmSync(target, { recursive: true, force: true });
+  } catch {
+    // Only disk space is at stake.
+  }
+}
+
 function main() {
   if (process.env.ZEROMQ_NAPI_SKIP_BUILD === '1') {
     process.stdout.write('zeromq-napi: ZEROMQ_NAPI_SKIP_BUILD=1, not building the addon\n');
@@ -103,7 +118,8 @@ function main() {
     fail(`cargo build failed (exit status ${build.status ?? build.signal}); see the compiler output above.`);
   }
 
-  const built = path.join(targetDir(cargo), debug ? 'debug' : 'release', libraryName());
+  const target = targetDir(cargo);
+  const built = path.join(target, debug ? 'debug' : 'release', libraryName());
   if (!fs.existsSync(built)) fail(`cargo reported success but ${built} does not exist.`);
   // Copy then rename: a process that has the old addon loaded keeps a valid mapping.
   const temporary = `${output}.${process.pid}.tmp`;
@@ -119,6 +135,7 @@ function main() {
     fail(`could not copy ${built} to ${output}: ${err.message}`);
   }
   process.stdout.write(`zeromq-napi: wrote ${path.relative(process.cwd(), output) || output}\n`);
+  cleanUp(target);
 }
 
 main();

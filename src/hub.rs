@@ -221,10 +221,16 @@ impl Hub {
             move |ctx: ThreadsafeCallContext<u32>| {
                 graveyard.drain(ctx.env.raw());
                 let id = ctx.value;
-                let outcome = this
-                    .get()
-                    .and_then(Weak::upgrade)
-                    .and_then(|hub| hub.poll(id));
+                // This runs inside napi's `extern "C"` callback: no panic may leave it. (Polls are
+                // already guarded; this also covers dropping a finished engine future.)
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    this.get()
+                        .and_then(Weak::upgrade)
+                        .and_then(|hub| hub.poll(id))
+                }))
+                .unwrap_or_else(|payload| {
+                    Some(Outcome::Panicked(crate::op::panic_message(&*payload)))
+                });
                 Ok(FnArgs::from(match outcome {
                     Some(outcome) => (id, outcome),
                     None => (NOTHING, Outcome::Done),

@@ -5,8 +5,8 @@
 //! [`Graveyard`] when the engine drops it. Small frames and strings are copied (cheaper than a
 //! reference).
 //!
-//! Rust -> JS: a large `Bytes` becomes an external `Buffer` whose finalizer drops the `Bytes`;
-//! small ones are copied into a JS-owned `Buffer`.
+//! Rust -> JS: a large `Bytes` (see [`RX_ZERO_COPY_MIN`]) becomes an external `Buffer` whose
+//! finalizer drops the `Bytes`; small ones are copied into a JS-owned `Buffer`.
 
 use crate::graveyard::Graveyard;
 use bytes::Bytes;
@@ -16,9 +16,19 @@ use std::ptr;
 use std::sync::Arc;
 use zeromq_napi_engine::Message;
 
-/// Frames of at least this many bytes cross without a copy; below it a copy is cheaper than the
-/// reference bookkeeping (and than an external buffer's finalizer).
+/// JS -> Rust: frames of at least this many bytes are not copied; below it a copy is cheaper than
+/// the reference bookkeeping.
 pub(crate) const ZERO_COPY_MIN: usize = 256;
+
+/// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
+///
+/// Higher than `ZERO_COPY_MIN` on purpose. The engine decodes frames as slices of its read buffer,
+/// which it allocates at least 8 KiB at a time, so a small received frame shares (and keeps alive)
+/// a whole read chunk. Wrapped as an external Buffer, V8 would account it at its own size while it
+/// pins 8 KiB or more until the next GC: 100k round trips of 1 KiB frames grew RSS by ~170 MB that
+/// way, and were ~10% slower than copying (a copy of a few KiB costs less than an external
+/// buffer's creation and finalization). From 8 KiB up a frame fills most of the chunk it lives in.
+pub(crate) const RX_ZERO_COPY_MIN: usize = 8 * 1024;
 
 fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
@@ -266,7 +276,7 @@ unsafe extern "C" fn drop_bytes(_env: sys::napi_env, _data: *mut c_void, hint: *
 pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     let len = bytes.len();
-    if len >= ZERO_COPY_MIN {
+    if len >= RX_ZERO_COPY_MIN {
         let data = bytes.as_ptr().cast_mut().cast::<c_void>();
         let hint = Box::into_raw(Box::new(bytes));
         let status = unsafe {

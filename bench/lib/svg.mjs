@@ -39,7 +39,7 @@ function ratioNote(r) {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-/** @param {{ machine: any, config: any, cases: any[], oursModule?: string }} report */
+/** @param {{ machine: any, config: any, cases: any[], oursModule?: string, peakRssKiB?: Record<string, number | null> }} report */
 export function renderChart(report) {
   const out = [];
   let y = 28;
@@ -79,7 +79,7 @@ export function renderChart(report) {
         const w = Math.max(1, (r.usPerRt / max) * BAR_MAX);
         out.push(`<rect x="${BAR_X}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLORS[impl]}" rx="2"/>`);
         const label = fmtUs(r.usPerRt) + (impl.startsWith('ours') ? ratioNote(r) : '');
-        out.push(text(BAR_X + w + 6, y + BAR_H - 3, label, 'font-size="11"'));
+        out.push(text(Math.round(BAR_X + w + 6), y + BAR_H - 3, label, 'font-size="11"'));
       } else {
         out.push(text(BAR_X, y + BAR_H - 3, 'n/a', 'font-size="11" fill="#8b949e"'));
       }
@@ -87,6 +87,14 @@ export function renderChart(report) {
     }
     out.push(`<line x1="12" x2="${WIDTH - 12}" y1="${y + CASE_GAP / 2 - 2}" y2="${y + CASE_GAP / 2 - 2}" stroke="#eaeef2"/>`);
     y += CASE_GAP;
+  }
+  const rss = Object.entries(report.peakRssKiB ?? {})
+    .filter(([, kib]) => kib != null)
+    .map(([label, kib]) => `${label.replace(/ \(.*\)$/, '')} ${Math.round(/** @type {number} */ (kib) / 1024)}`);
+  if (rss.length) {
+    y += 4;
+    out.push(text(12, y, `Peak RSS (MiB) per process: ${rss.join(', ')}`, 'font-size="12" fill="#57606a"'));
+    y += 8;
   }
   const height = y + 8;
   return [

@@ -403,7 +403,7 @@ fn iterations(mode: &str, size: usize, quick: bool) -> (usize, usize) {
 fn main() {
     // `cargo bench` passes `--bench`; anything else (e.g. a filter) is ignored: the run is fixed and short.
     let quick = std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1");
-    let rounds = if quick { 2 } else { 5 };
+    let rounds = if quick { 2 } else { 9 };
     let only = std::env::var("BENCH_ONLY").ok();
     start_watchdog(Duration::from_secs(60));
 

@@ -12,26 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Reconnect back-off: starts at `reconnect_interval`, doubles up to `reconnect_max_interval`
-/// (0 = no growth).
-#[derive(Debug)]
+/// (0 = no growth). Options are re-read at every step, so changes apply to the next delay.
+#[derive(Debug, Default)]
 struct Backoff {
     current: Duration,
 }
 
 impl Backoff {
-    fn new(core: &Core) -> Backoff {
-        Backoff {
-            current: millis(core.option(|o| o.reconnect_interval)),
-        }
-    }
-
-    fn next(&mut self, core: &Core) -> Duration {
-        let (start, max) = core.option(|o| {
-            (
-                millis(o.reconnect_interval),
-                millis(o.reconnect_max_interval),
-            )
-        });
+    /// The delay before the next attempt, given the current options.
+    fn next(&mut self, start: Duration, max: Duration) -> Duration {
         let delay = self.current.max(start);
         self.current = if max > start {
             delay.saturating_mul(2).min(max)
@@ -43,7 +32,7 @@ impl Backoff {
 }
 
 pub(crate) async fn run(core: Arc<Core>, endpoint: Endpoint, stop: Arc<Signal>) {
-    let mut backoff = Backoff::new(&core);
+    let mut backoff = Backoff::default();
     loop {
         if stop.is_fired() || core.is_closed() {
             return;
@@ -57,7 +46,7 @@ pub(crate) async fn run(core: Arc<Core>, endpoint: Endpoint, stop: Arc<Signal>) 
         let reconnect_now = match attempt {
             Ok(stream) => match connection::run(core.clone(), stream, stop.clone()).await {
                 Outcome::Ended { reconnect_now } => {
-                    backoff = Backoff::new(&core);
+                    backoff = Backoff::default();
                     reconnect_now
                 }
                 Outcome::NotEstablished => false,
@@ -71,11 +60,54 @@ pub(crate) async fn run(core: Arc<Core>, endpoint: Endpoint, stop: Arc<Signal>) 
         if core.option(|o| o.reconnect_interval) < 0 {
             return;
         }
-        let delay = backoff.next(&core);
+        let (start, max) = core.option(|o| {
+            (
+                millis(o.reconnect_interval),
+                millis(o.reconnect_max_interval),
+            )
+        });
+        let delay = backoff.next(start, max);
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait() => return,
             _ = core.closed.wait() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn doubles_up_to_the_maximum() {
+        let mut b = Backoff::default();
+        let delays: Vec<_> = (0..6).map(|_| b.next(ms(100), ms(700))).collect();
+        assert_eq!(
+            delays,
+            [ms(100), ms(200), ms(400), ms(700), ms(700), ms(700)]
+        );
+    }
+
+    #[test]
+    fn no_growth_without_a_maximum() {
+        let mut b = Backoff::default();
+        let delays: Vec<_> = (0..3).map(|_| b.next(ms(100), Duration::ZERO)).collect();
+        assert_eq!(delays, [ms(100); 3]);
+        // A maximum below the start means no growth either.
+        let delays: Vec<_> = (0..3).map(|_| b.next(ms(100), ms(50))).collect();
+        assert_eq!(delays, [ms(100); 3]);
+    }
+
+    #[test]
+    fn huge_values_saturate() {
+        let mut b = Backoff::default();
+        let huge = Duration::from_millis(u64::MAX);
+        assert_eq!(b.next(huge, huge), huge);
+        assert_eq!(b.next(huge, huge), huge);
     }
 }

@@ -13,7 +13,7 @@ pub struct Options {
     pub send_timeout: i64,
     /// ms close() keeps delivering queued outgoing messages (-1 = until delivered, 0 = drop).
     pub linger: i64,
-    /// Reconnect back-off start (ms).
+    /// Reconnect back-off start (ms); negative = do not reconnect (libzmq's -1).
     pub reconnect_interval: i64,
     /// Reconnect back-off cap (ms); 0 = no back-off growth (always `reconnect_interval`).
     pub reconnect_max_interval: i64,
@@ -29,9 +29,9 @@ pub struct Options {
     pub heartbeat_ttl: i64,
     /// Largest inbound frame in bytes; -1 = unlimited.
     pub max_message_size: i64,
-    /// Outgoing messages queued per peer.
+    /// Outgoing messages queued per peer; 0 = no limit (as in libzmq).
     pub send_hwm: u32,
-    /// Incoming messages queued per peer.
+    /// Incoming messages queued per peer; 0 = no limit (as in libzmq).
     pub receive_hwm: u32,
     /// Identity sent to peers in READY.
     pub routing_id: Option<Bytes>,

@@ -232,6 +232,14 @@ pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Er
             Err(last)
         }
         Endpoint::Ipc(path) => {
+            if let Some(name) = abstract_name(path) {
+                let listener = bind_abstract(name).map_err(|e| bind_error(&e, address))?;
+                return Ok(Bound {
+                    listener: Listener::Unix(listener),
+                    resolved: format!("ipc://{}", path.display()),
+                    ipc_path: None,
+                });
+            }
             remove_stale_socket(path, address)?;
             let listener = UnixListener::bind(path).map_err(|e| bind_error(&e, address))?;
             Ok(Bound {
@@ -241,6 +249,39 @@ pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Er
             })
         }
     }
+}
+
+/// `ipc://@name` is Linux's abstract socket namespace (no file), as in libzmq.
+fn abstract_name(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str()
+        .as_bytes()
+        .strip_prefix(b"@")
+        .filter(|_| cfg!(any(target_os = "linux", target_os = "android")))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn abstract_addr(name: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    std::os::unix::net::SocketAddr::from_abstract_name(name)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn abstract_addr(_: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+fn bind_abstract(name: &[u8]) -> io::Result<UnixListener> {
+    let listener = std::os::unix::net::UnixListener::bind_addr(&abstract_addr(name)?)?;
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
+}
+
+/// A local connect either succeeds or fails at once, so the blocking call does not block.
+fn connect_abstract(name: &[u8]) -> io::Result<UnixStream> {
+    let stream = std::os::unix::net::UnixStream::connect_addr(&abstract_addr(name)?)?;
+    stream.set_nonblocking(true)?;
+    UnixStream::from_std(stream)
 }
 
 /// libzmq removes a socket file left behind by an earlier run before binding. We do the same,
@@ -289,6 +330,9 @@ pub(crate) async fn connect(
             connect_tcp(&addrs, attempt_timeout).await
         }
         Endpoint::Ipc(path) => {
+            if let Some(name) = abstract_name(path) {
+                return connect_abstract(name).map(Stream::Unix);
+            }
             let attempt = UnixStream::connect(path);
             let stream = match attempt_timeout {
                 Some(t) => tokio::time::timeout(t, attempt)

@@ -25,6 +25,8 @@ pub(crate) enum WriteOutcome {
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuf {
     chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks` (kept so that `len` is O(1)).
+    chunked: usize,
     scratch: BytesMut,
 }
 
@@ -40,6 +42,7 @@ impl WriteBuf {
             encode_header(&mut self.scratch, frame.len(), i < last, false);
             if frame.len() >= COPY_LIMIT {
                 self.flush_scratch();
+                self.chunked += frame.len();
                 self.chunks.push_back(frame.clone());
             } else {
                 self.scratch.extend_from_slice(frame);
@@ -57,12 +60,14 @@ impl WriteBuf {
         other.flush_scratch();
         if !other.chunks.is_empty() {
             self.flush_scratch();
+            self.chunked += other.chunked;
             self.chunks.append(&mut other.chunks);
         }
     }
 
     fn flush_scratch(&mut self) {
         if !self.scratch.is_empty() {
+            self.chunked += self.scratch.len();
             self.chunks.push_back(self.scratch.split().freeze());
         }
     }
@@ -74,11 +79,12 @@ impl WriteBuf {
 
     /// Bytes still to write.
     pub(crate) fn len(&self) -> usize {
-        self.chunks.iter().map(Bytes::len).sum::<usize>() + self.scratch.len()
+        self.chunked + self.scratch.len()
     }
 
     /// Drops `n` written bytes from the front.
     fn advance(&mut self, mut n: usize) {
+        self.chunked = self.chunked.saturating_sub(n);
         while n > 0 {
             let Some(front) = self.chunks.front_mut() else {
                 return;
@@ -164,7 +170,9 @@ mod tests {
         assert_eq!(flatten(&mut buf), all[5..].to_vec());
         buf.advance(2004);
         assert_eq!(flatten(&mut buf), all[2009..].to_vec());
+        assert_eq!(buf.len(), 4);
         buf.advance(100);
         assert!(buf.is_empty());
+        assert_eq!(buf.len(), 0);
     }
 }

@@ -210,3 +210,20 @@ async fn disconnect_stops_connecting() {
     tokio::time::sleep(Duration::from_millis(40)).await;
     assert_eq!(server.peer_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipc_abstract_namespace() {
+    let endpoint = format!("ipc://@zmq-napi-{}-abstract", std::process::id());
+    let server = rep(fast());
+    assert_eq!(
+        prompt(server.bind(&endpoint)).await.expect("bind"),
+        endpoint
+    );
+    let other = rep(fast());
+    assert_eq!(err(other.bind(&endpoint).await).code, ErrorCode::Eaddrinuse);
+    round_trip(&endpoint, server.clone()).await;
+    server.unbind(&endpoint).await.expect("unbind");
+    prompt(other.bind(&endpoint))
+        .await
+        .expect("free again after unbind");
+}

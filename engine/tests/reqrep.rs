@@ -542,3 +542,72 @@ async fn empty_message_is_einval() {
         ErrorCode::Einval
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_only_from_the_peer_asked() {
+    use zeromq_napi_engine::RouterSocket;
+    let handle = tokio::runtime::Handle::current();
+    let (a, b) = (
+        RouterSocket::new(&handle, fast()),
+        RouterSocket::new(&handle, fast()),
+    );
+    let ea = prompt(a.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let eb = prompt(b.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let client = req(Options {
+        routing_id: Some(Bytes::from_static(b"me")),
+        ..fast()
+    });
+    client.connect(&ea).expect("connect");
+    client.connect(&eb).expect("connect");
+    until(|| a.peer_count() == 1 && b.peer_count() == 1 && client.peer_count() == 2).await;
+    prompt(client.send(msg(&["q"]))).await.expect("send");
+    // Whichever server got the request answers last; the other sends an unsolicited "reply" first.
+    let (asked, other) = tokio::select! {
+        r = a.recv() => (r.expect("recv"), &b),
+        r = b.recv() => (r.expect("recv"), &a),
+    };
+    assert_eq!(text(&asked), ["me", "", "q"]);
+    other
+        .send(msg(&["me", "", "impostor"]))
+        .await
+        .expect("send");
+    let asked_socket = if std::ptr::eq(other, &a) { &b } else { &a };
+    asked_socket
+        .send(msg(&["me", "", "genuine"]))
+        .await
+        .expect("send");
+    assert_eq!(
+        text(&prompt(client.recv()).await.expect("recv")),
+        ["genuine"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_to_a_gone_client_is_dropped_silently() {
+    let server = rep(fast());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let gone = req(fast());
+    gone.connect(&endpoint).expect("connect");
+    prompt(gone.send(msg(&["from gone"]))).await.expect("send");
+    assert_eq!(
+        text(&prompt(server.recv()).await.expect("recv")),
+        ["from gone"]
+    );
+    gone.close();
+    until(|| server.peer_count() == 0).await;
+    prompt(server.send(msg(&["nobody listens"])))
+        .await
+        .expect("dropped, not an error");
+    // The alternation moved on: the next request is served normally.
+    let client = req(fast());
+    client.connect(&endpoint).expect("connect");
+    prompt(client.send(msg(&["next"]))).await.expect("send");
+    assert_eq!(text(&prompt(server.recv()).await.expect("recv")), ["next"]);
+    prompt(server.send(msg(&["answer"]))).await.expect("send");
+    assert_eq!(
+        text(&prompt(client.recv()).await.expect("recv")),
+        ["answer"]
+    );
+}

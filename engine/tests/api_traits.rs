@@ -1,0 +1,55 @@
+//! Compile-time guarantees the addon relies on: sockets are Send + Sync + Clone, and every async
+//! method returns a Send future (napi-rs spawns them onto the multi-thread runtime).
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use tokio::runtime::Handle;
+use zeromq_napi_engine::{DealerSocket, Options, RepSocket, ReplyTo, ReqSocket, RouterSocket};
+
+fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+
+fn send_future<F: std::future::Future + Send>(f: F) -> F {
+    f
+}
+
+#[test]
+fn sockets_are_send_sync_clone() {
+    send_sync_clone::<ReqSocket>();
+    send_sync_clone::<RepSocket>();
+    send_sync_clone::<DealerSocket>();
+    send_sync_clone::<RouterSocket>();
+    send_sync_clone::<ReplyTo>();
+    send_sync_clone::<zeromq_napi_engine::Error>();
+}
+
+#[tokio::test]
+async fn async_methods_return_send_futures() {
+    let handle = Handle::current();
+    let r = ReqSocket::new(&handle, Options::default());
+    drop(send_future(r.bind("tcp://127.0.0.1:*")));
+    drop(send_future(r.unbind("tcp://127.0.0.1:1")));
+    drop(send_future(r.send(msg(&["x"]))));
+    drop(send_future(r.recv()));
+    drop(send_future(r.request(
+        msg(&["x"]),
+        Some(Duration::from_millis(1)),
+        1,
+    )));
+    let p = RepSocket::new(&handle, Options::default());
+    drop(send_future(p.bind("tcp://127.0.0.1:*")));
+    drop(send_future(p.recv()));
+    drop(send_future(p.send(msg(&["x"]))));
+    drop(send_future(p.recv_request()));
+    let d = DealerSocket::new(&handle, Options::default());
+    drop(send_future(d.send(msg(&["x"]))));
+    drop(send_future(d.recv()));
+    let t = RouterSocket::new(&handle, Options::default());
+    drop(send_future(t.send(msg(&["x", "y"]))));
+    drop(send_future(t.recv()));
+    // Nothing ran: the sockets are still usable and close cleanly.
+    for closed in [r.is_closed(), p.is_closed(), d.is_closed(), t.is_closed()] {
+        assert!(!closed);
+    }
+}
