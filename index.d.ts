@@ -2,9 +2,10 @@
 // Type declarations of zeromq-napi (hand-written; the contract is shared/API.md).
 
 /**
- * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is.
- * Frames of a few hundred bytes and more are not copied: do not modify (or transfer) such a buffer
- * until the message has been delivered.
+ * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is
+ * (a view sends exactly the bytes it views). Frames of 256 bytes and more are not copied: do not
+ * modify (or transfer) such a buffer until the message has been delivered. Received frames of
+ * 8 KiB and more are not copied either (smaller ones are: cheaper than wrapping them).
  */
 export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | null;
 
@@ -87,9 +88,9 @@ export interface SocketOptions {
   heartbeatTimeToLive?: number;
   /** Largest accepted frame in bytes (a peer announcing more is disconnected); -1 = no limit. Default -1. */
   maxMessageSize?: number;
-  /** Outgoing messages queued per peer. Default 1000. */
+  /** Outgoing messages queued per peer; 0 = no limit. Default 1000. */
   sendHighWaterMark?: number;
-  /** Incoming messages queued per peer. Default 1000. */
+  /** Incoming messages queued per peer; 0 = no limit. Default 1000. */
   receiveHighWaterMark?: number;
   /** Identity sent to peers (1 to 255 bytes; a string is sent as UTF-8), or `null` for none. Default null. */
   routingId?: string | Uint8Array | null;
@@ -163,9 +164,9 @@ declare abstract class Socket {
   heartbeatTimeToLive: number;
   /** Largest accepted frame in bytes; -1 = no limit. */
   maxMessageSize: number;
-  /** Outgoing messages queued per peer. */
+  /** Outgoing messages queued per peer; 0 = no limit. */
   sendHighWaterMark: number;
-  /** Incoming messages queued per peer. */
+  /** Incoming messages queued per peer; 0 = no limit. */
   receiveHighWaterMark: number;
   /** Identity sent to peers (reads back as it was set: a string, or a copy of the bytes), or `null`. */
   get routingId(): string | Buffer | null;

@@ -384,7 +384,9 @@ describe('reqrep: one client, two servers (seed 001)', { timeout: TEST_MS }, () 
   });
 
   test('a server that dies mid-run: the client carries on with the other one', async () => {
-    const [a, portA, b, portB] = await twoJsServers('100');
+    // 200 ms of work: for A to answer a request sent after its Ctrl-C, it would have to ignore
+    // the signal for 400 ms (request 3 elsewhere, then request 4 worked on).
+    const [a, portA, b, portB] = await twoJsServers('200');
     const client = nodeDemo('reqrep_client.js', [portA, portB, '8']);
     await client.waitForLine(/^Received reply 2 /);
     await a.interrupt();

@@ -29,7 +29,7 @@ export function makeConfig(argv, env) {
   const quick = argv.includes('--quick') || (env.BENCH_QUICK ?? '') === '1';
   // Many short rounds rather than a few long ones: on a shared 2-core machine a burst of other work
   // spoils a whole batch, and the median over rounds then simply passes over it.
-  const rounds = Number(env.BENCH_ROUNDS) || (quick ? 2 : 10);
+  const rounds = Number(env.BENCH_ROUNDS) || (quick ? 2 : 15);
   // [iterations, warmup] per sequential batch, by size: about 0.1-0.3 s each at the expected speeds.
   /** @type {Record<number, [number, number]>} */
   const seq = quick

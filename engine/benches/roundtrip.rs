@@ -1,4 +1,4 @@
-//! REQ->REP round trips over loopback tcp, 16 B and 64 KiB: our engine vs the `zeromq` crate (zmq.rs 0.7)
+//! REQ->REP round trips over loopback tcp, 16 B, 64 KiB and 1 MiB: our engine vs the `zeromq` crate (zmq.rs 0.7)
 //! in the same run, batches interleaved over several rounds, medians printed.
 //!
 //! Modes:
@@ -22,7 +22,7 @@ use tokio::runtime::{Builder, Handle, Runtime};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 use zeromq_napi_engine::{Options, RepSocket, ReqSocket};
 
-const SIZES: [usize; 2] = [16, 64 * 1024];
+const SIZES: [usize; 3] = [16, 64 * 1024, 1024 * 1024];
 
 // ---------------------------------------------------------------- plumbing
 
