@@ -1,9 +1,19 @@
 // AbortSignal on send/receive/request/serve: ABORT_ERR / AbortError, already-aborted signals, and nothing is
 // lost or left in a wrong state after an abort.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply } from 'zeromq-napi'
-import { answerLoop, boundReply, connectedRequest, freePort, stateAfter, texts, use, within } from './helpers'
+import {
+  answerLoop,
+  boundReply,
+  connectedRequest,
+  freePort,
+  stateAfter,
+  test,
+  texts,
+  use,
+  within,
+} from './helpers'
 
 /** Asserts `p` rejects (within `ms`) with the contract's abort error: code ABORT_ERR, name AbortError. */
 async function rejectsAbort(p: Promise<unknown>, ms = 1000): Promise<void> {
@@ -107,6 +117,21 @@ describe('already-aborted signals', () => {
     await req.send('q')
     await rejectsAbort(req.receive({ signal: AbortSignal.abort() }), 200)
     assert.deepEqual(texts(await within(req.receive(), 2000, 'receive')), ['re:q'])
+  })
+})
+
+describe('abort error details', () => {
+  test("the abort error's cause is the signal's reason (as in Node's own APIs)", async (t) => {
+    const rep = use(t, new Reply())
+    const reason = new Error('user gave up')
+    const ac = new AbortController()
+    const p = rep.receive({ signal: ac.signal })
+    ac.abort(reason)
+    await assert.rejects(within(p, 1000, 'receive'), (err: unknown) => {
+      assert.equal((err as { code?: unknown }).code, 'ABORT_ERR')
+      assert.equal((err as { cause?: unknown }).cause, reason)
+      return true
+    })
   })
 })
 

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { test } from 'node:test'
 import type { Reply as ReplyType, Request as RequestType } from 'zeromq-napi'
-import { ROOT, runNode } from './helpers'
+import { ROOT, runNode, test } from './helpers'
 
 const requireFromRoot = createRequire(path.join(ROOT, 'package.json'))
 

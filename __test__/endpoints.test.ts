@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import net from 'node:net'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 import {
   answerLoop,
@@ -16,6 +16,7 @@ import {
   portOf,
   rejectsCode,
   TCP_ENDPOINT,
+  test,
   texts,
   throwsCode,
   use,
@@ -107,6 +108,19 @@ describe('hosts', () => {
     }
     answerLoop(rep)
     assert.deepEqual(await roundTrip(connectedRequest(t, `tcp://localhost:${port}`), 'dns'), ['dns'])
+  })
+
+  test("a DNS name in bind: 'tcp://localhost:*' binds and lastEndpoint holds a numeric address", async (t) => {
+    const { rep, endpoint } = await boundReply(t, undefined, 'tcp://localhost:*')
+    assert.match(endpoint, /^tcp:\/\/(127\.0\.0\.1|\[::1\]):\d+$/)
+    answerLoop(rep)
+    assert.deepEqual(await roundTrip(connectedRequest(t, endpoint), 'bound-by-name'), ['bound-by-name'])
+  })
+
+  test('connect to a name that does not resolve does not throw; the send times out EAGAIN', async (t) => {
+    const req = use(t, new Request({ sendTimeout: 200 }))
+    assert.doesNotThrow(() => req.connect('tcp://no-such-host.invalid:5555'))
+    await rejectsCode(req.send('lost'), 'EAGAIN', 3000)
   })
 
   test('IPv6: bind tcp://[::1]:* gives lastEndpoint tcp://[::1]:PORT and round-trips', async (t) => {

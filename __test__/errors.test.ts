@@ -1,7 +1,7 @@
 // Error codes: every error is an Error with a string `.code`; EBUSY for a second pending operation, EBADF after
 // close, pending operations → EAGAIN on close, async methods reject (never throw), misuse never crashes.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 import {
   answerLoop,
@@ -11,6 +11,7 @@ import {
   freePort,
   rejectsCode,
   stateAfter,
+  test,
   texts,
   throwsCode,
   use,

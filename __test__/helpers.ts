@@ -6,10 +6,18 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import type { TestContext } from 'node:test'
+import { test as nodeTest, type TestContext } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 
 export const ROOT = path.resolve(__dirname, '..')
+
+/**
+ * node:test's `test` with a default timeout, so an operation that hangs (the very bug class these tests look for)
+ * fails its own test instead of stalling the whole run. Every test also guards its awaits with `within()`.
+ */
+export function test(name: string, fn: (t: TestContext) => void | Promise<void>, opts: { timeout?: number } = {}): Promise<void> {
+  return nodeTest(name, { timeout: opts.timeout ?? 20000 }, fn)
+}
 
 export type Closable = { close(): void }
 export type ReplyOptions = NonNullable<ConstructorParameters<typeof Reply>[0]>

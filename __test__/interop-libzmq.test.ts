@@ -3,10 +3,21 @@
 // the wire format (libzmq ROUTER sees the default REQ envelope), and routingId.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
-import { describe, test } from 'node:test'
+import net from 'node:net'
+import { describe } from 'node:test'
 import * as zmq from 'zeromq'
 import { Reply, Request } from 'zeromq-napi'
-import { delay, freePort, ipcDir, rejectsCode, texts, use, within } from './helpers'
+import { greeting, message, ready } from './zmtp'
+import {
+  delay,
+  freePort,
+  ipcDir,
+  rejectsCode,
+  test,
+  texts,
+  use,
+  within,
+} from './helpers'
 
 type Transport = 'tcp' | 'ipc'
 
@@ -63,7 +74,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
       const srv = libzmqServe(rep, (m) => ['re', ...m])
       const req = use(t, new Request())
       req.connect(String(rep.lastEndpoint))
-      await req.send('hello')
+      await within(req.send('hello'), 5000, 'req.send')
       assert.deepEqual(texts(await within(req.receive(), 3000, 'receive')), ['re', 'hello'])
       assert.deepEqual(texts(await within(req.request(['a', '', 'c']), 3000, 'request')), ['re', 'a', '', 'c'])
       assert.deepEqual(srv.seen.map(texts), [['hello'], ['a', '', 'c']])
@@ -93,10 +104,10 @@ for (const transport of ['tcp', 'ipc'] as const) {
       const srv = ourServe(rep, (m) => ['re', ...m])
       const req = lz(t, new zmq.Request({ receiveTimeout: 3000 }))
       req.connect(String(rep.lastEndpoint))
-      await req.send('hello')
-      assert.deepEqual(texts(await req.receive()), ['re', 'hello'])
-      await req.send(['a', '', 'c'])
-      assert.deepEqual(texts(await req.receive()), ['re', 'a', '', 'c'])
+      await within(req.send('hello'), 5000, 'req.send')
+      assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re', 'hello'])
+      await within(req.send(['a', '', 'c']), 5000, 'req.send')
+      assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re', 'a', '', 'c'])
       assert.deepEqual(srv.seen.map(texts), [['hello'], ['a', '', 'c']], 'no envelope frames leak to our Reply user')
     })
 
@@ -108,8 +119,8 @@ for (const transport of ['tcp', 'ipc'] as const) {
       const req = lz(t, new zmq.Request({ receiveTimeout: 5000 }))
       req.connect(String(rep.lastEndpoint))
       const big = crypto.randomBytes(MiB)
-      await req.send(big)
-      const [r] = await req.receive()
+      await within(req.send(big), 5000, 'req.send')
+      const [r] = await within(req.receive(), 5000, 'req.receive')
       assert.equal(sha(r), sha(answer))
       assert.equal(sha(srv.seen[0][0]), sha(big), 'our Reply received the 1 MiB frame intact')
     })
@@ -122,11 +133,30 @@ for (const transport of ['tcp', 'ipc'] as const) {
       const rep = use(t, new Reply())
       await rep.bind(address)
       ourServe(rep, (m) => `re:${m[0]}`)
-      await sent
-      assert.deepEqual(texts(await req.receive()), ['re:early'])
+      await within(sent, 5000, 'send')
+      assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re:early'])
     })
   })
 }
+
+describe('other ZMTP peers', () => {
+  test('our Request talks to a ZMTP 3.0 server (raw, minor version 0)', async (t) => {
+    const srv = net.createServer((s) => {
+      s.on('error', () => {})
+      s.write(Buffer.concat([greeting({ minor: 0 }), ready('REP')]))
+      let got = Buffer.alloc(0)
+      s.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d])
+        if (got.includes('hello 3.0')) s.write(message(['', 'hi from 3.0']))
+      })
+    })
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
+    t.after(() => srv.close())
+    const req = use(t, new Request())
+    req.connect(`tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}`)
+    assert.deepEqual(texts(await within(req.request('hello 3.0', { timeout: 3000 }), 4000, 'request')), ['hi from 3.0'])
+  })
+})
 
 describe('heartbeats with libzmq', () => {
   test('a libzmq Request with heartbeats on stays connected to our Reply (we answer PINGs)', async (t) => {
@@ -137,11 +167,11 @@ describe('heartbeats with libzmq', () => {
     let disconnects = 0
     req.events.on('disconnect', () => { disconnects++ })
     req.connect(String(rep.lastEndpoint))
-    await req.send('one')
-    assert.deepEqual(texts(await req.receive()), ['re:one'])
+    await within(req.send('one'), 5000, 'req.send')
+    assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re:one'])
     await delay(500) // several heartbeat timeouts with no traffic but PING/PONG
-    await req.send('two')
-    assert.deepEqual(texts(await req.receive()), ['re:two'])
+    await within(req.send('two'), 5000, 'req.send')
+    assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re:two'])
     assert.equal(disconnects, 0, 'libzmq never dropped the connection for a missing PONG')
   })
 
@@ -182,7 +212,7 @@ describe('correlate and the REQ envelope', () => {
     const req = use(t, new Request({ correlate: true }))
     req.connect(String(rep.lastEndpoint))
     for (let i = 0; i < 5; i++) {
-      await req.send(`c${i}`)
+      await within(req.send(`c${i}`), 5000, 'req.send')
       assert.deepEqual(texts(await within(req.receive(), 3000, 'receive')), [`re:c${i}`])
     }
   })
@@ -192,15 +222,15 @@ describe('correlate and the REQ envelope', () => {
     await rep.bind('tcp://127.0.0.1:*')
     const req = use(t, new Request({ correlate: true, receiveTimeout: 150 }))
     req.connect(String(rep.lastEndpoint))
-    await req.send('one')
-    const [first] = await rep.receive()
+    await within(req.send('one'), 5000, 'req.send')
+    const [first] = await within(rep.receive(), 5000, 'rep.receive')
     assert.equal(first.toString(), 'one')
     await rejectsCode(req.receive(), 'EAGAIN', 2000)
-    await rep.send('stale:one') // libzmq REP echoes our request-id: it travels back, and must be dropped
-    await req.send('two')
-    const [second] = await rep.receive()
+    await within(rep.send('stale:one'), 5000, 'rep.send') // libzmq REP echoes our request-id: it travels back, and must be dropped
+    await within(req.send('two'), 5000, 'req.send')
+    const [second] = await within(rep.receive(), 5000, 'rep.receive')
     assert.equal(second.toString(), 'two')
-    await rep.send('fresh:two')
+    await within(rep.send('fresh:two'), 5000, 'rep.send')
     assert.deepEqual(texts(await within(req.receive(), 2000, 'receive')), ['fresh:two'])
   })
 
@@ -210,8 +240,8 @@ describe('correlate and the REQ envelope', () => {
       await router.bind('tcp://127.0.0.1:*')
       const req = use(t, new Request({ correlate, receiveTimeout: 150 }))
       req.connect(String(router.lastEndpoint))
-      await req.send('one')
-      const env1 = await router.receive()
+      await within(req.send('one'), 5000, 'req.send')
+      const env1 = await within(router.receive(), 5000, 'router.receive')
       // [routing id, (request id,) empty delimiter, body]
       assert.equal(env1.length, correlate ? 4 : 3, `envelope frames: ${env1.map((b) => b.toString('hex')).join(' ')}`)
       assert.equal(env1[env1.length - 2].length, 0, 'empty delimiter before the body')
@@ -219,12 +249,12 @@ describe('correlate and the REQ envelope', () => {
       if (correlate) assert.equal(env1[1].length, 4, 'request id is 4 bytes as in libzmq')
       await rejectsCode(req.receive(), 'EAGAIN', 2000)
       // Answer the abandoned request late, with its exact envelope.
-      await router.send([...env1.slice(0, -1), 'stale:one'])
-      await req.send('two')
-      const env2 = await router.receive()
+      await within(router.send([...env1.slice(0, -1), 'stale:one']), 5000, 'router.send')
+      await within(req.send('two'), 5000, 'req.send')
+      const env2 = await within(router.receive(), 5000, 'router.receive')
       assert.equal(env2[env2.length - 1].toString(), 'two')
       if (correlate) assert.notDeepEqual(env2[1], env1[1], 'a new request id for the new request')
-      await router.send([...env2.slice(0, -1), 'fresh:two'])
+      await within(router.send([...env2.slice(0, -1), 'fresh:two']), 5000, 'router.send')
       assert.deepEqual(texts(await within(req.receive(), 2000, 'receive')), ['fresh:two'])
     })
   }
@@ -235,10 +265,10 @@ describe('correlate and the REQ envelope', () => {
     const srv = ourServe(rep, (m) => `re:${m[0]}`)
     const req = lz(t, new zmq.Request({ correlate: true, relaxed: true, receiveTimeout: 3000 }))
     req.connect(String(rep.lastEndpoint))
-    await req.send('a')
-    assert.deepEqual(texts(await req.receive()), ['re:a'])
-    await req.send('b')
-    assert.deepEqual(texts(await req.receive()), ['re:b'])
+    await within(req.send('a'), 5000, 'req.send')
+    assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re:a'])
+    await within(req.send('b'), 5000, 'req.send')
+    assert.deepEqual(texts(await within(req.receive(), 5000, 'req.receive')), ['re:b'])
     assert.deepEqual(srv.seen.map(texts), [['a'], ['b']])
   })
 
@@ -248,8 +278,8 @@ describe('correlate and the REQ envelope', () => {
     ourServe(rep, (m) => [`re:${m[0]}`, 'x'])
     const dealer = lz(t, new zmq.Dealer({ receiveTimeout: 3000 }))
     dealer.connect(String(rep.lastEndpoint))
-    await dealer.send(['', 'hi'])
-    assert.deepEqual(texts(await dealer.receive()), ['', 're:hi', 'x'])
+    await within(dealer.send(['', 'hi']), 5000, 'dealer.send')
+    assert.deepEqual(texts(await within(dealer.receive(), 5000, 'dealer.receive')), ['', 're:hi', 'x'])
   })
 
   test('routingId is what a libzmq Router sees as the peer identity', async (t) => {
@@ -257,10 +287,10 @@ describe('correlate and the REQ envelope', () => {
     await router.bind('tcp://127.0.0.1:*')
     const req = use(t, new Request({ routingId: 'client-7' }))
     req.connect(String(router.lastEndpoint))
-    await req.send('who am I')
-    const env = await router.receive()
+    await within(req.send('who am I'), 5000, 'req.send')
+    const env = await within(router.receive(), 5000, 'router.receive')
     assert.equal(env[0].toString(), 'client-7')
-    await router.send([...env.slice(0, -1), 'you are client-7'])
+    await within(router.send([...env.slice(0, -1), 'you are client-7']), 5000, 'router.send')
     assert.deepEqual(texts(await within(req.receive(), 2000, 'receive')), ['you are client-7'])
   })
 
@@ -276,8 +306,8 @@ describe('correlate and the REQ envelope', () => {
     req.connect(String(b.lastEndpoint))
     const got: string[] = []
     for (let i = 0; i < 6; i++) {
-      await req.send(`${i}`)
-      got.push((await req.receive())[0].toString())
+      await within(req.send(`${i}`), 5000, 'req.send')
+      got.push((await within(req.receive(), 5000, 'req.receive'))[0].toString())
     }
     assert.ok(got.includes('A') && got.includes('B'), got.join(''))
   })

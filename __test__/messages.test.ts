@@ -1,8 +1,18 @@
 // MessageLike forms, multipart, the Buffer[] receive shape, and TypeErrors for everything else.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Request } from 'zeromq-napi'
-import { answerLoop, assertMessage, boundReply, connectedRequest, rejectsTypeError, texts, use, within } from './helpers'
+import {
+  answerLoop,
+  assertMessage,
+  boundReply,
+  connectedRequest,
+  rejectsTypeError,
+  test,
+  texts,
+  use,
+  within,
+} from './helpers'
 
 /** A connected Request/Reply pair where the Reply echoes every request frame by frame. */
 async function echoPair(t: import('node:test').TestContext) {

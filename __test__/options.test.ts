@@ -1,9 +1,20 @@
 // Options: defaults, every option through the constructor and as a property, TypeError on unknown names and
 // wrong types; plus the options whose effect is observable from JS without a libzmq peer.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
-import { answerLoop, boundReply, connectedRequest, delay, rejectsCode, use, within, type ReplyOptions, type RequestOptions } from './helpers'
+import {
+  answerLoop,
+  boundReply,
+  connectedRequest,
+  delay,
+  rejectsCode,
+  type ReplyOptions,
+  type RequestOptions,
+  test,
+  use,
+  within,
+} from './helpers'
 import { message, RawPeer } from './zmtp'
 
 const COMMON_DEFAULTS = {
@@ -255,6 +266,31 @@ describe('options take effect', () => {
     assert.ok(peer.pingsAnswered >= 2, `several PINGs answered (${peer.pingsAnswered})`)
     peer.write(message(['', 'alive?']))
     assert.deepEqual((await within(reply, 2000, 'reply over the raw peer')).map(String), ['', 're:alive?'])
+  })
+
+  test('heartbeatTimeToLive is announced in our PINGs (in tenths of a second)', async (t) => {
+    const { endpoint } = await boundReply(t, { heartbeatInterval: 30, heartbeatTimeToLive: 3000 })
+    const peer = await RawPeer.handshake(Number(endpoint.split(':').pop()), 'REQ')
+    t.after(() => peer.destroy())
+    for (;;) {
+      const f = await within(peer.nextFrame(), 2000, 'a PING')
+      if (!f.command || f.body.subarray(1, 1 + f.body[0]).toString() !== 'PING') continue
+      const ttl = f.body.readUInt16BE(1 + f.body[0])
+      assert.equal(ttl, 30, 'TTL field = 3000 ms / 100')
+      break
+    }
+  })
+
+  test('routingId given as bytes reads back as those bytes and is announced to peers', async (t) => {
+    const id = new Uint8Array([0x01, 0x02, 0xfe, 0xff])
+    const req = use(t, new Request({ routingId: id }))
+    const back = req.routingId
+    assert.ok(Buffer.isBuffer(back), 'bytes read back as a Buffer')
+    assert.deepEqual([...back], [...id])
+    id[0] = 99 // the socket kept its own copy
+    assert.equal((req.routingId as Buffer)[0], 0x01)
+    assert.throws(() => new Request({ routingId: '' }), TypeError, 'an empty identity is invalid (1..255 bytes)')
+    assert.throws(() => new Request({ routingId: 'x'.repeat(256) }), TypeError, 'more than 255 bytes is invalid')
   })
 
   test('maxMessageSize: a larger frame disconnects that peer, smaller messages are served', async (t) => {

@@ -2,27 +2,31 @@
 // concurrency (out-of-order completion), failing handlers (server keeps going, failure reported), and
 // serve()/async iteration ending on close or abort.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
-import { boundReply, connectedRequest, delay, rejectsCode, stateAfter, texts, use, within } from './helpers'
+import {
+  boundReply,
+  callAsync,
+  connectedRequest,
+  delay,
+  rejectsCode,
+  rejectsTypeError,
+  stateAfter,
+  test,
+  texts,
+  use,
+  within,
+} from './helpers'
 
 type Handler = Parameters<Reply['serve']>[0]
 
-/** Collects what a failing handler produces through the usual Node reporting channels. */
-function captureReports(t: import('node:test').TestContext) {
-  const reports: string[] = []
-  const onWarning = (w: Error) => reports.push(`warning: ${w.message}`)
+/** Collects process warnings (where serve() reports handler failures when no `onError` is given). */
+function captureWarnings(t: import('node:test').TestContext) {
+  const warnings: Array<Error & { code?: unknown; cause?: unknown }> = []
+  const onWarning = (w: Error) => warnings.push(w)
   process.on('warning', onWarning)
-  const origError = console.error
-  const origWarn = console.warn
-  console.error = (...args: unknown[]) => { reports.push(`console.error: ${args.map(String).join(' ')}`) }
-  console.warn = (...args: unknown[]) => { reports.push(`console.warn: ${args.map(String).join(' ')}`) }
-  t.after(() => {
-    process.off('warning', onWarning)
-    console.error = origError
-    console.warn = origWarn
-  })
-  return reports
+  t.after(() => { process.off('warning', onWarning) })
+  return warnings
 }
 
 describe('EFSM on Reply', () => {
@@ -199,14 +203,15 @@ describe('serve()', () => {
 
   for (const kind of ['throws', 'rejects', 'returns an invalid message'] as const) {
     test(`a handler that ${kind} does not stop the server, other clients are served, the failure is reported`, async (t) => {
-      const reports = captureReports(t)
+      const warnings = captureWarnings(t)
+      const boom = new Error('handler exploded on purpose')
       const { rep, endpoint } = await boundReply(t)
       const served = rep.serve(
         async (msg) => {
           const s = msg[0].toString()
           if (s === 'bad') {
-            if (kind === 'throws') throw new Error('handler exploded on purpose')
-            if (kind === 'rejects') return Promise.reject(new Error('handler exploded on purpose'))
+            if (kind === 'throws') throw boom
+            if (kind === 'rejects') return Promise.reject(boom)
             return 12345 as unknown as string
           }
           return `ok:${s}`
@@ -222,16 +227,77 @@ describe('serve()', () => {
         (e: unknown) => ({ ok: false as const, e }),
       )
       assert.deepEqual(texts(await within(bystander.request('good', { timeout: 2000 }), 3000, 'bystander')), ['ok:good'])
-      await badReply // whatever the failing client gets (an error reply or a timeout), it must not be an ok reply
-      const outcome = await badReply
-      if (outcome.ok) assert.ok(!texts(outcome.r).includes('ok:bad'))
+      const outcome = await within(badReply, 3000, 'failing request settles')
+      if (outcome.ok) assert.ok(!texts(outcome.r).includes('ok:bad'), 'the failing request got no normal answer')
       // The server is still serving, the same client included.
       assert.deepEqual(texts(await within(victim.request('again', { timeout: 2000 }), 3000, 'victim again')), ['ok:again'])
       assert.deepEqual(texts(await within(bystander.request('more', { timeout: 2000 }), 3000, 'bystander again')), ['ok:more'])
       assert.equal(servedSettled, false, 'serve() keeps running after a handler failure')
-      assert.ok(reports.length > 0, 'the handler failure was reported (warning or console), not swallowed')
+      // Reported as a process warning (the documented default when no onError is given).
+      await new Promise((r) => setImmediate(r))
+      const w = warnings.find((x) => x.name === 'ZmqServeWarning')
+      assert.ok(w, `a ZmqServeWarning was emitted (got ${warnings.map((x) => x.name).join(', ') || 'none'})`)
+      assert.equal(w.code, 'ZMQ_SERVE_HANDLER_ERROR')
+      if (kind !== 'returns an invalid message') assert.equal(w.cause, boom, 'the failure is the warning cause')
+      else assert.ok(w.cause instanceof TypeError, `an invalid reply is reported as a TypeError (got ${String(w.cause)})`)
     })
   }
+
+  test('onError receives each handler failure with its request (instead of a warning)', async (t) => {
+    const warnings = captureWarnings(t)
+    const { rep, endpoint } = await boundReply(t)
+    const failures: Array<{ error: unknown; request: string[] }> = []
+    void rep.serve(
+      (msg) => {
+        if (msg[0].toString().startsWith('bad')) throw new Error(`failed on ${msg[0]}`)
+        return `ok:${msg[0]}`
+      },
+      { onError: (error, request) => failures.push({ error, request: texts(request) }) },
+    )
+    const req = connectedRequest(t, endpoint)
+    await rejectsCode(req.request(['bad-1', 'x'], { timeout: 200 }), 'EAGAIN', 2000)
+    assert.deepEqual(texts(await within(req.request('fine', { timeout: 2000 }), 3000, 'fine')), ['ok:fine'])
+    assert.equal(failures.length, 1)
+    assert.deepEqual(failures[0].request, ['bad-1', 'x'])
+    assert.ok(failures[0].error instanceof Error && failures[0].error.message === 'failed on bad-1')
+    assert.equal(warnings.filter((w) => w.name === 'ZmqServeWarning').length, 0, 'no warning when onError handles it')
+  })
+
+  test('the default concurrency is 1', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    let inFlight = 0
+    let maxInFlight = 0
+    void rep.serve(async (msg) => {
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      await delay(20)
+      inFlight--
+      return `re:${msg[0]}`
+    })
+    const clients = Array.from({ length: 3 }, () => connectedRequest(t, endpoint))
+    const replies = await within(Promise.all(clients.map((c, i) => c.request(`${i}`, { timeout: 3000 }))), 4000, 'replies')
+    replies.forEach((r, i) => assert.deepEqual(texts(r), [`re:${i}`]))
+    assert.equal(maxInFlight, 1)
+  })
+
+  test('serve() on a closed socket rejects EBADF; while a receive is pending it rejects EBUSY', async (t) => {
+    const closed = new Reply()
+    closed.close()
+    await rejectsCode(closed.serve(() => 'x'), 'EBADF', 500)
+    const { rep } = await boundReply(t)
+    const pending = rep.receive()
+    pending.catch(() => {})
+    await rejectsCode(rep.serve(() => 'x'), 'EBUSY', 500)
+  })
+
+  test('invalid serve() arguments are TypeErrors (rejections)', async (t) => {
+    const { rep } = await boundReply(t)
+    for (const bad of [0, -1, 1.5, '2']) {
+      const p = callAsync(() => rep.serve(() => 'x', { concurrency: bad as number }), `serve({ concurrency: ${bad} })`)
+      await assert.rejects(within(p, 500, 'serve'), (err: unknown) => err instanceof TypeError || err instanceof RangeError)
+    }
+    await rejectsTypeError(() => rep.serve('not a function' as unknown as () => string), 'serve(string)', 500)
+  })
 
   test('serve() resolves when the socket closes', async (t) => {
     const { rep } = await boundReply(t)

@@ -2,7 +2,7 @@
 // hands out a stale reply (with and without `correlate`), `relaxed`, request() (queueing, timeout, retries,
 // server restart), round-robin, dead servers, client-before-server, and surviving a server restart.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 import {
   answerLoop,
@@ -12,6 +12,7 @@ import {
   freePort,
   rejectsCode,
   stateAfter,
+  test,
   texts,
   use,
   within,
@@ -269,6 +270,24 @@ describe('request()', () => {
     const loop = answerLoop(second, (x) => `done:${x[0]}`)
     assert.deepEqual(texts(await within(p, 5000, 'request across restart')), ['done:job'])
     assert.deepEqual(loop.seen, [['job']])
+  })
+
+  test('a retry after a lost connection goes to the next live server at once', async (t) => {
+    const dying = new Reply()
+    t.after(() => dying.close())
+    await dying.bind('tcp://127.0.0.1:*')
+    const live = await boundReply(t)
+    const liveLoop = answerLoop(live.rep, (m) => `live:${m[0]}`)
+    const req = connectedRequest(t, String(dying.lastEndpoint))
+    const started = Date.now()
+    const p = req.request('job', { timeout: 5000, retries: 1 })
+    const [m] = await within(dying.receive(), 2000, 'the first attempt reaches the dying server')
+    assert.equal(m.toString(), 'job')
+    req.connect(live.endpoint)
+    dying.close() // dies owing the reply
+    assert.deepEqual(texts(await within(p, 6000, 'request with one retry')), ['live:job'])
+    assert.ok(Date.now() - started < 2500, `the retry waited ${Date.now() - started} ms (not for the 5 s timeout)`)
+    assert.deepEqual(liveLoop.seen, [['job']])
   })
 
   test('retries: with the only server silent, each attempt is sent and then EAGAIN after all retries', async (t) => {

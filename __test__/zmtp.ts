@@ -102,14 +102,22 @@ export class RawPeer {
   }
 
   /** Connects, sends greeting + READY, and waits for the peer's greeting and READY. */
-  static async handshake(port: number, socketType = 'REQ', host = '127.0.0.1'): Promise<RawPeer> {
+  static async handshake(
+    port: number,
+    socketType = 'REQ',
+    host = '127.0.0.1',
+    greet: Parameters<typeof greeting>[0] = {},
+  ): Promise<RawPeer> {
     const peer = await RawPeer.connect(port, host)
-    peer.write(Buffer.concat([greeting(), ready(socketType)]))
-    const r = await peer.nextFrame()
-    if (!r.command || r.body.subarray(1, 1 + r.body[0]).toString() !== 'READY') {
-      throw new Error(`expected READY, got ${r.body.toString('latin1')}`)
-    }
+    peer.write(Buffer.concat([greeting(greet), ready(socketType)]))
+    await peer.awaitReady()
     return peer
+  }
+
+  /** Waits for the peer's READY command (the first frame after its greeting). */
+  async awaitReady(): Promise<void> {
+    const r = await this.nextFrame()
+    if (commandName(r) !== 'READY') throw new Error(`expected READY, got ${r.body.toString('latin1')}`)
   }
 
   write(data: Buffer | string): void {

@@ -126,8 +126,9 @@ async function main() {
     const aggregated = cases.map((c) => aggregateCase(c, raw[c.id]));
 
     for (const [lib, { server, client }] of Object.entries(libs)) {
-      rss[`${lib} server`] = await server.stop();
-      rss[`${lib} client`] = await client.stop();
+      const name = lib === 'zeromqjs' ? 'zeromq.js' : lib;
+      rss[`${name} server`] = await server.stop();
+      rss[`${name} client`] = await client.stop();
     }
     rss['floor server'] = await floorServer.stop();
     rss['floor client (max over batches)'] = floorClientRss || null;

@@ -26,18 +26,70 @@ pub enum Frame {
     Command(Bytes),
 }
 
-/// A complete, validated frame header.
-#[derive(Debug, Clone, Copy)]
-struct Header {
+/// A complete, validated frame header: what [`Decoder::decode_header`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
     flags: u8,
     header_len: usize,
     body_len: usize,
+    /// `header_len + body_len`, computed once with overflow checked.
+    frame_len: usize,
+}
+
+impl FrameHeader {
+    /// Bytes of the header itself (2 or 9).
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+
+    /// The announced body length. Already checked against `maxMessageSize`, but it is still only
+    /// a peer's claim: never reserve memory for it before the bytes arrive.
+    pub fn body_len(&self) -> usize {
+        self.body_len
+    }
+
+    /// Header plus body.
+    pub fn frame_len(&self) -> usize {
+        self.frame_len
+    }
+
+    pub fn is_command(&self) -> bool {
+        self.flags & FLAG_COMMAND != 0
+    }
+
+    pub fn more(&self) -> bool {
+        self.flags & FLAG_MORE != 0
+    }
+
+    /// The frame this header introduces, with `body` (which the caller read by other means).
+    pub fn into_frame(self, body: Bytes) -> Frame {
+        if self.is_command() {
+            Frame::Command(body)
+        } else {
+            Frame::Data {
+                more: self.more(),
+                body,
+            }
+        }
+    }
+
+    /// Takes the frame this header introduces off the front of `src` if all of it is there: the
+    /// body is a slice of `src`'s allocation, not a copy. `self` must be the header at the front of `src`.
+    pub fn split_from(self, src: &mut BytesMut) -> Option<Frame> {
+        if src.len() < self.frame_len {
+            return None;
+        }
+        src.advance(self.header_len);
+        let body = src.split_to(self.body_len).freeze();
+        Some(self.into_frame(body))
+    }
 }
 
 /// Incremental frame decoder.
 ///
 /// It keeps no partial-frame state: the header is re-read from the front of the buffer on every
-/// call (a few bytes), so the caller may grow the buffer any way it likes between calls.
+/// call (a few bytes), so the caller may grow the buffer any way it likes between calls, or read
+/// a large body elsewhere once [`Decoder::decode_header`] has returned its header.
 #[derive(Debug)]
 pub struct Decoder {
     max_frame: Option<u64>,
@@ -54,37 +106,17 @@ impl Decoder {
     /// Takes one complete frame off the front of `src`; `Ok(None)` when more bytes are needed.
     /// Never panics on any input; a frame over the limit is an error as soon as its header is complete.
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ProtocolError> {
-        let Some(header) = self.header(src)? else {
+        let Some(header) = self.decode_header(src)? else {
             return Ok(None);
         };
-        // The header already bounded body_len to usize, so this only fails on a pathological platform.
-        let total = header
-            .header_len
-            .checked_add(header.body_len)
-            .ok_or(ProtocolError::BadFrame("frame length overflows"))?;
-        if src.len() < total {
-            return Ok(None);
-        }
-        src.advance(header.header_len);
-        let body = src.split_to(header.body_len).freeze();
-        if header.flags & FLAG_COMMAND != 0 {
-            Ok(Some(Frame::Command(body)))
-        } else {
-            Ok(Some(Frame::Data {
-                more: header.flags & FLAG_MORE != 0,
-                body,
-            }))
-        }
+        Ok(header.split_from(src))
     }
 
     /// Bytes still missing for the frame in progress (0 if unknown). A read-sizing hint only:
     /// callers must cap any reservation made from it.
     pub fn missing(&self, src: &BytesMut) -> usize {
-        match self.header(src) {
-            Ok(Some(h)) => h
-                .header_len
-                .saturating_add(h.body_len)
-                .saturating_sub(src.len()),
+        match self.decode_header(src) {
+            Ok(Some(h)) => h.frame_len.saturating_sub(src.len()),
             Ok(None) => match src.first() {
                 None => SHORT_HEADER_LEN,
                 Some(flags) if flags & FLAG_LONG != 0 => LONG_HEADER_LEN.saturating_sub(src.len()),
@@ -94,9 +126,10 @@ impl Decoder {
         }
     }
 
-    /// Reads and validates the header at the front of `src`, as far as it has arrived.
+    /// Reads and validates the header at the front of `src`, as far as it has arrived; consumes
+    /// nothing. `Ok(None)` = the header is not complete yet.
     /// Flag errors surface from the first byte, size errors as soon as the length is complete.
-    fn header(&self, src: &[u8]) -> Result<Option<Header>, ProtocolError> {
+    pub fn decode_header(&self, src: &[u8]) -> Result<Option<FrameHeader>, ProtocolError> {
         let Some(&flags) = src.first() else {
             return Ok(None);
         };
@@ -134,10 +167,16 @@ impl Decoder {
         }
         let body_len = usize::try_from(announced)
             .map_err(|_| ProtocolError::BadFrame("frame length exceeds address space"))?;
-        Ok(Some(Header {
+        // Only a pathological platform gets here with a sum that overflows: i64::MAX + 9 fits in
+        // a 64-bit usize, and a 32-bit one already failed the conversion above.
+        let frame_len = header_len
+            .checked_add(body_len)
+            .ok_or(ProtocolError::BadFrame("frame length overflows"))?;
+        Ok(Some(FrameHeader {
             flags,
             header_len,
             body_len,
+            frame_len,
         }))
     }
 }
@@ -463,6 +502,50 @@ mod tests {
             assert_eq!(got, expected, "split at {cut}");
             assert!(buf.is_empty());
         }
+    }
+
+    #[test]
+    fn header_only_decode_consumes_nothing() {
+        let mut dec = Decoder::new(-1);
+        let mut src = BytesMut::new();
+        encode_message(
+            &mut src,
+            &[Bytes::from_static(b"id"), Bytes::from(vec![3u8; 300])],
+        );
+        // Only the first frame and part of the second have arrived.
+        let mut partial = BytesMut::from(&src[..4 + 9 + 10]);
+        let h = dec.decode_header(&partial).unwrap().unwrap();
+        assert_eq!((h.header_len(), h.body_len(), h.frame_len()), (2, 2, 4));
+        assert!(h.more() && !h.is_command());
+        assert_eq!(dec.decode(&mut partial).unwrap(), Some(data(true, b"id")));
+        let h = dec.decode_header(&partial).unwrap().unwrap();
+        assert_eq!((h.header_len(), h.body_len(), h.frame_len()), (9, 300, 309));
+        assert!(!h.more());
+        assert_eq!(partial.len(), 19);
+        assert_eq!(h.split_from(&mut partial), None);
+        assert_eq!(partial.len(), 19, "an incomplete frame is left alone");
+        assert_eq!(
+            h.into_frame(Bytes::from(vec![3u8; 300])),
+            data(false, &[3u8; 300])
+        );
+        // Incomplete headers, and errors, as `decode` reports them.
+        assert_eq!(dec.decode_header(&[FLAG_LONG, 0, 0]), Ok(None));
+        assert_eq!(dec.decode_header(&[]), Ok(None));
+        assert!(dec.decode_header(&[0x80]).is_err());
+        assert!(Decoder::new(10).decode_header(&[0, 11]).is_err());
+        let h = dec.decode_header(&[FLAG_COMMAND, 7]).unwrap().unwrap();
+        assert!(h.is_command());
+        assert_eq!(
+            h.into_frame(Bytes::from_static(b"x")),
+            Frame::Command(Bytes::from_static(b"x"))
+        );
+        // A terabyte announced: a header like any other, nothing reserved.
+        let h = dec
+            .decode_header(&[FLAG_LONG, 0, 0, 1, 0, 0, 0, 0, 0])
+            .unwrap()
+            .unwrap();
+        assert_eq!(h.body_len(), 1 << 40);
+        assert_eq!(h.frame_len(), (1 << 40) + 9);
     }
 
     #[test]

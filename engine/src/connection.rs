@@ -9,6 +9,7 @@ use crate::handshake::{handshake, HandshakeConfig};
 use crate::heartbeat::{Heartbeat, Tick};
 use crate::options::{interval_of, Options};
 use crate::peer::{Batch, Peer};
+use crate::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::signal::Signal;
 use crate::socket::{millis, Core};
 use crate::transport::{ReadHalf, Stream};
@@ -19,11 +20,6 @@ use std::io;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
-
-/// Smallest read reservation.
-const READ_MIN: usize = 8 * 1024;
-/// Largest read reservation: a frame announcing more grows the buffer only as its bytes arrive.
-const READ_MAX: usize = 512 * 1024;
 
 /// How a connection ended, for the connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +74,7 @@ pub(crate) async fn run(
         zmtp31,
         options.send_hwm,
     ));
-    if !core.add_peer(&peer) {
+    if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();
         return Outcome::NotEstablished;
     }
@@ -208,24 +204,34 @@ impl Reader<'_> {
         let timer = tokio::time::sleep_until(far_future());
         tokio::pin!(timer);
         let mut timer_at: Option<Instant> = None;
+        // The large frame being read into its own buffer, if any (see `read_buf`).
+        let mut large: Option<LargeFrame> = None;
         loop {
-            self.decode_all(&mut buf).await?;
+            if large.as_ref().is_some_and(LargeFrame::is_complete) {
+                if let Some(done) = large.take() {
+                    self.on_frame(done.finish()).await?;
+                }
+            }
+            if large.is_none() {
+                large = self.decode_all(&mut buf).await?;
+            }
             if self.heartbeat.deadline() != timer_at {
                 timer_at = self.heartbeat.deadline();
                 timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
             }
-            // Reserve for what the frame in progress still needs, capped: an announced length
-            // alone never makes the buffer grow past READ_MAX beyond what has arrived.
-            let want = self.decoder.missing(&buf).clamp(READ_MIN, READ_MAX);
-            if buf.capacity() - buf.len() < want {
-                buf.reserve(want);
+            match large.as_mut() {
+                Some(frame) => frame.make_room(),
+                None => {
+                    let missing = self.decoder.missing(&buf);
+                    prepare_shared(&mut buf, missing);
+                }
             }
             let read = if timer_at.is_none() {
-                self.read_half.read_buf(&mut buf).await
+                read_some(&mut self.read_half, &mut buf, large.as_mut()).await
             } else {
                 loop {
                     tokio::select! {
-                        r = self.read_half.read_buf(&mut buf) => break r,
+                        r = read_some(&mut self.read_half, &mut buf, large.as_mut()) => break r,
                         _ = &mut timer => {
                             self.on_timer()?;
                             timer_at = self.heartbeat.deadline();
@@ -261,29 +267,50 @@ impl Reader<'_> {
         }
     }
 
-    /// Decodes every complete frame in `buf`, delivering whole messages.
-    async fn decode_all(&mut self, buf: &mut BytesMut) -> Result<(), End> {
-        while let Some(frame) = self.decoder.decode(buf).map_err(End::Protocol)? {
-            match frame {
-                Frame::Data { more, body } => {
-                    self.parts_bytes = self.parts_bytes.saturating_add(body.len() as u64);
-                    if let Some(max) = self.max_message.filter(|&max| self.parts_bytes > max) {
-                        return Err(End::Protocol(ProtocolError::FrameTooLarge {
-                            size: self.parts_bytes,
-                            max,
-                        }));
-                    }
-                    self.parts.push(body);
-                    if !more {
-                        let message = std::mem::take(&mut self.parts);
-                        self.parts_bytes = 0;
-                        self.deliver(message).await;
-                    }
-                }
-                Frame::Command(body) => self.on_command(&body)?,
+    /// Decodes every complete frame in `buf`, delivering whole messages. Stops at a large frame
+    /// that has not fully arrived and returns it, to be read into its own buffer.
+    async fn decode_all(&mut self, buf: &mut BytesMut) -> Result<Option<LargeFrame>, End> {
+        while let Some(header) = self.decoder.decode_header(buf).map_err(End::Protocol)? {
+            if let Some(frame) = header.split_from(buf) {
+                self.on_frame(frame).await?;
+                continue;
             }
+            if header.body_len() < LARGE_FRAME_MIN {
+                break;
+            }
+            // The whole message's limit, checked before the frame gets a buffer.
+            self.check_message_size(header.body_len())?;
+            return Ok(Some(LargeFrame::start(header, buf)));
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
+    fn check_message_size(&self, more: usize) -> Result<u64, End> {
+        let total = self.parts_bytes.saturating_add(more as u64);
+        match self.max_message.filter(|&max| total > max) {
+            Some(max) => Err(End::Protocol(ProtocolError::FrameTooLarge {
+                size: total,
+                max,
+            })),
+            None => Ok(total),
+        }
+    }
+
+    async fn on_frame(&mut self, frame: Frame) -> Result<(), End> {
+        match frame {
+            Frame::Data { more, body } => {
+                self.parts_bytes = self.check_message_size(body.len())?;
+                self.parts.push(body);
+                if !more {
+                    let message = std::mem::take(&mut self.parts);
+                    self.parts_bytes = 0;
+                    self.deliver(message).await;
+                }
+                Ok(())
+            }
+            Frame::Command(body) => self.on_command(&body),
+        }
     }
 
     fn on_command(&mut self, body: &Bytes) -> Result<(), End> {
@@ -328,6 +355,22 @@ impl Reader<'_> {
             }
             room.await;
         }
+    }
+}
+
+/// One read from the stream: into the large frame's own buffer (never past its end: what follows
+/// belongs to the next frame) or into the shared buffer. Cancel-safe: a dropped read took nothing.
+async fn read_some(
+    read_half: &mut ReadHalf,
+    buf: &mut BytesMut,
+    large: Option<&mut LargeFrame>,
+) -> io::Result<usize> {
+    match large {
+        Some(frame) => {
+            let (body, limit) = frame.target();
+            read_half.take(limit).read_buf(body).await
+        }
+        None => read_half.read_buf(buf).await,
     }
 }
 

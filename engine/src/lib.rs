@@ -6,7 +6,8 @@
 //! - [`handshake`]: drives greeting + mechanism over any async stream;
 //! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
 //!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
-//!   `peer` (outgoing queue, direct writes), `inbound` (fair-queued incoming messages);
+//!   `peer` (outgoing queue, direct writes), `read_buf` (where incoming bytes go: shared buffer
+//!   for small frames, one buffer per large frame), `inbound` (fair-queued incoming messages);
 //! - sockets: `socket` (what all types share), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
 pub mod codec;
@@ -25,6 +26,7 @@ mod heartbeat;
 mod inbound;
 mod listener;
 mod peer;
+mod read_buf;
 mod signal;
 mod socket;
 mod transport;

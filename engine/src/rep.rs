@@ -225,6 +225,20 @@ impl RepSocket {
         Ok(None)
     }
 
+    /// Synchronous fast path of `recv_request`: the next request if one is already queued,
+    /// `Ok(None)` if not (then use `recv_request`). EBUSY while a receive is pending.
+    pub fn try_recv_request(&self) -> Result<Option<(ReplyTo, Message)>, Error> {
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _receiving = inner.begin_recv()?;
+        while let Some(received) = inner.core.pop_inbound() {
+            if let Some(request) = split_request(received) {
+                return Ok(Some(request));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn close(&self) {
         self.core().close();
     }

@@ -61,13 +61,48 @@ struct Endpoints {
     connects: Vec<ConnectedEndpoint>,
 }
 
+/// A live peer and the endpoint (bind or connect) it came through.
+struct Member {
+    peer: Arc<Peer>,
+    /// That endpoint's stop signal: `disconnect`/`unbind` take its peers out by it.
+    endpoint: Arc<Signal>,
+}
+
 #[derive(Default)]
 struct PeerTable {
     /// Live peers in the order they joined: the round-robin order.
-    list: Vec<Arc<Peer>>,
+    list: Vec<Member>,
     /// Where the next round-robin search starts.
     next: usize,
     by_routing_id: HashMap<Bytes, Arc<Peer>>,
+}
+
+impl PeerTable {
+    /// Takes out the members `which` selects, keeping the round-robin position on the peer that
+    /// was next; returns their peers.
+    fn remove(&mut self, mut which: impl FnMut(&Member) -> bool) -> Vec<Arc<Peer>> {
+        let mut removed = Vec::new();
+        let mut i = 0;
+        while i < self.list.len() {
+            if !self.list.get(i).is_some_and(&mut which) {
+                i += 1;
+                continue;
+            }
+            let member = self.list.remove(i);
+            if self.next > i {
+                self.next -= 1;
+            }
+            if self
+                .by_routing_id
+                .get(&member.peer.routing_id)
+                .is_some_and(|p| Arc::ptr_eq(p, &member.peer))
+            {
+                self.by_routing_id.remove(&member.peer.routing_id);
+            }
+            removed.push(member.peer);
+        }
+        removed
+    }
 }
 
 /// How a wait ended without its condition becoming true.
@@ -215,6 +250,7 @@ impl Core {
         match entry {
             Some(entry) => {
                 entry.release();
+                self.remove_peers_of(&entry.stop);
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -251,6 +287,9 @@ impl Core {
         match entry {
             Some(entry) => {
                 entry.stop.fire();
+                // Out of the round-robin before returning: a send right after `disconnect` must
+                // not pick a peer of this endpoint while its connection task has yet to notice.
+                self.remove_peers_of(&entry.stop);
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -281,12 +320,15 @@ impl Core {
 
     // ----- peers -----
 
-    /// Registers a peer whose handshake is done. False if the socket is closed or (ROUTER) the
-    /// peer's identity is already taken: libzmq refuses such a second connection too.
-    pub(crate) fn add_peer(&self, peer: &Arc<Peer>) -> bool {
+    /// Registers a peer whose handshake is done, that came through the endpoint whose stop signal
+    /// is `endpoint`. False if the socket is closed, the endpoint was removed meanwhile, or
+    /// (ROUTER) the peer's identity is already taken: libzmq refuses such a second connection too.
+    pub(crate) fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool {
         {
             let mut table = lock(&self.peers);
-            if self.is_closed() {
+            // Checked under the table lock, which `remove_peers_of` takes after firing the signal:
+            // either this sees the signal or that sees this peer.
+            if self.is_closed() || endpoint.is_fired() {
                 return false;
             }
             // Only ROUTER routes by identity; other types must not refuse, say, two servers that
@@ -299,7 +341,10 @@ impl Core {
                     .by_routing_id
                     .insert(peer.routing_id.clone(), peer.clone());
             }
-            table.list.push(peer.clone());
+            table.list.push(Member {
+                peer: peer.clone(),
+                endpoint: endpoint.clone(),
+            });
         }
         self.out_changed.notify_waiters();
         true
@@ -307,23 +352,21 @@ impl Core {
 
     pub(crate) fn remove_peer(&self, peer: &Arc<Peer>) {
         peer.mark_dead();
-        {
-            let mut table = lock(&self.peers);
-            if let Some(i) = table.list.iter().position(|p| Arc::ptr_eq(p, peer)) {
-                table.list.remove(i);
-                if table.next > i {
-                    table.next -= 1;
-                }
-            }
-            if table
-                .by_routing_id
-                .get(&peer.routing_id)
-                .is_some_and(|p| Arc::ptr_eq(p, peer))
-            {
-                table.by_routing_id.remove(&peer.routing_id);
-            }
-        }
+        lock(&self.peers).remove(|m| Arc::ptr_eq(&m.peer, peer));
         // A REQ waiting for this peer's reply must learn it will never come.
+        self.inbound.wake_all();
+    }
+
+    /// Removes, now, every peer that came through the endpoint whose stop signal is `endpoint`
+    /// (already fired). Their connection tasks end on that signal and remove them again: a no-op.
+    fn remove_peers_of(&self, endpoint: &Arc<Signal>) {
+        let removed = lock(&self.peers).remove(|m| Arc::ptr_eq(&m.endpoint, endpoint));
+        if removed.is_empty() {
+            return;
+        }
+        for peer in &removed {
+            peer.mark_dead();
+        }
         self.inbound.wake_all();
     }
 
@@ -335,7 +378,7 @@ impl Core {
         let mut message = message;
         for step in 0..count {
             let index = (table.next + step) % count;
-            let Some(peer) = table.list.get(index).cloned() else {
+            let Some(peer) = table.list.get(index).map(|m| m.peer.clone()) else {
                 break;
             };
             match peer.try_push(message) {
