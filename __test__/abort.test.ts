@@ -135,6 +135,28 @@ describe('abort error details', () => {
   })
 })
 
+describe('long-lived signals', () => {
+  test('one signal reused for many operations: no listener leak (no MaxListeners warning)', async (t) => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error) => warnings.push(w)
+    process.on('warning', onWarning)
+    t.after(() => { process.off('warning', onWarning) })
+    const { rep, endpoint } = await boundReply(t)
+    const ac = new AbortController()
+    void rep.serve((m) => m, { signal: ac.signal })
+    const req = connectedRequest(t, endpoint)
+    const signal = new AbortController().signal
+    for (let i = 0; i < 40; i++) {
+      await req.send(`s${i}`, { signal })
+      await req.receive({ signal })
+      await req.request(`r${i}`, { signal, timeout: 2000 })
+    }
+    await new Promise((r) => setImmediate(r))
+    const leaks = warnings.filter((w) => /MaxListeners|memory leak/i.test(`${w.name} ${w.message}`))
+    assert.deepEqual(leaks.map((w) => w.message), [])
+  })
+})
+
 describe('nothing is lost after an aborted receive', () => {
   test('Reply: the request that arrives after an aborted receive goes to the next receive', async (t) => {
     const { rep, endpoint } = await boundReply(t)

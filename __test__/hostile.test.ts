@@ -14,7 +14,6 @@ import {
   type ReplyOptions,
   test,
   texts,
-  use,
   within,
 } from './helpers'
 import { command, frame, greeting, longHeader, message, RawPeer, ready } from './zmtp'

@@ -299,6 +299,29 @@ describe('serve()', () => {
     await rejectsTypeError(() => rep.serve('not a function' as unknown as () => string), 'serve(string)', 500)
   })
 
+  test('closing the socket while handlers are in flight: serve() resolves, no unhandled rejection', async (t) => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => { unhandled.push(reason) }
+    process.on('unhandledRejection', onUnhandled)
+    t.after(() => { process.off('unhandledRejection', onUnhandled) })
+    const { rep, endpoint } = await boundReply(t)
+    let started!: () => void
+    const handlerStarted = new Promise<void>((resolve) => { started = resolve })
+    const served = rep.serve(async (m) => {
+      started()
+      await delay(100)
+      return `late:${m[0]}`
+    }, { concurrency: 2 })
+    const req = connectedRequest(t, endpoint)
+    const p = req.request('in-flight', { timeout: 2000 })
+    p.catch(() => {})
+    await within(handlerStarted, 2000, 'handler started')
+    rep.close()
+    await within(served, 2000, 'serve resolves on close')
+    await delay(200) // the handler finishes after the close; its reply has nowhere to go
+    assert.deepEqual(unhandled, [], 'no unhandled rejection')
+  })
+
   test('serve() resolves when the socket closes', async (t) => {
     const { rep } = await boundReply(t)
     const served = rep.serve(() => 'x')

@@ -12,6 +12,7 @@
 //   would add ~64 MiB, a reference adds almost nothing. The bound is half the payload.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
+import net from 'node:net'
 import { describe } from 'node:test'
 import v8 from 'node:v8'
 import vm from 'node:vm'
@@ -26,6 +27,7 @@ import {
   use,
   within,
 } from './helpers'
+import { greeting, message, RawPeer, ready } from './zmtp'
 
 const MiB = 1024 * 1024
 
@@ -189,4 +191,72 @@ describe('no copy across the boundary', () => {
       assert.ok(peakRss < size / 2, `RSS peaked ${(peakRss / MiB).toFixed(0)} MiB above base while sending 64 MiB (a copy)`)
     }, { timeout: 40000 })
   }
+
+  test('JS -> Rust: a large buffer detached (transferred) right after send() never puts foreign memory on the wire', async (t) => {
+    // No copy means the engine reads the caller's memory while the frame is still queued. If the caller then
+    // transfers the ArrayBuffer (structuredClone / postMessage with a transfer list) and the new owner is
+    // collected, that memory is freed; reading it would send other data of the process to the peer (or crash).
+    // This test is the peer: a raw ZMTP server that does not read until the sender (a fresh child process, so the
+    // allocator state is predictable) has detached its buffer and re-used the memory. Acceptable outcomes: the
+    // peer gets the original bytes, or nothing (e.g. the connection drops); never different bytes.
+    const size = 32 * MiB
+    let accepted!: (s: net.Socket) => void
+    const conn = new Promise<net.Socket>((resolve) => { accepted = resolve })
+    const srv = net.createServer((s) => {
+      s.pause() // do not read: TCP back-pressure keeps the frame queued in the sender
+      s.on('error', () => {})
+      s.write(Buffer.concat([greeting(), ready('REP')]))
+      accepted(s)
+    })
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
+    t.after(() => srv.close())
+    let transferred!: () => void
+    const detachedP = new Promise<void>((resolve) => { transferred = resolve })
+    const child = runNode(
+      `
+      const { Request } = require('zeromq-napi')
+      ;(async () => {
+        const req = new Request({ receiveTimeout: 10000 })
+        req.connect('tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}')
+        const big = Buffer.alloc(${size}, 0x41)
+        await req.send(big)
+        await new Promise((r) => setTimeout(r, 50)) // the engine is writing and hits back-pressure
+        let moved = structuredClone(big.buffer, { transfer: [big.buffer] })
+        if (big.length !== 0) throw new Error('not detached')
+        moved = null
+        global.gc()
+        const junk = [Buffer.alloc(${size}, 0x5a), Buffer.alloc(${size}, 0x5a)] // re-use the freed memory
+        console.log('DETACHED ' + junk.length)
+        await req.receive().catch((e) => console.log('receive: ' + e.code))
+        req.close()
+      })().catch((e) => { console.error(e); process.exit(3) })
+      `,
+      { args: ['--expose-gc'], timeoutMs: 30000, onLine: (line) => { if (line.startsWith('DETACHED')) transferred() } },
+    )
+    const sock = await within(conn, 10000, 'connection from the child')
+    t.after(() => sock.destroy())
+    await within(detachedP, 10000, 'child detached its buffer')
+    const peer = RawPeer.wrap(sock) // start reading now
+    const outcome = await within(
+      Promise.race([
+        peer.nextMessage().then((m) => ({ kind: 'message' as const, m })),
+        peer.closed.then(() => ({ kind: 'closed' as const })),
+      ]),
+      20000,
+      'the frame or a close',
+    )
+    if (outcome.kind === 'message') peer.write(message(['', 'done']))
+    else sock.destroy()
+    const res = await child
+    t.diagnostic(`peer saw: ${outcome.kind}; child exit ${res.code} ${res.signal ?? ''} ${res.stdout.trim().split('\n').pop()}`)
+    assert.notEqual(res.signal, 'SIGSEGV', 'the sender crashed')
+    assert.equal(res.code, 0, res.stderr)
+    if (outcome.kind === 'message') {
+      const body = outcome.m[outcome.m.length - 1]
+      assert.equal(body.length, size)
+      let foreign = 0
+      for (let i = 0; i < body.length; i++) if (body[i] !== 0x41) foreign++
+      assert.equal(foreign, 0, `${foreign} of ${size} bytes on the wire were not the caller's data (freed memory was sent)`)
+    }
+  }, { timeout: 40000 })
 })

@@ -72,6 +72,10 @@ export class RawPeer {
   pingsAnswered = 0
   peerGreeting: Buffer | null = null
   private buf = Buffer.alloc(0)
+  /** Chunks not yet merged into `buf` (merging only once enough bytes arrived keeps big frames O(n)). */
+  private chunks: Buffer[] = []
+  private chunkBytes = 0
+  private need = 1
   private frames: Frame[] = []
   private waiters: Array<() => void> = []
 
@@ -86,10 +90,22 @@ export class RawPeer {
     })
     socket.on('error', () => { /* a reset by the peer is an expected outcome in these tests */ })
     socket.on('data', (chunk: Buffer) => {
-      this.buf = Buffer.concat([this.buf, chunk])
+      this.chunks.push(chunk)
+      this.chunkBytes += chunk.length
+      if (this.buf.length + this.chunkBytes < this.need) return
+      this.buf = Buffer.concat([this.buf, ...this.chunks])
+      this.chunks = []
+      this.chunkBytes = 0
       this.parse()
       this.wake()
     })
+  }
+
+  /** Wraps an accepted (server-side) socket, e.g. for a raw ZMTP server; reading starts now. */
+  static wrap(socket: net.Socket): RawPeer {
+    const peer = new RawPeer(socket)
+    socket.resume() // in case the caller paused it
+    return peer
   }
 
   static connect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
@@ -131,17 +147,21 @@ export class RawPeer {
   }
 
   private parse() {
+    this.need = 1
     if (!this.peerGreeting) {
+      this.need = 64
       if (this.buf.length < 64) return
       this.peerGreeting = this.buf.subarray(0, 64)
       this.buf = this.buf.subarray(64)
     }
     for (;;) {
+      this.need = 2
       if (this.buf.length < 2) return
       const flags = this.buf[0]
       let size: number
       let head: number
       if (flags & FLAG_LONG) {
+        this.need = 9
         if (this.buf.length < 9) return
         size = Number(this.buf.readBigUInt64BE(1))
         head = 9
@@ -149,6 +169,7 @@ export class RawPeer {
         size = this.buf[1]
         head = 2
       }
+      this.need = head + size
       if (this.buf.length < head + size) return
       const body = Buffer.from(this.buf.subarray(head, head + size))
       this.buf = this.buf.subarray(head + size)

@@ -220,7 +220,11 @@ impl Reader<'_> {
                 timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
             }
             match large.as_mut() {
-                Some(frame) => frame.make_room(),
+                Some(frame) => {
+                    if frame.needs_room() {
+                        frame.grow(self.read_half.queued());
+                    }
+                }
                 None => {
                     let missing = self.decoder.missing(&buf);
                     prepare_shared(&mut buf, missing);
@@ -280,7 +284,8 @@ impl Reader<'_> {
             }
             // The whole message's limit, checked before the frame gets a buffer.
             self.check_message_size(header.body_len())?;
-            return Ok(Some(LargeFrame::start(header, buf)));
+            let queued = self.read_half.queued();
+            return Ok(Some(LargeFrame::start(header, buf, queued)));
         }
         Ok(None)
     }
