@@ -220,11 +220,7 @@ impl Reader<'_> {
                 timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
             }
             match large.as_mut() {
-                Some(frame) => {
-                    if frame.needs_room() {
-                        frame.grow(self.read_half.queued());
-                    }
-                }
+                Some(frame) => frame.make_room(),
                 None => {
                     let missing = self.decoder.missing(&buf);
                     prepare_shared(&mut buf, missing);
@@ -284,8 +280,7 @@ impl Reader<'_> {
             }
             // The whole message's limit, checked before the frame gets a buffer.
             self.check_message_size(header.body_len())?;
-            let queued = self.read_half.queued();
-            return Ok(Some(LargeFrame::start(header, buf, queued)));
+            return Ok(Some(LargeFrame::start(header, buf)));
         }
         Ok(None)
     }

@@ -8,10 +8,7 @@
 //! instead costs a copy at every growth step once earlier frames share that buffer.
 //!
 //! Memory follows the bytes that have arrived, never the announced length: a large frame's buffer
-//! is never more than the larger of (twice what has been read + [`LARGE_INITIAL`]) and (what has
-//! been read + what is waiting in the OS receive queue, FIONREAD). The second term lets a frame
-//! whose bytes are already here be read in one allocation and a few reads instead of a series
-//! of growth steps, each a `realloc` (often a copy) and a short read.
+//! starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus that.
 
 use crate::codec::{Frame, FrameHeader};
 use bytes::{Buf, Bytes, BytesMut};
@@ -66,17 +63,14 @@ impl LargeFrame {
     /// Starts reading the frame whose (complete, validated) header is at the front of `buf`, moving
     /// the part of its body already there out of `buf`. (Callers use this for frames that are not
     /// all in `buf` yet, so `buf` is then empty; anything after the body would stay in `buf`.)
-    /// `queued`: bytes waiting in the OS receive queue (0 if unknown).
-    pub(crate) fn start(header: FrameHeader, buf: &mut BytesMut, queued: usize) -> LargeFrame {
+    pub(crate) fn start(header: FrameHeader, buf: &mut BytesMut) -> LargeFrame {
         let after_header = buf.get(header.header_len()..).unwrap_or_default();
         let arrived = after_header
             .get(..header.body_len())
             .unwrap_or(after_header);
         // Never more than announced: the body is then exactly full when complete, and
         // `Bytes::from(Vec)` takes it over without reallocating.
-        let capacity = header
-            .body_len()
-            .min(LARGE_INITIAL.max(arrived.len().saturating_add(queued)));
+        let capacity = header.body_len().min(LARGE_INITIAL.max(arrived.len()));
         let mut body = Vec::with_capacity(capacity);
         body.extend_from_slice(arrived);
         let consumed = header.header_len().saturating_add(arrived.len());
@@ -93,21 +87,18 @@ impl LargeFrame {
         self.remaining() == 0
     }
 
-    /// The spare room is too small for a worthwhile read: call [`LargeFrame::grow`] first.
-    pub(crate) fn needs_room(&self) -> bool {
+    /// Grows the buffer when its spare room is too small for a worthwhile read: to twice what has
+    /// arrived (at least [`LARGE_INITIAL`] more), never beyond the announced length.
+    pub(crate) fn make_room(&mut self) {
+        let remaining = self.remaining();
         let spare = self.body.capacity() - self.body.len();
-        spare < self.remaining().min(READ_MIN)
-    }
-
-    /// Grows the buffer to twice what has arrived (at least [`LARGE_INITIAL`] more), or to take
-    /// all of `queued` (bytes waiting in the OS receive queue) if that is more; never beyond the
-    /// announced length.
-    pub(crate) fn grow(&mut self, queued: usize) {
+        if spare >= remaining.min(READ_MIN) {
+            return;
+        }
         let len = self.body.len();
         let target = len
             .saturating_mul(2)
             .max(len.saturating_add(LARGE_INITIAL))
-            .max(len.saturating_add(queued))
             .min(self.header.body_len());
         // Exact: `reserve` would round up past the announced length. The block is ours alone,
         // so this is a `realloc`: glibc extends a big block in place or remaps it, no copy.
@@ -145,14 +136,11 @@ mod tests {
             .expect("complete")
     }
 
-    /// Feeds `body` to a large frame in reads of `chunk` bytes (nothing reported queued), checking
-    /// the memory bound at each.
+    /// Feeds `body` to a large frame in reads of `chunk` bytes, checking the memory bound at each.
     fn fill(frame: &mut LargeFrame, body: &[u8], chunk: usize) {
         let mut at = frame.body.len();
         while !frame.is_complete() {
-            if frame.needs_room() {
-                frame.grow(0);
-            }
+            frame.make_room();
             let (dst, limit) = frame.target();
             let n = chunk
                 .min(limit as usize)
@@ -179,7 +167,7 @@ mod tests {
         // The header and 5000 body bytes arrived with an earlier read.
         let mut buf = BytesMut::from(&wire[..9 + 5000]);
         let h = header(&buf);
-        let mut frame = LargeFrame::start(h, &mut buf, 0);
+        let mut frame = LargeFrame::start(h, &mut buf);
         assert!(buf.is_empty());
         assert_eq!(frame.remaining(), 1_000_000 - 5000);
         assert_eq!(frame.capacity(), LARGE_INITIAL);
@@ -206,7 +194,7 @@ mod tests {
             let mut wire = BytesMut::new();
             encode_message(&mut wire, &[Bytes::from(body.clone())]);
             let mut buf = BytesMut::from(&wire[..9]);
-            let mut frame = LargeFrame::start(header(&buf), &mut buf, 0);
+            let mut frame = LargeFrame::start(header(&buf), &mut buf);
             assert_eq!(frame.capacity(), len.min(LARGE_INITIAL));
             fill(&mut frame, &body, 1 << 20);
             assert_eq!(frame.capacity(), len);
@@ -226,53 +214,13 @@ mod tests {
         buf.put_u8(0x02);
         buf.put_u64(1 << 40);
         buf.put_slice(&[1, 2, 3]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf, 0);
+        let mut frame = LargeFrame::start(header(&buf), &mut buf);
         assert_eq!(frame.capacity(), LARGE_INITIAL);
-        assert!(!frame.needs_room(), "room enough: no growth");
+        frame.make_room();
+        assert_eq!(frame.capacity(), LARGE_INITIAL, "room enough: no growth");
         assert_eq!(frame.remaining(), (1 << 40) - 3);
         let (_, limit) = frame.target();
         assert_eq!(limit, (1 << 40) - 3);
-    }
-
-    #[test]
-    fn bytes_already_queued_size_the_buffer_at_once() {
-        let body = pattern_bytes(1 << 20);
-        let mut wire = BytesMut::new();
-        encode_message(&mut wire, &[Bytes::from(body.clone())]);
-        let mut buf = BytesMut::from(&wire[..9 + 8000]);
-        // All the rest is waiting in the OS queue: one buffer of exactly the body's size.
-        let mut frame = LargeFrame::start(header(&buf), &mut buf, (1 << 20) - 8000);
-        assert_eq!(frame.capacity(), 1 << 20);
-        assert!(!frame.needs_room());
-        // Part of it queued: the buffer takes what is here, not more than announced or arrived.
-        let mut buf = BytesMut::from(&wire[..9 + 8000]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf, 300_000);
-        assert_eq!(frame.capacity(), 308_000);
-        let (dst, _) = frame.target();
-        dst.extend_from_slice(&body[8000..308_000]);
-        assert!(frame.needs_room());
-        frame.grow(500_000);
-        assert_eq!(frame.capacity(), 808_000);
-        let (dst, _) = frame.target();
-        dst.extend_from_slice(&body[308_000..808_000]);
-        // More queued than the frame still needs (the next frames): capped at the announcement.
-        frame.grow(10 << 20);
-        assert_eq!(frame.capacity(), 1 << 20);
-        let (dst, limit) = frame.target();
-        assert_eq!(limit, (1 << 20) - 808_000);
-        dst.extend_from_slice(&body[808_000..]);
-        assert!(frame.is_complete());
-        assert_eq!(
-            frame.finish(),
-            Frame::Data {
-                more: false,
-                body: Bytes::from(body)
-            }
-        );
-    }
-
-    fn pattern_bytes(len: usize) -> Vec<u8> {
-        (0..len).map(|i| (i % 253) as u8).collect()
     }
 
     #[test]

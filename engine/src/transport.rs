@@ -45,27 +45,6 @@ pub(crate) enum ReadHalf {
     Unix(tokio::net::unix::OwnedReadHalf),
 }
 
-impl ReadHalf {
-    /// Bytes that have arrived and wait in the OS receive queue (FIONREAD); 0 when unknown.
-    /// Memory sized from this follows bytes that are really here, unlike a peer's announcement.
-    pub(crate) fn queued(&self) -> usize {
-        use std::os::fd::AsRawFd;
-        let fd = match self {
-            ReadHalf::Tcp(s) => s.as_ref().as_raw_fd(),
-            ReadHalf::Unix(s) => s.as_ref().as_raw_fd(),
-        };
-        let mut n: libc::c_int = 0;
-        // SAFETY: `fd` is the open socket this half owns (it outlives the call), and FIONREAD
-        // writes one c_int through the pointer, which points to one.
-        let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
-        if rc == 0 {
-            usize::try_from(n).unwrap_or(0)
-        } else {
-            0
-        }
-    }
-}
-
 impl AsyncRead for ReadHalf {
     fn poll_read(
         self: Pin<&mut Self>,
