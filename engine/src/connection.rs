@@ -278,8 +278,11 @@ impl Reader<'_> {
             if header.body_len() < LARGE_FRAME_MIN {
                 break;
             }
-            // The whole message's limit, checked before the frame gets a buffer.
-            self.check_message_size(header.body_len())?;
+            // The whole message's limit, checked before the frame gets a buffer (the decoder
+            // already checked the frame alone, which is all a command is held to).
+            if !header.is_command() {
+                self.check_message_size(header.body_len())?;
+            }
             return Ok(Some(LargeFrame::start(header, buf)));
         }
         Ok(None)
