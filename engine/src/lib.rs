@@ -8,7 +8,8 @@
 //!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
 //!   `peer` (outgoing queue, direct writes), `read_buf` (where incoming bytes go: shared buffer
 //!   for small frames, one buffer per large frame), `inbound` (fair-queued incoming messages);
-//! - sockets: `socket` (what all types share), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! - sockets: `socket` (what all types share), `handle` (their handles' shared part and forwarding
+//!   methods), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
 pub mod codec;
 pub mod command;
@@ -22,6 +23,7 @@ pub mod socket_type;
 
 mod connection;
 mod connector;
+mod handle;
 mod heartbeat;
 mod inbound;
 mod listener;

@@ -6,6 +6,7 @@
 //! The reply goes back with the same envelope to the same connection.
 
 use crate::error::{Error, ErrorCode};
+use crate::handle::{forward_to_core, OwnedCore};
 use crate::inbound::Received;
 use crate::peer::Peer;
 use crate::socket::{check_message, Core};
@@ -30,14 +31,8 @@ struct State {
 }
 
 struct Inner {
-    core: Arc<Core>,
+    core: OwnedCore,
     state: Mutex<State>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.core.close();
-    }
 }
 
 /// Clears the receiving flag however the receive ends (including being dropped).
@@ -105,7 +100,7 @@ impl RepSocket {
     pub fn new(runtime: &Handle, options: Options) -> RepSocket {
         RepSocket {
             inner: Arc::new(Inner {
-                core: Core::new(runtime, SocketType::Rep, options),
+                core: OwnedCore::new(runtime, SocketType::Rep, options),
                 state: Mutex::new(State {
                     owed: None,
                     receiving: false,
@@ -116,22 +111,6 @@ impl RepSocket {
 
     fn core(&self) -> &Arc<Core> {
         &self.inner.core
-    }
-
-    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
-        self.core().bind(endpoint).await
-    }
-
-    pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().unbind(endpoint)
-    }
-
-    pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().connect(endpoint)
-    }
-
-    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().disconnect(endpoint)
     }
 
     /// Receives the next request (EFSM if a reply is owed; EBUSY if a receive is pending; EAGAIN on
@@ -146,16 +125,14 @@ impl RepSocket {
                 "a reply is owed: send it first",
             ));
         }
-        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
         inner
             .core
-            .recv_with(deadline, |received| {
+            .recv_timed(|received| {
                 let (to, body) = split_request(received)?;
                 inner.state().owed = Some(to);
                 Some(body)
             })
             .await
-            .map_err(|e| e.into_error("receive"))
     }
 
     /// Replies to the request last returned by `recv` (EFSM if none is owed).
@@ -168,12 +145,7 @@ impl RepSocket {
         let inner = &*self.inner;
         inner.core.check_open()?;
         let _receiving = inner.begin_recv()?;
-        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
-        inner
-            .core
-            .recv_with(deadline, split_request)
-            .await
-            .map_err(|e| e.into_error("receive"))
+        inner.core.recv_timed(split_request).await
     }
 
     /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
@@ -216,13 +188,11 @@ impl RepSocket {
                 "a reply is owed: send it first",
             ));
         }
-        while let Some(received) = inner.core.pop_inbound() {
-            if let Some((to, body)) = split_request(received) {
-                state.owed = Some(to);
-                return Ok(Some(body));
-            }
-        }
-        Ok(None)
+        Ok(inner.core.pop_accepted(|received| {
+            let (to, body) = split_request(received)?;
+            state.owed = Some(to);
+            Some(body)
+        }))
     }
 
     /// Synchronous fast path of `recv_request`: the next request if one is already queued,
@@ -231,36 +201,11 @@ impl RepSocket {
         let inner = &*self.inner;
         inner.core.check_open()?;
         let _receiving = inner.begin_recv()?;
-        while let Some(received) = inner.core.pop_inbound() {
-            if let Some(request) = split_request(received) {
-                return Ok(Some(request));
-            }
-        }
-        Ok(None)
-    }
-
-    pub fn close(&self) {
-        self.core().close();
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.core().is_closed()
-    }
-
-    pub fn last_endpoint(&self) -> Option<String> {
-        self.core().last_endpoint()
-    }
-
-    pub fn options(&self) -> Options {
-        self.core().options()
-    }
-
-    pub fn set_options(&self, options: Options) {
-        self.core().set_options(options);
-    }
-
-    /// Clients whose handshake is done (for tests and diagnostics).
-    pub fn peer_count(&self) -> usize {
-        self.core().peer_count()
+        Ok(inner.core.pop_accepted(split_request))
     }
 }
+
+forward_to_core!(
+    RepSocket,
+    peers = "Clients whose handshake is done (for tests and diagnostics)."
+);

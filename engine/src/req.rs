@@ -6,6 +6,7 @@
 //! without it the connection that owed the reply is dropped and re-opened at once (Lazy Pirate).
 
 use crate::error::{Error, ErrorCode};
+use crate::handle::{forward_to_core, OwnedCore};
 use crate::inbound::Received;
 use crate::options::timeout_of;
 use crate::peer::Peer;
@@ -38,16 +39,10 @@ struct State {
 }
 
 struct Inner {
-    core: Arc<Core>,
+    core: OwnedCore,
     state: Mutex<State>,
     /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
     turn: tokio::sync::Mutex<()>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.core.close();
-    }
 }
 
 #[derive(Clone, Copy)]
@@ -155,6 +150,18 @@ impl Inner {
         (frames, request_id)
     }
 
+    /// What `send` and `try_send` do before handing the request over: checks, marks the send
+    /// pending, and wraps the message; gives back the guard, the frames and the request id.
+    fn start_send(&self, message: Message) -> Result<(Busy<'_>, Message, Option<u32>), Error> {
+        self.core.check_open()?;
+        check_message(&message)?;
+        let busy = self.begin(Op::Send)?;
+        let mut state = self.state();
+        self.prepare_send(&mut state)?;
+        let (frames, request_id) = self.envelope(&mut state, message);
+        Ok((busy, frames, request_id))
+    }
+
     fn sent(&self, peer: Arc<Peer>, request_id: Option<u32>) {
         self.state().phase = Phase::Awaiting { peer, request_id };
     }
@@ -236,7 +243,7 @@ pub struct ReqSocket {
 impl ReqSocket {
     /// Creates the socket; its background tasks run on `runtime`.
     pub fn new(runtime: &Handle, options: Options) -> ReqSocket {
-        let core = Core::new(runtime, SocketType::Req, options);
+        let core = OwnedCore::new(runtime, SocketType::Req, options);
         ReqSocket {
             inner: Arc::new(Inner {
                 core,
@@ -255,43 +262,15 @@ impl ReqSocket {
         &self.inner.core
     }
 
-    /// Binds and listens; resolves to the resolved endpoint (ephemeral port filled in), which also
-    /// becomes `last_endpoint()`.
-    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
-        self.core().bind(endpoint).await
-    }
-
-    pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().unbind(endpoint)
-    }
-
-    /// Validates the endpoint and returns at once; connects in the background and reconnects forever.
-    pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().connect(endpoint)
-    }
-
-    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().disconnect(endpoint)
-    }
-
     /// Sends one request (EFSM if a reply is owed and not `relaxed`; EBUSY if a send is pending;
     /// waits for a peer up to `send_timeout`, then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
-        check_message(&message)?;
-        let _busy = inner.begin(Op::Send)?;
-        let (frames, request_id) = {
-            let mut state = inner.state();
-            inner.prepare_send(&mut state)?;
-            inner.envelope(&mut state, message)
-        };
-        let deadline = Core::deadline_after(inner.core.option(|o| o.send_timeout));
+        let (_busy, frames, request_id) = inner.start_send(message)?;
         inner
             .core
-            .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
+            .send_timed(frames, |peer| inner.sent(peer, request_id))
             .await
-            .map_err(|e| e.into_error("send"))
     }
 
     /// Receives the reply (EFSM before any send; EBUSY if a receive is pending; EAGAIN + reset on
@@ -374,14 +353,7 @@ impl ReqSocket {
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
-        check_message(&message)?;
-        let _busy = inner.begin(Op::Send)?;
-        let (frames, request_id) = {
-            let mut state = inner.state();
-            inner.prepare_send(&mut state)?;
-            inner.envelope(&mut state, message)
-        };
+        let (_busy, frames, request_id) = inner.start_send(message)?;
         match inner.core.try_send_round_robin(frames) {
             Ok(peer) => {
                 inner.sent(peer, request_id);
@@ -407,31 +379,9 @@ impl ReqSocket {
             None => Ok(None),
         }
     }
-
-    /// Idempotent. Pending operations fail EAGAIN; queued outgoing messages get `linger` to drain.
-    pub fn close(&self) {
-        self.core().close();
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.core().is_closed()
-    }
-
-    pub fn last_endpoint(&self) -> Option<String> {
-        self.core().last_endpoint()
-    }
-
-    pub fn options(&self) -> Options {
-        self.core().options()
-    }
-
-    /// New values apply to later operations and later connections.
-    pub fn set_options(&self, options: Options) {
-        self.core().set_options(options);
-    }
-
-    /// Servers whose handshake is done (for tests and diagnostics).
-    pub fn peer_count(&self) -> usize {
-        self.core().peer_count()
-    }
 }
+
+forward_to_core!(
+    ReqSocket,
+    peers = "Servers whose handshake is done (for tests and diagnostics)."
+);

@@ -3,55 +3,29 @@
 //! are dropped silently, as libzmq does without ROUTER_MANDATORY.
 
 use crate::error::{Error, ErrorCode};
+use crate::handle::{forward_to_core, OwnedCore};
+use crate::inbound::Received;
 use crate::socket::{check_message, Core};
 use crate::socket_type::SocketType;
 use crate::{Message, Options};
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
-struct Inner {
-    core: Arc<Core>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.core.close();
-    }
-}
-
 /// A ROUTER socket. Cheap to clone; closes when the last clone is dropped. Cancel-safe.
 #[derive(Clone)]
 pub struct RouterSocket {
-    inner: Arc<Inner>,
+    inner: Arc<OwnedCore>,
 }
 
 impl RouterSocket {
     pub fn new(runtime: &Handle, options: Options) -> RouterSocket {
         RouterSocket {
-            inner: Arc::new(Inner {
-                core: Core::new(runtime, SocketType::Router, options),
-            }),
+            inner: Arc::new(OwnedCore::new(runtime, SocketType::Router, options)),
         }
     }
 
     fn core(&self) -> &Arc<Core> {
-        &self.inner.core
-    }
-
-    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
-        self.core().bind(endpoint).await
-    }
-
-    pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().unbind(endpoint)
-    }
-
-    pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().connect(endpoint)
-    }
-
-    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
-        self.core().disconnect(endpoint)
+        &self.inner
     }
 
     /// Routes `[routing id, frames...]` to that peer; never waits (unknown/full peer: dropped).
@@ -83,49 +57,25 @@ impl RouterSocket {
     pub async fn recv(&self) -> Result<Message, Error> {
         let core = self.core();
         core.check_open()?;
-        let deadline = Core::deadline_after(core.option(|o| o.receive_timeout));
-        core.recv_with(deadline, |r| Some(with_routing_id(r.routing_id, r.message)))
-            .await
-            .map_err(|e| e.into_error("receive"))
+        core.recv_timed(with_routing_id).await
     }
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         let core = self.core();
         core.check_open()?;
-        Ok(core
-            .pop_inbound()
-            .map(|r| with_routing_id(r.routing_id, r.message)))
-    }
-
-    pub fn close(&self) {
-        self.core().close();
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.core().is_closed()
-    }
-
-    pub fn last_endpoint(&self) -> Option<String> {
-        self.core().last_endpoint()
-    }
-
-    pub fn options(&self) -> Options {
-        self.core().options()
-    }
-
-    pub fn set_options(&self, options: Options) {
-        self.core().set_options(options);
-    }
-
-    /// Peers whose handshake is done (for tests and diagnostics).
-    pub fn peer_count(&self) -> usize {
-        self.core().peer_count()
+        Ok(core.pop_accepted(with_routing_id))
     }
 }
 
-fn with_routing_id(routing_id: bytes::Bytes, message: Message) -> Message {
-    let mut out = Vec::with_capacity(message.len() + 1);
-    out.push(routing_id);
-    out.extend(message);
-    out
+forward_to_core!(
+    RouterSocket,
+    peers = "Peers whose handshake is done (for tests and diagnostics)."
+);
+
+/// The message as ROUTER hands it out: `[routing id, frames...]`.
+fn with_routing_id(received: Received) -> Option<Message> {
+    let mut out = Vec::with_capacity(received.message.len() + 1);
+    out.push(received.routing_id);
+    out.extend(received.message);
+    Some(out)
 }

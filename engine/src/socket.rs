@@ -502,14 +502,46 @@ impl Core {
         mut accept: impl FnMut(Received) -> Option<T>,
     ) -> Result<T, WaitEnd> {
         self.wait_for(&self.inbound.notify, deadline, || {
-            while let Some(received) = self.pop_inbound() {
-                if let Some(value) = accept(received) {
-                    return Some(value);
-                }
-            }
-            None
+            self.pop_accepted(&mut accept)
         })
         .await
+    }
+
+    /// Takes queued messages in fair-queue order until `accept` turns one into the result
+    /// (discarding those it rejects); None once the queue is empty.
+    pub(crate) fn pop_accepted<T>(
+        &self,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Option<T> {
+        while let Some(received) = self.pop_inbound() {
+            if let Some(value) = accept(received) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// `send_round_robin` bounded by `send_timeout`, failing as a public `send` does.
+    pub(crate) async fn send_timed<R>(
+        &self,
+        message: Message,
+        on_sent: impl FnMut(Arc<Peer>) -> R,
+    ) -> Result<R, Error> {
+        let deadline = Core::deadline_after(self.option(|o| o.send_timeout));
+        self.send_round_robin(message, deadline, on_sent)
+            .await
+            .map_err(|e| e.into_error("send"))
+    }
+
+    /// `recv_with` bounded by `receive_timeout`, failing as a public `recv` does.
+    pub(crate) async fn recv_timed<T>(
+        &self,
+        accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<T, Error> {
+        let deadline = Core::deadline_after(self.option(|o| o.receive_timeout));
+        self.recv_with(deadline, accept)
+            .await
+            .map_err(|e| e.into_error("receive"))
     }
 }
 

@@ -45,18 +45,26 @@ pub(crate) enum ReadHalf {
     Unix(tokio::net::unix::OwnedReadHalf),
 }
 
-impl AsyncRead for ReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ReadHalf::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            ReadHalf::Unix(s) => Pin::new(s).poll_read(cx, buf),
+/// `AsyncRead` for an enum with a `Tcp` and a `Unix` variant: reads from whichever it holds.
+macro_rules! forward_async_read {
+    ($either:ident) => {
+        impl AsyncRead for $either {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $either::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+                    $either::Unix(s) => Pin::new(s).poll_read(cx, buf),
+                }
+            }
         }
-    }
+    };
 }
+
+forward_async_read!(Stream);
+forward_async_read!(ReadHalf);
 
 /// The writing side of a connection, used through `&self` so that the connection's writer and a
 /// caller's synchronous fast path can share it.
@@ -95,19 +103,6 @@ impl WriteHalf {
         };
         // ENOTCONN when the peer already went away: nothing left to do.
         let _ = result;
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
-        }
     }
 }
 

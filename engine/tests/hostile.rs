@@ -2,13 +2,15 @@
 //! `maxMessageSize`, parked without memory growth) while a well-behaved REQ keeps getting replies.
 //! Raw TCP clients speak exactly the bytes under test; the server uses the public API only.
 
-use bytes::{Bytes, BytesMut};
+mod common;
+
+use bytes::Bytes;
+use common::ready_bytes;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
-use zeromq_napi_engine::command::{Command, Metadata};
 use zeromq_napi_engine::greeting::Greeting;
 use zeromq_napi_engine::{Options, RepSocket, ReqSocket};
 
@@ -83,21 +85,10 @@ fn greeting() -> Vec<u8> {
     Greeting::new("NULL", false).encode().to_vec()
 }
 
-fn ready(socket_type: &str) -> Vec<u8> {
-    let mut m = Metadata::new();
-    m.insert(
-        "Socket-Type",
-        Bytes::copy_from_slice(socket_type.as_bytes()),
-    );
-    let mut out = BytesMut::new();
-    Command::Ready(m).encode(&mut out);
-    out.to_vec()
-}
-
 /// Greeting + READY as a REQ: the connection is then in the data phase.
 fn handshake_bytes() -> Vec<u8> {
     let mut v = greeting();
-    v.extend_from_slice(&ready("REQ"));
+    v.extend_from_slice(&ready_bytes("REQ"));
     v
 }
 
@@ -209,13 +200,13 @@ async fn garbage_is_dropped_and_others_are_served() {
         {
             // Right greeting, wrong mechanism.
             let mut v = Greeting::new("CURVE", false).encode().to_vec();
-            v.extend_from_slice(&ready("REQ"));
+            v.extend_from_slice(&ready_bytes("REQ"));
             v
         },
         {
             // Incompatible socket type.
             let mut v = greeting();
-            v.extend_from_slice(&ready("REP"));
+            v.extend_from_slice(&ready_bytes("REP"));
             v
         },
     ];
@@ -238,7 +229,7 @@ async fn unfinished_handshakes_are_dropped_after_handshake_interval() {
     .await;
     let scripts: Vec<Vec<u8>> = vec![Vec::new(), greeting()[..5].to_vec(), greeting(), {
         let mut v = greeting();
-        let r = ready("REQ");
+        let r = ready_bytes("REQ");
         v.extend_from_slice(&r[..r.len() - 1]);
         v
     }];

@@ -5,7 +5,10 @@
 //! What must hold for every input: no panic, memory bounded by the bytes that arrived (never by an
 //! announced length), and encode -> decode round-trips under any split of the byte stream.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
+use common::ready_bytes;
 use proptest::prelude::*;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -96,17 +99,6 @@ fn greeting_bytes(major: u8, minor: u8) -> Vec<u8> {
     g.major = major;
     g.minor = minor;
     g.encode().to_vec()
-}
-
-fn ready_bytes(socket_type: &str) -> Vec<u8> {
-    let mut m = Metadata::new();
-    m.insert(
-        "Socket-Type",
-        Bytes::copy_from_slice(socket_type.as_bytes()),
-    );
-    let mut out = BytesMut::new();
-    Command::Ready(m).encode(&mut out);
-    out.to_vec()
 }
 
 /// Runs our REP handshake against a peer that writes `script` and then closes its write side.

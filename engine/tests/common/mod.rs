@@ -1,10 +1,11 @@
 //! Helpers shared by the socket integration tests.
 #![allow(dead_code)]
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::future::Future;
 use std::time::Duration;
 use tokio::runtime::Handle;
+use zeromq_napi_engine::command::{Command, Metadata};
 use zeromq_napi_engine::{Message, Options, RepSocket, ReqSocket};
 
 /// Upper bound for anything a test awaits that should happen promptly: a hang fails fast.
@@ -84,4 +85,16 @@ pub async fn until(mut cond: impl FnMut() -> bool) {
         }
     })
     .await
+}
+
+/// The READY command a peer of `socket_type` ("REQ", "REP", ...) sends, as wire bytes.
+pub fn ready_bytes(socket_type: &str) -> Vec<u8> {
+    let mut m = Metadata::new();
+    m.insert(
+        "Socket-Type",
+        Bytes::copy_from_slice(socket_type.as_bytes()),
+    );
+    let mut out = BytesMut::new();
+    Command::Ready(m).encode(&mut out);
+    out.to_vec()
 }
