@@ -3,9 +3,32 @@
 
 /**
  * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is
- * (a view sends exactly the bytes it views). Frames of 256 bytes and more are not copied: do not
- * modify (or transfer) such a buffer until the message has been delivered. Received frames of
- * 8 KiB and more are not copied either (smaller ones are: cheaper than wrapping them).
+ * (a view sends exactly the bytes it views). Received frames of 8 KiB and more are not copied
+ * (smaller ones are: cheaper than wrapping them); each is a Buffer of its own.
+ *
+ * **A buffer you send.** Strings and frames under 256 bytes are copied: do anything with them once
+ * `send()` returned. Larger frames are not copied: the socket reads the buffer's memory until the
+ * message is written out to the OS, which can be long after `send()` or `request()` resolved (they
+ * resolve once the message is queued). For such a frame:
+ * - Keeping, reading, re-sending or dropping the buffer is fine (the socket keeps it alive).
+ * - Its `ArrayBuffer` is marked untransferable, for good (`markAsUntransferable()` from
+ *   `node:worker_threads`, as Node does for its own Buffer pool): in the transfer list of
+ *   `postMessage()` or `structuredClone()` it is copied rather than moved (Node 20), or the call
+ *   throws a `DataCloneError` (Node 21 and later). To hand a buffer over that way after sending it,
+ *   send a copy (`Buffer.from(buf)`) instead.
+ * - Changing its bytes before the message is delivered: the peer gets the old bytes, the new ones or
+ *   a mix (nothing tells when it was written; change a copy).
+ * - Do not detach it by the means that ignore that mark on older Node.js versions:
+ *   `ArrayBuffer.prototype.transfer()` / `transferToFixedLength()`, a byte stream's
+ *   `controller.enqueue()` or a BYOB `reader.read()`. Where `markAsUntransferable()` also sets V8's
+ *   detach key (newer Node.js versions) these throw a `TypeError`; where it does not (Node 20 to 24
+ *   at least) they detach the buffer, its memory is freed with the new owner, and the peer may then
+ *   receive whatever else comes to occupy it. Node-API offers no way to prevent that short of
+ *   copying every large frame.
+ * - A frame over a resizable `ArrayBuffer` is copied (the buffer could shrink under the socket); the
+ *   buffer stays resizable and transferable.
+ * - A view over a `SharedArrayBuffer` is sent from the shared memory: what other threads write
+ *   meanwhile may or may not be sent (their race; it never crashes anything).
  */
 export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | null;
 
@@ -198,7 +221,8 @@ declare abstract class Socket {
   disconnect(address: string): void;
   /**
    * Sends one message (a frame or a non-empty array of frames); resolves once it is queued for the
-   * peer. Waits for a peer up to `sendTimeout` (then `EAGAIN`). Rejects `TypeError` for anything
+   * peer (see {@link MessageLike} for what you may then do with a buffer you sent). Waits for a peer
+   * up to `sendTimeout` (then `EAGAIN`). Rejects `TypeError` for anything
    * that is not a {@link Message} (nothing is sent), `EFSM` when the socket's state does not allow a
    * send, `EBUSY` if another send is pending, `EBADF` when closed.
    */

@@ -12,10 +12,13 @@
 //   would add ~64 MiB, a reference adds almost nothing. The bound is half the payload.
 import assert from 'node:assert/strict'
 import crypto from 'node:crypto'
+import { once } from 'node:events'
 import net from 'node:net'
-import { describe } from 'node:test'
+import { spawnSync } from 'node:child_process'
+import { describe, test as nodeTest, type TestContext } from 'node:test'
 import v8 from 'node:v8'
 import vm from 'node:vm'
+import { markAsUntransferable, Worker } from 'node:worker_threads'
 import { Request } from 'zeromq-napi'
 import {
   answerLoop,
@@ -33,6 +36,191 @@ const MiB = 1024 * 1024
 
 v8.setFlagsFromString('--expose-gc')
 const gc = vm.runInNewContext('gc') as () => void
+
+// ---- detaching a buffer that is being sent ----
+//
+// No copy means the engine reads the caller's memory while the frame is still queued. If the caller then detaches
+// the ArrayBuffer (structuredClone / postMessage with a transfer list, ArrayBuffer.prototype.transfer(), a byte
+// stream's enqueue(), ...) and the new owner is collected, or shrinks a resizable ArrayBuffer, that memory is freed;
+// reading it would send other data of the process to the peer (or crash). The package marks the buffers it sends
+// from as untransferable and copies frames over resizable buffers (lib/message.js `pinFrame`).
+//
+// Each case runs a sender in a fresh child process (so the allocator state is predictable) against a raw ZMTP server
+// (the test) that does not read until the sender has tried to detach its buffer and re-used the memory. Acceptable
+// outcomes: the peer gets the original bytes, or nothing (e.g. the connection drops); never different bytes. Where
+// the package pins the buffer, only the first.
+
+interface DetachPath {
+  name: string
+  /** Defines `big`, the frame sent (32 MiB of 0x41); `SIZE` is its size. */
+  setup?: string
+  /** Runs right after the send (async context; `big` in scope); tries to free big's memory. */
+  detach: string
+  /** Extra node flags for the sender. */
+  args?: string[]
+  /** Set when this Node.js cannot pin the buffer against this path (see index.d.ts): a known gap. */
+  todo?: string
+}
+
+/**
+ * Whether this Node.js's markAsUntransferable() also stops `ArrayBuffer.prototype.transfer()` (Node versions whose
+ * mark sets V8's detach key); `flag` is what turns transfer() on where it is still behind a flag (Node 20).
+ */
+function transferProbe(): { pins: boolean; flag: string[] } {
+  const flag = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function' ? [] : ['--harmony-rab-gsab-transfer']
+  const probe = spawnSync(process.execPath, [...flag, '-e', `
+    const ab = new ArrayBuffer(8)
+    require('node:worker_threads').markAsUntransferable(ab)
+    try { ab.transfer() } catch {}
+    console.log(ab.byteLength === 8 ? 'pins' : 'detached')
+  `], { encoding: 'utf8' })
+  return { pins: probe.stdout.trim() === 'pins', flag }
+}
+
+/** Whether this Node.js's markAsUntransferable() also stops a byte stream's enqueue() from detaching the buffer. */
+function streamsPin(): boolean {
+  const ab = new ArrayBuffer(8)
+  markAsUntransferable(ab)
+  new ReadableStream({ type: 'bytes', start(c) { try { c.enqueue(new Uint8Array(ab)) } catch { /* refused: pinned */ } } })
+  return ab.byteLength === 8
+}
+
+const transfer = transferProbe()
+const GAP = 'on this Node.js markAsUntransferable() does not stop it; zero copy cannot be kept safe against it (index.d.ts)'
+
+const DETACH_PATHS: DetachPath[] = [
+  {
+    name: 'structuredClone transfer list',
+    detach: `
+      let moved
+      try {
+        moved = structuredClone(big.buffer, { transfer: [big.buffer] })
+      } catch (e) {
+        if (e.name !== 'DataCloneError') throw e // Node 21+ refuses an untransferable buffer
+      }
+      console.log('sender buffer ' + (big.length === 0 ? 'detached' : 'kept')) // Node 20 clones it instead
+      moved = null`,
+  },
+  {
+    name: 'postMessage transfer list',
+    detach: `
+      const { port1, port2 } = new (require('node:worker_threads').MessageChannel)()
+      try {
+        port1.postMessage(big.buffer, [big.buffer])
+      } catch (e) {
+        if (e.name !== 'DataCloneError') throw e
+      }
+      console.log('sender buffer ' + (big.length === 0 ? 'detached' : 'kept'))
+      port1.close()
+      port2.close() // the queued message (and what it owns) goes with the port
+      await new Promise((r) => setTimeout(r, 20))`,
+  },
+  {
+    name: 'resize(0) of its resizable ArrayBuffer',
+    setup: `
+      const ab = new ArrayBuffer(SIZE, { maxByteLength: SIZE })
+      const big = new Uint8Array(ab).fill(0x41)`,
+    detach: `
+      ab.resize(0)
+      console.log('sender buffer ' + (big.length === 0 ? 'shrunk' : 'kept'))`,
+  },
+  {
+    name: 'ArrayBuffer.prototype.transfer()',
+    args: transfer.flag,
+    detach: `
+      let moved
+      try {
+        moved = big.buffer.transfer()
+      } catch (e) {
+        if (!(e instanceof TypeError)) throw e // refused where the mark sets V8's detach key
+      }
+      console.log('sender buffer ' + (big.length === 0 ? 'detached' : 'kept'))
+      moved = null`,
+    todo: transfer.pins ? undefined : GAP,
+  },
+  {
+    name: "a byte stream's enqueue()",
+    detach: `
+      try {
+        let stream = new ReadableStream({ type: 'bytes', start(c) { c.enqueue(big) } })
+        let reader = stream.getReader()
+        await reader.read() // the chunk (over the transferred memory) is dropped at once
+        reader.releaseLock()
+        stream = reader = null
+      } catch (e) {
+        if (!(e instanceof TypeError)) throw e
+      }
+      console.log('sender buffer ' + (big.length === 0 ? 'detached' : 'kept'))
+      await new Promise((r) => setTimeout(r, 20))`,
+    todo: streamsPin() ? undefined : GAP,
+  },
+]
+
+async function detachAfterSend(t: TestContext, how: DetachPath): Promise<void> {
+  const size = 32 * MiB
+  let accepted!: (s: net.Socket) => void
+  const conn = new Promise<net.Socket>((resolve) => { accepted = resolve })
+  const srv = net.createServer((s) => {
+    s.pause() // do not read: TCP back-pressure keeps the frame queued in the sender
+    s.on('error', () => {})
+    s.write(Buffer.concat([greeting(), ready('REP')]))
+    accepted(s)
+  })
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
+  t.after(() => srv.close())
+  let transferred!: () => void
+  const detachedP = new Promise<void>((resolve) => { transferred = resolve })
+  const child = runNode(
+    `
+    const { Request } = require('zeromq-napi')
+    const SIZE = ${size}
+    ;(async () => {
+      const req = new Request({ receiveTimeout: 10000 })
+      req.connect('tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}')
+      ${how.setup ?? 'const big = Buffer.alloc(SIZE, 0x41)'}
+      await req.send(big)
+      await new Promise((r) => setTimeout(r, 50)) // the engine is writing and hits back-pressure
+      ${how.detach}
+      if (big.length !== 0 && (big.length !== SIZE || big[0] !== 0x41 || big[SIZE - 1] !== 0x41)) throw new Error('the sender buffer changed')
+      global.gc()
+      const junk = [Buffer.alloc(SIZE, 0x5a), Buffer.alloc(SIZE, 0x5a)] // re-use the freed memory
+      console.log('DETACHED ' + junk.length)
+      await req.receive().catch((e) => console.log('receive: ' + e.code))
+      req.close()
+    })().catch((e) => { console.error(e); process.exit(3) })
+    `,
+    { args: ['--expose-gc', ...(how.args ?? [])], timeoutMs: 30000, onLine: (line) => { if (line.startsWith('DETACHED')) transferred() } },
+  )
+  const sock = await within(conn, 10000, 'connection from the child')
+  t.after(() => sock.destroy())
+  await within(Promise.race([detachedP, child.then((r) => { throw new Error(`the sender exited early: ${r.code} ${r.signal ?? ''} ${r.stderr}`) })]), 10000, 'child detached its buffer')
+  const peer = RawPeer.wrap(sock) // start reading now
+  const outcome = await within(
+    Promise.race([
+      peer.nextMessage().then((m) => ({ kind: 'message' as const, m })),
+      peer.closed.then(() => ({ kind: 'closed' as const })),
+    ]),
+    20000,
+    'the frame or a close',
+  )
+  if (outcome.kind === 'message') peer.write(message(['', 'done']))
+  else sock.destroy()
+  const res = await child
+  const said = res.stdout.trim().split('\n').filter((l) => l.startsWith('sender buffer')).join(', ')
+  t.diagnostic(`${said}; peer saw: ${outcome.kind}; child exit ${res.code} ${res.signal ?? ''} ${res.stdout.trim().split('\n').pop()}`)
+  assert.notEqual(res.signal, 'SIGSEGV', 'the sender crashed')
+  assert.equal(res.code, 0, res.stderr)
+  // Where the buffer is pinned (or was copied), nothing disturbs the send. (A shrunk resizable buffer used to
+  // drop the connection: the kernel refused to read the decommitted pages.)
+  if (how.todo === undefined) assert.equal(outcome.kind, 'message', 'the frame never arrived')
+  if (outcome.kind === 'message') {
+    const body = outcome.m[outcome.m.length - 1]
+    assert.equal(body.length, size)
+    let foreign = 0
+    for (let i = 0; i < body.length; i++) if (body[i] !== 0x41) foreign++
+    assert.equal(foreign, 0, `${foreign} of ${size} bytes on the wire were not the caller's data (freed memory was sent)`)
+  }
+}
 
 describe('large buffers round-trip intact', () => {
   test('an 8 MiB random frame, and a multipart of large and small frames, both directions', async (t) => {
@@ -74,6 +262,84 @@ describe('large buffers round-trip intact', () => {
     rb.fill(0)
     assert.ok(ra.equals(keep), 'a later message does not overwrite an earlier received buffer')
     assert.ok(ra.equals(a))
+  })
+})
+
+// ES2024 buffers (Node 20 has them; the TypeScript lib here is ES2022).
+type ResizableArrayBuffer = ArrayBuffer & { resize(byteLength: number): void }
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, opts: { maxByteLength: number }) => ResizableArrayBuffer
+type GrowableSharedArrayBuffer = SharedArrayBuffer & { growable?: boolean; grow?(byteLength: number): void }
+const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (byteLength: number, opts: { maxByteLength: number }) => GrowableSharedArrayBuffer
+
+describe('sending from memory the caller keeps', () => {
+  test("a large frame's ArrayBuffer becomes untransferable (postMessage/structuredClone copy it or refuse), a small frame's does not", async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    answerLoop(rep)
+    const req = connectedRequest(t, endpoint)
+    const big = new Uint8Array(4096).fill(1)
+    const small = new Uint8Array(100).fill(2) // its own ArrayBuffer; copied by send()
+    const reply = await within(req.request([big, small]), 5000, 'request')
+    assert.deepEqual(reply.map((f) => f.length), [4096, 100])
+    const moved = structuredClone(small.buffer, { transfer: [small.buffer] })
+    assert.equal(small.byteLength, 0, 'a small frame leaves its buffer transferable')
+    assert.equal(moved.byteLength, 100)
+    try {
+      const copy = structuredClone(big.buffer, { transfer: [big.buffer] }) // Node 20: copies an untransferable buffer
+      assert.equal(copy.byteLength, 4096)
+    } catch (e) {
+      assert.equal((e as Error).name, 'DataCloneError') // Node 21+: refuses it
+    }
+    assert.equal(big.byteLength, 4096, 'the buffer of a large frame was detached')
+    assert.ok(big.every((x) => x === 1))
+  })
+
+  test('a frame over a resizable ArrayBuffer is sent intact, and the buffer stays resizable and transferable', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    answerLoop(rep)
+    const req = connectedRequest(t, endpoint)
+    const ab = new ResizableArrayBuffer(64 * 1024, { maxByteLength: 128 * 1024 })
+    const bytes = new Uint8Array(ab)
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i & 0xff
+    const expected = Buffer.from(bytes)
+    const view = new DataView(ab, 1000, 20000)
+    const sent = req.request([bytes, view]) // a length-tracking view and a DataView
+    ab.resize(100) // while the request may still be queued: the frames are copies
+    const [a, b] = await within(sent, 5000, 'request')
+    assert.ok(a.equals(expected))
+    assert.ok(b.equals(expected.subarray(1000, 21000)))
+    ab.resize(128 * 1024)
+    const moved = structuredClone(ab, { transfer: [ab] })
+    assert.equal(ab.byteLength, 0, 'a copied frame leaves its buffer transferable')
+    assert.equal(moved.byteLength, 128 * 1024)
+  })
+
+  test("views over a SharedArrayBuffer are sent without a copy; another thread writing meanwhile races, never crashes", async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    answerLoop(rep)
+    const req = connectedRequest(t, endpoint)
+    const sab = new GrowableSharedArrayBuffer(MiB + 100, { maxByteLength: 2 * MiB })
+    const big = new Uint8Array(sab, 0, MiB)
+    const small = new Uint8Array(sab, MiB, 100).fill(7)
+    const grows = new Uint8Array(sab) // length-tracking if the runtime has growable SharedArrayBuffers
+    const worker = new Worker(
+      `const { workerData: sab, parentPort } = require('node:worker_threads')
+      const v = new Uint8Array(sab, 0, ${MiB})
+      parentPort.postMessage('writing')
+      const end = Date.now() + 300
+      for (let i = 0; Date.now() < end; i++) v[i % v.length]++`,
+      { eval: true, workerData: sab },
+    )
+    t.after(() => worker.terminate())
+    await within(once(worker, 'message'), 5000, 'worker started')
+    for (let i = 0; i < 20; i++) {
+      const sent = req.request([big, small, grows])
+      if (sab.growable === true && sab.grow !== undefined && sab.byteLength < 2 * MiB) sab.grow(sab.byteLength + 1024)
+      const [b, s, all] = await within(sent, 5000, `request ${i}`)
+      assert.equal(b.length, MiB)
+      assert.ok(s.every((x) => x === 7))
+      assert.ok(all.length >= MiB + 100)
+    }
+    await within(once(worker, 'exit'), 5000, 'worker done')
   })
 })
 
@@ -192,71 +458,9 @@ describe('no copy across the boundary', () => {
     }, { timeout: 40000 })
   }
 
-  test('JS -> Rust: a large buffer detached (transferred) right after send() never puts foreign memory on the wire', async (t) => {
-    // No copy means the engine reads the caller's memory while the frame is still queued. If the caller then
-    // transfers the ArrayBuffer (structuredClone / postMessage with a transfer list) and the new owner is
-    // collected, that memory is freed; reading it would send other data of the process to the peer (or crash).
-    // This test is the peer: a raw ZMTP server that does not read until the sender (a fresh child process, so the
-    // allocator state is predictable) has detached its buffer and re-used the memory. Acceptable outcomes: the
-    // peer gets the original bytes, or nothing (e.g. the connection drops); never different bytes.
-    const size = 32 * MiB
-    let accepted!: (s: net.Socket) => void
-    const conn = new Promise<net.Socket>((resolve) => { accepted = resolve })
-    const srv = net.createServer((s) => {
-      s.pause() // do not read: TCP back-pressure keeps the frame queued in the sender
-      s.on('error', () => {})
-      s.write(Buffer.concat([greeting(), ready('REP')]))
-      accepted(s)
-    })
-    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
-    t.after(() => srv.close())
-    let transferred!: () => void
-    const detachedP = new Promise<void>((resolve) => { transferred = resolve })
-    const child = runNode(
-      `
-      const { Request } = require('zeromq-napi')
-      ;(async () => {
-        const req = new Request({ receiveTimeout: 10000 })
-        req.connect('tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}')
-        const big = Buffer.alloc(${size}, 0x41)
-        await req.send(big)
-        await new Promise((r) => setTimeout(r, 50)) // the engine is writing and hits back-pressure
-        let moved = structuredClone(big.buffer, { transfer: [big.buffer] })
-        if (big.length !== 0) throw new Error('not detached')
-        moved = null
-        global.gc()
-        const junk = [Buffer.alloc(${size}, 0x5a), Buffer.alloc(${size}, 0x5a)] // re-use the freed memory
-        console.log('DETACHED ' + junk.length)
-        await req.receive().catch((e) => console.log('receive: ' + e.code))
-        req.close()
-      })().catch((e) => { console.error(e); process.exit(3) })
-      `,
-      { args: ['--expose-gc'], timeoutMs: 30000, onLine: (line) => { if (line.startsWith('DETACHED')) transferred() } },
-    )
-    const sock = await within(conn, 10000, 'connection from the child')
-    t.after(() => sock.destroy())
-    await within(detachedP, 10000, 'child detached its buffer')
-    const peer = RawPeer.wrap(sock) // start reading now
-    const outcome = await within(
-      Promise.race([
-        peer.nextMessage().then((m) => ({ kind: 'message' as const, m })),
-        peer.closed.then(() => ({ kind: 'closed' as const })),
-      ]),
-      20000,
-      'the frame or a close',
-    )
-    if (outcome.kind === 'message') peer.write(message(['', 'done']))
-    else sock.destroy()
-    const res = await child
-    t.diagnostic(`peer saw: ${outcome.kind}; child exit ${res.code} ${res.signal ?? ''} ${res.stdout.trim().split('\n').pop()}`)
-    assert.notEqual(res.signal, 'SIGSEGV', 'the sender crashed')
-    assert.equal(res.code, 0, res.stderr)
-    if (outcome.kind === 'message') {
-      const body = outcome.m[outcome.m.length - 1]
-      assert.equal(body.length, size)
-      let foreign = 0
-      for (let i = 0; i < body.length; i++) if (body[i] !== 0x41) foreign++
-      assert.equal(foreign, 0, `${foreign} of ${size} bytes on the wire were not the caller's data (freed memory was sent)`)
-    }
-  }, { timeout: 40000 })
+  for (const how of DETACH_PATHS) {
+    const name = `JS -> Rust: a large buffer detached (${how.name}) right after send() never puts foreign memory on the wire`
+    if (how.todo === undefined) test(name, (t) => detachAfterSend(t, how), { timeout: 40000 })
+    else nodeTest(name, { timeout: 40000, todo: how.todo }, (t) => detachAfterSend(t, how))
+  }
 })

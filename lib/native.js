@@ -113,4 +113,7 @@ function pendingCount() {
   return hub.pending;
 }
 
-module.exports = { wait, abort, createSocket, pendingCount };
+/** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
+const zeroCopyMin = /** @type {number} */ (binding.ZERO_COPY_MIN_BYTES);
+
+module.exports = { wait, abort, createSocket, pendingCount, zeroCopyMin };

@@ -6,7 +6,7 @@
 
 const native = require('./native.js');
 const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('./socket.js');
-const { checkMessage, signalOf, checkKeys } = require('./message.js');
+const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, cancelledByClose, abortError, typeError, describe } = require('./errors.js');
 
 const kQueue = Symbol('zeromq-napi.queue');
@@ -78,12 +78,14 @@ class Request extends Socket {
     try {
       parsed = requestOptions(opts);
       checkMessage(message);
+      if (parsed.signal !== undefined && parsed.signal.aborted) return Promise.reject(abortError(parsed.signal));
+      if (this[kClosed]) return Promise.reject(closedError());
+      // Now, not when the job's turn comes: what happens to the buffer must not depend on the queue.
+      message = pinMessage(message);
     } catch (err) {
       return Promise.reject(err);
     }
     const { timeout, retries, signal } = parsed;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
-    if (this[kClosed]) return Promise.reject(closedError());
     return new Promise((resolve, reject) => {
       /** @type {Job} */
       const job = { message, timeout, retries, signal, onAbort: undefined, id: undefined, done: false, resolve, reject };

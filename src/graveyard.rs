@@ -1,18 +1,25 @@
 //! Releasing references to JS buffers from any thread.
 //!
 //! A large outgoing frame is not copied: its `Bytes` points into the JS buffer and holds a
-//! `napi_ref` that keeps that buffer alive. The `Bytes` is usually dropped on a tokio thread (after
-//! the writer flushed it), but a `napi_ref` may only be deleted on its environment's JS thread.
-//! Waking the JS thread for each drop would cost a thread hop per large message, so dropped
-//! references are parked here and deleted the next time the JS thread enters the addon (every
-//! native call and every settlement drains the graveyard).
+//! `napi_ref` that keeps that buffer alive. The `Bytes` is dropped wherever the engine lets go of
+//! it: on the JS thread when `send()` wrote it out at once, else on a tokio thread after the writer
+//! flushed it; but a `napi_ref` may only be deleted on its environment's JS thread.
+//! So dropped references are parked here and deleted on the JS thread: every native call and every
+//! settlement is a [`Visit`], which drains the graveyard when it starts and when it ends (a frame
+//! written out during the call is released before it returns). A drop anywhere else (a tokio
+//! thread, a GC finalizer) that finds the graveyard empty wakes the JS thread once to drain it: a
+//! buffer must not stay pinned until the program happens to call the addon again. Later drops
+//! before that drain ride on the same wake-up.
 
 use napi::sys;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-#[derive(Default)]
+/// Asks the JS thread to drain the graveyard (callable from any thread).
+pub(crate) type Wake = Box<dyn Fn() + Send + Sync>;
+
 pub(crate) struct Graveyard {
     /// `napi_ref`s (as addresses) whose owners were dropped, waiting for the JS thread.
     dead: Mutex<Vec<usize>>,
@@ -20,6 +27,26 @@ pub(crate) struct Graveyard {
     live: AtomicUsize,
     /// Cleared when the environment tears down: references are then owned by Node's teardown.
     closed: AtomicBool,
+    /// The environment's JS thread.
+    js_thread: ThreadId,
+    /// Visits in progress (nested ones included); only the JS thread touches it.
+    visits: AtomicU32,
+    /// Set once by the hub.
+    wake: OnceLock<Wake>,
+}
+
+/// The JS thread running addon code (see the module doc). Keep it for the whole call.
+#[must_use = "a visit drains the graveyard when it ends"]
+pub(crate) struct Visit<'a> {
+    graveyard: &'a Graveyard,
+    env: sys::napi_env,
+}
+
+impl Drop for Visit<'_> {
+    fn drop(&mut self) {
+        self.graveyard.drain(self.env);
+        self.graveyard.visits.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Graveyard {
@@ -30,6 +57,33 @@ impl Graveyard {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Must be created on the environment's JS thread.
+    pub(crate) fn new() -> Graveyard {
+        Graveyard {
+            dead: Mutex::new(Vec::new()),
+            live: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            js_thread: thread::current().id(),
+            visits: AtomicU32::new(0),
+            wake: OnceLock::new(),
+        }
+    }
+
+    /// Starts a visit. Must run on the environment's JS thread while it is alive.
+    pub(crate) fn visit(&self, env: sys::napi_env) -> Visit<'_> {
+        self.visits.fetch_add(1, Ordering::Relaxed);
+        self.drain(env);
+        Visit {
+            graveyard: self,
+            env,
+        }
+    }
+
+    /// How to wake the JS thread when a reference is dropped outside a visit.
+    pub(crate) fn set_wake(&self, wake: Wake) {
+        let _ = self.wake.set(wake);
+    }
+
     /// Counts a new `Bytes` that borrows JS memory.
     pub(crate) fn born(&self) {
         self.live.fetch_add(1, Ordering::AcqRel);
@@ -38,7 +92,20 @@ impl Graveyard {
     /// Called from the owner's `Drop`, on any thread.
     pub(crate) fn bury(&self, reference: sys::napi_ref) {
         if !self.closed.load(Ordering::Acquire) {
-            self.dead().push(reference as usize);
+            let first = {
+                let mut dead = self.dead();
+                dead.push(reference as usize);
+                dead.len() == 1
+            };
+            // Only the first drop since the last drain needs a wake-up, and none during a visit:
+            // the visit drains before it ends.
+            let visiting =
+                thread::current().id() == self.js_thread && self.visits.load(Ordering::Relaxed) > 0;
+            if first && !visiting {
+                if let Some(wake) = self.wake.get() {
+                    wake();
+                }
+            }
         }
         self.live.fetch_sub(1, Ordering::AcqRel);
     }

@@ -9,7 +9,7 @@
 //! - the op-id table used by `cancel(id)` (AbortSignal);
 //! - the socket registry closed by the env-teardown hook (worker termination, process exit).
 
-use crate::graveyard::Graveyard;
+use crate::graveyard::{Graveyard, Visit};
 use crate::op::Op;
 use crate::outcome::Outcome;
 use crate::socket::Engine;
@@ -105,9 +105,11 @@ impl HubShared {
         &self.graveyard
     }
 
-    /// Work to do whenever the JS thread enters the addon.
-    pub(crate) fn enter(&self) {
-        self.graveyard.drain(self.env());
+    /// Work to do whenever the JS thread enters the addon, and again when the call returns (when
+    /// the guard is dropped: it releases the JS buffers of frames the call wrote out). Keep the
+    /// guard for the whole call.
+    pub(crate) fn enter(&self) -> Visit<'_> {
+        self.graveyard.visit(self.env())
     }
 
     /// A fresh operation id (never `NOTHING`).
@@ -212,14 +214,15 @@ impl Hub {
     pub fn new(env: Env, settle: Function<'_, FnArgs<(u32, Outcome)>, ()>) -> Result<Hub> {
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
-        let graveyard = Arc::new(Graveyard::default());
+        let graveyard = Arc::new(Graveyard::new());
         // The callback needs the hub, which needs the threadsafe function: tie the knot after.
         let this: Arc<OnceLock<Weak<HubShared>>> = Arc::new(OnceLock::new());
         let on_wake = {
             let this = this.clone();
             let graveyard = graveyard.clone();
             move |ctx: ThreadsafeCallContext<u32>| {
-                graveyard.drain(ctx.env.raw());
+                // Also releases what a finished operation drops (a sent message) before returning.
+                let _visit = graveyard.visit(ctx.env.raw());
                 let id = ctx.value;
                 // This runs inside napi's `extern "C"` callback: no panic may leave it. (Polls are
                 // already guarded; this also covers dropping a finished engine future.)
@@ -260,6 +263,13 @@ impl Hub {
             torn_down: AtomicBool::new(false),
         });
         let _ = this.set(Arc::downgrade(&shared));
+        let hub = Arc::downgrade(&shared);
+        shared.graveyard.set_wake(Box::new(move || {
+            // A poll of no operation: the wake-up drains the graveyard and settles nothing.
+            if let Some(hub) = hub.upgrade() {
+                hub.schedule(NOTHING);
+            }
+        }));
         let for_teardown = shared.clone();
         env.add_env_cleanup_hook((), move |()| {
             // A cleanup hook is an `extern "C"` boundary: contain any panic.
@@ -272,7 +282,7 @@ impl Hub {
     /// promise), false if it had already finished (its outcome is delivered as usual).
     #[napi(catch_unwind)]
     pub fn cancel(&self, id: u32) -> bool {
-        self.shared.enter();
+        let _entered = self.shared.enter();
         self.shared.cancel(id)
     }
 

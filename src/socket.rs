@@ -206,7 +206,7 @@ impl Socket {
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         let shared = hub.shared().clone();
-        shared.enter();
+        drop(shared.enter());
         let options = options.to_engine();
         let engine = match kind.as_str() {
             "req" => Engine::Req(ReqSocket::new(shared.runtime(), options)),
@@ -230,7 +230,7 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         let engine = self.engine.clone();
         self.finish(op::start(&self.hub, async move {
             engine.bind(endpoint).await.into()
@@ -239,7 +239,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         let engine = self.engine.clone();
         self.finish(op::start(&self.hub, async move {
             engine.unbind(endpoint).await.into()
@@ -248,7 +248,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         self.engine
             .connect(&endpoint)
             .map_err(|e| js_error::throw(self.hub.env(), &e))
@@ -256,7 +256,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         self.engine
             .disconnect(&endpoint)
             .map_err(|e| js_error::throw(self.hub.env(), &e))
@@ -265,7 +265,7 @@ impl Socket {
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         let message = self.message(&message)?;
         match self.engine.try_send(message) {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
@@ -282,7 +282,7 @@ impl Socket {
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         match self.engine.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
@@ -305,7 +305,7 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         let Engine::Req(socket) = &self.engine else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
@@ -321,8 +321,20 @@ impl Socket {
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
-        self.hub.enter();
-        let socket = self.rep()?.clone();
+        let _entered = self.hub.enter();
+        let socket = self.rep()?;
+        // A request already queued is taken without building a pending operation.
+        match socket.try_recv_request() {
+            Ok(Some((to, message))) => {
+                return Ok(Started::Ready(Outcome::Request(
+                    self.owed.insert(to),
+                    message,
+                )))
+            }
+            Ok(None) => {}
+            Err(e) => return Err(js_error::throw(self.hub.env(), &e)),
+        }
+        let socket = socket.clone();
         let owed = self.owed.clone();
         self.finish(op::start(&self.hub, async move {
             match socket.recv_request().await {
@@ -336,7 +348,7 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         let socket = self.rep()?.clone();
         let message = self.message(&message)?;
         let Some(to) = self.owed.take(token) else {
@@ -356,7 +368,7 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         self.hub.unregister(self.key);
         self.engine.close();
     }
@@ -374,7 +386,7 @@ impl Socket {
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
-        self.hub.enter();
+        let _entered = self.hub.enter();
         self.engine.set_options(options.to_engine());
     }
 }

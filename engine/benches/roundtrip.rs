@@ -2,7 +2,8 @@
 //! (zmq.rs 0.7) in the same run, batches interleaved over several rounds, medians printed.
 //!
 //! Modes:
-//! - `one runtime`: both ends on one current-thread runtime (the engine's own cost, no thread hops);
+//! - `one runtime`: both ends on one current-thread runtime (the engine's own cost, no thread hops), the
+//!   client's batch spawned as a task there (see `block_on_spawned`);
 //! - `foreign thread`: each end has its own multi-thread runtime (two "processes"), and every send/recv is
 //!   started from a plain thread that spawns it onto the runtime and blocks until it completes, which is
 //!   what a napi async call does (spawn onto tokio, then wake the JS thread);
@@ -88,7 +89,19 @@ fn timed(warmup: usize, iters: usize, mut rt_once: impl FnMut()) -> Vec<Duration
         .collect()
 }
 
-/// Same, for a round trip that is a future (the one-runtime mode times inside `block_on`).
+/// Runs a one-runtime batch as a spawned task, not as the `block_on` future itself, for both
+/// contenders alike: that is how an addon's calls run (spawned onto the runtime), and it keeps the
+/// current-thread scheduler's extra IO-driver poll for a woken `block_on` future (one more
+/// `epoll_wait` per wake for a socket whose reads happen in another task) out of the numbers.
+fn block_on_spawned<F>(rt: &Runtime, batch: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    rt.block_on(async { tokio::spawn(batch).await.expect("the batch panicked") })
+}
+
+/// Same, for a round trip that is a future (the one-runtime mode times inside a spawned task).
 async fn timed_async<F: Future<Output = ()>>(
     warmup: usize,
     iters: usize,
@@ -176,12 +189,17 @@ impl OursLocal {
 
     fn batch(&mut self, size: usize, warmup: usize, iters: usize) -> Vec<Duration> {
         let payload = Bytes::from(vec![0xa5u8; size]);
-        let (req, payload) = (&self.req, &payload);
-        self.rt
-            .block_on(timed_async(warmup, iters, move || async move {
-                req.send(ours_msg(payload)).await.unwrap();
-                check_len(req.recv().await.unwrap()[0].len(), size);
-            }))
+        let req = self.req.clone();
+        block_on_spawned(
+            &self.rt,
+            timed_async(warmup, iters, move || {
+                let (req, payload) = (req.clone(), payload.clone());
+                async move {
+                    req.send(ours_msg(&payload)).await.unwrap();
+                    check_len(req.recv().await.unwrap()[0].len(), size);
+                }
+            }),
+        )
     }
 }
 
@@ -273,7 +291,7 @@ fn zmq_foreign_echo(rt: Handle, rep: zeromq::RepSocket) {
 
 struct ZmqLocal {
     rt: Runtime,
-    req: zeromq::ReqSocket,
+    req: Option<zeromq::ReqSocket>,
 }
 
 impl ZmqLocal {
@@ -286,22 +304,34 @@ impl ZmqLocal {
             req.connect(&endpoint).await.unwrap();
             req
         });
-        ZmqLocal { rt, req }
+        ZmqLocal { rt, req: Some(req) }
     }
 
     fn batch(&mut self, size: usize, warmup: usize, iters: usize) -> Vec<Duration> {
         let payload = Bytes::from(vec![0xa5u8; size]);
         // The round-trip future is re-made for each iteration and awaited before the next: it takes the
-        // `&mut` that zmq.rs methods need out of the cell and puts it back when done.
-        let slot = std::cell::Cell::new(Some(&mut self.req));
-        let (slot, payload) = (&slot, &payload);
-        self.rt
-            .block_on(timed_async(warmup, iters, move || async move {
-                let req = slot.take().expect("one round trip at a time");
-                req.send(ZmqMessage::from(payload.clone())).await.unwrap();
-                check_len(req.recv().await.unwrap().get(0).unwrap().len(), size);
-                slot.set(Some(req));
-            }))
+        // socket (zmq.rs methods need `&mut`) out of the shared slot and puts it back when done; the
+        // slot travels into the spawned batch and the socket back out of it.
+        let slot = std::sync::Arc::new(std::sync::Mutex::new(self.req.take()));
+        let batch_slot = slot.clone();
+        let samples = block_on_spawned(
+            &self.rt,
+            timed_async(warmup, iters, move || {
+                let (slot, payload) = (batch_slot.clone(), payload.clone());
+                async move {
+                    let mut req = slot
+                        .lock()
+                        .unwrap()
+                        .take()
+                        .expect("one round trip at a time");
+                    req.send(ZmqMessage::from(payload)).await.unwrap();
+                    check_len(req.recv().await.unwrap().get(0).unwrap().len(), size);
+                    *slot.lock().unwrap() = Some(req);
+                }
+            }),
+        );
+        self.req = slot.lock().unwrap().take();
+        samples
     }
 }
 

@@ -16,8 +16,12 @@ use crate::transport::{ReadHalf, Stream};
 use crate::write_buf::WriteBuf;
 use crate::Message;
 use bytes::{Bytes, BytesMut};
+use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
@@ -105,12 +109,23 @@ async fn drive(
     let reader = read_loop(core, peer, read_half, leftover, options);
     let writer = write_loop(core, peer);
     tokio::pin!(reader, writer);
-    let stopped = tokio::select! {
-        _ = &mut reader => false,
-        _ = &mut writer => false,
-        _ = peer.kill.wait() => false,
-        _ = endpoint_stop.wait() => true,
-        _ = core.closed.wait() => true,
+    let stopped = {
+        // Everything but the reader is polled only when its own waker fired: the task wakes once
+        // per message read, and re-polling the idle writer and the stop signals each time (every
+        // poll of a waiting `Notified` takes a lock) was a measurable part of a small message's cost.
+        let rest = WhenWoken::new(async {
+            tokio::select! {
+                _ = &mut writer => false,
+                _ = peer.kill.wait() => false,
+                _ = endpoint_stop.wait() => true,
+                _ = core.closed.wait() => true,
+            }
+        });
+        tokio::select! {
+            biased;
+            _ = &mut reader => false,
+            stopped = rest => stopped,
+        }
     };
     // close() also stops every endpoint: whichever signal won the race, a closing socket lingers.
     if !(stopped && core.is_closed()) {
@@ -343,7 +358,14 @@ impl Reader<'_> {
     /// Queues a message for the socket, waiting while this peer's inbound queue is full
     /// (which also stops reading: back-pressure reaches the sender through TCP).
     async fn deliver(&self, message: Message) {
-        let mut message = message;
+        // Usually there is room: no waiter to set up.
+        let Err(mut message) = self
+            .core
+            .inbound
+            .try_push(self.peer, message, self.receive_hwm)
+        else {
+            return;
+        };
         loop {
             let room = self.peer.in_room.notified();
             tokio::pin!(room);
@@ -377,7 +399,115 @@ async fn read_some(
     }
 }
 
+/// A future polled only when its own waker fired (and the first time), however often the task it
+/// runs in is woken by other futures. Its waker wakes that task after noting the wake-up here.
+struct WhenWoken<F> {
+    /// Boxed (once per connection) so that this wrapper is `Unpin`.
+    inner: Pin<Box<F>>,
+    gate: Arc<Gate>,
+    waker: Waker,
+    /// What `gate.task` holds (read without its lock: only `poll` writes it).
+    task: Option<Waker>,
+}
+
+struct Gate {
+    woken: AtomicBool,
+    /// The task to wake: the one that last polled the `WhenWoken`.
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for Gate {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+}
+
+impl<F: Future> WhenWoken<F> {
+    fn new(inner: F) -> WhenWoken<F> {
+        let gate = Arc::new(Gate {
+            woken: AtomicBool::new(true),
+            task: Mutex::new(None),
+        });
+        WhenWoken {
+            inner: Box::pin(inner),
+            waker: Waker::from(gate.clone()),
+            gate,
+            task: None,
+        }
+    }
+}
+
+impl<F: Future> Future for WhenWoken<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        // The lock only when the task's waker changed (in practice: the first poll).
+        if !this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            let waker = cx.waker().clone();
+            *this.gate.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            this.task = Some(waker);
+        }
+        // The task's waker is stored before the flag is read: a wake-up after this swap finds it.
+        if !this.gate.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        this.inner
+            .as_mut()
+            .poll(&mut Context::from_waker(&this.waker))
+    }
+}
+
 fn far_future() -> Instant {
     // About 30 years: "never" without overflow risk.
     Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::sync::Notify;
+
+    #[tokio::test]
+    async fn when_woken_polls_only_after_its_own_wake_up() {
+        let (polls, notify) = (AtomicUsize::new(0), Notify::new());
+        let mut notified = Box::pin(notify.notified());
+        let gated = WhenWoken::new(std::future::poll_fn(|cx| {
+            polls.fetch_add(1, Ordering::Relaxed);
+            notified.as_mut().poll(cx)
+        }));
+        tokio::pin!(gated);
+        let mut other = Box::pin(tokio::task::yield_now());
+        std::future::poll_fn(|cx| {
+            // First poll: the inner future runs; then the task is woken by something else.
+            assert!(gated.as_mut().poll(cx).is_pending());
+            assert_eq!(polls.load(Ordering::Relaxed), 1);
+            let _ = other.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        std::future::poll_fn(|cx| {
+            assert!(gated.as_mut().poll(cx).is_pending());
+            assert_eq!(polls.load(Ordering::Relaxed), 1, "not woken: not polled");
+            Poll::Ready(())
+        })
+        .await;
+        notify.notify_waiters();
+        tokio::task::yield_now().await;
+        std::future::poll_fn(|cx| {
+            assert!(gated.as_mut().poll(cx).is_ready());
+            assert_eq!(polls.load(Ordering::Relaxed), 2, "woken: polled");
+            Poll::Ready(())
+        })
+        .await;
+    }
 }

@@ -5,6 +5,7 @@ use crate::peer::Peer;
 use crate::Message;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::sync::Notify;
 
@@ -24,9 +25,33 @@ struct Inbox {
     messages: VecDeque<Message>,
 }
 
+/// Hashes peer ids (small sequential numbers of our own, not input from the network) with one
+/// multiplication instead of SipHash: the map is looked up twice per message.
+#[derive(Debug, Default, Clone, Copy)]
+struct PeerIdHasher(u64);
+
+impl Hasher for PeerIdHasher {
+    fn finish(&self) -> u64 {
+        // Fibonacci hashing: spreads consecutive ids over the high bits the table probes with.
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id;
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
-    inboxes: HashMap<u64, Inbox>,
+    /// A live peer's inbox stays when emptied (so a request/reply exchange does not allocate one
+    /// per message); a dead peer's empty inbox is dropped by `pop` or when a new peer arrives.
+    inboxes: HashMap<u64, Inbox, BuildHasherDefault<PeerIdHasher>>,
     /// Peers with queued messages, in turn order.
     ready: VecDeque<u64>,
 }
@@ -52,16 +77,32 @@ impl Inbound {
     ) -> Result<(), Message> {
         {
             let mut state = self.state();
-            let inbox = state.inboxes.entry(peer.id).or_insert_with(|| Inbox {
-                peer: Arc::downgrade(peer),
-                routing_id: peer.routing_id.clone(),
-                messages: VecDeque::new(),
-            });
-            if hwm != 0 && inbox.messages.len() >= hwm {
-                return Err(message);
-            }
-            inbox.messages.push_back(message);
-            if inbox.messages.len() == 1 {
+            let now_ready = match state.inboxes.get_mut(&peer.id) {
+                Some(inbox) => {
+                    if hwm != 0 && inbox.messages.len() >= hwm {
+                        return Err(message);
+                    }
+                    inbox.messages.push_back(message);
+                    inbox.messages.len() == 1
+                }
+                None => {
+                    // A peer's first message (or first since its inbox was discarded): a moment
+                    // to drop the empty inboxes of peers that are gone.
+                    state.inboxes.retain(|_, inbox| {
+                        !inbox.messages.is_empty() || inbox.peer.strong_count() > 0
+                    });
+                    state.inboxes.insert(
+                        peer.id,
+                        Inbox {
+                            peer: Arc::downgrade(peer),
+                            routing_id: peer.routing_id.clone(),
+                            messages: VecDeque::from([message]),
+                        },
+                    );
+                    true
+                }
+            };
+            if now_ready {
                 state.ready.push_back(peer.id);
             }
         }
@@ -89,7 +130,9 @@ impl Inbound {
                 message,
             };
             if inbox.messages.is_empty() {
-                state.inboxes.remove(&id);
+                if inbox.peer.strong_count() == 0 {
+                    state.inboxes.remove(&id);
+                }
             } else {
                 state.ready.push_back(id);
             }
@@ -197,5 +240,26 @@ mod tests {
         inbound.discard_from(1);
         assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("x")));
         assert!(inbound.pop(2).is_none());
+    }
+
+    #[tokio::test]
+    async fn empty_inboxes_of_gone_peers_are_dropped() {
+        let inbound = Inbound::default();
+        let inboxes = |inbound: &Inbound| inbound.state().inboxes.len();
+        let (p1, p2) = (peer(1), peer(2));
+        inbound.try_push(&p1, m("a"), 0).expect("push");
+        assert!(inbound.pop(0).is_some());
+        assert_eq!(inboxes(&inbound), 1, "a live peer's empty inbox is kept");
+        inbound.try_push(&p1, m("b"), 0).expect("push");
+        assert_eq!(inbound.pop(0).map(|r| r.message), Some(m("b")));
+        // Gone while its inbox is empty: dropped when the next new peer arrives.
+        drop(p1);
+        inbound.try_push(&p2, m("c"), 0).expect("push");
+        assert_eq!(inboxes(&inbound), 1);
+        // Gone while messages are queued: they stay receivable, then the inbox goes.
+        drop(p2);
+        assert_eq!(inbound.pop(0).map(|r| r.message), Some(m("c")));
+        assert_eq!(inboxes(&inbound), 0);
+        assert!(inbound.pop(0).is_none());
     }
 }

@@ -8,9 +8,9 @@
 
 use crate::signal::Signal;
 use crate::transport::WriteHalf;
-use crate::write_buf::{WriteBuf, WriteOutcome};
+use crate::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::Message;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +39,8 @@ struct Outbox {
     writing: bool,
     /// The connection is gone or going: nothing more is accepted.
     dead: bool,
+    /// Reused to encode small messages written directly (see `write_message_now`).
+    scratch: BytesMut,
 }
 
 /// What the writer got from [`Peer::take_batch`].
@@ -115,11 +117,9 @@ impl Peer {
             return Err(message);
         }
         if out.queue.is_empty() && !out.writing {
-            let mut buf = WriteBuf::new();
-            buf.push_message(&message);
-            match buf.write_now(&self.stream) {
-                Ok(WriteOutcome::Done) => {}
-                Ok(WriteOutcome::Blocked) => {
+            match write_message_now(&self.stream, &mut out.scratch, &message) {
+                Ok(Direct::Done) => {}
+                Ok(Direct::Rest(buf)) => {
                     out.queue.push_back(OutItem::Rest(buf));
                     out.messages += 1;
                     drop(out);

@@ -82,6 +82,14 @@ impl WriteHalf {
         }
     }
 
+    /// Non-blocking write from any thread; `WouldBlock` when the OS buffer is full.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            WriteHalf::Tcp(s) => s.try_write(buf),
+            WriteHalf::Unix(s) => s.try_write(buf),
+        }
+    }
+
     /// Non-blocking vectored write from any thread; `WouldBlock` when the OS buffer is full.
     pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {

@@ -2,7 +2,7 @@
 //! into one buffer, large bodies are referenced (never copied), so a whole message, or a batch of
 //! messages, goes out in one vectored write.
 
-use crate::codec::encode_header;
+use crate::codec::{encode_header, header_len};
 use crate::transport::WriteHalf;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -12,6 +12,64 @@ use std::io::{self, IoSlice};
 pub(crate) const COPY_LIMIT: usize = 1024;
 /// At most this many slices per `writev` (well under IOV_MAX).
 const MAX_SLICES: usize = 64;
+
+/// Largest encoded message written from the caller's reusable scratch buffer (see
+/// [`write_message_now`]); a bigger one would keep that much memory per connection.
+const SCRATCH_MAX: usize = 8 * 1024;
+
+/// What [`write_message_now`] achieved.
+#[derive(Debug)]
+pub(crate) enum Direct {
+    /// The whole message is written.
+    Done,
+    /// The OS took only part (maybe none): the rest, to queue.
+    Rest(WriteBuf),
+}
+
+/// Writes one whole message now, without waiting. A small message (every body copied, at most
+/// [`SCRATCH_MAX`] encoded) is encoded into `scratch`, which the caller keeps between messages, and
+/// goes out in one plain write: no allocation, and `send` is cheaper than `writev`. Any other goes
+/// through a [`WriteBuf`] (one vectored write, large bodies by reference).
+pub(crate) fn write_message_now(
+    stream: &WriteHalf,
+    scratch: &mut BytesMut,
+    frames: &[Bytes],
+) -> io::Result<Direct> {
+    let mut encoded = 0usize;
+    let small = frames.iter().all(|f| {
+        encoded += header_len(f.len()) + f.len();
+        f.len() < COPY_LIMIT
+    }) && encoded <= SCRATCH_MAX;
+    if !small {
+        let mut buf = WriteBuf::new();
+        buf.push_message(frames);
+        return Ok(match buf.write_now(stream)? {
+            WriteOutcome::Done => Direct::Done,
+            WriteOutcome::Blocked => Direct::Rest(buf),
+        });
+    }
+    scratch.clear();
+    let last = frames.len().saturating_sub(1);
+    for (i, frame) in frames.iter().enumerate() {
+        encode_header(scratch, frame.len(), i < last, false);
+        scratch.extend_from_slice(frame);
+    }
+    let mut written = 0;
+    while written < scratch.len() {
+        match stream.try_write(&scratch[written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut rest = WriteBuf::new();
+                rest.push_encoded(&scratch[written..]);
+                return Ok(Direct::Rest(rest));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Direct::Done)
+}
 
 /// What a non-blocking write achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +168,12 @@ impl WriteBuf {
                     *slot = IoSlice::new(chunk);
                     count += 1;
                 }
-                match stream.try_write_vectored(&slices[..count]) {
+                // One chunk (the usual small batch): a plain write is cheaper than `writev`.
+                let result = match slices[..count] {
+                    [one] => stream.try_write(&one),
+                    _ => stream.try_write_vectored(&slices[..count]),
+                };
+                match result {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                     Ok(n) => n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -174,5 +237,59 @@ mod tests {
         buf.advance(100);
         assert!(buf.is_empty());
         assert_eq!(buf.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn direct_writes_match_the_encoding_and_hand_back_what_did_not_fit() {
+        use crate::codec::encode_message;
+        use crate::transport::Stream;
+        use std::io::Read;
+        let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
+        a.set_nonblocking(true).expect("nonblocking");
+        b.set_nonblocking(true).expect("nonblocking");
+        let (_read, write) =
+            Stream::Unix(tokio::net::UnixStream::from_std(a).expect("tokio")).into_split();
+        let mut peer = b;
+        let read_all = |peer: &mut std::os::unix::net::UnixStream| {
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 65536];
+            while let Ok(n) = peer.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&chunk[..n]);
+            }
+            got
+        };
+        // tokio writes only once the runtime has seen the socket writable.
+        write.writable().await.expect("writable");
+        let mut scratch = BytesMut::new();
+        let small = vec![Bytes::new(), Bytes::from_static(b"hello")];
+        let large = vec![Bytes::from(vec![3u8; 300]), Bytes::from(vec![4u8; 5000])];
+        for message in [&small, &large] {
+            let mut want = BytesMut::new();
+            encode_message(&mut want, message);
+            let done = write_message_now(&write, &mut scratch, message).expect("write");
+            assert!(matches!(done, Direct::Done));
+            assert_eq!(read_all(&mut peer), want.to_vec());
+        }
+        // Fill the socket: what the OS does not take comes back, in order.
+        let mut want = BytesMut::new();
+        let mut rests = Vec::new();
+        for _ in 0..10_000 {
+            encode_message(&mut want, &small);
+            match write_message_now(&write, &mut scratch, &small).expect("write") {
+                Direct::Done => {}
+                Direct::Rest(rest) => {
+                    rests.push(rest);
+                    break;
+                }
+            }
+        }
+        assert_eq!(rests.len(), 1, "the socket filled up");
+        let mut got = read_all(&mut peer);
+        let mut rest = rests.pop().expect("rest");
+        got.extend_from_slice(&flatten(&mut rest));
+        assert_eq!(got, want.to_vec());
     }
 }
