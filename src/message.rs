@@ -28,6 +28,8 @@ use zeromq_napi_engine::Message;
 pub(crate) const ZERO_COPY_MIN: usize = 256;
 
 /// [`ZERO_COPY_MIN`] for the JS layer, which pins the buffers of frames that large.
+// Under `cfg(test)` napi-derive emits no export, so only the exported build uses it.
+#[cfg_attr(test, allow(dead_code))]
 #[napi_derive::napi]
 pub const ZERO_COPY_MIN_BYTES: u32 = ZERO_COPY_MIN as u32;
 
