@@ -1,21 +1,20 @@
 //! One connection from handshake to end: registers the peer, then runs its reader (decode,
-//! deliver, answer PINGs, heartbeat timers) and its writer (drain the peer's queue) in one task,
-//! until the peer goes away, a protocol error, `kill`, unbind/disconnect, or close (then linger).
+//! deliver, answer PINGs, heartbeat timers; or, with a `ReadDriver`, just the timers while the
+//! driver reads) and its writer (drain the peer's queue) in one task, until the peer goes away, a
+//! protocol error, `kill`, unbind/disconnect, or close (then linger).
 
-use crate::codec::{Decoder, Frame};
 use crate::command::Command;
-use crate::error::ProtocolError;
+use crate::driven;
 use crate::handshake::{handshake, HandshakeConfig};
-use crate::heartbeat::{Heartbeat, Tick};
-use crate::options::{interval_of, Options};
+use crate::heartbeat::Tick;
+use crate::options::interval_of;
 use crate::peer::{Batch, Peer};
-use crate::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
+use crate::read_state::{send_command, End, ReadState, ReadTarget, Step};
 use crate::signal::Signal;
 use crate::socket::{millis, Core};
 use crate::transport::{ReadHalf, Stream};
 use crate::write_buf::WriteBuf;
-use crate::Message;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -32,16 +31,6 @@ pub(crate) enum Outcome {
     NotEstablished,
     /// The peer was up and is gone now; `reconnect_now` = it was dropped on purpose by a REQ reset.
     Ended { reconnect_now: bool },
-}
-
-/// Why the data phase ended (kept for debugging; every reason just drops this connection).
-#[derive(Debug)]
-#[allow(dead_code)]
-enum End {
-    Eof,
-    Io(io::Error),
-    Protocol(ProtocolError),
-    HeartbeatExpired,
 }
 
 pub(crate) async fn run(
@@ -70,27 +59,41 @@ pub(crate) async fn run(
         _ => core.generate_routing_id(),
     };
     let zmtp31 = shaken.peer_version >= (3, 1);
-    let (read_half, write_half) = stream.into_split();
+    let driver = core.read_driver();
+    let (read_half, write_half) = match driver {
+        None => {
+            let (r, w) = stream.into_split();
+            (Some(r), w)
+        }
+        Some(_) => match stream.into_driven() {
+            Ok(w) => (None, w),
+            Err(_) => return Outcome::NotEstablished,
+        },
+    };
     let peer = Arc::new(Peer::new(
         Core::next_peer_id(),
         routing_id,
         write_half,
-        zmtp31,
         options.send_hwm,
     ));
     if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();
         return Outcome::NotEstablished;
     }
-    drive(
-        &core,
-        &peer,
-        read_half,
-        shaken.leftover,
-        &options,
-        &endpoint_stop,
-    )
-    .await;
+    let state = ReadState::new(&options, zmtp31, shaken.leftover);
+    match (driver, read_half) {
+        (Some(driver), _) => {
+            let driven = driven::Shared::new(&core, &peer, driver, state);
+            driven.attach();
+            drive(&core, &peer, driven.watch(), &endpoint_stop).await;
+            driven.stop();
+        }
+        (None, Some(read_half)) => {
+            let reader = read_loop(&core, &peer, read_half, state);
+            drive(&core, &peer, reader, &endpoint_stop).await;
+        }
+        (None, None) => {}
+    }
     core.remove_peer(&peer);
     peer.stream.shutdown();
     Outcome::Ended {
@@ -98,15 +101,14 @@ pub(crate) async fn run(
     }
 }
 
+/// Runs a connection's reader (`reader`: ends when the connection does) and writer until either
+/// ends or the connection is stopped; then, if the socket is closing, lingers.
 async fn drive(
     core: &Core,
     peer: &Arc<Peer>,
-    read_half: ReadHalf,
-    leftover: BytesMut,
-    options: &Options,
+    reader: impl Future<Output = End>,
     endpoint_stop: &Signal,
 ) {
-    let reader = read_loop(core, peer, read_half, leftover, options);
     let writer = write_loop(core, peer);
     tokio::pin!(reader, writer);
     let stopped = {
@@ -176,226 +178,81 @@ async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
     }
 }
 
-/// Reads, decodes and delivers until the stream ends or misbehaves.
+/// The engine's own reader: reads, decodes and delivers until the stream ends or misbehaves.
 async fn read_loop(
     core: &Core,
     peer: &Arc<Peer>,
-    read_half: ReadHalf,
-    leftover: BytesMut,
-    options: &Options,
+    mut read_half: ReadHalf,
+    mut state: ReadState,
 ) -> End {
-    let mut reader = Reader {
-        core,
-        peer,
-        read_half,
-        decoder: Decoder::new(options.max_message_size),
-        max_message: u64::try_from(options.max_message_size).ok(),
-        receive_hwm: usize::try_from(options.receive_hwm).unwrap_or(usize::MAX),
-        parts: Vec::new(),
-        parts_bytes: 0,
-        heartbeat: Heartbeat::new(options, peer.zmtp31, Instant::now()),
-    };
-    match reader.run(leftover).await {
-        Ok(()) => End::Eof,
-        Err(end) => end,
-    }
-}
-
-struct Reader<'a> {
-    core: &'a Core,
-    peer: &'a Arc<Peer>,
-    read_half: ReadHalf,
-    decoder: Decoder,
-    max_message: Option<u64>,
-    receive_hwm: usize,
-    /// Frames of the message being received.
-    parts: Message,
-    parts_bytes: u64,
-    heartbeat: Heartbeat,
-}
-
-impl Reader<'_> {
-    async fn run(&mut self, mut buf: BytesMut) -> Result<(), End> {
-        let timer = tokio::time::sleep_until(far_future());
-        tokio::pin!(timer);
-        let mut timer_at: Option<Instant> = None;
-        // The large frame being read into its own buffer, if any (see `read_buf`).
-        let mut large: Option<LargeFrame> = None;
-        loop {
-            if large.as_ref().is_some_and(LargeFrame::is_complete) {
-                if let Some(done) = large.take() {
-                    self.on_frame(done.finish()).await?;
-                }
-            }
-            if large.is_none() {
-                large = self.decode_all(&mut buf).await?;
-            }
-            if self.heartbeat.deadline() != timer_at {
-                timer_at = self.heartbeat.deadline();
-                timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
-            }
-            match large.as_mut() {
-                Some(frame) => frame.make_room(),
-                None => {
-                    let missing = self.decoder.missing(&buf);
-                    prepare_shared(&mut buf, missing);
-                }
-            }
-            let read = if timer_at.is_none() {
-                read_some(&mut self.read_half, &mut buf, large.as_mut()).await
-            } else {
-                loop {
-                    tokio::select! {
-                        r = read_some(&mut self.read_half, &mut buf, large.as_mut()) => break r,
-                        _ = &mut timer => {
-                            self.on_timer()?;
-                            timer_at = self.heartbeat.deadline();
-                            timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
-                        }
-                    }
-                }
-            };
-            match read {
-                Ok(0) => return Ok(()),
-                Ok(_) => {
-                    if self.heartbeat.active() {
-                        self.heartbeat.received(Instant::now());
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(End::Io(e)),
-            }
-        }
-    }
-
-    fn on_timer(&mut self) -> Result<(), End> {
-        match self.heartbeat.on_timer(Instant::now()) {
-            Tick::Expired => Err(End::HeartbeatExpired),
-            Tick::SendPing => {
-                self.send_command(&Command::Ping {
-                    ttl: self.heartbeat.ttl_deciseconds(),
-                    context: Bytes::new(),
-                });
-                Ok(())
-            }
-            Tick::Nothing => Ok(()),
-        }
-    }
-
-    /// Decodes every complete frame in `buf`, delivering whole messages. Stops at a large frame
-    /// that has not fully arrived and returns it, to be read into its own buffer.
-    async fn decode_all(&mut self, buf: &mut BytesMut) -> Result<Option<LargeFrame>, End> {
-        while let Some(header) = self.decoder.decode_header(buf).map_err(End::Protocol)? {
-            if let Some(frame) = header.split_from(buf) {
-                self.on_frame(frame).await?;
+    let timer = tokio::time::sleep_until(far_future());
+    tokio::pin!(timer);
+    let mut timer_at: Option<Instant> = None;
+    loop {
+        match state.advance(core, peer) {
+            Err(end) => return end,
+            // Reading stops while the queue is full: back-pressure reaches the sender through TCP.
+            Ok(Step::Full) => {
+                peer.in_room.notified().await;
                 continue;
             }
-            if header.body_len() < LARGE_FRAME_MIN {
-                break;
-            }
-            // The whole message's limit, checked before the frame gets a buffer (the decoder
-            // already checked the frame alone, which is all a command is held to).
-            if !header.is_command() {
-                self.check_message_size(header.body_len())?;
-            }
-            return Ok(Some(LargeFrame::start(header, buf)));
+            Ok(Step::Read) => {}
         }
-        Ok(None)
-    }
-
-    /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
-    fn check_message_size(&self, more: usize) -> Result<u64, End> {
-        let total = self.parts_bytes.saturating_add(more as u64);
-        match self.max_message.filter(|&max| total > max) {
-            Some(max) => Err(End::Protocol(ProtocolError::FrameTooLarge {
-                size: total,
-                max,
-            })),
-            None => Ok(total),
+        if state.heartbeat.deadline() != timer_at {
+            timer_at = state.heartbeat.deadline();
+            timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
         }
-    }
-
-    async fn on_frame(&mut self, frame: Frame) -> Result<(), End> {
-        match frame {
-            Frame::Data { more, body } => {
-                self.parts_bytes = self.check_message_size(body.len())?;
-                self.parts.push(body);
-                if !more {
-                    let message = std::mem::take(&mut self.parts);
-                    self.parts_bytes = 0;
-                    self.deliver(message).await;
+        let read = if timer_at.is_none() {
+            read_some(&mut read_half, state.target()).await
+        } else {
+            loop {
+                tokio::select! {
+                    r = read_some(&mut read_half, state.target()) => break r,
+                    _ = &mut timer => {
+                        if let Err(end) = on_timer(peer, &mut state) {
+                            return end;
+                        }
+                        timer_at = state.heartbeat.deadline();
+                        timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
+                    }
                 }
-                Ok(())
             }
-            Frame::Command(body) => self.on_command(&body),
-        }
-    }
-
-    fn on_command(&mut self, body: &Bytes) -> Result<(), End> {
-        match Command::parse(body).map_err(End::Protocol)? {
-            Command::Ping { ttl, context } => {
-                self.heartbeat.peer_ping(ttl);
-                self.send_command(&Command::Pong { context });
-                Ok(())
-            }
-            // Arrival already counted as liveness.
-            Command::Pong { .. } => Ok(()),
-            Command::Error(reason) => Err(End::Protocol(ProtocolError::PeerError(reason))),
-            Command::Ready(_) => Err(End::Protocol(ProtocolError::UnexpectedCommand(
-                "READY".into(),
-            ))),
-            // Commands of other socket types or future extensions: ignore, as libzmq does.
-            Command::Other { .. } => Ok(()),
-        }
-    }
-
-    fn send_command(&self, command: &Command) {
-        let mut frame = BytesMut::new();
-        command.encode(&mut frame);
-        self.peer.push_command(frame.freeze());
-    }
-
-    /// Queues a message for the socket, waiting while this peer's inbound queue is full
-    /// (which also stops reading: back-pressure reaches the sender through TCP).
-    async fn deliver(&self, message: Message) {
-        // Usually there is room: no waiter to set up.
-        let Err(mut message) = self
-            .core
-            .inbound
-            .try_push(self.peer, message, self.receive_hwm)
-        else {
-            return;
         };
-        loop {
-            let room = self.peer.in_room.notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
-            match self
-                .core
-                .inbound
-                .try_push(self.peer, message, self.receive_hwm)
-            {
-                Ok(()) => return,
-                Err(back) => message = back,
+        match read {
+            Ok(0) => return End::Eof,
+            Ok(_) => {
+                if state.heartbeat.active() {
+                    state.heartbeat.received(Instant::now());
+                }
             }
-            room.await;
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return End::Io(e),
         }
     }
 }
 
-/// One read from the stream: into the large frame's own buffer (never past its end: what follows
-/// belongs to the next frame) or into the shared buffer. Cancel-safe: a dropped read took nothing.
-async fn read_some(
-    read_half: &mut ReadHalf,
-    buf: &mut BytesMut,
-    large: Option<&mut LargeFrame>,
-) -> io::Result<usize> {
-    match large {
-        Some(frame) => {
-            let (body, limit) = frame.target();
-            read_half.take(limit).read_buf(body).await
+fn on_timer(peer: &Peer, state: &mut ReadState) -> Result<(), End> {
+    match state.heartbeat.on_timer(Instant::now()) {
+        Tick::Expired => Err(End::HeartbeatExpired),
+        Tick::SendPing => {
+            send_command(
+                peer,
+                &Command::Ping {
+                    ttl: state.heartbeat.ttl_deciseconds(),
+                    context: Bytes::new(),
+                },
+            );
+            Ok(())
         }
-        None => read_half.read_buf(buf).await,
+        Tick::Nothing => Ok(()),
+    }
+}
+
+/// One read from the stream into `target`. Cancel-safe: a dropped read took nothing.
+async fn read_some(read_half: &mut ReadHalf, target: ReadTarget<'_>) -> io::Result<usize> {
+    match target {
+        ReadTarget::Large { body, limit } => read_half.take(limit).read_buf(body).await,
+        ReadTarget::Shared(buf) => read_half.read_buf(buf).await,
     }
 }
 

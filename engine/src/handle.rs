@@ -83,6 +83,12 @@ macro_rules! forward_to_core {
                 self.core().set_options(options);
             }
 
+            /// Hands the reading of connections established from now on to `driver` (an event
+            /// loop of the caller's; see [`crate::driven`]). Set it before `bind`/`connect`.
+            pub fn set_read_driver(&self, driver: std::sync::Arc<dyn $crate::ReadDriver>) {
+                self.core().set_read_driver(driver);
+            }
+
             #[doc = $peers]
             pub fn peer_count(&self) -> usize {
                 self.core().peer_count()

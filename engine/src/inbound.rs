@@ -185,7 +185,6 @@ mod tests {
             id,
             Bytes::from(vec![id as u8]),
             Stream::Unix(stream).into_split().1,
-            true,
             0,
         ))
     }

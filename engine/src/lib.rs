@@ -7,12 +7,14 @@
 //! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
 //!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
 //!   `peer` (outgoing queue, direct writes), `read_buf` (where incoming bytes go: shared buffer
-//!   for small frames, one buffer per large frame), `inbound` (fair-queued incoming messages);
+//!   for small frames, one buffer per large frame), `read_state` (bytes to delivered messages),
+//!   [`driven`] (reading from the caller's event loop), `inbound` (fair-queued incoming messages);
 //! - sockets: `socket` (what all types share), `handle` (their handles' shared part and forwarding
 //!   methods), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
 pub mod codec;
 pub mod command;
+pub mod driven;
 pub mod endpoint;
 pub mod error;
 pub mod greeting;
@@ -29,6 +31,7 @@ mod inbound;
 mod listener;
 mod peer;
 mod read_buf;
+mod read_state;
 mod signal;
 mod socket;
 mod transport;
@@ -40,6 +43,7 @@ pub mod req;
 pub mod router;
 
 pub use dealer::DealerSocket;
+pub use driven::{DrivenRead, Pump, ReadDriver};
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use options::Options;
 pub use rep::{RepSocket, ReplyTo};

@@ -59,8 +59,6 @@ pub(crate) struct Peer {
     pub(crate) routing_id: Bytes,
     /// The write half; the read half belongs to the connection's reader.
     pub(crate) stream: WriteHalf,
-    /// ZMTP 3.1 or later: PING/PONG allowed.
-    pub(crate) zmtp31: bool,
     out: Mutex<Outbox>,
     /// 0 = no limit.
     send_hwm: usize,
@@ -75,18 +73,11 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    pub(crate) fn new(
-        id: u64,
-        routing_id: Bytes,
-        stream: WriteHalf,
-        zmtp31: bool,
-        send_hwm: u32,
-    ) -> Peer {
+    pub(crate) fn new(id: u64, routing_id: Bytes, stream: WriteHalf, send_hwm: u32) -> Peer {
         Peer {
             id,
             routing_id,
             stream,
-            zmtp31,
             out: Mutex::new(Outbox::default()),
             send_hwm: usize::try_from(send_hwm).unwrap_or(usize::MAX),
             writer_wake: Notify::new(),

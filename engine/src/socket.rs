@@ -2,6 +2,7 @@
 //! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
 //! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
 
+use crate::driven::ReadDriver;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode};
 use crate::inbound::{Inbound, Received};
@@ -136,6 +137,8 @@ pub(crate) struct Core {
     endpoints: Mutex<Endpoints>,
     last_endpoint: Mutex<Option<String>>,
     next_routing_id: AtomicU32,
+    /// Reads connections established from now on, instead of an engine task (see `driven`).
+    read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
 }
 
 impl Core {
@@ -151,7 +154,16 @@ impl Core {
             endpoints: Mutex::new(Endpoints::default()),
             last_endpoint: Mutex::new(None),
             next_routing_id: AtomicU32::new(random_u32()),
+            read_driver: Mutex::new(None),
         })
+    }
+
+    pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
+        *lock(&self.read_driver) = Some(driver);
+    }
+
+    pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
+        lock(&self.read_driver).clone()
     }
 
     pub(crate) fn options(&self) -> Options {

@@ -1,0 +1,234 @@
+//! Reading connections from the caller's own event loop.
+//!
+//! By default a connection is read by an engine task: data arriving wakes a runtime thread, which
+//! decodes it and then wakes whoever waits for the message, a second thread. A caller with an event
+//! loop of its own (Node's libuv loop, in the addon) can take the reading over: it watches each
+//! connection's file descriptor and calls [`DrivenRead::pump`] when it is readable, so a message
+//! wakes only the thread that wants it. Writing, heartbeat timers and the connection's life stay
+//! with the engine.
+//!
+//! Contract for a [`ReadDriver`]:
+//! - `attach` is called once per connection, from an engine thread, when its handshake is done;
+//!   from then on nothing else reads that connection;
+//! - call `pump` whenever the descriptor is readable (level-triggered), and once after `attach`
+//!   (bytes may have arrived with the handshake); one call at a time per connection;
+//! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again;
+//! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
+//!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
+
+use crate::command::Command;
+use crate::heartbeat::Tick;
+use crate::peer::Peer;
+use crate::read_state::{send_command, End, ReadState, Step};
+use crate::signal::Signal;
+use crate::socket::Core;
+use bytes::Bytes;
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// Reads one `pump` does at most before returning, so that one busy connection cannot hold the
+/// caller's loop (the descriptor is still readable: the loop calls again).
+const READS_PER_PUMP: usize = 64;
+
+/// An event loop that reads connections for the engine (see the module docs).
+pub trait ReadDriver: Send + Sync + 'static {
+    /// A connection to watch from now on.
+    fn attach(&self, conn: DrivenRead);
+    /// A connection whose last `pump` returned `Full` can be pumped and watched again.
+    fn resume(&self, conn: DrivenRead);
+}
+
+/// What the driver does after a [`DrivenRead::pump`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pump {
+    /// Nothing more to read now: keep watching.
+    Idle,
+    /// The socket's queue for this peer is full: stop watching until `resume`.
+    Full,
+    /// The connection is over: stop watching and drop it.
+    Ended,
+}
+
+/// One connection as its driver sees it. Clones share the connection.
+#[derive(Clone)]
+pub struct DrivenRead(Arc<Shared>);
+
+pub(crate) struct Shared {
+    core: Weak<Core>,
+    peer: Arc<Peer>,
+    driver: Arc<dyn ReadDriver>,
+    state: Mutex<State>,
+    /// Fired by whichever side ends the connection first.
+    ended: Signal,
+    /// The heartbeat deadline moved earlier (the peer's PING set a TTL).
+    rearm: Notify,
+}
+
+struct State {
+    read: ReadState,
+    /// A task waits for queue room to call `resume`.
+    resume_armed: bool,
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl DrivenRead {
+    /// Unique for the process's lifetime (the peer's id).
+    pub fn id(&self) -> u64 {
+        self.0.peer.id
+    }
+
+    /// The descriptor to watch for readability.
+    pub fn fd(&self) -> RawFd {
+        self.0.peer.stream.raw_fd()
+    }
+
+    /// Reads what has arrived (without blocking), delivers whole messages to the socket and
+    /// answers commands. Safe to call at any time; see [`Pump`] for what to do next.
+    pub fn pump(&self) -> Pump {
+        let shared = &self.0;
+        if shared.ended.is_fired() {
+            return Pump::Ended;
+        }
+        let Some(core) = shared.core.upgrade() else {
+            shared.ended.fire();
+            return Pump::Ended;
+        };
+        let mut state = lock(&shared.state);
+        let before = state.read.heartbeat.deadline();
+        let result = shared.pump_locked(&core, &mut state.read);
+        if state.read.heartbeat.active() {
+            let after = state.read.heartbeat.deadline();
+            if after.is_some_and(|a| before.is_none_or(|b| a < b)) {
+                shared.rearm.notify_one();
+            }
+        }
+        match result {
+            Ok(Pump::Full) => {
+                if !state.resume_armed {
+                    state.resume_armed = true;
+                    drop(state);
+                    self.wait_for_room(&core);
+                }
+                Pump::Full
+            }
+            Ok(pump) => pump,
+            Err(_) => {
+                shared.ended.fire();
+                Pump::Ended
+            }
+        }
+    }
+
+    /// Hands the connection back to the driver once the peer's inbound queue has room.
+    fn wait_for_room(&self, core: &Core) {
+        let conn = self.clone();
+        core.handle.spawn(async move {
+            let shared = &conn.0;
+            tokio::select! {
+                _ = shared.peer.in_room.notified() => {}
+                _ = shared.ended.wait() => return,
+            }
+            lock(&shared.state).resume_armed = false;
+            shared.driver.resume(conn.clone());
+        });
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(
+        core: &Arc<Core>,
+        peer: &Arc<Peer>,
+        driver: Arc<dyn ReadDriver>,
+        read: ReadState,
+    ) -> Arc<Shared> {
+        Arc::new(Shared {
+            core: Arc::downgrade(core),
+            peer: peer.clone(),
+            driver,
+            state: Mutex::new(State {
+                read,
+                resume_armed: false,
+            }),
+            ended: Signal::new(),
+            rearm: Notify::new(),
+        })
+    }
+
+    /// Gives the connection to its driver.
+    pub(crate) fn attach(self: &Arc<Shared>) {
+        self.driver.attach(DrivenRead(self.clone()));
+    }
+
+    /// Our side ended the connection: pumps from now on only report `Ended`.
+    pub(crate) fn stop(&self) {
+        self.ended.fire();
+    }
+
+    fn pump_locked(&self, core: &Core, read: &mut ReadState) -> Result<Pump, End> {
+        for _ in 0..READS_PER_PUMP {
+            if read.advance(core, &self.peer)? == Step::Full {
+                return Ok(Pump::Full);
+            }
+            match read.read_with(|spare| self.peer.stream.recv(spare)) {
+                Ok(0) => return Err(End::Eof),
+                Ok(_) => {
+                    if read.heartbeat.active() {
+                        read.heartbeat.received(Instant::now());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Pump::Idle),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(End::Io(e)),
+            }
+        }
+        // Deliver what the last read completed; the rest waits for the next call.
+        Ok(match read.advance(core, &self.peer)? {
+            Step::Full => Pump::Full,
+            Step::Read => Pump::Idle,
+        })
+    }
+
+    /// The connection task's side while the driver reads: heartbeat timers, and the end of the
+    /// connection as the driver saw it.
+    pub(crate) async fn watch(&self) -> End {
+        loop {
+            let deadline = lock(&self.state).read.heartbeat.deadline();
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = self.ended.wait() => return End::Stopped,
+                _ = self.rearm.notified() => {}
+                _ = timer => {
+                    let tick = lock(&self.state).read.heartbeat.on_timer(Instant::now());
+                    match tick {
+                        Tick::Expired => {
+                            self.ended.fire();
+                            return End::HeartbeatExpired;
+                        }
+                        Tick::SendPing => {
+                            let ttl = lock(&self.state).read.heartbeat.ttl_deciseconds();
+                            send_command(
+                                &self.peer,
+                                &Command::Ping {
+                                    ttl,
+                                    context: Bytes::new(),
+                                },
+                            );
+                        }
+                        Tick::Nothing => {}
+                    }
+                }
+            }
+        }
+    }
+}
