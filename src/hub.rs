@@ -13,6 +13,7 @@ use crate::graveyard::{Graveyard, Visit};
 use crate::op::Op;
 use crate::outcome::Outcome;
 use crate::socket::Engine;
+use crate::uv_read::{UvDriver, Watches};
 use napi::bindgen_prelude::{FnArgs, Function};
 use napi::sys;
 use napi::threadsafe_function::{
@@ -85,6 +86,9 @@ pub(crate) struct HubShared {
     sockets: Mutex<HashMap<u64, Engine>>,
     next_socket: AtomicU64,
     torn_down: AtomicBool,
+    /// Connections read on this JS thread (see `uv_read`), and the driver handed to the engine.
+    watches: Watches,
+    read_driver: OnceLock<Arc<UvDriver>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,6 +107,20 @@ impl HubShared {
 
     pub(crate) fn graveyard(&self) -> &Arc<Graveyard> {
         &self.graveyard
+    }
+
+    pub(crate) fn watches(&self) -> &Watches {
+        &self.watches
+    }
+
+    /// The driver that reads this environment's connections on its JS thread.
+    pub(crate) fn read_driver(&self) -> Option<Arc<UvDriver>> {
+        self.read_driver.get().cloned()
+    }
+
+    /// Any thread: wakes the JS thread for hub work that is not an operation.
+    pub(crate) fn wake(&self) {
+        self.schedule(NOTHING);
     }
 
     /// Work to do whenever the JS thread enters the addon, and again when the call returns (when
@@ -182,6 +200,7 @@ impl HubShared {
         self.torn_down.store(true, Ordering::Release);
         let ops: Vec<Op> = lock(&self.ops).drain().map(|(_, op)| op).collect();
         drop(ops);
+        self.watches.close_all();
         let sockets: Vec<Engine> = lock(&self.sockets).drain().map(|(_, s)| s).collect();
         for socket in sockets {
             // Nothing will read the results; queued output cannot outlive the JS memory it may
@@ -227,9 +246,9 @@ impl Hub {
                 // This runs inside napi's `extern "C"` callback: no panic may leave it. (Polls are
                 // already guarded; this also covers dropping a finished engine future.)
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    this.get()
-                        .and_then(Weak::upgrade)
-                        .and_then(|hub| hub.poll(id))
+                    let hub = this.get().and_then(Weak::upgrade)?;
+                    hub.watches.run_commands(&hub);
+                    hub.poll(id)
                 }))
                 .unwrap_or_else(|payload| {
                     Some(Outcome::Panicked(crate::op::panic_message(&*payload)))
@@ -261,7 +280,12 @@ impl Hub {
             sockets: Mutex::new(HashMap::new()),
             next_socket: AtomicU64::new(1),
             torn_down: AtomicBool::new(false),
+            watches: Watches::default(),
+            read_driver: OnceLock::new(),
         });
+        let _ = shared
+            .read_driver
+            .set(Arc::new(UvDriver::new(Arc::downgrade(&shared))));
         let _ = this.set(Arc::downgrade(&shared));
         let hub = Arc::downgrade(&shared);
         shared.graveyard.set_wake(Box::new(move || {

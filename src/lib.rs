@@ -10,7 +10,8 @@
 //!
 //! Module map: `hub` (settlement + liveness), `op` (running an engine future), `outcome` (results
 //! as JS values), `message` (JS bytes <-> `Bytes` without copies), `graveyard` (releasing JS
-//! references from any thread), `js_error` (engine errors as JS errors), `options` (option object).
+//! references from any thread), `js_error` (engine errors as JS errors), `options` (option object), `uv_read` (reading
+//! connections on the JS thread's event loop).
 
 mod graveyard;
 mod hub;
@@ -20,3 +21,4 @@ mod op;
 mod options;
 mod outcome;
 mod socket;
+mod uv_read;

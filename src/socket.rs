@@ -32,6 +32,13 @@ pub(crate) enum Engine {
 }
 
 impl Engine {
+    fn set_read_driver(&self, driver: Arc<dyn zeromq_napi_engine::ReadDriver>) {
+        match self {
+            Engine::Req(s) => s.set_read_driver(driver),
+            Engine::Rep(s) => s.set_read_driver(driver),
+        }
+    }
+
     async fn bind(self, endpoint: String) -> std::result::Result<String, EngineError> {
         match self {
             Engine::Req(s) => s.bind(&endpoint).await,
@@ -218,6 +225,9 @@ impl Socket {
                 ))
             }
         };
+        if let Some(driver) = shared.read_driver() {
+            engine.set_read_driver(driver);
+        }
         let key = shared.register(engine.clone());
         Ok(Socket {
             engine,

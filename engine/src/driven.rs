@@ -11,7 +11,9 @@
 //! - `attach` is called once per connection, from an engine thread, when its handshake is done;
 //!   from then on nothing else reads that connection;
 //! - call `pump` whenever the descriptor is readable (level-triggered), and once after `attach`
-//!   (bytes may have arrived with the handshake); one call at a time per connection;
+//!   (bytes may have arrived with the handshake). The engine pumps too, from the sending thread,
+//!   just before it routes a round-robin send to the connection: so a peer that went away while
+//!   the driver's loop was busy is noticed (and skipped) by that send, not after it;
 //! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again;
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
@@ -119,10 +121,18 @@ impl DrivenRead {
             }
             Ok(pump) => pump,
             Err(_) => {
+                // At once, not when the connection task has cleaned up: a send must skip it now.
+                shared.peer.mark_dead();
                 shared.ended.fire();
                 Pump::Ended
             }
         }
+    }
+
+    /// Ends the connection (the driver cannot watch it); the engine reconnects as after any
+    /// lost connection.
+    pub fn abandon(&self) {
+        self.0.ended.fire();
     }
 
     /// Hands the connection back to the driver once the peer's inbound queue has room.
@@ -140,6 +150,13 @@ impl DrivenRead {
     }
 }
 
+/// Reads what has arrived on `peer`'s connection, if a driver reads it (see the module docs).
+pub(crate) fn refresh(peer: &Peer) {
+    if let Some(shared) = peer.driven.get().and_then(Weak::upgrade) {
+        DrivenRead(shared).pump();
+    }
+}
+
 impl Shared {
     pub(crate) fn new(
         core: &Arc<Core>,
@@ -147,7 +164,7 @@ impl Shared {
         driver: Arc<dyn ReadDriver>,
         read: ReadState,
     ) -> Arc<Shared> {
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             core: Arc::downgrade(core),
             peer: peer.clone(),
             driver,
@@ -157,7 +174,9 @@ impl Shared {
             }),
             ended: Signal::new(),
             rearm: Notify::new(),
-        })
+        });
+        let _ = peer.driven.set(Arc::downgrade(&shared));
+        shared
     }
 
     /// Gives the connection to its driver.

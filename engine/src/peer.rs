@@ -6,6 +6,7 @@
 //! and every message sent while a write is in progress, is queued for the connection's writer,
 //! which keeps the order.
 
+use crate::driven;
 use crate::signal::Signal;
 use crate::transport::WriteHalf;
 use crate::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
@@ -13,7 +14,7 @@ use crate::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
 use tokio::sync::Notify;
 
 /// Most bytes of small frames the writer gathers into one batch.
@@ -70,6 +71,8 @@ pub(crate) struct Peer {
     pub(crate) kill: Signal,
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
+    /// The connection's reader when a `ReadDriver` reads it.
+    pub(crate) driven: OnceLock<Weak<driven::Shared>>,
 }
 
 impl Peer {
@@ -84,6 +87,7 @@ impl Peer {
             in_room: Notify::new(),
             kill: Signal::new(),
             reconnect_now: AtomicBool::new(false),
+            driven: OnceLock::new(),
         }
     }
 

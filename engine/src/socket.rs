@@ -2,7 +2,7 @@
 //! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
 //! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
 
-use crate::driven::ReadDriver;
+use crate::driven::{self, ReadDriver};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorCode};
 use crate::inbound::{Inbound, Received};
@@ -393,6 +393,7 @@ impl Core {
             let Some(peer) = table.list.get(index).map(|m| m.peer.clone()) else {
                 break;
             };
+            driven::refresh(&peer);
             match peer.try_push(message) {
                 Ok(()) => {
                     table.next = (index + 1) % count;

@@ -1,0 +1,976 @@
+//! Caller-driven reading (`ReadDriver`): connections read by a test event loop instead of an
+//! engine task. Two test drivers follow the contract of `driven`: one thread per connection, and
+//! one thread polling every connection (the shape of the addon's libuv loop); a manual driver
+//! checks the contract step by step. Covered: round trips over tcp and ipc with both or one side
+//! driven, large frames, receiveHighWaterMark (`Full` -> `resume`), a peer going away and
+//! reconnecting, heartbeats, hostile peers, and close.
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+use zeromq_napi_engine::greeting::Greeting;
+use zeromq_napi_engine::{
+    DealerSocket, DrivenRead, Message, Options, Pump, ReadDriver, RepSocket, ReqSocket,
+    RouterSocket,
+};
+
+// ----- test drivers -----
+
+/// How long a driver thread's poll waits before it re-checks for shutdown.
+const POLL_MS: i32 = 50;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One std thread per attached connection, blocking in poll(2) on its descriptor.
+    ThreadPerConnection,
+    /// One std thread polling all attached descriptors plus a wake-up pipe, like libuv.
+    SingleLoop,
+}
+
+const KINDS: [Kind; 2] = [Kind::ThreadPerConnection, Kind::SingleLoop];
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What a driver saw. `changed` wakes tests awaiting a count, so they await events, not time.
+#[derive(Default)]
+struct Seen {
+    /// Connection ids in attach order.
+    attached: Mutex<Vec<u64>>,
+    /// Ids whose `pump` returned `Ended`.
+    ended: Mutex<HashSet<u64>>,
+    pumps: AtomicUsize,
+    fulls: AtomicUsize,
+    resumes: AtomicUsize,
+    changed: Notify,
+}
+
+impl Seen {
+    fn attached(&self) -> Vec<u64> {
+        lock(&self.attached).clone()
+    }
+
+    fn attaches(&self) -> usize {
+        lock(&self.attached).len()
+    }
+
+    fn ended(&self) -> HashSet<u64> {
+        lock(&self.ended).clone()
+    }
+
+    fn ends(&self) -> usize {
+        lock(&self.ended).len()
+    }
+
+    fn pumps(&self) -> usize {
+        self.pumps.load(Ordering::SeqCst)
+    }
+
+    fn fulls(&self) -> usize {
+        self.fulls.load(Ordering::SeqCst)
+    }
+
+    fn resumes(&self) -> usize {
+        self.resumes.load(Ordering::SeqCst)
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "attached {:?}, ended {:?}, pumps {}, fulls {}, resumes {}",
+            self.attached(),
+            self.ended(),
+            self.pumps(),
+            self.fulls(),
+            self.resumes()
+        )
+    }
+
+    /// Awaits `cond` (re-checked on every driver event), failing after [`PROMPT`].
+    async fn until(&self, what: &str, cond: impl Fn(&Seen) -> bool) {
+        let wait = async {
+            loop {
+                let changed = self.changed.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                if cond(self) {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        if tokio::time::timeout(PROMPT, wait).await.is_err() {
+            panic!("driver never saw {what}: {}", self.summary());
+        }
+    }
+}
+
+/// State shared by a driver's threads and the `ReadDriver` the engine calls.
+struct Inner {
+    kind: Kind,
+    seen: Seen,
+    stop: AtomicBool,
+    /// ThreadPerConnection: connections handed back by `resume`, by id.
+    resumed: Mutex<HashMap<u64, DrivenRead>>,
+    resumed_cv: Condvar,
+    /// SingleLoop: connections attached or resumed since the loop last looked.
+    inbox: Mutex<Vec<DrivenRead>>,
+    /// SingleLoop: written to wake the loop's poll; the loop polls `wake_rx`.
+    wake_tx: UnixStream,
+    wake_rx: UnixStream,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Inner {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// One `pump`, counted.
+    fn pump(&self, conn: &DrivenRead) -> Pump {
+        let result = conn.pump();
+        self.seen.pumps.fetch_add(1, Ordering::SeqCst);
+        match result {
+            Pump::Idle => {}
+            Pump::Full => {
+                self.seen.fulls.fetch_add(1, Ordering::SeqCst);
+            }
+            Pump::Ended => {
+                lock(&self.seen.ended).insert(conn.id());
+            }
+        }
+        self.seen.changed.notify_waiters();
+        result
+    }
+
+    fn wake_loop(&self) {
+        // A full pipe already holds a wake-up: the error is of no interest.
+        let _ = (&self.wake_tx).write(&[1]);
+    }
+
+    /// ThreadPerConnection: waits for `resume` to hand `id` back; false on shutdown.
+    fn wait_resumed(&self, id: u64) -> bool {
+        let mut resumed = lock(&self.resumed);
+        loop {
+            if resumed.remove(&id).is_some() {
+                return true;
+            }
+            if self.stopped() {
+                return false;
+            }
+            resumed = self
+                .resumed_cv
+                .wait_timeout(resumed, Duration::from_millis(POLL_MS as u64))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+/// What the sockets hold (`set_read_driver`); the test holds the [`Driver`].
+struct EngineSide(Arc<Inner>);
+
+impl ReadDriver for EngineSide {
+    fn attach(&self, conn: DrivenRead) {
+        let inner = &self.0;
+        lock(&inner.seen.attached).push(conn.id());
+        inner.seen.changed.notify_waiters();
+        match inner.kind {
+            Kind::ThreadPerConnection => {
+                let thread = {
+                    let inner = inner.clone();
+                    std::thread::Builder::new()
+                        .name(format!("driver-conn-{}", conn.id()))
+                        .spawn(move || serve_one(&inner, conn))
+                        .expect("spawn driver thread")
+                };
+                lock(&inner.threads).push(thread);
+            }
+            Kind::SingleLoop => {
+                lock(&inner.inbox).push(conn);
+                inner.wake_loop();
+            }
+        }
+    }
+
+    fn resume(&self, conn: DrivenRead) {
+        let inner = &self.0;
+        inner.seen.resumes.fetch_add(1, Ordering::SeqCst);
+        inner.seen.changed.notify_waiters();
+        match inner.kind {
+            Kind::ThreadPerConnection => {
+                lock(&inner.resumed).insert(conn.id(), conn);
+                inner.resumed_cv.notify_all();
+            }
+            Kind::SingleLoop => {
+                lock(&inner.inbox).push(conn);
+                inner.wake_loop();
+            }
+        }
+    }
+}
+
+fn pollfd(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// poll(2); how many descriptors have events (0 on timeout or EINTR).
+fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> usize {
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// ThreadPerConnection: pump once after attach, then whenever readable; park on `Full` until
+/// resumed; return (dropping the connection) on `Ended` or shutdown.
+fn serve_one(inner: &Inner, conn: DrivenRead) {
+    let fd = conn.fd();
+    loop {
+        match inner.pump(&conn) {
+            Pump::Ended => return,
+            Pump::Full => {
+                if !inner.wait_resumed(conn.id()) {
+                    return;
+                }
+                continue;
+            }
+            Pump::Idle => {}
+        }
+        loop {
+            if inner.stopped() {
+                return;
+            }
+            if poll(&mut [pollfd(fd)], POLL_MS) > 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// SingleLoop: the libuv shape. Attached and resumed connections come through the inbox and are
+/// pumped at once; `Full` ones are parked (a stopped watcher) until resumed; `Ended` ones dropped.
+fn run_loop(inner: &Inner) {
+    let mut watched: Vec<DrivenRead> = Vec::new();
+    let mut parked: HashMap<u64, DrivenRead> = HashMap::new();
+    let mut fds = Vec::new();
+    let pump_into =
+        |conn: DrivenRead, watched: &mut Vec<DrivenRead>, parked: &mut HashMap<u64, DrivenRead>| {
+            match inner.pump(&conn) {
+                Pump::Idle => watched.push(conn),
+                Pump::Full => {
+                    parked.insert(conn.id(), conn);
+                }
+                Pump::Ended => {}
+            }
+        };
+    while !inner.stopped() {
+        let incoming = std::mem::take(&mut *lock(&inner.inbox));
+        for conn in incoming {
+            parked.remove(&conn.id());
+            pump_into(conn, &mut watched, &mut parked);
+        }
+        fds.clear();
+        fds.push(pollfd(inner.wake_rx.as_raw_fd()));
+        fds.extend(watched.iter().map(|c| pollfd(c.fd())));
+        if poll(&mut fds, POLL_MS) == 0 {
+            continue;
+        }
+        if fds[0].revents != 0 {
+            let mut sink = [0u8; 64];
+            while matches!((&inner.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
+        }
+        let all = std::mem::take(&mut watched);
+        for (conn, fd) in all.into_iter().zip(&fds[1..]) {
+            if fd.revents == 0 {
+                watched.push(conn);
+            } else {
+                pump_into(conn, &mut watched, &mut parked);
+            }
+        }
+    }
+}
+
+/// A test driver; stops its threads when dropped (and fails the test if one panicked).
+struct Driver {
+    inner: Arc<Inner>,
+}
+
+impl Driver {
+    fn new(kind: Kind) -> Driver {
+        let (wake_tx, wake_rx) = UnixStream::pair().expect("wake-up pair");
+        wake_tx.set_nonblocking(true).expect("nonblocking");
+        wake_rx.set_nonblocking(true).expect("nonblocking");
+        let inner = Arc::new(Inner {
+            kind,
+            seen: Seen::default(),
+            stop: AtomicBool::new(false),
+            resumed: Mutex::new(HashMap::new()),
+            resumed_cv: Condvar::new(),
+            inbox: Mutex::new(Vec::new()),
+            wake_tx,
+            wake_rx,
+            threads: Mutex::new(Vec::new()),
+        });
+        if kind == Kind::SingleLoop {
+            let thread = {
+                let inner = inner.clone();
+                std::thread::Builder::new()
+                    .name("driver-loop".into())
+                    .spawn(move || run_loop(&inner))
+                    .expect("spawn driver loop")
+            };
+            lock(&inner.threads).push(thread);
+        }
+        Driver { inner }
+    }
+
+    /// What to give `set_read_driver`.
+    fn reader(&self) -> Arc<dyn ReadDriver> {
+        Arc::new(EngineSide(self.inner.clone()))
+    }
+
+    fn seen(&self) -> &Seen {
+        &self.inner.seen
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::SeqCst);
+        self.inner.resumed_cv.notify_all();
+        self.inner.wake_loop();
+        let threads = std::mem::take(&mut *lock(&self.inner.threads));
+        let panicked = threads.into_iter().any(|t| t.join().is_err());
+        if panicked && !std::thread::panicking() {
+            panic!("a driver thread panicked");
+        }
+    }
+}
+
+/// A driver that only records: the test pumps by hand.
+#[derive(Default)]
+struct Manual {
+    attached: Mutex<Vec<DrivenRead>>,
+    resumed: Mutex<Vec<DrivenRead>>,
+    changed: Notify,
+}
+
+impl ReadDriver for Manual {
+    fn attach(&self, conn: DrivenRead) {
+        lock(&self.attached).push(conn);
+        self.changed.notify_waiters();
+    }
+
+    fn resume(&self, conn: DrivenRead) {
+        lock(&self.resumed).push(conn);
+        self.changed.notify_waiters();
+    }
+}
+
+impl Manual {
+    /// Awaits the `n`th attached connection.
+    async fn attached(&self, n: usize) -> DrivenRead {
+        prompt(async {
+            loop {
+                let changed = self.changed.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                if let Some(conn) = lock(&self.attached).get(n - 1) {
+                    return conn.clone();
+                }
+                changed.await;
+            }
+        })
+        .await
+    }
+}
+
+/// Awaits readability of `fd` (poll(2) on a blocking thread), failing after [`PROMPT`].
+async fn readable(fd: RawFd) {
+    let ms = PROMPT.as_millis() as i32;
+    let ready = tokio::task::spawn_blocking(move || poll(&mut [pollfd(fd)], ms))
+        .await
+        .expect("poll thread");
+    assert_eq!(ready, 1, "descriptor {fd} did not become readable");
+}
+
+// ----- sockets and payloads -----
+
+fn dealer(options: Options) -> DealerSocket {
+    DealerSocket::new(&Handle::current(), options)
+}
+
+fn router(options: Options) -> RouterSocket {
+    RouterSocket::new(&Handle::current(), options)
+}
+
+/// A REP echoing with "re:" bound to `endpoint`, read by `driver` if given; returns its endpoint.
+async fn echo_rep(
+    driver: Option<&Driver>,
+    options: Options,
+    endpoint: &str,
+) -> (RepSocket, String) {
+    let server = rep(options);
+    if let Some(d) = driver {
+        server.set_read_driver(d.reader());
+    }
+    let resolved = prompt(server.bind(endpoint)).await.expect("bind");
+    tokio::spawn(serve_echo(server.clone(), "re:"));
+    (server, resolved)
+}
+
+/// A REQ connected to `endpoint`, read by `driver` if given.
+fn client(driver: Option<&Driver>, options: Options, endpoint: &str) -> ReqSocket {
+    let c = req(options);
+    if let Some(d) = driver {
+        c.set_read_driver(d.reader());
+    }
+    c.connect(endpoint).expect("connect");
+    c
+}
+
+/// `n` round trips with distinct payloads of varying sizes against an echo REP ("re:" + request).
+async fn round_trips(client: &ReqSocket, n: usize, tag: &str) {
+    for i in 0..n {
+        let body = format!("{tag}-{i}-{}", "x".repeat(i % 97));
+        let reply = prompt(client.request(vec![Bytes::from(body.clone())], None, 0))
+            .await
+            .expect("request");
+        assert_eq!(text(&reply), [format!("re:{body}")], "round trip {i}");
+    }
+}
+
+fn ipc_endpoint(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "zmq-napi-driven-{}-{}-{tag}.sock",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    format!("ipc://{}", path.display())
+}
+
+/// A frame whose bytes tell where they are, so a misplaced chunk cannot go unnoticed.
+fn pattern(len: usize, seed: u8) -> Bytes {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(31).wrapping_add(u32::from(seed)) as u8)
+        .collect::<Vec<_>>()
+        .into()
+}
+
+// ----- raw peers -----
+
+/// Greeting + READY as a REQ: after these bytes the server is in the data phase with us.
+fn handshake_bytes() -> Vec<u8> {
+    let mut v = Greeting::new("NULL", false).encode().to_vec();
+    v.extend_from_slice(&ready_bytes("REQ"));
+    v
+}
+
+/// A LONG frame header announcing `size` bytes.
+fn long_header(size: u64) -> Vec<u8> {
+    let mut h = vec![0x02u8];
+    h.extend_from_slice(&size.to_be_bytes());
+    h
+}
+
+/// A raw TCP connection to `endpoint` that has written `bytes`.
+async fn raw_peer(endpoint: &str, bytes: &[u8]) -> TcpStream {
+    let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
+    let mut s = prompt(TcpStream::connect(addr)).await.expect("connect");
+    s.write_all(bytes).await.expect("write");
+    s
+}
+
+/// Reads (and discards) until the server closes the connection.
+async fn closed_by_server(stream: &mut TcpStream) {
+    let mut sink = vec![0u8; 4096];
+    prompt(async {
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+}
+
+// ----- the contract, step by step -----
+
+/// Nothing is read unless the driver pumps; writing stays with the engine; `Idle` when drained;
+/// `Ended` (and only that, from then on) once the peer closes, and the peer is then gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_driver_reads_only_when_pumped() {
+    let manual = Arc::new(Manual::default());
+    let server = rep(fast());
+    server.set_read_driver(manual.clone());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let c = client(None, fast(), &endpoint);
+    // Attached once the handshake is done: the request, sent after that, is not in the bytes
+    // that came with the handshake, so it shows as readability of the descriptor.
+    let conn = manual.attached(1).await;
+    assert_eq!(conn.pump(), Pump::Idle, "the first pump finds nothing");
+    until(|| c.peer_count() == 1).await;
+    prompt(c.send(msg(&["hello"]))).await.expect("send");
+    readable(conn.fd()).await;
+    assert_eq!(
+        server.try_recv().expect("try_recv"),
+        None,
+        "read without a pump"
+    );
+    assert_eq!(conn.pump(), Pump::Idle);
+    assert_eq!(
+        text(
+            &server
+                .try_recv()
+                .expect("try_recv")
+                .expect("delivered by the pump")
+        ),
+        ["hello"]
+    );
+    // The reply is written by the engine: no pump needed on this side.
+    prompt(server.send(msg(&["world"]))).await.expect("reply");
+    assert_eq!(text(&prompt(c.recv()).await.expect("recv")), ["world"]);
+    assert_eq!(conn.pump(), Pump::Idle, "nothing more to read");
+    // The peer leaves: readable (EOF), the pump reports the end, the peer is removed.
+    c.close();
+    readable(conn.fd()).await;
+    assert_eq!(conn.pump(), Pump::Ended);
+    assert_eq!(conn.pump(), Pump::Ended, "Ended is final");
+    until(|| server.peer_count() == 0).await;
+    assert!(
+        lock(&manual.resumed).is_empty(),
+        "never full, never resumed"
+    );
+    assert_eq!(lock(&manual.attached).len(), 1);
+}
+
+// ----- round trips -----
+
+/// Both sides driven, tcp and ipc, both driver shapes: 1000 distinct round trips each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_sides_driven_round_trips_tcp_and_ipc() {
+    for kind in KINDS {
+        for endpoint in ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint("rt")] {
+            let (server_driver, client_driver) = (Driver::new(kind), Driver::new(kind));
+            let (server, resolved) = echo_rep(Some(&server_driver), fast(), &endpoint).await;
+            let c = client(Some(&client_driver), fast(), &resolved);
+            round_trips(&c, 1000, &format!("{kind:?}")).await;
+            for (side, d) in [("server", &server_driver), ("client", &client_driver)] {
+                let seen = d.seen();
+                assert_eq!(
+                    seen.attaches(),
+                    1,
+                    "{kind:?} {endpoint} {side}: {}",
+                    seen.summary()
+                );
+                // Every request and every reply had to be read by a pump of this driver.
+                assert!(seen.pumps() >= 1000, "{kind:?} {side}: {}", seen.summary());
+                assert_eq!(seen.ends(), 0, "{kind:?} {side}: {}", seen.summary());
+            }
+            c.close();
+            server.close();
+        }
+    }
+}
+
+/// Only one side driven, either one: the other side reads with the engine's own task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_side_driven_round_trips() {
+    for kind in KINDS {
+        // REQ driven, REP not.
+        let d = Driver::new(kind);
+        let (server, endpoint) = echo_rep(None, fast(), "tcp://127.0.0.1:*").await;
+        let c = client(Some(&d), fast(), &endpoint);
+        round_trips(&c, 200, "req-driven").await;
+        assert_eq!(d.seen().attaches(), 1);
+        assert!(d.seen().pumps() >= 200, "{}", d.seen().summary());
+        c.close();
+        server.close();
+
+        // REP driven, REQ not.
+        let d = Driver::new(kind);
+        let (server, endpoint) = echo_rep(Some(&d), fast(), "tcp://127.0.0.1:*").await;
+        let c = client(None, fast(), &endpoint);
+        round_trips(&c, 200, "rep-driven").await;
+        assert_eq!(d.seen().attaches(), 1);
+        assert!(d.seen().pumps() >= 200, "{}", d.seen().summary());
+        c.close();
+        server.close();
+    }
+}
+
+// ----- large frames -----
+
+/// Large frames go into buffers of their own, filled across many pumps: contents stay intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_frames_and_mixed_multipart() {
+    for kind in KINDS {
+        let (server_driver, client_driver) = (Driver::new(kind), Driver::new(kind));
+        let (server, endpoint) = echo_rep(Some(&server_driver), fast(), "tcp://127.0.0.1:*").await;
+        let c = client(Some(&client_driver), fast(), &endpoint);
+        let requests: Vec<Message> = vec![
+            vec![pattern(1 << 20, 1)],
+            vec![pattern(5 * (1 << 20) + 17, 2)],
+            vec![pattern(8 * 1024, 3), Bytes::new(), pattern(300 * 1024, 4)],
+        ];
+        for request in requests {
+            let reply = prompt(c.request(request.clone(), None, 0))
+                .await
+                .expect("request");
+            assert_eq!(reply.len(), request.len(), "{kind:?}: frame count");
+            for (got, sent) in reply.iter().zip(&request) {
+                assert_eq!(&got[..3], b"re:", "{kind:?}");
+                assert!(
+                    &got[3..] == &sent[..],
+                    "{kind:?}: a {}-byte frame",
+                    sent.len()
+                );
+            }
+        }
+        // A 5 MiB frame cannot come in one read: many pumps on each side.
+        assert!(
+            server_driver.seen().pumps() > 3,
+            "{}",
+            server_driver.seen().summary()
+        );
+        assert!(
+            client_driver.seen().pumps() > 3,
+            "{}",
+            client_driver.seen().summary()
+        );
+        c.close();
+        server.close();
+    }
+}
+
+// ----- back-pressure -----
+
+/// receiveHighWaterMark 2 on a driven ROUTER, 200 messages sent before it reads any: the pump
+/// reports `Full`, the engine hands the connection back with `resume` as room is made, and all
+/// 200 arrive in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queue_parks_the_connection_until_resumed() {
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let receiver = router(Options {
+            receive_hwm: 2,
+            ..fast()
+        });
+        receiver.set_read_driver(d.reader());
+        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let sender = dealer(fast());
+        sender.connect(&endpoint).expect("connect");
+        for i in 0..200 {
+            prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
+                .await
+                .expect("send");
+        }
+        d.seen().until("Full", |s| s.fulls() >= 1).await;
+        for i in 0..200 {
+            let m = prompt(receiver.recv()).await.expect("recv");
+            assert_eq!(m.len(), 2, "{kind:?}: routing id + body");
+            assert_eq!(text(&m)[1], format!("m{i}"), "{kind:?}: in order");
+        }
+        let seen = d.seen();
+        assert!(seen.resumes() >= 1, "{kind:?}: {}", seen.summary());
+        assert_eq!(seen.attaches(), 1, "{kind:?}: {}", seen.summary());
+        assert_eq!(seen.ends(), 0, "{kind:?}: {}", seen.summary());
+        sender.close();
+        receiver.close();
+    }
+}
+
+// ----- peers that go away -----
+
+/// The REP goes away and a new one binds the same port: the driven REQ's old connection ends
+/// (`Ended`), a new one is attached, and a new request gets through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_after_the_server_restarts() {
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let (server, endpoint) = echo_rep(None, fast(), "tcp://127.0.0.1:*").await;
+        let c = client(Some(&d), fast(), &endpoint);
+        round_trips(&c, 3, "before").await;
+        let first = d.seen().attached()[0];
+        server.close();
+        d.seen()
+            .until("the old connection end", |s| s.ended().contains(&first))
+            .await;
+        let (restarted, again) = echo_rep(None, fast(), &endpoint).await;
+        assert_eq!(again, endpoint);
+        round_trips(&c, 3, "after").await;
+        let seen = d.seen();
+        assert_eq!(seen.attaches(), 2, "{kind:?}: {}", seen.summary());
+        let second = seen.attached()[1];
+        assert_ne!(first, second);
+        assert!(
+            !seen.ended().contains(&second),
+            "{kind:?}: {}",
+            seen.summary()
+        );
+        c.close();
+        restarted.close();
+    }
+}
+
+// ----- heartbeats -----
+
+fn heartbeats() -> Options {
+    Options {
+        heartbeat_interval: 10,
+        heartbeat_timeout: 40,
+        heartbeat_ttl: 100,
+        ..fast()
+    }
+}
+
+/// Both sides driven with heartbeats, idle for many intervals: PINGs and PONGs are read through
+/// the pumps, nothing is dropped, and a round trip still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_driven_connection_with_heartbeats_stays_up() {
+    for kind in KINDS {
+        let (server_driver, client_driver) = (Driver::new(kind), Driver::new(kind));
+        let (server, endpoint) =
+            echo_rep(Some(&server_driver), heartbeats(), "tcp://127.0.0.1:*").await;
+        let c = client(Some(&client_driver), heartbeats(), &endpoint);
+        round_trips(&c, 1, "before").await;
+        let pumps = (server_driver.seen().pumps(), client_driver.seen().pumps());
+        // The idle period is the point of this test: 15 heartbeat intervals, about 4 timeouts.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!((server.peer_count(), c.peer_count()), (1, 1), "{kind:?}");
+        // Only heartbeats travelled meanwhile, and each side read them with its driver.
+        assert!(server_driver.seen().pumps() > pumps.0, "{kind:?}");
+        assert!(client_driver.seen().pumps() > pumps.1, "{kind:?}");
+        round_trips(&c, 1, "after").await;
+        for d in [&server_driver, &client_driver] {
+            assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+            assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
+        }
+        c.close();
+        server.close();
+    }
+}
+
+/// A raw peer that completes the handshake and then neither reads nor answers: the driven REP's
+/// PINGs go unanswered and the heartbeat timeout drops it (the driver sees `Ended`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_peer_is_dropped_by_heartbeat_timeout() {
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let options = Options {
+            heartbeat_interval: 20,
+            heartbeat_timeout: 60,
+            ..fast()
+        };
+        let (server, endpoint) = echo_rep(Some(&d), options, "tcp://127.0.0.1:*").await;
+        let started = Instant::now();
+        let mut silent = raw_peer(&endpoint, &handshake_bytes()).await;
+        d.seen().until("the attach", |s| s.attaches() == 1).await;
+        let id = d.seen().attached()[0];
+        d.seen()
+            .until("the silent peer's end", |s| s.ended().contains(&id))
+            .await;
+        // First PING after the interval, dropped a timeout later.
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(60),
+            "{kind:?}: {elapsed:?}"
+        );
+        until(|| server.peer_count() == 0).await;
+        closed_by_server(&mut silent).await;
+        // The server still serves a well-behaved client.
+        let c = client(None, fast(), &endpoint);
+        round_trips(&c, 3, "after").await;
+        c.close();
+        server.close();
+    }
+}
+
+// ----- hostile peers -----
+
+/// A peer announcing a 1 TiB frame (unlimited maxMessageSize) is parked harmlessly while a real
+/// client is served; with a maxMessageSize its connection ends; garbage after the handshake ends
+/// only that connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_peers_end_or_stay_harmless() {
+    for kind in KINDS {
+        // Unlimited: the announcement allocates nothing, the rest of the body is awaited forever.
+        let d = Driver::new(kind);
+        let (server, endpoint) = echo_rep(Some(&d), fast(), "tcp://127.0.0.1:*").await;
+        let mut bytes = handshake_bytes();
+        bytes.extend_from_slice(&long_header(1 << 40));
+        bytes.extend_from_slice(&vec![0x55u8; 64 * 1024]);
+        let mut huge = raw_peer(&endpoint, &bytes).await;
+        d.seen()
+            .until("the hostile attach", |s| s.attaches() == 1)
+            .await;
+        let hostile = d.seen().attached()[0];
+        let c = client(None, fast(), &endpoint);
+        round_trips(&c, 20, "beside-huge").await;
+        assert!(
+            !d.seen().ended().contains(&hostile),
+            "{}",
+            d.seen().summary()
+        );
+        assert_eq!(server.peer_count(), 2, "{kind:?}");
+        let mut b = [0u8; 1];
+        let still_open = tokio::time::timeout(Duration::from_millis(1), huge.peek(&mut b)).await;
+        assert!(!matches!(still_open, Ok(Ok(0))), "{kind:?}");
+        // Its sender leaving ends it.
+        drop(huge);
+        d.seen()
+            .until("the hostile end", |s| s.ended().contains(&hostile))
+            .await;
+        c.close();
+        server.close();
+
+        // Limited: the announcement alone ends the connection; garbage frames too.
+        let d = Driver::new(kind);
+        let limited = Options {
+            max_message_size: 100,
+            ..fast()
+        };
+        let (server, endpoint) = echo_rep(Some(&d), limited, "tcp://127.0.0.1:*").await;
+        let c = client(None, fast(), &endpoint);
+        round_trips(&c, 1, "first").await;
+        let good = d.seen().attached()[0];
+        let garbage = {
+            let mut v = handshake_bytes();
+            // A frame with reserved flag bits set.
+            v.extend_from_slice(&[0xF0, 0x01, 0x00]);
+            v
+        };
+        let huge = {
+            let mut v = handshake_bytes();
+            v.extend_from_slice(&long_header(1 << 40));
+            v
+        };
+        for (n, bytes) in [huge, garbage].into_iter().enumerate() {
+            let mut s = raw_peer(&endpoint, &bytes).await;
+            d.seen()
+                .until("the hostile attach", |s| s.attaches() == n + 2)
+                .await;
+            let hostile = d.seen().attached()[n + 1];
+            d.seen()
+                .until("the hostile end", |s| s.ended().contains(&hostile))
+                .await;
+            closed_by_server(&mut s).await;
+            round_trips(&c, 5, "beside").await;
+        }
+        assert!(!d.seen().ended().contains(&good), "{}", d.seen().summary());
+        assert_eq!(d.seen().ends(), 2, "{kind:?}: {}", d.seen().summary());
+        until(|| server.peer_count() == 1).await;
+        c.close();
+        server.close();
+    }
+}
+
+// ----- close -----
+
+/// close() on a driven socket ends every attached connection, bound and connected ones alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_ends_every_attached_connection() {
+    for kind in KINDS {
+        // A driven ROUTER with three clients.
+        let d = Driver::new(kind);
+        let server = router(fast());
+        server.set_read_driver(d.reader());
+        let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let clients: Vec<DealerSocket> = (0..3).map(|_| dealer(fast())).collect();
+        for (i, c) in clients.iter().enumerate() {
+            c.connect(&endpoint).expect("connect");
+            prompt(c.send(vec![Bytes::from(format!("hi {i}"))]))
+                .await
+                .expect("send");
+        }
+        for _ in 0..3 {
+            prompt(server.recv()).await.expect("recv");
+        }
+        assert_eq!(d.seen().attaches(), 3);
+        server.close();
+        d.seen()
+            .until("every connection end", |s| s.ends() == 3)
+            .await;
+        assert_eq!(
+            d.seen().ended(),
+            d.seen().attached().into_iter().collect::<HashSet<_>>()
+        );
+        for c in &clients {
+            until(|| c.peer_count() == 0).await;
+        }
+
+        // A driven DEALER connected to two ROUTERs, closed by dropping its last handle.
+        let d = Driver::new(kind);
+        let servers: Vec<RouterSocket> = (0..2).map(|_| router(fast())).collect();
+        let c = dealer(fast());
+        c.set_read_driver(d.reader());
+        for s in &servers {
+            let endpoint = prompt(s.bind("tcp://127.0.0.1:*")).await.expect("bind");
+            c.connect(&endpoint).expect("connect");
+        }
+        d.seen().until("two attaches", |s| s.attaches() == 2).await;
+        drop(c);
+        d.seen().until("both ends", |s| s.ends() == 2).await;
+        for s in &servers {
+            until(|| s.peer_count() == 0).await;
+        }
+    }
+}
+
+/// close() while a connection is parked after `Full` (waiting for `resume`): the driver must
+/// still learn that the connection ended, or it keeps the `DrivenRead` (and its descriptor)
+/// forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_ends_a_connection_parked_full() {
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let receiver = router(Options {
+            receive_hwm: 1,
+            ..fast()
+        });
+        receiver.set_read_driver(d.reader());
+        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let sender = dealer(fast());
+        sender.connect(&endpoint).expect("connect");
+        for i in 0..20 {
+            prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
+                .await
+                .expect("send");
+        }
+        d.seen().until("Full", |s| s.fulls() >= 1).await;
+        receiver.close();
+        until(|| sender.peer_count() == 0).await;
+        d.seen()
+            .until("the parked connection end", |s| s.ends() == 1)
+            .await;
+        sender.close();
+    }
+}
