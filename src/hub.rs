@@ -89,6 +89,20 @@ pub(crate) struct HubShared {
     /// Connections read on this JS thread (see `uv_read`), and the driver handed to the engine.
     watches: Watches,
     read_driver: OnceLock<Arc<UvDriver>>,
+    /// The JS settle function and an async context, for settling on the spot after a read
+    /// (`settle_now`); raw napi handles, used on the JS thread only.
+    settle_ref: usize,
+    async_context: usize,
+}
+
+fn check(status: sys::napi_status) -> Result<()> {
+    match status {
+        sys::Status::napi_ok => Ok(()),
+        other => Err(Error::new(
+            Status::from(other),
+            "hub setup failed".to_owned(),
+        )),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -151,6 +165,80 @@ impl HubShared {
     pub(crate) fn schedule(&self, id: u32) {
         // Fails only while the environment tears down, when nothing is left to poll.
         let _ = self.tsfn.call(id, ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
+    /// JS thread, called from the event loop (no JavaScript on the stack): polls the operations
+    /// a read woke and calls the JS settle function for each one that finished, running the
+    /// microtasks it queues as any event callback does.
+    pub(crate) fn settle_now(&self, ids: Vec<u32>) {
+        if ids.is_empty() {
+            return;
+        }
+        let env = self.env();
+        let mut scope = std::ptr::null_mut();
+        // SAFETY: the JS thread of this hub's env. Everything below creates or releases JS
+        // handles (results, released buffers), which needs a scope outside any JS call.
+        if unsafe { sys::napi_open_handle_scope(env, &mut scope) } != sys::Status::napi_ok {
+            return;
+        }
+        {
+            let _visit = self.enter();
+            for id in ids {
+                let outcome = catch_unwind(AssertUnwindSafe(|| self.poll(id)))
+                    .unwrap_or_else(|p| Some(Outcome::Panicked(crate::op::panic_message(&*p))));
+                if let Some(outcome) = outcome {
+                    // SAFETY: as above, inside the scope.
+                    unsafe { self.call_settle(id, outcome) };
+                }
+            }
+        }
+        // SAFETY: the scope opened above.
+        unsafe { sys::napi_close_handle_scope(env, scope) };
+    }
+
+    /// # Safety
+    /// JS thread of this hub's env, inside a handle scope, with no JavaScript on the stack.
+    unsafe fn call_settle(&self, id: u32, outcome: Outcome) {
+        use napi::bindgen_prelude::ToNapiValue;
+        let env = self.env();
+        let mut settle = std::ptr::null_mut();
+        let mut recv = std::ptr::null_mut();
+        let found = unsafe {
+            sys::napi_get_reference_value(env, self.settle_ref as sys::napi_ref, &mut settle)
+                == sys::Status::napi_ok
+                && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
+        };
+        if !found || settle.is_null() {
+            return;
+        }
+        let (Ok(id), Ok(value)) = (unsafe { u32::to_napi_value(env, id) }, unsafe {
+            Outcome::to_napi_value(env, outcome)
+        }) else {
+            return;
+        };
+        let args = [id, value];
+        let mut result = std::ptr::null_mut();
+        // Runs the microtasks and nextTicks the settlement queues once it returns, like any
+        // event callback (the async context makes it one for async_hooks too).
+        let status = unsafe {
+            sys::napi_make_callback(
+                env,
+                self.async_context as sys::napi_async_context,
+                recv,
+                settle,
+                args.len(),
+                args.as_ptr(),
+                &mut result,
+            )
+        };
+        if status == sys::Status::napi_pending_exception {
+            // As if thrown from any event callback: an uncaught exception.
+            let mut error = std::ptr::null_mut();
+            unsafe {
+                sys::napi_get_and_clear_last_exception(env, &mut error);
+                sys::napi_fatal_exception(env, error);
+            }
+        }
     }
 
     /// JS thread: polls operation `id`; its outcome if that finished it.
@@ -259,6 +347,30 @@ impl Hub {
                 }))
             }
         };
+        let mut settle_ref = std::ptr::null_mut();
+        let mut async_context = std::ptr::null_mut();
+        // SAFETY: constructor call on the JS thread; `settle` is a live function value.
+        unsafe {
+            check(sys::napi_create_reference(
+                env.raw(),
+                napi::JsValue::raw(&settle),
+                1,
+                &mut settle_ref,
+            ))?;
+            let mut name = std::ptr::null_mut();
+            check(sys::napi_create_string_utf8(
+                env.raw(),
+                c"zeromq-napi".as_ptr(),
+                11,
+                &mut name,
+            ))?;
+            check(sys::napi_async_init(
+                env.raw(),
+                std::ptr::null_mut(),
+                name,
+                &mut async_context,
+            ))?;
+        }
         let tsfn: SettleFn = settle
             .build_threadsafe_function::<u32>()
             .callee_handled::<false>()
@@ -282,6 +394,8 @@ impl Hub {
             torn_down: AtomicBool::new(false),
             watches: Watches::default(),
             read_driver: OnceLock::new(),
+            settle_ref: settle_ref as usize,
+            async_context: async_context as usize,
         });
         let _ = shared
             .read_driver

@@ -14,6 +14,7 @@
 
 use crate::hub::HubShared;
 use crate::outcome::Outcome;
+use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -38,6 +39,35 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+thread_local! {
+    /// While the JS thread reads connections (`uv_read`): the hub (as a pointer, for identity)
+    /// and the operations woken meanwhile, which it then settles right there instead of going
+    /// through the threadsafe function (a self-signal and another event-loop turn).
+    static COLLECTING: RefCell<Option<(usize, Vec<u32>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` (on the JS thread of `hub`), collecting the operations it wakes instead of
+/// scheduling them; returns them.
+pub(crate) fn collect_wakes(hub: &Arc<HubShared>, f: impl FnOnce()) -> Vec<u32> {
+    let key = Arc::as_ptr(hub) as usize;
+    let outer = COLLECTING.with(|c| c.replace(Some((key, Vec::new()))));
+    f();
+    let mine = COLLECTING.with(|c| c.replace(outer));
+    mine.map(|(_, ids)| ids).unwrap_or_default()
+}
+
+/// Takes a wake-up for operation `id` of `hub` if this thread is collecting for that hub.
+fn collected(hub: &Weak<HubShared>, id: u32) -> bool {
+    let key = Weak::as_ptr(hub) as usize;
+    COLLECTING.with(|c| match c.try_borrow_mut().as_deref_mut() {
+        Ok(Some((collecting, ids))) if *collecting == key => {
+            ids.push(id);
+            true
+        }
+        _ => false,
+    })
+}
+
 /// Wakes one pending operation: schedules a poll of it on the JS thread (once, however many
 /// wakes arrive before that poll runs).
 pub(crate) struct OpWaker {
@@ -52,7 +82,7 @@ impl Wake for OpWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.scheduled.swap(true, Ordering::AcqRel) {
+        if !self.scheduled.swap(true, Ordering::AcqRel) && !collected(&self.hub, self.id) {
             if let Some(hub) = self.hub.upgrade() {
                 hub.schedule(self.id);
             }

@@ -228,7 +228,13 @@ unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c
             return;
         }
         // SAFETY: as above; libuv calls this on the loop's (JS) thread.
-        unsafe { pump_and_rearm(watch, true) };
+        let Some(hub) = (unsafe { (*watch).hub.upgrade() }) else {
+            unsafe { close(watch) };
+            return;
+        };
+        // The watch may be closed by the pump: not touched after it.
+        let woken = crate::op::collect_wakes(&hub, || unsafe { pump_and_rearm(watch, true) });
+        hub.settle_now(woken);
     }));
 }
 

@@ -14,7 +14,9 @@
 //!   (bytes may have arrived with the handshake). The engine pumps too, from the sending thread,
 //!   just before it routes a round-robin send to the connection: so a peer that went away while
 //!   the driver's loop was busy is noticed (and skipped) by that send, not after it;
-//! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again;
+//! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again and
+//!   watch again. Treat every `resume` as "pump now": it can also come for a connection whose
+//!   `Full` the engine's own pump saw, or one that ended while parked (the pump says `Ended`);
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
@@ -140,9 +142,11 @@ impl DrivenRead {
         let conn = self.clone();
         core.handle.spawn(async move {
             let shared = &conn.0;
+            // Ended while parked: handed back all the same, so that the driver's next pump
+            // reports `Ended` and it drops the connection (and with it the descriptor).
             tokio::select! {
                 _ = shared.peer.in_room.notified() => {}
-                _ = shared.ended.wait() => return,
+                _ = shared.ended.wait() => {}
             }
             lock(&shared.state).resume_armed = false;
             shared.driver.resume(conn.clone());
@@ -194,11 +198,21 @@ impl Shared {
             if read.advance(core, &self.peer)? == Step::Full {
                 return Ok(Pump::Full);
             }
-            match read.read_with(|spare| self.peer.stream.recv(spare)) {
+            let mut room = 0;
+            let got = read.read_with(|spare| {
+                room = spare.len();
+                self.peer.stream.recv(spare)
+            });
+            match got {
                 Ok(0) => return Err(End::Eof),
-                Ok(_) => {
+                Ok(n) => {
                     if read.heartbeat.active() {
                         read.heartbeat.received(Instant::now());
+                    }
+                    // A read that left room drained the socket: deliver, and skip the read that
+                    // would only say so (the driver's watch is level-triggered: more data, more calls).
+                    if n < room {
+                        break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Pump::Idle),
@@ -206,7 +220,7 @@ impl Shared {
                 Err(e) => return Err(End::Io(e)),
             }
         }
-        // Deliver what the last read completed; the rest waits for the next call.
+        // Deliver what the last read completed; anything more waits for the next call.
         Ok(match read.advance(core, &self.peer)? {
             Step::Full => Pump::Full,
             Step::Read => Pump::Idle,
@@ -228,7 +242,16 @@ impl Shared {
                 _ = self.ended.wait() => return End::Stopped,
                 _ = self.rearm.notified() => {}
                 _ = timer => {
-                    let tick = lock(&self.state).read.heartbeat.on_timer(Instant::now());
+                    let tick = {
+                        let mut state = lock(&self.state);
+                        let now = Instant::now();
+                        // Parked on a full queue: we are the ones not reading, so the peer's
+                        // silence proves nothing (the engine's own reader pauses its timers then).
+                        if state.resume_armed {
+                            state.read.heartbeat.received(now);
+                        }
+                        state.read.heartbeat.on_timer(now)
+                    };
                     match tick {
                         Tick::Expired => {
                             self.ended.fire();

@@ -385,6 +385,14 @@ impl Core {
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
     /// full ones. Gives the message back if none can take it now.
     pub(crate) fn try_send_round_robin(&self, message: Message) -> Result<Arc<Peer>, Message> {
+        // Outside the table's lock: a pump may be reading a large frame.
+        let first = {
+            let table = lock(&self.peers);
+            table.list.get(table.next).map(|m| m.peer.clone())
+        };
+        if let Some(peer) = first {
+            driven::refresh(&peer);
+        }
         let mut table = lock(&self.peers);
         let count = table.list.len();
         let mut message = message;
@@ -393,7 +401,6 @@ impl Core {
             let Some(peer) = table.list.get(index).map(|m| m.peer.clone()) else {
                 break;
             };
-            driven::refresh(&peer);
             match peer.try_push(message) {
                 Ok(()) => {
                     table.next = (index + 1) % count;

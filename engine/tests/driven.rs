@@ -1,8 +1,9 @@
 //! Caller-driven reading (`ReadDriver`): connections read by a test event loop instead of an
 //! engine task. Two test drivers follow the contract of `driven`: one thread per connection, and
 //! one thread polling every connection (the shape of the addon's libuv loop); a manual driver
-//! checks the contract step by step. Covered: round trips over tcp and ipc with both or one side
-//! driven, large frames, receiveHighWaterMark (`Full` -> `resume`), a peer going away and
+//! checks the contract step by step (including the engine's own pump before a round-robin send,
+//! and `abandon`). Covered: round trips over tcp and ipc with both or one side driven, large
+//! frames, receiveHighWaterMark (`Full` -> `resume`), also with heartbeats, a peer going away and
 //! reconnecting, heartbeats, hostile peers, and close.
 
 mod common;
@@ -32,6 +33,9 @@ use zeromq_napi_engine::{
 
 /// How long a driver thread's poll waits before it re-checks for shutdown.
 const POLL_MS: i32 = 50;
+
+/// The most reads one `pump` makes (`READS_PER_PUMP` in engine/src/driven.rs).
+const READS_PER_PUMP: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -386,14 +390,14 @@ impl ReadDriver for Manual {
 }
 
 impl Manual {
-    /// Awaits the `n`th attached connection.
-    async fn attached(&self, n: usize) -> DrivenRead {
+    /// Awaits the `n`th connection in `list` (attached or resumed).
+    async fn nth(&self, list: &Mutex<Vec<DrivenRead>>, n: usize) -> DrivenRead {
         prompt(async {
             loop {
                 let changed = self.changed.notified();
                 tokio::pin!(changed);
                 changed.as_mut().enable();
-                if let Some(conn) = lock(&self.attached).get(n - 1) {
+                if let Some(conn) = lock(list).get(n - 1) {
                     return conn.clone();
                 }
                 changed.await;
@@ -401,6 +405,23 @@ impl Manual {
         })
         .await
     }
+
+    async fn attached(&self, n: usize) -> DrivenRead {
+        self.nth(&self.attached, n).await
+    }
+
+    async fn resumed(&self, n: usize) -> DrivenRead {
+        self.nth(&self.resumed, n).await
+    }
+}
+
+/// Bytes waiting to be read on `fd` (FIONREAD).
+fn unread(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
+    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    assert_eq!(r, 0, "FIONREAD");
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// Awaits readability of `fd` (poll(2) on a blocking thread), failing after [`PROMPT`].
@@ -566,6 +587,110 @@ async fn manual_driver_reads_only_when_pumped() {
     assert_eq!(lock(&manual.attached).len(), 1);
 }
 
+/// A round-robin send pumps the connection it is about to use: a server that went away while
+/// the driver was not looking is skipped by that very send, not after it (the message would be
+/// written into a dead connection and lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_robin_send_skips_a_peer_gone_unnoticed() {
+    let manual = Arc::new(Manual::default());
+    let (a, b) = (router(fast()), router(fast()));
+    let c = dealer(fast());
+    c.set_read_driver(manual.clone());
+    // One at a time, so that round-robin order (join order) is attach order: A, then B.
+    let endpoint = prompt(a.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    c.connect(&endpoint).expect("connect");
+    let to_a = manual.attached(1).await;
+    let endpoint = prompt(b.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    c.connect(&endpoint).expect("connect");
+    manual.attached(2).await;
+    for (body, server) in [("m1", &a), ("m2", &b)] {
+        prompt(c.send(msg(&[body]))).await.expect("send");
+        assert_eq!(text(&prompt(server.recv()).await.expect("recv"))[1], body);
+    }
+    // A is next. It goes away; its end of stream arrives, and nobody pumps it.
+    a.close();
+    readable(to_a.fd()).await;
+    assert_eq!(c.peer_count(), 2, "not noticed yet");
+    prompt(c.send(msg(&["m3"]))).await.expect("send");
+    assert_eq!(text(&prompt(b.recv()).await.expect("recv"))[1], "m3");
+    assert_eq!(to_a.pump(), Pump::Ended);
+    until(|| c.peer_count() == 1).await;
+}
+
+/// The engine pumps too (a round-robin send reads its peer first), so the pump that hits a full
+/// queue may be the engine's: then `resume` comes for a connection whose driver never saw `Full`
+/// (its own last pump said `Idle`, or it never pumped). Drivers must take such a resume as "pump
+/// now". Step by step with receiveHighWaterMark 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_full_queue_met_by_the_engines_pump() {
+    let manual = Arc::new(Manual::default());
+    let server = router(fast());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let c = dealer(Options {
+        receive_hwm: 1,
+        ..fast()
+    });
+    c.set_read_driver(manual.clone());
+    c.connect(&endpoint).expect("connect");
+    let conn = manual.attached(1).await;
+    assert_eq!(conn.pump(), Pump::Idle);
+    prompt(c.send(msg(&["hello"]))).await.expect("send");
+    let id = prompt(server.recv()).await.expect("recv")[0].clone();
+    for body in ["r0", "r1", "r2"] {
+        prompt(server.send(vec![id.clone(), Bytes::from_static(body.as_bytes())]))
+            .await
+            .expect("send");
+    }
+    // All three (4 bytes each on the wire) have arrived; nobody has pumped.
+    until(|| unread(conn.fd()) >= 12).await;
+    assert_eq!(c.try_recv().expect("try_recv"), None);
+    // This send pumps: r0 is queued, r1 finds the queue full.
+    prompt(c.send(msg(&["more"]))).await.expect("send");
+    assert_eq!(text(&c.try_recv().expect("try_recv").expect("r0")), ["r0"]);
+    // Taking r0 made room: the engine hands the connection to the driver.
+    manual.resumed(1).await;
+    assert_eq!(conn.pump(), Pump::Full, "r1 queued, r2 finds it full");
+    assert_eq!(text(&c.try_recv().expect("try_recv").expect("r1")), ["r1"]);
+    manual.resumed(2).await;
+    assert_eq!(conn.pump(), Pump::Idle);
+    assert_eq!(text(&c.try_recv().expect("try_recv").expect("r2")), ["r2"]);
+    assert_eq!(lock(&manual.resumed).len(), 2);
+}
+
+/// `abandon` ends a connection the driver cannot watch; the connecting side reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_connection_ends_and_reconnects() {
+    let manual = Arc::new(Manual::default());
+    let server = router(fast());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let c = dealer(fast());
+    c.set_read_driver(manual.clone());
+    c.connect(&endpoint).expect("connect");
+    let first = manual.attached(1).await;
+    first.abandon();
+    assert_eq!(first.pump(), Pump::Ended);
+    let second = manual.attached(2).await;
+    assert_ne!(first.id(), second.id());
+    until(|| c.peer_count() == 1 && server.peer_count() == 1).await;
+    // The new connection works both ways (this side read by hand).
+    prompt(c.send(msg(&["up"]))).await.expect("send");
+    let m = prompt(server.recv()).await.expect("recv");
+    assert_eq!(text(&m)[1], "up");
+    prompt(server.send(vec![m[0].clone(), Bytes::from_static(b"down")]))
+        .await
+        .expect("send");
+    readable(second.fd()).await;
+    assert_eq!(second.pump(), Pump::Idle);
+    assert_eq!(
+        text(&c.try_recv().expect("try_recv").expect("delivered")),
+        ["down"]
+    );
+}
+
 // ----- round trips -----
 
 /// Both sides driven, tcp and ipc, both driver shapes: 1000 distinct round trips each.
@@ -585,10 +710,14 @@ async fn both_sides_driven_round_trips_tcp_and_ipc() {
                     "{kind:?} {endpoint} {side}: {}",
                     seen.summary()
                 );
-                // Every request and every reply had to be read by a pump of this driver.
-                assert!(seen.pumps() >= 1000, "{kind:?} {side}: {}", seen.summary());
+                assert!(seen.pumps() > 1, "{kind:?} {side}: {}", seen.summary());
                 assert_eq!(seen.ends(), 0, "{kind:?} {side}: {}", seen.summary());
             }
+            // Each request waits for the previous reply, so each needs a read of its own; only
+            // the driver pumps a REP's connection (the engine pumps before round-robin sends,
+            // which a REP does not make), and one pump reads at most READS_PER_PUMP times.
+            let pumps = server_driver.seen().pumps();
+            assert!(pumps >= 1000 / READS_PER_PUMP, "{kind:?}: {pumps} pumps");
             c.close();
             server.close();
         }
@@ -604,8 +733,8 @@ async fn one_side_driven_round_trips() {
         let (server, endpoint) = echo_rep(None, fast(), "tcp://127.0.0.1:*").await;
         let c = client(Some(&d), fast(), &endpoint);
         round_trips(&c, 200, "req-driven").await;
-        assert_eq!(d.seen().attaches(), 1);
-        assert!(d.seen().pumps() >= 200, "{}", d.seen().summary());
+        assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+        assert!(d.seen().pumps() > 1, "{kind:?}: {}", d.seen().summary());
         c.close();
         server.close();
 
@@ -614,8 +743,10 @@ async fn one_side_driven_round_trips() {
         let (server, endpoint) = echo_rep(Some(&d), fast(), "tcp://127.0.0.1:*").await;
         let c = client(None, fast(), &endpoint);
         round_trips(&c, 200, "rep-driven").await;
-        assert_eq!(d.seen().attaches(), 1);
-        assert!(d.seen().pumps() >= 200, "{}", d.seen().summary());
+        assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+        // See both_sides_driven_round_trips_tcp_and_ipc for this bound.
+        let pumps = d.seen().pumps();
+        assert!(pumps >= 200 / READS_PER_PUMP, "{kind:?}: {pumps} pumps");
         c.close();
         server.close();
     }
@@ -643,23 +774,16 @@ async fn large_frames_and_mixed_multipart() {
             for (got, sent) in reply.iter().zip(&request) {
                 assert_eq!(&got[..3], b"re:", "{kind:?}");
                 assert!(
-                    &got[3..] == &sent[..],
+                    got[3..] == sent[..],
                     "{kind:?}: a {}-byte frame",
                     sent.len()
                 );
             }
         }
-        // A 5 MiB frame cannot come in one read: many pumps on each side.
-        assert!(
-            server_driver.seen().pumps() > 3,
-            "{}",
-            server_driver.seen().summary()
-        );
-        assert!(
-            client_driver.seen().pumps() > 3,
-            "{}",
-            client_driver.seen().summary()
-        );
+        for d in [&server_driver, &client_driver] {
+            assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+            assert!(d.seen().pumps() > 1, "{kind:?}: {}", d.seen().summary());
+        }
         c.close();
         server.close();
     }
@@ -699,6 +823,58 @@ async fn full_queue_parks_the_connection_until_resumed() {
         assert!(seen.resumes() >= 1, "{kind:?}: {}", seen.summary());
         assert_eq!(seen.attaches(), 1, "{kind:?}: {}", seen.summary());
         assert_eq!(seen.ends(), 0, "{kind:?}: {}", seen.summary());
+        sender.close();
+        receiver.close();
+    }
+}
+
+/// receiveHighWaterMark reached with heartbeats on (the receiver's only) and the application
+/// slow to read for several heartbeat timeouts. The engine's own reader stops its timers while
+/// the queue is full, so the connection is kept and every message arrives; a driven connection
+/// must not differ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_pressure_with_heartbeats_keeps_the_connection() {
+    for kind in [
+        None,
+        Some(Kind::ThreadPerConnection),
+        Some(Kind::SingleLoop),
+    ] {
+        let driver = kind.map(Driver::new);
+        let receiver = router(Options {
+            receive_hwm: 2,
+            heartbeat_interval: 20,
+            heartbeat_timeout: 60,
+            ..fast()
+        });
+        if let Some(d) = &driver {
+            receiver.set_read_driver(d.reader());
+        }
+        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let sender = dealer(fast());
+        sender.connect(&endpoint).expect("connect");
+        for i in 0..50 {
+            prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
+                .await
+                .expect("send");
+        }
+        if let Some(d) = &driver {
+            d.seen().until("Full", |s| s.fulls() >= 1).await;
+        }
+        // Back-pressured for five heartbeat timeouts: the point of this test.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for i in 0..50 {
+            let m = tokio::time::timeout(Duration::from_secs(2), receiver.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{kind:?}: message {i} lost"))
+                .expect("recv");
+            assert_eq!(text(&m)[1], format!("m{i}"), "{kind:?}: in order");
+        }
+        if let Some(d) = &driver {
+            assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+            assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
+        }
         sender.close();
         receiver.close();
     }
@@ -824,7 +1000,7 @@ async fn hostile_peers_end_or_stay_harmless() {
         let mut bytes = handshake_bytes();
         bytes.extend_from_slice(&long_header(1 << 40));
         bytes.extend_from_slice(&vec![0x55u8; 64 * 1024]);
-        let mut huge = raw_peer(&endpoint, &bytes).await;
+        let huge = raw_peer(&endpoint, &bytes).await;
         d.seen()
             .until("the hostile attach", |s| s.attaches() == 1)
             .await;
