@@ -5,8 +5,11 @@
 //! waker of an operation asks the hub's threadsafe function to poll it again. So:
 //!
 //! - an operation that can finish at once (first poll) returns its result synchronously;
-//! - otherwise the engine task that makes it ready (a connection reader on a tokio worker) wakes
-//!   the JS thread directly: one hop, and the JS thread never has to wake a worker to start a wait;
+//! - usually what makes it ready is a message read on the JS thread itself (`uv_read`): the
+//!   operation is then polled and settled right after that read, with no thread involved;
+//! - otherwise (a timer, a connection lost, queue room on a tokio worker) the waker asks the
+//!   hub's threadsafe function to poll it: one hop, and the JS thread never wakes a worker to
+//!   start a wait;
 //! - cancelling (AbortSignal) drops the future right away, on the JS thread: the engine's futures
 //!   are cancel-safe, so nothing received is lost.
 //!

@@ -47,6 +47,12 @@ enum Kind {
 
 const KINDS: [Kind; 2] = [Kind::ThreadPerConnection, Kind::SingleLoop];
 
+/// The driver attached exactly one connection and saw none end.
+fn assert_one_live_connection(d: &Driver, kind: impl std::fmt::Debug) {
+    assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
+    assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -791,6 +797,28 @@ async fn large_frames_and_mixed_multipart() {
 
 // ----- back-pressure -----
 
+/// A driven ROUTER with receiveHighWaterMark `hwm` and a DEALER that sent it `count` messages
+/// ("m0", "m1", ...), once the driver has seen the connection park (`Full`).
+async fn parked_router(d: &Driver, hwm: u32, count: usize) -> (RouterSocket, DealerSocket) {
+    let receiver = router(Options {
+        receive_hwm: hwm,
+        ..fast()
+    });
+    receiver.set_read_driver(d.reader());
+    let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let sender = dealer(fast());
+    sender.connect(&endpoint).expect("connect");
+    for i in 0..count {
+        prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
+            .await
+            .expect("send");
+    }
+    d.seen().until("Full", |s| s.fulls() >= 1).await;
+    (receiver, sender)
+}
+
 /// receiveHighWaterMark 2 on a driven ROUTER, 200 messages sent before it reads any: the pump
 /// reports `Full`, the engine hands the connection back with `resume` as room is made, and all
 /// 200 arrive in order.
@@ -798,22 +826,7 @@ async fn large_frames_and_mixed_multipart() {
 async fn full_queue_parks_the_connection_until_resumed() {
     for kind in KINDS {
         let d = Driver::new(kind);
-        let receiver = router(Options {
-            receive_hwm: 2,
-            ..fast()
-        });
-        receiver.set_read_driver(d.reader());
-        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
-            .await
-            .expect("bind");
-        let sender = dealer(fast());
-        sender.connect(&endpoint).expect("connect");
-        for i in 0..200 {
-            prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
-                .await
-                .expect("send");
-        }
-        d.seen().until("Full", |s| s.fulls() >= 1).await;
+        let (receiver, sender) = parked_router(&d, 2, 200).await;
         for i in 0..200 {
             let m = prompt(receiver.recv()).await.expect("recv");
             assert_eq!(m.len(), 2, "{kind:?}: routing id + body");
@@ -872,8 +885,7 @@ async fn back_pressure_with_heartbeats_keeps_the_connection() {
             assert_eq!(text(&m)[1], format!("m{i}"), "{kind:?}: in order");
         }
         if let Some(d) = &driver {
-            assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
-            assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
+            assert_one_live_connection(d, kind);
         }
         sender.close();
         receiver.close();
@@ -943,8 +955,7 @@ async fn idle_driven_connection_with_heartbeats_stays_up() {
         assert!(client_driver.seen().pumps() > pumps.1, "{kind:?}");
         round_trips(&c, 1, "after").await;
         for d in [&server_driver, &client_driver] {
-            assert_eq!(d.seen().attaches(), 1, "{kind:?}: {}", d.seen().summary());
-            assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
+            assert_one_live_connection(d, kind);
         }
         c.close();
         server.close();
@@ -1126,22 +1137,7 @@ async fn close_ends_every_attached_connection() {
 async fn close_ends_a_connection_parked_full() {
     for kind in KINDS {
         let d = Driver::new(kind);
-        let receiver = router(Options {
-            receive_hwm: 1,
-            ..fast()
-        });
-        receiver.set_read_driver(d.reader());
-        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
-            .await
-            .expect("bind");
-        let sender = dealer(fast());
-        sender.connect(&endpoint).expect("connect");
-        for i in 0..20 {
-            prompt(sender.send(vec![Bytes::from(format!("m{i}"))]))
-                .await
-                .expect("send");
-        }
-        d.seen().until("Full", |s| s.fulls() >= 1).await;
+        let (receiver, sender) = parked_router(&d, 1, 20).await;
         receiver.close();
         until(|| sender.peer_count() == 0).await;
         d.seen()
