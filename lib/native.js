@@ -58,7 +58,9 @@ function settle(id, value) {
   }
 }
 
-const hub = new binding.Hub(settle);
+// Connections are read on the main thread's event loop (src/uv_read.rs); in worker threads by the
+// engine's own reader: a worker's teardown does not reliably close libuv handles of an addon.
+const hub = new binding.Hub(settle, require('node:worker_threads').isMainThread);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the

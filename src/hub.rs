@@ -318,7 +318,14 @@ impl Hub {
     /// `settle(id, value)` is called on the JS thread for each finished pending operation; `value`
     /// is the result, or an `Error` (see `outcome.rs`). `id` 0 means nothing (ignore the call).
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, settle: Function<'_, FnArgs<(u32, Outcome)>, ()>) -> Result<Hub> {
+    ///
+    /// `read_on_js_thread`: read connections on this thread's event loop (see `uv_read`) rather
+    /// than on an engine thread.
+    pub fn new(
+        env: Env,
+        settle: Function<'_, FnArgs<(u32, Outcome)>, ()>,
+        read_on_js_thread: bool,
+    ) -> Result<Hub> {
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
         let graveyard = Arc::new(Graveyard::new());
@@ -397,9 +404,11 @@ impl Hub {
             settle_ref: settle_ref as usize,
             async_context: async_context as usize,
         });
-        let _ = shared
-            .read_driver
-            .set(Arc::new(UvDriver::new(Arc::downgrade(&shared))));
+        if read_on_js_thread {
+            let _ = shared
+                .read_driver
+                .set(Arc::new(UvDriver::new(Arc::downgrade(&shared))));
+        }
         let _ = this.set(Arc::downgrade(&shared));
         let hub = Arc::downgrade(&shared);
         shared.graveyard.set_wake(Box::new(move || {
