@@ -59,7 +59,8 @@ function settle(id, value) {
 }
 
 // Connections are read on the main thread's event loop (src/uv_read.rs); in worker threads by the
-// engine's own reader: a worker's teardown does not reliably close libuv handles of an addon.
+// engine's own reader, until it is shown that a worker's teardown always runs the close callbacks of
+// the poll handles that src/uv_read.rs closes from the env cleanup hook.
 const hub = new binding.Hub(settle, require('node:worker_threads').isMainThread);
 
 /**

@@ -10,6 +10,7 @@
 //! - the socket registry closed by the env-teardown hook (worker termination, process exit).
 
 use crate::graveyard::{Graveyard, Visit};
+use crate::js_error::check;
 use crate::op::Op;
 use crate::outcome::Outcome;
 use crate::socket::Engine;
@@ -95,17 +96,7 @@ pub(crate) struct HubShared {
     async_context: usize,
 }
 
-fn check(status: sys::napi_status) -> Result<()> {
-    match status {
-        sys::Status::napi_ok => Ok(()),
-        other => Err(Error::new(
-            Status::from(other),
-            "hub setup failed".to_owned(),
-        )),
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section here is a single map operation: a poisoned map is still consistent.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
@@ -358,25 +349,24 @@ impl Hub {
         let mut async_context = std::ptr::null_mut();
         // SAFETY: constructor call on the JS thread; `settle` is a live function value.
         unsafe {
-            check(sys::napi_create_reference(
-                env.raw(),
-                napi::JsValue::raw(&settle),
-                1,
-                &mut settle_ref,
-            ))?;
+            check(
+                sys::napi_create_reference(
+                    env.raw(),
+                    napi::JsValue::raw(&settle),
+                    1,
+                    &mut settle_ref,
+                ),
+                "hub setup",
+            )?;
             let mut name = std::ptr::null_mut();
-            check(sys::napi_create_string_utf8(
-                env.raw(),
-                c"zeromq-napi".as_ptr(),
-                11,
-                &mut name,
-            ))?;
-            check(sys::napi_async_init(
-                env.raw(),
-                std::ptr::null_mut(),
-                name,
-                &mut async_context,
-            ))?;
+            check(
+                sys::napi_create_string_utf8(env.raw(), c"zeromq-napi".as_ptr(), 11, &mut name),
+                "hub setup",
+            )?;
+            check(
+                sys::napi_async_init(env.raw(), std::ptr::null_mut(), name, &mut async_context),
+                "hub setup",
+            )?;
         }
         let tsfn: SettleFn = settle
             .build_threadsafe_function::<u32>()

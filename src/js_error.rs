@@ -8,6 +8,15 @@ use napi::{sys, Error, Status};
 use std::ptr;
 use zeromq_napi_engine::Error as EngineError;
 
+/// A napi status as a `Result`; `what` names the failed step.
+pub(crate) fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::from(status), what.to_owned()))
+    }
+}
+
 /// Code of the error reported when Rust code panicked (a bug; the panic never reaches Node).
 pub(crate) const PANIC_CODE: &str = "EINTERNAL";
 

@@ -16,6 +16,7 @@
 //! Buffer is reported to V8 as external memory while it lives (see [`buffer`]).
 
 use crate::graveyard::Graveyard;
+use crate::js_error::check;
 use bytes::Bytes;
 use napi::{sys, Error, Result, Status};
 use std::ffi::c_void;
@@ -42,14 +43,6 @@ pub const ZERO_COPY_MIN_BYTES: u32 = ZERO_COPY_MIN as u32;
 /// way, and were ~10% slower than copying (a copy of a few KiB costs less than an external
 /// buffer's creation and finalization). From 8 KiB up a frame fills most of the chunk it lives in.
 pub(crate) const RX_ZERO_COPY_MIN: usize = 8 * 1024;
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(Status::from(status), what.to_owned()))
-    }
-}
 
 fn type_error(index: Option<u32>) -> Error {
     let what = match index {

@@ -11,9 +11,10 @@
 //!
 //! Errors are passed as values (the JS layer rejects with them), so a settlement never throws.
 
+use crate::js_error::check;
 use crate::{js_error, message};
 use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, Error, Result, Status};
+use napi::{sys, Result};
 use std::ptr;
 use zeromq_napi_engine::{Error as EngineError, Message};
 
@@ -50,14 +51,6 @@ impl From<std::result::Result<String, EngineError>> for Outcome {
             Ok(s) => Outcome::Endpoint(s),
             Err(e) => Outcome::Failed(e),
         }
-    }
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(Status::from(status), what.to_owned()))
     }
 }
 

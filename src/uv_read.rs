@@ -10,13 +10,13 @@
 //! libuv is reached through the symbols Node exports to addons (`uv.h`); napi itself only hands
 //! out the loop.
 
-use crate::hub::HubShared;
+use crate::hub::{lock, HubShared};
 use napi::sys;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use zeromq_napi_engine::{DrivenRead, Pump, ReadDriver};
 
 /// `UV_POLL` in `uv_handle_type` (uv.h: UNKNOWN, ASYNC, CHECK, FS_EVENT, FS_POLL, HANDLE, IDLE,
@@ -93,10 +93,6 @@ unsafe impl Send for WatchPtr {}
 pub(crate) struct Watches {
     commands: Mutex<Vec<Command>>,
     live: Mutex<HashMap<u64, WatchPtr>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Watches {

@@ -3,18 +3,15 @@
 //! driver reads) and its writer (drain the peer's queue) in one task, until the peer goes away, a
 //! protocol error, `kill`, unbind/disconnect, or close (then linger).
 
-use crate::command::Command;
 use crate::driven;
 use crate::handshake::{handshake, HandshakeConfig};
-use crate::heartbeat::Tick;
 use crate::options::interval_of;
 use crate::peer::{Batch, Peer};
-use crate::read_state::{send_command, End, ReadState, ReadTarget, Step};
+use crate::read_state::{End, ReadState, ReadTarget, Step};
 use crate::signal::Signal;
 use crate::socket::{millis, Core};
 use crate::transport::{ReadHalf, Stream};
 use crate::write_buf::WriteBuf;
-use bytes::Bytes;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -209,7 +206,7 @@ async fn read_loop(
                 tokio::select! {
                     r = read_some(&mut read_half, state.target()) => break r,
                     _ = &mut timer => {
-                        if let Err(end) = on_timer(peer, &mut state) {
+                        if let Err(end) = state.on_timer(peer) {
                             return end;
                         }
                         timer_at = state.heartbeat.deadline();
@@ -228,23 +225,6 @@ async fn read_loop(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return End::Io(e),
         }
-    }
-}
-
-fn on_timer(peer: &Peer, state: &mut ReadState) -> Result<(), End> {
-    match state.heartbeat.on_timer(Instant::now()) {
-        Tick::Expired => Err(End::HeartbeatExpired),
-        Tick::SendPing => {
-            send_command(
-                peer,
-                &Command::Ping {
-                    ttl: state.heartbeat.ttl_deciseconds(),
-                    context: Bytes::new(),
-                },
-            );
-            Ok(())
-        }
-        Tick::Nothing => Ok(()),
     }
 }
 

@@ -20,13 +20,10 @@
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
-use crate::command::Command;
-use crate::heartbeat::Tick;
 use crate::peer::Peer;
-use crate::read_state::{send_command, End, ReadState, Step};
+use crate::read_state::{End, ReadState, Step};
 use crate::signal::Signal;
 use crate::socket::Core;
-use bytes::Bytes;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -242,32 +239,18 @@ impl Shared {
                 _ = self.ended.wait() => return End::Stopped,
                 _ = self.rearm.notified() => {}
                 _ = timer => {
-                    let tick = {
+                    let ticked = {
                         let mut state = lock(&self.state);
-                        let now = Instant::now();
                         // Parked on a full queue: we are the ones not reading, so the peer's
                         // silence proves nothing (the engine's own reader pauses its timers then).
                         if state.resume_armed {
-                            state.read.heartbeat.received(now);
+                            state.read.heartbeat.received(Instant::now());
                         }
-                        state.read.heartbeat.on_timer(now)
+                        state.read.on_timer(&self.peer)
                     };
-                    match tick {
-                        Tick::Expired => {
-                            self.ended.fire();
-                            return End::HeartbeatExpired;
-                        }
-                        Tick::SendPing => {
-                            let ttl = lock(&self.state).read.heartbeat.ttl_deciseconds();
-                            send_command(
-                                &self.peer,
-                                &Command::Ping {
-                                    ttl,
-                                    context: Bytes::new(),
-                                },
-                            );
-                        }
-                        Tick::Nothing => {}
+                    if let Err(end) = ticked {
+                        self.ended.fire();
+                        return end;
                     }
                 }
             }

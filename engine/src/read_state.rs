@@ -6,7 +6,7 @@
 use crate::codec::{Decoder, Frame};
 use crate::command::Command;
 use crate::error::ProtocolError;
-use crate::heartbeat::Heartbeat;
+use crate::heartbeat::{Heartbeat, Tick};
 use crate::options::Options;
 use crate::peer::Peer;
 use crate::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
@@ -165,6 +165,24 @@ impl ReadState {
         }
     }
 
+    /// The heartbeat timer fired: PING the peer when due; `Err` when it has been silent too long.
+    pub(crate) fn on_timer(&mut self, peer: &Peer) -> Result<(), End> {
+        match self.heartbeat.on_timer(Instant::now()) {
+            Tick::Expired => Err(End::HeartbeatExpired),
+            Tick::SendPing => {
+                send_command(
+                    peer,
+                    &Command::Ping {
+                        ttl: self.heartbeat.ttl_deciseconds(),
+                        context: Bytes::new(),
+                    },
+                );
+                Ok(())
+            }
+            Tick::Nothing => Ok(()),
+        }
+    }
+
     /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
     fn check_message_size(&self, more: usize) -> Result<u64, End> {
         let total = self.parts_bytes.saturating_add(more as u64);
@@ -220,7 +238,7 @@ pub(crate) enum ReadTarget<'a> {
     Shared(&'a mut BytesMut),
 }
 
-pub(crate) fn send_command(peer: &Peer, command: &Command) {
+fn send_command(peer: &Peer, command: &Command) {
     let mut frame = BytesMut::new();
     command.encode(&mut frame);
     peer.push_command(frame.freeze());
