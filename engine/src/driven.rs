@@ -34,6 +34,24 @@ use tokio::time::Instant;
 /// caller's loop (the descriptor is still readable: the loop calls again).
 const READS_PER_PUMP: usize = 64;
 
+/// A large frame with at least this much of its body still to come makes the driver's watch wait
+/// for all of it (TCP's receive low-water mark) instead of waking for every segment that arrives.
+/// Below it a wake-up or two per frame is all there is to save.
+const LOWAT_FROM: usize = 32 * 1024;
+
+/// Most the low-water mark asks for at once (the kernel caps it too, at half its largest receive
+/// buffer, and grows the connection's receive buffer to hold it).
+const LOWAT_MAX: usize = 1024 * 1024;
+
+/// The receive low-water mark that fits what the reader waits for: the rest of a large frame's
+/// body, or 1 (any byte).
+fn low_water_mark(read: &ReadState) -> usize {
+    match read.large_remaining() {
+        Some(rest) if rest >= LOWAT_FROM => rest.min(LOWAT_MAX),
+        _ => 1,
+    }
+}
+
 /// An event loop that reads connections for the engine (see the module docs).
 pub trait ReadDriver: Send + Sync + 'static {
     /// A connection to watch from now on.
@@ -72,6 +90,8 @@ struct State {
     read: ReadState,
     /// A task waits for queue room to call `resume`.
     resume_armed: bool,
+    /// The receive low-water mark set on the socket (1: the OS default).
+    lowat: usize,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -107,6 +127,17 @@ impl DrivenRead {
             let after = state.read.heartbeat.deadline();
             if after.is_some_and(|a| before.is_none_or(|b| a < b)) {
                 shared.rearm.notify_one();
+            }
+        }
+        if matches!(result, Ok(Pump::Idle)) {
+            let want = low_water_mark(&state.read);
+            if want != state.lowat {
+                // Where the mark cannot be set (ipc) the watch just wakes more often.
+                if let Some(stream) = shared.peer.stream.driven() {
+                    if stream.set_recv_lowat(want) {
+                        state.lowat = want;
+                    }
+                }
             }
         }
         match result {
@@ -172,6 +203,7 @@ impl Shared {
             state: Mutex::new(State {
                 read,
                 resume_armed: false,
+                lowat: 1,
             }),
             ended: Signal::new(),
             rearm: Notify::new(),
@@ -224,6 +256,12 @@ impl Shared {
         })
     }
 
+    /// Bytes have arrived that the driver was not woken for yet (a large frame still short of the
+    /// low-water mark): the peer is alive even though nothing was read.
+    fn bytes_waiting(&self) -> bool {
+        self.peer.stream.driven().is_some_and(|s| s.queued() > 0)
+    }
+
     /// The connection task's side while the driver reads: heartbeat timers, and the end of the
     /// connection as the driver saw it.
     pub(crate) async fn watch(&self) -> End {
@@ -243,7 +281,8 @@ impl Shared {
                         let mut state = lock(&self.state);
                         // Parked on a full queue: we are the ones not reading, so the peer's
                         // silence proves nothing (the engine's own reader pauses its timers then).
-                        if state.resume_armed {
+                        // Likewise bytes held back by the low-water mark: they did arrive.
+                        if state.resume_armed || (state.lowat > 1 && self.bytes_waiting()) {
                             state.read.heartbeat.received(Instant::now());
                         }
                         state.read.on_timer(&self.peer)

@@ -123,6 +123,11 @@ impl ReadState {
         Ok(Step::Read)
     }
 
+    /// Body bytes still to come of the large frame being read, if one is.
+    pub(crate) fn large_remaining(&self) -> Option<usize> {
+        self.large.as_ref().map(LargeFrame::remaining)
+    }
+
     /// Where the next read goes: into the large frame's own buffer (never past its end: what
     /// follows belongs to the next frame), or into the shared buffer.
     pub(crate) fn target(&mut self) -> ReadTarget<'_> {

@@ -4,7 +4,8 @@
 
 use crate::endpoint::{tcp_endpoint_string, Endpoint, Host};
 use crate::error::{Error, ErrorCode};
-use std::io::{self, IoSlice, Write};
+use crate::raw_stream::RawStream;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
@@ -12,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
-use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 
 /// A connected stream of either transport.
@@ -40,19 +40,13 @@ impl Stream {
         }
     }
 
-    /// For a connection read by the caller's event loop (`driven`): the runtime keeps watching
-    /// the socket for writability only, so data arriving wakes no engine thread.
+    /// For a connection read by the caller's event loop (`driven`): no standing runtime
+    /// registration, so data arriving (or the peer reading) wakes no engine thread.
     pub(crate) fn into_driven(self) -> io::Result<WriteHalf> {
-        // SAFETY (both arms): the `AsyncFd` owns the stream, so the descriptor it registers stays
-        // open exactly as long as the registration.
-        match self {
-            Stream::Tcp(s) => Ok(WriteHalf::TcpFd(unsafe {
-                AsyncFd::register_with_interest(s.into_std()?, Interest::WRITABLE)?
-            })),
-            Stream::Unix(s) => Ok(WriteHalf::UnixFd(unsafe {
-                AsyncFd::register_with_interest(s.into_std()?, Interest::WRITABLE)?
-            })),
-        }
+        Ok(WriteHalf::Driven(match self {
+            Stream::Tcp(s) => RawStream::tcp(s.into_std()?),
+            Stream::Unix(s) => RawStream::unix(s.into_std()?),
+        }))
     }
 }
 
@@ -85,14 +79,13 @@ forward_async_read!(Stream);
 forward_async_read!(ReadHalf);
 
 /// The writing side of a connection, used through `&self` so that the connection's writer and a
-/// caller's synchronous fast path can share it. The `*Fd` forms are whole sockets whose reading
-/// belongs to a `ReadDriver` (registered with the runtime for writability only).
+/// caller's synchronous fast path can share it. `Driven` is a whole socket whose reading belongs
+/// to a `ReadDriver` (see `raw_stream`).
 #[derive(Debug)]
 pub(crate) enum WriteHalf {
     Tcp(tokio::net::tcp::OwnedWriteHalf),
     Unix(tokio::net::unix::OwnedWriteHalf),
-    TcpFd(AsyncFd<std::net::TcpStream>),
-    UnixFd(AsyncFd<std::os::unix::net::UnixStream>),
+    Driven(RawStream),
 }
 
 impl WriteHalf {
@@ -100,19 +93,18 @@ impl WriteHalf {
         match self {
             WriteHalf::Tcp(s) => s.writable().await,
             WriteHalf::Unix(s) => s.writable().await,
-            WriteHalf::TcpFd(s) => s.writable().await.map(|_| ()),
-            WriteHalf::UnixFd(s) => s.writable().await.map(|_| ()),
+            WriteHalf::Driven(s) => s.writable().await,
         }
     }
 
     /// Non-blocking write from any thread; `WouldBlock` when the OS buffer is full.
     pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        // `try_io` clears the runtime's writability on `WouldBlock`, so `writable()` then waits.
+        // tokio's `try_write` clears the runtime's writability on `WouldBlock`, so `writable()`
+        // then waits.
         match self {
             WriteHalf::Tcp(s) => s.try_write(buf),
             WriteHalf::Unix(s) => s.try_write(buf),
-            WriteHalf::TcpFd(s) => s.try_io(Interest::WRITABLE, |mut s| s.write(buf)),
-            WriteHalf::UnixFd(s) => s.try_io(Interest::WRITABLE, |mut s| s.write(buf)),
+            WriteHalf::Driven(s) => s.write(buf),
         }
     }
 
@@ -121,8 +113,15 @@ impl WriteHalf {
         match self {
             WriteHalf::Tcp(s) => s.try_write_vectored(bufs),
             WriteHalf::Unix(s) => s.try_write_vectored(bufs),
-            WriteHalf::TcpFd(s) => s.try_io(Interest::WRITABLE, |mut s| s.write_vectored(bufs)),
-            WriteHalf::UnixFd(s) => s.try_io(Interest::WRITABLE, |mut s| s.write_vectored(bufs)),
+            WriteHalf::Driven(s) => s.write_vectored(bufs),
+        }
+    }
+
+    /// The socket a `ReadDriver` reads (`None` when the connection task reads it).
+    pub(crate) fn driven(&self) -> Option<&RawStream> {
+        match self {
+            WriteHalf::Driven(s) => Some(s),
+            WriteHalf::Tcp(_) | WriteHalf::Unix(_) => None,
         }
     }
 
@@ -130,8 +129,7 @@ impl WriteHalf {
     /// whose read half belongs to the connection task).
     pub(crate) fn recv(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
         match self {
-            WriteHalf::TcpFd(s) => socket2::SockRef::from(s.get_ref()).recv(buf),
-            WriteHalf::UnixFd(s) => socket2::SockRef::from(s.get_ref()).recv(buf),
+            WriteHalf::Driven(s) => s.recv(buf),
             WriteHalf::Tcp(_) | WriteHalf::Unix(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
@@ -140,8 +138,7 @@ impl WriteHalf {
         match self {
             WriteHalf::Tcp(s) => s.as_ref().as_raw_fd(),
             WriteHalf::Unix(s) => s.as_ref().as_raw_fd(),
-            WriteHalf::TcpFd(s) => s.as_raw_fd(),
-            WriteHalf::UnixFd(s) => s.as_raw_fd(),
+            WriteHalf::Driven(s) => s.raw_fd(),
         }
     }
 
@@ -155,12 +152,7 @@ impl WriteHalf {
             WriteHalf::Unix(s) => {
                 socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
             }
-            WriteHalf::TcpFd(s) => {
-                socket2::SockRef::from(s.get_ref()).shutdown(std::net::Shutdown::Both)
-            }
-            WriteHalf::UnixFd(s) => {
-                socket2::SockRef::from(s.get_ref()).shutdown(std::net::Shutdown::Both)
-            }
+            WriteHalf::Driven(s) => s.shutdown(),
         };
         // ENOTCONN when the peer already went away: nothing left to do.
         let _ = result;
