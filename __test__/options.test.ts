@@ -224,6 +224,18 @@ describe('options take effect', () => {
     await rejectsCode(rep.receive(), 'EAGAIN', 300)
   })
 
+  // A zero timeout can run out on the very first poll, inside the native call: that failure must
+  // reject too (it once resolved with the Error object instead). Repeated to catch both timings.
+  test('zero timeouts always reject, whether they run out inside the call or just after', async (t) => {
+    const { rep } = await boundReply(t, { receiveTimeout: 0 })
+    const req = use(t, new Request({ sendTimeout: 0 }))
+    req.connect('tcp://127.0.0.1:1')
+    for (let i = 0; i < 50; i++) {
+      await rejectsCode(rep.receive(), 'EAGAIN', 300)
+      await rejectsCode(req.send('nobody is there'), 'EAGAIN', 300)
+    }
+  })
+
   test('handshakeInterval: a connection that never completes the handshake is dropped', async (t) => {
     const { endpoint } = await boundReply(t, { handshakeInterval: 150 })
     const peer = await RawPeer.connect(Number(endpoint.split(':').pop()))

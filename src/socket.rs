@@ -281,7 +281,8 @@ impl Socket {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
             Ok(Some(message)) => {
                 let engine = self.engine.clone();
-                Ok(op::start(&self.hub, async move {
+                // The first poll can already fail (a zero timeout): thrown like any other error.
+                self.finish(op::start(&self.hub, async move {
                     engine.send(message).await.into()
                 }))
             }
@@ -297,7 +298,8 @@ impl Socket {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
                 let engine = self.engine.clone();
-                Ok(op::start(
+                // As in `send`: a zero receive timeout fails on the first poll.
+                self.finish(op::start(
                     &self.hub,
                     async move { engine.recv().await.into() },
                 ))

@@ -451,6 +451,11 @@ impl Core {
             if self.is_closed() {
                 return Err(WaitEnd::Closed);
             }
+            // A deadline already past (a zero timeout) ends the wait now, on this poll, not when
+            // the runtime's timer next ticks: a zero timeout is a non-blocking attempt.
+            if deadline.is_some_and(|at| at <= Instant::now()) {
+                return Err(WaitEnd::TimedOut);
+            }
             tokio::select! {
                 _ = &mut notified => {}
                 _ = sleep_until_opt(deadline) => {
