@@ -321,7 +321,25 @@ impl Socket {
         let Engine::Req(socket) = &self.engine else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
-        let message = self.message(&message)?;
+        let mut message = self.message(&message)?;
+        let unlimited = match timeout_ms {
+            Some(ms) => ms < 0,
+            None => socket.options().receive_timeout < 0,
+        };
+        if unlimited && retries == 0 {
+            // Nothing to time and nothing to resend: when the send needs no waiting this is a
+            // send plus a reply wait, without `request`'s queue and timers.
+            match socket.try_send(message) {
+                Ok(None) => {
+                    let socket = socket.clone();
+                    return self.finish(op::start(&self.hub, async move {
+                        socket.await_reply().await.into()
+                    }));
+                }
+                Ok(Some(back)) => message = back,
+                Err(e) => return Err(js_error::throw(self.hub.env(), &e)),
+            }
+        }
         let timeout =
             timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
         let socket = socket.clone();

@@ -347,6 +347,29 @@ impl ReqSocket {
         ))
     }
 
+    /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits
+    /// for the reply with no deadline. Like `request` (and unlike `recv`), dropping it abandons the
+    /// request and resets the socket, and it fails EAGAIN at once when the connection that owed the
+    /// reply is lost. Lets a caller with no timeout and no retries skip `request`'s queue and
+    /// timers when the send needed no waiting.
+    pub async fn await_reply(&self) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        inner.core.check_open()?;
+        let _busy = inner.begin(Op::Both)?;
+        if matches!(inner.state().phase, Phase::Idle) {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request is pending: send first",
+            ));
+        }
+        // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
+        let _abandon = AbandonOnDrop { inner };
+        match inner.recv_reply(None).await {
+            Err(_) if inner.core.is_closed() => Err(WaitEnd::Closed.into_error("request")),
+            other => other,
+        }
+    }
+
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
     /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back

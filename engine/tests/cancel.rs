@@ -143,6 +143,44 @@ async fn dropped_request_abandons_and_resets() {
     }
 }
 
+/// The addon's fast request path (`try_send` + `await_reply`) behaves like `request` when dropped:
+/// the abandoned request's late reply is never returned for the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_reply_wait_abandons_and_resets() {
+    for correlate in [false, true] {
+        let server = rep(fast());
+        let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
+        let s = server.clone();
+        tokio::spawn(async move {
+            while let Ok(request) = s.recv().await {
+                if request[0].as_ref() == b"slow" {
+                    tokio::time::sleep(Duration::from_millis(60)).await;
+                }
+                if s.send(request).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let client = req(Options {
+            correlate,
+            ..fast()
+        });
+        client.connect(&endpoint).expect("connect");
+        until(|| client.peer_count() == 1).await;
+        assert!(client.try_send(msg(&["slow"])).expect("send").is_none());
+        let dropped = tokio::time::timeout(Duration::from_millis(15), client.await_reply()).await;
+        assert!(dropped.is_err());
+        // Abandoned: a new request may go out (without correlate, once the connection that owed
+        // the reply is re-opened), and its reply is the one returned.
+        prompt(client.send(msg(&["fast"]))).await.expect("send");
+        let reply = prompt(client.await_reply()).await.expect("reply");
+        assert_eq!(text(&reply), ["fast"], "correlate={correlate}");
+        // Nothing pending any more.
+        let idle = client.await_reply().await.expect_err("nothing was sent");
+        assert_eq!(idle.code, ErrorCode::Efsm);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_dealer_receive_loses_nothing() {
     let a = DealerSocket::new(&Handle::current(), fast());
