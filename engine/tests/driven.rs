@@ -997,6 +997,49 @@ async fn silent_peer_is_dropped_by_heartbeat_timeout() {
     }
 }
 
+/// A large frame that trickles in for many heartbeat timeouts. The driven reader sleeps until
+/// the frame's body is in (TCP's receive low-water mark), so it reads nothing meanwhile; the bytes
+/// waiting in the socket must still count as the peer being alive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_large_frame_keeps_a_heartbeat_connection() {
+    const SIZE: usize = 512 * 1024;
+    const CHUNK: usize = 16 * 1024;
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let server = rep(Options {
+            heartbeat_interval: 20,
+            heartbeat_timeout: 60,
+            ..fast()
+        });
+        server.set_read_driver(d.reader());
+        let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let mut head = handshake_bytes();
+        // The REQ envelope's empty delimiter, then the body's LONG header.
+        head.extend_from_slice(&[0x01, 0x00]);
+        head.extend_from_slice(&long_header(SIZE as u64));
+        let mut peer = raw_peer(&endpoint, &head).await;
+        d.seen().until("the attach", |s| s.attaches() == 1).await;
+        let id = d.seen().attached()[0];
+        let body = pattern(SIZE, 7);
+        // 32 chunks 15 ms apart: about eight heartbeat timeouts.
+        for chunk in body.chunks(CHUNK) {
+            peer.write_all(chunk).await.expect("write");
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        let got = prompt(server.recv()).await.expect("the slow request");
+        assert_eq!(got, vec![body], "{kind:?}");
+        assert!(
+            !d.seen().ended().contains(&id),
+            "{kind:?}: {}",
+            d.seen().summary()
+        );
+        assert_eq!(server.peer_count(), 1, "{kind:?}");
+        server.close();
+    }
+}
+
 // ----- hostile peers -----
 
 /// A peer announcing a 1 TiB frame (unlimited maxMessageSize) is parked harmlessly while a real
