@@ -16,6 +16,7 @@ import { aggregateCase } from './lib/report.mjs';
 import { summarizeSequential, summarizeThroughput } from './lib/stats.mjs';
 import { renderChart } from './lib/svg.mjs';
 import { resultsTable, rssTable } from './lib/table.mjs';
+import { targetRows, targetsTable } from './lib/targets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -144,12 +145,15 @@ async function main() {
       dropped: Object.fromEntries(disabled),
       cases: aggregated,
       peakRssKiB: rss,
+      targets: targetRows(aggregated),
       errors,
     };
     const table = resultsTable(aggregated);
     const rssText = rssTable(rss);
+    const targetsText = targetsTable(report.targets);
     console.log(`\n${machineLine(machine)}\nload avg start ${machine.loadAvgStart.join(' ')}, end ${report.loadAvgEnd.join(' ')}; ${cfg.rounds} rounds; medians\n`);
     console.log(table + '\n\n' + rssText + '\n');
+    console.log(`Targets (issue 5; ratio = our time / the other's):\n\n${targetsText}\n`);
     if (oursProblem) console.log(`ours not measured: ${oursProblem}\n`);
     if (process.env.BENCH_OURS) console.log(`"ours" was loaded from BENCH_OURS=${process.env.BENCH_OURS}\n`);
 
@@ -165,6 +169,8 @@ async function main() {
       '',
       rssText,
       '```',
+      '',
+      targetsText,
       '',
     ].join('\n');
     writeFileSync(path.join(outDir, 'latest.md'), md);
