@@ -330,6 +330,8 @@ describe('sending from memory the caller keeps', () => {
       { eval: true, workerData: sab },
     )
     t.after(() => worker.terminate())
+    // Listened for now: the worker may be done (300 ms) before the requests below are.
+    const exited = once(worker, 'exit')
     await within(once(worker, 'message'), 5000, 'worker started')
     for (let i = 0; i < 20; i++) {
       const sent = req.request([big, small, grows])
@@ -339,7 +341,7 @@ describe('sending from memory the caller keeps', () => {
       assert.ok(s.every((x) => x === 7))
       assert.ok(all.length >= MiB + 100)
     }
-    await within(once(worker, 'exit'), 5000, 'worker done')
+    await within(exited, 5000, 'worker done')
   })
 })
 
