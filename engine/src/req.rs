@@ -109,6 +109,20 @@ impl Inner {
         Ok(Busy { inner: self, op })
     }
 
+    /// Checks a wait for the reply may start (open, not already waiting, a request sent) and
+    /// marks it pending.
+    fn begin_reply_wait(&self, op: Op) -> Result<Busy<'_>, Error> {
+        self.core.check_open()?;
+        let busy = self.begin(op)?;
+        if matches!(self.state().phase, Phase::Idle) {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request is pending: send first",
+            ));
+        }
+        Ok(busy)
+    }
+
     /// Abandons the pending request, if any (see the module comment).
     fn reset(&self, state: &mut State) {
         if let Phase::Awaiting { peer, request_id } =
@@ -277,14 +291,7 @@ impl ReqSocket {
     /// `receive_timeout` or when the connection that owed the reply is lost).
     pub async fn recv(&self) -> Result<Message, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
-        let _busy = inner.begin(Op::Recv)?;
-        if matches!(inner.state().phase, Phase::Idle) {
-            return Err(Error::new(
-                ErrorCode::Efsm,
-                "no request is pending: send first",
-            ));
-        }
+        let _busy = inner.begin_reply_wait(Op::Recv)?;
         let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
         inner.recv_reply(deadline).await
     }
@@ -354,14 +361,7 @@ impl ReqSocket {
     /// timers when the send needed no waiting.
     pub async fn await_reply(&self) -> Result<Message, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
-        let _busy = inner.begin(Op::Both)?;
-        if matches!(inner.state().phase, Phase::Idle) {
-            return Err(Error::new(
-                ErrorCode::Efsm,
-                "no request is pending: send first",
-            ));
-        }
+        let _busy = inner.begin_reply_wait(Op::Both)?;
         // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
         let _abandon = AbandonOnDrop { inner };
         match inner.recv_reply(None).await {

@@ -109,22 +109,27 @@ async fn dropped_receive_keeps_the_request_pending() {
     assert_eq!(text(&prompt(server.recv()).await.expect("recv")), ["q2"]);
 }
 
+/// A REP echoing every request, 60 ms late for "slow" ones; its endpoint.
+async fn slow_echo_server() -> String {
+    let server = rep(fast());
+    let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
+    tokio::spawn(async move {
+        while let Ok(request) = server.recv().await {
+            if request[0].as_ref() == b"slow" {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+            }
+            if server.send(request).await.is_err() {
+                return;
+            }
+        }
+    });
+    endpoint
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_request_abandons_and_resets() {
     for correlate in [false, true] {
-        let server = rep(fast());
-        let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
-        let s = server.clone();
-        tokio::spawn(async move {
-            while let Ok(request) = s.recv().await {
-                if request[0].as_ref() == b"slow" {
-                    tokio::time::sleep(Duration::from_millis(60)).await;
-                }
-                if s.send(request).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let endpoint = slow_echo_server().await;
         let client = req(Options {
             correlate,
             ..fast()
@@ -148,19 +153,7 @@ async fn dropped_request_abandons_and_resets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_reply_wait_abandons_and_resets() {
     for correlate in [false, true] {
-        let server = rep(fast());
-        let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
-        let s = server.clone();
-        tokio::spawn(async move {
-            while let Ok(request) = s.recv().await {
-                if request[0].as_ref() == b"slow" {
-                    tokio::time::sleep(Duration::from_millis(60)).await;
-                }
-                if s.send(request).await.is_err() {
-                    return;
-                }
-            }
-        });
+        let endpoint = slow_echo_server().await;
         let client = req(Options {
             correlate,
             ..fast()
