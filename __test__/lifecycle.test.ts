@@ -287,8 +287,12 @@ describe('process life (child processes)', () => {
             parentPort.postMessage(r.toString())
           })()
         \`, { eval: true, workerData: { lib, endpoint: rep.lastEndpoint } })
+        // Listened for from the start: a worker that exits right after posting has its last message
+        // and then 'exit' emitted in one go (Node drains the port on exit), before the code after
+        // the await below runs.
+        const exited = once(client, 'exit')
         assert.equal(await once(client, 'message'), 'main-saw:from-worker')
-        await once(client, 'exit')
+        await exited
 
         // 2. A worker binds a server with a pending receive, answers one request, then is terminated.
         const server = new Worker(\`
