@@ -43,6 +43,30 @@ const LOWAT_FROM: usize = 32 * 1024;
 /// buffer, and grows the connection's receive buffer to hold it).
 const LOWAT_MAX: usize = 1024 * 1024;
 
+/// While a large frame streams in, a pump that finds the socket drained reads again for up to this
+/// long after the last bytes came, instead of going back to sleep: on a machine with a core to
+/// spare this reads the frame while the sender is still writing it (as a blocking read would),
+/// without a wake-up per segment. Measured over loopback tcp, 1 MiB round trips between two Node
+/// processes on 2 vCPUs (medians, 4 interleaved runs): 1274-1330 us without it, 1078-1206 us with
+/// it, at the same CPU time; zeromq.js 1037-1178 us.
+const SPIN_GAP: std::time::Duration = std::time::Duration::from_micros(30);
+
+/// Most one pump spins in all, so one fast large transfer cannot hold the caller's loop for long.
+const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// A large frame's body is being read and is not all in yet.
+fn streaming(read: &ReadState) -> bool {
+    read.large_remaining().is_some_and(|rest| rest > 0)
+}
+
+/// Whether a pump that started at `started` and last read bytes at `progress` should try again
+/// now rather than sleep. Never on a single core: spinning there only keeps the sender waiting.
+fn keep_spinning(started: std::time::Instant, progress: std::time::Instant) -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    cores > 1 && progress.elapsed() < SPIN_GAP && started.elapsed() < SPIN_BUDGET
+}
+
 /// The receive low-water mark that fits what the reader waits for: the rest of a large frame's
 /// body, or 1 (any byte).
 fn low_water_mark(read: &ReadState) -> usize {
@@ -223,7 +247,10 @@ impl Shared {
     }
 
     fn pump_locked(&self, core: &Core, read: &mut ReadState) -> Result<Pump, End> {
-        for _ in 0..READS_PER_PUMP {
+        let started = std::time::Instant::now();
+        let mut progress = started;
+        let mut reads = 0;
+        while reads < READS_PER_PUMP {
             if read.advance(core, &self.peer)? == Step::Full {
                 return Ok(Pump::Full);
             }
@@ -235,16 +262,25 @@ impl Shared {
             match got {
                 Ok(0) => return Err(End::Eof),
                 Ok(n) => {
+                    reads += 1;
+                    progress = std::time::Instant::now();
                     if read.heartbeat.active() {
                         read.heartbeat.received(Instant::now());
                     }
                     // A read that left room drained the socket: deliver, and skip the read that
-                    // would only say so (the driver's watch is level-triggered: more data, more calls).
-                    if n < room {
+                    // would only say so (the driver's watch is level-triggered: more data, more
+                    // calls). Not while a large frame streams in: see `keep_spinning`.
+                    if n < room && !streaming(read) {
                         break;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Pump::Idle),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if streaming(read) && keep_spinning(started, progress) {
+                        std::hint::spin_loop();
+                        continue;
+                    }
+                    return Ok(Pump::Idle);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(End::Io(e)),
             }
