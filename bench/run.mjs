@@ -90,7 +90,10 @@ async function main() {
         floorClientRss = Math.max(floorClientRss, r.maxRssKiB);
         return c.kind === 'seq' ? summarizeSequential(r.samplesNs) : summarizeThroughput(r.elapsedNs, r.roundTrips);
       }
-      const { client, endpoints } = libs[libOf(impl)];
+      const { client, server, endpoints } = libs[libOf(impl)];
+      // The previous batch's garbage (received buffers above all) is collected now, in both
+      // processes, rather than in whichever batch happens to come next.
+      await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
       const endpoint = endpoints[impl === 'ours-serve' ? 'serve' : 'loop'][c.transport];
       const api = impl === 'ours-request' ? 'request' : 'sendrecv';
       const r = await client.ask(

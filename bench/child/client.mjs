@@ -71,6 +71,8 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
     return;
   }
   try {
+    // A collected heap to start from, as the server's (started with --expose-gc; see bench/run.mjs).
+    globalThis.gc?.();
     const result = m.cmd === 'seq' ? await sequential(m) : await throughput(m);
     process.send?.({ ok: true, ...result });
   } catch (/** @type {any} */ err) {

@@ -1,6 +1,6 @@
 // Server process for one library: a Reply socket running a receive/send loop on tcp and on ipc, and for
 // ours also a Reply running serve({ concurrency: 16 }) on each. Tells the parent its endpoints over the
-// IPC channel; on { cmd: 'stop' } closes everything and reports its peak RSS.
+// IPC channel; on { cmd: 'collect' } runs a full GC (before each batch), on { cmd: 'stop' } closes everything and reports its peak RSS.
 import { loadLib } from './libs.mjs';
 
 const [name, ipcDir] = process.argv.slice(2);
@@ -47,6 +47,12 @@ if (lib.hasServe) {
 }
 
 process.on('message', (/** @type {{ cmd?: string }} */ m) => {
+  if (m?.cmd === 'collect') {
+    // Before each batch (bench/run.mjs): started with --expose-gc.
+    globalThis.gc?.();
+    process.send?.({ ok: true });
+    return;
+  }
   if (m?.cmd !== 'stop') return;
   for (const s of sockets) s.close();
   process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));

@@ -25,7 +25,8 @@ export class NodeChild {
   /** @param {string} script @param {string[]} args @param {string} label */
   constructor(script, args, label) {
     this.label = label;
-    this.proc = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // --expose-gc: each batch starts from a collected heap (see `collect` in the child scripts).
+    this.proc = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
     /** @type {((m: any) => void) | null} */
     this.waiting = null;
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));

@@ -269,8 +269,11 @@ impl Shared {
                     }
                     // A read that left room drained the socket: deliver, and skip the read that
                     // would only say so (the driver's watch is level-triggered: more data, more
-                    // calls). Not while a large frame streams in: see `keep_spinning`.
-                    if n < room && !streaming(read) {
+                    // calls). So does one that completed a large frame: a request or reply is
+                    // usually alone on its connection. Not while a large frame streams in: see
+                    // `keep_spinning`.
+                    let completed = read.large_remaining() == Some(0);
+                    if (n < room || completed) && !streaming(read) {
                         break;
                     }
                 }
