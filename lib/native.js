@@ -85,6 +85,18 @@ function wait(id, signal, owner) {
 }
 
 /**
+ * Like `wait`, but hands the outcome straight to `resolve`/`reject` (no promise of its own): for
+ * callers that settle a promise of their own with it, one promise and one microtask fewer.
+ * @param {number} id
+ * @param {(value: any) => void} resolve
+ * @param {(reason: unknown) => void} reject
+ * @param {object | undefined} owner
+ */
+function settleWith(id, resolve, reject, owner) {
+  pending.set(id, { resolve, reject, signal: undefined, onAbort: undefined, owner });
+}
+
+/**
  * Cancels pending operation `id`; if it was still pending its promise rejects with an AbortError
  * (carrying `signal.reason`). Returns whether it was.
  * @param {number} id
@@ -119,4 +131,4 @@ function pendingCount() {
 /** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
 const zeroCopyMin = /** @type {number} */ (binding.ZERO_COPY_MIN_BYTES);
 
-module.exports = { wait, abort, createSocket, pendingCount, zeroCopyMin };
+module.exports = { wait, settleWith, abort, createSocket, pendingCount, zeroCopyMin };

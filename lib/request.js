@@ -155,9 +155,11 @@ class Request extends Socket {
       }
       if (typeof r === 'number') {
         job.id = r;
-        native.wait(r, undefined, this).then(
+        native.settleWith(
+          r,
           (value) => this.#finish(job, undefined, value),
           (err) => this.#finish(job, err, undefined),
+          this,
         );
       } else {
         this.#finish(job, undefined, r);
