@@ -39,6 +39,23 @@ describe('EBUSY: one pending receive / send at a time', () => {
     assert.deepEqual(texts(await within(first, 2000, 'first receive')), ['a'])
   })
 
+  test('Request (relaxed): request() while a receive is pending rejects EBUSY and sends nothing', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    const req = use(t, new Request({ relaxed: true }))
+    req.connect(endpoint)
+    await req.send('q')
+    const first = req.receive()
+    await rejectsCode(req.request('not sent'), 'EBUSY', 500)
+    assert.deepEqual(texts(await within(rep.receive(), 2000, 'rep.receive')), ['q'])
+    await rep.send('a')
+    assert.deepEqual(texts(await within(first, 2000, 'first receive')), ['a'])
+    // Nothing else reached the server: the next request is answered, and its reply is its own.
+    const next = req.request('next')
+    assert.deepEqual(texts(await within(rep.receive(), 2000, 'rep.receive')), ['next'])
+    await rep.send('b')
+    assert.deepEqual(texts(await within(next, 2000, 'next reply')), ['b'])
+  })
+
   test('Request: a second send while the first is still waiting for a peer rejects EBUSY', async (t) => {
     const port = await freePort()
     const req = connectedRequest(t, `tcp://127.0.0.1:${port}`)

@@ -329,7 +329,7 @@ impl Socket {
         if unlimited && retries == 0 {
             // Nothing to time and nothing to resend: when the send needs no waiting this is a
             // send plus a reply wait, without `request`'s queue and timers.
-            match socket.try_send(message) {
+            match socket.try_send_request(message) {
                 Ok(None) => {
                     let socket = socket.clone();
                     return self.finish(op::start(&self.hub, async move {

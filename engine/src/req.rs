@@ -370,6 +370,15 @@ impl ReqSocket {
         }
     }
 
+    /// [`ReqSocket::try_send`] for the first half of a request (then [`ReqSocket::await_reply`]):
+    /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
+    /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
+    pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.inner.core.check_open()?;
+        drop(self.inner.begin(Op::Both)?);
+        self.try_send(message)
+    }
+
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
     /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
