@@ -126,51 +126,37 @@ async fn slow_echo_server() -> String {
     endpoint
 }
 
+/// A dropped `request`, or a dropped reply wait of the addon's fast path (`try_send_request` +
+/// `await_reply`), abandons the request: its late reply is never returned for the next one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_request_abandons_and_resets() {
-    for correlate in [false, true] {
+    for (fast_path, correlate) in [(false, false), (false, true), (true, false), (true, true)] {
+        let case = format!("fast path {fast_path}, correlate {correlate}");
         let endpoint = slow_echo_server().await;
         let client = req(Options {
             correlate,
             ..fast()
         });
         client.connect(&endpoint).expect("connect");
-        let dropped = tokio::time::timeout(
-            Duration::from_millis(15),
-            client.request(msg(&["slow"]), None, 0),
-        )
-        .await;
-        assert!(dropped.is_err());
+        let dropped = if fast_path {
+            until(|| client.peer_count() == 1).await;
+            let sent = client.try_send_request(msg(&["slow"])).expect("send");
+            assert!(sent.is_none(), "{case}");
+            tokio::time::timeout(Duration::from_millis(15), client.await_reply()).await
+        } else {
+            let request = client.request(msg(&["slow"]), None, 0);
+            tokio::time::timeout(Duration::from_millis(15), request).await
+        };
+        assert!(dropped.is_err(), "{case}");
+        // Abandoned: a new request may go out (without correlate, once the connection that owed
+        // the reply is re-opened), and its reply is the one returned.
         let reply = prompt(client.request(msg(&["fast"]), None, 0))
             .await
             .expect("request");
-        assert_eq!(text(&reply), ["fast"], "correlate={correlate}");
-    }
-}
-
-/// The addon's fast request path (`try_send` + `await_reply`) behaves like `request` when dropped:
-/// the abandoned request's late reply is never returned for the next one.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dropped_reply_wait_abandons_and_resets() {
-    for correlate in [false, true] {
-        let endpoint = slow_echo_server().await;
-        let client = req(Options {
-            correlate,
-            ..fast()
-        });
-        client.connect(&endpoint).expect("connect");
-        until(|| client.peer_count() == 1).await;
-        assert!(client.try_send(msg(&["slow"])).expect("send").is_none());
-        let dropped = tokio::time::timeout(Duration::from_millis(15), client.await_reply()).await;
-        assert!(dropped.is_err());
-        // Abandoned: a new request may go out (without correlate, once the connection that owed
-        // the reply is re-opened), and its reply is the one returned.
-        prompt(client.send(msg(&["fast"]))).await.expect("send");
-        let reply = prompt(client.await_reply()).await.expect("reply");
-        assert_eq!(text(&reply), ["fast"], "correlate={correlate}");
+        assert_eq!(text(&reply), ["fast"], "{case}");
         // Nothing pending any more.
         let idle = client.await_reply().await.expect_err("nothing was sent");
-        assert_eq!(idle.code, ErrorCode::Efsm);
+        assert_eq!(idle.code, ErrorCode::Efsm, "{case}");
     }
 }
 
