@@ -40,11 +40,54 @@ try {
 /** @type {Map<number, Pending>} */
 const pending = new Map();
 
+// Small received frames arrive packed in here, standing in the frame array as their lengths
+// (src/slab.rs); `unpack` turns them into Buffers before anything else can write the slab again.
+const slab = new Uint8Array(64 * 1024);
+
+/**
+ * A message from the addon with its packed frames made into Buffers (in place).
+ * @param {(Buffer | number)[]} frames
+ * @returns {Buffer[]}
+ */
+function unpackFrames(frames) {
+  let offset = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i];
+    if (typeof frame === 'number') {
+      // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
+      // whatever its size); the slab is reused for the next message.
+      const own = Buffer.allocUnsafeSlow(frame);
+      own.set(slab.subarray(offset, offset + frame));
+      frames[i] = own;
+      offset += frame;
+    }
+  }
+  return /** @type {Buffer[]} */ (frames);
+}
+
+/**
+ * Any value the addon returns or settles with, messages unpacked: `Buffer[]` (a message) or
+ * `[token, Buffer[]]` (a request taken by `recvRequest`); other values pass through.
+ * @param {unknown} value
+ * @returns {any}
+ */
+function unpack(value) {
+  if (!Array.isArray(value)) return value;
+  // Frames are never arrays, so an array in second place means [token, frames].
+  if (value.length === 2 && Array.isArray(value[1])) {
+    unpackFrames(value[1]);
+    return value;
+  }
+  return unpackFrames(value);
+}
+
 /**
  * @param {number} id
  * @param {unknown} value
  */
 function settle(id, value) {
+  // First, even for an id nobody waits for any more: the slab is only good until this returns.
+  value = unpack(value);
   const entry = pending.get(id);
   if (entry === undefined) return;
   pending.delete(id);
@@ -61,7 +104,7 @@ function settle(id, value) {
 // Connections are read on the main thread's event loop (src/uv_read.rs); in worker threads by the
 // engine's own reader, until it is shown that a worker's teardown always runs the close callbacks of
 // the poll handles that src/uv_read.rs closes from the env cleanup hook.
-const hub = new binding.Hub(settle, require('node:worker_threads').isMainThread);
+const hub = new binding.Hub(settle, require('node:worker_threads').isMainThread, slab);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -131,4 +174,4 @@ function pendingCount() {
 /** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
 const zeroCopyMin = /** @type {number} */ (binding.ZERO_COPY_MIN_BYTES);
 
-module.exports = { wait, settleWith, abort, createSocket, pendingCount, zeroCopyMin };
+module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, zeroCopyMin };

@@ -157,7 +157,7 @@ class Reply extends Socket {
             receiving = r;
             taken = await native.wait(r, undefined, this);
           } else {
-            taken = r;
+            taken = native.unpack(r);
           }
         } catch (err) {
           const code = /** @type {{ code?: unknown }} */ (err).code;

@@ -162,7 +162,7 @@ class Request extends Socket {
           this,
         );
       } else {
-        this.#finish(job, undefined, r);
+        this.#finish(job, undefined, native.unpack(r));
       }
     }
   }

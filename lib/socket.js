@@ -143,7 +143,7 @@ class Socket {
       if (this[kClosed]) return Promise.reject(closedError());
       const r = this[kNative].recv();
       if (typeof r === 'number') return native.wait(r, signal, this);
-      return Promise.resolve(r);
+      return Promise.resolve(native.unpack(r));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -15,7 +15,7 @@ use crate::op::Op;
 use crate::outcome::Outcome;
 use crate::socket::Engine;
 use crate::uv_read::{UvDriver, Watches};
-use napi::bindgen_prelude::{FnArgs, Function};
+use napi::bindgen_prelude::{FnArgs, Function, Unknown};
 use napi::sys;
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
@@ -94,6 +94,8 @@ pub(crate) struct HubShared {
     /// (`settle_now`); raw napi handles, used on the JS thread only.
     settle_ref: usize,
     async_context: usize,
+    /// Keeps the slab (`slab.rs`) alive as long as the hub; never read.
+    _slab_ref: usize,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -277,6 +279,7 @@ impl HubShared {
     /// Env cleanup hook: the environment is going away (worker terminated, process exiting).
     fn teardown(&self) {
         self.torn_down.store(true, Ordering::Release);
+        crate::slab::uninstall();
         let ops: Vec<Op> = lock(&self.ops).drain().map(|(_, op)| op).collect();
         drop(ops);
         self.watches.close_all();
@@ -311,12 +314,16 @@ impl Hub {
     #[napi(constructor, catch_unwind)]
     ///
     /// `read_on_js_thread`: read connections on this thread's event loop (see `uv_read`) rather
-    /// than on an engine thread.
+    /// than on an engine thread. `slab`: a `Uint8Array` that small received frames are handed over
+    /// in (see `slab.rs`).
     pub fn new(
         env: Env,
         settle: Function<'_, FnArgs<(u32, Outcome)>, ()>,
         read_on_js_thread: bool,
+        slab: Unknown<'_>,
     ) -> Result<Hub> {
+        // SAFETY: constructor call on the JS thread; `slab` is a value of this call.
+        let slab_ref = unsafe { crate::slab::install(env.raw(), napi::JsValue::raw(&slab))? };
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
         let graveyard = Arc::new(Graveyard::new());
@@ -392,6 +399,7 @@ impl Hub {
             watches: Watches::default(),
             read_driver: OnceLock::new(),
             settle_ref: settle_ref as usize,
+            _slab_ref: slab_ref as usize,
             async_context: async_context as usize,
         });
         if read_on_js_thread {

@@ -17,7 +17,9 @@
 
 use crate::graveyard::Graveyard;
 use crate::js_error::check;
+use crate::slab::Packer;
 use bytes::Bytes;
+use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Error, Result, Status};
 use std::ffi::c_void;
 use std::ptr;
@@ -366,7 +368,8 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
     Ok(out)
 }
 
-/// A message as `Buffer[]`.
+/// A message as `Buffer[]`, except that small frames packed into this thread's slab (see
+/// `slab.rs`) stand as their lengths (numbers), which the JS layer turns into Buffers at once.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
@@ -376,8 +379,14 @@ pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::
         unsafe { sys::napi_create_array_with_length(env, message.len(), &mut array) },
         "napi_create_array_with_length",
     )?;
+    let mut packer = Packer::new();
     for (i, bytes) in message.into_iter().enumerate() {
-        let value = unsafe { buffer(env, bytes)? };
+        let value = if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
+            // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
+            unsafe { u32::to_napi_value(env, bytes.len() as u32)? }
+        } else {
+            unsafe { buffer(env, bytes)? }
+        };
         check(
             unsafe { sys::napi_set_element(env, array, i as u32, value) },
             "napi_set_element",
