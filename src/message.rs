@@ -84,7 +84,10 @@ impl Drop for JsBytes {
 }
 
 /// The bytes of one JS value, if it is binary: (data, byte length).
-unsafe fn binary_view(
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread and `value` a value in it.
+pub(crate) unsafe fn binary_view(
     env: sys::napi_env,
     value: sys::napi_value,
 ) -> Result<Option<(*mut u8, usize)>> {

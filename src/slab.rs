@@ -22,7 +22,7 @@ thread_local! {
     static SLAB: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
-/// Registers `value` (a `Uint8Array`) as this thread's slab; returns a reference that keeps it
+/// Registers `value` (a `Uint8Array`; any binary view would do) as this thread's slab; returns a reference that keeps it
 /// alive (the hub keeps it for its lifetime).
 ///
 /// # Safety
@@ -31,29 +31,13 @@ pub(crate) unsafe fn install(
     env: sys::napi_env,
     value: sys::napi_value,
 ) -> napi::Result<sys::napi_ref> {
-    let mut kind = sys::TypedarrayType::uint8_array;
-    let mut length = 0usize;
-    let mut data = ptr::null_mut();
-    check(
-        unsafe {
-            sys::napi_get_typedarray_info(
-                env,
-                value,
-                &mut kind,
-                &mut length,
-                &mut data,
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        },
-        "slab",
-    )?;
+    let view = unsafe { crate::message::binary_view(env, value)? };
     let mut reference = ptr::null_mut();
     check(
         unsafe { sys::napi_create_reference(env, value, 1, &mut reference) },
         "slab",
     )?;
-    if kind == sys::TypedarrayType::uint8_array && !data.is_null() && length > 0 {
+    if let Some((data, length)) = view.filter(|&(data, length)| !data.is_null() && length > 0) {
         SLAB.with(|s| s.set(Some((data as usize, length))));
     }
     Ok(reference)
