@@ -59,12 +59,36 @@ fn streaming(read: &ReadState) -> bool {
     read.large_remaining().is_some_and(|rest| rest > 0)
 }
 
-/// Whether a pump that started at `started` and last read bytes at `progress` should try again
-/// now rather than sleep. Never on a single core: spinning there only keeps the sender waiting.
-fn keep_spinning(started: std::time::Instant, progress: std::time::Instant) -> bool {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    cores > 1 && progress.elapsed() < SPIN_GAP && started.elapsed() < SPIN_BUDGET
+/// One pump's spinning while a large frame streams in (see [`SPIN_GAP`]). The clock is only read
+/// once a frame streams, so pumps of small messages pay nothing for it.
+#[derive(Default)]
+struct Spin {
+    /// When this pump first found the socket drained in the middle of a frame.
+    since: Option<std::time::Instant>,
+    /// When the last bytes of a streaming frame came.
+    progress: Option<std::time::Instant>,
+}
+
+impl Spin {
+    /// Bytes of a streaming frame came just now.
+    fn progressed(&mut self) {
+        self.progress = Some(std::time::Instant::now());
+    }
+
+    /// Whether to read again now rather than sleep. Never on a single core: spinning there only
+    /// keeps the sender waiting.
+    fn again(&mut self) -> bool {
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if cores < 2 {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        let since = *self.since.get_or_insert(now);
+        let last = self.progress.unwrap_or(since);
+        now.duration_since(last) < SPIN_GAP && now.duration_since(since) < SPIN_BUDGET
+    }
 }
 
 /// The receive low-water mark that fits what the reader waits for: the rest of a large frame's
@@ -247,8 +271,7 @@ impl Shared {
     }
 
     fn pump_locked(&self, core: &Core, read: &mut ReadState) -> Result<Pump, End> {
-        let started = std::time::Instant::now();
-        let mut progress = started;
+        let mut spin = Spin::default();
         let mut reads = 0;
         while reads < READS_PER_PUMP {
             if read.advance(core, &self.peer)? == Step::Full {
@@ -263,7 +286,9 @@ impl Shared {
                 Ok(0) => return Err(End::Eof),
                 Ok(n) => {
                     reads += 1;
-                    progress = std::time::Instant::now();
+                    if streaming(read) {
+                        spin.progressed();
+                    }
                     if read.heartbeat.active() {
                         read.heartbeat.received(Instant::now());
                     }
@@ -271,14 +296,14 @@ impl Shared {
                     // would only say so (the driver's watch is level-triggered: more data, more
                     // calls). So does one that completed a large frame: a request or reply is
                     // usually alone on its connection. Not while a large frame streams in: see
-                    // `keep_spinning`.
+                    // `Spin`.
                     let completed = read.large_remaining() == Some(0);
                     if (n < room || completed) && !streaming(read) {
                         break;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if streaming(read) && keep_spinning(started, progress) {
+                    if streaming(read) && spin.again() {
                         std::hint::spin_loop();
                         continue;
                     }
