@@ -9,9 +9,9 @@
 //!   wait does it become a tokio task whose result comes back through the hub.
 //!
 //! Module map: `hub` (settlement + liveness), `op` (running an engine future), `outcome` (results
-//! as JS values), `message` (JS bytes <-> `Bytes` without copies), `slab` (small received frames handed to JS
-//! in one shared array), `graveyard` (releasing JS
-//! references from any thread), `js_error` (engine errors as JS errors), `options` (option object), `uv_read` (reading
+//! as JS values), `message` (JS bytes <-> `Bytes` without copies), `slab` (small received frames
+//! handed to JS in one shared array), `graveyard` (releasing JS references from any thread),
+//! `js_error` (engine errors as JS errors), `options` (option object), `uv_read` (reading
 //! connections on the JS thread's event loop).
 
 mod graveyard;

@@ -3,11 +3,11 @@
 //!
 //! Creating a `Buffer` from native code (`napi_create_buffer_copy`) is the largest single cost of
 //! delivering a small message: ~4.5% of a 16 B client's CPU in `perf`, most of it making the
-//! object, not copying 16 bytes. JavaScript makes small Buffers far more cheaply (from Node's
-//! pool). So the JS layer hands each thread's hub a byte array (the slab); a message's small frames
-//! are copied into it back to back and stand in the frame array as their lengths, and the JS layer
-//! turns them into Buffers (`unpack` in `lib/native.js`) before anything else can touch the slab:
-//! at once, in the same call that received them.
+//! object, not copying 16 bytes. JavaScript makes small Buffers more cheaply (each still with
+//! memory of its own). So the JS layer hands each thread's hub a byte array (the slab); a
+//! message's small frames are copied into it back to back and stand in the frame array as their
+//! lengths, and the JS layer turns them into Buffers (`unpack` in `lib/native.js`) before anything
+//! else can touch the slab: at once, in the same call that received them.
 //!
 //! One slab per JS thread (each environment has its own hub and thread), so it lives in a
 //! thread-local, set when the hub is made and cleared when its environment tears down.
@@ -22,8 +22,8 @@ thread_local! {
     static SLAB: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
-/// Registers `value` (a `Uint8Array`; any binary view would do) as this thread's slab; returns a reference that keeps it
-/// alive (the hub keeps it for its lifetime).
+/// Registers `value` (a `Uint8Array`; any binary view would do) as this thread's slab; returns a
+/// reference that keeps it alive (the hub keeps it for its lifetime).
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread and `value` a value in it.

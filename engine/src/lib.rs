@@ -6,8 +6,9 @@
 //! - [`handshake`]: drives greeting + mechanism over any async stream;
 //! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
 //!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
-//!   `peer` (outgoing queue, direct writes), `raw_stream` (a driven connection's socket), `read_buf` (where incoming bytes go: shared buffer
-//!   for small frames, one buffer per large frame), `read_state` (bytes to delivered messages),
+//!   `peer` (outgoing queue, direct writes), `raw_stream` (a driven connection's socket),
+//!   `read_buf` (where incoming bytes go: shared buffer for small frames, one buffer per large
+//!   frame), `read_state` (bytes to delivered messages),
 //!   [`driven`] (reading from the caller's event loop), `inbound` (fair-queued incoming messages);
 //! - sockets: `socket` (what all types share), `handle` (their handles' shared part and forwarding
 //!   methods), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
