@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pythonWithPyzmq } from './python';
 
 const ROOT = path.resolve(__dirname, '..');
 const EXAMPLES = path.join(ROOT, 'examples');
@@ -161,7 +162,7 @@ function tsDemo(script: string, args: readonly string[] = [], env: Env = {}): Pr
 
 function pythonPeer(script: string, args: readonly string[] = []): Proc {
   // -u: unbuffered, so each line arrives when printed; UTF-8 whatever the locale.
-  return new Proc(`python/${script}`, 'python3', ['-u', path.join(EXAMPLES, 'python', script), ...args], {
+  return new Proc(`python/${script}`, pythonWithPyzmq(), ['-u', path.join(EXAMPLES, 'python', script), ...args], {
     PYTHONIOENCODING: 'utf-8',
   });
 }
@@ -183,21 +184,6 @@ async function freePort(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   assert.ok(address !== null && typeof address === 'object');
   return String(address.port);
-}
-
-let pyzmqChecked: string | undefined;
-
-/** The interop tests need pyzmq; CI installs it (.ci/run), so its absence is a failure, not a skip. */
-function requirePyzmq(): void {
-  if (pyzmqChecked === undefined) {
-    const probe = spawnSync('python3', ['-c', 'import zmq'], { encoding: 'utf8' });
-    pyzmqChecked = probe.status === 0 ? '' : `${probe.error?.message ?? ''}${probe.stderr ?? ''}`.trim();
-  }
-  if (pyzmqChecked !== '') {
-    assert.fail(
-      `pyzmq is required for the Python interop tests: run \`python3 -m pip install pyzmq\` (CI does, in .ci/run).\n${pyzmqChecked}`,
-    );
-  }
 }
 
 function range(from: number, to: number): number[] {
@@ -328,7 +314,7 @@ describe("hello world (seed 000)", { timeout: TEST_MS }, () => {
   });
 
   test('interop: the seed\'s Python client (100 requests) against hello_server.js', async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const server = nodeDemo('hello_server.js', ['tcp://127.0.0.1:*']);
     const port = await boundPort(server);
     const client = pythonPeer('hello_client.py', [port, '127.0.0.1']);
@@ -342,7 +328,7 @@ describe("hello world (seed 000)", { timeout: TEST_MS }, () => {
   });
 
   test('interop: hello_client.js against the seed\'s Python server', async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const port = await freePort();
     const server = pythonPeer('hello_server.py', [port, '127.0.0.1']);
     await server.waitForLine(/^Server listening on tcp:\d+ \.\.\.$/);
@@ -408,7 +394,7 @@ describe('reqrep: one client, two servers (seed 001)', { timeout: TEST_MS }, () 
   });
 
   test('interop: reqrep_client.js against two of the seed\'s Python servers', async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const [portA, portB] = [await freePort(), await freePort()];
     // The Python servers print nothing until a request comes: the client connecting before they
     // bind is fine (it retries). Each works 1 s per request, so four requests.
@@ -422,7 +408,7 @@ describe('reqrep: one client, two servers (seed 001)', { timeout: TEST_MS }, () 
   });
 
   test('interop: the seed\'s Python client against two reqrep_server.js', async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const [a, portA, b, portB] = await twoJsServers('0');
     const client = pythonPeer('reqrep_client.py', [portA, portB]);
     await client.exitsCleanly();
@@ -493,7 +479,7 @@ describe('multiply (seed 002)', { timeout: TEST_MS }, () => {
   });
 
   test("interop: the seed's Python client against multiply_server.js", async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const [server, port] = await jsServer('5');
     const client = pythonPeer('multiply_client.py', [port, '127.0.0.1']);
     client.feed(INPUT);
@@ -507,7 +493,7 @@ describe('multiply (seed 002)', { timeout: TEST_MS }, () => {
   });
 
   test("interop: multiply_client.js against the seed's Python server", async () => {
-    requirePyzmq();
+    pythonWithPyzmq();
     const port = await freePort();
     const server = pythonPeer('multiply_server.py', ['5', port, '127.0.0.1']);
     await server.waitForLine(/^Waiting for clients on port/);
