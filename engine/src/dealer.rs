@@ -2,7 +2,7 @@
 //! receives fair-queued from all peers; frames pass through unchanged.
 
 use crate::error::Error;
-use crate::handle::{forward_to_core, OwnedCore};
+use crate::handle::{socket_handle, SocketHandle};
 use crate::inbound::Received;
 use crate::socket::{check_message, Core};
 use crate::socket_type::SocketType;
@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 /// cancel-safe: a dropped `send` did not send, a dropped `recv` took nothing.
 #[derive(Clone)]
 pub struct DealerSocket {
-    inner: Arc<OwnedCore>,
+    handle: SocketHandle,
 }
 
 fn body(received: Received) -> Option<Message> {
@@ -24,12 +24,12 @@ fn body(received: Received) -> Option<Message> {
 impl DealerSocket {
     pub fn new(runtime: &Handle, options: Options) -> DealerSocket {
         DealerSocket {
-            inner: Arc::new(OwnedCore::new(runtime, SocketType::Dealer, options)),
+            handle: SocketHandle::new(runtime, SocketType::Dealer, options),
         }
     }
 
     fn core(&self) -> &Arc<Core> {
-        &self.inner
+        self.handle.core()
     }
 
     /// Sends to the next live peer; waits for one (up to `send_timeout`, then EAGAIN).
@@ -62,7 +62,4 @@ impl DealerSocket {
     }
 }
 
-forward_to_core!(
-    DealerSocket,
-    peers = "Peers whose handshake is done (for tests and diagnostics)."
-);
+socket_handle!(DealerSocket, |socket| &socket.handle);

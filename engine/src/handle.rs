@@ -1,30 +1,17 @@
-//! What the four public socket types (DEALER, ROUTER, REQ, REP) share as handles: the [`Core`]
-//! their clones share, closed when the last clone is dropped, and the methods that only forward to it.
+//! [`SocketHandle`]: what the four public socket types (DEALER, ROUTER, REQ, REP) share: the
+//! socket's core, closed when the last clone of the handle (or of a socket owning one) is dropped,
+//! and the type-independent methods (bind, connect, close, options...).
 
 use crate::options::Options;
 use crate::socket::Core;
 use crate::socket_type::SocketType;
-use std::ops::Deref;
+use crate::{Error, ReadDriver};
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
-/// A socket's [`Core`] as owned by its handle's clones (inside their shared `Arc`): dropping it,
-/// when the last clone goes, closes the socket as `close()` would.
-pub(crate) struct OwnedCore(Arc<Core>);
-
-impl OwnedCore {
-    pub(crate) fn new(runtime: &Handle, kind: SocketType, options: Options) -> OwnedCore {
-        OwnedCore(Core::new(runtime, kind, options))
-    }
-}
-
-impl Deref for OwnedCore {
-    type Target = Arc<Core>;
-
-    fn deref(&self) -> &Arc<Core> {
-        &self.0
-    }
-}
+/// A socket's core as owned by its handles: dropping it, when the last clone goes, closes the
+/// socket as `close()` would.
+struct OwnedCore(Arc<Core>);
 
 impl Drop for OwnedCore {
     fn drop(&mut self) {
@@ -32,69 +19,106 @@ impl Drop for OwnedCore {
     }
 }
 
-/// The methods every socket type forwards unchanged to its core, with their docs; `$peers` is the
-/// doc of `peer_count` (who the peers are for that type). The type must have
-/// `fn core(&self) -> &Arc<Core>`.
-macro_rules! forward_to_core {
-    ($socket:ty, peers = $peers:literal) => {
+/// The part of a socket every type shares, whatever its pattern: endpoints, options, closing.
+/// Cheap to clone (one `Arc`); every clone, and every clone of the socket it came from
+/// ([`crate::ReqSocket::handle`] and the like), is the same socket, which closes as `close()`
+/// would when the last of them is dropped. Each socket type derefs to its handle, so these methods
+/// are also callable on the socket itself.
+#[derive(Clone)]
+pub struct SocketHandle {
+    core: Arc<OwnedCore>,
+}
+
+impl SocketHandle {
+    pub(crate) fn new(runtime: &Handle, kind: SocketType, options: Options) -> SocketHandle {
+        SocketHandle {
+            core: Arc::new(OwnedCore(Core::new(runtime, kind, options))),
+        }
+    }
+
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core.0
+    }
+
+    /// Binds and listens; resolves to the resolved endpoint (ephemeral port filled in),
+    /// which also becomes `last_endpoint()`.
+    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
+        self.core().bind(endpoint).await
+    }
+
+    /// Unbinds by the string given to `bind` or by the resolved endpoint it returned.
+    pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
+        self.core().unbind(endpoint)
+    }
+
+    /// Validates the endpoint and returns at once; connects in the background and
+    /// reconnects forever.
+    pub fn connect(&self, endpoint: &str) -> Result<(), Error> {
+        self.core().connect(endpoint)
+    }
+
+    /// Stops connecting to an endpoint given to `connect` and drops its connection.
+    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
+        self.core().disconnect(endpoint)
+    }
+
+    /// Idempotent. Pending operations fail EAGAIN; queued outgoing messages get `linger`
+    /// to drain.
+    pub fn close(&self) {
+        self.core().close();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.core().is_closed()
+    }
+
+    pub fn last_endpoint(&self) -> Option<String> {
+        self.core().last_endpoint()
+    }
+
+    pub fn options(&self) -> Options {
+        self.core().options()
+    }
+
+    /// New values apply to later operations and later connections.
+    pub fn set_options(&self, options: Options) {
+        self.core().set_options(options);
+    }
+
+    /// Hands the reading of connections established from now on to `driver` (an event
+    /// loop of the caller's; see [`crate::driven`]). Set it before `bind`/`connect`.
+    pub fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
+        self.core().set_read_driver(driver);
+    }
+
+    /// Peers whose handshake is done (for tests and diagnostics): the servers of a REQ, the
+    /// clients of a REP, any peer of a DEALER or ROUTER.
+    pub fn peer_count(&self) -> usize {
+        self.core().peer_count()
+    }
+}
+
+/// Gives a socket type `handle()` and derefs it to its [`SocketHandle`], so the shared methods are
+/// callable on the socket. `$handle` is the expression (on `self`) that reaches the handle.
+macro_rules! socket_handle {
+    ($socket:ty, |$this:ident| $handle:expr) => {
         impl $socket {
-            /// Binds and listens; resolves to the resolved endpoint (ephemeral port filled in),
-            /// which also becomes `last_endpoint()`.
-            pub async fn bind(&self, endpoint: &str) -> Result<String, $crate::Error> {
-                self.core().bind(endpoint).await
+            /// The socket's shared part (bind, connect, close, options...), cheap to clone; it
+            /// keeps the socket open as the socket itself does.
+            pub fn handle(&self) -> &$crate::SocketHandle {
+                let $this = self;
+                $handle
             }
+        }
 
-            /// Unbinds by the string given to `bind` or by the resolved endpoint it returned.
-            pub async fn unbind(&self, endpoint: &str) -> Result<(), $crate::Error> {
-                self.core().unbind(endpoint)
-            }
+        impl std::ops::Deref for $socket {
+            type Target = $crate::SocketHandle;
 
-            /// Validates the endpoint and returns at once; connects in the background and
-            /// reconnects forever.
-            pub fn connect(&self, endpoint: &str) -> Result<(), $crate::Error> {
-                self.core().connect(endpoint)
-            }
-
-            /// Stops connecting to an endpoint given to `connect` and drops its connection.
-            pub fn disconnect(&self, endpoint: &str) -> Result<(), $crate::Error> {
-                self.core().disconnect(endpoint)
-            }
-
-            /// Idempotent. Pending operations fail EAGAIN; queued outgoing messages get `linger`
-            /// to drain.
-            pub fn close(&self) {
-                self.core().close();
-            }
-
-            pub fn is_closed(&self) -> bool {
-                self.core().is_closed()
-            }
-
-            pub fn last_endpoint(&self) -> Option<String> {
-                self.core().last_endpoint()
-            }
-
-            pub fn options(&self) -> $crate::Options {
-                self.core().options()
-            }
-
-            /// New values apply to later operations and later connections.
-            pub fn set_options(&self, options: $crate::Options) {
-                self.core().set_options(options);
-            }
-
-            /// Hands the reading of connections established from now on to `driver` (an event
-            /// loop of the caller's; see [`crate::driven`]). Set it before `bind`/`connect`.
-            pub fn set_read_driver(&self, driver: std::sync::Arc<dyn $crate::ReadDriver>) {
-                self.core().set_read_driver(driver);
-            }
-
-            #[doc = $peers]
-            pub fn peer_count(&self) -> usize {
-                self.core().peer_count()
+            fn deref(&self) -> &$crate::SocketHandle {
+                self.handle()
             }
         }
     };
 }
 
-pub(crate) use forward_to_core;
+pub(crate) use socket_handle;

@@ -10,8 +10,8 @@
 //!   `read_buf` (where incoming bytes go: shared buffer for small frames, one buffer per large
 //!   frame), `read_state` (bytes to delivered messages),
 //!   [`driven`] (reading from the caller's event loop), `inbound` (fair-queued incoming messages);
-//! - sockets: `socket` (what all types share), `handle` (their handles' shared part and forwarding
-//!   methods), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! - sockets: `socket` (what all types share), [`SocketHandle`] (the shared handle every type
+//!   derefs to: bind, connect, close, options), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
 pub mod codec;
 pub mod command;
@@ -47,6 +47,7 @@ pub mod router;
 pub use dealer::DealerSocket;
 pub use driven::{DrivenRead, Pump, ReadDriver};
 pub use error::{Error, ErrorCode, ProtocolError};
+pub use handle::SocketHandle;
 pub use options::Options;
 pub use rep::{RepSocket, ReplyTo};
 pub use req::ReqSocket;

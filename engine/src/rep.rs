@@ -6,7 +6,7 @@
 //! The reply goes back with the same envelope to the same connection.
 
 use crate::error::{Error, ErrorCode};
-use crate::handle::{forward_to_core, OwnedCore};
+use crate::handle::{socket_handle, SocketHandle};
 use crate::inbound::Received;
 use crate::peer::Peer;
 use crate::socket::{check_message, Core};
@@ -31,7 +31,7 @@ struct State {
 }
 
 struct Inner {
-    core: OwnedCore,
+    handle: SocketHandle,
     state: Mutex<State>,
 }
 
@@ -45,6 +45,10 @@ impl Drop for Receiving<'_> {
 }
 
 impl Inner {
+    fn core(&self) -> &Arc<Core> {
+        self.handle.core()
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -100,7 +104,7 @@ impl RepSocket {
     pub fn new(runtime: &Handle, options: Options) -> RepSocket {
         RepSocket {
             inner: Arc::new(Inner {
-                core: OwnedCore::new(runtime, SocketType::Rep, options),
+                handle: SocketHandle::new(runtime, SocketType::Rep, options),
                 state: Mutex::new(State {
                     owed: None,
                     receiving: false,
@@ -109,15 +113,11 @@ impl RepSocket {
         }
     }
 
-    fn core(&self) -> &Arc<Core> {
-        &self.inner.core
-    }
-
     /// Receives the next request (EFSM if a reply is owed; EBUSY if a receive is pending; EAGAIN on
     /// `receive_timeout`). Dropping the future loses nothing: an unreceived request stays queued.
     pub async fn recv(&self) -> Result<Message, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _receiving = inner.begin_recv()?;
         if inner.state().owed.is_some() {
             return Err(Error::new(
@@ -126,7 +126,7 @@ impl RepSocket {
             ));
         }
         inner
-            .core
+            .core()
             .recv_timed(|received| {
                 let (to, body) = split_request(received)?;
                 inner.state().owed = Some(to);
@@ -143,14 +143,14 @@ impl RepSocket {
     /// Receives a request without entering the alternation state: for `serve()` with concurrency.
     pub async fn recv_request(&self) -> Result<(ReplyTo, Message), Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _receiving = inner.begin_recv()?;
-        inner.core.recv_timed(split_request).await
+        inner.core().recv_timed(split_request).await
     }
 
     /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
     pub async fn reply(&self, to: ReplyTo, message: Message) -> Result<(), Error> {
-        self.inner.core.check_open()?;
+        self.inner.core().check_open()?;
         check_message(&message)?;
         self.inner.deliver(to, message);
         Ok(())
@@ -163,7 +163,7 @@ impl RepSocket {
     /// (A REP reply never waits: it is queued or, for a gone or full peer, dropped.)
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         check_message(&message)?;
         let Some(to) = inner.state().owed.take() else {
             return Err(Error::new(
@@ -179,7 +179,7 @@ impl RepSocket {
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _receiving = inner.begin_recv()?;
         let mut state = inner.state();
         if state.owed.is_some() {
@@ -188,7 +188,7 @@ impl RepSocket {
                 "a reply is owed: send it first",
             ));
         }
-        Ok(inner.core.pop_accepted(|received| {
+        Ok(inner.core().pop_accepted(|received| {
             let (to, body) = split_request(received)?;
             state.owed = Some(to);
             Some(body)
@@ -199,13 +199,10 @@ impl RepSocket {
     /// `Ok(None)` if not (then use `recv_request`). EBUSY while a receive is pending.
     pub fn try_recv_request(&self) -> Result<Option<(ReplyTo, Message)>, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _receiving = inner.begin_recv()?;
-        Ok(inner.core.pop_accepted(split_request))
+        Ok(inner.core().pop_accepted(split_request))
     }
 }
 
-forward_to_core!(
-    RepSocket,
-    peers = "Clients whose handshake is done (for tests and diagnostics)."
-);
+socket_handle!(RepSocket, |socket| &socket.inner.handle);

@@ -6,7 +6,7 @@
 //! without it the connection that owed the reply is dropped and re-opened at once (Lazy Pirate).
 
 use crate::error::{Error, ErrorCode};
-use crate::handle::{forward_to_core, OwnedCore};
+use crate::handle::{socket_handle, SocketHandle};
 use crate::inbound::Received;
 use crate::options::timeout_of;
 use crate::peer::Peer;
@@ -39,7 +39,7 @@ struct State {
 }
 
 struct Inner {
-    core: OwnedCore,
+    handle: SocketHandle,
     state: Mutex<State>,
     /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
     turn: tokio::sync::Mutex<()>,
@@ -83,6 +83,10 @@ impl Drop for AbandonOnDrop<'_> {
 }
 
 impl Inner {
+    fn core(&self) -> &Arc<Core> {
+        self.handle.core()
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -112,7 +116,7 @@ impl Inner {
     /// Checks a wait for the reply may start (open, not already waiting, a request sent) and
     /// marks it pending.
     fn begin_reply_wait(&self, op: Op) -> Result<Busy<'_>, Error> {
-        self.core.check_open()?;
+        self.core().check_open()?;
         let busy = self.begin(op)?;
         if matches!(self.state().phase, Phase::Idle) {
             return Err(Error::new(
@@ -128,7 +132,7 @@ impl Inner {
         if let Phase::Awaiting { peer, request_id } =
             std::mem::replace(&mut state.phase, Phase::Idle)
         {
-            self.core.inbound.discard_from(peer.id);
+            self.core().inbound.discard_from(peer.id);
             if request_id.is_none() {
                 peer.kill(true);
             }
@@ -138,7 +142,7 @@ impl Inner {
     /// Checks a new request may go out: EFSM while a reply is owed, unless `relaxed` (then abandon it).
     fn prepare_send(&self, state: &mut State) -> Result<(), Error> {
         if matches!(state.phase, Phase::Awaiting { .. }) {
-            if !self.core.option(|o| o.relaxed) {
+            if !self.core().option(|o| o.relaxed) {
                 return Err(Error::new(
                     ErrorCode::Efsm,
                     "a reply is pending: receive it first",
@@ -151,7 +155,7 @@ impl Inner {
 
     /// The request as it goes on the wire: [request id,] empty delimiter, body.
     fn envelope(&self, state: &mut State, message: Message) -> (Message, Option<u32>) {
-        let correlate = self.core.option(|o| o.correlate);
+        let correlate = self.core().option(|o| o.correlate);
         let mut frames = Vec::with_capacity(message.len() + 2);
         let request_id = correlate.then(|| {
             let id = state.next_request_id;
@@ -167,7 +171,7 @@ impl Inner {
     /// What `send` and `try_send` do before handing the request over: checks, marks the send
     /// pending, and wraps the message; gives back the guard, the frames and the request id.
     fn start_send(&self, message: Message) -> Result<(Busy<'_>, Message, Option<u32>), Error> {
-        self.core.check_open()?;
+        self.core().check_open()?;
         check_message(&message)?;
         let busy = self.begin(Op::Send)?;
         let mut state = self.state();
@@ -190,7 +194,7 @@ impl Inner {
         let (peer_id, request_id) = (peer.id, *request_id);
         // Read before popping: a peer seen dead has delivered everything it ever will.
         let dead = peer.is_dead();
-        while let Some(received) = self.core.pop_inbound() {
+        while let Some(received) = self.core().pop_inbound() {
             if let Some(body) = reply_body(received, peer_id, request_id) {
                 state.phase = Phase::Idle;
                 return Some(Ok(body));
@@ -208,8 +212,8 @@ impl Inner {
 
     async fn recv_reply(&self, deadline: Option<Instant>) -> Result<Message, Error> {
         match self
-            .core
-            .wait_for(&self.core.inbound.notify, deadline, || self.poll_reply())
+            .core()
+            .wait_for(&self.core().inbound.notify, deadline, || self.poll_reply())
             .await
         {
             Ok(result) => result,
@@ -257,10 +261,10 @@ pub struct ReqSocket {
 impl ReqSocket {
     /// Creates the socket; its background tasks run on `runtime`.
     pub fn new(runtime: &Handle, options: Options) -> ReqSocket {
-        let core = OwnedCore::new(runtime, SocketType::Req, options);
+        let handle = SocketHandle::new(runtime, SocketType::Req, options);
         ReqSocket {
             inner: Arc::new(Inner {
-                core,
+                handle,
                 state: Mutex::new(State {
                     phase: Phase::Idle,
                     sending: false,
@@ -272,17 +276,13 @@ impl ReqSocket {
         }
     }
 
-    fn core(&self) -> &Arc<Core> {
-        &self.inner.core
-    }
-
     /// Sends one request (EFSM if a reply is owed and not `relaxed`; EBUSY if a send is pending;
     /// waits for a peer up to `send_timeout`, then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         let inner = &*self.inner;
         let (_busy, frames, request_id) = inner.start_send(message)?;
         inner
-            .core
+            .core()
             .send_timed(frames, |peer| inner.sent(peer, request_id))
             .await
     }
@@ -292,7 +292,7 @@ impl ReqSocket {
     pub async fn recv(&self) -> Result<Message, Error> {
         let inner = &*self.inner;
         let _busy = inner.begin_reply_wait(Op::Recv)?;
-        let deadline = Core::deadline_after(inner.core.option(|o| o.receive_timeout));
+        let deadline = Core::deadline_after(inner.core().option(|o| o.receive_timeout));
         inner.recv_reply(deadline).await
     }
 
@@ -305,17 +305,17 @@ impl ReqSocket {
         retries: u32,
     ) -> Result<Message, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         check_message(&message)?;
         let _turn = tokio::select! {
             turn = inner.turn.lock() => turn,
-            _ = inner.core.closed.wait() => return Err(WaitEnd::Closed.into_error("request")),
+            _ = inner.core().closed.wait() => return Err(WaitEnd::Closed.into_error("request")),
         };
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _busy = inner.begin(Op::Both)?;
         inner.prepare_send(&mut inner.state())?;
         let _abandon = AbandonOnDrop { inner };
-        let timeout = timeout.or_else(|| timeout_of(inner.core.option(|o| o.receive_timeout)));
+        let timeout = timeout.or_else(|| timeout_of(inner.core().option(|o| o.receive_timeout)));
         let mut message = Some(message);
         for attempt in 0..=retries {
             let Some(body) = (if attempt == retries {
@@ -328,7 +328,7 @@ impl ReqSocket {
             let deadline = timeout.and_then(crate::socket::deadline_in);
             let (frames, request_id) = inner.envelope(&mut inner.state(), body);
             match inner
-                .core
+                .core()
                 .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
                 .await
             {
@@ -338,7 +338,7 @@ impl ReqSocket {
             }
             match inner.recv_reply(deadline).await {
                 Ok(reply) => return Ok(reply),
-                Err(_) if inner.core.is_closed() => {
+                Err(_) if inner.core().is_closed() => {
                     return Err(WaitEnd::Closed.into_error("request"))
                 }
                 Err(e) if e.code == ErrorCode::Eagain => continue,
@@ -365,7 +365,7 @@ impl ReqSocket {
         // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
         let _abandon = AbandonOnDrop { inner };
         match inner.recv_reply(None).await {
-            Err(_) if inner.core.is_closed() => Err(WaitEnd::Closed.into_error("request")),
+            Err(_) if inner.core().is_closed() => Err(WaitEnd::Closed.into_error("request")),
             other => other,
         }
     }
@@ -374,7 +374,7 @@ impl ReqSocket {
     /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
     /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
     pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.inner.core.check_open()?;
+        self.inner.core().check_open()?;
         drop(self.inner.begin(Op::Both)?);
         self.try_send(message)
     }
@@ -386,7 +386,7 @@ impl ReqSocket {
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
         let (_busy, frames, request_id) = inner.start_send(message)?;
-        match inner.core.try_send_round_robin(frames) {
+        match inner.core().try_send_round_robin(frames) {
             Ok(peer) => {
                 inner.sent(peer, request_id);
                 Ok(None)
@@ -403,7 +403,7 @@ impl ReqSocket {
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
-        inner.core.check_open()?;
+        inner.core().check_open()?;
         let _busy = inner.begin(Op::Recv)?;
         match inner.poll_reply() {
             Some(Ok(reply)) => Ok(Some(reply)),
@@ -413,7 +413,4 @@ impl ReqSocket {
     }
 }
 
-forward_to_core!(
-    ReqSocket,
-    peers = "Servers whose handshake is done (for tests and diagnostics)."
-);
+socket_handle!(ReqSocket, |socket| &socket.inner.handle);

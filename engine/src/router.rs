@@ -3,7 +3,7 @@
 //! are dropped silently, as libzmq does without ROUTER_MANDATORY.
 
 use crate::error::{Error, ErrorCode};
-use crate::handle::{forward_to_core, OwnedCore};
+use crate::handle::{socket_handle, SocketHandle};
 use crate::inbound::Received;
 use crate::socket::{check_message, Core};
 use crate::socket_type::SocketType;
@@ -14,18 +14,18 @@ use tokio::runtime::Handle;
 /// A ROUTER socket. Cheap to clone; closes when the last clone is dropped. Cancel-safe.
 #[derive(Clone)]
 pub struct RouterSocket {
-    inner: Arc<OwnedCore>,
+    handle: SocketHandle,
 }
 
 impl RouterSocket {
     pub fn new(runtime: &Handle, options: Options) -> RouterSocket {
         RouterSocket {
-            inner: Arc::new(OwnedCore::new(runtime, SocketType::Router, options)),
+            handle: SocketHandle::new(runtime, SocketType::Router, options),
         }
     }
 
     fn core(&self) -> &Arc<Core> {
-        &self.inner
+        self.handle.core()
     }
 
     /// Routes `[routing id, frames...]` to that peer; never waits (unknown/full peer: dropped).
@@ -67,10 +67,7 @@ impl RouterSocket {
     }
 }
 
-forward_to_core!(
-    RouterSocket,
-    peers = "Peers whose handshake is done (for tests and diagnostics)."
-);
+socket_handle!(RouterSocket, |socket| &socket.handle);
 
 /// The message as ROUTER hands it out: `[routing id, frames...]`.
 fn with_routing_id(received: Received) -> Option<Message> {

@@ -6,7 +6,9 @@ mod common;
 use common::*;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use zeromq_napi_engine::{DealerSocket, Options, RepSocket, ReplyTo, ReqSocket, RouterSocket};
+use zeromq_napi_engine::{
+    DealerSocket, Options, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
+};
 
 fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
 
@@ -21,6 +23,7 @@ fn sockets_are_send_sync_clone() {
     send_sync_clone::<DealerSocket>();
     send_sync_clone::<RouterSocket>();
     send_sync_clone::<ReplyTo>();
+    send_sync_clone::<SocketHandle>();
     send_sync_clone::<zeromq_napi_engine::Error>();
 }
 
@@ -52,4 +55,23 @@ async fn async_methods_return_send_futures() {
     for closed in [r.is_closed(), p.is_closed(), d.is_closed(), t.is_closed()] {
         assert!(!closed);
     }
+}
+
+#[tokio::test]
+async fn a_handle_keeps_its_socket_open_until_the_last_clone_goes() {
+    let runtime = Handle::current();
+    let req = ReqSocket::new(&runtime, Options::default());
+    let handle = req.handle().clone();
+    drop(req);
+    assert!(!handle.is_closed());
+    let endpoint = handle.bind("tcp://127.0.0.1:*").await.expect("bind");
+    assert_eq!(handle.last_endpoint().as_deref(), Some(endpoint.as_str()));
+    let other = handle.clone();
+    drop(handle);
+    assert!(!other.is_closed());
+
+    // Closing through a handle closes the socket its type sees.
+    let rep = RepSocket::new(&runtime, Options::default());
+    rep.handle().close();
+    assert!(rep.is_closed());
 }
