@@ -5,12 +5,13 @@
 //! it: on the JS thread when `send()` wrote it out at once, else on a tokio thread after the writer
 //! flushed it; but a `napi_ref` may only be deleted on its environment's JS thread.
 //! So dropped references are parked here and deleted on the JS thread: every native call and every
-//! settlement is a [`Visit`], which drains the graveyard when it starts and when it ends (a frame
-//! written out during the call is released before it returns). A drop anywhere else (a tokio
+//! settlement holds a [`DrainGuard`], which drains the graveyard when it is taken and when it is
+//! dropped (a frame written out during the call is released before it returns). A drop anywhere else (a tokio
 //! thread, a GC finalizer) that finds the graveyard empty wakes the JS thread once to drain it: a
 //! buffer must not stay pinned until the program happens to call the addon again. Later drops
 //! before that drain ride on the same wake-up.
 
+use crate::js_thread::JsThreadOnly;
 use napi::sys;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -21,36 +22,37 @@ use std::time::{Duration, Instant};
 pub(crate) type Wake = Box<dyn Fn() + Send + Sync>;
 
 pub(crate) struct Graveyard {
-    /// `napi_ref`s (as addresses) whose owners were dropped, waiting for the JS thread.
-    dead: Mutex<Vec<usize>>,
+    /// `napi_ref`s whose owners were dropped (on any thread), waiting for the JS thread.
+    dead: Mutex<Vec<JsThreadOnly<sys::napi_ref>>>,
     /// Engine-held `Bytes` that still point into JS memory (created, not yet dropped).
     live: AtomicUsize,
     /// Cleared when the environment tears down: references are then owned by Node's teardown.
     closed: AtomicBool,
     /// The environment's JS thread.
     js_thread: ThreadId,
-    /// Visits in progress (nested ones included); only the JS thread touches it.
-    visits: AtomicU32,
+    /// Drain guards alive (nested ones included); only the JS thread touches it.
+    guards: AtomicU32,
     /// Set once by the hub.
     wake: OnceLock<Wake>,
 }
 
-/// The JS thread running addon code (see the module doc). Keep it for the whole call.
-#[must_use = "a visit drains the graveyard when it ends"]
-pub(crate) struct Visit<'a> {
+/// The JS thread is running addon code (see the module doc): the graveyard was drained when
+/// this was taken and is drained again when it drops. Keep it for the whole call.
+#[must_use = "the guard drains the graveyard again when it drops"]
+pub(crate) struct DrainGuard<'a> {
     graveyard: &'a Graveyard,
     env: sys::napi_env,
 }
 
-impl Drop for Visit<'_> {
+impl Drop for DrainGuard<'_> {
     fn drop(&mut self) {
         self.graveyard.drain(self.env);
-        self.graveyard.visits.fetch_sub(1, Ordering::Relaxed);
+        self.graveyard.guards.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl Graveyard {
-    fn dead(&self) -> MutexGuard<'_, Vec<usize>> {
+    fn dead(&self) -> MutexGuard<'_, Vec<JsThreadOnly<sys::napi_ref>>> {
         // A panic while holding this lock cannot leave the Vec inconsistent: use it anyway.
         self.dead
             .lock()
@@ -64,22 +66,23 @@ impl Graveyard {
             live: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             js_thread: thread::current().id(),
-            visits: AtomicU32::new(0),
+            guards: AtomicU32::new(0),
             wake: OnceLock::new(),
         }
     }
 
-    /// Starts a visit. Must run on the environment's JS thread while it is alive.
-    pub(crate) fn visit(&self, env: sys::napi_env) -> Visit<'_> {
-        self.visits.fetch_add(1, Ordering::Relaxed);
+    /// Drains now and when the guard drops. Must run on the environment's JS thread while it is
+    /// alive.
+    pub(crate) fn drain_guard(&self, env: sys::napi_env) -> DrainGuard<'_> {
+        self.guards.fetch_add(1, Ordering::Relaxed);
         self.drain(env);
-        Visit {
+        DrainGuard {
             graveyard: self,
             env,
         }
     }
 
-    /// How to wake the JS thread when a reference is dropped outside a visit.
+    /// How to wake the JS thread when a reference is dropped outside a drain guard.
     pub(crate) fn set_wake(&self, wake: Wake) {
         let _ = self.wake.set(wake);
     }
@@ -94,14 +97,14 @@ impl Graveyard {
         if !self.closed.load(Ordering::Acquire) {
             let first = {
                 let mut dead = self.dead();
-                dead.push(reference as usize);
+                dead.push(JsThreadOnly::new(reference));
                 dead.len() == 1
             };
-            // Only the first drop since the last drain needs a wake-up, and none during a visit:
-            // the visit drains before it ends.
-            let visiting =
-                thread::current().id() == self.js_thread && self.visits.load(Ordering::Relaxed) > 0;
-            if first && !visiting {
+            // Only the first drop since the last drain needs a wake-up, and none under a drain
+            // guard: it drains again when it drops.
+            let guarded =
+                thread::current().id() == self.js_thread && self.guards.load(Ordering::Relaxed) > 0;
+            if first && !guarded {
                 if let Some(wake) = self.wake.get() {
                     wake();
                 }
@@ -123,9 +126,10 @@ impl Graveyard {
             std::mem::take(&mut *guard)
         };
         for reference in dead {
-            // SAFETY: each address is a `napi_ref` created by `message::js_bytes` in this env,
-            // parked exactly once by its owner's drop, and the env is alive (not `closed`).
-            unsafe { sys::napi_delete_reference(env, reference as sys::napi_ref) };
+            // SAFETY: each is a `napi_ref` created in this env by `message::frame` (for a
+            // `JsBytes`), parked exactly once by that owner's drop; this is the env's JS thread
+            // (the caller's duty) and the env is alive (not `closed`).
+            unsafe { sys::napi_delete_reference(env, reference.get()) };
         }
     }
 

@@ -20,8 +20,14 @@ pub(crate) fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
 /// Code of the error reported when Rust code panicked (a bug; the panic never reaches Node).
 pub(crate) const PANIC_CODE: &str = "EINTERNAL";
 
+/// A JS string.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
 unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
     let mut out = ptr::null_mut();
+    // SAFETY: the caller's guarantee; `s` is `s.len()` bytes of UTF-8 (no NUL needed with a
+    // length) and `out` a local.
     let status =
         unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut out) };
     if status != sys::Status::napi_ok {
@@ -40,15 +46,20 @@ pub(crate) unsafe fn make(
     message: &str,
     address: Option<&str>,
 ) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's guarantee (so every call below).
     let code_value = unsafe { string(env, code)? };
+    // SAFETY: as above.
     let message_value = unsafe { string(env, message)? };
     let mut error = ptr::null_mut();
+    // SAFETY: as above; both values were just made in `env`.
     let status = unsafe { sys::napi_create_error(env, code_value, message_value, &mut error) };
     if status != sys::Status::napi_ok {
         return Err(Error::new(Status::from(status), message.to_owned()));
     }
     if let Some(address) = address {
+        // SAFETY: as above.
         let address_value = unsafe { string(env, address)? };
+        // SAFETY: as above; the name is a NUL-terminated literal.
         let status =
             unsafe { sys::napi_set_named_property(env, error, c"address".as_ptr(), address_value) };
         if status != sys::Status::napi_ok {
@@ -58,12 +69,15 @@ pub(crate) unsafe fn make(
     Ok(error)
 }
 
+/// An engine error as a JS `Error` (see [`make`]).
+///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
 pub(crate) unsafe fn from_engine(
     env: sys::napi_env,
     error: &EngineError,
 ) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's guarantee.
     unsafe {
         make(
             env,
@@ -75,8 +89,10 @@ pub(crate) unsafe fn from_engine(
 }
 
 /// Throws `error` as a JS exception and returns the value a `#[napi]` method should return so that
-/// napi-rs leaves that exception alone.
+/// napi-rs leaves that exception alone. `env`: the env of the `#[napi]` call this runs in (all
+/// callers are such methods, on their JS thread).
 pub(crate) fn throw(env: sys::napi_env, error: &EngineError) -> Error {
+    // SAFETY: `env` is the live env of the calling JS thread (see above).
     throw_value(env, unsafe { from_engine(env, error) }, error.to_string())
 }
 
@@ -84,6 +100,7 @@ pub(crate) fn throw(env: sys::napi_env, error: &EngineError) -> Error {
 pub(crate) fn throw_code(env: sys::napi_env, code: &str, message: &str) -> Error {
     throw_value(
         env,
+        // SAFETY: as in `throw`.
         unsafe { make(env, code, message, None) },
         message.to_owned(),
     )

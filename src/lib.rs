@@ -1,24 +1,37 @@
 //! napi binding: exposes the engine's REQ/REP sockets to the JavaScript layer in `lib/`.
 //!
 //! The native surface is deliberately small and private (the public API is `index.d.ts`):
-//! - [`hub::Hub`]: one per JS environment (main thread or worker). Owns the single threadsafe
-//!   function that settles every pending operation of that environment, the op-id table used for
-//!   cancellation, and the env-teardown hook.
+//! - [`hub::Hub`]: one per JS environment (main thread or worker). Composes what that
+//!   environment's sockets share (the operation executor, the graveyard, the event-loop reader,
+//!   the slab) and tears it down with the environment.
 //! - [`socket::Socket`]: one engine socket (REQ or REP). Every operation first tries to finish on
 //!   the calling JS thread (engine `try_send`/`try_recv`, or one inline poll); only when it has to
-//!   wait does it become a tokio task whose result comes back through the hub.
+//!   wait does it become a pending operation of the executor, settled through the hub's callback.
 //!
-//! Module map: `hub` (settlement + liveness), `op` (running an engine future), `outcome` (results
-//! as JS values), `message` (JS bytes <-> `Bytes` without copies), `slab` (small received frames
-//! handed to JS in one shared array), `graveyard` (releasing JS references from any thread),
-//! `js_error` (engine errors as JS errors), `options` (option object), `uv_read` (reading
-//! connections on the JS thread's event loop).
+//! Modules, each depending only on those listed before it:
+//! - `js_thread` (raw napi handles that belong to one JS thread), `js_error` (engine errors as JS
+//!   errors), `binary_view` (where a JS binary value's bytes are), `graveyard` (releasing JS
+//!   references from any thread), `slab` (small received frames handed to JS in one shared
+//!   array);
+//! - `message` (JS bytes <-> `Bytes` without copies), `outcome` (results as JS values), `options`
+//!   (option object and defaults);
+//! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
+//!   connections on the JS thread's event loop);
+//! - `hub`, then `socket`.
+//!
+//! Every `unsafe` block says why it is sound (`SAFETY:`), enforced by the lints below.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::missing_safety_doc)]
+
+mod binary_view;
+mod executor;
 mod graveyard;
 mod hub;
 mod js_error;
+mod js_thread;
 mod message;
-mod op;
 mod options;
 mod outcome;
 mod slab;

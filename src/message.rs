@@ -83,89 +83,10 @@ impl Drop for JsBytes {
     }
 }
 
-/// The bytes of one JS value, if it is binary: (data, byte length).
+/// One frame (`MessageLike`) as bytes: copied, or (large binary) pointing into the JS memory.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread and `value` a value in it.
-pub(crate) unsafe fn binary_view(
-    env: sys::napi_env,
-    value: sys::napi_value,
-) -> Result<Option<(*mut u8, usize)>> {
-    let mut yes = false;
-    check(
-        unsafe { sys::napi_is_typedarray(env, value, &mut yes) },
-        "napi_is_typedarray",
-    )?;
-    if yes {
-        let mut kind = sys::TypedarrayType::uint8_array;
-        let mut length = 0usize;
-        let mut data = ptr::null_mut();
-        check(
-            unsafe {
-                sys::napi_get_typedarray_info(
-                    env,
-                    value,
-                    &mut kind,
-                    &mut length,
-                    &mut data,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                )
-            },
-            "napi_get_typedarray_info",
-        )?;
-        let size = match kind {
-            sys::TypedarrayType::int16_array | sys::TypedarrayType::uint16_array => 2,
-            sys::TypedarrayType::int32_array
-            | sys::TypedarrayType::uint32_array
-            | sys::TypedarrayType::float32_array => 4,
-            sys::TypedarrayType::float64_array
-            | sys::TypedarrayType::bigint64_array
-            | sys::TypedarrayType::biguint64_array => 8,
-            // int8, uint8, uint8_clamped (and any element type Node adds later: 1 byte is the
-            // safe lower bound, never reading past the view).
-            _ => 1,
-        };
-        return Ok(Some((data.cast(), length.saturating_mul(size))));
-    }
-    check(
-        unsafe { sys::napi_is_dataview(env, value, &mut yes) },
-        "napi_is_dataview",
-    )?;
-    if yes {
-        let mut length = 0usize;
-        let mut data = ptr::null_mut();
-        check(
-            unsafe {
-                sys::napi_get_dataview_info(
-                    env,
-                    value,
-                    &mut length,
-                    &mut data,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                )
-            },
-            "napi_get_dataview_info",
-        )?;
-        return Ok(Some((data.cast(), length)));
-    }
-    check(
-        unsafe { sys::napi_is_arraybuffer(env, value, &mut yes) },
-        "napi_is_arraybuffer",
-    )?;
-    if yes {
-        let mut length = 0usize;
-        let mut data = ptr::null_mut();
-        check(
-            unsafe { sys::napi_get_arraybuffer_info(env, value, &mut data, &mut length) },
-            "napi_get_arraybuffer_info",
-        )?;
-        return Ok(Some((data.cast(), length)));
-    }
-    Ok(None)
-}
-
 unsafe fn frame(
     env: sys::napi_env,
     value: sys::napi_value,
@@ -174,6 +95,8 @@ unsafe fn frame(
 ) -> Result<Bytes> {
     let mut kind = sys::ValueType::napi_undefined;
     check(
+        // SAFETY: `env` and `value` as the caller guarantees (so in every napi call below); the
+        // out-pointers are locals that outlive the call.
         unsafe { sys::napi_typeof(env, value, &mut kind) },
         "napi_typeof",
     )?;
@@ -182,6 +105,7 @@ unsafe fn frame(
         sys::ValueType::napi_string => {
             let mut len = 0usize;
             check(
+                // SAFETY: as above; a null buffer asks for the length only.
                 unsafe {
                     sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len)
                 },
@@ -191,6 +115,7 @@ unsafe fn frame(
             let mut buf = vec![0u8; len + 1];
             let mut written = 0usize;
             check(
+                // SAFETY: as above; `buf` has room for `buf.len()` bytes, NUL included.
                 unsafe {
                     sys::napi_get_value_string_utf8(
                         env,
@@ -208,7 +133,8 @@ unsafe fn frame(
         sys::ValueType::napi_object => {}
         _ => return Err(type_error(index)),
     }
-    let Some((data, len)) = (unsafe { binary_view(env, value)? }) else {
+    // SAFETY: as above.
+    let Some((data, len)) = (unsafe { crate::binary_view::of(env, value)? }) else {
         return Err(type_error(index));
     };
     // A detached buffer reports a null pointer; it has no bytes.
@@ -223,6 +149,7 @@ unsafe fn frame(
     }
     let mut reference = ptr::null_mut();
     check(
+        // SAFETY: as above.
         unsafe { sys::napi_create_reference(env, value, 1, &mut reference) },
         "napi_create_reference",
     )?;
@@ -235,7 +162,9 @@ unsafe fn frame(
     }))
 }
 
-/// One `MessageLike` or an array of them -> engine message (never empty).
+/// One `MessageLike` or an array of them -> engine message. An empty array gives an empty
+/// message, which the engine refuses (`EINVAL`); the JS layer has already rejected it with a
+/// `TypeError` (`checkMessage` in `lib/message.js`), the one check users see.
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread and `value` a value in it.
@@ -246,30 +175,30 @@ pub(crate) unsafe fn from_js(
 ) -> Result<Message> {
     let mut is_array = false;
     check(
+        // SAFETY: `env` and `value` as the caller guarantees (so in every call below); the
+        // out-pointers are locals that outlive the call.
         unsafe { sys::napi_is_array(env, value, &mut is_array) },
         "napi_is_array",
     )?;
     if !is_array {
+        // SAFETY: as above.
         return Ok(vec![unsafe { frame(env, value, graveyard, None)? }]);
     }
     let mut count = 0u32;
     check(
+        // SAFETY: as above; `value` is an array.
         unsafe { sys::napi_get_array_length(env, value, &mut count) },
         "napi_get_array_length",
     )?;
-    if count == 0 {
-        return Err(Error::new(
-            Status::InvalidArg,
-            "a message needs at least one frame".to_owned(),
-        ));
-    }
     let mut message = Vec::with_capacity(count as usize);
     for i in 0..count {
         let mut element = ptr::null_mut();
         check(
+            // SAFETY: as above.
             unsafe { sys::napi_get_element(env, value, i, &mut element) },
             "napi_get_element",
         )?;
+        // SAFETY: as above; `element` is a value of this env.
         message.push(unsafe { frame(env, element, graveyard, Some(i))? });
     }
     Ok(message)
@@ -283,6 +212,10 @@ fn report_external(env: sys::napi_env, bytes: i64) {
     let _ = unsafe { sys::napi_adjust_external_memory(env, bytes, &mut total) };
 }
 
+/// Finalizer of an external Buffer made by [`buffer`].
+///
+/// # Safety
+/// Called by napi, once, on the JS thread of `env`, with the `hint` that [`buffer`] registered.
 unsafe extern "C" fn drop_bytes(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the `Box<Bytes>` leaked in `buffer` for exactly this finalizer.
     let bytes = unsafe { Box::from_raw(hint.cast::<Bytes>()) };
@@ -316,6 +249,8 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
         let hint = Box::into_raw(Box::new(bytes));
         // Before creating: the finalizer (which reports the release) may run even on failure.
         report_external(env, len as i64);
+        // SAFETY: JS thread of `env` (the caller's guarantee); `data`/`len` stay valid while
+        // `hint` (which owns them) lives, and `drop_bytes` frees `hint` when the Buffer dies.
         let status = unsafe {
             sys::napi_create_external_buffer(
                 env,
@@ -342,6 +277,7 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
         // SAFETY: the finalizer was not registered, so the box is still ours.
         let bytes = unsafe { Box::from_raw(hint) };
         check(
+            // SAFETY: JS thread of `env`; `bytes` holds `len` readable bytes during the call.
             unsafe {
                 sys::napi_create_buffer_copy(
                     env,
@@ -357,12 +293,14 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
     }
     if len == 0 {
         check(
+            // SAFETY: JS thread of `env`; no data pointer is asked for.
             unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut out) },
             "napi_create_buffer",
         )?;
         return Ok(out);
     }
     check(
+        // SAFETY: JS thread of `env`; `bytes` holds `len` readable bytes during the call.
         unsafe {
             sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), ptr::null_mut(), &mut out)
         },
@@ -379,6 +317,7 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
 pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::napi_value> {
     let mut array = ptr::null_mut();
     check(
+        // SAFETY: JS thread of `env` (so every call below); `array` is a local.
         unsafe { sys::napi_create_array_with_length(env, message.len(), &mut array) },
         "napi_create_array_with_length",
     )?;
@@ -386,11 +325,14 @@ pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::
     for (i, bytes) in message.into_iter().enumerate() {
         let value = if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
             // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
+            // SAFETY: as above.
             unsafe { u32::to_napi_value(env, bytes.len() as u32)? }
         } else {
+            // SAFETY: as above.
             unsafe { buffer(env, bytes)? }
         };
         check(
+            // SAFETY: as above; `array` and `value` were made in this env.
             unsafe { sys::napi_set_element(env, array, i as u32, value) },
             "napi_set_element",
         )?;

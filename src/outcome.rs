@@ -57,34 +57,46 @@ impl From<std::result::Result<String, EngineError>> for Outcome {
 impl ToNapiValue for Outcome {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let mut out = ptr::null_mut();
+        // SAFETY (every block below): the trait's contract, this runs on the JS thread of the
+        // live `env`; `out` is a local and every value passed was made in `env`.
         match val {
             Outcome::Done => {
                 check(
+                    // SAFETY: see above.
                     unsafe { sys::napi_get_undefined(env, &mut out) },
                     "napi_get_undefined",
                 )?;
                 Ok(out)
             }
+            // SAFETY: see above.
             Outcome::Endpoint(s) => unsafe { String::to_napi_value(env, s) },
+            // SAFETY: see above.
             Outcome::Message(m) => unsafe { message::to_js(env, m) },
             Outcome::Request(token, m) => {
                 check(
+                    // SAFETY: see above.
                     unsafe { sys::napi_create_array_with_length(env, 2, &mut out) },
                     "napi_create_array_with_length",
                 )?;
+                // SAFETY: see above.
                 let token = unsafe { u32::to_napi_value(env, token)? };
+                // SAFETY: see above.
                 let frames = unsafe { message::to_js(env, m)? };
                 check(
+                    // SAFETY: see above.
                     unsafe { sys::napi_set_element(env, out, 0, token) },
                     "napi_set_element",
                 )?;
                 check(
+                    // SAFETY: see above.
                     unsafe { sys::napi_set_element(env, out, 1, frames) },
                     "napi_set_element",
                 )?;
                 Ok(out)
             }
+            // SAFETY: see above.
             Outcome::Failed(e) => unsafe { js_error::from_engine(env, &e) },
+            // SAFETY: see above.
             Outcome::Panicked(why) => unsafe {
                 js_error::make(
                     env,

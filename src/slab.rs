@@ -19,7 +19,8 @@ use std::ptr;
 
 thread_local! {
     /// This thread's slab: its bytes (pointer, length), kept alive by a reference the hub holds.
-    static SLAB: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+    /// Thread-local, so the pointer never leaves the JS thread that owns the array.
+    static SLAB: Cell<Option<(*mut u8, usize)>> = const { Cell::new(None) };
 }
 
 /// Registers `value` (a `Uint8Array`; any binary view would do) as this thread's slab; returns a
@@ -31,14 +32,16 @@ pub(crate) unsafe fn install(
     env: sys::napi_env,
     value: sys::napi_value,
 ) -> napi::Result<sys::napi_ref> {
-    let view = unsafe { crate::message::binary_view(env, value)? };
+    // SAFETY: `env` and `value` as the caller guarantees.
+    let view = unsafe { crate::binary_view::of(env, value)? };
     let mut reference = ptr::null_mut();
     check(
+        // SAFETY: as above; `reference` is a local that outlives the call.
         unsafe { sys::napi_create_reference(env, value, 1, &mut reference) },
         "slab",
     )?;
     if let Some((data, length)) = view.filter(|&(data, length)| !data.is_null() && length > 0) {
-        SLAB.with(|s| s.set(Some((data as usize, length))));
+        SLAB.with(|s| s.set(Some((data, length))));
     }
     Ok(reference)
 }
@@ -50,7 +53,7 @@ pub(crate) fn uninstall() {
 
 /// Where one message's small frames go; starts at the front of the slab.
 pub(crate) struct Packer {
-    slab: Option<(usize, usize)>,
+    slab: Option<(*mut u8, usize)>,
     used: usize,
 }
 
@@ -73,13 +76,7 @@ impl Packer {
         };
         // SAFETY: the slab's bytes are `len` long and stay allocated (the hub references the
         // array); `used..end` is within them; JS does not run while this copies.
-        unsafe {
-            ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                (data as *mut u8).add(self.used),
-                bytes.len(),
-            )
-        };
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), data.add(self.used), bytes.len()) };
         self.used = end;
         true
     }

@@ -1,142 +1,66 @@
 //! The native socket class: one engine REQ or REP socket, driven from the JS layer (`lib/`).
 //!
 //! Async operations return either their result (finished on the calling thread) or a pending op
-//! id (a number) settled later through the hub; see `op.rs`. Errors of the sync part are thrown
+//! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
 //! as JS errors with `.code`; the JS layer turns throws into rejections.
 
+use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
-use crate::op::{self, Started};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
 use crate::{js_error, message};
 use napi::bindgen_prelude::Unknown;
 use napi::JsValue;
-use napi::{Error, Result, Status};
+use napi::{sys, Error, Result, Status};
 use napi_derive::napi;
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use zeromq_napi_engine::{Error as EngineError, Message, Options, RepSocket, ReplyTo, ReqSocket};
+use zeromq_napi_engine::{
+    Error as EngineError, Message, RepSocket, ReplyTo, ReqSocket, SocketHandle,
+};
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
 /// `Instant::now()` cannot overflow.
 const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// The engine socket behind a native `Socket` (both types share everything but a few methods).
+/// The type-specific half of the engine socket behind a native `Socket` (the shared half is its
+/// [`SocketHandle`]).
 #[derive(Clone)]
-pub(crate) enum Engine {
+enum Pattern {
     Req(ReqSocket),
     Rep(RepSocket),
 }
 
-impl Engine {
-    fn set_read_driver(&self, driver: Arc<dyn zeromq_napi_engine::ReadDriver>) {
-        match self {
-            Engine::Req(s) => s.set_read_driver(driver),
-            Engine::Rep(s) => s.set_read_driver(driver),
-        }
-    }
-
-    async fn bind(self, endpoint: String) -> std::result::Result<String, EngineError> {
-        match self {
-            Engine::Req(s) => s.bind(&endpoint).await,
-            Engine::Rep(s) => s.bind(&endpoint).await,
-        }
-    }
-
-    async fn unbind(self, endpoint: String) -> std::result::Result<(), EngineError> {
-        match self {
-            Engine::Req(s) => s.unbind(&endpoint).await,
-            Engine::Rep(s) => s.unbind(&endpoint).await,
-        }
-    }
-
-    fn connect(&self, endpoint: &str) -> std::result::Result<(), EngineError> {
-        match self {
-            Engine::Req(s) => s.connect(endpoint),
-            Engine::Rep(s) => s.connect(endpoint),
-        }
-    }
-
-    fn disconnect(&self, endpoint: &str) -> std::result::Result<(), EngineError> {
-        match self {
-            Engine::Req(s) => s.disconnect(endpoint),
-            Engine::Rep(s) => s.disconnect(endpoint),
-        }
-    }
-
+impl Pattern {
     fn try_send(&self, message: Message) -> std::result::Result<Option<Message>, EngineError> {
         match self {
-            Engine::Req(s) => s.try_send(message),
-            Engine::Rep(s) => s.try_send(message),
+            Pattern::Req(s) => s.try_send(message),
+            Pattern::Rep(s) => s.try_send(message),
         }
     }
 
     async fn send(self, message: Message) -> std::result::Result<(), EngineError> {
         match self {
-            Engine::Req(s) => s.send(message).await,
-            Engine::Rep(s) => s.send(message).await,
+            Pattern::Req(s) => s.send(message).await,
+            Pattern::Rep(s) => s.send(message).await,
         }
     }
 
     fn try_recv(&self) -> std::result::Result<Option<Message>, EngineError> {
         match self {
-            Engine::Req(s) => s.try_recv(),
-            Engine::Rep(s) => s.try_recv(),
+            Pattern::Req(s) => s.try_recv(),
+            Pattern::Rep(s) => s.try_recv(),
         }
     }
 
     async fn recv(self) -> std::result::Result<Message, EngineError> {
         match self {
-            Engine::Req(s) => s.recv().await,
-            Engine::Rep(s) => s.recv().await,
-        }
-    }
-
-    fn close(&self) {
-        match self {
-            Engine::Req(s) => s.close(),
-            Engine::Rep(s) => s.close(),
-        }
-    }
-
-    /// Close without lingering (env teardown, garbage-collected socket).
-    pub(crate) fn close_now(&self) {
-        if !self.is_closed() {
-            let mut options = self.options();
-            options.linger = 0;
-            self.set_options(options);
-        }
-        self.close();
-    }
-
-    fn is_closed(&self) -> bool {
-        match self {
-            Engine::Req(s) => s.is_closed(),
-            Engine::Rep(s) => s.is_closed(),
-        }
-    }
-
-    fn last_endpoint(&self) -> Option<String> {
-        match self {
-            Engine::Req(s) => s.last_endpoint(),
-            Engine::Rep(s) => s.last_endpoint(),
-        }
-    }
-
-    fn options(&self) -> Options {
-        match self {
-            Engine::Req(s) => s.options(),
-            Engine::Rep(s) => s.options(),
-        }
-    }
-
-    fn set_options(&self, options: Options) {
-        match self {
-            Engine::Req(s) => s.set_options(options),
-            Engine::Rep(s) => s.set_options(options),
+            Pattern::Req(s) => s.recv().await,
+            Pattern::Rep(s) => s.recv().await,
         }
     }
 }
@@ -169,19 +93,24 @@ impl Owed {
 
 #[napi]
 pub struct Socket {
-    engine: Engine,
+    handle: SocketHandle,
+    pattern: Pattern,
     hub: Arc<HubShared>,
     key: u64,
     owed: Arc<Owed>,
 }
 
 impl Socket {
+    fn env(&self) -> sys::napi_env {
+        self.hub.env().get()
+    }
+
     /// Throws engine errors of an operation that finished on the spot.
     fn finish(&self, started: Started) -> Result<Started> {
         match started {
-            Started::Ready(Outcome::Failed(e)) => Err(js_error::throw(self.hub.env(), &e)),
+            Started::Ready(Outcome::Failed(e)) => Err(js_error::throw(self.env(), &e)),
             Started::Ready(Outcome::Panicked(why)) => Err(js_error::throw_code(
-                self.hub.env(),
+                self.env(),
                 js_error::PANIC_CODE,
                 &format!("internal error in zeromq-napi (please report): {why}"),
             )),
@@ -189,20 +118,26 @@ impl Socket {
         }
     }
 
+    /// Runs `fut` as an operation of this environment (see `executor.rs`); throws what fails at once.
+    fn start(&self, fut: impl Future<Output = Outcome> + Send + 'static) -> Result<Started> {
+        self.finish(self.hub.executor().start(fut))
+    }
+
     fn message(&self, value: &Unknown<'_>) -> Result<Message> {
-        // SAFETY: called from a `#[napi]` method: the hub's env is this call's env.
-        unsafe { message::from_js(self.hub.env(), value.raw(), self.hub.graveyard()) }.map_err(
-            |e| match e.status {
-                Status::InvalidArg => js_error::throw_type_error(self.hub.env(), &e.reason),
+        // SAFETY: called from a `#[napi]` method: the hub's env is this call's env, on its thread,
+        // and `value` is an argument of this call.
+        unsafe { message::from_js(self.env(), value.raw(), self.hub.graveyard()) }.map_err(|e| {
+            match e.status {
+                Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
                 _ => e,
-            },
-        )
+            }
+        })
     }
 
     fn rep(&self) -> Result<&RepSocket> {
-        match &self.engine {
-            Engine::Rep(s) => Ok(s),
-            Engine::Req(_) => Err(Error::new(Status::InvalidArg, "not a REP socket")),
+        match &self.pattern {
+            Pattern::Rep(s) => Ok(s),
+            Pattern::Req(_) => Err(Error::new(Status::InvalidArg, "not a REP socket")),
         }
     }
 }
@@ -213,11 +148,12 @@ impl Socket {
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         let shared = hub.shared().clone();
-        drop(shared.enter());
+        drop(shared.drain_graveyard());
+        let runtime = shared.executor().runtime();
         let options = options.to_engine();
-        let engine = match kind.as_str() {
-            "req" => Engine::Req(ReqSocket::new(shared.runtime(), options)),
-            "rep" => Engine::Rep(RepSocket::new(shared.runtime(), options)),
+        let pattern = match kind.as_str() {
+            "req" => Pattern::Req(ReqSocket::new(runtime, options)),
+            "rep" => Pattern::Rep(RepSocket::new(runtime, options)),
             other => {
                 return Err(Error::new(
                     Status::InvalidArg,
@@ -225,12 +161,17 @@ impl Socket {
                 ))
             }
         };
+        let handle = match &pattern {
+            Pattern::Req(s) => s.handle().clone(),
+            Pattern::Rep(s) => s.handle().clone(),
+        };
         if let Some(driver) = shared.read_driver() {
-            engine.set_read_driver(driver);
+            handle.set_read_driver(driver);
         }
-        let key = shared.register(engine.clone());
+        let key = shared.register(handle.clone());
         Ok(Socket {
-            engine,
+            handle,
+            pattern,
             hub: shared,
             key,
             owed: Arc::new(Owed::default()),
@@ -240,76 +181,68 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
-        let _entered = self.hub.enter();
-        let engine = self.engine.clone();
-        self.finish(op::start(&self.hub, async move {
-            engine.bind(endpoint).await.into()
-        }))
+        let _drain = self.hub.drain_graveyard();
+        let handle = self.handle.clone();
+        self.start(async move { handle.bind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
-        let _entered = self.hub.enter();
-        let engine = self.engine.clone();
-        self.finish(op::start(&self.hub, async move {
-            engine.unbind(endpoint).await.into()
-        }))
+        let _drain = self.hub.drain_graveyard();
+        let handle = self.handle.clone();
+        self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
-        let _entered = self.hub.enter();
-        self.engine
+        let _drain = self.hub.drain_graveyard();
+        self.handle
             .connect(&endpoint)
-            .map_err(|e| js_error::throw(self.hub.env(), &e))
+            .map_err(|e| js_error::throw(self.env(), &e))
     }
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
-        let _entered = self.hub.enter();
-        self.engine
+        let _drain = self.hub.drain_graveyard();
+        self.handle
             .disconnect(&endpoint)
-            .map_err(|e| js_error::throw(self.hub.env(), &e))
+            .map_err(|e| js_error::throw(self.env(), &e))
     }
 
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
-        let _entered = self.hub.enter();
+        let _drain = self.hub.drain_graveyard();
         let message = self.message(&message)?;
-        match self.engine.try_send(message) {
+        match self.pattern.try_send(message) {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
             Ok(Some(message)) => {
-                let engine = self.engine.clone();
+                let pattern = self.pattern.clone();
                 // The first poll can already fail (a zero timeout): thrown like any other error.
-                self.finish(op::start(&self.hub, async move {
-                    engine.send(message).await.into()
-                }))
+                self.start(async move { pattern.send(message).await.into() })
             }
-            Err(e) => Err(js_error::throw(self.hub.env(), &e)),
+            Err(e) => Err(js_error::throw(self.env(), &e)),
         }
     }
 
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
-        let _entered = self.hub.enter();
-        match self.engine.try_recv() {
+        let _drain = self.hub.drain_graveyard();
+        match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
-                let engine = self.engine.clone();
+                let pattern = self.pattern.clone();
                 // As in `send`: a zero receive timeout fails on the first poll.
-                self.finish(op::start(
-                    &self.hub,
-                    async move { engine.recv().await.into() },
-                ))
+                self.start(async move { pattern.recv().await.into() })
             }
-            Err(e) => Err(js_error::throw(self.hub.env(), &e)),
+            Err(e) => Err(js_error::throw(self.env(), &e)),
         }
     }
 
     /// REQ: send + receive with retries. `timeout_ms`: `undefined` = the socket's receive timeout,
-    /// negative = no limit.
+    /// negative = no limit. The JS layer calls this for one request at a time, in call order
+    /// (`lib/request.js`), so the engine's own request queue never has to wait.
     #[napi(catch_unwind)]
     pub fn request(
         &self,
@@ -317,8 +250,8 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        let _entered = self.hub.enter();
-        let Engine::Req(socket) = &self.engine else {
+        let _drain = self.hub.drain_graveyard();
+        let Pattern::Req(socket) = &self.pattern else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
         let mut message = self.message(&message)?;
@@ -328,30 +261,26 @@ impl Socket {
         };
         if unlimited && retries == 0 {
             // Nothing to time and nothing to resend: when the send needs no waiting this is a
-            // send plus a reply wait, without `request`'s queue and timers.
+            // send plus a reply wait, without `request`'s timers.
             match socket.try_send_request(message) {
                 Ok(None) => {
                     let socket = socket.clone();
-                    return self.finish(op::start(&self.hub, async move {
-                        socket.await_reply().await.into()
-                    }));
+                    return self.start(async move { socket.await_reply().await.into() });
                 }
                 Ok(Some(back)) => message = back,
-                Err(e) => return Err(js_error::throw(self.hub.env(), &e)),
+                Err(e) => return Err(js_error::throw(self.env(), &e)),
             }
         }
         let timeout =
             timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
         let socket = socket.clone();
-        self.finish(op::start(&self.hub, async move {
-            socket.request(message, timeout, retries).await.into()
-        }))
+        self.start(async move { socket.request(message, timeout, retries).await.into() })
     }
 
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
-        let _entered = self.hub.enter();
+        let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
         match socket.try_recv_request() {
@@ -362,31 +291,29 @@ impl Socket {
                 )))
             }
             Ok(None) => {}
-            Err(e) => return Err(js_error::throw(self.hub.env(), &e)),
+            Err(e) => return Err(js_error::throw(self.env(), &e)),
         }
         let socket = socket.clone();
         let owed = self.owed.clone();
-        self.finish(op::start(&self.hub, async move {
+        self.start(async move {
             match socket.recv_request().await {
                 Ok((to, message)) => Outcome::Request(owed.insert(to), message),
                 Err(e) => Outcome::Failed(e),
             }
-        }))
+        })
     }
 
     /// REP: answers the request `token` came with. Unknown tokens (already answered or forgotten)
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        let _entered = self.hub.enter();
+        let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?.clone();
         let message = self.message(&message)?;
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
-        self.finish(op::start(&self.hub, async move {
-            socket.reply(to, message).await.into()
-        }))
+        self.start(async move { socket.reply(to, message).await.into() })
     }
 
     /// REP: drops a request that will not be answered (its handler failed).
@@ -398,26 +325,26 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        let _entered = self.hub.enter();
+        let _drain = self.hub.drain_graveyard();
         self.hub.unregister(self.key);
-        self.engine.close();
+        self.handle.close();
     }
 
     #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
-        self.engine.is_closed()
+        self.handle.is_closed()
     }
 
     #[napi(getter, catch_unwind)]
     pub fn last_endpoint(&self) -> Option<String> {
-        self.engine.last_endpoint()
+        self.handle.last_endpoint()
     }
 
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
-        let _entered = self.hub.enter();
-        self.engine.set_options(options.to_engine());
+        let _drain = self.hub.drain_graveyard();
+        self.handle.set_options(options.to_engine());
     }
 }
 
@@ -428,7 +355,7 @@ impl Drop for Socket {
         // pending operations reachable), so nothing is waiting for what it still had queued.
         let _ = catch_unwind(AssertUnwindSafe(|| {
             self.hub.unregister(self.key);
-            self.engine.close();
+            self.handle.close();
         }));
     }
 }

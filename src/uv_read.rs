@@ -4,19 +4,20 @@
 //! environment that owns the socket. When data arrives, the JS thread wakes from its own epoll,
 //! decodes the message (`DrivenRead::pump`) and settles the waiting promise: one thread wake-up
 //! per message received, like Node's own sockets, where an engine reader thread would add a
-//! second (engine thread, then JS thread). Poll handles are unreferenced: the hub's threadsafe
-//! function alone decides whether pending work keeps Node alive.
+//! second (engine thread, then JS thread). Poll handles are unreferenced: the executor's
+//! threadsafe function alone decides whether pending work keeps Node alive.
 //!
 //! libuv is reached through the symbols Node exports to addons (`uv.h`); napi itself only hands
 //! out the loop.
 
-use crate::hub::{lock, HubShared};
+use crate::executor::Executor;
+use crate::js_thread::JsEnv;
 use napi::sys;
 use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use zeromq_napi_engine::{DrivenRead, Pump, ReadDriver};
 
 /// `UV_POLL` in `uv_handle_type` (uv.h: UNKNOWN, ASYNC, CHECK, FS_EVENT, FS_POLL, HANDLE, IDLE,
@@ -38,31 +39,45 @@ extern "C" {
     fn uv_handle_get_data(handle: *const c_void) -> *mut c_void;
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here is a single push, take or map operation: still consistent.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Work for the JS thread, queued from engine threads.
-pub(crate) enum Command {
+enum Command {
     Attach(DrivenRead),
     Resume(DrivenRead),
 }
 
-/// The engine's view: queues work for the JS thread and wakes it.
-pub(crate) struct UvDriver {
-    hub: Weak<HubShared>,
+/// One watched connection. Boxed; the poll handle's data points at it.
+struct Watch {
+    /// Storage for the `uv_poll_t` (u64 words: libuv handles need pointer alignment).
+    handle: Box<[u64]>,
+    /// None once the watch is closing.
+    conn: Option<DrivenRead>,
+    reader: Weak<UvReader>,
 }
 
-impl UvDriver {
-    pub(crate) fn new(hub: Weak<HubShared>) -> UvDriver {
-        UvDriver { hub }
-    }
+/// A `Watch` owned by the registry; only ever touched on the JS thread.
+struct WatchPtr(*mut Watch);
 
-    fn queue(&self, command: Command) {
-        if let Some(hub) = self.hub.upgrade() {
-            hub.watches().queue(command);
-            hub.wake();
-        }
-    }
+// SAFETY: the pointer is created, used and freed on the JS thread only; the registry that holds
+// it is shared with engine threads (they queue commands) but they never touch the `live` map.
+unsafe impl Send for WatchPtr {}
+
+/// The read driver of one JS environment: commands from engine threads, and the JS thread's live
+/// watches. The engine's sockets hold it as their [`ReadDriver`].
+pub(crate) struct UvReader {
+    env: JsEnv,
+    /// Settles what a read finished; weak: engine sockets (which hold the reader) must not keep
+    /// the environment's executor alive.
+    executor: Weak<Executor>,
+    commands: Mutex<Vec<Command>>,
+    live: Mutex<HashMap<u64, WatchPtr>>,
 }
 
-impl ReadDriver for UvDriver {
+impl ReadDriver for UvReader {
     fn attach(&self, conn: DrivenRead) {
         self.queue(Command::Attach(conn));
     }
@@ -72,49 +87,40 @@ impl ReadDriver for UvDriver {
     }
 }
 
-/// One watched connection. Boxed; the poll handle's data points at it.
-struct Watch {
-    /// Storage for the `uv_poll_t` (u64 words: libuv handles need pointer alignment).
-    handle: Box<[u64]>,
-    /// None once the watch is closing.
-    conn: Option<DrivenRead>,
-    hub: Weak<HubShared>,
-}
+impl UvReader {
+    /// `env`: the environment whose event loop reads; `executor`: its executor.
+    pub(crate) fn new(env: JsEnv, executor: &Arc<Executor>) -> UvReader {
+        UvReader {
+            env,
+            executor: Arc::downgrade(executor),
+            commands: Mutex::new(Vec::new()),
+            live: Mutex::new(HashMap::new()),
+        }
+    }
 
-/// A `Watch` owned by the registry; only ever touched on the JS thread.
-struct WatchPtr(*mut Watch);
-
-// SAFETY: the pointer is created, used and freed on the JS thread only; the registry that holds
-// it lives in the hub (shared with engine threads) but engine threads never touch this map.
-unsafe impl Send for WatchPtr {}
-
-/// The hub's part: commands from engine threads, and the JS thread's live watches.
-#[derive(Default)]
-pub(crate) struct Watches {
-    commands: Mutex<Vec<Command>>,
-    live: Mutex<HashMap<u64, WatchPtr>>,
-}
-
-impl Watches {
+    /// Any thread: queues work for the JS thread and wakes it (it runs `run_commands`).
     fn queue(&self, command: Command) {
-        lock(&self.commands).push(command);
+        if let Some(executor) = self.executor.upgrade() {
+            lock(&self.commands).push(command);
+            executor.wake();
+        }
     }
 
     /// JS thread: carries out queued attaches and resumes.
-    pub(crate) fn run_commands(&self, hub: &Arc<HubShared>) {
+    pub(crate) fn run_commands(self: &Arc<Self>) {
         let commands = std::mem::take(&mut *lock(&self.commands));
         for command in commands {
             match command {
-                Command::Attach(conn) => self.attach(hub, conn),
+                Command::Attach(conn) => self.attach(conn),
                 Command::Resume(conn) => self.resume(conn),
             }
         }
     }
 
-    fn attach(&self, hub: &Arc<HubShared>, conn: DrivenRead) {
+    fn attach(self: &Arc<Self>, conn: DrivenRead) {
         let mut event_loop = ptr::null_mut();
-        // SAFETY: JS thread of the hub's env.
-        let status = unsafe { sys::napi_get_uv_event_loop(hub.env(), &mut event_loop) };
+        // SAFETY: JS thread of the reader's env (`run_commands` runs there).
+        let status = unsafe { sys::napi_get_uv_event_loop(self.env.get(), &mut event_loop) };
         if status != sys::Status::napi_ok || event_loop.is_null() {
             conn.abandon();
             return;
@@ -124,7 +130,7 @@ impl Watches {
         let watch = Box::into_raw(Box::new(Watch {
             handle: vec![0u64; size.div_ceil(8)].into_boxed_slice(),
             conn: Some(conn.clone()),
-            hub: Arc::downgrade(hub),
+            reader: Arc::downgrade(self),
         }));
         // SAFETY: `watch` was just allocated; its handle storage is `uv_handle_size` bytes.
         let handle = unsafe { (*watch).handle.as_mut_ptr().cast::<c_void>() };
@@ -177,22 +183,28 @@ impl Watches {
 /// # Safety
 /// `watch` is live (in the registry) and this runs on the JS thread.
 unsafe fn pump_and_rearm(watch: *mut Watch, polling: bool) {
+    // SAFETY: `watch` is live (the caller's guarantee) and only this thread touches it.
     let Some(conn) = (unsafe { (*watch).conn.clone() }) else {
         return;
     };
+    // SAFETY: as above.
     let handle = unsafe { (*watch).handle.as_mut_ptr().cast::<c_void>() };
     match conn.pump() {
         Pump::Idle => {
+            // SAFETY: an initialised poll handle of this thread's loop (a live watch).
             if !polling && unsafe { uv_poll_start(handle, UV_READABLE, on_readable) } != 0 {
                 conn.abandon();
+                // SAFETY: still live (nothing closed it), JS thread.
                 unsafe { close(watch) };
             }
         }
         Pump::Full => {
             if polling {
+                // SAFETY: as for `uv_poll_start`.
                 unsafe { uv_poll_stop(handle) };
             }
         }
+        // SAFETY: still live (the pump does not close watches), JS thread.
         Pump::Ended => unsafe { close(watch) },
     }
 }
@@ -203,18 +215,27 @@ unsafe fn pump_and_rearm(watch: *mut Watch, polling: bool) {
 /// # Safety
 /// `watch` is live and this runs on the JS thread.
 unsafe fn close(watch: *mut Watch) {
+    // SAFETY: `watch` is live (the caller's guarantee) and only this thread touches it.
     let conn = unsafe { (*watch).conn.take() };
     let Some(conn) = conn else {
         return;
     };
-    if let Some(hub) = unsafe { (*watch).hub.upgrade() } {
-        hub.watches().forget(conn.id());
+    // SAFETY: `watch` is live (the caller's guarantee).
+    if let Some(reader) = unsafe { (*watch).reader.upgrade() } {
+        reader.forget(conn.id());
     }
+    // SAFETY: as above.
     let handle = unsafe { (*watch).handle.as_mut_ptr().cast::<c_void>() };
+    // SAFETY: an initialised handle of this thread's loop, closed once (`conn` was still there);
+    // `on_closed` frees the watch after libuv let go of the handle.
     unsafe { uv_close(handle, on_closed) };
     drop(conn);
 }
 
+/// libuv's poll callback of a watch.
+///
+/// # Safety
+/// Called by libuv on the loop's (JS) thread with a handle that `attach` initialised.
 unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c_int) {
     // An error status is left to `pump`, whose read reports it and ends the connection.
     let _ = catch_unwind(AssertUnwindSafe(|| {
@@ -224,20 +245,28 @@ unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c
             return;
         }
         // SAFETY: as above; libuv calls this on the loop's (JS) thread.
-        let Some(hub) = (unsafe { (*watch).hub.upgrade() }) else {
+        let executor = unsafe { (*watch).reader.upgrade() }.and_then(|r| r.executor.upgrade());
+        let Some(executor) = executor else {
+            // SAFETY: as above: a live watch, on the JS thread.
             unsafe { close(watch) };
             return;
         };
         // The watch may be closed by the pump: not touched after it.
-        let woken = crate::op::collect_wakes(&hub, || unsafe { pump_and_rearm(watch, true) });
-        hub.settle_now(woken);
+        // SAFETY: as above: a live watch, on the JS thread.
+        let woken = executor.collect_wakes(|| unsafe { pump_and_rearm(watch, true) });
+        executor.settle_now(woken);
     }));
 }
 
+/// libuv's close callback of a watch: frees it.
+///
+/// # Safety
+/// Called by libuv, once, with a handle that `close` closed.
 unsafe extern "C" fn on_closed(handle: *mut c_void) {
     // SAFETY: the data of a closed handle is its watch, now unreferenced by libuv and registry.
     let watch = unsafe { uv_handle_get_data(handle) }.cast::<Watch>();
     if !watch.is_null() {
+        // SAFETY: as above: made by `Box::into_raw` in `attach`, freed only here.
         drop(unsafe { Box::from_raw(watch) });
     }
 }
