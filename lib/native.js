@@ -1,5 +1,5 @@
 'use strict';
-// Loads the addon and runs the settlement side of the native API (see src/hub.rs, src/op.rs).
+// Loads the addon and runs the settlement side of the native API (see src/executor.rs).
 //
 // Native async methods return either their result (they finished on this thread) or a number: the
 // id of a pending operation. Its outcome arrives later through `settle(id, value)`, called by the
@@ -11,7 +11,47 @@ const { abortError } = require('./errors.js');
 
 const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
 
-/** @type {any} */
+/**
+ * What a native async method returns: its result (it finished on this thread), or a number, the
+ * id of a pending operation settled later (no result is a number).
+ * @typedef {unknown} Started
+ */
+
+/**
+ * The addon's socket (src/socket.rs); arguments are validated by the JS layer first.
+ * @typedef {object} NativeSocket
+ * @property {(endpoint: string) => Started} bind  resolves to the resolved endpoint
+ * @property {(endpoint: string) => Started} unbind
+ * @property {(endpoint: string) => void} connect
+ * @property {(endpoint: string) => void} disconnect
+ * @property {(message: unknown) => Started} send
+ * @property {() => Started} recv  resolves to a message (see `unpack`)
+ * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
+ * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
+ * @property {(token: number, message: unknown) => Started} reply
+ * @property {(token: number) => void} forget
+ * @property {() => void} close
+ * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
+ * @property {boolean} closed
+ * @property {string | null} lastEndpoint
+ */
+
+/**
+ * The addon's hub (src/hub.rs): one per thread.
+ * @typedef {object} NativeHub
+ * @property {(id: number) => boolean} cancel
+ * @property {number} pending
+ */
+
+/**
+ * @typedef {object} Binding
+ * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, slab: Uint8Array) => NativeHub} Hub
+ * @property {new (hub: NativeHub, kind: 'req' | 'rep', options: Record<string, unknown>) => NativeSocket} Socket
+ * @property {number} ZERO_COPY_MIN_BYTES
+ * @property {() => Record<string, unknown>} optionDefaults
+ */
+
+/** @type {Binding} */
 let binding;
 try {
   binding = require(addonPath);
@@ -160,7 +200,8 @@ function abort(id, signal) {
 
 /**
  * @param {'req' | 'rep'} kind
- * @param {object} options  all current option values (see lib/options.js)
+ * @param {Record<string, unknown>} options  all current option values (see lib/options.js)
+ * @returns {NativeSocket}
  */
 function createSocket(kind, options) {
   return new binding.Socket(hub, kind, options);
@@ -172,6 +213,12 @@ function pendingCount() {
 }
 
 /** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
-const zeroCopyMin = /** @type {number} */ (binding.ZERO_COPY_MIN_BYTES);
+const zeroCopyMin = binding.ZERO_COPY_MIN_BYTES;
 
-module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, zeroCopyMin };
+/**
+ * The engine's default options in the JS layer's names (src/options.rs `option_defaults`); no
+ * `routingId` (none).
+ */
+const optionDefaults = binding.optionDefaults();
+
+module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, zeroCopyMin, optionDefaults };

@@ -1,8 +1,10 @@
 'use strict';
-// Socket options: names, defaults, validation, and the native option object.
+// Socket options: names, validation, and the native option object. Default values come from the
+// engine (`Options::default()`, read once through src/options.rs `option_defaults`), nowhere else.
 // Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
 
 const { types } = require('node:util');
+const native = require('./native.js');
 const { typeError, describe } = require('./errors.js');
 
 const MAX_U31 = 0x7fffffff;
@@ -13,28 +15,28 @@ const MAX_TTL_MS = 0xffff * 100;
  * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' }} Spec
  */
 
-/** @type {Record<string, { spec: Spec, default: unknown }>} */
+/** @type {Record<string, { spec: Spec }>} */
 const common = {
-  receiveTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
-  sendTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
-  linger: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: 1000 },
-  reconnectInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 100 },
-  reconnectMaxInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
-  connectTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
-  handshakeInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 30000 },
-  heartbeatInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
-  heartbeatTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER }, default: 0 },
-  heartbeatTimeToLive: { spec: { kind: 'int', min: 0, max: MAX_TTL_MS }, default: 0 },
-  maxMessageSize: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER }, default: -1 },
-  sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 }, default: 1000 },
-  receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 }, default: 1000 },
-  routingId: { spec: { kind: 'routingId' }, default: null },
+  receiveTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
+  sendTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
+  linger: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
+  reconnectInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  reconnectMaxInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  connectTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  handshakeInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  heartbeatInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  heartbeatTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
+  heartbeatTimeToLive: { spec: { kind: 'int', min: 0, max: MAX_TTL_MS } },
+  maxMessageSize: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
+  sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
+  receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
+  routingId: { spec: { kind: 'routingId' } },
 };
 
-/** @type {Record<string, { spec: Spec, default: unknown }>} */
+/** @type {Record<string, { spec: Spec }>} */
 const requestOnly = {
-  correlate: { spec: { kind: 'bool' }, default: false },
-  relaxed: { spec: { kind: 'bool' }, default: false },
+  correlate: { spec: { kind: 'bool' } },
+  relaxed: { spec: { kind: 'bool' } },
 };
 
 const schemas = {
@@ -43,6 +45,23 @@ const schemas = {
   /** Options accepted by `Request`. */
   request: { ...common, ...requestOnly },
 };
+
+/**
+ * The engine's defaults of every option the native socket takes (the REQ-only ones included:
+ * a REP socket is given them too).
+ * @type {Readonly<Record<string, unknown>>}
+ */
+const nativeDefaults = Object.freeze({ ...native.optionDefaults });
+
+/**
+ * Each option's default as the JS layer shows it: the engine's, with "no identity" as null.
+ * @type {Readonly<Record<string, unknown>>}
+ */
+const defaults = Object.freeze({ ...nativeDefaults, routingId: nativeDefaults.routingId ?? null });
+
+for (const name of Object.keys(schemas.request)) {
+  if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
+}
 
 /**
  * @param {string} name
@@ -95,7 +114,7 @@ function resolve(kind, options) {
   const schema = schemas[kind];
   /** @type {Record<string, unknown>} */
   const values = {};
-  for (const name of Object.keys(schema)) values[name] = schema[name].default;
+  for (const name of Object.keys(schema)) values[name] = defaults[name];
   if (options === undefined || options === null) return values;
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw typeError(`options must be an object, got ${describe(options)}`);
@@ -124,13 +143,15 @@ function checkOne(kind, name, value) {
 }
 
 /**
- * The object the native `Socket` takes (src/options.rs): same names, routingId as bytes, and
- * absent rather than null (napi-rs reads only `undefined` as "none").
+ * The object the native `Socket` takes (src/options.rs): every option it knows (the engine's
+ * default for those this socket type has not), routingId as bytes, and absent rather than null
+ * (napi-rs reads only `undefined` as "none").
  * @param {Record<string, unknown>} values
  */
 function toNative(values) {
   const routingId = values.routingId;
   return {
+    ...nativeDefaults,
     ...values,
     routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
   };

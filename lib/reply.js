@@ -12,7 +12,6 @@ const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js'
 const { closedError, typeError, describe } = require('./errors.js');
 
 const SERVE_KEYS = ['concurrency', 'signal', 'onError'];
-const kServing = Symbol('zeromq-napi.serving');
 
 /**
  * Reports a handler failure: to `onError` when given, else as a process warning.
@@ -66,12 +65,13 @@ class Reply extends Socket {
   /** @param {unknown} [options] */
   constructor(options) {
     super('reply', options);
-    /** @type {Set<() => void>} stop callbacks of running serve() loops */
-    this[kServing] = new Set();
   }
 
+  /** @type {Set<() => void>} stop callbacks of running serve() loops */
+  #serving = new Set();
+
   [kOnClose]() {
-    for (const stop of this[kServing]) stop();
+    for (const stop of this.#serving) stop();
   }
 
   /**
@@ -104,7 +104,7 @@ class Reply extends Socket {
       stopped = true;
       if (slotFree !== undefined) slotFree();
     };
-    this[kServing].add(onClose);
+    this.#serving.add(onClose);
 
     /**
      * @param {number} token
@@ -174,7 +174,7 @@ class Reply extends Socket {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      this[kServing].delete(onClose);
+      this.#serving.delete(onClose);
     }
   }
 }

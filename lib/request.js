@@ -1,16 +1,18 @@
 'use strict';
 // Request (REQ): the shared socket plus request(), whose calls run one at a time in call order.
 //
-// The queue lives here, not in the engine: each native request() becomes its own task, and two
-// tasks started back to back may reach the engine in either order.
+// This is the one request queue: the native side gets one request at a time (so the engine's
+// own queue for concurrent `ReqSocket::request` callers never waits). It has to be here because
+// the native fast path for a request with no timeout and no retries (a synchronous send, then a
+// reply wait; src/socket.rs) does not go through the engine's queue, and would answer a second
+// concurrent call with EBUSY rather than queue it. Queued here, a request that has not started yet
+// also costs no native call to abort or to reject at close().
 
 const native = require('./native.js');
 const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('./socket.js');
 const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, cancelledByClose, abortError, typeError, describe } = require('./errors.js');
 
-const kQueue = Symbol('zeromq-napi.queue');
-const kActive = Symbol('zeromq-napi.active');
 const REQUEST_KEYS = ['timeout', 'retries', 'signal'];
 const MAX_U32 = 0xffffffff;
 
@@ -62,11 +64,12 @@ class Request extends Socket {
   /** @param {unknown} [options] */
   constructor(options) {
     super('request', options);
-    /** @type {Job[]} */
-    this[kQueue] = [];
-    /** @type {Job | undefined} */
-    this[kActive] = undefined;
   }
+
+  /** @type {Job[]} requests not started yet, in call order */
+  #queue = [];
+  /** @type {Job | undefined} the request the native side is running */
+  #active = undefined;
 
   /**
    * @param {unknown} message
@@ -95,11 +98,11 @@ class Request extends Socket {
           // Started: cancel the native request (the engine abandons it and resets the socket);
           // its settlement then rejects. Still queued: drop it now.
           if (job.id !== undefined) native.abort(job.id, signal);
-          else if (this[kActive] !== job) this.#finish(job, abortError(signal), undefined);
+          else if (this.#active !== job) this.#finish(job, abortError(signal), undefined);
         };
         signal.addEventListener('abort', job.onAbort, { once: true });
       }
-      this[kQueue].push(job);
+      this.#queue.push(job);
       this.#pump();
     });
   }
@@ -113,7 +116,7 @@ class Request extends Socket {
     if (job.done) return;
     job.done = true;
     if (job.onAbort !== undefined && job.signal !== undefined) job.signal.removeEventListener('abort', job.onAbort);
-    if (this[kActive] === job) this[kActive] = undefined;
+    if (this.#active === job) this.#active = undefined;
     if (error === undefined) {
       job.resolve(/** @type {Buffer[]} */ (value));
     } else {
@@ -137,15 +140,15 @@ class Request extends Socket {
   }
 
   #drain() {
-    while (this[kActive] === undefined && this[kQueue].length > 0) {
-      const job = /** @type {Job} */ (this[kQueue].shift());
+    while (this.#active === undefined && this.#queue.length > 0) {
+      const job = /** @type {Job} */ (this.#queue.shift());
       if (job.done) continue;
       if (this[kClosed]) {
         // Queued before close(): a pending operation cancelled by it.
         this.#finish(job, cancelledByClose(), undefined);
         continue;
       }
-      this[kActive] = job;
+      this.#active = job;
       let r;
       try {
         r = this[kNative].request(job.message, job.timeout, job.retries);
@@ -171,7 +174,7 @@ class Request extends Socket {
     // The active request is failed by the engine (EAGAIN); the queued ones are rejected when it
     // settles (by #drain), so that all of them reject together rather than some at once and the
     // rest a tick later (a caller awaiting them one by one would see "unhandled rejections").
-    if (this[kActive] === undefined) this.#pump();
+    if (this.#active === undefined) this.#pump();
   }
 }
 

@@ -12,10 +12,15 @@ const options = require('./options.js');
 const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
 
+/** @type {unique symbol} */
 const kNative = Symbol('zeromq-napi.native');
+/** @type {unique symbol} */
 const kOptions = Symbol('zeromq-napi.options');
+/** @type {unique symbol} */
 const kClosed = Symbol('zeromq-napi.closed');
+/** @type {unique symbol} */
 const kKind = Symbol('zeromq-napi.kind');
+/** @type {unique symbol} */
 const kOnClose = Symbol('zeromq-napi.onClose');
 
 // Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.
@@ -51,7 +56,7 @@ class Socket {
     this[kOptions] = values;
     /** @type {boolean} */
     this[kClosed] = false;
-    /** @type {any} */
+    /** @type {import('./native.js').NativeSocket} */
     this[kNative] = native.createSocket(kind === 'request' ? 'req' : 'rep', options.toNative(values));
   }
 
