@@ -221,15 +221,22 @@ export interface ChildResult {
 /**
  * Runs CommonJS `source` in a child `node` with the repo root as cwd (so `require('zeromq-napi')` resolves by name).
  * `onLine` sees stdout line by line (to react to what the child reports); the child is killed after `timeoutMs`.
+ * `env` is added to this process's environment.
  */
 export function runNode(
   source: string,
-  opts: { args?: string[]; timeoutMs?: number; onLine?: (line: string, child: import('node:child_process').ChildProcess) => void } = {},
+  opts: {
+    args?: string[]
+    timeoutMs?: number
+    env?: Record<string, string>
+    onLine?: (line: string, child: import('node:child_process').ChildProcess) => void
+  } = {},
 ): Promise<ChildResult> {
   const started = Date.now()
   const child = spawn(process.execPath, [...(opts.args ?? []), '-e', source], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
   })
   let stdout = ''
   let stderr = ''

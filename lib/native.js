@@ -41,6 +41,7 @@ const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
  * @typedef {object} NativeHub
  * @property {(id: number) => boolean} cancel
  * @property {number} pending
+ * @property {boolean} readsOnJsThread
  */
 
 /**
@@ -141,10 +142,18 @@ function settle(id, value) {
   }
 }
 
-// Connections are read on the main thread's event loop (src/uv_read.rs); in worker threads by the
-// engine's own reader, until it is shown that a worker's teardown always runs the close callbacks of
-// the poll handles that src/uv_read.rs closes from the env cleanup hook.
-const hub = new binding.Hub(settle, require('node:worker_threads').isMainThread, slab);
+// Who reads connections, decided here by asking the runtime (nothing is tried and caught):
+// - Node's main thread: its own event loop (src/uv_read.rs), through the libuv that Node exports
+//   to addons;
+// - Bun and Deno implement napi but not libuv, and Node's worker threads wait until it is shown
+//   that a worker's teardown always runs the close callbacks of the poll handles src/uv_read.rs
+//   closes from the env cleanup hook: there the engine's own reader threads read, and results
+//   settle through the hub's threadsafe function;
+// - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
+const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
+const readOnJsThread =
+  require('node:worker_threads').isMainThread && hostHasLibuv && process.env.ZEROMQ_NAPI_READER !== 'engine';
+const hub = new binding.Hub(settle, readOnJsThread, slab);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -212,6 +221,11 @@ function pendingCount() {
   return hub.pending;
 }
 
+/** Which path this thread reads and hands over received frames by (diagnostics and tests). */
+function paths() {
+  return { readsOnJsThread: hub.readsOnJsThread };
+}
+
 /** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
 const zeroCopyMin = binding.ZERO_COPY_MIN_BYTES;
 
@@ -221,4 +235,4 @@ const zeroCopyMin = binding.ZERO_COPY_MIN_BYTES;
  */
 const optionDefaults = binding.optionDefaults();
 
-module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, zeroCopyMin, optionDefaults };
+module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, paths, zeroCopyMin, optionDefaults };

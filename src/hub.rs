@@ -199,4 +199,10 @@ impl Hub {
     pub fn pending(&self) -> u32 {
         self.shared.executor.pending()
     }
+
+    /// Whether connections are read on this thread's event loop (diagnostics and tests).
+    #[napi(getter, catch_unwind)]
+    pub fn reads_on_js_thread(&self) -> bool {
+        self.shared.reader.is_some()
+    }
 }
