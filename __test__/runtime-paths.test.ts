@@ -1,6 +1,7 @@
 // The paths the addon picks by asking the runtime at load time, forced on Node so that they are
 // tested here: reading connections with the engine's own reader threads (what Bun, Deno and
-// worker threads use; results settle through the threadsafe function).
+// worker threads use; results settle through the threadsafe function), and handing large
+// received frames over as copies (what a runtime that refuses external Buffers gets).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { runNode, test } from './helpers'
@@ -47,18 +48,22 @@ const native = require('./lib/native.js');
 })().catch((err) => { console.error(err); process.exitCode = 1; });
 `
 
-async function check(env: Record<string, string>, paths: { readsOnJsThread: boolean }) {
+async function check(env: Record<string, string>, paths: { readsOnJsThread: boolean; externalBuffers: boolean }) {
   const result = await runNode(SCRIPT, { env: { ...env, EXPECT_PATHS: JSON.stringify(paths) }, timeoutMs: 15000 })
   assert.equal(result.code, 0, result.stderr)
   assert.equal(result.stdout.trim(), 'ok')
 }
 
 describe('runtime paths', () => {
-  test("Node's main thread reads on its own event loop", async () => {
-    await check({}, { readsOnJsThread: true })
+  test("Node's main thread reads on its own event loop and gets external Buffers", async () => {
+    await check({}, { readsOnJsThread: true, externalBuffers: true })
   })
 
   test("the engine's reader threads (ZEROMQ_NAPI_READER=engine): round trip, receive timeout, close", async () => {
-    await check({ ZEROMQ_NAPI_READER: 'engine' }, { readsOnJsThread: false })
+    await check({ ZEROMQ_NAPI_READER: 'engine' }, { readsOnJsThread: false, externalBuffers: true })
+  })
+
+  test('received frames as copies (ZEROMQ_NAPI_EXTERNAL_BUFFERS=0): round trip, receive timeout, close', async () => {
+    await check({ ZEROMQ_NAPI_EXTERNAL_BUFFERS: '0' }, { readsOnJsThread: true, externalBuffers: false })
   })
 })

@@ -42,11 +42,12 @@ const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
  * @property {(id: number) => boolean} cancel
  * @property {number} pending
  * @property {boolean} readsOnJsThread
+ * @property {boolean} externalBuffers
  */
 
 /**
  * @typedef {object} Binding
- * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, slab: Uint8Array) => NativeHub} Hub
+ * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
  * @property {new (hub: NativeHub, kind: 'req' | 'rep', options: Record<string, unknown>) => NativeSocket} Socket
  * @property {number} ZERO_COPY_MIN_BYTES
  * @property {() => Record<string, unknown>} optionDefaults
@@ -153,7 +154,11 @@ function settle(id, value) {
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
 const readOnJsThread =
   require('node:worker_threads').isMainThread && hostHasLibuv && process.env.ZEROMQ_NAPI_READER !== 'engine';
-const hub = new binding.Hub(settle, readOnJsThread, slab);
+// Large received frames are external Buffers over the engine's memory; where the runtime refuses
+// those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
+// ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
+const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
+const hub = new binding.Hub(settle, readOnJsThread, externalBuffers, slab);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -223,7 +228,7 @@ function pendingCount() {
 
 /** Which path this thread reads and hands over received frames by (diagnostics and tests). */
 function paths() {
-  return { readsOnJsThread: hub.readsOnJsThread };
+  return { readsOnJsThread: hub.readsOnJsThread, externalBuffers: hub.externalBuffers };
 }
 
 /** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */

@@ -137,15 +137,20 @@ impl Hub {
     /// is the result, or an `Error` (see `outcome.rs`). `id` 0 means nothing (ignore the call).
     ///
     /// `read_on_js_thread`: read connections on this thread's event loop (see `uv_read`) rather
-    /// than on an engine thread. `slab`: a `Uint8Array` that small received frames are handed over
-    /// in (see `slab.rs`).
+    /// than on an engine thread. `external_buffers`: hand large received frames over as external
+    /// Buffers (false: as copies; see `message::buffer`). `slab`: a `Uint8Array` that small
+    /// received frames are handed over in (see `slab.rs`).
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         settle: Function<'_, FnArgs<(u32, Outcome)>, ()>,
         read_on_js_thread: bool,
+        external_buffers: bool,
         slab: Unknown<'_>,
     ) -> Result<Hub> {
+        if !external_buffers {
+            crate::message::refuse_external_buffers();
+        }
         // SAFETY: a constructor call on the JS thread; `slab` is a value of this call.
         let slab = unsafe { crate::slab::install(env.raw(), napi::JsValue::raw(&slab))? };
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
@@ -204,5 +209,12 @@ impl Hub {
     #[napi(getter, catch_unwind)]
     pub fn reads_on_js_thread(&self) -> bool {
         self.shared.reader.is_some()
+    }
+
+    /// Whether large received frames become external Buffers on this thread, false once they are
+    /// copied (diagnostics and tests).
+    #[napi(getter, catch_unwind)]
+    pub fn external_buffers(&self) -> bool {
+        crate::message::external_buffers()
     }
 }

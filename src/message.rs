@@ -21,10 +21,29 @@ use crate::slab::Packer;
 use bytes::Bytes;
 use napi::bindgen_prelude::ToNapiValue;
 use napi::{sys, Error, Result, Status};
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
 use zeromq_napi_engine::Message;
+
+thread_local! {
+    /// Whether this JS thread's runtime takes external Buffers. Cleared when the JS layer asks
+    /// for copies, or the first time napi refuses one (`napi_no_external_buffers_allowed`:
+    /// runtimes whose V8 sandbox keeps array buffers in a memory cage, as Electron's), so that
+    /// later frames go straight to the copy.
+    static EXTERNAL_BUFFERS: Cell<bool> = const { Cell::new(true) };
+}
+
+/// From now on this JS thread gets large received frames as copies.
+pub(crate) fn refuse_external_buffers() {
+    EXTERNAL_BUFFERS.with(|e| e.set(false));
+}
+
+/// Whether large received frames become external Buffers on this JS thread.
+pub(crate) fn external_buffers() -> bool {
+    EXTERNAL_BUFFERS.with(Cell::get)
+}
 
 /// JS -> Rust: frames of at least this many bytes are not copied; below it a copy is cheaper than
 /// the reference bookkeeping.
@@ -239,12 +258,15 @@ unsafe extern "C" fn drop_bytes(env: sys::napi_env, _data: *mut c_void, hint: *m
 /// round trips GC time rose from ~4 to ~20-25 ms and p99 latency from ~0.25 to ~0.6-1.5 ms (again
 /// as zeromq.js's), the median did not move.
 ///
+/// Where the runtime refuses external Buffers, or the JS layer asked for copies (see
+/// [`refuse_external_buffers`]), large frames are copied too.
+///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
 pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     let len = bytes.len();
-    if len >= RX_ZERO_COPY_MIN {
+    if len >= RX_ZERO_COPY_MIN && external_buffers() {
         let data = bytes.as_ptr().cast_mut().cast::<c_void>();
         let hint = Box::into_raw(Box::new(bytes));
         // Before creating: the finalizer (which reports the release) may run even on failure.
@@ -272,26 +294,26 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
                 "napi_create_external_buffer".to_owned(),
             ));
         }
-        // Runtimes with a V8 sandbox refuse external memory: fall back to a copy.
+        // Runtimes with a V8 sandbox refuse external memory: this frame and every later one
+        // are copied (below).
         report_external(env, -(len as i64));
+        refuse_external_buffers();
         // SAFETY: the finalizer was not registered, so the box is still ours.
         let bytes = unsafe { Box::from_raw(hint) };
-        check(
-            // SAFETY: JS thread of `env`; `bytes` holds `len` readable bytes during the call.
-            unsafe {
-                sys::napi_create_buffer_copy(
-                    env,
-                    len,
-                    bytes.as_ptr().cast(),
-                    ptr::null_mut(),
-                    &mut out,
-                )
-            },
-            "napi_create_buffer_copy",
-        )?;
-        return Ok(out);
+        // SAFETY: the caller's guarantee.
+        return unsafe { copy(env, &bytes) };
     }
-    if len == 0 {
+    // SAFETY: the caller's guarantee.
+    unsafe { copy(env, &bytes) }
+}
+
+/// `bytes` copied into a new JS-owned `Buffer`.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
+    let mut out = ptr::null_mut();
+    if bytes.is_empty() {
         check(
             // SAFETY: JS thread of `env`; no data pointer is asked for.
             unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut out) },
@@ -300,9 +322,15 @@ pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::nap
         return Ok(out);
     }
     check(
-        // SAFETY: JS thread of `env`; `bytes` holds `len` readable bytes during the call.
+        // SAFETY: JS thread of `env`; `bytes` is `bytes.len()` readable bytes during the call.
         unsafe {
-            sys::napi_create_buffer_copy(env, len, bytes.as_ptr().cast(), ptr::null_mut(), &mut out)
+            sys::napi_create_buffer_copy(
+                env,
+                bytes.len(),
+                bytes.as_ptr().cast(),
+                ptr::null_mut(),
+                &mut out,
+            )
         },
         "napi_create_buffer_copy",
     )?;
