@@ -18,7 +18,6 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { platformName } = require('../lib/binding.js');
 
 const root = path.resolve(__dirname, '..');
 const crate = 'zeromq-napi';
@@ -32,16 +31,16 @@ function fail(message) {
 // What a user without cargo needs to hear. By the time they read it npm has rolled the failed
 // install back, so there is nothing to `npm rebuild`: they install Rust and run the install again.
 const NO_CARGO = [
-  'cargo (the Rust toolchain) was not found, and this install needs it to build the native addon from source',
-  `(no prebuilt binary for ${platformName()} was installed, or a build from source was asked for).`,
+  'cargo (the Rust toolchain) was not found; it is needed to build the native addon from source.',
   'Install Rust 1.85 or newer: curl --proto =https --tlsv1.2 -sSf https://sh.rustup.rs | sh  (see https://rustup.rs),',
   'make sure `cargo` is on PATH (or set CARGO=/path/to/cargo), then run your install command again.',
   'On linux-x64 (glibc) no Rust is needed: the prebuilt binary comes in the optional dependency',
   'zeromq-napi-linux-x64-gnu; do not omit optional dependencies (--omit=optional, --no-optional).',
-  'This script must be allowed to run when you install again: npm 11 runs it with a notice, or, with',
-  'strict-allow-scripts set, once `npm install-scripts approve zeromq-napi` added it to "allowScripts" in',
-  'package.json; pnpm 10 once `pnpm approve-builds` (or "pnpm": { "onlyBuiltDependencies": ["zeromq-napi"] });',
-  'Bun once package.json has "trustedDependencies": ["zeromq-napi"].',
+  'Install scripts must be allowed to run: npm 11 runs them with a notice, and under strict-allow-scripts',
+  'once package.json\'s "allowScripts" covers this package (`npm install-scripts approve zeromq-napi` after',
+  'an install writes the entry; for a tarball or git URL it is that spec, not the name); pnpm 10 after',
+  '`pnpm approve-builds` (or "pnpm": { "onlyBuiltDependencies": ["zeromq-napi"] }); Bun once package.json',
+  'has "trustedDependencies": ["zeromq-napi"].',
 ].join('\n');
 
 function findCargo() {

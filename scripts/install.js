@@ -53,20 +53,26 @@ function main() {
     say('ZEROMQ_NAPI_SKIP_BUILD=1, not building the addon');
     return;
   }
-  const { build } = require('./build.js');
+  const { build, findCargo, NO_CARGO } = require('./build.js');
   if (isClone()) {
     build(false);
     return;
   }
   const pkg = platformPackage();
+  let why;
   if (buildFromSourceRequested()) {
-    say('building from source as asked (npm_config_build_from_source), with cargo: ~1 min');
+    why = 'a build from source was asked for (npm_config_build_from_source)';
   } else if (prebuiltLoads(pkg)) {
     say(`using the prebuilt binary ${pkg}`);
     return;
   } else {
-    say(`no prebuilt binary (${pkg}) loads here: building from source with cargo, ~1 min`);
+    why = `no prebuilt binary (${pkg}) loads here`;
   }
+  if (!findCargo()) {
+    process.stderr.write(`\nzeromq-napi: ${why}.\n${NO_CARGO}\n\n`);
+    process.exit(1);
+  }
+  say(`${why}: building it from source with cargo (a release build, about 1 min)`);
   build(false);
 }
 
