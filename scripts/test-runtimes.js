@@ -85,7 +85,7 @@ function main() {
       const result = spawnSync(bin, runtime.args(file), {
         cwd: root,
         encoding: 'utf8',
-        timeout: 300_000,
+        timeout: 120_000,
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       });
@@ -112,8 +112,8 @@ function main() {
 
 /** The runner's own count line, when there is one. */
 function summary(output) {
-  const deno = /(\d+) passed[^|\n]*\| (\d+) failed/.exec(output);
-  if (deno) return `: ${deno[1]} passed, ${deno[2]} failed`;
+  const deno = /(\d+ passed[^|\n]*\| \d+ failed[^\n(]*(?:\(\d+ steps?\))?)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+  if (deno) return `: ${deno[1].trim()}`;
   const bun = /(\d+) pass\b[\s\S]*?(\d+) fail\b/.exec(output);
   if (bun) return `: ${bun[1]} passed, ${bun[2]} failed`;
   return '';
