@@ -30,8 +30,7 @@ const FILES = [
   '__test__/hostile.test.ts',
   '__test__/cjs.test.ts',
   '__test__/esm.test.mjs',
-  '__test__/readme.test.ts',
-  '__test__/v5-compat.test.ts',
+  '__test__/exports.test.ts',
 ];
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */
