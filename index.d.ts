@@ -37,7 +37,7 @@ export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | Array
  * array rejects at run time, so the type does not accept one: build a multipart message as a
  * literal (`[header, body]`) or check the length of a computed array (`frames.length > 0`).
  */
-export type Message = MessageLike | Frames<MessageLike>;
+export type Message = MessageLike | Frames<MessageLike> | readonly [MessageLike, ...MessageLike[]];
 
 /** A non-empty array: what a message is made of. */
 export type Frames<T> = [T, ...T[]];

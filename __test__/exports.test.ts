@@ -47,4 +47,6 @@ test('send() takes one frame or a non-empty array of frames, for the types too',
   await assert.rejects(req.send([]), TypeError)
   const frames: [string, ...string[]] = ['a', 'b']
   await rejectsCode(req.send(frames), 'EAGAIN')
+  const constant = ['a', 'b'] as const
+  await rejectsCode(req.send(constant), 'EAGAIN')
 })
