@@ -1,5 +1,5 @@
 /// <reference types="node" />
-// Type declarations of zeromq-napi (hand-written; the contract is shared/API.md).
+// Type declarations of zeromq-napi (hand-written; the contract is API.md).
 
 /**
  * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is
@@ -32,8 +32,18 @@
  */
 export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | null;
 
-/** What `send()` takes: one frame, or a non-empty array of frames (a multipart message). */
-export type Message = MessageLike | MessageLike[];
+/**
+ * What `send()` takes: one frame, or a non-empty array of frames (a multipart message). An empty
+ * array rejects at run time, so the type does not accept one: build a multipart message as a
+ * literal (`[header, body]`) or check the length of a computed array (`frames.length > 0`).
+ */
+export type Message = MessageLike | Frames<MessageLike> | readonly [MessageLike, ...MessageLike[]];
+
+/** A non-empty array: what a message is made of. */
+export type Frames<T> = [T, ...T[]];
+
+/** A received message: one Buffer per frame, never empty (`const [msg] = await sock.receive()`). */
+export type Received = Frames<Buffer>;
 
 /** The `.code` values this package produces. */
 export type ZmqErrorCode =
@@ -70,6 +80,13 @@ export interface ZmqError extends Error {
   /** The endpoint the error is about (endpoint errors only). */
   address?: string;
 }
+
+/**
+ * Whether `err` is an error of this package: an `Error` whose `code` is a {@link ZmqErrorCode}
+ * (`catch (err: unknown) { if (isZmqError(err) && err.code === 'EAGAIN') ... }`). Node's own system
+ * errors with one of these codes (an `ENOENT` from `fs`) pass too: they have the same shape.
+ */
+export declare function isZmqError(err: unknown): err is ZmqError;
 
 /** The rejection of an operation whose `AbortSignal` fired; `cause` is the signal's `reason`. */
 export interface AbortError extends Error {
@@ -147,7 +164,7 @@ export interface RequestCallOptions {
  * A `serve()` handler: gets a request, returns (or resolves to) the reply. A handler that throws,
  * rejects or returns something that is not a {@link Message} leaves that request unanswered.
  */
-export type ServeHandler = (request: Buffer[]) => Message | PromiseLike<Message>;
+export type ServeHandler = (request: Received) => Message | PromiseLike<Message>;
 
 /** Options of {@link Reply.serve}. */
 export interface ServeOptions {
@@ -160,10 +177,13 @@ export interface ServeOptions {
    * emitted as a process warning (`process.on('warning')`) named `ZmqServeWarning`, code
    * `ZMQ_SERVE_HANDLER_ERROR`, with the failure as `cause`.
    */
-  onError?: (error: unknown, request: Buffer[]) => void;
+  onError?: (error: unknown, request: Received) => void;
 }
 
-/** Members shared by {@link Request} and {@link Reply}. */
+/**
+ * Members shared by {@link Request} and {@link Reply}: a type only (`import type { Socket }`), for
+ * code that takes either. There is no `Socket` value at run time.
+ */
 declare abstract class Socket {
   /** ms before a pending `receive` rejects `EAGAIN`; -1 = wait forever. */
   receiveTimeout: number;
@@ -233,7 +253,7 @@ declare abstract class Socket {
    * socket's state does not allow a receive, `EBUSY` if another receive is pending.
    * A pending receive keeps the process alive.
    */
-  receive(options?: OperationOptions): Promise<Buffer[]>;
+  receive(options?: OperationOptions): Promise<Received>;
   /**
    * Closes the socket; idempotent. Pending operations reject `EAGAIN`, later ones `EBADF`. Queued
    * outgoing messages are delivered in the background for up to `linger` ms.
@@ -242,7 +262,7 @@ declare abstract class Socket {
   /** Same as `close()`, for `using sock = new Reply()`. */
   [Symbol.dispose](): void;
   /** Yields received messages until the socket is closed (`for await (const [msg] of sock)`). */
-  [Symbol.asyncIterator](): AsyncGenerator<Buffer[], void, undefined>;
+  [Symbol.asyncIterator](): AsyncGenerator<Received, void, undefined>;
 }
 
 /**
@@ -263,7 +283,7 @@ export declare class Request extends Socket {
    * connection that owed the reply is lost; with `retries` left the request is resent to the next
    * live server, else it rejects `EAGAIN`. A late reply to an abandoned attempt is discarded.
    */
-  request(message: Message, options?: RequestCallOptions): Promise<Buffer[]>;
+  request(message: Message, options?: RequestCallOptions): Promise<Received>;
 }
 
 /**
@@ -283,3 +303,6 @@ export declare class Reply extends Socket {
    */
   serve(handler: ServeHandler, options?: ServeOptions): Promise<void>;
 }
+
+// Only what is declared `export` above is a value at run time; `Socket` is exported as a type.
+export type { Socket };

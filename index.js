@@ -4,5 +4,6 @@
 
 const { Request } = require('./lib/request.js');
 const { Reply } = require('./lib/reply.js');
+const { isZmqError } = require('./lib/is-zmq-error.js');
 
-module.exports = { Request, Reply };
+module.exports = { Request, Reply, isZmqError };

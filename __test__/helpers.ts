@@ -9,7 +9,9 @@ import path from 'node:path'
 import { test as nodeTest, type TestContext } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 
-export const ROOT = path.resolve(__dirname, '..')
+// Under Node (tsx) these files are CommonJS; Deno runs them as ES modules, with no __dirname (and
+// from the repository root: scripts/test-runtimes.js).
+export const ROOT = typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd()
 
 /**
  * node:test's `test` with a default timeout, so an operation that hangs (the very bug class these tests look for)
@@ -155,17 +157,23 @@ export function connectedRequest(t: TestContext, endpoint: string | string[], op
   return req
 }
 
-export type Answer = string | Buffer | null | Array<string | Buffer | null>
+export type Answer = string | Buffer | null | [string | Buffer | null, ...Array<string | Buffer | null>]
+
+/** A computed list of frames as a message (the types take only non-empty arrays); asserts it is one. */
+export function frames<T>(list: T[]): [T, ...T[]] {
+  assert.ok(list.length > 0, 'a message has at least one frame')
+  return list as [T, ...T[]]
+}
 
 /**
  * Answers requests on `rep` with a plain receive/send loop (no serve(), so Request tests do not depend on it).
  * Stops quietly when the socket closes. `seen` collects every request as strings.
  */
-export function answerLoop(rep: Reply, answer: (msg: Buffer[]) => Answer = (m) => m) {
+export function answerLoop(rep: Reply, answer: (msg: [Buffer, ...Buffer[]]) => Answer = (m) => m) {
   const seen: string[][] = []
   const done = (async () => {
     for (;;) {
-      let msg: Buffer[]
+      let msg: [Buffer, ...Buffer[]]
       try {
         msg = await rep.receive()
       } catch {

@@ -47,7 +47,7 @@ function libzmqServe(rep: zmq.Reply, answer: (m: Buffer[]) => Array<string | Buf
 }
 
 /** Our Reply answering with a receive/send loop. */
-function ourServe(rep: Reply, answer: (m: Buffer[]) => Array<string | Buffer> | string | Buffer) {
+function ourServe(rep: Reply, answer: (m: Buffer[]) => [string | Buffer, ...Array<string | Buffer>] | string | Buffer) {
   const seen: Buffer[][] = []
   void (async () => {
     for (;;) {

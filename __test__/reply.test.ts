@@ -104,7 +104,7 @@ describe('serve()', () => {
     }
     const served = rep.serve(handler)
     const req = connectedRequest(t, endpoint)
-    const ask = async (m: string | string[]) => texts(await within(req.request(m, { timeout: 2000 }), 3000, `request ${m}`))
+    const ask = async (m: string | [string, ...string[]]) => texts(await within(req.request(m, { timeout: 2000 }), 3000, `request ${m}`))
     assert.deepEqual(await ask('string'), ['str'])
     assert.deepEqual(await ask('buffer'), ['buf'])
     assert.deepEqual(await ask('u8'), ['AB'])

@@ -24,6 +24,7 @@ import {
   answerLoop,
   boundReply,
   connectedRequest,
+  frames,
   runNode,
   test,
   texts,
@@ -225,7 +226,7 @@ async function detachAfterSend(t: TestContext, how: DetachPath): Promise<void> {
 describe('large buffers round-trip intact', () => {
   test('an 8 MiB random frame, and a multipart of large and small frames, both directions', async (t) => {
     const { rep, endpoint } = await boundReply(t)
-    answerLoop(rep, (m) => [...m].reverse())
+    answerLoop(rep, (m) => frames([...m].reverse()))
     const req = connectedRequest(t, endpoint)
     const big = crypto.randomBytes(8 * MiB)
     const copy = Buffer.from(big)
@@ -235,7 +236,7 @@ describe('large buffers round-trip intact', () => {
     assert.ok(big.equals(copy), 'the sent Buffer was not modified')
 
     const parts = [crypto.randomBytes(MiB), Buffer.from('small'), crypto.randomBytes(300), crypto.randomBytes(2 * MiB)]
-    const reply = await within(req.request(parts, { timeout: 10000 }), 10000, 'multipart')
+    const reply = await within(req.request(frames(parts), { timeout: 10000 }), 10000, 'multipart')
     assert.equal(reply.length, parts.length)
     reply.forEach((frame, i) => assert.ok(frame.equals(parts[parts.length - 1 - i]), `frame ${i} intact`))
   })

@@ -56,7 +56,7 @@ const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
 /** @type {Binding} */
 let binding;
 try {
-  binding = require(addonPath);
+  binding = require('./binding.js').load();
 } catch (err) {
   const code = /** @type {{ code?: string }} */ (err).code;
   const missing = code === 'MODULE_NOT_FOUND' && !require('node:fs').existsSync(addonPath);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Builds the native addon with cargo and copies it to ./zeromq-napi.node.
 //
-// This is the package's "install" script, so it must work wherever `npm install` runs it: in a
-// clone of the repository and in node_modules/zeromq-napi when the package is installed from a
-// tarball or a git URL. There devDependencies (such as @napi-rs/cli) are absent, so it drives
-// cargo directly and needs nothing but a Rust toolchain.
+// scripts/install.js runs it wherever `npm install` compiles the addon: in a clone of the
+// repository and in node_modules/zeromq-napi when no prebuilt binary matches (or a build from
+// source was asked for). There devDependencies are absent, so it drives cargo directly and needs
+// nothing but a Rust toolchain.
 //
 //   node scripts/build.js           release build (the default, used by npm install)
 //   node scripts/build.js --debug   debug build (faster to compile, slower to run)
@@ -27,6 +27,21 @@ function fail(message) {
   process.stderr.write(`\nzeromq-napi: ${message}\n\n`);
   process.exit(1);
 }
+
+// What a user without cargo needs to hear. By the time they read it npm has rolled the failed
+// install back, so there is nothing to `npm rebuild`: they install Rust and run the install again.
+const NO_CARGO = [
+  'cargo (the Rust toolchain) was not found; it is needed to build the native addon from source.',
+  'Install Rust 1.85 or newer: curl --proto =https --tlsv1.2 -sSf https://sh.rustup.rs | sh  (see https://rustup.rs),',
+  'make sure `cargo` is on PATH (or set CARGO=/path/to/cargo), then run your install command again.',
+  'On linux-x64 (glibc) no Rust is needed: the prebuilt binary comes in the optional dependency',
+  'zeromq-napi-linux-x64-gnu; do not omit optional dependencies (--omit=optional, --no-optional).',
+  'Install scripts must be allowed to run: npm 11 runs them with a notice, and under strict-allow-scripts',
+  'once package.json\'s "allowScripts" covers this package (`npm install-scripts approve zeromq-napi` after',
+  'an install writes the entry; for a tarball or git URL it is that spec, not the name); pnpm 10 after',
+  '`pnpm approve-builds` (or "pnpm": { "onlyBuiltDependencies": ["zeromq-napi"] }); Bun once package.json',
+  'has "trustedDependencies": ["zeromq-napi"].',
+].join('\n');
 
 function findCargo() {
   const candidates = [];
@@ -90,19 +105,11 @@ function cleanUp(target) {
   }
 }
 
-function main() {
-  if (process.env.ZEROMQ_NAPI_SKIP_BUILD === '1') {
-    process.stdout.write('zeromq-napi: ZEROMQ_NAPI_SKIP_BUILD=1, not building the addon\n');
-    return;
-  }
-  const debug = process.argv.includes('--debug');
+/** Builds the addon (release unless `debug`) and copies it to ./zeromq-napi.node; exits on failure. */
+function build(debug) {
   const found = findCargo();
   if (!found) {
-    fail(
-      'cargo (the Rust toolchain) was not found, and this package builds its native addon from source.\n' +
-        'Install Rust 1.85 or newer (https://rustup.rs), make sure `cargo` is on PATH (or set CARGO=/path/to/cargo),\n' +
-        'then run `npm rebuild zeromq-napi` (or `npm run build` in a clone).',
-    );
+    fail(NO_CARGO);
   }
   const { cargo, version } = found;
   const args = ['build', '-p', crate];
@@ -110,8 +117,8 @@ function main() {
   // Reproducible dependency versions whenever the lock file ships with the package.
   if (fs.existsSync(path.join(root, 'Cargo.lock'))) args.push('--locked');
 
-  process.stdout.write(`zeromq-napi: building the native addon (${debug ? 'debug' : 'release'}) with ${version}\n`);
-  process.stdout.write(`zeromq-napi: ${cargo} ${args.join(' ')}\n`);
+  process.stderr.write(`zeromq-napi: building the native addon (${debug ? 'debug' : 'release'}) with ${version}\n`);
+  process.stderr.write(`zeromq-napi: ${cargo} ${args.join(' ')}\n`);
   const build = spawnSync(cargo, args, { cwd: root, stdio: 'inherit' });
   if (build.error) fail(`could not run cargo: ${build.error.message}`);
   if (build.status !== 0) {
@@ -134,8 +141,18 @@ function main() {
     }
     fail(`could not copy ${built} to ${output}: ${err.message}`);
   }
-  process.stdout.write(`zeromq-napi: wrote ${path.relative(process.cwd(), output) || output}\n`);
+  process.stderr.write(`zeromq-napi: wrote ${path.relative(process.cwd(), output) || output}\n`);
   cleanUp(target);
 }
 
-main();
+function main() {
+  if (process.env.ZEROMQ_NAPI_SKIP_BUILD === '1') {
+    process.stdout.write('zeromq-napi: ZEROMQ_NAPI_SKIP_BUILD=1, not building the addon\n');
+    return;
+  }
+  build(process.argv.includes('--debug'));
+}
+
+if (require.main === module) main();
+
+module.exports = { build, findCargo, NO_CARGO };

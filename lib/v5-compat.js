@@ -1,0 +1,329 @@
+'use strict';
+// `zeromq-napi/v5-compat`: the callback API of zeromq.js up to 5.x (what zeromq.js 6 keeps as
+// `zeromq/v5-compat`), for code written in that style (`zmq.socket('rep')`, `.on('message')`),
+// built on the public promise sockets. REQ and REP now; DEALER and ROUTER once the package
+// exports `Dealer` and `Router`.
+//
+// One difference is structural: `bind` is asynchronous in this package, so `bindSync(address)`
+// starts the bind and returns at once; a failure is emitted as 'error' instead of thrown, and
+// `last_endpoint` is set once the bind is done (use `bind(address, callback)` to wait for it).
+
+const { EventEmitter } = require('node:events');
+const zmq = require('../index.js');
+
+/** libzmq's option numbers (zmq.h), as zeromq.js exports them, and their name here. */
+const OPTIONS = {
+  ZMQ_IDENTITY: [5, 'routingId'],
+  ZMQ_TYPE: [16, null],
+  ZMQ_LINGER: [17, 'linger'],
+  ZMQ_RECONNECT_IVL: [18, 'reconnectInterval'],
+  ZMQ_RECONNECT_IVL_MAX: [21, 'reconnectMaxInterval'],
+  ZMQ_MAXMSGSIZE: [22, 'maxMessageSize'],
+  ZMQ_SNDHWM: [23, 'sendHighWaterMark'],
+  ZMQ_RCVHWM: [24, 'receiveHighWaterMark'],
+  ZMQ_RCVTIMEO: [27, 'receiveTimeout'],
+  ZMQ_SNDTIMEO: [28, 'sendTimeout'],
+  ZMQ_LAST_ENDPOINT: [32, 'lastEndpoint'],
+  ZMQ_ROUTER_MANDATORY: [33, 'mandatory'],
+  ZMQ_REQ_CORRELATE: [52, 'correlate'],
+  ZMQ_REQ_RELAXED: [53, 'relaxed'],
+  ZMQ_HANDSHAKE_IVL: [66, 'handshakeInterval'],
+  ZMQ_HEARTBEAT_IVL: [75, 'heartbeatInterval'],
+  ZMQ_HEARTBEAT_TTL: [76, 'heartbeatTimeToLive'],
+  ZMQ_HEARTBEAT_TIMEOUT: [77, 'heartbeatTimeout'],
+  ZMQ_CONNECT_TIMEOUT: [79, 'connectTimeout'],
+};
+
+/** The v5 short names (socket properties and `socket(type, options)` keys) and their option. */
+const SHORT = {
+  identity: 'ZMQ_IDENTITY',
+  routing_id: 'ZMQ_IDENTITY',
+  linger: 'ZMQ_LINGER',
+  reconnect_ivl: 'ZMQ_RECONNECT_IVL',
+  reconnect_ivl_max: 'ZMQ_RECONNECT_IVL_MAX',
+  maxmsgsize: 'ZMQ_MAXMSGSIZE',
+  sndhwm: 'ZMQ_SNDHWM',
+  rcvhwm: 'ZMQ_RCVHWM',
+  rcvtimeo: 'ZMQ_RCVTIMEO',
+  sndtimeo: 'ZMQ_SNDTIMEO',
+  last_endpoint: 'ZMQ_LAST_ENDPOINT',
+  router_mandatory: 'ZMQ_ROUTER_MANDATORY',
+  req_correlate: 'ZMQ_REQ_CORRELATE',
+  req_relaxed: 'ZMQ_REQ_RELAXED',
+  handshake_ivl: 'ZMQ_HANDSHAKE_IVL',
+  heartbeat_ivl: 'ZMQ_HEARTBEAT_IVL',
+  heartbeat_ttl: 'ZMQ_HEARTBEAT_TTL',
+  heartbeat_timeout: 'ZMQ_HEARTBEAT_TIMEOUT',
+  connect_timeout: 'ZMQ_CONNECT_TIMEOUT',
+};
+
+const BY_NUMBER = new Map(Object.values(OPTIONS).map(([number, name]) => [number, name]));
+const ZMQ_SNDMORE = 2;
+
+/** @param {unknown} option */
+function optionName(option) {
+  if (typeof option === 'number' && BY_NUMBER.has(option)) return BY_NUMBER.get(option);
+  if (typeof option === 'string') {
+    if (Object.hasOwn(SHORT, option)) return OPTIONS[/** @type {keyof typeof OPTIONS} */ (SHORT[option])][1];
+    if (Object.hasOwn(OPTIONS, option)) return OPTIONS[/** @type {keyof typeof OPTIONS} */ (option)][1];
+    // This package's own names (receiveTimeout, routingId, ...) work as they are.
+    return option;
+  }
+  throw new TypeError(`Unknown option: ${String(option)}`);
+}
+
+/** The socket classes by v5 type name; Dealer and Router exist once the package exports them. */
+function socketClass(type) {
+  const name = { req: 'Request', rep: 'Reply', dealer: 'Dealer', xreq: 'Dealer', router: 'Router', xrep: 'Router' }[
+    /** @type {string} */ (type)
+  ];
+  if (name === undefined) {
+    throw new Error(`Invalid socket type: ${type} (zeromq-napi/v5-compat has 'req', 'rep', 'dealer' and 'router')`);
+  }
+  const Class = /** @type {Record<string, any>} */ (zmq)[name];
+  if (typeof Class !== 'function') {
+    throw new Error(`Socket type '${type}' needs zeromq-napi's ${name}, which this version does not have yet`);
+  }
+  return Class;
+}
+
+/** An error of the socket's background loops: emitted, unless the socket was closed meanwhile. */
+function quietAfterClose(sock, err) {
+  if (!sock._socket.closed) process.nextTick(() => sock.emit('error', err));
+}
+
+class Socket extends EventEmitter {
+  /** @param {string} type */
+  constructor(type) {
+    super();
+    const Class = socketClass(type);
+    this.type = type;
+    /** @type {any} the promise socket underneath */
+    this._socket = new Class();
+    /** @type {unknown[]} frames of a message being put together with ZMQ_SNDMORE */
+    this._parts = [];
+    /** @type {[unknown[], ((err?: Error) => void) | undefined][]} */
+    this._sendQueue = [];
+    this._sending = false;
+    this._paused = false;
+    /** @type {Buffer[][]} messages received while paused */
+    this._held = [];
+    /** @type {(() => void) | undefined} lets a REP socket's receive loop go on once it replied */
+    this._replied = undefined;
+    // REQ receives only after a send (its reply), REP receives, then waits for its reply to go
+    // out; DEALER and ROUTER receive all the time.
+    if (type !== 'req') this._receiveLoop();
+  }
+
+  /** Emits a received message, one argument per frame (held while paused). */
+  _deliver(message) {
+    if (this._paused) this._held.push(message);
+    else process.nextTick(() => this.emit('message', ...message));
+  }
+
+  async _receiveLoop() {
+    while (!this._socket.closed) {
+      let message;
+      try {
+        message = await this._socket.receive();
+      } catch (err) {
+        if (this._socket.closed) return;
+        quietAfterClose(this, err);
+        // A timeout (rcvtimeo) leaves the socket usable; anything else ends receiving.
+        if (/** @type {{ code?: unknown }} */ (err).code === 'EAGAIN') continue;
+        return;
+      }
+      if (this.type === 'rep') {
+        // A REP socket cannot receive before it replied: wait for that send.
+        await new Promise((resolve) => {
+          this._replied = resolve;
+          this._deliver(message);
+        });
+      } else {
+        this._deliver(message);
+      }
+    }
+  }
+
+  async _sendLoop() {
+    if (this._sending) return;
+    this._sending = true;
+    try {
+      while (this._sendQueue.length > 0 && !this._paused && !this._socket.closed) {
+        const [message, callback] = /** @type {[unknown[], ((err?: Error) => void) | undefined]} */ (
+          this._sendQueue.shift()
+        );
+        let failure;
+        try {
+          await this._socket.send(message.length === 1 ? message[0] : message);
+        } catch (err) {
+          failure = err;
+        }
+        if (failure === undefined && this.type === 'rep' && this._replied) {
+          const replied = this._replied;
+          this._replied = undefined;
+          replied();
+        }
+        if (callback) process.nextTick(callback, failure);
+        else if (failure !== undefined) quietAfterClose(this, failure);
+        if (failure === undefined && this.type === 'req') {
+          // The reply comes before the next request goes (a REQ socket alternates).
+          try {
+            this._deliver(await this._socket.receive());
+          } catch (err) {
+            quietAfterClose(this, err);
+          }
+        }
+      }
+    } finally {
+      this._sending = false;
+    }
+  }
+
+  /**
+   * @param {string} address
+   * @param {(err?: Error) => void} [callback]
+   */
+  bind(address, callback) {
+    this._socket.bind(address).then(
+      () =>
+        process.nextTick(() => {
+          this.emit('bind', address);
+          if (callback) callback();
+        }),
+      (err) =>
+        process.nextTick(() => {
+          if (callback) callback(err);
+          else this.emit('error', err);
+        }),
+    );
+    return this;
+  }
+
+  /** Starts the bind and returns at once (see the top of this file); failures are 'error' events. */
+  bindSync(address) {
+    return this.bind(address);
+  }
+
+  /**
+   * @param {string} address
+   * @param {(err?: Error) => void} [callback]
+   */
+  unbind(address, callback) {
+    this._socket.unbind(address).then(
+      () =>
+        process.nextTick(() => {
+          this.emit('unbind', address);
+          if (callback) callback();
+        }),
+      (err) =>
+        process.nextTick(() => {
+          if (callback) callback(err);
+          else this.emit('error', err);
+        }),
+    );
+    return this;
+  }
+
+  unbindSync(address) {
+    return this.unbind(address);
+  }
+
+  connect(address) {
+    this._socket.connect(address);
+    return this;
+  }
+
+  disconnect(address) {
+    this._socket.disconnect(address);
+    return this;
+  }
+
+  /**
+   * Queues a message: a frame or an array of frames; with `flags` ZMQ_SNDMORE (2) the frames wait
+   * for the rest of the message. `callback` gets the send's failure, if any.
+   * @param {unknown} message
+   * @param {number} [flags]
+   * @param {(err?: Error) => void} [callback]
+   */
+  send(message, flags = 0, callback = undefined) {
+    this._parts = this._parts.concat(message);
+    if (((flags ?? 0) & ZMQ_SNDMORE) === 0) {
+      this._sendQueue.push([this._parts, callback]);
+      this._parts = [];
+      void this._sendLoop();
+    }
+    return this;
+  }
+
+  pause() {
+    this._paused = true;
+    return this;
+  }
+
+  resume() {
+    this._paused = false;
+    for (const message of this._held.splice(0)) this._deliver(message);
+    void this._sendLoop();
+    return this;
+  }
+
+  close() {
+    this._socket.close();
+    return this;
+  }
+
+  get closed() {
+    return this._socket.closed;
+  }
+
+  read() {
+    throw new Error("read() does not exist in zeromq-napi/v5-compat (nor in zeromq.js 6): use on('message', ...)");
+  }
+
+  setsockopt(option, value) {
+    const name = optionName(option);
+    if (name === 'lastEndpoint' || name === null) throw new TypeError(`Option ${String(option)} is read-only`);
+    this._socket[name] = value;
+    return this;
+  }
+
+  getsockopt(option) {
+    const name = optionName(option);
+    if (name === null) return this.type;
+    return this._socket[name];
+  }
+}
+
+for (const short of Object.keys(SHORT)) {
+  Object.defineProperty(Socket.prototype, short, {
+    get() {
+      return this.getsockopt(short);
+    },
+    set(value) {
+      this.setsockopt(short, value);
+    },
+  });
+}
+
+/**
+ * A new socket: `socket('req' | 'rep' | 'dealer' | 'router', { linger: 0, identity: 'me', ... })`.
+ * @param {string} type
+ * @param {Record<string, unknown>} [options]
+ */
+function socket(type, options = {}) {
+  const sock = new Socket(type);
+  for (const [key, value] of Object.entries(options)) sock.setsockopt(key, value);
+  return sock;
+}
+
+const constants = Object.fromEntries(Object.entries(OPTIONS).map(([name, [number]]) => [name, number]));
+
+module.exports = {
+  Socket,
+  socket,
+  createSocket: socket,
+  options: Object.fromEntries(Object.entries(SHORT).map(([short, long]) => [short, OPTIONS[long][0]])),
+  ZMQ_SNDMORE,
+  ...constants,
+};
