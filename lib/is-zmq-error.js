@@ -23,8 +23,9 @@ const CODES = new Set([
  * @returns {boolean}
  */
 function isZmqError(err) {
-  return err instanceof Error && typeof (/** @type {{ code?: unknown }} */ (err).code) === 'string' &&
-    CODES.has(/** @type {{ code: string }} */ (err).code);
+  if (!(err instanceof Error)) return false;
+  const { code } = /** @type {{ code?: unknown }} */ (err);
+  return typeof code === 'string' && CODES.has(code);
 }
 
 module.exports = { isZmqError };

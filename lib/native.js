@@ -6,10 +6,7 @@
 // hub's threadsafe function; `value` is the result or an Error with `.code`. (`settle(0, ...)` is
 // a wake-up that finished nothing.) `hub.cancel(id)` drops a pending operation synchronously.
 
-const path = require('node:path');
 const { abortError } = require('./errors.js');
-
-const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
 
 /**
  * What a native async method returns: its result (it finished on this thread), or a number, the
@@ -53,22 +50,8 @@ const addonPath = path.join(__dirname, '..', 'zeromq-napi.node');
  * @property {() => Record<string, unknown>} optionDefaults
  */
 
-/** @type {Binding} */
-let binding;
-try {
-  binding = require('./binding.js').load();
-} catch (err) {
-  const code = /** @type {{ code?: string }} */ (err).code;
-  const missing = code === 'MODULE_NOT_FOUND' && !require('node:fs').existsSync(addonPath);
-  const why = missing
-    ? `the native addon ${addonPath} has not been built`
-    : `the native addon ${addonPath} failed to load (${/** @type {Error} */ (err).message})`;
-  throw new Error(
-    `zeromq-napi: ${why}. Build it with \`npm run build\` in the package directory ` +
-      '(or `npm rebuild zeromq-napi` in a project that depends on it); this needs Rust/cargo 1.85+.',
-    { cause: err },
-  );
-}
+// The loader's error already lists what it tried and how to get a binary.
+const binding = /** @type {Binding} */ (require('./binding.js').load());
 
 /**
  * @typedef {object} Pending
