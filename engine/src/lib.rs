@@ -13,46 +13,29 @@
 //! - sockets: `socket` (what all types share), [`SocketHandle`] (the shared handle every type
 //!   derefs to: bind, connect, close, options), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
-pub mod codec;
-pub mod command;
-pub mod driven;
-pub mod endpoint;
-pub mod error;
-pub mod greeting;
-pub mod handshake;
-pub mod mechanism;
-pub mod options;
-pub mod socket_type;
-
-mod connection;
-mod connector;
-mod handle;
-mod heartbeat;
-mod inbound;
-mod listener;
-mod peer;
-mod raw_stream;
-mod read_buf;
-mod read_state;
+mod error;
+mod options;
 mod signal;
+
+pub mod wire;
+
+mod conn;
+mod net;
 mod socket;
-mod transport;
-mod write_buf;
+mod types;
 
-pub mod dealer;
-pub mod rep;
-pub mod req;
-pub mod router;
-
-pub use dealer::DealerSocket;
-pub use driven::{DrivenRead, Pump, ReadDriver};
+pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
+/// The handshake over any async stream, for interop tests.
+#[doc(hidden)]
+pub use conn::handshake;
 pub use error::{Error, ErrorCode, ProtocolError};
-pub use handle::SocketHandle;
 pub use options::Options;
-pub use rep::{RepSocket, ReplyTo};
-pub use req::ReqSocket;
-pub use router::RouterSocket;
-pub use socket_type::SocketType;
+pub use socket::handle::SocketHandle;
+pub use types::dealer::DealerSocket;
+pub use types::rep::{RepSocket, ReplyTo};
+pub use types::req::ReqSocket;
+pub use types::router::RouterSocket;
+pub use wire::socket_type::SocketType;
 
 /// One ZeroMQ message: its frames in order (never empty once it crosses the public API).
 pub type Message = Vec<bytes::Bytes>;

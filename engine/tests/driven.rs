@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use zeromq_napi_engine::greeting::Greeting;
+use zeromq_napi_engine::wire::greeting::Greeting;
 use zeromq_napi_engine::{
     DealerSocket, DrivenRead, Message, Options, Pump, ReadDriver, RepSocket, ReqSocket,
     RouterSocket,

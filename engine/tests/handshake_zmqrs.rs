@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use zeromq::{Endpoint, Socket, SocketRecv, SocketSend, ZmqMessage};
-use zeromq_napi_engine::codec::{self, Decoder, Frame};
 use zeromq_napi_engine::handshake::{handshake, HandshakeConfig, HandshakeError, Handshaken};
+use zeromq_napi_engine::wire::codec::{self, Decoder, Frame};
 use zeromq_napi_engine::{ProtocolError, SocketType};
 
 const LIMIT: Duration = Duration::from_secs(5);

@@ -10,10 +10,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use zeromq_napi_engine::codec::{Decoder, Frame};
-use zeromq_napi_engine::command::{Command, Metadata};
-use zeromq_napi_engine::greeting::{Greeting, GREETING_LEN};
 use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
+use zeromq_napi_engine::wire::codec::{Decoder, Frame};
+use zeromq_napi_engine::wire::command::{Command, Metadata};
+use zeromq_napi_engine::wire::greeting::{Greeting, GREETING_LEN};
 use zeromq_napi_engine::{Options, RepSocket, SocketType};
 
 /// A raw ZMTP peer for tests: a stream plus a frame decoder.
@@ -190,7 +190,7 @@ async fn never_pings_a_zmtp30_peer() {
     assert_eq!(s.peer_count(), 1);
     // And it still works as a REQ peer.
     let mut request = BytesMut::new();
-    zeromq_napi_engine::codec::encode_message(&mut request, &msg(&["", "hi"]));
+    zeromq_napi_engine::wire::codec::encode_message(&mut request, &msg(&["", "hi"]));
     peer.stream.write_all(&request).await.expect("write");
     assert_eq!(text(&prompt(s.recv()).await.expect("recv")), ["hi"]);
 }

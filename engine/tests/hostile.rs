@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
-use zeromq_napi_engine::greeting::Greeting;
+use zeromq_napi_engine::wire::greeting::Greeting;
 use zeromq_napi_engine::{Options, RepSocket, ReqSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);

@@ -9,8 +9,8 @@ use common::*;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use zeromq_napi_engine::codec::{encode_message, Decoder, Frame};
 use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
+use zeromq_napi_engine::wire::codec::{encode_message, Decoder, Frame};
 use zeromq_napi_engine::{Message, Options, SocketType};
 
 /// A frame whose bytes tell where they are, so a misplaced chunk cannot go unnoticed.

@@ -12,10 +12,10 @@ use common::ready_bytes;
 use proptest::prelude::*;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use zeromq_napi_engine::codec::{self, Decoder, Frame};
-use zeromq_napi_engine::command::{Command, Metadata};
-use zeromq_napi_engine::greeting::{Greeting, GREETING_LEN};
 use zeromq_napi_engine::handshake::{handshake, HandshakeConfig, HandshakeError};
+use zeromq_napi_engine::wire::codec::{self, Decoder, Frame};
+use zeromq_napi_engine::wire::command::{Command, Metadata};
+use zeromq_napi_engine::wire::greeting::{Greeting, GREETING_LEN};
 use zeromq_napi_engine::SocketType;
 
 /// Splits `total` bytes into chunk lengths taken cyclically from `sizes` (each at least 1).

@@ -3,15 +3,15 @@
 //! driver reads) and its writer (drain the peer's queue) in one task, until the peer goes away, a
 //! protocol error, `kill`, unbind/disconnect, or close (then linger).
 
-use crate::driven;
-use crate::handshake::{handshake, HandshakeConfig};
+use crate::conn::driven;
+use crate::conn::handshake::{handshake, HandshakeConfig};
+use crate::conn::peer::{Batch, Peer};
+use crate::conn::read_state::{End, ReadState, ReadTarget, Step};
+use crate::conn::write_buf::WriteBuf;
+use crate::net::transport::{ReadHalf, Stream};
 use crate::options::interval_of;
-use crate::peer::{Batch, Peer};
-use crate::read_state::{End, ReadState, ReadTarget, Step};
 use crate::signal::Signal;
-use crate::socket::{millis, Core};
-use crate::transport::{ReadHalf, Stream};
-use crate::write_buf::WriteBuf;
+use crate::socket::core::{millis, Core};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;

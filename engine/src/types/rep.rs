@@ -5,12 +5,12 @@
 //! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
 //! The reply goes back with the same envelope to the same connection.
 
+use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
-use crate::handle::{socket_handle, SocketHandle};
-use crate::inbound::Received;
-use crate::peer::Peer;
-use crate::socket::{check_message, Core};
-use crate::socket_type::SocketType;
+use crate::socket::core::{check_message, Core};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::wire::socket_type::SocketType;
 use crate::{Message, Options};
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

@@ -2,12 +2,12 @@
 //! try again after `reconnect_interval` (doubling up to `reconnect_max_interval`), forever,
 //! until `disconnect` or `close`.
 
-use crate::connection::{self, Outcome};
-use crate::endpoint::Endpoint;
+use crate::conn::connection::{self, Outcome};
+use crate::net::endpoint::Endpoint;
+use crate::net::transport;
 use crate::options::interval_of;
 use crate::signal::Signal;
-use crate::socket::{millis, Core};
-use crate::transport;
+use crate::socket::core::{millis, Core};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //! into one buffer, large bodies are referenced (never copied), so a whole message, or a batch of
 //! messages, goes out in one vectored write.
 
-use crate::codec::{encode_header, header_len};
-use crate::transport::WriteHalf;
+use crate::net::transport::WriteHalf;
+use crate::wire::codec::{encode_header, header_len};
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -241,8 +241,8 @@ mod tests {
 
     #[tokio::test]
     async fn direct_writes_match_the_encoding_and_hand_back_what_did_not_fit() {
-        use crate::codec::encode_message;
-        use crate::transport::Stream;
+        use crate::net::transport::Stream;
+        use crate::wire::codec::encode_message;
         use std::io::Read;
         let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
         a.set_nonblocking(true).expect("nonblocking");

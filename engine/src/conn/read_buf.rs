@@ -10,7 +10,7 @@
 //! Memory follows the bytes that have arrived, never the announced length: a large frame's buffer
 //! starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus that.
 
-use crate::codec::{Frame, FrameHeader};
+use crate::wire::codec::{Frame, FrameHeader};
 use bytes::{Buf, Bytes, BytesMut};
 
 /// Frame bodies at least this long are read into their own buffer. The addon hands frames this
@@ -130,7 +130,7 @@ impl LargeFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{encode_message, Decoder};
+    use crate::wire::codec::{encode_message, Decoder};
     use bytes::BufMut;
 
     fn header(buf: &BytesMut) -> FrameHeader {

@@ -3,14 +3,14 @@
 //! task (`connection`), or by the caller's event loop (`driven`): both feed bytes in and call
 //! [`ReadState::advance`], so decoding, limits, commands and delivery cannot differ between them.
 
-use crate::codec::{Decoder, Frame};
-use crate::command::Command;
+use crate::conn::heartbeat::{Heartbeat, Tick};
+use crate::conn::peer::Peer;
+use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
-use crate::heartbeat::{Heartbeat, Tick};
 use crate::options::Options;
-use crate::peer::Peer;
-use crate::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
-use crate::socket::Core;
+use crate::socket::core::Core;
+use crate::wire::codec::{Decoder, Frame};
+use crate::wire::command::Command;
 use crate::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::io;

@@ -1,7 +1,7 @@
 //! Incoming messages of one socket: a bounded queue per peer (`receive_hwm`) and a fair-queue
 //! ring over the peers that have something queued, so one busy peer cannot starve the others.
 
-use crate::peer::Peer;
+use crate::conn::peer::Peer;
 use crate::Message;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -174,7 +174,7 @@ impl Inbound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::Stream;
+    use crate::net::transport::Stream;
     use bytes::Bytes;
 
     fn peer(id: u64) -> Arc<Peer> {

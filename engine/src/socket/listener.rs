@@ -1,9 +1,9 @@
 //! The accept loop of one bound endpoint: each accepted stream gets its own connection task.
 
-use crate::connection;
+use crate::conn::connection;
+use crate::net::transport::Listener;
 use crate::signal::Signal;
-use crate::socket::Core;
-use crate::transport::Listener;
+use crate::socket::core::Core;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;

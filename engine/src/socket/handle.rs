@@ -3,8 +3,8 @@
 //! and the type-independent methods (bind, connect, close, options...).
 
 use crate::options::Options;
-use crate::socket::Core;
-use crate::socket_type::SocketType;
+use crate::socket::core::Core;
+use crate::wire::socket_type::SocketType;
 use crate::{Error, ReadDriver};
 use std::sync::Arc;
 use tokio::runtime::Handle;
@@ -86,7 +86,7 @@ impl SocketHandle {
     }
 
     /// Hands the reading of connections established from now on to `driver` (an event
-    /// loop of the caller's; see [`crate::driven`]). Set it before `bind`/`connect`.
+    /// loop of the caller's; see [`crate::conn::driven`]). Set it before `bind`/`connect`.
     pub fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
         self.core().set_read_driver(driver);
     }

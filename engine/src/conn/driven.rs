@@ -20,10 +20,10 @@
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
-use crate::peer::Peer;
-use crate::read_state::{End, ReadState, Step};
+use crate::conn::peer::Peer;
+use crate::conn::read_state::{End, ReadState, Step};
 use crate::signal::Signal;
-use crate::socket::Core;
+use crate::socket::core::Core;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

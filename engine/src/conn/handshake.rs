@@ -3,12 +3,12 @@
 //! Reads go into one growing buffer in chunks of at most [`READ_CHUNK`] bytes, so memory follows
 //! what the peer actually sent; every frame length is checked by the codec before its body arrives.
 
-use crate::codec::{self, Decoder, Frame};
-use crate::command::Metadata;
 use crate::error::ProtocolError;
-use crate::greeting::{Greeting, GREETING_LEN, SIGNATURE_LEN};
-use crate::mechanism::{Mechanism, MechanismStatus, NullMechanism};
-use crate::socket_type::SocketType;
+use crate::wire::codec::{self, Decoder, Frame};
+use crate::wire::command::Metadata;
+use crate::wire::greeting::{Greeting, GREETING_LEN, SIGNATURE_LEN};
+use crate::wire::mechanism::{Mechanism, MechanismStatus, NullMechanism};
+use crate::wire::socket_type::SocketType;
 use bytes::{Bytes, BytesMut};
 use std::fmt;
 use std::time::Duration;
@@ -237,7 +237,7 @@ const _: () = assert!(SIGNATURE_LEN < GREETING_LEN);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::Command;
+    use crate::wire::command::Command;
     use tokio::io::DuplexStream;
 
     fn config(t: SocketType) -> HandshakeConfig {

@@ -5,13 +5,13 @@
 //! never be returned for a later request. With `correlate` the request id tells replies apart;
 //! without it the connection that owed the reply is dropped and re-opened at once (Lazy Pirate).
 
+use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
-use crate::handle::{socket_handle, SocketHandle};
-use crate::inbound::Received;
 use crate::options::timeout_of;
-use crate::peer::Peer;
-use crate::socket::{check_message, Core, WaitEnd};
-use crate::socket_type::SocketType;
+use crate::socket::core::{check_message, Core, WaitEnd};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::wire::socket_type::SocketType;
 use crate::{Message, Options};
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -269,7 +269,7 @@ impl ReqSocket {
                     phase: Phase::Idle,
                     sending: false,
                     receiving: false,
-                    next_request_id: crate::socket::random_u32(),
+                    next_request_id: crate::socket::core::random_u32(),
                 }),
                 turn: tokio::sync::Mutex::new(()),
             }),
@@ -325,7 +325,7 @@ impl ReqSocket {
             }) else {
                 break;
             };
-            let deadline = timeout.and_then(crate::socket::deadline_in);
+            let deadline = timeout.and_then(crate::socket::core::deadline_in);
             let (frames, request_id) = inner.envelope(&mut inner.state(), body);
             match inner
                 .core()

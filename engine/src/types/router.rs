@@ -3,10 +3,10 @@
 //! are dropped silently, as libzmq does without ROUTER_MANDATORY.
 
 use crate::error::{Error, ErrorCode};
-use crate::handle::{socket_handle, SocketHandle};
-use crate::inbound::Received;
-use crate::socket::{check_message, Core};
-use crate::socket_type::SocketType;
+use crate::socket::core::{check_message, Core};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::wire::socket_type::SocketType;
 use crate::{Message, Options};
 use std::sync::Arc;
 use tokio::runtime::Handle;

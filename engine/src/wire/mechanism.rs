@@ -11,8 +11,8 @@
 //! NULL; the connection then passes data frames through them after the handshake (CURVE wraps each
 //! frame in a MESSAGE command box). Socket types never see the difference.
 
-use crate::command::{Command, Metadata};
 use crate::error::ProtocolError;
+use crate::wire::command::{Command, Metadata};
 use bytes::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,16 +2,17 @@
 //! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
 //! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
 
-use crate::driven::{self, ReadDriver};
-use crate::endpoint::Endpoint;
+use crate::conn::driven::{self, ReadDriver};
+use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
-use crate::inbound::{Inbound, Received};
+use crate::net::endpoint::Endpoint;
+use crate::net::transport::{self, Listener};
 use crate::options::{timeout_of, Options};
-use crate::peer::Peer;
 use crate::signal::Signal;
-use crate::socket_type::SocketType;
-use crate::transport::{self, Listener};
-use crate::{connector, listener, Message};
+use crate::socket::inbound::{Inbound, Received};
+use crate::socket::{connector, listener};
+use crate::wire::socket_type::SocketType;
+use crate::Message;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -6,10 +6,10 @@
 //! and every message sent while a write is in progress, is queued for the connection's writer,
 //! which keeps the order.
 
-use crate::driven;
+use crate::conn::driven;
+use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
+use crate::net::transport::WriteHalf;
 use crate::signal::Signal;
-use crate::transport::WriteHalf;
-use crate::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;

@@ -3,8 +3,8 @@
 //! Command body (RFC 37): name-size (1 byte), name, data. Command names compare case-sensitively,
 //! as libzmq does.
 
-use crate::codec;
 use crate::error::ProtocolError;
+use crate::wire::codec;
 use bytes::{BufMut, Bytes, BytesMut};
 
 pub const READY: &str = "READY";
@@ -215,7 +215,7 @@ fn clamp(b: &[u8], max: usize) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::{Decoder, Frame};
+    use crate::wire::codec::{Decoder, Frame};
 
     fn round_trip(cmd: &Command) -> Command {
         let mut dst = BytesMut::new();

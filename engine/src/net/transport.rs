@@ -2,9 +2,9 @@
 //! Streams are used through `&self` readiness APIs so that a reader, a writer and a caller's
 //! synchronous fast path can share one socket without splitting it.
 
-use crate::endpoint::{tcp_endpoint_string, Endpoint, Host};
 use crate::error::{Error, ErrorCode};
-use crate::raw_stream::RawStream;
+use crate::net::endpoint::{tcp_endpoint_string, Endpoint, Host};
+use crate::net::raw_stream::RawStream;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -1,0 +1,8 @@
+//! ZMTP on the wire, sans-IO (no tokio, fuzzable): frame codec, greeting, commands, security
+//! mechanisms, socket types and which may talk to which.
+
+pub mod codec;
+pub mod command;
+pub mod greeting;
+pub mod mechanism;
+pub mod socket_type;
