@@ -36,6 +36,4 @@ pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;
 pub use wire::socket_type::SocketType;
-
-/// One ZeroMQ message: its frames in order (never empty once it crosses the public API).
-pub type Message = Vec<bytes::Bytes>;
+pub use wire::Message;

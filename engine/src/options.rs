@@ -76,3 +76,8 @@ pub fn interval_of(ms: i64) -> Option<Duration> {
         .filter(|&v| v > 0)
         .map(Duration::from_millis)
 }
+
+/// A duration in ms from an option that may be negative (then zero).
+pub(crate) fn millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}

@@ -3,15 +3,17 @@
 //! driver reads) and its writer (drain the peer's queue) in one task, until the peer goes away, a
 //! protocol error, `kill`, unbind/disconnect, or close (then linger).
 
-use crate::conn::driven;
+use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
+use crate::conn::driven::{self, ReadDriver};
 use crate::conn::handshake::{handshake, HandshakeConfig};
 use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{End, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
 use crate::net::transport::{ReadHalf, Stream};
-use crate::options::interval_of;
+use crate::options::{interval_of, millis, Options};
 use crate::signal::Signal;
-use crate::socket::core::{millis, Core};
+use crate::wire::socket_type::SocketType;
+use bytes::Bytes;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -19,7 +21,34 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use tokio::io::AsyncReadExt;
+use tokio::runtime::Handle;
 use tokio::time::Instant;
+
+/// What a connection needs from the socket it belongs to (the socket core implements it): this
+/// keeps connections below sockets, knowing nothing of peer tables or socket types' rules.
+pub(crate) trait SocketLink: InboundQueue {
+    fn socket_type(&self) -> SocketType;
+    /// The options as they are now (a connection reads them once, when it starts).
+    fn options(&self) -> Options;
+    /// Fires on `close()`.
+    fn closed(&self) -> &Signal;
+    fn is_closed(&self) -> bool {
+        self.closed().is_fired()
+    }
+    /// Where the socket's background tasks run.
+    fn runtime(&self) -> &Handle;
+    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>>;
+    /// A routing id for a peer that did not announce one.
+    fn generate_routing_id(&self) -> Bytes;
+    /// A peer whose handshake is done, through the endpoint whose stop signal is `endpoint`:
+    /// false when the socket refuses it (closed, endpoint gone, identity taken).
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool;
+    fn remove_peer(&self, peer: &Arc<Peer>);
+    /// A peer's outgoing queue has room again: senders waiting for one re-check.
+    fn out_room(&self);
+    /// The `linger` option now (ms; -1 = until delivered).
+    fn linger(&self) -> i64;
+}
 
 /// How a connection ended, for the connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +59,14 @@ pub(crate) enum Outcome {
     Ended { reconnect_now: bool },
 }
 
-pub(crate) async fn run(
-    core: Arc<Core>,
+pub(crate) async fn run<S: SocketLink>(
+    core: Arc<S>,
     mut stream: Stream,
     endpoint_stop: Arc<Signal>,
 ) -> Outcome {
     let options = core.options();
     let config = HandshakeConfig {
-        socket_type: core.kind,
+        socket_type: core.socket_type(),
         identity: options.routing_id.clone().filter(|id| !id.is_empty()),
         as_server: false,
         timeout: interval_of(options.handshake_interval),
@@ -46,7 +75,7 @@ pub(crate) async fn run(
     let shaken = tokio::select! {
         r = handshake(&mut stream, &config) => r,
         _ = endpoint_stop.wait() => return Outcome::NotEstablished,
-        _ = core.closed.wait() => return Outcome::NotEstablished,
+        _ = core.closed().wait() => return Outcome::NotEstablished,
     };
     let Ok(shaken) = shaken else {
         return Outcome::NotEstablished;
@@ -68,7 +97,7 @@ pub(crate) async fn run(
         },
     };
     let peer = Arc::new(Peer::new(
-        Core::next_peer_id(),
+        Peer::next_id(),
         routing_id,
         write_half,
         options.send_hwm,
@@ -80,14 +109,16 @@ pub(crate) async fn run(
     let state = ReadState::new(&options, zmtp31, shaken.leftover);
     match (driver, read_half) {
         (Some(driver), _) => {
-            let driven = driven::Shared::new(&core, &peer, driver, state);
+            let runtime = core.runtime().clone();
+            let driven = driven::Shared::new(core.clone(), &peer, driver, state, &options, runtime);
             driven.attach();
-            drive(&core, &peer, driven.watch(), &endpoint_stop).await;
+            drive(&*core, &peer, driven.watch(&*core), &endpoint_stop).await;
             driven.stop();
         }
         (None, Some(read_half)) => {
-            let reader = read_loop(&core, &peer, read_half, state);
-            drive(&core, &peer, reader, &endpoint_stop).await;
+            let hwm = receive_hwm(options.receive_hwm);
+            let reader = read_loop(&*core, &peer, read_half, state, hwm);
+            drive(&*core, &peer, reader, &endpoint_stop).await;
         }
         (None, None) => {}
     }
@@ -101,7 +132,7 @@ pub(crate) async fn run(
 /// Runs a connection's reader (`reader`: ends when the connection does) and writer until either
 /// ends or the connection is stopped; then, if the socket is closing, lingers.
 async fn drive(
-    core: &Core,
+    core: &impl SocketLink,
     peer: &Arc<Peer>,
     reader: impl Future<Output = End>,
     endpoint_stop: &Signal,
@@ -117,7 +148,7 @@ async fn drive(
                 _ = &mut writer => false,
                 _ = peer.kill.wait() => false,
                 _ = endpoint_stop.wait() => true,
-                _ = core.closed.wait() => true,
+                _ = core.closed().wait() => true,
             }
         });
         tokio::select! {
@@ -131,7 +162,7 @@ async fn drive(
         return;
     }
     // Linger: the writer returns once the queue is drained (it sees the close); -1 = no limit.
-    let linger = core.option(|o| o.linger);
+    let linger = core.linger();
     if linger == 0 {
         return;
     }
@@ -149,13 +180,13 @@ async fn drive(
 }
 
 /// Drains the peer's queue; returns on a write error, or once the queue is empty after close.
-async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
+async fn write_loop(core: &impl SocketLink, peer: &Peer) -> io::Result<()> {
     let mut buf = WriteBuf::new();
     loop {
         match peer.take_batch(&mut buf) {
             Batch::Bytes { freed_room } => {
                 if freed_room {
-                    core.out_changed.notify_waiters();
+                    core.out_room();
                 }
                 if let Err(e) = buf.write_all(&peer.stream).await {
                     peer.kill(false);
@@ -168,7 +199,7 @@ async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
                 }
                 tokio::select! {
                     _ = peer.writer_wake.notified() => {}
-                    _ = core.closed.wait() => {}
+                    _ = core.closed().wait() => {}
                 }
             }
         }
@@ -177,16 +208,22 @@ async fn write_loop(core: &Core, peer: &Peer) -> io::Result<()> {
 
 /// The engine's own reader: reads, decodes and delivers until the stream ends or misbehaves.
 async fn read_loop(
-    core: &Core,
+    core: &impl SocketLink,
     peer: &Arc<Peer>,
     mut read_half: ReadHalf,
     mut state: ReadState,
+    hwm: usize,
 ) -> End {
+    let mut sink = PeerSink {
+        queue: core,
+        peer,
+        hwm,
+    };
     let timer = tokio::time::sleep_until(far_future());
     tokio::pin!(timer);
     let mut timer_at: Option<Instant> = None;
     loop {
-        match state.advance(core, peer) {
+        match state.advance(&mut sink) {
             Err(end) => return end,
             // Reading stops while the queue is full: back-pressure reaches the sender through TCP.
             Ok(Step::Full) => {
@@ -206,7 +243,7 @@ async fn read_loop(
                 tokio::select! {
                     r = read_some(&mut read_half, state.target()) => break r,
                     _ = &mut timer => {
-                        if let Err(end) = state.on_timer(peer) {
+                        if let Err(end) = state.on_timer(&mut sink) {
                             return end;
                         }
                         timer_at = state.heartbeat.deadline();

@@ -20,19 +20,21 @@
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
-use crate::conn::peer::Peer;
+use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
+use crate::conn::peer::{DrivenReader, Peer};
 use crate::conn::read_state::{End, ReadState, Step};
+use crate::options::Options;
 use crate::signal::Signal;
-use crate::socket::core::Core;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Reads one `pump` does at most before returning, so that one busy connection cannot hold the
 /// caller's loop (the descriptor is still readable: the loop calls again).
-const READS_PER_PUMP: usize = 64;
+pub const READS_PER_PUMP: usize = 64;
 
 /// A large frame with at least this much of its body still to come makes the driver's watch wait
 /// for all of it (TCP's receive low-water mark) instead of waking for every segment that arrives.
@@ -124,7 +126,12 @@ pub enum Pump {
 pub struct DrivenRead(Arc<Shared>);
 
 pub(crate) struct Shared {
-    core: Weak<Core>,
+    /// Weak: a driver may hold the connection after the socket is gone (its pumps say `Ended`).
+    queue: Weak<dyn InboundQueue>,
+    /// Where `wait_for_room` runs.
+    runtime: Handle,
+    /// The `receive_hwm` the connection started with.
+    hwm: usize,
     peer: Arc<Peer>,
     driver: Arc<dyn ReadDriver>,
     state: Mutex<State>,
@@ -164,13 +171,13 @@ impl DrivenRead {
         if shared.ended.is_fired() {
             return Pump::Ended;
         }
-        let Some(core) = shared.core.upgrade() else {
+        let Some(queue) = shared.queue.upgrade() else {
             shared.ended.fire();
             return Pump::Ended;
         };
         let mut state = lock(&shared.state);
         let before = state.read.heartbeat.deadline();
-        let result = shared.pump_locked(&core, &mut state.read);
+        let result = shared.pump_locked(&*queue, &mut state.read);
         if state.read.heartbeat.active() {
             let after = state.read.heartbeat.deadline();
             if after.is_some_and(|a| before.is_none_or(|b| a < b)) {
@@ -193,7 +200,7 @@ impl DrivenRead {
                 if !state.resume_armed {
                     state.resume_armed = true;
                     drop(state);
-                    self.wait_for_room(&core);
+                    self.wait_for_room();
                 }
                 Pump::Full
             }
@@ -214,9 +221,9 @@ impl DrivenRead {
     }
 
     /// Hands the connection back to the driver once the peer's inbound queue has room.
-    fn wait_for_room(&self, core: &Core) {
+    fn wait_for_room(&self) {
         let conn = self.clone();
-        core.handle.spawn(async move {
+        self.0.runtime.spawn(async move {
             let shared = &conn.0;
             // Ended while parked: handed back all the same, so that the driver's next pump
             // reports `Ended` and it drops the connection (and with it the descriptor).
@@ -230,22 +237,26 @@ impl DrivenRead {
     }
 }
 
-/// Reads what has arrived on `peer`'s connection, if a driver reads it (see the module docs).
-pub(crate) fn refresh(peer: &Peer) {
-    if let Some(shared) = peer.driven.get().and_then(Weak::upgrade) {
-        DrivenRead(shared).pump();
+impl DrivenReader for Shared {
+    fn pump_now(self: Arc<Self>) {
+        DrivenRead(self).pump();
     }
 }
 
 impl Shared {
-    pub(crate) fn new(
-        core: &Arc<Core>,
+    pub(crate) fn new<Q: InboundQueue>(
+        queue: Arc<Q>,
         peer: &Arc<Peer>,
         driver: Arc<dyn ReadDriver>,
         read: ReadState,
+        options: &Options,
+        runtime: Handle,
     ) -> Arc<Shared> {
+        let queue: Arc<dyn InboundQueue> = queue;
         let shared = Arc::new(Shared {
-            core: Arc::downgrade(core),
+            queue: Arc::downgrade(&queue),
+            runtime,
+            hwm: receive_hwm(options.receive_hwm),
             peer: peer.clone(),
             driver,
             state: Mutex::new(State {
@@ -256,7 +267,8 @@ impl Shared {
             ended: Signal::new(),
             rearm: Notify::new(),
         });
-        let _ = peer.driven.set(Arc::downgrade(&shared));
+        let reader: Arc<dyn DrivenReader> = shared.clone();
+        let _ = peer.driven.set(Arc::downgrade(&reader));
         shared
     }
 
@@ -270,11 +282,16 @@ impl Shared {
         self.ended.fire();
     }
 
-    fn pump_locked(&self, core: &Core, read: &mut ReadState) -> Result<Pump, End> {
+    fn pump_locked(&self, queue: &dyn InboundQueue, read: &mut ReadState) -> Result<Pump, End> {
+        let mut sink = PeerSink {
+            queue,
+            peer: &self.peer,
+            hwm: self.hwm,
+        };
         let mut spin = Spin::default();
         let mut reads = 0;
         while reads < READS_PER_PUMP {
-            if read.advance(core, &self.peer)? == Step::Full {
+            if read.advance(&mut sink)? == Step::Full {
                 return Ok(Pump::Full);
             }
             let mut room = 0;
@@ -314,7 +331,7 @@ impl Shared {
             }
         }
         // Deliver what the last read completed; anything more waits for the next call.
-        Ok(match read.advance(core, &self.peer)? {
+        Ok(match read.advance(&mut sink)? {
             Step::Full => Pump::Full,
             Step::Read => Pump::Idle,
         })
@@ -328,7 +345,12 @@ impl Shared {
 
     /// The connection task's side while the driver reads: heartbeat timers, and the end of the
     /// connection as the driver saw it.
-    pub(crate) async fn watch(&self) -> End {
+    pub(crate) async fn watch(&self, queue: &impl InboundQueue) -> End {
+        let mut sink = PeerSink {
+            queue,
+            peer: &self.peer,
+            hwm: self.hwm,
+        };
         loop {
             let deadline = lock(&self.state).read.heartbeat.deadline();
             let timer = async {
@@ -349,7 +371,7 @@ impl Shared {
                         if state.resume_armed || (state.lowat > 1 && self.bytes_waiting()) {
                             state.read.heartbeat.received(Instant::now());
                         }
-                        state.read.on_timer(&self.peer)
+                        state.read.on_timer(&mut sink)
                     };
                     if let Err(end) = ticked {
                         self.ended.fire();

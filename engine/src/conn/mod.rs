@@ -2,6 +2,7 @@
 //! reading (bytes to messages), writing, heartbeats, and reading from the caller's event loop.
 
 pub(crate) mod connection;
+pub(crate) mod delivery;
 pub mod driven;
 pub mod handshake;
 pub(crate) mod heartbeat;

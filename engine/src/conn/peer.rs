@@ -6,16 +6,25 @@
 //! and every message sent while a write is in progress, is queued for the connection's writer,
 //! which keeps the order.
 
-use crate::conn::driven;
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::net::transport::WriteHalf;
 use crate::signal::Signal;
-use crate::Message;
+use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
 use tokio::sync::Notify;
+
+/// Peer ids are unique across all sockets of the process.
+static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A connection's reader when a `ReadDriver` reads it (see `driven`): what a send runs first.
+pub(crate) trait DrivenReader: Send + Sync {
+    /// Reads what has arrived, so that a peer that went away is noticed before a send picks it.
+    fn pump_now(self: std::sync::Arc<Self>);
+}
 
 /// Most bytes of small frames the writer gathers into one batch.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -72,7 +81,7 @@ pub(crate) struct Peer {
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
     /// The connection's reader when a `ReadDriver` reads it.
-    pub(crate) driven: OnceLock<Weak<driven::Shared>>,
+    pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
 }
 
 impl Peer {
@@ -88,6 +97,23 @@ impl Peer {
             kill: Signal::new(),
             reconnect_now: AtomicBool::new(false),
             driven: OnceLock::new(),
+        }
+    }
+
+    /// A process-unique peer id.
+    pub(crate) fn next_id() -> u64 {
+        NEXT_PEER_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many ids were handed out so far (seeds `random_u32`).
+    pub(crate) fn ids_issued() -> u64 {
+        NEXT_PEER_ID.load(Ordering::Relaxed)
+    }
+
+    /// Reads what has arrived on this connection first, if a driver reads it (see `driven`).
+    pub(crate) fn refresh(&self) {
+        if let Some(reader) = self.driven.get().and_then(Weak::upgrade) {
+            reader.pump_now();
         }
     }
 

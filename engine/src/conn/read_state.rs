@@ -2,21 +2,29 @@
 //! bytes into delivered messages. Shared by the two ways a connection is read: by the engine's own
 //! task (`connection`), or by the caller's event loop (`driven`): both feed bytes in and call
 //! [`ReadState::advance`], so decoding, limits, commands and delivery cannot differ between them.
+//! Sans-IO: what it produces goes to a [`ReadSink`] (the socket's inbound queue and the peer's
+//! outbox in a connection, a plain record in the unit tests).
 
 use crate::conn::heartbeat::{Heartbeat, Tick};
-use crate::conn::peer::Peer;
 use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
 use crate::options::Options;
-use crate::socket::core::Core;
 use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::Command;
-use crate::Message;
+use crate::wire::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::io;
 use std::mem::MaybeUninit;
-use std::sync::Arc;
 use tokio::time::Instant;
+
+/// Where a connection's reading puts what it produces.
+pub(crate) trait ReadSink {
+    /// A whole message from the peer; given back when the socket's queue for this peer is full
+    /// (the reader then stops until it has room).
+    fn deliver(&mut self, message: Message) -> Result<(), Message>;
+    /// A command to send to the peer (a PONG for its PING, our own PING).
+    fn send_command(&mut self, command: Command);
+}
 
 /// Why reading a connection ended (kept for debugging; every reason just drops the connection).
 #[derive(Debug)]
@@ -46,7 +54,6 @@ pub(crate) struct ReadState {
     large: Option<LargeFrame>,
     decoder: Decoder,
     max_message: Option<u64>,
-    receive_hwm: usize,
     /// Frames of the message being received.
     parts: Message,
     parts_bytes: u64,
@@ -63,7 +70,6 @@ impl ReadState {
             large: None,
             decoder: Decoder::new(options.max_message_size),
             max_message: u64::try_from(options.max_message_size).ok(),
-            receive_hwm: usize::try_from(options.receive_hwm).unwrap_or(usize::MAX),
             parts: Vec::new(),
             parts_bytes: 0,
             stalled: None,
@@ -73,9 +79,9 @@ impl ReadState {
 
     /// Delivers every message the bytes so far complete, answers commands, then makes room for
     /// the next read. Stops early (`Full`) when the peer's inbound queue is full.
-    pub(crate) fn advance(&mut self, core: &Core, peer: &Arc<Peer>) -> Result<Step, End> {
+    pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, End> {
         if let Some(message) = self.stalled.take() {
-            if let Err(back) = core.inbound.try_push(peer, message, self.receive_hwm) {
+            if let Err(back) = sink.deliver(message) {
                 self.stalled = Some(back);
                 return Ok(Step::Full);
             }
@@ -83,7 +89,7 @@ impl ReadState {
         loop {
             if self.large.as_ref().is_some_and(LargeFrame::is_complete) {
                 if let Some(done) = self.large.take() {
-                    self.on_frame(core, peer, done.finish())?;
+                    self.on_frame(sink, done.finish())?;
                 }
             }
             if self.stalled.is_some() {
@@ -100,7 +106,7 @@ impl ReadState {
                 break;
             };
             if let Some(frame) = header.split_from(&mut self.buf) {
-                self.on_frame(core, peer, frame)?;
+                self.on_frame(sink, frame)?;
                 continue;
             }
             if header.body_len() < LARGE_FRAME_MIN {
@@ -171,17 +177,14 @@ impl ReadState {
     }
 
     /// The heartbeat timer fired: PING the peer when due; `Err` when it has been silent too long.
-    pub(crate) fn on_timer(&mut self, peer: &Peer) -> Result<(), End> {
+    pub(crate) fn on_timer(&mut self, sink: &mut impl ReadSink) -> Result<(), End> {
         match self.heartbeat.on_timer(Instant::now()) {
             Tick::Expired => Err(End::HeartbeatExpired),
             Tick::SendPing => {
-                send_command(
-                    peer,
-                    &Command::Ping {
-                        ttl: self.heartbeat.ttl_deciseconds(),
-                        context: Bytes::new(),
-                    },
-                );
+                sink.send_command(Command::Ping {
+                    ttl: self.heartbeat.ttl_deciseconds(),
+                    context: Bytes::new(),
+                });
                 Ok(())
             }
             Tick::Nothing => Ok(()),
@@ -200,7 +203,7 @@ impl ReadState {
         }
     }
 
-    fn on_frame(&mut self, core: &Core, peer: &Arc<Peer>, frame: Frame) -> Result<(), End> {
+    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), End> {
         match frame {
             Frame::Data { more, body } => {
                 self.parts_bytes = self.check_message_size(body.len())?;
@@ -208,21 +211,21 @@ impl ReadState {
                 if !more {
                     let message = std::mem::take(&mut self.parts);
                     self.parts_bytes = 0;
-                    if let Err(back) = core.inbound.try_push(peer, message, self.receive_hwm) {
+                    if let Err(back) = sink.deliver(message) {
                         self.stalled = Some(back);
                     }
                 }
                 Ok(())
             }
-            Frame::Command(body) => self.on_command(peer, &body),
+            Frame::Command(body) => self.on_command(sink, &body),
         }
     }
 
-    fn on_command(&mut self, peer: &Peer, body: &Bytes) -> Result<(), End> {
+    fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), End> {
         match Command::parse(body).map_err(End::Protocol)? {
             Command::Ping { ttl, context } => {
                 self.heartbeat.peer_ping(ttl);
-                send_command(peer, &Command::Pong { context });
+                sink.send_command(Command::Pong { context });
                 Ok(())
             }
             // Arrival already counted as liveness.
@@ -241,10 +244,4 @@ impl ReadState {
 pub(crate) enum ReadTarget<'a> {
     Large { body: &'a mut Vec<u8>, limit: u64 },
     Shared(&'a mut BytesMut),
-}
-
-fn send_command(peer: &Peer, command: &Command) {
-    let mut frame = BytesMut::new();
-    command.encode(&mut frame);
-    peer.push_command(frame.freeze());
 }

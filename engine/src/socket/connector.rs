@@ -2,12 +2,12 @@
 //! try again after `reconnect_interval` (doubling up to `reconnect_max_interval`), forever,
 //! until `disconnect` or `close`.
 
+use crate::conn::connection::SocketLink;
 use crate::conn::connection::{self, Outcome};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport;
-use crate::options::interval_of;
+use crate::options::{interval_of, millis};
 use crate::signal::Signal;
-use crate::socket::core::{millis, Core};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,17 +31,17 @@ impl Backoff {
     }
 }
 
-pub(crate) async fn run(core: Arc<Core>, endpoint: Endpoint, stop: Arc<Signal>) {
+pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: Arc<Signal>) {
     let mut backoff = Backoff::default();
     loop {
         if stop.is_fired() || core.is_closed() {
             return;
         }
-        let attempt_timeout = interval_of(core.option(|o| o.connect_timeout));
+        let attempt_timeout = interval_of(core.options().connect_timeout);
         let attempt = tokio::select! {
             r = transport::connect(&endpoint, attempt_timeout) => r,
             _ = stop.wait() => return,
-            _ = core.closed.wait() => return,
+            _ = core.closed().wait() => return,
         };
         let reconnect_now = match attempt {
             Ok(stream) => match connection::run(core.clone(), stream, stop.clone()).await {
@@ -57,20 +57,19 @@ pub(crate) async fn run(core: Arc<Core>, endpoint: Endpoint, stop: Arc<Signal>) 
             continue;
         }
         // libzmq: a negative reconnect interval means "do not reconnect".
-        if core.option(|o| o.reconnect_interval) < 0 {
+        let options = core.options();
+        if options.reconnect_interval < 0 {
             return;
         }
-        let (start, max) = core.option(|o| {
-            (
-                millis(o.reconnect_interval),
-                millis(o.reconnect_max_interval),
-            )
-        });
+        let (start, max) = (
+            millis(options.reconnect_interval),
+            millis(options.reconnect_max_interval),
+        );
         let delay = backoff.next(start, max);
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait() => return,
-            _ = core.closed.wait() => return,
+            _ = core.closed().wait() => return,
         }
     }
 }

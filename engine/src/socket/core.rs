@@ -2,7 +2,9 @@
 //! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
 //! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
 
-use crate::conn::driven::{self, ReadDriver};
+use crate::conn::connection::SocketLink;
+use crate::conn::delivery::InboundQueue;
+use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::net::endpoint::Endpoint;
@@ -12,19 +14,15 @@ use crate::signal::Signal;
 use crate::socket::inbound::{Inbound, Received};
 use crate::socket::{connector, listener};
 use crate::wire::socket_type::SocketType;
-use crate::Message;
+use crate::wire::Message;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-/// Peer ids are unique across all sockets of the process.
-static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
@@ -195,10 +193,6 @@ impl Core {
 
     pub(crate) fn last_endpoint(&self) -> Option<String> {
         lock(&self.last_endpoint).clone()
-    }
-
-    pub(crate) fn next_peer_id() -> u64 {
-        NEXT_PEER_ID.fetch_add(1, Ordering::Relaxed)
     }
 
     /// A routing id for a peer that did not send one: 0x00 + 4 bytes, like libzmq.
@@ -392,7 +386,7 @@ impl Core {
             table.list.get(table.next).map(|m| m.peer.clone())
         };
         if let Some(peer) = first {
-            driven::refresh(&peer);
+            peer.refresh();
         }
         let mut table = lock(&self.peers);
         let count = table.list.len();
@@ -482,16 +476,11 @@ pub(crate) fn deadline_in(d: std::time::Duration) -> Option<Instant> {
     Instant::now().checked_add(d)
 }
 
-/// A duration in ms from an option that may be negative (then zero).
-pub(crate) fn millis(ms: i64) -> Duration {
-    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
 /// A random-enough 32-bit value (routing ids, request ids) without a dependency.
 pub(crate) fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(NEXT_PEER_ID.load(Ordering::Relaxed));
+    hasher.write_u64(Peer::ids_issued());
     // Truncation is the point: any 32 bits of the hash will do.
     hasher.finish() as u32
 }
@@ -580,5 +569,53 @@ pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
         ))
     } else {
         Ok(())
+    }
+}
+
+impl InboundQueue for Core {
+    fn push(&self, peer: &Arc<Peer>, message: Message, hwm: usize) -> Result<(), Message> {
+        self.inbound.try_push(peer, message, hwm)
+    }
+}
+
+impl SocketLink for Core {
+    fn socket_type(&self) -> SocketType {
+        self.kind
+    }
+
+    fn options(&self) -> Options {
+        Core::options(self)
+    }
+
+    fn closed(&self) -> &Signal {
+        &self.closed
+    }
+
+    fn runtime(&self) -> &Handle {
+        &self.handle
+    }
+
+    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
+        Core::read_driver(self)
+    }
+
+    fn generate_routing_id(&self) -> Bytes {
+        Core::generate_routing_id(self)
+    }
+
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool {
+        Core::add_peer(self, peer, endpoint)
+    }
+
+    fn remove_peer(&self, peer: &Arc<Peer>) {
+        Core::remove_peer(self, peer);
+    }
+
+    fn out_room(&self) {
+        self.out_changed.notify_waiters();
+    }
+
+    fn linger(&self) -> i64 {
+        self.option(|o| o.linger)
     }
 }

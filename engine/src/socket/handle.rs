@@ -2,10 +2,11 @@
 //! socket's core, closed when the last clone of the handle (or of a socket owning one) is dropped,
 //! and the type-independent methods (bind, connect, close, options...).
 
+use crate::conn::driven::ReadDriver;
+use crate::error::Error;
 use crate::options::Options;
 use crate::socket::core::Core;
 use crate::wire::socket_type::SocketType;
-use crate::{Error, ReadDriver};
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
@@ -105,16 +106,16 @@ macro_rules! socket_handle {
         impl $socket {
             /// The socket's shared part (bind, connect, close, options...), cheap to clone; it
             /// keeps the socket open as the socket itself does.
-            pub fn handle(&self) -> &$crate::SocketHandle {
+            pub fn handle(&self) -> &$crate::socket::handle::SocketHandle {
                 let $this = self;
                 $handle
             }
         }
 
         impl std::ops::Deref for $socket {
-            type Target = $crate::SocketHandle;
+            type Target = $crate::socket::handle::SocketHandle;
 
-            fn deref(&self) -> &$crate::SocketHandle {
+            fn deref(&self) -> &$crate::socket::handle::SocketHandle {
                 self.handle()
             }
         }

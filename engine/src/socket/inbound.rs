@@ -2,7 +2,7 @@
 //! ring over the peers that have something queued, so one busy peer cannot starve the others.
 
 use crate::conn::peer::Peer;
-use crate::Message;
+use crate::wire::Message;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};

@@ -1,9 +1,9 @@
 //! The accept loop of one bound endpoint: each accepted stream gets its own connection task.
 
 use crate::conn::connection;
+use crate::conn::connection::SocketLink;
 use crate::net::transport::Listener;
 use crate::signal::Signal;
-use crate::socket::core::Core;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -13,8 +13,8 @@ use std::time::Duration;
 /// descriptors), so a persistent condition cannot spin the loop.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
-pub(crate) async fn accept_loop(
-    core: Arc<Core>,
+pub(crate) async fn accept_loop<S: SocketLink>(
+    core: Arc<S>,
     slot: Arc<Mutex<Option<Listener>>>,
     stop: Arc<Signal>,
 ) {
@@ -30,12 +30,12 @@ pub(crate) async fn accept_loop(
         let result = tokio::select! {
             r = accepted => r,
             _ = stop.wait() => return,
-            _ = core.closed.wait() => return,
+            _ = core.closed().wait() => return,
         };
         match result {
             None => return,
             Some(Ok(stream)) => {
-                core.handle
+                core.runtime()
                     .spawn(connection::run(core.clone(), stream, stop.clone()));
             }
             Some(Err(e)) if is_per_connection_error(&e) => {}

@@ -2,11 +2,12 @@
 //! receives fair-queued from all peers; frames pass through unchanged.
 
 use crate::error::Error;
+use crate::options::Options;
 use crate::socket::core::{check_message, Core};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
-use crate::{Message, Options};
+use crate::wire::Message;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 

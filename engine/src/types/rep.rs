@@ -7,11 +7,12 @@
 
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::options::Options;
 use crate::socket::core::{check_message, Core};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
-use crate::{Message, Options};
+use crate::wire::Message;
 use bytes::Bytes;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::runtime::Handle;

@@ -3,11 +3,12 @@
 //! are dropped silently, as libzmq does without ROUTER_MANDATORY.
 
 use crate::error::{Error, ErrorCode};
+use crate::options::Options;
 use crate::socket::core::{check_message, Core};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
-use crate::{Message, Options};
+use crate::wire::Message;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 

@@ -6,3 +6,6 @@ pub mod command;
 pub mod greeting;
 pub mod mechanism;
 pub mod socket_type;
+
+/// One ZeroMQ message: its frames in order (never empty once it crosses the public API).
+pub type Message = Vec<bytes::Bytes>;
