@@ -16,6 +16,7 @@
 mod error;
 mod options;
 mod signal;
+mod time;
 
 pub mod wire;
 

@@ -10,8 +10,9 @@ use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{End, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
 use crate::net::transport::{ReadHalf, Stream};
-use crate::options::{interval_of, millis, Options};
+use crate::options::Options;
 use crate::signal::Signal;
+use crate::time::{self, Interval, Timeout};
 use crate::wire::socket_type::SocketType;
 use bytes::Bytes;
 use std::future::Future;
@@ -20,6 +21,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::runtime::Handle;
 use tokio::time::Instant;
@@ -46,8 +48,8 @@ pub(crate) trait SocketLink: InboundQueue {
     fn remove_peer(&self, peer: &Arc<Peer>);
     /// A peer's outgoing queue has room again: senders waiting for one re-check.
     fn out_room(&self);
-    /// The `linger` option now (ms; -1 = until delivered).
-    fn linger(&self) -> i64;
+    /// The `linger` option now: how long a closing socket keeps delivering (0 = drop the queue).
+    fn linger(&self) -> Timeout;
 }
 
 /// How a connection ended, for the connector.
@@ -69,7 +71,7 @@ pub(crate) async fn run<S: SocketLink>(
         socket_type: core.socket_type(),
         identity: options.routing_id.clone().filter(|id| !id.is_empty()),
         as_server: false,
-        timeout: interval_of(options.handshake_interval),
+        timeout: Interval::from_ms(options.handshake_interval).duration(),
         max_message_size: options.max_message_size,
     };
     let shaken = tokio::select! {
@@ -161,9 +163,9 @@ async fn drive(
     if !(stopped && core.is_closed()) {
         return;
     }
-    // Linger: the writer returns once the queue is drained (it sees the close); -1 = no limit.
+    // Linger: the writer returns once the queue is drained (it sees the close).
     let linger = core.linger();
-    if linger == 0 {
+    if linger == Timeout::After(Duration::ZERO) {
         return;
     }
     let drained = async {
@@ -172,10 +174,11 @@ async fn drive(
             _ = peer.kill.wait() => {}
         }
     };
-    if linger < 0 {
-        drained.await;
-    } else {
-        let _ = tokio::time::timeout(millis(linger), drained).await;
+    match linger {
+        Timeout::Never => drained.await,
+        Timeout::After(limit) => {
+            let _ = tokio::time::timeout(limit, drained).await;
+        }
     }
 }
 
@@ -219,7 +222,7 @@ async fn read_loop(
         peer,
         hwm,
     };
-    let timer = tokio::time::sleep_until(far_future());
+    let timer = tokio::time::sleep_until(time::never());
     tokio::pin!(timer);
     let mut timer_at: Option<Instant> = None;
     loop {
@@ -234,7 +237,7 @@ async fn read_loop(
         }
         if state.heartbeat.deadline() != timer_at {
             timer_at = state.heartbeat.deadline();
-            timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
+            timer.as_mut().reset(timer_at.unwrap_or_else(time::never));
         }
         let read = if timer_at.is_none() {
             read_some(&mut read_half, state.target()).await
@@ -247,7 +250,7 @@ async fn read_loop(
                             return end;
                         }
                         timer_at = state.heartbeat.deadline();
-                        timer.as_mut().reset(timer_at.unwrap_or_else(far_future));
+                        timer.as_mut().reset(timer_at.unwrap_or_else(time::never));
                     }
                 }
             }
@@ -338,11 +341,6 @@ impl<F: Future> Future for WhenWoken<F> {
             .as_mut()
             .poll(&mut Context::from_waker(&this.waker))
     }
-}
-
-fn far_future() -> Instant {
-    // About 30 years: "never" without overflow risk.
-    Instant::now() + std::time::Duration::from_secs(86_400 * 365 * 30)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! a PING every `interval`; after a PING, a peer that sends nothing for `timeout` is dropped;
 //! a peer whose PING carried a TTL is dropped after that much silence. Pure logic, no IO.
 
-use crate::options::{interval_of, Options};
+use crate::options::Options;
+use crate::time::{later, Interval};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -32,8 +33,11 @@ pub(crate) struct Heartbeat {
 
 impl Heartbeat {
     pub(crate) fn new(options: &Options, peer_is_zmtp31: bool, now: Instant) -> Heartbeat {
-        let every = interval_of(options.heartbeat_interval).filter(|_| peer_is_zmtp31);
-        let timeout = interval_of(options.heartbeat_timeout)
+        let every = Interval::from_ms(options.heartbeat_interval)
+            .duration()
+            .filter(|_| peer_is_zmtp31);
+        let timeout = Interval::from_ms(options.heartbeat_timeout)
+            .duration()
             .or(every)
             .unwrap_or(Duration::ZERO);
         let ttl_deciseconds = u16::try_from(options.heartbeat_ttl.max(0) / 100).unwrap_or(u16::MAX);
@@ -101,13 +105,6 @@ impl Heartbeat {
             _ => Tick::Nothing,
         }
     }
-}
-
-/// `at + d`, saturating: option values are caller-controlled and may be absurdly large.
-fn later(at: Instant, d: Duration) -> Instant {
-    at.checked_add(d)
-        .or_else(|| at.checked_add(Duration::from_secs(86_400 * 365 * 30)))
-        .unwrap_or(at)
 }
 
 #[cfg(test)]

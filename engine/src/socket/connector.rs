@@ -6,8 +6,8 @@ use crate::conn::connection::SocketLink;
 use crate::conn::connection::{self, Outcome};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport;
-use crate::options::{interval_of, millis};
 use crate::signal::Signal;
+use crate::time::{Interval, Timeout};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,7 +37,7 @@ pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: A
         if stop.is_fired() || core.is_closed() {
             return;
         }
-        let attempt_timeout = interval_of(core.options().connect_timeout);
+        let attempt_timeout = Interval::from_ms(core.options().connect_timeout).duration();
         let attempt = tokio::select! {
             r = transport::connect(&endpoint, attempt_timeout) => r,
             _ = stop.wait() => return,
@@ -58,13 +58,13 @@ pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: A
         }
         // libzmq: a negative reconnect interval means "do not reconnect".
         let options = core.options();
-        if options.reconnect_interval < 0 {
+        let Timeout::After(start) = Timeout::from_ms(options.reconnect_interval) else {
             return;
-        }
-        let (start, max) = (
-            millis(options.reconnect_interval),
-            millis(options.reconnect_max_interval),
-        );
+        };
+        // Negative or 0: no growth.
+        let max = Interval::from_ms(options.reconnect_max_interval)
+            .duration()
+            .unwrap_or(Duration::ZERO);
         let delay = backoff.next(start, max);
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}

@@ -9,10 +9,11 @@ use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
-use crate::options::{timeout_of, Options};
+use crate::options::Options;
 use crate::signal::Signal;
 use crate::socket::inbound::{Inbound, Received};
 use crate::socket::{connector, listener};
+use crate::time::{self, Timeout};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -423,11 +424,6 @@ impl Core {
 
     // ----- waiting -----
 
-    /// Deadline for an operation limited by an option in ms (-1 = none).
-    pub(crate) fn deadline_after(ms: i64) -> Option<Instant> {
-        timeout_of(ms).and_then(|d| Instant::now().checked_add(d))
-    }
-
     /// Re-runs `check` each time `notify` fires until it yields a value, the deadline passes or the
     /// socket closes. Cancel-safe as long as `check` only takes things at its final step.
     pub(crate) async fn wait_for<T>(
@@ -453,7 +449,7 @@ impl Core {
             }
             tokio::select! {
                 _ = &mut notified => {}
-                _ = sleep_until_opt(deadline) => {
+                _ = time::sleep_until(deadline) => {
                     // One last look: the condition may have become true just now.
                     return check().ok_or(WaitEnd::TimedOut);
                 }
@@ -461,19 +457,6 @@ impl Core {
             }
         }
     }
-}
-
-/// Sleeps until `deadline`, or forever when there is none.
-pub(crate) async fn sleep_until_opt(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// `at + d`, or None when that is beyond what an Instant can hold (a huge timeout = no deadline).
-pub(crate) fn deadline_in(d: std::time::Duration) -> Option<Instant> {
-    Instant::now().checked_add(d)
 }
 
 /// A random-enough 32-bit value (routing ids, request ids) without a dependency.
@@ -542,7 +525,7 @@ impl Core {
         message: Message,
         on_sent: impl FnMut(Arc<Peer>) -> R,
     ) -> Result<R, Error> {
-        let deadline = Core::deadline_after(self.option(|o| o.send_timeout));
+        let deadline = Timeout::from_ms(self.option(|o| o.send_timeout)).deadline();
         self.send_round_robin(message, deadline, on_sent)
             .await
             .map_err(|e| e.into_error("send"))
@@ -553,7 +536,7 @@ impl Core {
         &self,
         accept: impl FnMut(Received) -> Option<T>,
     ) -> Result<T, Error> {
-        let deadline = Core::deadline_after(self.option(|o| o.receive_timeout));
+        let deadline = Timeout::from_ms(self.option(|o| o.receive_timeout)).deadline();
         self.recv_with(deadline, accept)
             .await
             .map_err(|e| e.into_error("receive"))
@@ -615,7 +598,7 @@ impl SocketLink for Core {
         self.out_changed.notify_waiters();
     }
 
-    fn linger(&self) -> i64 {
-        self.option(|o| o.linger)
+    fn linger(&self) -> Timeout {
+        Timeout::from_ms(self.option(|o| o.linger))
     }
 }

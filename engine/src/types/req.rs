@@ -7,11 +7,11 @@
 
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
-use crate::options::timeout_of;
 use crate::options::Options;
 use crate::socket::core::{check_message, Core, WaitEnd};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::time::Timeout;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -293,7 +293,7 @@ impl ReqSocket {
     pub async fn recv(&self) -> Result<Message, Error> {
         let inner = &*self.inner;
         let _busy = inner.begin_reply_wait(Op::Recv)?;
-        let deadline = Core::deadline_after(inner.core().option(|o| o.receive_timeout));
+        let deadline = Timeout::from_ms(inner.core().option(|o| o.receive_timeout)).deadline();
         inner.recv_reply(deadline).await
     }
 
@@ -316,7 +316,10 @@ impl ReqSocket {
         let _busy = inner.begin(Op::Both)?;
         inner.prepare_send(&mut inner.state())?;
         let _abandon = AbandonOnDrop { inner };
-        let timeout = timeout.or_else(|| timeout_of(inner.core().option(|o| o.receive_timeout)));
+        let timeout = timeout.map_or_else(
+            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
+            Timeout::After,
+        );
         let mut message = Some(message);
         for attempt in 0..=retries {
             let Some(body) = (if attempt == retries {
@@ -326,7 +329,7 @@ impl ReqSocket {
             }) else {
                 break;
             };
-            let deadline = timeout.and_then(crate::socket::core::deadline_in);
+            let deadline = timeout.deadline();
             let (frames, request_id) = inner.envelope(&mut inner.state(), body);
             match inner
                 .core()
