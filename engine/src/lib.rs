@@ -1,21 +1,36 @@
 //! A pure-Rust ZMTP 3.1 engine (RFC 37, accepting RFC 23 peers) with the REQ/REP pattern of RFC 28
 //! built on DEALER/ROUTER. It has no Node.js dependency: the addon at the repository root forwards to it.
 //!
-//! Layers, bottom up:
-//! - wire (sans-IO, fuzzable): [`codec`], [`greeting`], [`command`], [`mechanism`];
-//! - [`handshake`]: drives greeting + mechanism over any async stream;
-//! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
-//!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
-//!   `peer` (outgoing queue, direct writes), `raw_stream` (a driven connection's socket),
-//!   `read_buf` (where incoming bytes go: shared buffer for small frames, one buffer per large
-//!   frame), `read_state` (bytes to delivered messages),
-//!   [`driven`] (reading from the caller's event loop), `inbound` (fair-queued incoming messages);
-//! - sockets: `socket` (what all types share), [`SocketHandle`] (the shared handle every type
-//!   derefs to: bind, connect, close, options), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! Layers, bottom up; each module imports only from the layers below it and from modules before
+//! it in its own layer (no import cycle: `tests/it/layers.rs` checks it):
+//! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `options` ([`Options`], raw
+//!   values as the JS contract has them), `time` (those values decoded: `Timeout`, `Interval`),
+//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal);
+//! - [`wire`] (sans-IO, no tokio, fuzzable): frame codec, greeting, commands, security mechanisms,
+//!   socket types, [`Message`];
+//! - `net`: endpoint parsing, tcp/ipc listeners and streams, the raw non-blocking socket a driven
+//!   connection is read from;
+//! - `conn`: one connection from handshake to end: `handshake`, `peer` (outgoing queue, direct
+//!   writes), `write_buf`, `read_buf` (shared buffer for small frames, one buffer per large frame),
+//!   `read_state` (bytes to messages, sans-IO, into a `ReadSink`), `delivery` (that sink for a live
+//!   connection: the socket's inbound queue and the peer's outbox), `heartbeat`, [`driven`] (reading
+//!   from the caller's event loop), `connection` (the task; the socket it belongs to is a
+//!   `SocketLink`);
+//! - `socket`: what every socket type shares: `core` (`SocketCore`: options, endpoints, the peer
+//!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
+//!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
+//!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
+//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+
+#![deny(
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc
+)]
 
 mod error;
+mod once_event;
 mod options;
-mod signal;
 mod time;
 
 pub mod wire;

@@ -1,5 +1,6 @@
-//! Compile-time guarantees the addon relies on: sockets are Send + Sync + Clone, and every async
-//! method returns a Send future (napi-rs spawns them onto the multi-thread runtime).
+//! Compile-time guarantees the addon relies on: sockets and their handle are Send + Sync + Clone,
+//! and every async method returns a Send future (the addon keeps pending operations as boxed
+//! `Send` futures in a table its wakers reach from tokio threads, though it polls them on the JS thread).
 
 mod common;
 

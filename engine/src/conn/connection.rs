@@ -7,11 +7,11 @@ use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::driven::{self, ReadDriver};
 use crate::conn::handshake::{handshake, HandshakeConfig};
 use crate::conn::peer::{Batch, Peer};
-use crate::conn::read_state::{End, ReadState, ReadTarget, Step};
+use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
 use crate::net::transport::{ReadHalf, Stream};
+use crate::once_event::OnceEvent;
 use crate::options::Options;
-use crate::signal::Signal;
 use crate::time::{self, Interval, Timeout};
 use crate::wire::socket_type::SocketType;
 use bytes::Bytes;
@@ -33,7 +33,7 @@ pub(crate) trait SocketLink: InboundQueue {
     /// The options as they are now (a connection reads them once, when it starts).
     fn options(&self) -> Options;
     /// Fires on `close()`.
-    fn closed(&self) -> &Signal;
+    fn closed(&self) -> &OnceEvent;
     fn is_closed(&self) -> bool {
         self.closed().is_fired()
     }
@@ -44,7 +44,7 @@ pub(crate) trait SocketLink: InboundQueue {
     fn generate_routing_id(&self) -> Bytes;
     /// A peer whose handshake is done, through the endpoint whose stop signal is `endpoint`:
     /// false when the socket refuses it (closed, endpoint gone, identity taken).
-    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool;
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool;
     fn remove_peer(&self, peer: &Arc<Peer>);
     /// A peer's outgoing queue has room again: senders waiting for one re-check.
     fn out_room(&self);
@@ -54,18 +54,18 @@ pub(crate) trait SocketLink: InboundQueue {
 
 /// How a connection ended, for the connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub(crate) enum ConnectionOutcome {
     /// Connect worked but the handshake did not (or the socket closed meanwhile).
     NotEstablished,
     /// The peer was up and is gone now; `reconnect_now` = it was dropped on purpose by a REQ reset.
-    Ended { reconnect_now: bool },
+    Lost { reconnect_now: bool },
 }
 
 pub(crate) async fn run<S: SocketLink>(
     core: Arc<S>,
     mut stream: Stream,
-    endpoint_stop: Arc<Signal>,
-) -> Outcome {
+    endpoint_stop: Arc<OnceEvent>,
+) -> ConnectionOutcome {
     let options = core.options();
     let config = HandshakeConfig {
         socket_type: core.socket_type(),
@@ -76,11 +76,11 @@ pub(crate) async fn run<S: SocketLink>(
     };
     let shaken = tokio::select! {
         r = handshake(&mut stream, &config) => r,
-        _ = endpoint_stop.wait() => return Outcome::NotEstablished,
-        _ = core.closed().wait() => return Outcome::NotEstablished,
+        _ = endpoint_stop.wait() => return ConnectionOutcome::NotEstablished,
+        _ = core.closed().wait() => return ConnectionOutcome::NotEstablished,
     };
     let Ok(shaken) = shaken else {
-        return Outcome::NotEstablished;
+        return ConnectionOutcome::NotEstablished;
     };
     let routing_id = match shaken.peer_identity {
         Some(id) if !id.is_empty() => id,
@@ -95,7 +95,7 @@ pub(crate) async fn run<S: SocketLink>(
         }
         Some(_) => match stream.into_driven() {
             Ok(w) => (None, w),
-            Err(_) => return Outcome::NotEstablished,
+            Err(_) => return ConnectionOutcome::NotEstablished,
         },
     };
     let peer = Arc::new(Peer::new(
@@ -106,13 +106,20 @@ pub(crate) async fn run<S: SocketLink>(
     ));
     if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();
-        return Outcome::NotEstablished;
+        return ConnectionOutcome::NotEstablished;
     }
     let state = ReadState::new(&options, zmtp31, shaken.leftover);
     match (driver, read_half) {
         (Some(driver), _) => {
             let runtime = core.runtime().clone();
-            let driven = driven::Shared::new(core.clone(), &peer, driver, state, &options, runtime);
+            let driven = driven::DrivenConnection::new(
+                core.clone(),
+                &peer,
+                driver,
+                state,
+                &options,
+                runtime,
+            );
             driven.attach();
             drive(&*core, &peer, driven.watch(&*core), &endpoint_stop).await;
             driven.stop();
@@ -126,7 +133,7 @@ pub(crate) async fn run<S: SocketLink>(
     }
     core.remove_peer(&peer);
     peer.stream.shutdown();
-    Outcome::Ended {
+    ConnectionOutcome::Lost {
         reconnect_now: peer.wants_reconnect_now(),
     }
 }
@@ -136,8 +143,8 @@ pub(crate) async fn run<S: SocketLink>(
 async fn drive(
     core: &impl SocketLink,
     peer: &Arc<Peer>,
-    reader: impl Future<Output = End>,
-    endpoint_stop: &Signal,
+    reader: impl Future<Output = ReadEnd>,
+    endpoint_stop: &OnceEvent,
 ) {
     let writer = write_loop(core, peer);
     tokio::pin!(reader, writer);
@@ -216,7 +223,7 @@ async fn read_loop(
     mut read_half: ReadHalf,
     mut state: ReadState,
     hwm: usize,
-) -> End {
+) -> ReadEnd {
     let mut sink = PeerSink {
         queue: core,
         peer,
@@ -256,14 +263,14 @@ async fn read_loop(
             }
         };
         match read {
-            Ok(0) => return End::Eof,
+            Ok(0) => return ReadEnd::Eof,
             Ok(_) => {
                 if state.heartbeat.active() {
                     state.heartbeat.received(Instant::now());
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return End::Io(e),
+            Err(e) => return ReadEnd::Io(e),
         }
     }
 }

@@ -22,9 +22,9 @@
 
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::peer::{DrivenReader, Peer};
-use crate::conn::read_state::{End, ReadState, Step};
+use crate::conn::read_state::{ReadEnd, ReadState, Step};
+use crate::once_event::OnceEvent;
 use crate::options::Options;
-use crate::signal::Signal;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -48,9 +48,8 @@ const LOWAT_MAX: usize = 1024 * 1024;
 /// While a large frame streams in, a pump that finds the socket drained reads again for up to this
 /// long after the last bytes came, instead of going back to sleep: on a machine with a core to
 /// spare this reads the frame while the sender is still writing it (as a blocking read would),
-/// without a wake-up per segment. Measured over loopback tcp, 1 MiB round trips between two Node
-/// processes on 2 vCPUs (medians, 4 interleaved runs): 1274-1330 us without it, 1078-1206 us with
-/// it, at the same CPU time; zeromq.js 1037-1178 us.
+/// without a wake-up per segment. It makes 1 MiB round trips over loopback tcp about 15% faster
+/// at the same CPU time (two Node processes on 2 vCPUs), on a par with zeromq.js.
 const SPIN_GAP: std::time::Duration = std::time::Duration::from_micros(30);
 
 /// Most one pump spins in all, so one fast large transfer cannot hold the caller's loop for long.
@@ -123,9 +122,9 @@ pub enum Pump {
 
 /// One connection as its driver sees it. Clones share the connection.
 #[derive(Clone)]
-pub struct DrivenRead(Arc<Shared>);
+pub struct DrivenRead(Arc<DrivenConnection>);
 
-pub(crate) struct Shared {
+pub(crate) struct DrivenConnection {
     /// Weak: a driver may hold the connection after the socket is gone (its pumps say `Ended`).
     queue: Weak<dyn InboundQueue>,
     /// Where `wait_for_room` runs.
@@ -134,14 +133,14 @@ pub(crate) struct Shared {
     hwm: usize,
     peer: Arc<Peer>,
     driver: Arc<dyn ReadDriver>,
-    state: Mutex<State>,
+    state: Mutex<PumpState>,
     /// Fired by whichever side ends the connection first.
-    ended: Signal,
+    ended: OnceEvent,
     /// The heartbeat deadline moved earlier (the peer's PING set a TTL).
     rearm: Notify,
 }
 
-struct State {
+struct PumpState {
     read: ReadState,
     /// A task waits for queue room to call `resume`.
     resume_armed: bool,
@@ -149,7 +148,7 @@ struct State {
     lowat: usize,
 }
 
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock(m: &Mutex<PumpState>) -> MutexGuard<'_, PumpState> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -237,13 +236,13 @@ impl DrivenRead {
     }
 }
 
-impl DrivenReader for Shared {
+impl DrivenReader for DrivenConnection {
     fn pump_now(self: Arc<Self>) {
         DrivenRead(self).pump();
     }
 }
 
-impl Shared {
+impl DrivenConnection {
     pub(crate) fn new<Q: InboundQueue>(
         queue: Arc<Q>,
         peer: &Arc<Peer>,
@@ -251,20 +250,20 @@ impl Shared {
         read: ReadState,
         options: &Options,
         runtime: Handle,
-    ) -> Arc<Shared> {
+    ) -> Arc<DrivenConnection> {
         let queue: Arc<dyn InboundQueue> = queue;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(DrivenConnection {
             queue: Arc::downgrade(&queue),
             runtime,
             hwm: receive_hwm(options.receive_hwm),
             peer: peer.clone(),
             driver,
-            state: Mutex::new(State {
+            state: Mutex::new(PumpState {
                 read,
                 resume_armed: false,
                 lowat: 1,
             }),
-            ended: Signal::new(),
+            ended: OnceEvent::new(),
             rearm: Notify::new(),
         });
         let reader: Arc<dyn DrivenReader> = shared.clone();
@@ -273,7 +272,7 @@ impl Shared {
     }
 
     /// Gives the connection to its driver.
-    pub(crate) fn attach(self: &Arc<Shared>) {
+    pub(crate) fn attach(self: &Arc<DrivenConnection>) {
         self.driver.attach(DrivenRead(self.clone()));
     }
 
@@ -282,7 +281,7 @@ impl Shared {
         self.ended.fire();
     }
 
-    fn pump_locked(&self, queue: &dyn InboundQueue, read: &mut ReadState) -> Result<Pump, End> {
+    fn pump_locked(&self, queue: &dyn InboundQueue, read: &mut ReadState) -> Result<Pump, ReadEnd> {
         let mut sink = PeerSink {
             queue,
             peer: &self.peer,
@@ -300,7 +299,7 @@ impl Shared {
                 self.peer.stream.recv(spare)
             });
             match got {
-                Ok(0) => return Err(End::Eof),
+                Ok(0) => return Err(ReadEnd::Eof),
                 Ok(n) => {
                     reads += 1;
                     if streaming(read) {
@@ -327,7 +326,7 @@ impl Shared {
                     return Ok(Pump::Idle);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(End::Io(e)),
+                Err(e) => return Err(ReadEnd::Io(e)),
             }
         }
         // Deliver what the last read completed; anything more waits for the next call.
@@ -345,7 +344,7 @@ impl Shared {
 
     /// The connection task's side while the driver reads: heartbeat timers, and the end of the
     /// connection as the driver saw it.
-    pub(crate) async fn watch(&self, queue: &impl InboundQueue) -> End {
+    pub(crate) async fn watch(&self, queue: &impl InboundQueue) -> ReadEnd {
         let mut sink = PeerSink {
             queue,
             peer: &self.peer,
@@ -360,7 +359,7 @@ impl Shared {
                 }
             };
             tokio::select! {
-                _ = self.ended.wait() => return End::Stopped,
+                _ = self.ended.wait() => return ReadEnd::Stopped,
                 _ = self.rearm.notified() => {}
                 _ = timer => {
                     let ticked = {

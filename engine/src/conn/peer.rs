@@ -8,7 +8,7 @@
 
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::net::transport::WriteHalf;
-use crate::signal::Signal;
+use crate::once_event::OnceEvent;
 use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -77,7 +77,7 @@ pub(crate) struct Peer {
     /// Wakes the reader when its inbound queue has room again.
     pub(crate) in_room: Notify,
     /// Fired to end this connection (reset, write error).
-    pub(crate) kill: Signal,
+    pub(crate) kill: OnceEvent,
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
     /// The connection's reader when a `ReadDriver` reads it.
@@ -94,7 +94,7 @@ impl Peer {
             send_hwm: usize::try_from(send_hwm).unwrap_or(usize::MAX),
             writer_wake: Notify::new(),
             in_room: Notify::new(),
-            kill: Signal::new(),
+            kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
             driven: OnceLock::new(),
         }

@@ -29,7 +29,7 @@ pub(crate) trait ReadSink {
 /// Why reading a connection ended (kept for debugging; every reason just drops the connection).
 #[derive(Debug)]
 #[allow(dead_code)]
-pub(crate) enum End {
+pub(crate) enum ReadEnd {
     Eof,
     Io(io::Error),
     Protocol(ProtocolError),
@@ -79,7 +79,7 @@ impl ReadState {
 
     /// Delivers every message the bytes so far complete, answers commands, then makes room for
     /// the next read. Stops early (`Full`) when the peer's inbound queue is full.
-    pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, End> {
+    pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, ReadEnd> {
         if let Some(message) = self.stalled.take() {
             if let Err(back) = sink.deliver(message) {
                 self.stalled = Some(back);
@@ -101,7 +101,7 @@ impl ReadState {
             let Some(header) = self
                 .decoder
                 .decode_header(&self.buf)
-                .map_err(End::Protocol)?
+                .map_err(ReadEnd::Protocol)?
             else {
                 break;
             };
@@ -177,9 +177,9 @@ impl ReadState {
     }
 
     /// The heartbeat timer fired: PING the peer when due; `Err` when it has been silent too long.
-    pub(crate) fn on_timer(&mut self, sink: &mut impl ReadSink) -> Result<(), End> {
+    pub(crate) fn on_timer(&mut self, sink: &mut impl ReadSink) -> Result<(), ReadEnd> {
         match self.heartbeat.on_timer(Instant::now()) {
-            Tick::Expired => Err(End::HeartbeatExpired),
+            Tick::Expired => Err(ReadEnd::HeartbeatExpired),
             Tick::SendPing => {
                 sink.send_command(Command::Ping {
                     ttl: self.heartbeat.ttl_deciseconds(),
@@ -192,10 +192,10 @@ impl ReadState {
     }
 
     /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
-    fn check_message_size(&self, more: usize) -> Result<u64, End> {
+    fn check_message_size(&self, more: usize) -> Result<u64, ReadEnd> {
         let total = self.parts_bytes.saturating_add(more as u64);
         match self.max_message.filter(|&max| total > max) {
-            Some(max) => Err(End::Protocol(ProtocolError::FrameTooLarge {
+            Some(max) => Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
                 size: total,
                 max,
             })),
@@ -203,7 +203,7 @@ impl ReadState {
         }
     }
 
-    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), End> {
+    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
         match frame {
             Frame::Data { more, body } => {
                 self.parts_bytes = self.check_message_size(body.len())?;
@@ -221,8 +221,8 @@ impl ReadState {
         }
     }
 
-    fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), End> {
-        match Command::parse(body).map_err(End::Protocol)? {
+    fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), ReadEnd> {
+        match Command::parse(body).map_err(ReadEnd::Protocol)? {
             Command::Ping { ttl, context } => {
                 self.heartbeat.peer_ping(ttl);
                 sink.send_command(Command::Pong { context });
@@ -230,8 +230,8 @@ impl ReadState {
             }
             // Arrival already counted as liveness.
             Command::Pong { .. } => Ok(()),
-            Command::Error(reason) => Err(End::Protocol(ProtocolError::PeerError(reason))),
-            Command::Ready(_) => Err(End::Protocol(ProtocolError::UnexpectedCommand(
+            Command::Error(reason) => Err(ReadEnd::Protocol(ProtocolError::PeerError(reason))),
+            Command::Ready(_) => Err(ReadEnd::Protocol(ProtocolError::UnexpectedCommand(
                 "READY".into(),
             ))),
             // Commands of other socket types or future extensions: ignore, as libzmq does.

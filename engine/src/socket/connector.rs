@@ -3,10 +3,10 @@
 //! until `disconnect` or `close`.
 
 use crate::conn::connection::SocketLink;
-use crate::conn::connection::{self, Outcome};
+use crate::conn::connection::{self, ConnectionOutcome};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport;
-use crate::signal::Signal;
+use crate::once_event::OnceEvent;
 use crate::time::{Interval, Timeout};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +31,7 @@ impl Backoff {
     }
 }
 
-pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: Arc<Signal>) {
+pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: Arc<OnceEvent>) {
     let mut backoff = Backoff::default();
     loop {
         if stop.is_fired() || core.is_closed() {
@@ -45,11 +45,11 @@ pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: A
         };
         let reconnect_now = match attempt {
             Ok(stream) => match connection::run(core.clone(), stream, stop.clone()).await {
-                Outcome::Ended { reconnect_now } => {
+                ConnectionOutcome::Lost { reconnect_now } => {
                     backoff = Backoff::default();
                     reconnect_now
                 }
-                Outcome::NotEstablished => false,
+                ConnectionOutcome::NotEstablished => false,
             },
             Err(_) => false,
         };

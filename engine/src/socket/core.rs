@@ -9,8 +9,8 @@ use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
+use crate::once_event::OnceEvent;
 use crate::options::Options;
-use crate::signal::Signal;
 use crate::socket::inbound::{Inbound, Received};
 use crate::socket::{connector, listener};
 use crate::time::{self, Timeout};
@@ -37,7 +37,7 @@ pub(crate) struct BoundEndpoint {
     resolved: String,
     pub(crate) listener: Arc<Mutex<Option<Listener>>>,
     /// Fired on unbind: stops the accept loop and drops the connections it accepted.
-    pub(crate) stop: Arc<Signal>,
+    pub(crate) stop: Arc<OnceEvent>,
     ipc_path: Option<PathBuf>,
 }
 
@@ -53,7 +53,7 @@ impl BoundEndpoint {
 
 struct ConnectedEndpoint {
     requested: String,
-    stop: Arc<Signal>,
+    stop: Arc<OnceEvent>,
 }
 
 #[derive(Default)]
@@ -66,7 +66,7 @@ struct Endpoints {
 struct Member {
     peer: Arc<Peer>,
     /// That endpoint's stop signal: `disconnect`/`unbind` take its peers out by it.
-    endpoint: Arc<Signal>,
+    endpoint: Arc<OnceEvent>,
 }
 
 #[derive(Default)]
@@ -108,16 +108,16 @@ impl PeerTable {
 
 /// How a wait ended without its condition becoming true.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum WaitEnd {
+pub(crate) enum WaitError {
     TimedOut,
     Closed,
 }
 
-impl WaitEnd {
+impl WaitError {
     pub(crate) fn into_error(self, what: &str) -> Error {
         match self {
-            WaitEnd::TimedOut => Error::new(ErrorCode::Eagain, format!("{what} timed out")),
-            WaitEnd::Closed => Error::new(
+            WaitError::TimedOut => Error::new(ErrorCode::Eagain, format!("{what} timed out")),
+            WaitError::Closed => Error::new(
                 ErrorCode::Eagain,
                 format!("{what} cancelled: socket closed"),
             ),
@@ -125,11 +125,11 @@ impl WaitEnd {
     }
 }
 
-pub(crate) struct Core {
+pub(crate) struct SocketCore {
     pub(crate) kind: SocketType,
     pub(crate) handle: Handle,
     options: Mutex<Options>,
-    pub(crate) closed: Signal,
+    pub(crate) closed: OnceEvent,
     peers: Mutex<PeerTable>,
     /// A peer joined or got queue room: senders waiting for a peer re-check.
     pub(crate) out_changed: Notify,
@@ -141,13 +141,13 @@ pub(crate) struct Core {
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
 }
 
-impl Core {
-    pub(crate) fn new(handle: &Handle, kind: SocketType, options: Options) -> Arc<Core> {
-        Arc::new(Core {
+impl SocketCore {
+    pub(crate) fn new(handle: &Handle, kind: SocketType, options: Options) -> Arc<SocketCore> {
+        Arc::new(SocketCore {
             kind,
             handle: handle.clone(),
             options: Mutex::new(options),
-            closed: Signal::new(),
+            closed: OnceEvent::new(),
             peers: Mutex::new(PeerTable::default()),
             out_changed: Notify::new(),
             inbound: Inbound::default(),
@@ -224,7 +224,7 @@ impl Core {
             requested: address.to_owned(),
             resolved: bound.resolved,
             listener: Arc::new(Mutex::new(Some(bound.listener))),
-            stop: Arc::new(Signal::new()),
+            stop: Arc::new(OnceEvent::new()),
             ipc_path: bound.ipc_path,
         };
         let (slot, stop) = (entry.listener.clone(), entry.stop.clone());
@@ -272,7 +272,7 @@ impl Core {
     pub(crate) fn connect(self: &Arc<Self>, address: &str) -> Result<(), Error> {
         self.check_open()?;
         let endpoint = Endpoint::parse_connect(address)?;
-        let stop = Arc::new(Signal::new());
+        let stop = Arc::new(OnceEvent::new());
         lock(&self.endpoints).connects.push(ConnectedEndpoint {
             requested: address.to_owned(),
             stop: stop.clone(),
@@ -331,7 +331,7 @@ impl Core {
     /// Registers a peer whose handshake is done, that came through the endpoint whose stop signal
     /// is `endpoint`. False if the socket is closed, the endpoint was removed meanwhile, or
     /// (ROUTER) the peer's identity is already taken: libzmq refuses such a second connection too.
-    pub(crate) fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool {
+    pub(crate) fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
         {
             let mut table = lock(&self.peers);
             // Checked under the table lock, which `remove_peers_of` takes after firing the signal:
@@ -367,7 +367,7 @@ impl Core {
 
     /// Removes, now, every peer that came through the endpoint whose stop signal is `endpoint`
     /// (already fired). Their connection tasks end on that signal and remove them again: a no-op.
-    fn remove_peers_of(&self, endpoint: &Arc<Signal>) {
+    fn remove_peers_of(&self, endpoint: &Arc<OnceEvent>) {
         let removed = lock(&self.peers).remove(|m| Arc::ptr_eq(&m.endpoint, endpoint));
         if removed.is_empty() {
             return;
@@ -431,7 +431,7 @@ impl Core {
         notify: &Notify,
         deadline: Option<Instant>,
         mut check: impl FnMut() -> Option<T>,
-    ) -> Result<T, WaitEnd> {
+    ) -> Result<T, WaitError> {
         loop {
             let notified = notify.notified();
             tokio::pin!(notified);
@@ -440,20 +440,20 @@ impl Core {
                 return Ok(value);
             }
             if self.is_closed() {
-                return Err(WaitEnd::Closed);
+                return Err(WaitError::Closed);
             }
             // A deadline already past (a zero timeout) ends the wait now, on this poll, not when
             // the runtime's timer next ticks: a zero timeout is a non-blocking attempt.
             if deadline.is_some_and(|at| at <= Instant::now()) {
-                return Err(WaitEnd::TimedOut);
+                return Err(WaitError::TimedOut);
             }
             tokio::select! {
                 _ = &mut notified => {}
                 _ = time::sleep_until(deadline) => {
                     // One last look: the condition may have become true just now.
-                    return check().ok_or(WaitEnd::TimedOut);
+                    return check().ok_or(WaitError::TimedOut);
                 }
-                _ = self.closed.wait() => return Err(WaitEnd::Closed),
+                _ = self.closed.wait() => return Err(WaitError::Closed),
             }
         }
     }
@@ -468,7 +468,7 @@ pub(crate) fn random_u32() -> u32 {
     hasher.finish() as u32
 }
 
-impl Core {
+impl SocketCore {
     /// Round-robin send that waits (until `deadline`) for a live peer with room. The message is
     /// handed over in one synchronous step, so dropping this future either sent it or did not.
     /// `on_sent` runs right after the hand-over, still synchronously.
@@ -477,7 +477,7 @@ impl Core {
         message: Message,
         deadline: Option<Instant>,
         mut on_sent: impl FnMut(Arc<Peer>) -> R,
-    ) -> Result<R, WaitEnd> {
+    ) -> Result<R, WaitError> {
         let mut slot = Some(message);
         self.wait_for(&self.out_changed, deadline, || {
             let message = slot.take()?;
@@ -498,7 +498,7 @@ impl Core {
         &self,
         deadline: Option<Instant>,
         mut accept: impl FnMut(Received) -> Option<T>,
-    ) -> Result<T, WaitEnd> {
+    ) -> Result<T, WaitError> {
         self.wait_for(&self.inbound.notify, deadline, || {
             self.pop_accepted(&mut accept)
         })
@@ -555,22 +555,22 @@ pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
     }
 }
 
-impl InboundQueue for Core {
+impl InboundQueue for SocketCore {
     fn push(&self, peer: &Arc<Peer>, message: Message, hwm: usize) -> Result<(), Message> {
         self.inbound.try_push(peer, message, hwm)
     }
 }
 
-impl SocketLink for Core {
+impl SocketLink for SocketCore {
     fn socket_type(&self) -> SocketType {
         self.kind
     }
 
     fn options(&self) -> Options {
-        Core::options(self)
+        SocketCore::options(self)
     }
 
-    fn closed(&self) -> &Signal {
+    fn closed(&self) -> &OnceEvent {
         &self.closed
     }
 
@@ -579,19 +579,19 @@ impl SocketLink for Core {
     }
 
     fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        Core::read_driver(self)
+        SocketCore::read_driver(self)
     }
 
     fn generate_routing_id(&self) -> Bytes {
-        Core::generate_routing_id(self)
+        SocketCore::generate_routing_id(self)
     }
 
-    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<Signal>) -> bool {
-        Core::add_peer(self, peer, endpoint)
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
+        SocketCore::add_peer(self, peer, endpoint)
     }
 
     fn remove_peer(&self, peer: &Arc<Peer>) {
-        Core::remove_peer(self, peer);
+        SocketCore::remove_peer(self, peer);
     }
 
     fn out_room(&self) {

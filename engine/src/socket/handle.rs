@@ -5,14 +5,14 @@
 use crate::conn::driven::ReadDriver;
 use crate::error::Error;
 use crate::options::Options;
-use crate::socket::core::Core;
+use crate::socket::core::SocketCore;
 use crate::wire::socket_type::SocketType;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 
 /// A socket's core as owned by its handles: dropping it, when the last clone goes, closes the
 /// socket as `close()` would.
-struct OwnedCore(Arc<Core>);
+struct OwnedCore(Arc<SocketCore>);
 
 impl Drop for OwnedCore {
     fn drop(&mut self) {
@@ -33,11 +33,11 @@ pub struct SocketHandle {
 impl SocketHandle {
     pub(crate) fn new(runtime: &Handle, kind: SocketType, options: Options) -> SocketHandle {
         SocketHandle {
-            core: Arc::new(OwnedCore(Core::new(runtime, kind, options))),
+            core: Arc::new(OwnedCore(SocketCore::new(runtime, kind, options))),
         }
     }
 
-    pub(crate) fn core(&self) -> &Arc<Core> {
+    pub(crate) fn core(&self) -> &Arc<SocketCore> {
         &self.core.0
     }
 

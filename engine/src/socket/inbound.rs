@@ -48,7 +48,7 @@ impl Hasher for PeerIdHasher {
 }
 
 #[derive(Debug, Default)]
-struct State {
+struct Queues {
     /// A live peer's inbox stays when emptied (so a request/reply exchange does not allocate one
     /// per message); a dead peer's empty inbox is dropped by `pop` or when a new peer arrives.
     inboxes: HashMap<u64, Inbox, BuildHasherDefault<PeerIdHasher>>,
@@ -58,13 +58,13 @@ struct State {
 
 #[derive(Debug, Default)]
 pub(crate) struct Inbound {
-    state: Mutex<State>,
+    state: Mutex<Queues>,
     /// Wakes receivers: a message arrived (notify_one) or a peer went away (notify_waiters).
     pub(crate) notify: Notify,
 }
 
 impl Inbound {
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, Queues> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -3,7 +3,7 @@
 use crate::conn::connection;
 use crate::conn::connection::SocketLink;
 use crate::net::transport::Listener;
-use crate::signal::Signal;
+use crate::once_event::OnceEvent;
 use std::io;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -16,7 +16,7 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 pub(crate) async fn accept_loop<S: SocketLink>(
     core: Arc<S>,
     slot: Arc<Mutex<Option<Listener>>>,
-    stop: Arc<Signal>,
+    stop: Arc<OnceEvent>,
 ) {
     loop {
         let accepted = std::future::poll_fn(|cx| {

@@ -3,7 +3,7 @@
 
 use crate::error::Error;
 use crate::options::Options;
-use crate::socket::core::{check_message, Core};
+use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
@@ -29,7 +29,7 @@ impl DealerSocket {
         }
     }
 
-    fn core(&self) -> &Arc<Core> {
+    fn core(&self) -> &Arc<SocketCore> {
         self.handle.core()
     }
 

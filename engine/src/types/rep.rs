@@ -8,7 +8,7 @@
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
-use crate::socket::core::{check_message, Core};
+use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
@@ -24,20 +24,20 @@ pub struct ReplyTo {
     envelope: Vec<Bytes>,
 }
 
-struct State {
+struct Serving {
     /// The request `recv` returned that `send` must answer.
     owed: Option<ReplyTo>,
     /// A receive is pending: another is EBUSY.
     receiving: bool,
 }
 
-struct Inner {
+struct SharedRep {
     handle: SocketHandle,
-    state: Mutex<State>,
+    state: Mutex<Serving>,
 }
 
 /// Clears the receiving flag however the receive ends (including being dropped).
-struct Receiving<'a>(&'a Inner);
+struct Receiving<'a>(&'a SharedRep);
 
 impl Drop for Receiving<'_> {
     fn drop(&mut self) {
@@ -45,12 +45,12 @@ impl Drop for Receiving<'_> {
     }
 }
 
-impl Inner {
-    fn core(&self) -> &Arc<Core> {
+impl SharedRep {
+    fn core(&self) -> &Arc<SocketCore> {
         self.handle.core()
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, Serving> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -98,15 +98,15 @@ fn split_request(received: Received) -> Option<(ReplyTo, Message)> {
 /// A REP socket. Cheap to clone; closes when the last clone is dropped. Async methods are cancel-safe.
 #[derive(Clone)]
 pub struct RepSocket {
-    inner: Arc<Inner>,
+    inner: Arc<SharedRep>,
 }
 
 impl RepSocket {
     pub fn new(runtime: &Handle, options: Options) -> RepSocket {
         RepSocket {
-            inner: Arc::new(Inner {
+            inner: Arc::new(SharedRep {
                 handle: SocketHandle::new(runtime, SocketType::Rep, options),
-                state: Mutex::new(State {
+                state: Mutex::new(Serving {
                     owed: None,
                     receiving: false,
                 }),

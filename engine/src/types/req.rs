@@ -8,7 +8,7 @@
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
-use crate::socket::core::{check_message, Core, WaitEnd};
+use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
@@ -30,7 +30,7 @@ enum Phase {
     },
 }
 
-struct State {
+struct Exchange {
     phase: Phase,
     /// A send (or request) is in progress: another is EBUSY.
     sending: bool,
@@ -39,9 +39,9 @@ struct State {
     next_request_id: u32,
 }
 
-struct Inner {
+struct SharedReq {
     handle: SocketHandle,
-    state: Mutex<State>,
+    state: Mutex<Exchange>,
     /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
     turn: tokio::sync::Mutex<()>,
 }
@@ -55,7 +55,7 @@ enum Op {
 
 /// Clears the busy flag(s) it set, whatever way the operation ends (including being dropped).
 struct Busy<'a> {
-    inner: &'a Inner,
+    inner: &'a SharedReq,
     op: Op,
 }
 
@@ -73,7 +73,7 @@ impl Drop for Busy<'_> {
 
 /// Abandons the request in flight if a `request()` future is dropped before its reply.
 struct AbandonOnDrop<'a> {
-    inner: &'a Inner,
+    inner: &'a SharedReq,
 }
 
 impl Drop for AbandonOnDrop<'_> {
@@ -83,12 +83,12 @@ impl Drop for AbandonOnDrop<'_> {
     }
 }
 
-impl Inner {
-    fn core(&self) -> &Arc<Core> {
+impl SharedReq {
+    fn core(&self) -> &Arc<SocketCore> {
         self.handle.core()
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, Exchange> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -129,7 +129,7 @@ impl Inner {
     }
 
     /// Abandons the pending request, if any (see the module comment).
-    fn reset(&self, state: &mut State) {
+    fn reset(&self, state: &mut Exchange) {
         if let Phase::Awaiting { peer, request_id } =
             std::mem::replace(&mut state.phase, Phase::Idle)
         {
@@ -141,7 +141,7 @@ impl Inner {
     }
 
     /// Checks a new request may go out: EFSM while a reply is owed, unless `relaxed` (then abandon it).
-    fn prepare_send(&self, state: &mut State) -> Result<(), Error> {
+    fn prepare_send(&self, state: &mut Exchange) -> Result<(), Error> {
         if matches!(state.phase, Phase::Awaiting { .. }) {
             if !self.core().option(|o| o.relaxed) {
                 return Err(Error::new(
@@ -155,7 +155,7 @@ impl Inner {
     }
 
     /// The request as it goes on the wire: [request id,] empty delimiter, body.
-    fn envelope(&self, state: &mut State, message: Message) -> (Message, Option<u32>) {
+    fn envelope(&self, state: &mut Exchange, message: Message) -> (Message, Option<u32>) {
         let correlate = self.core().option(|o| o.correlate);
         let mut frames = Vec::with_capacity(message.len() + 2);
         let request_id = correlate.then(|| {
@@ -218,9 +218,9 @@ impl Inner {
             .await
         {
             Ok(result) => result,
-            Err(WaitEnd::TimedOut) => {
+            Err(WaitError::TimedOut) => {
                 self.reset(&mut self.state());
-                Err(WaitEnd::TimedOut.into_error("receive"))
+                Err(WaitError::TimedOut.into_error("receive"))
             }
             Err(end) => Err(end.into_error("receive")),
         }
@@ -256,7 +256,7 @@ fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Opti
 /// `request` future abandons that request and resets the socket like a receive timeout does.
 #[derive(Clone)]
 pub struct ReqSocket {
-    inner: Arc<Inner>,
+    inner: Arc<SharedReq>,
 }
 
 impl ReqSocket {
@@ -264,9 +264,9 @@ impl ReqSocket {
     pub fn new(runtime: &Handle, options: Options) -> ReqSocket {
         let handle = SocketHandle::new(runtime, SocketType::Req, options);
         ReqSocket {
-            inner: Arc::new(Inner {
+            inner: Arc::new(SharedReq {
                 handle,
-                state: Mutex::new(State {
+                state: Mutex::new(Exchange {
                     phase: Phase::Idle,
                     sending: false,
                     receiving: false,
@@ -310,7 +310,7 @@ impl ReqSocket {
         check_message(&message)?;
         let _turn = tokio::select! {
             turn = inner.turn.lock() => turn,
-            _ = inner.core().closed.wait() => return Err(WaitEnd::Closed.into_error("request")),
+            _ = inner.core().closed.wait() => return Err(WaitError::Closed.into_error("request")),
         };
         inner.core().check_open()?;
         let _busy = inner.begin(Op::Both)?;
@@ -337,13 +337,13 @@ impl ReqSocket {
                 .await
             {
                 Ok(()) => {}
-                Err(WaitEnd::TimedOut) => continue,
+                Err(WaitError::TimedOut) => continue,
                 Err(end) => return Err(end.into_error("request")),
             }
             match inner.recv_reply(deadline).await {
                 Ok(reply) => return Ok(reply),
                 Err(_) if inner.core().is_closed() => {
-                    return Err(WaitEnd::Closed.into_error("request"))
+                    return Err(WaitError::Closed.into_error("request"))
                 }
                 Err(e) if e.code == ErrorCode::Eagain => continue,
                 Err(e) => return Err(e),
@@ -369,7 +369,7 @@ impl ReqSocket {
         // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
         let _abandon = AbandonOnDrop { inner };
         match inner.recv_reply(None).await {
-            Err(_) if inner.core().is_closed() => Err(WaitEnd::Closed.into_error("request")),
+            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
             other => other,
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
-use crate::socket::core::{check_message, Core};
+use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::wire::socket_type::SocketType;
@@ -25,7 +25,7 @@ impl RouterSocket {
         }
     }
 
-    fn core(&self) -> &Arc<Core> {
+    fn core(&self) -> &Arc<SocketCore> {
         self.handle.core()
     }
 

@@ -5,14 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Notify;
 
 #[derive(Debug, Default)]
-pub(crate) struct Signal {
+pub(crate) struct OnceEvent {
     fired: AtomicBool,
     notify: Notify,
 }
 
-impl Signal {
-    pub(crate) fn new() -> Signal {
-        Signal::default()
+impl OnceEvent {
+    pub(crate) fn new() -> OnceEvent {
+        OnceEvent::default()
     }
 
     /// Fires the signal; returns true the first time only.
