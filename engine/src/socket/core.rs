@@ -12,12 +12,12 @@ use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
 use crate::options::Options;
 use crate::socket::inbound::{Inbound, Received};
+use crate::socket::peer_table::PeerTable;
 use crate::socket::{connector, listener};
 use crate::time::{self, Timeout};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -60,50 +60,6 @@ struct ConnectedEndpoint {
 struct Endpoints {
     binds: Vec<BoundEndpoint>,
     connects: Vec<ConnectedEndpoint>,
-}
-
-/// A live peer and the endpoint (bind or connect) it came through.
-struct Member {
-    peer: Arc<Peer>,
-    /// That endpoint's stop signal: `disconnect`/`unbind` take its peers out by it.
-    endpoint: Arc<OnceEvent>,
-}
-
-#[derive(Default)]
-struct PeerTable {
-    /// Live peers in the order they joined: the round-robin order.
-    list: Vec<Member>,
-    /// Where the next round-robin search starts.
-    next: usize,
-    by_routing_id: HashMap<Bytes, Arc<Peer>>,
-}
-
-impl PeerTable {
-    /// Takes out the members `which` selects, keeping the round-robin position on the peer that
-    /// was next; returns their peers.
-    fn remove(&mut self, mut which: impl FnMut(&Member) -> bool) -> Vec<Arc<Peer>> {
-        let mut removed = Vec::new();
-        let mut i = 0;
-        while i < self.list.len() {
-            if !self.list.get(i).is_some_and(&mut which) {
-                i += 1;
-                continue;
-            }
-            let member = self.list.remove(i);
-            if self.next > i {
-                self.next -= 1;
-            }
-            if self
-                .by_routing_id
-                .get(&member.peer.routing_id)
-                .is_some_and(|p| Arc::ptr_eq(p, &member.peer))
-            {
-                self.by_routing_id.remove(&member.peer.routing_id);
-            }
-            removed.push(member.peer);
-        }
-        removed
-    }
 }
 
 /// How a wait ended without its condition becoming true.
@@ -341,18 +297,9 @@ impl SocketCore {
             }
             // Only ROUTER routes by identity; other types must not refuse, say, two servers that
             // happen to announce the same Identity.
-            if self.kind == SocketType::Router {
-                if table.by_routing_id.contains_key(&peer.routing_id) {
-                    return false;
-                }
-                table
-                    .by_routing_id
-                    .insert(peer.routing_id.clone(), peer.clone());
+            if !table.add(peer, endpoint, self.kind == SocketType::Router) {
+                return false;
             }
-            table.list.push(Member {
-                peer: peer.clone(),
-                endpoint: endpoint.clone(),
-            });
         }
         self.out_changed.notify_waiters();
         true
@@ -382,38 +329,19 @@ impl SocketCore {
     /// full ones. Gives the message back if none can take it now.
     pub(crate) fn try_send_round_robin(&self, message: Message) -> Result<Arc<Peer>, Message> {
         // Outside the table's lock: a pump may be reading a large frame.
-        let first = {
-            let table = lock(&self.peers);
-            table.list.get(table.next).map(|m| m.peer.clone())
-        };
+        let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
             peer.refresh();
         }
-        let mut table = lock(&self.peers);
-        let count = table.list.len();
-        let mut message = message;
-        for step in 0..count {
-            let index = (table.next + step) % count;
-            let Some(peer) = table.list.get(index).map(|m| m.peer.clone()) else {
-                break;
-            };
-            match peer.try_push(message) {
-                Ok(()) => {
-                    table.next = (index + 1) % count;
-                    return Ok(peer);
-                }
-                Err(back) => message = back,
-            }
-        }
-        Err(message)
+        lock(&self.peers).push_round_robin(message)
     }
 
     pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
-        lock(&self.peers).by_routing_id.get(routing_id).cloned()
+        lock(&self.peers).by_routing_id(routing_id)
     }
 
     pub(crate) fn peer_count(&self) -> usize {
-        lock(&self.peers).list.len()
+        lock(&self.peers).len()
     }
 
     /// Takes the next message in fair-queue order.

@@ -7,3 +7,4 @@ pub(crate) mod core;
 pub(crate) mod handle;
 pub(crate) mod inbound;
 pub(crate) mod listener;
+pub(crate) mod peer_table;
