@@ -245,3 +245,213 @@ pub(crate) enum ReadTarget<'a> {
     Large { body: &'a mut Vec<u8>, limit: u64 },
     Shared(&'a mut BytesMut),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::codec::encode_message;
+
+    /// A sink that records what the reader produced; `room` = messages it still takes (None = any).
+    #[derive(Default)]
+    struct Record {
+        messages: Vec<Message>,
+        commands: Vec<Command>,
+        room: Option<usize>,
+    }
+
+    impl ReadSink for Record {
+        fn deliver(&mut self, message: Message) -> Result<(), Message> {
+            match &mut self.room {
+                Some(0) => return Err(message),
+                Some(room) => *room -= 1,
+                None => {}
+            }
+            self.messages.push(message);
+            Ok(())
+        }
+
+        fn send_command(&mut self, command: Command) {
+            self.commands.push(command);
+        }
+    }
+
+    fn state(options: &Options) -> ReadState {
+        ReadState::new(options, true, BytesMut::new())
+    }
+
+    fn message(frames: &[&[u8]]) -> Message {
+        frames.iter().map(|f| Bytes::copy_from_slice(f)).collect()
+    }
+
+    fn wire(messages: &[Message]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        for m in messages {
+            encode_message(&mut out, m);
+        }
+        out.to_vec()
+    }
+
+    fn command_bytes(command: &Command) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        command.encode(&mut out);
+        out.to_vec()
+    }
+
+    /// Feeds `bytes` in reads of at most `chunk` bytes, advancing after each as a reader does;
+    /// stops at the first `Full` (returning what is left unread).
+    fn feed<'a>(
+        read: &mut ReadState,
+        sink: &mut Record,
+        mut bytes: &'a [u8],
+        chunk: usize,
+    ) -> Result<&'a [u8], ReadEnd> {
+        loop {
+            if read.advance(sink)? == Step::Full {
+                return Ok(bytes);
+            }
+            if bytes.is_empty() {
+                return Ok(bytes);
+            }
+            let n = read
+                .read_with(|spare| {
+                    let n = spare.len().min(chunk).min(bytes.len());
+                    for (dst, src) in spare.iter_mut().zip(&bytes[..n]) {
+                        dst.write(*src);
+                    }
+                    Ok(n)
+                })
+                .map_err(ReadEnd::Io)?;
+            assert!(n > 0, "the reader made no room to read into");
+            bytes = &bytes[n..];
+        }
+    }
+
+    fn some_messages() -> Vec<Message> {
+        let large = vec![7u8; LARGE_FRAME_MIN * 3 + 5];
+        vec![
+            message(&[b"a"]),
+            message(&[b"", b"multi", b"part"]),
+            message(&[&large, b"tail"]),
+            message(&[&[0u8; 300]]),
+        ]
+    }
+
+    #[test]
+    fn messages_split_at_every_boundary_come_out_whole() {
+        let sent = some_messages();
+        let bytes = wire(&sent);
+        for chunk in [1, 2, 7, 64, 4096, usize::MAX] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            let rest = feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            assert!(rest.is_empty());
+            assert_eq!(sink.messages, sent, "reads of {chunk} bytes");
+            assert!(sink.commands.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_full_queue_stalls_the_reader_until_it_has_room() {
+        let sent = some_messages();
+        let bytes = wire(&sent);
+        let mut read = state(&Options::default());
+        let mut sink = Record {
+            room: Some(1),
+            ..Record::default()
+        };
+        let mut rest = feed(&mut read, &mut sink, &bytes, 16).expect("valid stream");
+        assert_eq!(sink.messages, sent[..1], "only what the queue took");
+        // Still full: nothing moves.
+        assert_eq!(read.advance(&mut sink).expect("advance"), Step::Full);
+        assert_eq!(sink.messages.len(), 1);
+        // Room for one more at a time: the stalled message comes first, in order.
+        while sink.messages.len() < sent.len() {
+            sink.room = Some(1);
+            rest = feed(&mut read, &mut sink, rest, 16).expect("valid stream");
+        }
+        assert!(rest.is_empty());
+        assert_eq!(sink.messages, sent);
+    }
+
+    #[test]
+    fn commands_between_messages_are_answered_in_place() {
+        let ping = Command::Ping {
+            ttl: 0,
+            context: Bytes::from_static(b"ctx"),
+        };
+        let mut bytes = wire(&[message(&[b"one"])]);
+        bytes.extend(command_bytes(&ping));
+        bytes.extend(wire(&[message(&[b"two", b"parts"])]));
+        bytes.extend(command_bytes(&Command::Pong {
+            context: Bytes::new(),
+        }));
+        bytes.extend(command_bytes(&Command::Other {
+            name: "SUBSCRIBE".into(),
+            body: Bytes::from_static(b"topic"),
+        }));
+        bytes.extend(wire(&[message(&[b"three"])]));
+        for chunk in [1, 5, usize::MAX] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            assert_eq!(
+                sink.messages,
+                [
+                    message(&[b"one"]),
+                    message(&[b"two", b"parts"]),
+                    message(&[b"three"])
+                ]
+            );
+            assert_eq!(
+                sink.commands,
+                [Command::Pong {
+                    context: Bytes::from_static(b"ctx")
+                }],
+                "one PONG with the PING's context"
+            );
+        }
+    }
+
+    #[test]
+    fn an_error_or_ready_command_ends_the_connection() {
+        for command in [
+            Command::Error("bye".into()),
+            Command::Ready(Default::default()),
+        ] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            let bytes = command_bytes(&command);
+            let result = feed(&mut read, &mut sink, &bytes, 3).map(|_| ());
+            assert!(
+                matches!(result, Err(ReadEnd::Protocol(_))),
+                "{command:?}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_message_size_bounds_the_sum_of_the_frames() {
+        let options = Options {
+            max_message_size: 10,
+            ..Options::default()
+        };
+        let mut read = state(&options);
+        let mut sink = Record::default();
+        let fits = wire(&[message(&[b"12345", b"67890"])]);
+        feed(&mut read, &mut sink, &fits, usize::MAX).expect("exactly the limit");
+        assert_eq!(sink.messages.len(), 1);
+        let over = wire(&[message(&[b"123456", b"78901"])]);
+        let result = feed(&mut read, &mut sink, &over, usize::MAX).map(|_| ());
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
+                    size: 11,
+                    max: 10
+                }))
+            ),
+            "{result:?}"
+        );
+        assert_eq!(sink.messages.len(), 1, "nothing of the oversized message");
+    }
+}

@@ -1,6 +1,11 @@
 //! Helpers shared by the socket integration tests.
 #![allow(dead_code)]
 
+pub mod driver;
+pub mod raw_peer;
+
+pub use raw_peer::*;
+
 use bytes::{Bytes, BytesMut};
 use std::future::Future;
 use std::time::Duration;

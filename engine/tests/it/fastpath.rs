@@ -1,10 +1,8 @@
 //! The synchronous fast paths the addon uses: try_send writes from the calling thread when it can
 //! (and hands the message back when it would have to wait); try_recv returns a queued message.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use zeromq_napi_engine::ErrorCode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,10 +5,8 @@
 //! What must hold for every input: no panic, memory bounded by the bytes that arrived (never by an
 //! announced length), and encode -> decode round-trips under any split of the byte stream.
 
-mod common;
-
+use crate::common::ready_bytes;
 use bytes::{Bytes, BytesMut};
-use common::ready_bytes;
 use proptest::prelude::*;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;

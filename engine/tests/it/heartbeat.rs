@@ -2,101 +2,14 @@
 //! every PING gets a PONG with its context, the peer's TTL is honoured, a 3.0 peer is never pinged,
 //! and two of our sockets with heartbeats stay connected while idle.
 
-mod common;
-
+use crate::common::*;
 use bytes::{Bytes, BytesMut};
-use common::*;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
-use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
-use zeromq_napi_engine::wire::codec::{Decoder, Frame};
-use zeromq_napi_engine::wire::command::{Command, Metadata};
-use zeromq_napi_engine::wire::greeting::{Greeting, GREETING_LEN};
-use zeromq_napi_engine::{Options, RepSocket, SocketType};
-
-/// A raw ZMTP peer for tests: a stream plus a frame decoder.
-struct RawPeer {
-    stream: TcpStream,
-    decoder: Decoder,
-    buf: BytesMut,
-}
-
-impl RawPeer {
-    /// Connects and completes a 3.1 handshake as a REQ.
-    async fn connect31(endpoint: &str) -> RawPeer {
-        let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let config = HandshakeConfig {
-            socket_type: SocketType::Req,
-            identity: None,
-            as_server: false,
-            timeout: Some(Duration::from_secs(5)),
-            max_message_size: -1,
-        };
-        let shaken = handshake(&mut stream, &config).await.expect("handshake");
-        RawPeer {
-            stream,
-            decoder: Decoder::new(-1),
-            buf: shaken.leftover,
-        }
-    }
-
-    /// Connects with a hand-made ZMTP 3.0 greeting (no PING/PONG in 3.0).
-    async fn connect30(endpoint: &str) -> RawPeer {
-        let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let mut greeting = Greeting::new("NULL", false);
-        greeting.minor = 0;
-        stream
-            .write_all(&greeting.encode())
-            .await
-            .expect("greeting");
-        let mut metadata = Metadata::new();
-        metadata.insert("Socket-Type", Bytes::from_static(b"REQ"));
-        let mut ready = BytesMut::new();
-        Command::Ready(metadata).encode(&mut ready);
-        stream.write_all(&ready).await.expect("ready");
-        let mut theirs = [0u8; GREETING_LEN];
-        stream
-            .read_exact(&mut theirs)
-            .await
-            .expect("their greeting");
-        let mut peer = RawPeer {
-            stream,
-            decoder: Decoder::new(-1),
-            buf: BytesMut::new(),
-        };
-        match peer.next_frame().await {
-            Some(Frame::Command(body)) => {
-                assert!(matches!(Command::parse(&body), Ok(Command::Ready(_))));
-            }
-            other => panic!("expected READY, got {other:?}"),
-        }
-        peer
-    }
-
-    /// The next frame, or None at end of stream.
-    async fn next_frame(&mut self) -> Option<Frame> {
-        loop {
-            if let Some(frame) = self.decoder.decode(&mut self.buf).expect("valid frames") {
-                return Some(frame);
-            }
-            self.buf.reserve(4096);
-            match self.stream.read_buf(&mut self.buf).await {
-                Ok(0) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    }
-
-    async fn send_command(&mut self, command: Command) {
-        let mut out = BytesMut::new();
-        command.encode(&mut out);
-        self.stream.write_all(&out).await.expect("write");
-    }
-}
+use zeromq_napi_engine::wire::codec::Frame;
+use zeromq_napi_engine::wire::command::Command;
+use zeromq_napi_engine::{Options, RepSocket};
 
 async fn server(options: Options) -> (RepSocket, String) {
     let s = rep(options);

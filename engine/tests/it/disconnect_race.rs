@@ -2,9 +2,7 @@
 //! sent right after it never goes to the disconnected server (which would lose it, and fail the
 //! receive with EAGAIN when that connection's task caught up).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use zeromq_napi_engine::ReqSocket;
 
 /// Connects `endpoint_b` next to an existing `A` server, disconnects it again and sends at once,

@@ -2,10 +2,8 @@
 //! `maxMessageSize`, parked without memory growth) while a well-behaved REQ keeps getting replies.
 //! Raw TCP clients speak exactly the bytes under test; the server uses the public API only.
 
-mod common;
-
+use crate::common::{handshake_bytes, long_header, ready_bytes};
 use bytes::Bytes;
-use common::ready_bytes;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -85,13 +83,6 @@ fn greeting() -> Vec<u8> {
     Greeting::new("NULL", false).encode().to_vec()
 }
 
-/// Greeting + READY as a REQ: the connection is then in the data phase.
-fn handshake_bytes() -> Vec<u8> {
-    let mut v = greeting();
-    v.extend_from_slice(&ready_bytes("REQ"));
-    v
-}
-
 /// Reads until the server closes the connection; returns how long that took.
 async fn closed_by_server(stream: &mut TcpStream) -> Duration {
     let start = Instant::now();
@@ -121,13 +112,6 @@ fn memory_kib() -> (u64, u64) {
             .unwrap()
     };
     (field("VmRSS:"), field("VmSize:"))
-}
-
-/// A LONG frame header announcing `size` bytes.
-fn long_header(size: u64) -> Vec<u8> {
-    let mut h = vec![0x02u8];
-    h.extend_from_slice(&size.to_be_bytes());
-    h
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

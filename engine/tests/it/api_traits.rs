@@ -2,9 +2,7 @@
 //! and every async method returns a Send future (the addon keeps pending operations as boxed
 //! `Send` futures in a table its wakers reach from tokio threads, though it polls them on the JS thread).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::{

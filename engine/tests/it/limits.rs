@@ -2,10 +2,8 @@
 //! that never finishes the handshake, and the high-water marks turn into back-pressure (a send that
 //! cannot queue waits up to `sendTimeout`, then EAGAIN).
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::runtime::Handle;

@@ -2,10 +2,8 @@
 //! large and small frames mixed in one message and in one TCP write, bytes dribbled at odd
 //! boundaries, and `maxMessageSize` summed over a message before a large frame gets a buffer.
 
-mod common;
-
+use crate::common::*;
 use bytes::{Bytes, BytesMut};
-use common::*;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

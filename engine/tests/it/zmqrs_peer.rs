@@ -1,8 +1,6 @@
 //! Our sockets against an independent ZMTP implementation (the `zeromq` crate, zmq.rs), both ways.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 
 fn zmsg(parts: &[&str]) -> ZmqMessage {

@@ -1,10 +1,8 @@
 //! close() with linger: queued outgoing messages keep draining in the background for `linger` ms
 //! (-1 = until delivered), or are dropped at once with 0.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::{DealerSocket, ErrorCode, Options, RouterSocket};
 

@@ -1,10 +1,8 @@
 //! REQ/REP between our own sockets: alternation, multipart, round-robin, restarts, timeouts and
 //! their resets (with and without correlate), relaxed, request() queueing and retries.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use std::time::Duration;
 use tokio::time::Instant;
 use zeromq_napi_engine::{ErrorCode, Options, RepSocket};

@@ -2,10 +2,8 @@
 //! socket stays consistent. In particular the zmq.rs bug: a send future dropped part-way must not
 //! make a later receive return the reply to the earlier request.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::{DealerSocket, ErrorCode, Options};

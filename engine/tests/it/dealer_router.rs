@@ -1,10 +1,8 @@
 //! DEALER and ROUTER: round-robin, fair queueing, routing ids, dropping for unknown peers, and
 //! REP envelopes through a ROUTER/DEALER broker (multi-hop).
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::{DealerSocket, ErrorCode, Options, RouterSocket};
 

@@ -1,8 +1,6 @@
 //! Endpoints: tcp (IPv4, [IPv6], names, `*` host, ephemeral ports), ipc, and the endpoint errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
