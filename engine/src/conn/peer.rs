@@ -244,3 +244,110 @@ impl Peer {
         self.reconnect_now.load(Ordering::Acquire)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::transport::Stream;
+    use crate::wire::codec::{Decoder, Frame};
+    use crate::wire::command::Command;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+
+    /// A peer writing into one end of a socket pair; the other end is returned to read from.
+    fn peer(send_hwm: u32) -> (Peer, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().expect("pair");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+        let peer = Peer::new(
+            Peer::next_id(),
+            Bytes::from_static(b"id"),
+            Stream::Unix(stream).into_split().1,
+            send_hwm,
+        );
+        (peer, theirs)
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<Frame> {
+        let mut buf = BytesMut::from(bytes);
+        let mut decoder = Decoder::new(-1);
+        std::iter::from_fn(|| decoder.decode(&mut buf).expect("valid frames")).collect()
+    }
+
+    fn pong_frame() -> Bytes {
+        let mut out = BytesMut::new();
+        Command::Pong {
+            context: Bytes::from_static(b"p"),
+        }
+        .encode(&mut out);
+        out.freeze()
+    }
+
+    /// Hands out what the writer would write, until the queue is empty.
+    async fn drain(peer: &Peer) -> Vec<bool> {
+        let mut freed = Vec::new();
+        loop {
+            let mut buf = WriteBuf::new();
+            match peer.take_batch(&mut buf) {
+                Batch::Empty => return freed,
+                Batch::Bytes { freed_room } => {
+                    freed.push(freed_room);
+                    buf.write_all(&peer.stream).await.expect("write");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_high_water_mark_counts_messages_not_commands_and_order_is_kept() {
+        let (peer, mut theirs) = peer(2);
+        // More than the socket buffer takes: the rest is queued and counts as one message.
+        let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
+        peer.try_push(vec![big.clone()]).expect("room");
+        peer.try_push(vec![Bytes::from_static(b"small")])
+            .expect("room for the second");
+        let refused = peer.try_push(vec![Bytes::from_static(b"third")]);
+        assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
+        // Commands bypass the mark and queue behind the messages.
+        peer.push_command(pong_frame());
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        let freed = drain(&peer).await;
+        assert_eq!(freed.first(), Some(&true), "the first batch frees room");
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        assert_eq!(
+            got,
+            [
+                Frame::Data {
+                    more: false,
+                    body: big
+                },
+                Frame::Data {
+                    more: false,
+                    body: Bytes::from_static(b"small")
+                },
+                Frame::Command(pong_frame().slice(2..)),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dead_peer_takes_nothing() {
+        let (peer, _theirs) = peer(0);
+        assert!(!peer.is_dead());
+        peer.kill(true);
+        assert!(peer.is_dead());
+        assert!(peer.wants_reconnect_now());
+        assert_eq!(
+            peer.try_push(vec![Bytes::from_static(b"x")]),
+            Err(vec![Bytes::from_static(b"x")])
+        );
+        peer.push_command(pong_frame());
+        let mut buf = WriteBuf::new();
+        assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
+    }
+}

@@ -207,3 +207,59 @@ impl RepSocket {
 }
 
 socket_handle!(RepSocket, |socket| &socket.inner.handle);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn received(frames: &[&str]) -> Received {
+        Received {
+            peer_id: 1,
+            peer: Weak::new(),
+            routing_id: Bytes::new(),
+            message: frames.iter().map(|f| b(f)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_everything_up_to_the_first_empty_frame() {
+        let (to, body) = split_request(received(&["hop2", "hop1", "", "a", "b"])).expect("valid");
+        assert_eq!(to.envelope, vec![b("hop2"), b("hop1"), Bytes::new()]);
+        assert_eq!(body, vec![b("a"), b("b")]);
+        let (to, body) = split_request(received(&["", "x", "", "y"])).expect("valid");
+        assert_eq!(to.envelope, vec![Bytes::new()]);
+        assert_eq!(
+            body,
+            vec![b("x"), Bytes::new(), b("y")],
+            "later empty frames are body"
+        );
+    }
+
+    #[test]
+    fn malformed_requests_are_discarded() {
+        assert!(split_request(received(&["no", "delimiter"])).is_none());
+        assert!(split_request(received(&["id", ""])).is_none(), "no body");
+    }
+
+    #[tokio::test]
+    async fn one_receive_at_a_time_and_a_reply_only_when_owed() {
+        let rep = RepSocket::new(&Handle::current(), Options::default());
+        let inner = &*rep.inner;
+        let receiving = inner.begin_recv().expect("idle");
+        assert_eq!(
+            inner.begin_recv().err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        drop(receiving);
+        assert!(inner.begin_recv().is_ok(), "free again");
+        assert_eq!(
+            rep.send(vec![b("reply")]).await.err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "nothing is owed before a request"
+        );
+    }
+}

@@ -418,3 +418,147 @@ impl ReqSocket {
 }
 
 socket_handle!(ReqSocket, |socket| &socket.inner.handle);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::transport::Stream;
+    use std::sync::Weak;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn received(peer_id: u64, frames: &[&str]) -> Received {
+        Received {
+            peer_id,
+            peer: Weak::new(),
+            routing_id: Bytes::new(),
+            message: frames.iter().map(|f| b(f)).collect(),
+        }
+    }
+
+    fn a_peer() -> (Arc<Peer>, std::os::unix::net::UnixStream) {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("pair");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+        let peer = Peer::new(
+            Peer::next_id(),
+            b("id"),
+            Stream::Unix(stream).into_split().1,
+            0,
+        );
+        (Arc::new(peer), theirs)
+    }
+
+    fn socket(options: Options) -> ReqSocket {
+        ReqSocket::new(&Handle::current(), options)
+    }
+
+    #[test]
+    fn only_the_awaited_reply_is_taken() {
+        let body = |r: Received, id| reply_body(r, 7, id);
+        assert_eq!(body(received(7, &["", "ok"]), None), Some(vec![b("ok")]));
+        assert_eq!(body(received(8, &["", "ok"]), None), None, "another peer");
+        assert_eq!(body(received(7, &["ok"]), None), None, "no delimiter");
+        assert_eq!(body(received(7, &[""]), None), None, "no body");
+        let id = 5u32.to_be_bytes();
+        let with_id = |id: &[u8]| Received {
+            message: vec![Bytes::copy_from_slice(id), Bytes::new(), b("ok")],
+            ..received(7, &[])
+        };
+        assert_eq!(body(with_id(&id), Some(5)), Some(vec![b("ok")]));
+        assert_eq!(
+            body(with_id(&id), Some(6)),
+            None,
+            "an older request's reply"
+        );
+        assert_eq!(
+            body(received(7, &["", "ok"]), Some(5)),
+            None,
+            "no request id"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_send_and_one_receive_at_a_time() {
+        let req = socket(Options::default());
+        let inner = &*req.inner;
+        let sending = inner.begin(Op::Send).expect("idle");
+        assert_eq!(
+            inner.begin(Op::Send).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        assert_eq!(
+            inner.begin(Op::Both).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        let receiving = inner.begin(Op::Recv).expect("a receive may overlap a send");
+        drop((sending, receiving));
+        let both = inner.begin(Op::Both).expect("free again");
+        assert_eq!(
+            inner.begin(Op::Recv).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        drop(both);
+    }
+
+    #[tokio::test]
+    async fn send_and_receive_alternate_unless_relaxed() {
+        let req = socket(Options::default());
+        let inner = &*req.inner;
+        assert_eq!(
+            inner.begin_reply_wait(Op::Recv).err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "receive before any send"
+        );
+        let (peer, _theirs) = a_peer();
+        inner.sent(peer.clone(), None);
+        assert_eq!(
+            inner.prepare_send(&mut inner.state()).err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "a second send while a reply is owed"
+        );
+        assert!(inner.begin_reply_wait(Op::Recv).is_ok());
+
+        let relaxed = socket(Options {
+            relaxed: true,
+            ..Options::default()
+        });
+        let inner = &*relaxed.inner;
+        inner.sent(peer.clone(), None);
+        inner
+            .prepare_send(&mut inner.state())
+            .expect("relaxed: the pending request is abandoned");
+        assert!(matches!(inner.state().phase, Phase::Idle));
+        // Without correlate the connection that owed the reply is dropped (Lazy Pirate).
+        assert!(peer.is_dead());
+        assert!(peer.wants_reconnect_now());
+    }
+
+    #[tokio::test]
+    async fn correlate_numbers_requests_and_keeps_the_connection_on_reset() {
+        let req = socket(Options {
+            correlate: true,
+            relaxed: true,
+            ..Options::default()
+        });
+        let inner = &*req.inner;
+        let (first, id) = inner.envelope(&mut inner.state(), vec![b("x")]);
+        let id = id.expect("an id under correlate");
+        assert_eq!(
+            first,
+            vec![
+                Bytes::copy_from_slice(&id.to_be_bytes()),
+                Bytes::new(),
+                b("x")
+            ]
+        );
+        let (_, next) = inner.envelope(&mut inner.state(), vec![b("y")]);
+        assert_eq!(next, Some(id.wrapping_add(1)));
+        let (peer, _theirs) = a_peer();
+        inner.sent(peer.clone(), Some(id));
+        inner.prepare_send(&mut inner.state()).expect("relaxed");
+        assert!(!peer.is_dead(), "the id tells a late reply apart");
+    }
+}
