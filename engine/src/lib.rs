@@ -46,6 +46,7 @@ pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
 pub use conn::handshake;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use options::Options;
+pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
 pub use types::rep::{RepSocket, ReplyTo};

@@ -3,7 +3,7 @@
 //! peer's outbox. [`PeerSink`] is the [`ReadSink`] both readers (the engine's task and a driver's
 //! pump) give to [`crate::conn::read_state::ReadState::advance`].
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{CommandKind, Peer};
 use crate::conn::read_state::ReadSink;
 use crate::wire::command::Command;
 use crate::wire::Message;
@@ -29,9 +29,15 @@ impl<Q: InboundQueue + ?Sized> ReadSink for PeerSink<'_, Q> {
     }
 
     fn send_command(&mut self, command: Command) {
+        let kind = match command {
+            Command::Ping { .. } => CommandKind::Ping,
+            Command::Pong { .. } => CommandKind::Pong,
+            // A reader sends no other command; one without a bounded slot is not queued.
+            _ => return,
+        };
         let mut frame = BytesMut::new();
         command.encode(&mut frame);
-        self.peer.push_command(frame.freeze());
+        self.peer.push_command(kind, frame.freeze());
     }
 }
 

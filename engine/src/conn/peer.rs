@@ -34,10 +34,51 @@ const BATCH_ITEMS: usize = 256;
 #[derive(Debug)]
 enum OutItem {
     Message(Message),
-    /// An encoded command frame (PING/PONG): not counted against the high-water mark.
-    Command(Bytes),
     /// The unwritten rest of a message whose direct write the OS took only partly.
     Rest(WriteBuf),
+    /// The unwritten rest of a command frame written directly: not a message (not counted).
+    CommandRest(WriteBuf),
+}
+
+/// The commands a connection sends outside its messages. At most one of each waits to be written
+/// (a newer one replaces it), so a peer that sends PINGs and never reads cannot grow the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommandKind {
+    /// Our heartbeat.
+    Ping,
+    /// The answer to the peer's PING: only the latest matters (as h2 does for its PINGs).
+    Pong,
+}
+
+/// Commands waiting for the writer, one slot per [`CommandKind`].
+#[derive(Debug, Default)]
+struct PendingCommands {
+    ping: Option<Bytes>,
+    pong: Option<Bytes>,
+}
+
+impl PendingCommands {
+    fn slot(&mut self, kind: CommandKind) -> &mut Option<Bytes> {
+        match kind {
+            CommandKind::Ping => &mut self.ping,
+            CommandKind::Pong => &mut self.pong,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ping.is_none() && self.pong.is_none()
+    }
+
+    /// Moves the pending commands into `buf` (at a message boundary).
+    fn take_into(&mut self, buf: &mut WriteBuf) {
+        for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
+            buf.push_encoded(&frame);
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.ping.as_ref().map_or(0, Bytes::len) + self.pong.as_ref().map_or(0, Bytes::len)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -45,6 +86,8 @@ struct Outbox {
     queue: VecDeque<OutItem>,
     /// Messages (whole or rests) in `queue`: what the high-water mark limits.
     messages: usize,
+    /// Commands waiting to be written, behind whatever the writer holds.
+    commands: PendingCommands,
     /// The writer holds a batch it is writing: new messages must queue behind it.
     writing: bool,
     /// The connection is gone or going: nothing more is accepted.
@@ -162,18 +205,20 @@ impl Peer {
         Ok(())
     }
 
-    /// Queues an encoded command frame (PONG, PING) behind whole messages; bypasses the high-water mark.
-    pub(crate) fn push_command(&self, frame: Bytes) {
+    /// Sends an encoded command frame: at once when nothing else is queued, otherwise in its
+    /// kind's slot (replacing one not yet written) for the writer to send at the next message
+    /// boundary. Outside the high-water mark, which is for messages, but bounded all the same.
+    pub(crate) fn push_command(&self, kind: CommandKind, frame: Bytes) {
         let mut out = self.outbox();
         if out.dead {
             return;
         }
-        if out.queue.is_empty() && !out.writing {
+        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
             let mut buf = WriteBuf::new();
             buf.push_encoded(&frame);
             match buf.write_now(&self.stream) {
                 Ok(WriteOutcome::Done) => return,
-                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::Rest(buf)),
+                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::CommandRest(buf)),
                 Err(_) => {
                     out.dead = true;
                     drop(out);
@@ -182,17 +227,35 @@ impl Peer {
                 }
             }
         } else {
-            out.queue.push_back(OutItem::Command(frame));
+            *out.commands.slot(kind) = Some(frame);
         }
         drop(out);
         self.writer_wake.notify_one();
+    }
+
+    /// Bytes and items waiting for the writer (not counting the batch it is writing): what a
+    /// peer's behaviour can make grow.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let out = self.outbox();
+        let commands =
+            usize::from(out.commands.ping.is_some()) + usize::from(out.commands.pong.is_some());
+        let bytes = out.commands.bytes()
+            + out
+                .queue
+                .iter()
+                .map(|item| match item {
+                    OutItem::Message(m) => m.iter().map(Bytes::len).sum(),
+                    OutItem::Rest(rest) | OutItem::CommandRest(rest) => rest.len(),
+                })
+                .sum::<usize>();
+        (out.queue.len() + commands, bytes)
     }
 
     /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
     /// next sender writes directly.
     pub(crate) fn take_batch(&self, buf: &mut WriteBuf) -> Batch {
         let mut out = self.outbox();
-        if out.queue.is_empty() {
+        if out.queue.is_empty() && out.commands.is_empty() {
             out.writing = false;
             return Batch::Empty;
         }
@@ -213,9 +276,11 @@ impl Peer {
                     taken_messages += 1;
                     buf.append(rest);
                 }
-                OutItem::Command(frame) => buf.push_encoded(&frame),
+                OutItem::CommandRest(rest) => buf.append(rest),
             }
         }
+        // After whole items: a message boundary.
+        out.commands.take_into(buf);
         out.messages = out.messages.saturating_sub(taken_messages);
         out.writing = true;
         Batch::Bytes {
@@ -238,6 +303,7 @@ impl Peer {
         out.dead = true;
         out.queue.clear();
         out.messages = 0;
+        out.commands = PendingCommands::default();
     }
 
     pub(crate) fn wants_reconnect_now(&self) -> bool {
@@ -266,6 +332,17 @@ mod tests {
             send_hwm,
         );
         (peer, theirs)
+    }
+
+    /// Frames as (kind, length, first byte) so a failure prints little.
+    fn summary(frames: &[Frame]) -> Vec<(&'static str, usize, Option<u8>)> {
+        frames
+            .iter()
+            .map(|f| match f {
+                Frame::Data { body, .. } => ("data", body.len(), body.first().copied()),
+                Frame::Command(body) => ("command", body.len(), body.last().copied()),
+            })
+            .collect()
     }
 
     fn frames(bytes: &[u8]) -> Vec<Frame> {
@@ -299,7 +376,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_high_water_mark_counts_messages_not_commands_and_order_is_kept() {
+    async fn the_high_water_mark_counts_messages_not_commands_and_messages_keep_their_order() {
         let (peer, mut theirs) = peer(2);
         // More than the socket buffer takes: the rest is queued and counts as one message.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
@@ -308,8 +385,8 @@ mod tests {
             .expect("room for the second");
         let refused = peer.try_push(vec![Bytes::from_static(b"third")]);
         assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
-        // Commands bypass the mark and queue behind the messages.
-        peer.push_command(pong_frame());
+        // Commands bypass the mark; they go out at the next message boundary.
+        peer.push_command(CommandKind::Pong, pong_frame());
         let reader = std::thread::spawn(move || {
             let mut all = Vec::new();
             theirs.read_to_end(&mut all).expect("read");
@@ -319,9 +396,12 @@ mod tests {
         assert_eq!(freed.first(), Some(&true), "the first batch frees room");
         peer.stream.shutdown();
         let got = frames(&reader.join().expect("reader"));
+        let (data, commands): (Vec<Frame>, Vec<Frame>) = got
+            .into_iter()
+            .partition(|f| matches!(f, Frame::Data { .. }));
         assert_eq!(
-            got,
-            [
+            summary(&data),
+            summary(&[
                 Frame::Data {
                     more: false,
                     body: big
@@ -330,8 +410,46 @@ mod tests {
                     more: false,
                     body: Bytes::from_static(b"small")
                 },
-                Frame::Command(pong_frame().slice(2..)),
-            ]
+            ])
+        );
+        assert_eq!(commands, [Frame::Command(pong_frame().slice(2..))]);
+    }
+
+    #[tokio::test]
+    async fn a_newer_pong_replaces_one_not_yet_written() {
+        let (peer, mut theirs) = peer(0);
+        // Blocks the writer's way: everything after it waits.
+        let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
+        peer.try_push(vec![big.clone()]).expect("room");
+        let pong = |context: &'static [u8]| {
+            let mut out = BytesMut::new();
+            Command::Pong {
+                context: Bytes::from_static(context),
+            }
+            .encode(&mut out);
+            out.freeze()
+        };
+        for context in [&b"1"[..], b"2", b"3"] {
+            peer.push_command(CommandKind::Pong, pong(context));
+        }
+        assert_eq!(peer.queued().0, 2, "the rest of the message and one PONG");
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        drain(&peer).await;
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        assert_eq!(
+            summary(&got),
+            summary(&[
+                Frame::Data {
+                    more: false,
+                    body: big
+                },
+                Frame::Command(pong(b"3").slice(2..)),
+            ])
         );
     }
 
@@ -346,7 +464,7 @@ mod tests {
             peer.try_push(vec![Bytes::from_static(b"x")]),
             Err(vec![Bytes::from_static(b"x")])
         );
-        peer.push_command(pong_frame());
+        peer.push_command(CommandKind::Pong, pong_frame());
         let mut buf = WriteBuf::new();
         assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
     }

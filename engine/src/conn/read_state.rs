@@ -10,7 +10,7 @@ use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
 use crate::options::Options;
 use crate::wire::codec::{Decoder, Frame};
-use crate::wire::command::Command;
+use crate::wire::command::{Command, MAX_PING_CONTEXT};
 use crate::wire::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::io;
@@ -223,8 +223,10 @@ impl ReadState {
 
     fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), ReadEnd> {
         match Command::parse(body).map_err(ReadEnd::Protocol)? {
-            Command::Ping { ttl, context } => {
+            Command::Ping { ttl, mut context } => {
                 self.heartbeat.peer_ping(ttl);
+                // RFC 37's limit; libzmq echoes no more either.
+                context.truncate(MAX_PING_CONTEXT);
                 sink.send_command(Command::Pong { context });
                 Ok(())
             }
@@ -410,6 +412,24 @@ mod tests {
                 "one PONG with the PING's context"
             );
         }
+    }
+
+    #[test]
+    fn a_pong_echoes_at_most_16_octets_of_context() {
+        let context: Vec<u8> = (0..60 * 1024).map(|i| (i % 251) as u8).collect();
+        let ping = command_bytes(&Command::Ping {
+            ttl: 0,
+            context: Bytes::from(context.clone()),
+        });
+        let mut read = state(&Options::default());
+        let mut sink = Record::default();
+        feed(&mut read, &mut sink, &ping, 1000).expect("valid stream");
+        assert_eq!(
+            sink.commands,
+            [Command::Pong {
+                context: Bytes::copy_from_slice(&context[..MAX_PING_CONTEXT])
+            }]
+        );
     }
 
     #[test]

@@ -62,6 +62,16 @@ struct Endpoints {
     connects: Vec<ConnectedEndpoint>,
 }
 
+/// What a socket's connections have queued to send and not handed to their writers yet (see
+/// [`crate::SocketHandle::queued_output`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueuedOutput {
+    /// Messages, rests of messages, and commands.
+    pub items: usize,
+    /// Their bytes (bodies; a command's whole frame).
+    pub bytes: usize,
+}
+
 /// How a wait ended without its condition becoming true.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitError {
@@ -338,6 +348,18 @@ impl SocketCore {
 
     pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
         lock(&self.peers).by_routing_id(routing_id)
+    }
+
+    /// What the live peers' outboxes hold, waiting for their writers.
+    pub(crate) fn queued_output(&self) -> QueuedOutput {
+        let table = lock(&self.peers);
+        table.peers().fold(QueuedOutput::default(), |sum, peer| {
+            let (items, bytes) = peer.queued();
+            QueuedOutput {
+                items: sum.items + items,
+                bytes: sum.bytes + bytes,
+            }
+        })
     }
 
     pub(crate) fn peer_count(&self) -> usize {

@@ -5,7 +5,7 @@
 use crate::conn::driven::ReadDriver;
 use crate::error::Error;
 use crate::options::Options;
-use crate::socket::core::SocketCore;
+use crate::socket::core::{QueuedOutput, SocketCore};
 use crate::wire::socket_type::SocketType;
 use std::sync::Arc;
 use tokio::runtime::Handle;
@@ -96,6 +96,12 @@ impl SocketHandle {
     /// clients of a REP, any peer of a DEALER or ROUTER.
     pub fn peer_count(&self) -> usize {
         self.core().peer_count()
+    }
+
+    /// What the connections have queued to send and their writers have not taken yet (for tests
+    /// and diagnostics: it stays bounded whatever a peer does).
+    pub fn queued_output(&self) -> QueuedOutput {
+        self.core().queued_output()
     }
 }
 

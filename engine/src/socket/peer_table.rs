@@ -103,6 +103,10 @@ impl PeerTable {
         self.by_routing_id.get(routing_id).cloned()
     }
 
+    pub(crate) fn peers(&self) -> impl Iterator<Item = &Arc<Peer>> {
+        self.list.iter().map(|m| &m.peer)
+    }
+
     /// Live peers.
     pub(crate) fn len(&self) -> usize {
         self.list.len()

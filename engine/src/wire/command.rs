@@ -12,7 +12,7 @@ pub const ERROR: &str = "ERROR";
 pub const PING: &str = "PING";
 pub const PONG: &str = "PONG";
 
-/// RFC 37 caps a PING context at 16 bytes; we accept longer ones and echo them back.
+/// RFC 37 caps a PING context at 16 bytes: we parse longer ones and echo only the first 16.
 pub const MAX_PING_CONTEXT: usize = 16;
 
 /// READY metadata: ordered name/value properties; names compare case-insensitively.

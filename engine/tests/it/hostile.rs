@@ -4,13 +4,17 @@
 
 use crate::common::{handshake_bytes, long_header, ready_bytes};
 use bytes::Bytes;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
+use zeromq_napi_engine::wire::codec::encode_message;
+use zeromq_napi_engine::wire::command::{Command, MAX_PING_CONTEXT};
 use zeromq_napi_engine::wire::greeting::Greeting;
-use zeromq_napi_engine::{Options, RepSocket, ReqSocket};
+use zeromq_napi_engine::{Options, ReadDriver, RepSocket, ReqSocket};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -23,7 +27,15 @@ struct Server {
 impl Server {
     /// An echo REP bound to an ephemeral loopback port.
     async fn start(options: Options) -> Server {
+        Server::start_read_by(options, None).await
+    }
+
+    /// Same, its connections read by `driver` when given.
+    async fn start_read_by(options: Options, driver: Option<Arc<dyn ReadDriver>>) -> Server {
         let rep = RepSocket::new(&Handle::current(), options);
+        if let Some(driver) = driver {
+            rep.set_read_driver(driver);
+        }
         let endpoint = rep.bind("tcp://127.0.0.1:0").await.unwrap();
         let task = {
             let rep = rep.clone();
@@ -263,4 +275,59 @@ async fn hundred_idle_connections_do_not_block_service() {
     }
     drop(idle);
     server.stop().await;
+}
+
+/// Bytes written on `stream` that its peer has not acknowledged yet (TIOCOUTQ).
+fn unacknowledged(stream: &TcpStream) -> usize {
+    let mut queued: libc::c_int = 0;
+    // SAFETY: a valid descriptor, and TIOCOUTQ writes one int.
+    let status = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued) };
+    assert_eq!(status, 0, "TIOCOUTQ");
+    usize::try_from(queued).unwrap_or(0)
+}
+
+/// A ZMTP 3.1 peer that never reads floods the server with 2,000 PINGs of 60 KiB context while
+/// the server's output to it is blocked (a large reply it does not read): the PONGs wait in one
+/// slot, cut to RFC 37's 16 octets, so what the server queues stays bounded; a real client is
+/// served meanwhile. Both read paths: the engine's task and a caller's driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_flood_from_a_peer_that_never_reads_queues_a_bounded_output() {
+    use crate::common::driver::{Driver, Kind};
+    use crate::common::RawPeer;
+    const PINGS: usize = 2_000;
+    const CONTEXT: usize = 60 * 1024;
+    const REPLY: usize = 8 * 1024 * 1024;
+    for driver in [None, Some(Driver::new(Kind::SingleLoop))] {
+        let read_by = driver.as_ref().map(Driver::reader);
+        let server = Server::start_read_by(Options::default(), read_by).await;
+        let mut flood = RawPeer::connect31(&server.endpoint).await;
+        // A request whose echo the OS cannot take at once: the rest waits on the server.
+        let mut request = bytes::BytesMut::new();
+        encode_message(&mut request, &[Bytes::new(), Bytes::from(vec![1u8; REPLY])]);
+        flood.stream.write_all(&request).await.expect("request");
+        let mut ping = bytes::BytesMut::new();
+        for i in 0..PINGS {
+            ping.clear();
+            Command::Ping {
+                ttl: 0,
+                context: Bytes::from(vec![(i % 251) as u8; CONTEXT]),
+            }
+            .encode(&mut ping);
+            tokio::time::timeout(LIMIT, flood.stream.write_all(&ping))
+                .await
+                .expect("the server keeps reading")
+                .expect("write");
+        }
+        // Everything we wrote has reached the server's socket.
+        crate::common::until(|| unacknowledged(&flood.stream) == 0).await;
+        real_client_round_trips(&server.endpoint, 3).await;
+        let queued = server.rep.queued_output();
+        // At most the reply's rest (when its writer has not taken it yet) and one PING and one
+        // PONG slot; the PONGs of 2,000 PINGs of 60 KiB would be 1,900 items and 114 MB.
+        let command_frame = 2 + 5 + MAX_PING_CONTEXT + 2;
+        assert!(queued.items <= 3, "{queued:?}");
+        assert!(queued.bytes <= REPLY + 3 + 2 * command_frame, "{queued:?}");
+        drop(flood);
+        server.stop().await;
+    }
 }
