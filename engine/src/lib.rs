@@ -1,58 +1,56 @@
 //! A pure-Rust ZMTP 3.1 engine (RFC 37, accepting RFC 23 peers) with the REQ/REP pattern of RFC 28
 //! built on DEALER/ROUTER. It has no Node.js dependency: the addon at the repository root forwards to it.
 //!
-//! Layers, bottom up:
-//! - wire (sans-IO, fuzzable): [`codec`], [`greeting`], [`command`], [`mechanism`];
-//! - [`handshake`]: drives greeting + mechanism over any async stream;
-//! - connections: [`endpoint`] parsing, `transport` (tcp/ipc streams), `connection` (one peer's
-//!   reader/writer/heartbeat task), `connector` (connect + reconnect), `listener` (accept loop),
-//!   `peer` (outgoing queue, direct writes), `raw_stream` (a driven connection's socket),
-//!   `read_buf` (where incoming bytes go: shared buffer for small frames, one buffer per large
-//!   frame), `read_state` (bytes to delivered messages),
-//!   [`driven`] (reading from the caller's event loop), `inbound` (fair-queued incoming messages);
-//! - sockets: `socket` (what all types share), [`SocketHandle`] (the shared handle every type
-//!   derefs to: bind, connect, close, options), [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! Layers, bottom up; each module imports only from the layers below it and from modules before
+//! it in its own layer (no import cycle: `tests/it/layers.rs` checks it):
+//! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `options` ([`Options`], raw
+//!   values as the JS contract has them), `time` (those values decoded: `Timeout`, `Interval`),
+//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal);
+//! - [`wire`] (sans-IO, no tokio, fuzzable): frame codec, greeting, commands, security mechanisms,
+//!   socket types, [`Message`];
+//! - `net`: endpoint parsing, tcp/ipc listeners and streams, the raw non-blocking socket a driven
+//!   connection is read from;
+//! - `conn`: one connection from handshake to end: `handshake`, `peer` (outgoing queue, direct
+//!   writes), `write_buf`, `read_buf` (shared buffer for small frames, one buffer per large frame),
+//!   `read_state` (bytes to messages, sans-IO, into a `ReadSink`), `delivery` (that sink for a live
+//!   connection: the socket's inbound queue and the peer's outbox), `heartbeat`, [`driven`] (reading
+//!   from the caller's event loop), `connection` (the task; the socket it belongs to is a
+//!   `SocketLink`);
+//! - `socket`: what every socket type shares: `core` (`SocketCore`: options, endpoints, the peer
+//!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
+//!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
+//!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
+//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
 
-pub mod codec;
-pub mod command;
-pub mod driven;
-pub mod endpoint;
-pub mod error;
-pub mod greeting;
-pub mod handshake;
-pub mod mechanism;
-pub mod options;
-pub mod socket_type;
+#![deny(
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc
+)]
 
-mod connection;
-mod connector;
-mod handle;
-mod heartbeat;
-mod inbound;
-mod listener;
-mod peer;
-mod raw_stream;
-mod read_buf;
-mod read_state;
-mod signal;
+mod error;
+mod once_event;
+mod options;
+mod time;
+
+pub mod wire;
+
+mod conn;
+mod net;
 mod socket;
-mod transport;
-mod write_buf;
+mod types;
 
-pub mod dealer;
-pub mod rep;
-pub mod req;
-pub mod router;
-
-pub use dealer::DealerSocket;
-pub use driven::{DrivenRead, Pump, ReadDriver};
+pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
+/// The handshake over any async stream, for interop tests.
+#[doc(hidden)]
+pub use conn::handshake;
 pub use error::{Error, ErrorCode, ProtocolError};
-pub use handle::SocketHandle;
 pub use options::Options;
-pub use rep::{RepSocket, ReplyTo};
-pub use req::ReqSocket;
-pub use router::RouterSocket;
-pub use socket_type::SocketType;
-
-/// One ZeroMQ message: its frames in order (never empty once it crosses the public API).
-pub type Message = Vec<bytes::Bytes>;
+pub use socket::core::QueuedOutput;
+pub use socket::handle::SocketHandle;
+pub use types::dealer::DealerSocket;
+pub use types::rep::{RepSocket, ReplyTo};
+pub use types::req::ReqSocket;
+pub use types::router::RouterSocket;
+pub use wire::socket_type::SocketType;
+pub use wire::Message;

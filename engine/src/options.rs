@@ -1,9 +1,8 @@
 //! Socket options, mirroring the option table of the JS contract (`../shared/API.md`).
 //! Durations are kept as signed milliseconds with the contract's conventions (-1 = forever, 0 = off/none)
-//! so the binding can pass values through and read them back unchanged.
+//! so the binding can pass values through and read them back unchanged; `time` decodes them.
 
 use bytes::Bytes;
-use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -62,17 +61,4 @@ impl Default for Options {
             relaxed: false,
         }
     }
-}
-
-/// `-1` (or any negative) = no limit; otherwise a duration in ms.
-pub fn timeout_of(ms: i64) -> Option<Duration> {
-    u64::try_from(ms).ok().map(Duration::from_millis)
-}
-
-/// `0` (or negative) = off; otherwise a duration in ms.
-pub fn interval_of(ms: i64) -> Option<Duration> {
-    u64::try_from(ms)
-        .ok()
-        .filter(|&v| v > 0)
-        .map(Duration::from_millis)
 }

@@ -1,11 +1,16 @@
 //! Helpers shared by the socket integration tests.
 #![allow(dead_code)]
 
+pub mod driver;
+pub mod raw_peer;
+
+pub use raw_peer::*;
+
 use bytes::{Bytes, BytesMut};
 use std::future::Future;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use zeromq_napi_engine::command::{Command, Metadata};
+use zeromq_napi_engine::wire::command::{Command, Metadata};
 use zeromq_napi_engine::{Message, Options, RepSocket, ReqSocket};
 
 /// Upper bound for anything a test awaits that should happen promptly: a hang fails fast.

@@ -1,0 +1,392 @@
+//! One connection from handshake to end: registers the peer, then runs its reader (decode,
+//! deliver, answer PINGs, heartbeat timers; or, with a `ReadDriver`, just the timers while the
+//! driver reads) and its writer (drain the peer's queue) in one task, until the peer goes away, a
+//! protocol error, `kill`, unbind/disconnect, or close (then linger).
+
+use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
+use crate::conn::driven::{self, ReadDriver};
+use crate::conn::handshake::{handshake, HandshakeConfig};
+use crate::conn::peer::{Batch, Peer};
+use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
+use crate::conn::write_buf::WriteBuf;
+use crate::net::transport::{ReadHalf, Stream};
+use crate::once_event::OnceEvent;
+use crate::options::Options;
+use crate::time::{self, Interval, Timeout};
+use crate::wire::socket_type::SocketType;
+use bytes::Bytes;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::runtime::Handle;
+use tokio::time::Instant;
+
+/// What a connection needs from the socket it belongs to (the socket core implements it): this
+/// keeps connections below sockets, knowing nothing of peer tables or socket types' rules.
+pub(crate) trait SocketLink: InboundQueue {
+    fn socket_type(&self) -> SocketType;
+    /// The options as they are now (a connection reads them once, when it starts).
+    fn options(&self) -> Options;
+    /// Fires on `close()`.
+    fn closed(&self) -> &OnceEvent;
+    fn is_closed(&self) -> bool {
+        self.closed().is_fired()
+    }
+    /// Where the socket's background tasks run.
+    fn runtime(&self) -> &Handle;
+    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>>;
+    /// A routing id for a peer that did not announce one.
+    fn generate_routing_id(&self) -> Bytes;
+    /// A peer whose handshake is done, through the endpoint whose stop signal is `endpoint`:
+    /// false when the socket refuses it (closed, endpoint gone, identity taken).
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool;
+    fn remove_peer(&self, peer: &Arc<Peer>);
+    /// A peer's outgoing queue has room again: senders waiting for one re-check.
+    fn out_room(&self);
+    /// The `linger` option now: how long a closing socket keeps delivering (0 = drop the queue).
+    fn linger(&self) -> Timeout;
+}
+
+/// How a connection ended, for the connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectionOutcome {
+    /// Connect worked but the handshake did not (or the socket closed meanwhile).
+    NotEstablished,
+    /// The peer was up and is gone now; `reconnect_now` = it was dropped on purpose by a REQ reset.
+    Lost { reconnect_now: bool },
+}
+
+pub(crate) async fn run<S: SocketLink>(
+    core: Arc<S>,
+    mut stream: Stream,
+    endpoint_stop: Arc<OnceEvent>,
+) -> ConnectionOutcome {
+    let options = core.options();
+    let config = HandshakeConfig {
+        socket_type: core.socket_type(),
+        identity: options.routing_id.clone().filter(|id| !id.is_empty()),
+        as_server: false,
+        timeout: Interval::from_ms(options.handshake_interval).duration(),
+        max_message_size: options.max_message_size,
+    };
+    let shaken = tokio::select! {
+        r = handshake(&mut stream, &config) => r,
+        _ = endpoint_stop.wait() => return ConnectionOutcome::NotEstablished,
+        _ = core.closed().wait() => return ConnectionOutcome::NotEstablished,
+    };
+    let Ok(shaken) = shaken else {
+        return ConnectionOutcome::NotEstablished;
+    };
+    let routing_id = match shaken.peer_identity {
+        Some(id) if !id.is_empty() => id,
+        _ => core.generate_routing_id(),
+    };
+    let zmtp31 = shaken.peer_version >= (3, 1);
+    let driver = core.read_driver();
+    let (read_half, write_half) = match driver {
+        None => {
+            let (r, w) = stream.into_split();
+            (Some(r), w)
+        }
+        Some(_) => match stream.into_driven() {
+            Ok(w) => (None, w),
+            Err(_) => return ConnectionOutcome::NotEstablished,
+        },
+    };
+    let peer = Arc::new(Peer::new(
+        Peer::next_id(),
+        routing_id,
+        write_half,
+        options.send_hwm,
+    ));
+    if !core.add_peer(&peer, &endpoint_stop) {
+        peer.stream.shutdown();
+        return ConnectionOutcome::NotEstablished;
+    }
+    let state = ReadState::new(&options, zmtp31, shaken.leftover);
+    match (driver, read_half) {
+        (Some(driver), _) => {
+            let runtime = core.runtime().clone();
+            let driven = driven::DrivenConnection::new(
+                core.clone(),
+                &peer,
+                driver,
+                state,
+                &options,
+                runtime,
+            );
+            driven.attach();
+            drive(&*core, &peer, driven.watch(&*core), &endpoint_stop).await;
+            driven.stop();
+        }
+        (None, Some(read_half)) => {
+            let hwm = receive_hwm(options.receive_hwm);
+            let reader = read_loop(&*core, &peer, read_half, state, hwm);
+            drive(&*core, &peer, reader, &endpoint_stop).await;
+        }
+        (None, None) => {}
+    }
+    core.remove_peer(&peer);
+    peer.stream.shutdown();
+    ConnectionOutcome::Lost {
+        reconnect_now: peer.wants_reconnect_now(),
+    }
+}
+
+/// Runs a connection's reader (`reader`: ends when the connection does) and writer until either
+/// ends or the connection is stopped; then, if the socket is closing, lingers.
+async fn drive(
+    core: &impl SocketLink,
+    peer: &Arc<Peer>,
+    reader: impl Future<Output = ReadEnd>,
+    endpoint_stop: &OnceEvent,
+) {
+    let writer = write_loop(core, peer);
+    tokio::pin!(reader, writer);
+    let stopped = {
+        // Everything but the reader is polled only when its own waker fired: the task wakes once
+        // per message read, and re-polling the idle writer and the stop signals each time (every
+        // poll of a waiting `Notified` takes a lock) was a measurable part of a small message's cost.
+        let rest = WhenWoken::new(async {
+            tokio::select! {
+                _ = &mut writer => false,
+                _ = peer.kill.wait() => false,
+                _ = endpoint_stop.wait() => true,
+                _ = core.closed().wait() => true,
+            }
+        });
+        tokio::select! {
+            biased;
+            _ = &mut reader => false,
+            stopped = rest => stopped,
+        }
+    };
+    // close() also stops every endpoint: whichever signal won the race, a closing socket lingers.
+    if !(stopped && core.is_closed()) {
+        return;
+    }
+    // Linger: the writer returns once the queue is drained (it sees the close).
+    let linger = core.linger();
+    if linger == Timeout::After(Duration::ZERO) {
+        return;
+    }
+    let drained = async {
+        tokio::select! {
+            _ = &mut writer => {}
+            _ = peer.kill.wait() => {}
+        }
+    };
+    match linger {
+        Timeout::Never => drained.await,
+        Timeout::After(limit) => {
+            let _ = tokio::time::timeout(limit, drained).await;
+        }
+    }
+}
+
+/// Drains the peer's queue; returns on a write error, or once the queue is empty after close.
+async fn write_loop(core: &impl SocketLink, peer: &Peer) -> io::Result<()> {
+    let mut buf = WriteBuf::new();
+    loop {
+        match peer.take_batch(&mut buf) {
+            Batch::Bytes { freed_room } => {
+                if freed_room {
+                    core.out_room();
+                }
+                if let Err(e) = buf.write_all(&peer.stream).await {
+                    peer.kill(false);
+                    return Err(e);
+                }
+            }
+            Batch::Empty => {
+                if core.is_closed() {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = peer.writer_wake.notified() => {}
+                    _ = core.closed().wait() => {}
+                }
+            }
+        }
+    }
+}
+
+/// The engine's own reader: reads, decodes and delivers until the stream ends or misbehaves.
+async fn read_loop(
+    core: &impl SocketLink,
+    peer: &Arc<Peer>,
+    mut read_half: ReadHalf,
+    mut state: ReadState,
+    hwm: usize,
+) -> ReadEnd {
+    let mut sink = PeerSink {
+        queue: core,
+        peer,
+        hwm,
+    };
+    let timer = tokio::time::sleep_until(time::never());
+    tokio::pin!(timer);
+    let mut timer_at: Option<Instant> = None;
+    loop {
+        match state.advance(&mut sink) {
+            Err(end) => return end,
+            // Reading stops while the queue is full: back-pressure reaches the sender through TCP.
+            Ok(Step::Full) => {
+                peer.in_room.notified().await;
+                continue;
+            }
+            Ok(Step::Read) => {}
+        }
+        if state.heartbeat.deadline() != timer_at {
+            timer_at = state.heartbeat.deadline();
+            timer.as_mut().reset(timer_at.unwrap_or_else(time::never));
+        }
+        let read = if timer_at.is_none() {
+            read_some(&mut read_half, state.target()).await
+        } else {
+            loop {
+                tokio::select! {
+                    r = read_some(&mut read_half, state.target()) => break r,
+                    _ = &mut timer => {
+                        if let Err(end) = state.on_timer(&mut sink) {
+                            return end;
+                        }
+                        timer_at = state.heartbeat.deadline();
+                        timer.as_mut().reset(timer_at.unwrap_or_else(time::never));
+                    }
+                }
+            }
+        };
+        match read {
+            Ok(0) => return ReadEnd::Eof,
+            Ok(_) => {
+                if state.heartbeat.active() {
+                    state.heartbeat.received(Instant::now());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return ReadEnd::Io(e),
+        }
+    }
+}
+
+/// One read from the stream into `target`. Cancel-safe: a dropped read took nothing.
+async fn read_some(read_half: &mut ReadHalf, target: ReadTarget<'_>) -> io::Result<usize> {
+    match target {
+        ReadTarget::Large { body, limit } => read_half.take(limit).read_buf(body).await,
+        ReadTarget::Shared(buf) => read_half.read_buf(buf).await,
+    }
+}
+
+/// A future polled only when its own waker fired (and the first time), however often the task it
+/// runs in is woken by other futures. Its waker wakes that task after noting the wake-up here.
+struct WhenWoken<F> {
+    /// Boxed (once per connection) so that this wrapper is `Unpin`.
+    inner: Pin<Box<F>>,
+    gate: Arc<Gate>,
+    waker: Waker,
+    /// What `gate.task` holds (read without its lock: only `poll` writes it).
+    task: Option<Waker>,
+}
+
+struct Gate {
+    woken: AtomicBool,
+    /// The task to wake: the one that last polled the `WhenWoken`.
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for Gate {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+}
+
+impl<F: Future> WhenWoken<F> {
+    fn new(inner: F) -> WhenWoken<F> {
+        let gate = Arc::new(Gate {
+            woken: AtomicBool::new(true),
+            task: Mutex::new(None),
+        });
+        WhenWoken {
+            inner: Box::pin(inner),
+            waker: Waker::from(gate.clone()),
+            gate,
+            task: None,
+        }
+    }
+}
+
+impl<F: Future> Future for WhenWoken<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        // The lock only when the task's waker changed (in practice: the first poll).
+        if !this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
+            let waker = cx.waker().clone();
+            *this.gate.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            this.task = Some(waker);
+        }
+        // The task's waker is stored before the flag is read: a wake-up after this swap finds it.
+        if !this.gate.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        this.inner
+            .as_mut()
+            .poll(&mut Context::from_waker(&this.waker))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::sync::Notify;
+
+    #[tokio::test]
+    async fn when_woken_polls_only_after_its_own_wake_up() {
+        let (polls, notify) = (AtomicUsize::new(0), Notify::new());
+        let mut notified = Box::pin(notify.notified());
+        let gated = WhenWoken::new(std::future::poll_fn(|cx| {
+            polls.fetch_add(1, Ordering::Relaxed);
+            notified.as_mut().poll(cx)
+        }));
+        tokio::pin!(gated);
+        let mut other = Box::pin(tokio::task::yield_now());
+        std::future::poll_fn(|cx| {
+            // First poll: the inner future runs; then the task is woken by something else.
+            assert!(gated.as_mut().poll(cx).is_pending());
+            assert_eq!(polls.load(Ordering::Relaxed), 1);
+            let _ = other.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        std::future::poll_fn(|cx| {
+            assert!(gated.as_mut().poll(cx).is_pending());
+            assert_eq!(polls.load(Ordering::Relaxed), 1, "not woken: not polled");
+            Poll::Ready(())
+        })
+        .await;
+        notify.notify_waiters();
+        tokio::task::yield_now().await;
+        std::future::poll_fn(|cx| {
+            assert!(gated.as_mut().poll(cx).is_ready());
+            assert_eq!(polls.load(Ordering::Relaxed), 2, "woken: polled");
+            Poll::Ready(())
+        })
+        .await;
+    }
+}

@@ -1,0 +1,557 @@
+//! Drives the greeting exchange and a mechanism over an async byte stream, then checks socket types.
+//!
+//! Reads go into one growing buffer in chunks of at most [`READ_CHUNK`] bytes, so memory follows
+//! what the peer actually sent; every frame length is checked by the codec before its body arrives.
+
+use crate::error::ProtocolError;
+use crate::wire::codec::{self, Decoder, Frame};
+use crate::wire::command::Metadata;
+use crate::wire::greeting::{Greeting, GREETING_LEN, SIGNATURE_LEN};
+use crate::wire::mechanism::{Mechanism, MechanismStatus, NullMechanism};
+use crate::wire::socket_type::SocketType;
+use bytes::{Bytes, BytesMut};
+use std::fmt;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Upper bound of one read during the handshake.
+const READ_CHUNK: usize = 8 * 1024;
+/// Lower bound of one read: fewer syscalls, and a first message pipelined behind the peer's READY
+/// lands in `leftover` instead of waiting for the next read.
+const MIN_READ: usize = 512;
+
+#[derive(Debug, Clone)]
+pub struct HandshakeConfig {
+    pub socket_type: SocketType,
+    /// Our Identity property (routing id) if set.
+    pub identity: Option<Bytes>,
+    /// `as-server` bit of our greeting (always false for NULL).
+    pub as_server: bool,
+    /// Limit for the whole handshake; `None` = no limit.
+    pub timeout: Option<Duration>,
+    /// `maxMessageSize` also bounds handshake commands (< 0 = unlimited).
+    pub max_message_size: i64,
+}
+
+/// What the handshake learned about the peer.
+#[derive(Debug)]
+pub struct Handshaken {
+    pub peer_socket_type: SocketType,
+    /// The peer's Identity property, if non-empty.
+    pub peer_identity: Option<Bytes>,
+    /// (major, minor) from the peer's greeting; minor 0 = ZMTP 3.0 (no PING/PONG).
+    pub peer_version: (u8, u8),
+    /// Bytes already read past the handshake: the start of the data phase. Must be fed to the frame decoder.
+    pub leftover: BytesMut,
+}
+
+impl Handshaken {
+    /// Whether the peer speaks ZMTP 3.1 PING/PONG. A major above 3 counts as 3.1: such a peer
+    /// must downgrade to our version (RFC 23), so it has 3.1's capabilities and no more.
+    pub fn peer_supports_heartbeats(&self) -> bool {
+        let (major, minor) = self.peer_version;
+        major > 3 || minor >= 1
+    }
+}
+
+#[derive(Debug)]
+pub enum HandshakeError {
+    Io(std::io::Error),
+    Protocol(ProtocolError),
+    Timeout,
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandshakeError::Io(e) => write!(f, "handshake I/O error: {e}"),
+            HandshakeError::Protocol(e) => write!(f, "handshake failed: {e}"),
+            HandshakeError::Timeout => write!(f, "handshake timed out"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HandshakeError::Io(e) => Some(e),
+            HandshakeError::Protocol(e) => Some(e),
+            HandshakeError::Timeout => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for HandshakeError {
+    fn from(e: std::io::Error) -> HandshakeError {
+        HandshakeError::Io(e)
+    }
+}
+
+impl From<ProtocolError> for HandshakeError {
+    fn from(e: ProtocolError) -> HandshakeError {
+        HandshakeError::Protocol(e)
+    }
+}
+
+/// Exchanges greetings, runs the NULL mechanism, validates the peer's Socket-Type against ours.
+/// Cancel-safe in the sense that dropping it just abandons the stream.
+pub async fn handshake<S>(
+    stream: &mut S,
+    config: &HandshakeConfig,
+) -> Result<Handshaken, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let run = run(stream, config);
+    match config.timeout {
+        Some(limit) => tokio::time::timeout(limit, run)
+            .await
+            .unwrap_or(Err(HandshakeError::Timeout)),
+        None => run.await,
+    }
+}
+
+async fn run<S>(stream: &mut S, config: &HandshakeConfig) -> Result<Handshaken, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut mechanism = NullMechanism::new(local_metadata(config));
+
+    // Our whole greeting goes out at once: libzmq sends its signature first and waits for ours
+    // before the rest, so holding anything back could deadlock against it.
+    let ours = Greeting::new(mechanism.name(), config.as_server);
+    stream.write_all(&ours.encode()).await?;
+    stream.flush().await?;
+
+    let mut buf = BytesMut::new();
+    while buf.len() < GREETING_LEN {
+        let want = GREETING_LEN - buf.len();
+        read_some(stream, &mut buf, want).await?;
+        // Check what is there after every read: a non-ZMTP or pre-3.0 peer is dropped at once
+        // instead of after the timeout.
+        let prefix = buf.get(..GREETING_LEN).unwrap_or(&buf);
+        Greeting::check_version_prefix(prefix)?;
+    }
+    let mut raw = [0u8; GREETING_LEN];
+    raw.copy_from_slice(&buf.split_to(GREETING_LEN));
+    let theirs = Greeting::parse(&raw)?;
+    if theirs.mechanism != mechanism.name() {
+        return Err(ProtocolError::MechanismMismatch {
+            ours: mechanism.name().to_owned(),
+            theirs: theirs.mechanism,
+        }
+        .into());
+    }
+
+    let mut decoder = Decoder::new(config.max_message_size);
+    let mut out = BytesMut::new();
+    loop {
+        while let Some(body) = mechanism.next_command()? {
+            codec::encode_command(&mut out, &body);
+        }
+        if !out.is_empty() {
+            stream.write_all(&out).await?;
+            stream.flush().await?;
+            out.clear();
+        }
+        if mechanism.status() == MechanismStatus::Ready {
+            break;
+        }
+        match decoder.decode(&mut buf)? {
+            Some(Frame::Command(body)) => mechanism.process_command(body)?,
+            Some(Frame::Data { .. }) => {
+                return Err(
+                    ProtocolError::UnexpectedCommand("data frame during handshake".into()).into(),
+                )
+            }
+            None => {
+                let want = decoder.missing(&buf);
+                read_some(stream, &mut buf, want).await?;
+            }
+        }
+    }
+
+    let peer = mechanism.peer_metadata();
+    let peer_socket_type = validate_socket_type(config.socket_type, peer)?;
+    let peer_identity = peer
+        .and_then(|m| m.get("Identity"))
+        .filter(|id| !id.is_empty())
+        .cloned();
+    Ok(Handshaken {
+        peer_socket_type,
+        peer_identity,
+        peer_version: (theirs.major, theirs.minor),
+        leftover: buf,
+    })
+}
+
+fn local_metadata(config: &HandshakeConfig) -> Metadata {
+    let mut local = Metadata::new();
+    local.insert(
+        "Socket-Type",
+        Bytes::from_static(config.socket_type.as_str().as_bytes()),
+    );
+    if let Some(id) = config.identity.as_ref().filter(|id| !id.is_empty()) {
+        local.insert("Identity", id.clone());
+    }
+    local
+}
+
+fn validate_socket_type(
+    ours: SocketType,
+    peer: Option<&Metadata>,
+) -> Result<SocketType, ProtocolError> {
+    let Some(name) = peer.and_then(|m| m.get("Socket-Type")) else {
+        return Err(ProtocolError::IncompatibleSocketType("<missing>".into()));
+    };
+    let printable = || String::from_utf8_lossy(name).into_owned();
+    let peer_type = SocketType::from_name(name)
+        .ok_or_else(|| ProtocolError::IncompatibleSocketType(printable()))?;
+    if !ours.compatible_with(peer_type) {
+        return Err(ProtocolError::IncompatibleSocketType(printable()));
+    }
+    Ok(peer_type)
+}
+
+/// One read of at most `want` bytes, clamped to MIN_READ..=READ_CHUNK; EOF is an error because
+/// the handshake is not finished.
+async fn read_some<S>(stream: &mut S, buf: &mut BytesMut, want: usize) -> Result<(), HandshakeError>
+where
+    S: AsyncRead + Unpin,
+{
+    let want = want.clamp(MIN_READ, READ_CHUNK);
+    buf.reserve(want);
+    let n = (&mut *stream).take(want as u64).read_buf(buf).await?;
+    if n == 0 {
+        return Err(HandshakeError::Io(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed the connection during the handshake",
+        )));
+    }
+    Ok(())
+}
+
+// Keeps the constant referenced where the greeting logic relies on it.
+const _: () = assert!(SIGNATURE_LEN < GREETING_LEN);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::command::Command;
+    use tokio::io::DuplexStream;
+
+    fn config(t: SocketType) -> HandshakeConfig {
+        HandshakeConfig {
+            socket_type: t,
+            identity: None,
+            as_server: false,
+            timeout: Some(Duration::from_secs(5)),
+            max_message_size: -1,
+        }
+    }
+
+    fn greeting(major: u8, minor: u8, mech: &str) -> [u8; GREETING_LEN] {
+        let mut g = Greeting::new(mech, false);
+        g.major = major;
+        g.minor = minor;
+        g.encode()
+    }
+
+    fn ready_frame(props: &[(&str, &[u8])]) -> BytesMut {
+        let mut m = Metadata::new();
+        for (n, v) in props {
+            m.insert(n, Bytes::copy_from_slice(v));
+        }
+        let mut out = BytesMut::new();
+        Command::Ready(m).encode(&mut out);
+        out
+    }
+
+    /// Reads our greeting and READY off the peer end, checking them.
+    async fn read_ours(peer: &mut DuplexStream, expect_type: &str) -> Metadata {
+        let mut g = [0u8; GREETING_LEN];
+        peer.read_exact(&mut g).await.unwrap();
+        let g = Greeting::parse(&g).unwrap();
+        assert_eq!((g.major, g.minor, g.mechanism.as_str()), (3, 1, "NULL"));
+        let mut buf = BytesMut::new();
+        let mut dec = Decoder::new(-1);
+        loop {
+            if let Some(f) = dec.decode(&mut buf).unwrap() {
+                let Frame::Command(body) = f else {
+                    panic!("data frame")
+                };
+                let Command::Ready(m) = Command::parse(&body).unwrap() else {
+                    panic!("not READY")
+                };
+                assert_eq!(m.get("Socket-Type").unwrap(), expect_type.as_bytes());
+                return m;
+            }
+            assert!(peer.read_buf(&mut buf).await.unwrap() > 0);
+        }
+    }
+
+    async fn scripted(
+        ours: HandshakeConfig,
+        script: Vec<u8>,
+    ) -> (Result<Handshaken, HandshakeError>, DuplexStream) {
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        b.write_all(&script).await.unwrap();
+        let r = handshake(&mut a, &ours).await;
+        (r, b)
+    }
+
+    fn script(greet: [u8; GREETING_LEN], rest: &[u8]) -> Vec<u8> {
+        let mut v = greet.to_vec();
+        v.extend_from_slice(rest);
+        v
+    }
+
+    #[tokio::test]
+    async fn zmtp31_peer_rep_to_req() {
+        let s = script(
+            greeting(3, 1, "NULL"),
+            &ready_frame(&[("Socket-Type", b"REP"), ("Identity", b"")]),
+        );
+        let (r, mut peer) = scripted(config(SocketType::Req), s).await;
+        let h = r.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Rep);
+        assert_eq!(h.peer_identity, None);
+        assert_eq!(h.peer_version, (3, 1));
+        assert!(h.peer_supports_heartbeats());
+        assert!(h.leftover.is_empty());
+        let m = read_ours(&mut peer, "REQ").await;
+        assert!(m.get("Identity").is_none());
+    }
+
+    #[tokio::test]
+    async fn zmtp30_peer_with_identity() {
+        let s = script(
+            greeting(3, 0, "NULL"),
+            &ready_frame(&[("Socket-Type", b"DEALER"), ("Identity", b"abc")]),
+        );
+        let mut cfg = config(SocketType::Router);
+        cfg.identity = Some(Bytes::from_static(b"me"));
+        let (r, mut peer) = scripted(cfg, s).await;
+        let h = r.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Dealer);
+        assert_eq!(h.peer_identity, Some(Bytes::from_static(b"abc")));
+        assert_eq!(h.peer_version, (3, 0));
+        assert!(!h.peer_supports_heartbeats());
+        let m = read_ours(&mut peer, "ROUTER").await;
+        assert_eq!(m.get("Identity").unwrap(), &b"me"[..]);
+    }
+
+    #[tokio::test]
+    async fn newer_major_is_accepted() {
+        let s = script(
+            greeting(4, 0, "NULL"),
+            &ready_frame(&[("Socket-Type", b"REQ")]),
+        );
+        let (r, _peer) = scripted(config(SocketType::Rep), s).await;
+        let h = r.unwrap();
+        assert_eq!(h.peer_version, (4, 0));
+        assert!(h.peer_supports_heartbeats());
+    }
+
+    #[tokio::test]
+    async fn wrong_missing_and_unknown_socket_types() {
+        type Props<'a> = &'a [(&'a str, &'a [u8])];
+        let cases: [(SocketType, Props); 5] = [
+            (SocketType::Req, &[("Socket-Type", b"REQ")]),
+            (SocketType::Rep, &[("Socket-Type", b"ROUTER")]),
+            (SocketType::Req, &[("Socket-Type", b"PUB")]),
+            (SocketType::Req, &[("Identity", b"x")]),
+            (SocketType::Req, &[("Socket-Type", b"rep")]),
+        ];
+        for (ours, props) in cases {
+            let s = script(greeting(3, 1, "NULL"), &ready_frame(props));
+            let (r, _peer) = scripted(config(ours), s).await;
+            assert!(
+                matches!(
+                    r,
+                    Err(HandshakeError::Protocol(
+                        ProtocolError::IncompatibleSocketType(_)
+                    ))
+                ),
+                "{ours:?} {props:?}: {r:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn pipelined_first_message_is_leftover() {
+        let mut rest = ready_frame(&[("Socket-Type", b"REQ")]);
+        codec::encode_message(&mut rest, &[Bytes::new(), Bytes::from_static(b"hello")]);
+        let s = script(greeting(3, 1, "NULL"), &rest);
+        let (r, _peer) = scripted(config(SocketType::Rep), s).await;
+        let mut h = r.unwrap();
+        let mut dec = Decoder::new(-1);
+        assert_eq!(
+            dec.decode(&mut h.leftover).unwrap(),
+            Some(Frame::Data {
+                more: true,
+                body: Bytes::new()
+            })
+        );
+        assert_eq!(
+            dec.decode(&mut h.leftover).unwrap(),
+            Some(Frame::Data {
+                more: false,
+                body: Bytes::from_static(b"hello")
+            })
+        );
+        assert!(h.leftover.is_empty());
+    }
+
+    #[tokio::test]
+    async fn peer_sends_one_byte_at_a_time() {
+        let mut s = script(
+            greeting(3, 1, "NULL"),
+            &ready_frame(&[("Socket-Type", b"REP")]),
+        );
+        s.extend_from_slice(b"\x00\x01z");
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        let feeder = tokio::spawn(async move {
+            for byte in s {
+                b.write_all(&[byte]).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            b
+        });
+        let h = handshake(&mut a, &config(SocketType::Req)).await.unwrap();
+        let _b = feeder.await.unwrap();
+        // The pipelined frame may or may not have been read yet; what was read must be its prefix.
+        assert!(b"\x00\x01z".starts_with(&h.leftover));
+        assert_eq!(h.peer_socket_type, SocketType::Rep);
+    }
+
+    #[tokio::test]
+    async fn garbage_is_rejected_early() {
+        // No greeting's worth of bytes, and the peer keeps the stream open: must not wait for 64.
+        let (r, _peer) = scripted(config(SocketType::Req), b"GET / HTTP/1.1\r\n".to_vec()).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(ProtocolError::BadSignature))
+        ));
+        let mut sig9 = vec![0xFFu8];
+        sig9.extend_from_slice(&[0; 8]);
+        sig9.push(0x00);
+        let (r, _peer) = scripted(config(SocketType::Req), sig9).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(ProtocolError::BadSignature))
+        ));
+    }
+
+    #[tokio::test]
+    async fn zmtp2_peer_rejected_after_version_byte() {
+        let mut g = greeting(3, 1, "NULL").to_vec();
+        g[10] = 1;
+        g.truncate(12);
+        let (r, _peer) = scripted(config(SocketType::Req), g).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(
+                ProtocolError::UnsupportedVersion { major: 1, .. }
+            ))
+        ));
+    }
+
+    #[tokio::test]
+    async fn mismatched_mechanism() {
+        let (r, _peer) = scripted(config(SocketType::Req), greeting(3, 1, "CURVE").to_vec()).await;
+        match r {
+            Err(HandshakeError::Protocol(ProtocolError::MechanismMismatch { ours, theirs })) => {
+                assert_eq!((ours.as_str(), theirs.as_str()), ("NULL", "CURVE"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn error_command_from_peer() {
+        let mut err = BytesMut::new();
+        Command::Error("go away".into()).encode(&mut err);
+        let s = script(greeting(3, 1, "NULL"), &err);
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(ProtocolError::PeerError(ref reason))) if reason == "go away"
+        ));
+    }
+
+    #[tokio::test]
+    async fn data_frame_or_bad_frame_during_handshake() {
+        let s = script(greeting(3, 1, "NULL"), b"\x00\x02hi");
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(ProtocolError::UnexpectedCommand(
+                _
+            )))
+        ));
+        let s = script(greeting(3, 1, "NULL"), b"\xf0\x02hi");
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(ProtocolError::BadFrame(_)))
+        ));
+    }
+
+    #[tokio::test]
+    async fn oversized_ready_rejected_before_body() {
+        // Only a header announcing 1 TiB; the error must come without the body.
+        let s = script(greeting(3, 1, "NULL"), &[0x06, 0, 0, 1, 0, 0, 0, 0, 0]);
+        let mut cfg = config(SocketType::Req);
+        cfg.max_message_size = 1024;
+        let (r, _peer) = scripted(cfg, s).await;
+        assert!(matches!(
+            r,
+            Err(HandshakeError::Protocol(
+                ProtocolError::FrameTooLarge { .. }
+            ))
+        ));
+    }
+
+    #[tokio::test]
+    async fn huge_announcement_unlimited_waits_without_allocating() {
+        let s = script(greeting(3, 1, "NULL"), &[0x06, 0, 0, 1, 0, 0, 0, 0, 0]);
+        let mut cfg = config(SocketType::Req);
+        cfg.timeout = Some(Duration::from_millis(100));
+        let (r, _peer) = scripted(cfg, s).await;
+        assert!(matches!(r, Err(HandshakeError::Timeout)));
+    }
+
+    #[tokio::test]
+    async fn silent_peer_times_out() {
+        let (mut a, _b) = tokio::io::duplex(1024);
+        let mut cfg = config(SocketType::Req);
+        cfg.timeout = Some(Duration::from_millis(50));
+        let r = handshake(&mut a, &cfg).await;
+        assert!(matches!(r, Err(HandshakeError::Timeout)));
+    }
+
+    #[tokio::test]
+    async fn peer_closing_early_is_io_error() {
+        let (mut a, b) = tokio::io::duplex(1024);
+        drop(b);
+        let r = handshake(&mut a, &config(SocketType::Req)).await;
+        assert!(matches!(r, Err(HandshakeError::Io(_))));
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        b.write_all(&greeting(3, 1, "NULL")[..30]).await.unwrap();
+        drop(b);
+        let r = handshake(&mut a, &config(SocketType::Req)).await;
+        assert!(matches!(r, Err(HandshakeError::Io(_))));
+    }
+
+    #[tokio::test]
+    async fn two_of_ours_talk() {
+        let (mut a, mut b) = tokio::io::duplex(1024);
+        let ca = config(SocketType::Req);
+        let mut cb = config(SocketType::Router);
+        cb.as_server = true;
+        let (ra, rb) = tokio::join!(handshake(&mut a, &ca), handshake(&mut b, &cb));
+        assert_eq!(ra.unwrap().peer_socket_type, SocketType::Router);
+        assert_eq!(rb.unwrap().peer_socket_type, SocketType::Req);
+    }
+}

@@ -1,0 +1,471 @@
+//! One live peer (a connection whose handshake is done): its stream, routing id, and the
+//! bounded outgoing queue. A message handed to a peer is written whole or the connection dies.
+//!
+//! Writing: when nothing is queued and no write is in progress, the sender writes straight to
+//! the OS socket from its own thread (no task wake-up); whatever the OS does not take at once,
+//! and every message sent while a write is in progress, is queued for the connection's writer,
+//! which keeps the order.
+
+use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
+use crate::net::transport::WriteHalf;
+use crate::once_event::OnceEvent;
+use crate::wire::Message;
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
+use tokio::sync::Notify;
+
+/// Peer ids are unique across all sockets of the process.
+static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A connection's reader when a `ReadDriver` reads it (see `driven`): what a send runs first.
+pub(crate) trait DrivenReader: Send + Sync {
+    /// Reads what has arrived, so that a peer that went away is noticed before a send picks it.
+    fn pump_now(self: std::sync::Arc<Self>);
+}
+
+/// Most bytes of small frames the writer gathers into one batch.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Most queue items the writer gathers into one batch.
+const BATCH_ITEMS: usize = 256;
+
+#[derive(Debug)]
+enum OutItem {
+    Message(Message),
+    /// The unwritten rest of a message whose direct write the OS took only partly.
+    Rest(WriteBuf),
+    /// The unwritten rest of a command frame written directly: not a message (not counted).
+    CommandRest(WriteBuf),
+}
+
+/// The commands a connection sends outside its messages. At most one of each waits to be written
+/// (a newer one replaces it), so a peer that sends PINGs and never reads cannot grow the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CommandKind {
+    /// Our heartbeat.
+    Ping,
+    /// The answer to the peer's PING: only the latest matters (as h2 does for its PINGs).
+    Pong,
+}
+
+/// Commands waiting for the writer, one slot per [`CommandKind`].
+#[derive(Debug, Default)]
+struct PendingCommands {
+    ping: Option<Bytes>,
+    pong: Option<Bytes>,
+}
+
+impl PendingCommands {
+    fn slot(&mut self, kind: CommandKind) -> &mut Option<Bytes> {
+        match kind {
+            CommandKind::Ping => &mut self.ping,
+            CommandKind::Pong => &mut self.pong,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ping.is_none() && self.pong.is_none()
+    }
+
+    /// Moves the pending commands into `buf` (at a message boundary).
+    fn take_into(&mut self, buf: &mut WriteBuf) {
+        for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
+            buf.push_encoded(&frame);
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.ping.as_ref().map_or(0, Bytes::len) + self.pong.as_ref().map_or(0, Bytes::len)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Outbox {
+    queue: VecDeque<OutItem>,
+    /// Messages (whole or rests) in `queue`: what the high-water mark limits.
+    messages: usize,
+    /// Commands waiting to be written, behind whatever the writer holds.
+    commands: PendingCommands,
+    /// The writer holds a batch it is writing: new messages must queue behind it.
+    writing: bool,
+    /// The connection is gone or going: nothing more is accepted.
+    dead: bool,
+    /// Reused to encode small messages written directly (see `write_message_now`).
+    scratch: BytesMut,
+}
+
+/// What the writer got from [`Peer::take_batch`].
+pub(crate) enum Batch {
+    /// Bytes to write; `freed_room` = the queue was full and now has room.
+    Bytes { freed_room: bool },
+    /// Nothing queued; the writer is idle until woken.
+    Empty,
+}
+
+#[derive(Debug)]
+pub(crate) struct Peer {
+    /// Unique within the process; keys the inbound queues.
+    pub(crate) id: u64,
+    /// The peer's Identity, or one we generated: what ROUTER prepends and routes by.
+    pub(crate) routing_id: Bytes,
+    /// The write half; the read half belongs to the connection's reader.
+    pub(crate) stream: WriteHalf,
+    out: Mutex<Outbox>,
+    /// 0 = no limit.
+    send_hwm: usize,
+    /// Wakes the writer when something is queued.
+    pub(crate) writer_wake: Notify,
+    /// Wakes the reader when its inbound queue has room again.
+    pub(crate) in_room: Notify,
+    /// Fired to end this connection (reset, write error).
+    pub(crate) kill: OnceEvent,
+    /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
+    reconnect_now: AtomicBool,
+    /// The connection's reader when a `ReadDriver` reads it.
+    pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
+}
+
+impl Peer {
+    pub(crate) fn new(id: u64, routing_id: Bytes, stream: WriteHalf, send_hwm: u32) -> Peer {
+        Peer {
+            id,
+            routing_id,
+            stream,
+            out: Mutex::new(Outbox::default()),
+            send_hwm: usize::try_from(send_hwm).unwrap_or(usize::MAX),
+            writer_wake: Notify::new(),
+            in_room: Notify::new(),
+            kill: OnceEvent::new(),
+            reconnect_now: AtomicBool::new(false),
+            driven: OnceLock::new(),
+        }
+    }
+
+    /// A process-unique peer id.
+    pub(crate) fn next_id() -> u64 {
+        NEXT_PEER_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many ids were handed out so far (seeds `random_u32`).
+    pub(crate) fn ids_issued() -> u64 {
+        NEXT_PEER_ID.load(Ordering::Relaxed)
+    }
+
+    /// Reads what has arrived on this connection first, if a driver reads it (see `driven`).
+    pub(crate) fn refresh(&self) {
+        if let Some(reader) = self.driven.get().and_then(Weak::upgrade) {
+            reader.pump_now();
+        }
+    }
+
+    fn outbox(&self) -> MutexGuard<'_, Outbox> {
+        // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
+        self.out.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn full(&self, out: &Outbox) -> bool {
+        self.send_hwm != 0 && out.messages >= self.send_hwm
+    }
+
+    pub(crate) fn is_dead(&self) -> bool {
+        self.outbox().dead
+    }
+
+    /// Hands a message to this connection: written at once from this thread when possible,
+    /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
+    pub(crate) fn try_push(&self, message: Message) -> Result<(), Message> {
+        let mut out = self.outbox();
+        if out.dead || self.full(&out) {
+            return Err(message);
+        }
+        if out.queue.is_empty() && !out.writing {
+            match write_message_now(&self.stream, &mut out.scratch, &message) {
+                Ok(Direct::Done) => {}
+                Ok(Direct::Rest(buf)) => {
+                    out.queue.push_back(OutItem::Rest(buf));
+                    out.messages += 1;
+                    drop(out);
+                    self.writer_wake.notify_one();
+                }
+                Err(_) => {
+                    // Part of the message may be on the wire: the connection cannot be used again.
+                    out.dead = true;
+                    drop(out);
+                    self.kill.fire();
+                }
+            }
+            return Ok(());
+        }
+        out.queue.push_back(OutItem::Message(message));
+        out.messages += 1;
+        drop(out);
+        self.writer_wake.notify_one();
+        Ok(())
+    }
+
+    /// Sends an encoded command frame: at once when nothing else is queued, otherwise in its
+    /// kind's slot (replacing one not yet written) for the writer to send at the next message
+    /// boundary. Outside the high-water mark, which is for messages, but bounded all the same.
+    pub(crate) fn push_command(&self, kind: CommandKind, frame: Bytes) {
+        let mut out = self.outbox();
+        if out.dead {
+            return;
+        }
+        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+            let mut buf = WriteBuf::new();
+            buf.push_encoded(&frame);
+            match buf.write_now(&self.stream) {
+                Ok(WriteOutcome::Done) => return,
+                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::CommandRest(buf)),
+                Err(_) => {
+                    out.dead = true;
+                    drop(out);
+                    self.kill.fire();
+                    return;
+                }
+            }
+        } else {
+            *out.commands.slot(kind) = Some(frame);
+        }
+        drop(out);
+        self.writer_wake.notify_one();
+    }
+
+    /// Bytes and items waiting for the writer (not counting the batch it is writing): what a
+    /// peer's behaviour can make grow.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let out = self.outbox();
+        let commands =
+            usize::from(out.commands.ping.is_some()) + usize::from(out.commands.pong.is_some());
+        let bytes = out.commands.bytes()
+            + out
+                .queue
+                .iter()
+                .map(|item| match item {
+                    OutItem::Message(m) => m.iter().map(Bytes::len).sum(),
+                    OutItem::Rest(rest) | OutItem::CommandRest(rest) => rest.len(),
+                })
+                .sum::<usize>();
+        (out.queue.len() + commands, bytes)
+    }
+
+    /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
+    /// next sender writes directly.
+    pub(crate) fn take_batch(&self, buf: &mut WriteBuf) -> Batch {
+        let mut out = self.outbox();
+        if out.queue.is_empty() && out.commands.is_empty() {
+            out.writing = false;
+            return Batch::Empty;
+        }
+        let was_full = self.full(&out);
+        let mut items = 0;
+        let mut taken_messages = 0;
+        while items < BATCH_ITEMS && buf.len() < BATCH_BYTES {
+            let Some(item) = out.queue.pop_front() else {
+                break;
+            };
+            items += 1;
+            match item {
+                OutItem::Message(message) => {
+                    taken_messages += 1;
+                    buf.push_message(&message);
+                }
+                OutItem::Rest(rest) => {
+                    taken_messages += 1;
+                    buf.append(rest);
+                }
+                OutItem::CommandRest(rest) => buf.append(rest),
+            }
+        }
+        // After whole items: a message boundary.
+        out.commands.take_into(buf);
+        out.messages = out.messages.saturating_sub(taken_messages);
+        out.writing = true;
+        Batch::Bytes {
+            freed_room: was_full && !self.full(&out),
+        }
+    }
+
+    /// Ends this connection; `reconnect_now` skips the connector's back-off (the REQ reset).
+    pub(crate) fn kill(&self, reconnect_now: bool) {
+        if reconnect_now {
+            self.reconnect_now.store(true, Ordering::Release);
+        }
+        self.mark_dead();
+        self.kill.fire();
+    }
+
+    /// No more messages are accepted (the connection ended or is ending).
+    pub(crate) fn mark_dead(&self) {
+        let mut out = self.outbox();
+        out.dead = true;
+        out.queue.clear();
+        out.messages = 0;
+        out.commands = PendingCommands::default();
+    }
+
+    pub(crate) fn wants_reconnect_now(&self) -> bool {
+        self.reconnect_now.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::transport::Stream;
+    use crate::wire::codec::{Decoder, Frame};
+    use crate::wire::command::Command;
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+
+    /// A peer writing into one end of a socket pair; the other end is returned to read from.
+    fn peer(send_hwm: u32) -> (Peer, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().expect("pair");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+        let peer = Peer::new(
+            Peer::next_id(),
+            Bytes::from_static(b"id"),
+            Stream::Unix(stream).into_split().1,
+            send_hwm,
+        );
+        (peer, theirs)
+    }
+
+    /// Frames as (kind, length, first byte) so a failure prints little.
+    fn summary(frames: &[Frame]) -> Vec<(&'static str, usize, Option<u8>)> {
+        frames
+            .iter()
+            .map(|f| match f {
+                Frame::Data { body, .. } => ("data", body.len(), body.first().copied()),
+                Frame::Command(body) => ("command", body.len(), body.last().copied()),
+            })
+            .collect()
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<Frame> {
+        let mut buf = BytesMut::from(bytes);
+        let mut decoder = Decoder::new(-1);
+        std::iter::from_fn(|| decoder.decode(&mut buf).expect("valid frames")).collect()
+    }
+
+    fn pong_frame() -> Bytes {
+        let mut out = BytesMut::new();
+        Command::Pong {
+            context: Bytes::from_static(b"p"),
+        }
+        .encode(&mut out);
+        out.freeze()
+    }
+
+    /// Hands out what the writer would write, until the queue is empty.
+    async fn drain(peer: &Peer) -> Vec<bool> {
+        let mut freed = Vec::new();
+        loop {
+            let mut buf = WriteBuf::new();
+            match peer.take_batch(&mut buf) {
+                Batch::Empty => return freed,
+                Batch::Bytes { freed_room } => {
+                    freed.push(freed_room);
+                    buf.write_all(&peer.stream).await.expect("write");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_high_water_mark_counts_messages_not_commands_and_messages_keep_their_order() {
+        let (peer, mut theirs) = peer(2);
+        // More than the socket buffer takes: the rest is queued and counts as one message.
+        let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
+        peer.try_push(vec![big.clone()]).expect("room");
+        peer.try_push(vec![Bytes::from_static(b"small")])
+            .expect("room for the second");
+        let refused = peer.try_push(vec![Bytes::from_static(b"third")]);
+        assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
+        // Commands bypass the mark; they go out at the next message boundary.
+        peer.push_command(CommandKind::Pong, pong_frame());
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        let freed = drain(&peer).await;
+        assert_eq!(freed.first(), Some(&true), "the first batch frees room");
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        let (data, commands): (Vec<Frame>, Vec<Frame>) = got
+            .into_iter()
+            .partition(|f| matches!(f, Frame::Data { .. }));
+        assert_eq!(
+            summary(&data),
+            summary(&[
+                Frame::Data {
+                    more: false,
+                    body: big
+                },
+                Frame::Data {
+                    more: false,
+                    body: Bytes::from_static(b"small")
+                },
+            ])
+        );
+        assert_eq!(commands, [Frame::Command(pong_frame().slice(2..))]);
+    }
+
+    #[tokio::test]
+    async fn a_newer_pong_replaces_one_not_yet_written() {
+        let (peer, mut theirs) = peer(0);
+        // Blocks the writer's way: everything after it waits.
+        let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
+        peer.try_push(vec![big.clone()]).expect("room");
+        let pong = |context: &'static [u8]| {
+            let mut out = BytesMut::new();
+            Command::Pong {
+                context: Bytes::from_static(context),
+            }
+            .encode(&mut out);
+            out.freeze()
+        };
+        for context in [&b"1"[..], b"2", b"3"] {
+            peer.push_command(CommandKind::Pong, pong(context));
+        }
+        assert_eq!(peer.queued().0, 2, "the rest of the message and one PONG");
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        drain(&peer).await;
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        assert_eq!(
+            summary(&got),
+            summary(&[
+                Frame::Data {
+                    more: false,
+                    body: big
+                },
+                Frame::Command(pong(b"3").slice(2..)),
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dead_peer_takes_nothing() {
+        let (peer, _theirs) = peer(0);
+        assert!(!peer.is_dead());
+        peer.kill(true);
+        assert!(peer.is_dead());
+        assert!(peer.wants_reconnect_now());
+        assert_eq!(
+            peer.try_push(vec![Bytes::from_static(b"x")]),
+            Err(vec![Bytes::from_static(b"x")])
+        );
+        peer.push_command(CommandKind::Pong, pong_frame());
+        let mut buf = WriteBuf::new();
+        assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
+    }
+}

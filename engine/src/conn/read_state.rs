@@ -1,0 +1,477 @@
+//! What one connection's reading has accumulated, and the synchronous step that turns arrived
+//! bytes into delivered messages. Shared by the two ways a connection is read: by the engine's own
+//! task (`connection`), or by the caller's event loop (`driven`): both feed bytes in and call
+//! [`ReadState::advance`], so decoding, limits, commands and delivery cannot differ between them.
+//! Sans-IO: what it produces goes to a [`ReadSink`] (the socket's inbound queue and the peer's
+//! outbox in a connection, a plain record in the unit tests).
+
+use crate::conn::heartbeat::{Heartbeat, Tick};
+use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
+use crate::error::ProtocolError;
+use crate::options::Options;
+use crate::wire::codec::{Decoder, Frame};
+use crate::wire::command::{Command, MAX_PING_CONTEXT};
+use crate::wire::Message;
+use bytes::{BufMut, Bytes, BytesMut};
+use std::io;
+use std::mem::MaybeUninit;
+use tokio::time::Instant;
+
+/// Where a connection's reading puts what it produces.
+pub(crate) trait ReadSink {
+    /// A whole message from the peer; given back when the socket's queue for this peer is full
+    /// (the reader then stops until it has room).
+    fn deliver(&mut self, message: Message) -> Result<(), Message>;
+    /// A command to send to the peer (a PONG for its PING, our own PING).
+    fn send_command(&mut self, command: Command);
+}
+
+/// Why reading a connection ended (kept for debugging; every reason just drops the connection).
+#[derive(Debug)]
+#[allow(dead_code)]
+pub(crate) enum ReadEnd {
+    Eof,
+    Io(io::Error),
+    Protocol(ProtocolError),
+    HeartbeatExpired,
+    /// The socket or this connection was shut down from our side.
+    Stopped,
+}
+
+/// What the reader must do after [`ReadState::advance`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Read more bytes (room has been made for them).
+    Read,
+    /// This peer's inbound queue is full: read nothing until it has room, then advance again.
+    Full,
+}
+
+pub(crate) struct ReadState {
+    /// Small frames and headers; frames are split off it without a copy.
+    buf: BytesMut,
+    /// The large frame being read into its own buffer, if any (see `read_buf`).
+    large: Option<LargeFrame>,
+    decoder: Decoder,
+    max_message: Option<u64>,
+    /// Frames of the message being received.
+    parts: Message,
+    parts_bytes: u64,
+    /// A whole message that found the inbound queue full.
+    stalled: Option<Message>,
+    pub(crate) heartbeat: Heartbeat,
+}
+
+impl ReadState {
+    /// `leftover`: bytes that arrived with the end of the handshake.
+    pub(crate) fn new(options: &Options, zmtp31: bool, leftover: BytesMut) -> ReadState {
+        ReadState {
+            buf: leftover,
+            large: None,
+            decoder: Decoder::new(options.max_message_size),
+            max_message: u64::try_from(options.max_message_size).ok(),
+            parts: Vec::new(),
+            parts_bytes: 0,
+            stalled: None,
+            heartbeat: Heartbeat::new(options, zmtp31, Instant::now()),
+        }
+    }
+
+    /// Delivers every message the bytes so far complete, answers commands, then makes room for
+    /// the next read. Stops early (`Full`) when the peer's inbound queue is full.
+    pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, ReadEnd> {
+        if let Some(message) = self.stalled.take() {
+            if let Err(back) = sink.deliver(message) {
+                self.stalled = Some(back);
+                return Ok(Step::Full);
+            }
+        }
+        loop {
+            if self.large.as_ref().is_some_and(LargeFrame::is_complete) {
+                if let Some(done) = self.large.take() {
+                    self.on_frame(sink, done.finish())?;
+                }
+            }
+            if self.stalled.is_some() {
+                return Ok(Step::Full);
+            }
+            if self.large.is_some() {
+                break;
+            }
+            let Some(header) = self
+                .decoder
+                .decode_header(&self.buf)
+                .map_err(ReadEnd::Protocol)?
+            else {
+                break;
+            };
+            if let Some(frame) = header.split_from(&mut self.buf) {
+                self.on_frame(sink, frame)?;
+                continue;
+            }
+            if header.body_len() < LARGE_FRAME_MIN {
+                break;
+            }
+            // The whole message's limit, checked before the frame gets a buffer (the decoder
+            // already checked the frame alone, which is all a command is held to).
+            if !header.is_command() {
+                self.check_message_size(header.body_len())?;
+            }
+            self.large = Some(LargeFrame::start(header, &mut self.buf));
+        }
+        match self.large.as_mut() {
+            Some(frame) => frame.make_room(),
+            None => {
+                let missing = self.decoder.missing(&self.buf);
+                prepare_shared(&mut self.buf, missing);
+            }
+        }
+        Ok(Step::Read)
+    }
+
+    /// Body bytes still to come of the large frame being read, if one is.
+    pub(crate) fn large_remaining(&self) -> Option<usize> {
+        self.large.as_ref().map(LargeFrame::remaining)
+    }
+
+    /// Where the next read goes: into the large frame's own buffer (never past its end: what
+    /// follows belongs to the next frame), or into the shared buffer.
+    pub(crate) fn target(&mut self) -> ReadTarget<'_> {
+        match self.large.as_mut() {
+            Some(frame) => {
+                let (body, limit) = frame.target();
+                ReadTarget::Large { body, limit }
+            }
+            None => ReadTarget::Shared(&mut self.buf),
+        }
+    }
+
+    /// One synchronous, non-blocking read with `recv` (which fills part of the slice it is
+    /// given and returns how much).
+    pub(crate) fn read_with(
+        &mut self,
+        recv: impl FnOnce(&mut [MaybeUninit<u8>]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        fn into_spare<B: BufMut>(
+            dst: &mut B,
+            limit: usize,
+            recv: impl FnOnce(&mut [MaybeUninit<u8>]) -> io::Result<usize>,
+        ) -> io::Result<usize> {
+            let spare = dst.chunk_mut();
+            let len = spare.len().min(limit);
+            // SAFETY: `UninitSlice` is a view of the buffer's spare capacity, which is exactly
+            // `[MaybeUninit<u8>]`; `len` is within it.
+            let spare = unsafe { &mut spare.as_uninit_slice_mut()[..len] };
+            let n = recv(spare)?.min(len);
+            // SAFETY: `recv` initialised the first `n` bytes of the spare capacity.
+            unsafe { dst.advance_mut(n) };
+            Ok(n)
+        }
+        match self.target() {
+            ReadTarget::Large { body, limit } => {
+                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                into_spare(body, limit, recv)
+            }
+            ReadTarget::Shared(buf) => into_spare(buf, usize::MAX, recv),
+        }
+    }
+
+    /// The heartbeat timer fired: PING the peer when due; `Err` when it has been silent too long.
+    pub(crate) fn on_timer(&mut self, sink: &mut impl ReadSink) -> Result<(), ReadEnd> {
+        match self.heartbeat.on_timer(Instant::now()) {
+            Tick::Expired => Err(ReadEnd::HeartbeatExpired),
+            Tick::SendPing => {
+                sink.send_command(Command::Ping {
+                    ttl: self.heartbeat.ttl_deciseconds(),
+                    context: Bytes::new(),
+                });
+                Ok(())
+            }
+            Tick::Nothing => Ok(()),
+        }
+    }
+
+    /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
+    fn check_message_size(&self, more: usize) -> Result<u64, ReadEnd> {
+        let total = self.parts_bytes.saturating_add(more as u64);
+        match self.max_message.filter(|&max| total > max) {
+            Some(max) => Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
+                size: total,
+                max,
+            })),
+            None => Ok(total),
+        }
+    }
+
+    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
+        match frame {
+            Frame::Data { more, body } => {
+                self.parts_bytes = self.check_message_size(body.len())?;
+                self.parts.push(body);
+                if !more {
+                    let message = std::mem::take(&mut self.parts);
+                    self.parts_bytes = 0;
+                    if let Err(back) = sink.deliver(message) {
+                        self.stalled = Some(back);
+                    }
+                }
+                Ok(())
+            }
+            Frame::Command(body) => self.on_command(sink, &body),
+        }
+    }
+
+    fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), ReadEnd> {
+        match Command::parse(body).map_err(ReadEnd::Protocol)? {
+            Command::Ping { ttl, mut context } => {
+                self.heartbeat.peer_ping(ttl);
+                // RFC 37's limit; libzmq echoes no more either.
+                context.truncate(MAX_PING_CONTEXT);
+                sink.send_command(Command::Pong { context });
+                Ok(())
+            }
+            // Arrival already counted as liveness.
+            Command::Pong { .. } => Ok(()),
+            Command::Error(reason) => Err(ReadEnd::Protocol(ProtocolError::PeerError(reason))),
+            Command::Ready(_) => Err(ReadEnd::Protocol(ProtocolError::UnexpectedCommand(
+                "READY".into(),
+            ))),
+            // Commands of other socket types or future extensions: ignore, as libzmq does.
+            Command::Other { .. } => Ok(()),
+        }
+    }
+}
+
+/// Where the next read goes (see [`ReadState::target`]).
+pub(crate) enum ReadTarget<'a> {
+    Large { body: &'a mut Vec<u8>, limit: u64 },
+    Shared(&'a mut BytesMut),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::codec::encode_message;
+
+    /// A sink that records what the reader produced; `room` = messages it still takes (None = any).
+    #[derive(Default)]
+    struct Record {
+        messages: Vec<Message>,
+        commands: Vec<Command>,
+        room: Option<usize>,
+    }
+
+    impl ReadSink for Record {
+        fn deliver(&mut self, message: Message) -> Result<(), Message> {
+            match &mut self.room {
+                Some(0) => return Err(message),
+                Some(room) => *room -= 1,
+                None => {}
+            }
+            self.messages.push(message);
+            Ok(())
+        }
+
+        fn send_command(&mut self, command: Command) {
+            self.commands.push(command);
+        }
+    }
+
+    fn state(options: &Options) -> ReadState {
+        ReadState::new(options, true, BytesMut::new())
+    }
+
+    fn message(frames: &[&[u8]]) -> Message {
+        frames.iter().map(|f| Bytes::copy_from_slice(f)).collect()
+    }
+
+    fn wire(messages: &[Message]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        for m in messages {
+            encode_message(&mut out, m);
+        }
+        out.to_vec()
+    }
+
+    fn command_bytes(command: &Command) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        command.encode(&mut out);
+        out.to_vec()
+    }
+
+    /// Feeds `bytes` in reads of at most `chunk` bytes, advancing after each as a reader does;
+    /// stops at the first `Full` (returning what is left unread).
+    fn feed<'a>(
+        read: &mut ReadState,
+        sink: &mut Record,
+        mut bytes: &'a [u8],
+        chunk: usize,
+    ) -> Result<&'a [u8], ReadEnd> {
+        loop {
+            if read.advance(sink)? == Step::Full {
+                return Ok(bytes);
+            }
+            if bytes.is_empty() {
+                return Ok(bytes);
+            }
+            let n = read
+                .read_with(|spare| {
+                    let n = spare.len().min(chunk).min(bytes.len());
+                    for (dst, src) in spare.iter_mut().zip(&bytes[..n]) {
+                        dst.write(*src);
+                    }
+                    Ok(n)
+                })
+                .map_err(ReadEnd::Io)?;
+            assert!(n > 0, "the reader made no room to read into");
+            bytes = &bytes[n..];
+        }
+    }
+
+    fn some_messages() -> Vec<Message> {
+        let large = vec![7u8; LARGE_FRAME_MIN * 3 + 5];
+        vec![
+            message(&[b"a"]),
+            message(&[b"", b"multi", b"part"]),
+            message(&[&large, b"tail"]),
+            message(&[&[0u8; 300]]),
+        ]
+    }
+
+    #[test]
+    fn messages_split_at_every_boundary_come_out_whole() {
+        let sent = some_messages();
+        let bytes = wire(&sent);
+        for chunk in [1, 2, 7, 64, 4096, usize::MAX] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            let rest = feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            assert!(rest.is_empty());
+            assert_eq!(sink.messages, sent, "reads of {chunk} bytes");
+            assert!(sink.commands.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_full_queue_stalls_the_reader_until_it_has_room() {
+        let sent = some_messages();
+        let bytes = wire(&sent);
+        let mut read = state(&Options::default());
+        let mut sink = Record {
+            room: Some(1),
+            ..Record::default()
+        };
+        let mut rest = feed(&mut read, &mut sink, &bytes, 16).expect("valid stream");
+        assert_eq!(sink.messages, sent[..1], "only what the queue took");
+        // Still full: nothing moves.
+        assert_eq!(read.advance(&mut sink).expect("advance"), Step::Full);
+        assert_eq!(sink.messages.len(), 1);
+        // Room for one more at a time: the stalled message comes first, in order.
+        while sink.messages.len() < sent.len() {
+            sink.room = Some(1);
+            rest = feed(&mut read, &mut sink, rest, 16).expect("valid stream");
+        }
+        assert!(rest.is_empty());
+        assert_eq!(sink.messages, sent);
+    }
+
+    #[test]
+    fn commands_between_messages_are_answered_in_place() {
+        let ping = Command::Ping {
+            ttl: 0,
+            context: Bytes::from_static(b"ctx"),
+        };
+        let mut bytes = wire(&[message(&[b"one"])]);
+        bytes.extend(command_bytes(&ping));
+        bytes.extend(wire(&[message(&[b"two", b"parts"])]));
+        bytes.extend(command_bytes(&Command::Pong {
+            context: Bytes::new(),
+        }));
+        bytes.extend(command_bytes(&Command::Other {
+            name: "SUBSCRIBE".into(),
+            body: Bytes::from_static(b"topic"),
+        }));
+        bytes.extend(wire(&[message(&[b"three"])]));
+        for chunk in [1, 5, usize::MAX] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            assert_eq!(
+                sink.messages,
+                [
+                    message(&[b"one"]),
+                    message(&[b"two", b"parts"]),
+                    message(&[b"three"])
+                ]
+            );
+            assert_eq!(
+                sink.commands,
+                [Command::Pong {
+                    context: Bytes::from_static(b"ctx")
+                }],
+                "one PONG with the PING's context"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pong_echoes_at_most_16_octets_of_context() {
+        let context: Vec<u8> = (0..60 * 1024).map(|i| (i % 251) as u8).collect();
+        let ping = command_bytes(&Command::Ping {
+            ttl: 0,
+            context: Bytes::from(context.clone()),
+        });
+        let mut read = state(&Options::default());
+        let mut sink = Record::default();
+        feed(&mut read, &mut sink, &ping, 1000).expect("valid stream");
+        assert_eq!(
+            sink.commands,
+            [Command::Pong {
+                context: Bytes::copy_from_slice(&context[..MAX_PING_CONTEXT])
+            }]
+        );
+    }
+
+    #[test]
+    fn an_error_or_ready_command_ends_the_connection() {
+        for command in [
+            Command::Error("bye".into()),
+            Command::Ready(Default::default()),
+        ] {
+            let mut read = state(&Options::default());
+            let mut sink = Record::default();
+            let bytes = command_bytes(&command);
+            let result = feed(&mut read, &mut sink, &bytes, 3).map(|_| ());
+            assert!(
+                matches!(result, Err(ReadEnd::Protocol(_))),
+                "{command:?}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn max_message_size_bounds_the_sum_of_the_frames() {
+        let options = Options {
+            max_message_size: 10,
+            ..Options::default()
+        };
+        let mut read = state(&options);
+        let mut sink = Record::default();
+        let fits = wire(&[message(&[b"12345", b"67890"])]);
+        feed(&mut read, &mut sink, &fits, usize::MAX).expect("exactly the limit");
+        assert_eq!(sink.messages.len(), 1);
+        let over = wire(&[message(&[b"123456", b"78901"])]);
+        let result = feed(&mut read, &mut sink, &over, usize::MAX).map(|_| ());
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
+                    size: 11,
+                    max: 10
+                }))
+            ),
+            "{result:?}"
+        );
+        assert_eq!(sink.messages.len(), 1, "nothing of the oversized message");
+    }
+}

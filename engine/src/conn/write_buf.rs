@@ -1,0 +1,295 @@
+//! Outgoing bytes of one connection as a list of chunks: frame headers and small bodies are copied
+//! into one buffer, large bodies are referenced (never copied), so a whole message, or a batch of
+//! messages, goes out in one vectored write.
+
+use crate::net::transport::WriteHalf;
+use crate::wire::codec::{encode_header, header_len};
+use bytes::{Buf, Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
+
+/// Bodies at least this long are written by reference instead of being copied.
+pub(crate) const COPY_LIMIT: usize = 1024;
+/// At most this many slices per `writev` (well under IOV_MAX).
+const MAX_SLICES: usize = 64;
+
+/// Largest encoded message written from the caller's reusable scratch buffer (see
+/// [`write_message_now`]); a bigger one would keep that much memory per connection.
+const SCRATCH_MAX: usize = 8 * 1024;
+
+/// What [`write_message_now`] achieved.
+#[derive(Debug)]
+pub(crate) enum Direct {
+    /// The whole message is written.
+    Done,
+    /// The OS took only part (maybe none): the rest, to queue.
+    Rest(WriteBuf),
+}
+
+/// Writes one whole message now, without waiting. A small message (every body copied, at most
+/// [`SCRATCH_MAX`] encoded) is encoded into `scratch`, which the caller keeps between messages, and
+/// goes out in one plain write: no allocation, and `send` is cheaper than `writev`. Any other goes
+/// through a [`WriteBuf`] (one vectored write, large bodies by reference).
+pub(crate) fn write_message_now(
+    stream: &WriteHalf,
+    scratch: &mut BytesMut,
+    frames: &[Bytes],
+) -> io::Result<Direct> {
+    let mut encoded = 0usize;
+    let small = frames.iter().all(|f| {
+        encoded += header_len(f.len()) + f.len();
+        f.len() < COPY_LIMIT
+    }) && encoded <= SCRATCH_MAX;
+    if !small {
+        let mut buf = WriteBuf::new();
+        buf.push_message(frames);
+        return Ok(match buf.write_now(stream)? {
+            WriteOutcome::Done => Direct::Done,
+            WriteOutcome::Blocked => Direct::Rest(buf),
+        });
+    }
+    scratch.clear();
+    let last = frames.len().saturating_sub(1);
+    for (i, frame) in frames.iter().enumerate() {
+        encode_header(scratch, frame.len(), i < last, false);
+        scratch.extend_from_slice(frame);
+    }
+    let mut written = 0;
+    while written < scratch.len() {
+        match stream.try_write(&scratch[written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut rest = WriteBuf::new();
+                rest.push_encoded(&scratch[written..]);
+                return Ok(Direct::Rest(rest));
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Direct::Done)
+}
+
+/// What a non-blocking write achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteOutcome {
+    /// Everything is written.
+    Done,
+    /// The OS buffer is full; the rest is still in the buffer.
+    Blocked,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct WriteBuf {
+    chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks` (kept so that `len` is O(1)).
+    chunked: usize,
+    scratch: BytesMut,
+}
+
+impl WriteBuf {
+    pub(crate) fn new() -> WriteBuf {
+        WriteBuf::default()
+    }
+
+    /// Appends all frames of one message, MORE on all but the last.
+    pub(crate) fn push_message(&mut self, frames: &[Bytes]) {
+        let last = frames.len().saturating_sub(1);
+        for (i, frame) in frames.iter().enumerate() {
+            encode_header(&mut self.scratch, frame.len(), i < last, false);
+            if frame.len() >= COPY_LIMIT {
+                self.flush_scratch();
+                self.chunked += frame.len();
+                self.chunks.push_back(frame.clone());
+            } else {
+                self.scratch.extend_from_slice(frame);
+            }
+        }
+    }
+
+    /// Appends already-encoded bytes (a command frame).
+    pub(crate) fn push_encoded(&mut self, bytes: &[u8]) {
+        self.scratch.extend_from_slice(bytes);
+    }
+
+    /// Appends the unwritten rest of another buffer.
+    pub(crate) fn append(&mut self, mut other: WriteBuf) {
+        other.flush_scratch();
+        if !other.chunks.is_empty() {
+            self.flush_scratch();
+            self.chunked += other.chunked;
+            self.chunks.append(&mut other.chunks);
+        }
+    }
+
+    fn flush_scratch(&mut self) {
+        if !self.scratch.is_empty() {
+            self.chunked += self.scratch.len();
+            self.chunks.push_back(self.scratch.split().freeze());
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.chunks.is_empty() && self.scratch.is_empty()
+    }
+
+    /// Bytes still to write.
+    pub(crate) fn len(&self) -> usize {
+        self.chunked + self.scratch.len()
+    }
+
+    /// Drops `n` written bytes from the front.
+    fn advance(&mut self, mut n: usize) {
+        self.chunked = self.chunked.saturating_sub(n);
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                return;
+            };
+            if n >= front.len() {
+                n -= front.len();
+                self.chunks.pop_front();
+            } else {
+                front.advance(n);
+                n = 0;
+            }
+        }
+    }
+
+    /// Writes what the OS accepts now, without waiting.
+    pub(crate) fn write_now(&mut self, stream: &WriteHalf) -> io::Result<WriteOutcome> {
+        self.flush_scratch();
+        while !self.chunks.is_empty() {
+            let written = {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let mut count = 0;
+                for (slot, chunk) in slices.iter_mut().zip(self.chunks.iter()) {
+                    *slot = IoSlice::new(chunk);
+                    count += 1;
+                }
+                // One chunk (the usual small batch): a plain write is cheaper than `writev`.
+                let result = match slices[..count] {
+                    [one] => stream.try_write(&one),
+                    _ => stream.try_write_vectored(&slices[..count]),
+                };
+                match result {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        return Ok(WriteOutcome::Blocked)
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            self.advance(written);
+        }
+        Ok(WriteOutcome::Done)
+    }
+
+    /// Writes everything, waiting for the socket to become writable as needed.
+    pub(crate) async fn write_all(&mut self, stream: &WriteHalf) -> io::Result<()> {
+        loop {
+            match self.write_now(stream)? {
+                WriteOutcome::Done => return Ok(()),
+                WriteOutcome::Blocked => stream.writable().await?,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flatten(buf: &mut WriteBuf) -> Vec<u8> {
+        buf.flush_scratch();
+        buf.chunks.iter().flat_map(|c| c.iter().copied()).collect()
+    }
+
+    #[test]
+    fn large_frames_are_referenced_not_copied() {
+        let big = Bytes::from(vec![7u8; COPY_LIMIT]);
+        let mut buf = WriteBuf::new();
+        buf.push_message(&[
+            Bytes::from_static(b"ab"),
+            big.clone(),
+            Bytes::from_static(b"c"),
+        ]);
+        buf.flush_scratch();
+        assert_eq!(buf.chunks.len(), 3);
+        // The middle chunk is the caller's allocation itself.
+        assert_eq!(buf.chunks[1].as_ptr(), big.as_ptr());
+        assert_eq!(buf.len(), 2 + 2 + 9 + COPY_LIMIT + 2 + 1);
+    }
+
+    #[test]
+    fn advance_across_chunks() {
+        let mut buf = WriteBuf::new();
+        buf.push_message(&[Bytes::from(vec![1u8; 2000]), Bytes::from_static(b"xy")]);
+        let all = flatten(&mut buf);
+        buf.advance(5);
+        assert_eq!(flatten(&mut buf), all[5..].to_vec());
+        buf.advance(2004);
+        assert_eq!(flatten(&mut buf), all[2009..].to_vec());
+        assert_eq!(buf.len(), 4);
+        buf.advance(100);
+        assert!(buf.is_empty());
+        assert_eq!(buf.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn direct_writes_match_the_encoding_and_hand_back_what_did_not_fit() {
+        use crate::net::transport::Stream;
+        use crate::wire::codec::encode_message;
+        use std::io::Read;
+        let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
+        a.set_nonblocking(true).expect("nonblocking");
+        b.set_nonblocking(true).expect("nonblocking");
+        let (_read, write) =
+            Stream::Unix(tokio::net::UnixStream::from_std(a).expect("tokio")).into_split();
+        let mut peer = b;
+        let read_all = |peer: &mut std::os::unix::net::UnixStream| {
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 65536];
+            while let Ok(n) = peer.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&chunk[..n]);
+            }
+            got
+        };
+        // tokio writes only once the runtime has seen the socket writable.
+        write.writable().await.expect("writable");
+        let mut scratch = BytesMut::new();
+        let small = vec![Bytes::new(), Bytes::from_static(b"hello")];
+        let large = vec![Bytes::from(vec![3u8; 300]), Bytes::from(vec![4u8; 5000])];
+        for message in [&small, &large] {
+            let mut want = BytesMut::new();
+            encode_message(&mut want, message);
+            let done = write_message_now(&write, &mut scratch, message).expect("write");
+            assert!(matches!(done, Direct::Done));
+            assert_eq!(read_all(&mut peer), want.to_vec());
+        }
+        // Fill the socket: what the OS does not take comes back, in order.
+        let mut want = BytesMut::new();
+        let mut rests = Vec::new();
+        for _ in 0..10_000 {
+            encode_message(&mut want, &small);
+            match write_message_now(&write, &mut scratch, &small).expect("write") {
+                Direct::Done => {}
+                Direct::Rest(rest) => {
+                    rests.push(rest);
+                    break;
+                }
+            }
+        }
+        assert_eq!(rests.len(), 1, "the socket filled up");
+        let mut got = read_all(&mut peer);
+        let mut rest = rests.pop().expect("rest");
+        got.extend_from_slice(&flatten(&mut rest));
+        assert_eq!(got, want.to_vec());
+    }
+}

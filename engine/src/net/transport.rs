@@ -1,0 +1,455 @@
+//! The byte streams under ZMTP: tcp (TCP_NODELAY always on) and ipc (Unix domain sockets).
+//! Streams are used through `&self` readiness APIs so that a reader, a writer and a caller's
+//! synchronous fast path can share one socket without splitting it.
+
+use crate::error::{Error, ErrorCode};
+use crate::net::endpoint::{tcp_endpoint_string, Endpoint, Host};
+use crate::net::raw_stream::RawStream;
+use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+
+/// A connected stream of either transport.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// Splits the stream after the handshake: the reader owns the read half (its `poll_read`
+    /// skips the extra `read` that only confirms the socket is drained); the write half is shared
+    /// by the writer and by callers writing directly.
+    pub(crate) fn into_split(self) -> (ReadHalf, WriteHalf) {
+        match self {
+            Stream::Tcp(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Tcp(r), WriteHalf::Tcp(w))
+            }
+            Stream::Unix(s) => {
+                let (r, w) = s.into_split();
+                (ReadHalf::Unix(r), WriteHalf::Unix(w))
+            }
+        }
+    }
+
+    /// For a connection read by the caller's event loop (`driven`): no standing runtime
+    /// registration, so data arriving (or the peer reading) wakes no engine thread.
+    pub(crate) fn into_driven(self) -> io::Result<WriteHalf> {
+        Ok(WriteHalf::Driven(match self {
+            Stream::Tcp(s) => RawStream::tcp(s.into_std()?),
+            Stream::Unix(s) => RawStream::unix(s.into_std()?),
+        }))
+    }
+}
+
+/// The reading side of a connection.
+#[derive(Debug)]
+pub(crate) enum ReadHalf {
+    Tcp(tokio::net::tcp::OwnedReadHalf),
+    Unix(tokio::net::unix::OwnedReadHalf),
+}
+
+/// `AsyncRead` for an enum with a `Tcp` and a `Unix` variant: reads from whichever it holds.
+macro_rules! forward_async_read {
+    ($either:ident) => {
+        impl AsyncRead for $either {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                match self.get_mut() {
+                    $either::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+                    $either::Unix(s) => Pin::new(s).poll_read(cx, buf),
+                }
+            }
+        }
+    };
+}
+
+forward_async_read!(Stream);
+forward_async_read!(ReadHalf);
+
+/// The writing side of a connection, used through `&self` so that the connection's writer and a
+/// caller's synchronous fast path can share it. `Driven` is a whole socket whose reading belongs
+/// to a `ReadDriver` (see `raw_stream`).
+#[derive(Debug)]
+pub(crate) enum WriteHalf {
+    Tcp(tokio::net::tcp::OwnedWriteHalf),
+    Unix(tokio::net::unix::OwnedWriteHalf),
+    Driven(RawStream),
+}
+
+impl WriteHalf {
+    pub(crate) async fn writable(&self) -> io::Result<()> {
+        match self {
+            WriteHalf::Tcp(s) => s.writable().await,
+            WriteHalf::Unix(s) => s.writable().await,
+            WriteHalf::Driven(s) => s.writable().await,
+        }
+    }
+
+    /// Non-blocking write from any thread; `WouldBlock` when the OS buffer is full.
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        // tokio's `try_write` clears the runtime's writability on `WouldBlock`, so `writable()`
+        // then waits.
+        match self {
+            WriteHalf::Tcp(s) => s.try_write(buf),
+            WriteHalf::Unix(s) => s.try_write(buf),
+            WriteHalf::Driven(s) => s.write(buf),
+        }
+    }
+
+    /// Non-blocking vectored write from any thread; `WouldBlock` when the OS buffer is full.
+    pub(crate) fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            WriteHalf::Tcp(s) => s.try_write_vectored(bufs),
+            WriteHalf::Unix(s) => s.try_write_vectored(bufs),
+            WriteHalf::Driven(s) => s.write_vectored(bufs),
+        }
+    }
+
+    /// The socket a `ReadDriver` reads (`None` when the connection task reads it).
+    pub(crate) fn driven(&self) -> Option<&RawStream> {
+        match self {
+            WriteHalf::Driven(s) => Some(s),
+            WriteHalf::Tcp(_) | WriteHalf::Unix(_) => None,
+        }
+    }
+
+    /// Non-blocking read for a `ReadDriver`'s connection (`Unsupported` on the other forms,
+    /// whose read half belongs to the connection task).
+    pub(crate) fn recv(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        match self {
+            WriteHalf::Driven(s) => s.recv(buf),
+            WriteHalf::Tcp(_) | WriteHalf::Unix(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        match self {
+            WriteHalf::Tcp(s) => s.as_ref().as_raw_fd(),
+            WriteHalf::Unix(s) => s.as_ref().as_raw_fd(),
+            WriteHalf::Driven(s) => s.raw_fd(),
+        }
+    }
+
+    /// Shuts both directions down at once, even while other references to the stream exist,
+    /// so the peer sees the connection end now rather than when the last reference is dropped.
+    pub(crate) fn shutdown(&self) {
+        let result = match self {
+            WriteHalf::Tcp(s) => {
+                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
+            }
+            WriteHalf::Unix(s) => {
+                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
+            }
+            WriteHalf::Driven(s) => s.shutdown(),
+        };
+        // ENOTCONN when the peer already went away: nothing left to do.
+        let _ = result;
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A listening socket of either transport.
+#[derive(Debug)]
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Stream>> {
+        match self {
+            Listener::Tcp(l) => l.poll_accept(cx).map(|r| {
+                r.and_then(|(s, _)| {
+                    s.set_nodelay(true)?;
+                    Ok(Stream::Tcp(s))
+                })
+            }),
+            Listener::Unix(l) => l.poll_accept(cx).map(|r| r.map(|(s, _)| Stream::Unix(s))),
+        }
+    }
+}
+
+/// A bound listener with the resolved endpoint and, for ipc, the file to remove on unbind.
+#[derive(Debug)]
+pub(crate) struct Bound {
+    pub(crate) listener: Listener,
+    pub(crate) resolved: String,
+    pub(crate) ipc_path: Option<PathBuf>,
+}
+
+fn bind_error(e: &io::Error, address: &str) -> Error {
+    let code = match e.kind() {
+        io::ErrorKind::AddrInUse => ErrorCode::Eaddrinuse,
+        io::ErrorKind::InvalidInput => ErrorCode::Einval,
+        _ => ErrorCode::Eaddrnotavail,
+    };
+    Error::with_address(code, format!("cannot bind: {e}"), address)
+}
+
+/// Binds a listener (must run inside the socket's runtime). `address` is the caller's string, for errors.
+pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Error> {
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            let port = port.for_bind();
+            let candidates: Vec<SocketAddr> = match host {
+                // Like libzmq without ZMQ_IPV6: `*` is every IPv4 interface.
+                Host::Any => vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)],
+                Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
+                Host::Name(name) => tokio::net::lookup_host((name.as_str(), port))
+                    .await
+                    .map_err(|e| {
+                        Error::with_address(
+                            ErrorCode::Eaddrnotavail,
+                            format!("cannot resolve {name}: {e}"),
+                            address,
+                        )
+                    })?
+                    .collect(),
+            };
+            let mut last = Error::with_address(
+                ErrorCode::Eaddrnotavail,
+                "host resolves to no address",
+                address,
+            );
+            for addr in candidates {
+                match TcpListener::bind(addr).await {
+                    Ok(listener) => {
+                        let local = listener.local_addr().map_err(|e| bind_error(&e, address))?;
+                        return Ok(Bound {
+                            listener: Listener::Tcp(listener),
+                            resolved: tcp_endpoint_string(&local),
+                            ipc_path: None,
+                        });
+                    }
+                    Err(e) => last = bind_error(&e, address),
+                }
+            }
+            Err(last)
+        }
+        Endpoint::Ipc(path) => {
+            if let Some(name) = abstract_name(path) {
+                let listener = bind_abstract(name).map_err(|e| bind_error(&e, address))?;
+                return Ok(Bound {
+                    listener: Listener::Unix(listener),
+                    resolved: format!("ipc://{}", path.display()),
+                    ipc_path: None,
+                });
+            }
+            remove_stale_socket(path, address)?;
+            let listener = UnixListener::bind(path).map_err(|e| bind_error(&e, address))?;
+            Ok(Bound {
+                listener: Listener::Unix(listener),
+                resolved: format!("ipc://{}", path.display()),
+                ipc_path: Some(path.clone()),
+            })
+        }
+    }
+}
+
+/// `ipc://@name` is Linux's abstract socket namespace (no file), as in libzmq.
+fn abstract_name(path: &Path) -> Option<&[u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str()
+        .as_bytes()
+        .strip_prefix(b"@")
+        .filter(|_| cfg!(any(target_os = "linux", target_os = "android")))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn abstract_addr(name: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
+    use std::os::linux::net::SocketAddrExt;
+    std::os::unix::net::SocketAddr::from_abstract_name(name)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn abstract_addr(_: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+fn bind_abstract(name: &[u8]) -> io::Result<UnixListener> {
+    let listener = std::os::unix::net::UnixListener::bind_addr(&abstract_addr(name)?)?;
+    listener.set_nonblocking(true)?;
+    UnixListener::from_std(listener)
+}
+
+/// A local connect either succeeds or fails at once, so the blocking call does not block.
+fn connect_abstract(name: &[u8]) -> io::Result<UnixStream> {
+    let stream = std::os::unix::net::UnixStream::connect_addr(&abstract_addr(name)?)?;
+    stream.set_nonblocking(true)?;
+    UnixStream::from_std(stream)
+}
+
+/// libzmq removes a socket file left behind by an earlier run before binding. We do the same,
+/// but refuse (EADDRINUSE) when something still accepts on it or the path is not a socket.
+fn remove_stale_socket(path: &Path, address: &str) -> Result<(), Error> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let in_use = || Error::with_address(ErrorCode::Eaddrinuse, "address already in use", address);
+    if !meta.file_type().is_socket() {
+        return Err(in_use());
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(in_use());
+    }
+    std::fs::remove_file(path).map_err(|e| bind_error(&e, address))
+}
+
+/// Removes an ipc socket file we created.
+pub(crate) fn remove_ipc_file(path: &Path) {
+    // Already gone (or replaced by someone's directory) is fine: nothing of ours to clean.
+    let _ = std::fs::remove_file(path);
+}
+
+/// One connect attempt: every resolved address in turn, each bounded by `attempt_timeout`.
+pub(crate) async fn connect(
+    endpoint: &Endpoint,
+    attempt_timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            let port = port.for_bind();
+            let addrs: Vec<SocketAddr> = match host {
+                Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
+                Host::Name(name) => tokio::net::lookup_host((name.as_str(), port))
+                    .await?
+                    .collect(),
+                Host::Any => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "cannot connect to *",
+                    ))
+                }
+            };
+            connect_tcp(&addrs, attempt_timeout).await
+        }
+        Endpoint::Ipc(path) => {
+            if let Some(name) = abstract_name(path) {
+                return connect_abstract(name).map(Stream::Unix);
+            }
+            let attempt = UnixStream::connect(path);
+            let stream = match attempt_timeout {
+                Some(t) => tokio::time::timeout(t, attempt)
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??,
+                None => attempt.await?,
+            };
+            Ok(Stream::Unix(stream))
+        }
+    }
+}
+
+/// Tries each address in turn (a name may resolve to IPv4 and IPv6 addresses, and the server may
+/// listen on only one of them); the first that accepts wins.
+async fn connect_tcp(
+    addrs: &[SocketAddr],
+    attempt_timeout: Option<Duration>,
+) -> io::Result<Stream> {
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "host resolves to no address");
+    for &addr in addrs {
+        let attempt = TcpStream::connect(addr);
+        let result = match attempt_timeout {
+            Some(t) => match tokio::time::timeout(t, attempt).await {
+                Ok(r) => r,
+                Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
+            },
+            None => attempt.await,
+        };
+        match result {
+            Ok(stream) => {
+                stream.set_nodelay(true)?;
+                return Ok(Stream::Tcp(stream));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connect_tries_every_address() {
+        // Like `localhost` resolving to 127.0.0.1 and ::1 while the server listens on ::1 only.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("probe port");
+        let listener = TcpListener::bind("[::1]:0").await.expect("bind ::1");
+        let open = listener.local_addr().expect("addr");
+        let stream = connect_tcp(&[closed, open], Some(Duration::from_secs(2)))
+            .await
+            .expect("second address accepted");
+        let Stream::Tcp(stream) = stream else {
+            panic!("not tcp");
+        };
+        assert_eq!(stream.peer_addr().ok(), Some(open));
+        assert_eq!(stream.nodelay().ok(), Some(true));
+    }
+
+    #[tokio::test]
+    async fn connect_reports_the_last_failure() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("probe port");
+        let e = connect_tcp(&[closed], None).await.err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::ConnectionRefused));
+        let e = connect_tcp(&[], None).await.err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::NotFound));
+    }
+}

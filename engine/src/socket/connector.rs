@@ -1,0 +1,112 @@
+//! The background side of `connect`: connect, run the connection, and when it fails or ends,
+//! try again after `reconnect_interval` (doubling up to `reconnect_max_interval`), forever,
+//! until `disconnect` or `close`.
+
+use crate::conn::connection::SocketLink;
+use crate::conn::connection::{self, ConnectionOutcome};
+use crate::net::endpoint::Endpoint;
+use crate::net::transport;
+use crate::once_event::OnceEvent;
+use crate::time::{Interval, Timeout};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Reconnect back-off: starts at `reconnect_interval`, doubles up to `reconnect_max_interval`
+/// (0 = no growth). Options are re-read at every step, so changes apply to the next delay.
+#[derive(Debug, Default)]
+struct Backoff {
+    current: Duration,
+}
+
+impl Backoff {
+    /// The delay before the next attempt, given the current options.
+    fn next(&mut self, start: Duration, max: Duration) -> Duration {
+        let delay = self.current.max(start);
+        self.current = if max > start {
+            delay.saturating_mul(2).min(max)
+        } else {
+            start
+        };
+        delay
+    }
+}
+
+pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: Arc<OnceEvent>) {
+    let mut backoff = Backoff::default();
+    loop {
+        if stop.is_fired() || core.is_closed() {
+            return;
+        }
+        let attempt_timeout = Interval::from_ms(core.options().connect_timeout).duration();
+        let attempt = tokio::select! {
+            r = transport::connect(&endpoint, attempt_timeout) => r,
+            _ = stop.wait() => return,
+            _ = core.closed().wait() => return,
+        };
+        let reconnect_now = match attempt {
+            Ok(stream) => match connection::run(core.clone(), stream, stop.clone()).await {
+                ConnectionOutcome::Lost { reconnect_now } => {
+                    backoff = Backoff::default();
+                    reconnect_now
+                }
+                ConnectionOutcome::NotEstablished => false,
+            },
+            Err(_) => false,
+        };
+        if reconnect_now {
+            continue;
+        }
+        // libzmq: a negative reconnect interval means "do not reconnect".
+        let options = core.options();
+        let Timeout::After(start) = Timeout::from_ms(options.reconnect_interval) else {
+            return;
+        };
+        // Negative or 0: no growth.
+        let max = Interval::from_ms(options.reconnect_max_interval)
+            .duration()
+            .unwrap_or(Duration::ZERO);
+        let delay = backoff.next(start, max);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.wait() => return,
+            _ = core.closed().wait() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn doubles_up_to_the_maximum() {
+        let mut b = Backoff::default();
+        let delays: Vec<_> = (0..6).map(|_| b.next(ms(100), ms(700))).collect();
+        assert_eq!(
+            delays,
+            [ms(100), ms(200), ms(400), ms(700), ms(700), ms(700)]
+        );
+    }
+
+    #[test]
+    fn no_growth_without_a_maximum() {
+        let mut b = Backoff::default();
+        let delays: Vec<_> = (0..3).map(|_| b.next(ms(100), Duration::ZERO)).collect();
+        assert_eq!(delays, [ms(100); 3]);
+        // A maximum below the start means no growth either.
+        let delays: Vec<_> = (0..3).map(|_| b.next(ms(100), ms(50))).collect();
+        assert_eq!(delays, [ms(100); 3]);
+    }
+
+    #[test]
+    fn huge_values_saturate() {
+        let mut b = Backoff::default();
+        let huge = Duration::from_millis(u64::MAX);
+        assert_eq!(b.next(huge, huge), huge);
+        assert_eq!(b.next(huge, huge), huge);
+    }
+}

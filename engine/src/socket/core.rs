@@ -1,0 +1,554 @@
+//! The machinery every socket type shares: options, endpoints (listeners and connectors), the table
+//! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
+//! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
+
+use crate::conn::connection::SocketLink;
+use crate::conn::delivery::InboundQueue;
+use crate::conn::driven::ReadDriver;
+use crate::conn::peer::Peer;
+use crate::error::{Error, ErrorCode};
+use crate::net::endpoint::Endpoint;
+use crate::net::transport::{self, Listener};
+use crate::once_event::OnceEvent;
+use crate::options::Options;
+use crate::socket::inbound::{Inbound, Received};
+use crate::socket::peer_table::PeerTable;
+use crate::socket::{connector, listener};
+use crate::time::{self, Timeout};
+use crate::wire::socket_type::SocketType;
+use crate::wire::Message;
+use bytes::Bytes;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A bound endpoint: the listener is in a slot so `unbind`/`close` can drop it synchronously,
+/// releasing the port at once even while the accept task has not run yet.
+pub(crate) struct BoundEndpoint {
+    requested: String,
+    resolved: String,
+    pub(crate) listener: Arc<Mutex<Option<Listener>>>,
+    /// Fired on unbind: stops the accept loop and drops the connections it accepted.
+    pub(crate) stop: Arc<OnceEvent>,
+    ipc_path: Option<PathBuf>,
+}
+
+impl BoundEndpoint {
+    fn release(&self) {
+        self.stop.fire();
+        drop(lock(&self.listener).take());
+        if let Some(path) = &self.ipc_path {
+            transport::remove_ipc_file(path);
+        }
+    }
+}
+
+struct ConnectedEndpoint {
+    requested: String,
+    stop: Arc<OnceEvent>,
+}
+
+#[derive(Default)]
+struct Endpoints {
+    binds: Vec<BoundEndpoint>,
+    connects: Vec<ConnectedEndpoint>,
+}
+
+/// What a socket's connections have queued to send and not handed to their writers yet (see
+/// [`crate::SocketHandle::queued_output`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueuedOutput {
+    /// Messages, rests of messages, and commands.
+    pub items: usize,
+    /// Their bytes (bodies; a command's whole frame).
+    pub bytes: usize,
+}
+
+/// How a wait ended without its condition becoming true.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitError {
+    TimedOut,
+    Closed,
+}
+
+impl WaitError {
+    pub(crate) fn into_error(self, what: &str) -> Error {
+        match self {
+            WaitError::TimedOut => Error::new(ErrorCode::Eagain, format!("{what} timed out")),
+            WaitError::Closed => Error::new(
+                ErrorCode::Eagain,
+                format!("{what} cancelled: socket closed"),
+            ),
+        }
+    }
+}
+
+pub(crate) struct SocketCore {
+    pub(crate) kind: SocketType,
+    pub(crate) handle: Handle,
+    options: Mutex<Options>,
+    pub(crate) closed: OnceEvent,
+    peers: Mutex<PeerTable>,
+    /// A peer joined or got queue room: senders waiting for a peer re-check.
+    pub(crate) out_changed: Notify,
+    pub(crate) inbound: Inbound,
+    endpoints: Mutex<Endpoints>,
+    last_endpoint: Mutex<Option<String>>,
+    next_routing_id: AtomicU32,
+    /// Reads connections established from now on, instead of an engine task (see `driven`).
+    read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
+}
+
+impl SocketCore {
+    pub(crate) fn new(handle: &Handle, kind: SocketType, options: Options) -> Arc<SocketCore> {
+        Arc::new(SocketCore {
+            kind,
+            handle: handle.clone(),
+            options: Mutex::new(options),
+            closed: OnceEvent::new(),
+            peers: Mutex::new(PeerTable::default()),
+            out_changed: Notify::new(),
+            inbound: Inbound::default(),
+            endpoints: Mutex::new(Endpoints::default()),
+            last_endpoint: Mutex::new(None),
+            next_routing_id: AtomicU32::new(random_u32()),
+            read_driver: Mutex::new(None),
+        })
+    }
+
+    pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
+        *lock(&self.read_driver) = Some(driver);
+    }
+
+    pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
+        lock(&self.read_driver).clone()
+    }
+
+    pub(crate) fn options(&self) -> Options {
+        lock(&self.options).clone()
+    }
+
+    pub(crate) fn set_options(&self, options: Options) {
+        *lock(&self.options) = options;
+    }
+
+    /// Reads one option value without cloning the whole set.
+    pub(crate) fn option<T>(&self, read: impl FnOnce(&Options) -> T) -> T {
+        read(&lock(&self.options))
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.is_fired()
+    }
+
+    /// EBADF once closed.
+    pub(crate) fn check_open(&self) -> Result<(), Error> {
+        if self.is_closed() {
+            Err(Error::new(ErrorCode::Ebadf, "socket is closed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(crate) fn last_endpoint(&self) -> Option<String> {
+        lock(&self.last_endpoint).clone()
+    }
+
+    /// A routing id for a peer that did not send one: 0x00 + 4 bytes, like libzmq.
+    pub(crate) fn generate_routing_id(&self) -> Bytes {
+        let n = self.next_routing_id.fetch_add(1, Ordering::Relaxed);
+        let mut id = vec![0u8];
+        id.extend_from_slice(&n.to_be_bytes());
+        Bytes::from(id)
+    }
+
+    // ----- endpoints -----
+
+    pub(crate) async fn bind(self: &Arc<Self>, address: &str) -> Result<String, Error> {
+        self.check_open()?;
+        let endpoint = Endpoint::parse(address)?;
+        // tokio's listeners need the socket's runtime (reactor, resolver); run the bind there.
+        let task = {
+            let endpoint = endpoint.clone();
+            let address = address.to_owned();
+            self.handle
+                .spawn(async move { transport::bind(&endpoint, &address).await })
+        };
+        let bound = task.await.map_err(|e| {
+            Error::with_address(ErrorCode::Einval, format!("bind failed: {e}"), address)
+        })??;
+        let resolved = bound.resolved.clone();
+        let entry = BoundEndpoint {
+            requested: address.to_owned(),
+            resolved: bound.resolved,
+            listener: Arc::new(Mutex::new(Some(bound.listener))),
+            stop: Arc::new(OnceEvent::new()),
+            ipc_path: bound.ipc_path,
+        };
+        let (slot, stop) = (entry.listener.clone(), entry.stop.clone());
+        {
+            let mut endpoints = lock(&self.endpoints);
+            if self.is_closed() {
+                // Closed while binding: release what we just bound.
+                entry.release();
+                return Err(Error::new(ErrorCode::Ebadf, "socket is closed"));
+            }
+            endpoints.binds.push(entry);
+        }
+        *lock(&self.last_endpoint) = Some(resolved.clone());
+        self.handle
+            .spawn(listener::accept_loop(self.clone(), slot, stop));
+        Ok(resolved)
+    }
+
+    /// Unbinds by the string given to `bind` or by the resolved endpoint it returned.
+    pub(crate) fn unbind(&self, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let entry = {
+            let mut endpoints = lock(&self.endpoints);
+            let position = endpoints
+                .binds
+                .iter()
+                .position(|b| b.resolved == address)
+                .or_else(|| endpoints.binds.iter().position(|b| b.requested == address));
+            position.map(|i| endpoints.binds.remove(i))
+        };
+        match entry {
+            Some(entry) => {
+                entry.release();
+                self.remove_peers_of(&entry.stop);
+                Ok(())
+            }
+            None => Err(Error::with_address(
+                ErrorCode::Enoent,
+                "endpoint is not bound",
+                address,
+            )),
+        }
+    }
+
+    pub(crate) fn connect(self: &Arc<Self>, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let endpoint = Endpoint::parse_connect(address)?;
+        let stop = Arc::new(OnceEvent::new());
+        lock(&self.endpoints).connects.push(ConnectedEndpoint {
+            requested: address.to_owned(),
+            stop: stop.clone(),
+        });
+        self.handle
+            .spawn(connector::run(self.clone(), endpoint, stop));
+        Ok(())
+    }
+
+    pub(crate) fn disconnect(&self, address: &str) -> Result<(), Error> {
+        self.check_open()?;
+        let entry = {
+            let mut endpoints = lock(&self.endpoints);
+            let position = endpoints
+                .connects
+                .iter()
+                .position(|c| c.requested == address);
+            position.map(|i| endpoints.connects.remove(i))
+        };
+        match entry {
+            Some(entry) => {
+                entry.stop.fire();
+                // Out of the round-robin before returning: a send right after `disconnect` must
+                // not pick a peer of this endpoint while its connection task has yet to notice.
+                self.remove_peers_of(&entry.stop);
+                Ok(())
+            }
+            None => Err(Error::with_address(
+                ErrorCode::Enoent,
+                "endpoint is not connected",
+                address,
+            )),
+        }
+    }
+
+    /// Idempotent. Pending waits end with EAGAIN; listeners are released now; connections get
+    /// `linger` to deliver their queues (handled by each connection's task).
+    pub(crate) fn close(&self) {
+        if !self.closed.fire() {
+            return;
+        }
+        let endpoints = std::mem::take(&mut *lock(&self.endpoints));
+        for bound in &endpoints.binds {
+            bound.release();
+        }
+        for connected in &endpoints.connects {
+            connected.stop.fire();
+        }
+        self.inbound.clear();
+        self.inbound.wake_all();
+        self.out_changed.notify_waiters();
+    }
+
+    // ----- peers -----
+
+    /// Registers a peer whose handshake is done, that came through the endpoint whose stop signal
+    /// is `endpoint`. False if the socket is closed, the endpoint was removed meanwhile, or
+    /// (ROUTER) the peer's identity is already taken: libzmq refuses such a second connection too.
+    pub(crate) fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
+        {
+            let mut table = lock(&self.peers);
+            // Checked under the table lock, which `remove_peers_of` takes after firing the signal:
+            // either this sees the signal or that sees this peer.
+            if self.is_closed() || endpoint.is_fired() {
+                return false;
+            }
+            // Only ROUTER routes by identity; other types must not refuse, say, two servers that
+            // happen to announce the same Identity.
+            if !table.add(peer, endpoint, self.kind == SocketType::Router) {
+                return false;
+            }
+        }
+        self.out_changed.notify_waiters();
+        true
+    }
+
+    pub(crate) fn remove_peer(&self, peer: &Arc<Peer>) {
+        peer.mark_dead();
+        lock(&self.peers).remove(|m| Arc::ptr_eq(&m.peer, peer));
+        // A REQ waiting for this peer's reply must learn it will never come.
+        self.inbound.wake_all();
+    }
+
+    /// Removes, now, every peer that came through the endpoint whose stop signal is `endpoint`
+    /// (already fired). Their connection tasks end on that signal and remove them again: a no-op.
+    fn remove_peers_of(&self, endpoint: &Arc<OnceEvent>) {
+        let removed = lock(&self.peers).remove(|m| Arc::ptr_eq(&m.endpoint, endpoint));
+        if removed.is_empty() {
+            return;
+        }
+        for peer in &removed {
+            peer.mark_dead();
+        }
+        self.inbound.wake_all();
+    }
+
+    /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
+    /// full ones. Gives the message back if none can take it now.
+    pub(crate) fn try_send_round_robin(&self, message: Message) -> Result<Arc<Peer>, Message> {
+        // Outside the table's lock: a pump may be reading a large frame.
+        let first = lock(&self.peers).next_in_turn();
+        if let Some(peer) = first {
+            peer.refresh();
+        }
+        lock(&self.peers).push_round_robin(message)
+    }
+
+    pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
+        lock(&self.peers).by_routing_id(routing_id)
+    }
+
+    /// What the live peers' outboxes hold, waiting for their writers.
+    pub(crate) fn queued_output(&self) -> QueuedOutput {
+        let table = lock(&self.peers);
+        table.peers().fold(QueuedOutput::default(), |sum, peer| {
+            let (items, bytes) = peer.queued();
+            QueuedOutput {
+                items: sum.items + items,
+                bytes: sum.bytes + bytes,
+            }
+        })
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        lock(&self.peers).len()
+    }
+
+    /// Takes the next message in fair-queue order.
+    pub(crate) fn pop_inbound(&self) -> Option<Received> {
+        let hwm = self.option(|o| o.receive_hwm);
+        self.inbound.pop(usize::try_from(hwm).unwrap_or(usize::MAX))
+    }
+
+    // ----- waiting -----
+
+    /// Re-runs `check` each time `notify` fires until it yields a value, the deadline passes or the
+    /// socket closes. Cancel-safe as long as `check` only takes things at its final step.
+    pub(crate) async fn wait_for<T>(
+        &self,
+        notify: &Notify,
+        deadline: Option<Instant>,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> Result<T, WaitError> {
+        loop {
+            let notified = notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(value) = check() {
+                return Ok(value);
+            }
+            if self.is_closed() {
+                return Err(WaitError::Closed);
+            }
+            // A deadline already past (a zero timeout) ends the wait now, on this poll, not when
+            // the runtime's timer next ticks: a zero timeout is a non-blocking attempt.
+            if deadline.is_some_and(|at| at <= Instant::now()) {
+                return Err(WaitError::TimedOut);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = time::sleep_until(deadline) => {
+                    // One last look: the condition may have become true just now.
+                    return check().ok_or(WaitError::TimedOut);
+                }
+                _ = self.closed.wait() => return Err(WaitError::Closed),
+            }
+        }
+    }
+}
+
+/// A random-enough 32-bit value (routing ids, request ids) without a dependency.
+pub(crate) fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(Peer::ids_issued());
+    // Truncation is the point: any 32 bits of the hash will do.
+    hasher.finish() as u32
+}
+
+impl SocketCore {
+    /// Round-robin send that waits (until `deadline`) for a live peer with room. The message is
+    /// handed over in one synchronous step, so dropping this future either sent it or did not.
+    /// `on_sent` runs right after the hand-over, still synchronously.
+    pub(crate) async fn send_round_robin<R>(
+        &self,
+        message: Message,
+        deadline: Option<Instant>,
+        mut on_sent: impl FnMut(Arc<Peer>) -> R,
+    ) -> Result<R, WaitError> {
+        let mut slot = Some(message);
+        self.wait_for(&self.out_changed, deadline, || {
+            let message = slot.take()?;
+            match self.try_send_round_robin(message) {
+                Ok(peer) => Some(on_sent(peer)),
+                Err(back) => {
+                    slot = Some(back);
+                    None
+                }
+            }
+        })
+        .await
+    }
+
+    /// Fair-queued receive that waits until `deadline`; `accept` may reject (discard) a message
+    /// or turn it into the result; it runs synchronously with the take from the queue.
+    pub(crate) async fn recv_with<T>(
+        &self,
+        deadline: Option<Instant>,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<T, WaitError> {
+        self.wait_for(&self.inbound.notify, deadline, || {
+            self.pop_accepted(&mut accept)
+        })
+        .await
+    }
+
+    /// Takes queued messages in fair-queue order until `accept` turns one into the result
+    /// (discarding those it rejects); None once the queue is empty.
+    pub(crate) fn pop_accepted<T>(
+        &self,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Option<T> {
+        while let Some(received) = self.pop_inbound() {
+            if let Some(value) = accept(received) {
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// `send_round_robin` bounded by `send_timeout`, failing as a public `send` does.
+    pub(crate) async fn send_timed<R>(
+        &self,
+        message: Message,
+        on_sent: impl FnMut(Arc<Peer>) -> R,
+    ) -> Result<R, Error> {
+        let deadline = Timeout::from_ms(self.option(|o| o.send_timeout)).deadline();
+        self.send_round_robin(message, deadline, on_sent)
+            .await
+            .map_err(|e| e.into_error("send"))
+    }
+
+    /// `recv_with` bounded by `receive_timeout`, failing as a public `recv` does.
+    pub(crate) async fn recv_timed<T>(
+        &self,
+        accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<T, Error> {
+        let deadline = Timeout::from_ms(self.option(|o| o.receive_timeout)).deadline();
+        self.recv_with(deadline, accept)
+            .await
+            .map_err(|e| e.into_error("receive"))
+    }
+}
+
+/// EINVAL for a message without frames: ZMTP cannot carry one.
+pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
+    if message.is_empty() {
+        Err(Error::new(
+            ErrorCode::Einval,
+            "a message needs at least one frame",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+impl InboundQueue for SocketCore {
+    fn push(&self, peer: &Arc<Peer>, message: Message, hwm: usize) -> Result<(), Message> {
+        self.inbound.try_push(peer, message, hwm)
+    }
+}
+
+impl SocketLink for SocketCore {
+    fn socket_type(&self) -> SocketType {
+        self.kind
+    }
+
+    fn options(&self) -> Options {
+        SocketCore::options(self)
+    }
+
+    fn closed(&self) -> &OnceEvent {
+        &self.closed
+    }
+
+    fn runtime(&self) -> &Handle {
+        &self.handle
+    }
+
+    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
+        SocketCore::read_driver(self)
+    }
+
+    fn generate_routing_id(&self) -> Bytes {
+        SocketCore::generate_routing_id(self)
+    }
+
+    fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
+        SocketCore::add_peer(self, peer, endpoint)
+    }
+
+    fn remove_peer(&self, peer: &Arc<Peer>) {
+        SocketCore::remove_peer(self, peer);
+    }
+
+    fn out_room(&self) {
+        self.out_changed.notify_waiters();
+    }
+
+    fn linger(&self) -> Timeout {
+        Timeout::from_ms(self.option(|o| o.linger))
+    }
+}

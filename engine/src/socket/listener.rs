@@ -1,0 +1,55 @@
+//! The accept loop of one bound endpoint: each accepted stream gets its own connection task.
+
+use crate::conn::connection;
+use crate::conn::connection::SocketLink;
+use crate::net::transport::Listener;
+use crate::once_event::OnceEvent;
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+/// Pause after an accept error that is not about the listener itself (e.g. out of file
+/// descriptors), so a persistent condition cannot spin the loop.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
+
+pub(crate) async fn accept_loop<S: SocketLink>(
+    core: Arc<S>,
+    slot: Arc<Mutex<Option<Listener>>>,
+    stop: Arc<OnceEvent>,
+) {
+    loop {
+        let accepted = std::future::poll_fn(|cx| {
+            let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_ref() {
+                Some(listener) => listener.poll_accept(cx).map(Some),
+                // Unbound or closed: the listener was dropped by `unbind`/`close`.
+                None => Poll::Ready(None),
+            }
+        });
+        let result = tokio::select! {
+            r = accepted => r,
+            _ = stop.wait() => return,
+            _ = core.closed().wait() => return,
+        };
+        match result {
+            None => return,
+            Some(Ok(stream)) => {
+                core.runtime()
+                    .spawn(connection::run(core.clone(), stream, stop.clone()));
+            }
+            Some(Err(e)) if is_per_connection_error(&e) => {}
+            Some(Err(_)) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
+        }
+    }
+}
+
+/// Errors about one incoming connection (it was reset before we took it): just accept the next.
+fn is_per_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}

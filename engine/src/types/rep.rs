@@ -1,0 +1,265 @@
+//! REP (RFC 28) on the ROUTER machinery: fair-queued requests, envelopes kept so multi-hop works,
+//! strict receive/send alternation, and an out-of-order path (`recv_request`/`reply`) for concurrent serving.
+//!
+//! A request's envelope is every frame up to and including the first empty one (the delimiter):
+//! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
+//! The reply goes back with the same envelope to the same connection.
+
+use crate::conn::peer::Peer;
+use crate::error::{Error, ErrorCode};
+use crate::options::Options;
+use crate::socket::core::{check_message, SocketCore};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::wire::socket_type::SocketType;
+use crate::wire::Message;
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use tokio::runtime::Handle;
+
+/// Where a reply must go: the peer and the envelope of one request.
+#[derive(Debug, Clone)]
+pub struct ReplyTo {
+    peer: Weak<Peer>,
+    envelope: Vec<Bytes>,
+}
+
+struct Serving {
+    /// The request `recv` returned that `send` must answer.
+    owed: Option<ReplyTo>,
+    /// A receive is pending: another is EBUSY.
+    receiving: bool,
+}
+
+struct SharedRep {
+    handle: SocketHandle,
+    state: Mutex<Serving>,
+}
+
+/// Clears the receiving flag however the receive ends (including being dropped).
+struct Receiving<'a>(&'a SharedRep);
+
+impl Drop for Receiving<'_> {
+    fn drop(&mut self) {
+        self.0.state().receiving = false;
+    }
+}
+
+impl SharedRep {
+    fn core(&self) -> &Arc<SocketCore> {
+        self.handle.core()
+    }
+
+    fn state(&self) -> MutexGuard<'_, Serving> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin_recv(&self) -> Result<Receiving<'_>, Error> {
+        let mut state = self.state();
+        if state.receiving {
+            return Err(Error::new(
+                ErrorCode::Ebusy,
+                "a receive is already pending on this socket",
+            ));
+        }
+        state.receiving = true;
+        Ok(Receiving(self))
+    }
+
+    /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
+    fn deliver(&self, to: ReplyTo, message: Message) {
+        let Some(peer) = to.peer.upgrade() else {
+            return;
+        };
+        let mut frames = to.envelope;
+        frames.extend(message);
+        let _ = peer.try_push(frames);
+    }
+}
+
+/// Splits a request into where to reply and its body; None for a malformed one (no delimiter,
+/// or nothing after it), which is discarded.
+fn split_request(received: Received) -> Option<(ReplyTo, Message)> {
+    let mut message = received.message;
+    let delimiter = message.iter().position(|frame| frame.is_empty())?;
+    let body = message.split_off(delimiter.checked_add(1)?);
+    if body.is_empty() {
+        return None;
+    }
+    Some((
+        ReplyTo {
+            peer: received.peer,
+            envelope: message,
+        },
+        body,
+    ))
+}
+
+/// A REP socket. Cheap to clone; closes when the last clone is dropped. Async methods are cancel-safe.
+#[derive(Clone)]
+pub struct RepSocket {
+    inner: Arc<SharedRep>,
+}
+
+impl RepSocket {
+    pub fn new(runtime: &Handle, options: Options) -> RepSocket {
+        RepSocket {
+            inner: Arc::new(SharedRep {
+                handle: SocketHandle::new(runtime, SocketType::Rep, options),
+                state: Mutex::new(Serving {
+                    owed: None,
+                    receiving: false,
+                }),
+            }),
+        }
+    }
+
+    /// Receives the next request (EFSM if a reply is owed; EBUSY if a receive is pending; EAGAIN on
+    /// `receive_timeout`). Dropping the future loses nothing: an unreceived request stays queued.
+    pub async fn recv(&self) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        let _receiving = inner.begin_recv()?;
+        if inner.state().owed.is_some() {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "a reply is owed: send it first",
+            ));
+        }
+        inner
+            .core()
+            .recv_timed(|received| {
+                let (to, body) = split_request(received)?;
+                inner.state().owed = Some(to);
+                Some(body)
+            })
+            .await
+    }
+
+    /// Replies to the request last returned by `recv` (EFSM if none is owed).
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        self.try_send(message).map(|_| ())
+    }
+
+    /// Receives a request without entering the alternation state: for `serve()` with concurrency.
+    pub async fn recv_request(&self) -> Result<(ReplyTo, Message), Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        let _receiving = inner.begin_recv()?;
+        inner.core().recv_timed(split_request).await
+    }
+
+    /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
+    pub async fn reply(&self, to: ReplyTo, message: Message) -> Result<(), Error> {
+        self.inner.core().check_open()?;
+        check_message(&message)?;
+        self.inner.deliver(to, message);
+        Ok(())
+    }
+
+    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
+    /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
+    /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
+    /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
+    /// (A REP reply never waits: it is queued or, for a gone or full peer, dropped.)
+    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        check_message(&message)?;
+        let Some(to) = inner.state().owed.take() else {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request to reply to: receive first",
+            ));
+        };
+        inner.deliver(to, message);
+        Ok(None)
+    }
+
+    /// Synchronous fast path: the next request if one is already queued, `Ok(None)` if not (then use `recv`).
+    /// Same state errors as `recv`.
+    pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        let _receiving = inner.begin_recv()?;
+        let mut state = inner.state();
+        if state.owed.is_some() {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "a reply is owed: send it first",
+            ));
+        }
+        Ok(inner.core().pop_accepted(|received| {
+            let (to, body) = split_request(received)?;
+            state.owed = Some(to);
+            Some(body)
+        }))
+    }
+
+    /// Synchronous fast path of `recv_request`: the next request if one is already queued,
+    /// `Ok(None)` if not (then use `recv_request`). EBUSY while a receive is pending.
+    pub fn try_recv_request(&self) -> Result<Option<(ReplyTo, Message)>, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        let _receiving = inner.begin_recv()?;
+        Ok(inner.core().pop_accepted(split_request))
+    }
+}
+
+socket_handle!(RepSocket, |socket| &socket.inner.handle);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn received(frames: &[&str]) -> Received {
+        Received {
+            peer_id: 1,
+            peer: Weak::new(),
+            routing_id: Bytes::new(),
+            message: frames.iter().map(|f| b(f)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_everything_up_to_the_first_empty_frame() {
+        let (to, body) = split_request(received(&["hop2", "hop1", "", "a", "b"])).expect("valid");
+        assert_eq!(to.envelope, vec![b("hop2"), b("hop1"), Bytes::new()]);
+        assert_eq!(body, vec![b("a"), b("b")]);
+        let (to, body) = split_request(received(&["", "x", "", "y"])).expect("valid");
+        assert_eq!(to.envelope, vec![Bytes::new()]);
+        assert_eq!(
+            body,
+            vec![b("x"), Bytes::new(), b("y")],
+            "later empty frames are body"
+        );
+    }
+
+    #[test]
+    fn malformed_requests_are_discarded() {
+        assert!(split_request(received(&["no", "delimiter"])).is_none());
+        assert!(split_request(received(&["id", ""])).is_none(), "no body");
+    }
+
+    #[tokio::test]
+    async fn one_receive_at_a_time_and_a_reply_only_when_owed() {
+        let rep = RepSocket::new(&Handle::current(), Options::default());
+        let inner = &*rep.inner;
+        let receiving = inner.begin_recv().expect("idle");
+        assert_eq!(
+            inner.begin_recv().err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        drop(receiving);
+        assert!(inner.begin_recv().is_ok(), "free again");
+        assert_eq!(
+            rep.send(vec![b("reply")]).await.err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "nothing is owed before a request"
+        );
+    }
+}

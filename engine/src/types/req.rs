@@ -1,0 +1,564 @@
+//! REQ (RFC 28) on the DEALER machinery: strict send/receive alternation, round-robin over live peers,
+//! reset after a timeout or a lost connection, `correlate` and `relaxed`.
+//!
+//! Reset: the pending request is abandoned so the next send is allowed, and its late reply must
+//! never be returned for a later request. With `correlate` the request id tells replies apart;
+//! without it the connection that owed the reply is dropped and re-opened at once (Lazy Pirate).
+
+use crate::conn::peer::Peer;
+use crate::error::{Error, ErrorCode};
+use crate::options::Options;
+use crate::socket::core::{check_message, SocketCore, WaitError};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::time::Timeout;
+use crate::wire::socket_type::SocketType;
+use crate::wire::Message;
+use bytes::Bytes;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::runtime::Handle;
+use tokio::time::Instant;
+
+enum Phase {
+    /// A send is allowed.
+    Idle,
+    /// A request went to `peer`; only its reply (with `request_id`, under correlate) is accepted.
+    Awaiting {
+        peer: Arc<Peer>,
+        request_id: Option<u32>,
+    },
+}
+
+struct Exchange {
+    phase: Phase,
+    /// A send (or request) is in progress: another is EBUSY.
+    sending: bool,
+    /// A receive (or request) is in progress: another is EBUSY.
+    receiving: bool,
+    next_request_id: u32,
+}
+
+struct SharedReq {
+    handle: SocketHandle,
+    state: Mutex<Exchange>,
+    /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
+    turn: tokio::sync::Mutex<()>,
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Send,
+    Recv,
+    Both,
+}
+
+/// Clears the busy flag(s) it set, whatever way the operation ends (including being dropped).
+struct Busy<'a> {
+    inner: &'a SharedReq,
+    op: Op,
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        if matches!(self.op, Op::Send | Op::Both) {
+            state.sending = false;
+        }
+        if matches!(self.op, Op::Recv | Op::Both) {
+            state.receiving = false;
+        }
+    }
+}
+
+/// Abandons the request in flight if a `request()` future is dropped before its reply.
+struct AbandonOnDrop<'a> {
+    inner: &'a SharedReq,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut state = self.inner.state();
+        self.inner.reset(&mut state);
+    }
+}
+
+impl SharedReq {
+    fn core(&self) -> &Arc<SocketCore> {
+        self.handle.core()
+    }
+
+    fn state(&self) -> MutexGuard<'_, Exchange> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn begin(&self, op: Op) -> Result<Busy<'_>, Error> {
+        let mut state = self.state();
+        let busy = match op {
+            Op::Send => state.sending,
+            Op::Recv => state.receiving,
+            Op::Both => state.sending || state.receiving,
+        };
+        if busy {
+            return Err(Error::new(
+                ErrorCode::Ebusy,
+                "another operation is pending on this socket",
+            ));
+        }
+        if matches!(op, Op::Send | Op::Both) {
+            state.sending = true;
+        }
+        if matches!(op, Op::Recv | Op::Both) {
+            state.receiving = true;
+        }
+        Ok(Busy { inner: self, op })
+    }
+
+    /// Checks a wait for the reply may start (open, not already waiting, a request sent) and
+    /// marks it pending.
+    fn begin_reply_wait(&self, op: Op) -> Result<Busy<'_>, Error> {
+        self.core().check_open()?;
+        let busy = self.begin(op)?;
+        if matches!(self.state().phase, Phase::Idle) {
+            return Err(Error::new(
+                ErrorCode::Efsm,
+                "no request is pending: send first",
+            ));
+        }
+        Ok(busy)
+    }
+
+    /// Abandons the pending request, if any (see the module comment).
+    fn reset(&self, state: &mut Exchange) {
+        if let Phase::Awaiting { peer, request_id } =
+            std::mem::replace(&mut state.phase, Phase::Idle)
+        {
+            self.core().inbound.discard_from(peer.id);
+            if request_id.is_none() {
+                peer.kill(true);
+            }
+        }
+    }
+
+    /// Checks a new request may go out: EFSM while a reply is owed, unless `relaxed` (then abandon it).
+    fn prepare_send(&self, state: &mut Exchange) -> Result<(), Error> {
+        if matches!(state.phase, Phase::Awaiting { .. }) {
+            if !self.core().option(|o| o.relaxed) {
+                return Err(Error::new(
+                    ErrorCode::Efsm,
+                    "a reply is pending: receive it first",
+                ));
+            }
+            self.reset(state);
+        }
+        Ok(())
+    }
+
+    /// The request as it goes on the wire: [request id,] empty delimiter, body.
+    fn envelope(&self, state: &mut Exchange, message: Message) -> (Message, Option<u32>) {
+        let correlate = self.core().option(|o| o.correlate);
+        let mut frames = Vec::with_capacity(message.len() + 2);
+        let request_id = correlate.then(|| {
+            let id = state.next_request_id;
+            state.next_request_id = id.wrapping_add(1);
+            frames.push(Bytes::copy_from_slice(&id.to_be_bytes()));
+            id
+        });
+        frames.push(Bytes::new());
+        frames.extend(message);
+        (frames, request_id)
+    }
+
+    /// What `send` and `try_send` do before handing the request over: checks, marks the send
+    /// pending, and wraps the message; gives back the guard, the frames and the request id.
+    fn start_send(&self, message: Message) -> Result<(Busy<'_>, Message, Option<u32>), Error> {
+        self.core().check_open()?;
+        check_message(&message)?;
+        let busy = self.begin(Op::Send)?;
+        let mut state = self.state();
+        self.prepare_send(&mut state)?;
+        let (frames, request_id) = self.envelope(&mut state, message);
+        Ok((busy, frames, request_id))
+    }
+
+    fn sent(&self, peer: Arc<Peer>, request_id: Option<u32>) {
+        self.state().phase = Phase::Awaiting { peer, request_id };
+    }
+
+    /// Looks for the reply now: `Some(Ok)` = got it, `Some(Err)` = it can never come (EAGAIN, reset
+    /// done) or nothing is pending (EFSM), `None` = keep waiting. Discards everything else.
+    fn poll_reply(&self) -> Option<Result<Message, Error>> {
+        let mut state = self.state();
+        let Phase::Awaiting { peer, request_id } = &state.phase else {
+            return Some(Err(Error::new(ErrorCode::Efsm, "no request is pending")));
+        };
+        let (peer_id, request_id) = (peer.id, *request_id);
+        // Read before popping: a peer seen dead has delivered everything it ever will.
+        let dead = peer.is_dead();
+        while let Some(received) = self.core().pop_inbound() {
+            if let Some(body) = reply_body(received, peer_id, request_id) {
+                state.phase = Phase::Idle;
+                return Some(Ok(body));
+            }
+        }
+        if dead {
+            self.reset(&mut state);
+            return Some(Err(Error::new(
+                ErrorCode::Eagain,
+                "the connection that owed the reply was lost",
+            )));
+        }
+        None
+    }
+
+    async fn recv_reply(&self, deadline: Option<Instant>) -> Result<Message, Error> {
+        match self
+            .core()
+            .wait_for(&self.core().inbound.notify, deadline, || self.poll_reply())
+            .await
+        {
+            Ok(result) => result,
+            Err(WaitError::TimedOut) => {
+                self.reset(&mut self.state());
+                Err(WaitError::TimedOut.into_error("receive"))
+            }
+            Err(end) => Err(end.into_error("receive")),
+        }
+    }
+}
+
+/// The body of `received` if it is the reply we wait for: from `peer_id`, with our request id
+/// (under correlate), then an empty delimiter, then at least one frame.
+fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Option<Message> {
+    if received.peer_id != peer_id {
+        return None;
+    }
+    let mut message = received.message;
+    let mut prefix = 1;
+    if let Some(id) = request_id {
+        if message.first()?.as_ref() != id.to_be_bytes() {
+            return None;
+        }
+        prefix = 2;
+    }
+    if !message.get(prefix - 1)?.is_empty() || message.len() <= prefix {
+        return None;
+    }
+    message.drain(..prefix);
+    Some(message)
+}
+
+/// A REQ socket. Cheap to clone (all clones are the same socket); when the last clone is dropped
+/// the socket closes as if `close()` had been called.
+///
+/// Every async method is cancel-safe: dropping its future at any await point leaves the socket usable.
+/// Dropping a `recv` future keeps the request pending (a later `recv` gets the reply); dropping a
+/// `request` future abandons that request and resets the socket like a receive timeout does.
+#[derive(Clone)]
+pub struct ReqSocket {
+    inner: Arc<SharedReq>,
+}
+
+impl ReqSocket {
+    /// Creates the socket; its background tasks run on `runtime`.
+    pub fn new(runtime: &Handle, options: Options) -> ReqSocket {
+        let handle = SocketHandle::new(runtime, SocketType::Req, options);
+        ReqSocket {
+            inner: Arc::new(SharedReq {
+                handle,
+                state: Mutex::new(Exchange {
+                    phase: Phase::Idle,
+                    sending: false,
+                    receiving: false,
+                    next_request_id: crate::socket::core::random_u32(),
+                }),
+                turn: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Sends one request (EFSM if a reply is owed and not `relaxed`; EBUSY if a send is pending;
+    /// waits for a peer up to `send_timeout`, then EAGAIN).
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        let inner = &*self.inner;
+        let (_busy, frames, request_id) = inner.start_send(message)?;
+        inner
+            .core()
+            .send_timed(frames, |peer| inner.sent(peer, request_id))
+            .await
+    }
+
+    /// Receives the reply (EFSM before any send; EBUSY if a receive is pending; EAGAIN + reset on
+    /// `receive_timeout` or when the connection that owed the reply is lost).
+    pub async fn recv(&self) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        let _busy = inner.begin_reply_wait(Op::Recv)?;
+        let deadline = Timeout::from_ms(inner.core().option(|o| o.receive_timeout)).deadline();
+        inner.recv_reply(deadline).await
+    }
+
+    /// send + receive, queued in call order. `timeout` bounds each attempt (None = `receive_timeout`),
+    /// a lost connection fails the attempt at once; with retries left it resends to the next live peer.
+    pub async fn request(
+        &self,
+        message: Message,
+        timeout: Option<Duration>,
+        retries: u32,
+    ) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        check_message(&message)?;
+        let _turn = tokio::select! {
+            turn = inner.turn.lock() => turn,
+            _ = inner.core().closed.wait() => return Err(WaitError::Closed.into_error("request")),
+        };
+        inner.core().check_open()?;
+        let _busy = inner.begin(Op::Both)?;
+        inner.prepare_send(&mut inner.state())?;
+        let _abandon = AbandonOnDrop { inner };
+        let timeout = timeout.map_or_else(
+            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
+            Timeout::After,
+        );
+        let mut message = Some(message);
+        for attempt in 0..=retries {
+            let Some(body) = (if attempt == retries {
+                message.take()
+            } else {
+                message.clone()
+            }) else {
+                break;
+            };
+            let deadline = timeout.deadline();
+            let (frames, request_id) = inner.envelope(&mut inner.state(), body);
+            match inner
+                .core()
+                .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
+                .await
+            {
+                Ok(()) => {}
+                Err(WaitError::TimedOut) => continue,
+                Err(end) => return Err(end.into_error("request")),
+            }
+            match inner.recv_reply(deadline).await {
+                Ok(reply) => return Ok(reply),
+                Err(_) if inner.core().is_closed() => {
+                    return Err(WaitError::Closed.into_error("request"))
+                }
+                Err(e) if e.code == ErrorCode::Eagain => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::new(
+            ErrorCode::Eagain,
+            format!(
+                "request got no reply after {} attempt(s)",
+                u64::from(retries) + 1
+            ),
+        ))
+    }
+
+    /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits
+    /// for the reply with no deadline. Like `request` (and unlike `recv`), dropping it abandons the
+    /// request and resets the socket, and it fails EAGAIN at once when the connection that owed the
+    /// reply is lost. Lets a caller with no timeout and no retries skip `request`'s queue and
+    /// timers when the send needed no waiting.
+    pub async fn await_reply(&self) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        let _busy = inner.begin_reply_wait(Op::Both)?;
+        // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
+        let _abandon = AbandonOnDrop { inner };
+        match inner.recv_reply(None).await {
+            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
+            other => other,
+        }
+    }
+
+    /// [`ReqSocket::try_send`] for the first half of a request (then [`ReqSocket::await_reply`]):
+    /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
+    /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
+    pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.inner.core().check_open()?;
+        drop(self.inner.begin(Op::Both)?);
+        self.try_send(message)
+    }
+
+    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
+    /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
+    /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
+    /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
+    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        let inner = &*self.inner;
+        let (_busy, frames, request_id) = inner.start_send(message)?;
+        match inner.core().try_send_round_robin(frames) {
+            Ok(peer) => {
+                inner.sent(peer, request_id);
+                Ok(None)
+            }
+            Err(mut back) => {
+                let prefix = if request_id.is_some() { 2 } else { 1 };
+                back.drain(..prefix.min(back.len()));
+                Ok(Some(back))
+            }
+        }
+    }
+
+    /// Synchronous fast path: the reply if it is already queued, `Ok(None)` if not (then use `recv`).
+    /// Same state errors as `recv`.
+    pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        let inner = &*self.inner;
+        inner.core().check_open()?;
+        let _busy = inner.begin(Op::Recv)?;
+        match inner.poll_reply() {
+            Some(Ok(reply)) => Ok(Some(reply)),
+            Some(Err(e)) => Err(e),
+            None => Ok(None),
+        }
+    }
+}
+
+socket_handle!(ReqSocket, |socket| &socket.inner.handle);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::transport::Stream;
+    use std::sync::Weak;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn received(peer_id: u64, frames: &[&str]) -> Received {
+        Received {
+            peer_id,
+            peer: Weak::new(),
+            routing_id: Bytes::new(),
+            message: frames.iter().map(|f| b(f)).collect(),
+        }
+    }
+
+    fn a_peer() -> (Arc<Peer>, std::os::unix::net::UnixStream) {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("pair");
+        ours.set_nonblocking(true).expect("nonblocking");
+        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+        let peer = Peer::new(
+            Peer::next_id(),
+            b("id"),
+            Stream::Unix(stream).into_split().1,
+            0,
+        );
+        (Arc::new(peer), theirs)
+    }
+
+    fn socket(options: Options) -> ReqSocket {
+        ReqSocket::new(&Handle::current(), options)
+    }
+
+    #[test]
+    fn only_the_awaited_reply_is_taken() {
+        let body = |r: Received, id| reply_body(r, 7, id);
+        assert_eq!(body(received(7, &["", "ok"]), None), Some(vec![b("ok")]));
+        assert_eq!(body(received(8, &["", "ok"]), None), None, "another peer");
+        assert_eq!(body(received(7, &["ok"]), None), None, "no delimiter");
+        assert_eq!(body(received(7, &[""]), None), None, "no body");
+        let id = 5u32.to_be_bytes();
+        let with_id = |id: &[u8]| Received {
+            message: vec![Bytes::copy_from_slice(id), Bytes::new(), b("ok")],
+            ..received(7, &[])
+        };
+        assert_eq!(body(with_id(&id), Some(5)), Some(vec![b("ok")]));
+        assert_eq!(
+            body(with_id(&id), Some(6)),
+            None,
+            "an older request's reply"
+        );
+        assert_eq!(
+            body(received(7, &["", "ok"]), Some(5)),
+            None,
+            "no request id"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_send_and_one_receive_at_a_time() {
+        let req = socket(Options::default());
+        let inner = &*req.inner;
+        let sending = inner.begin(Op::Send).expect("idle");
+        assert_eq!(
+            inner.begin(Op::Send).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        assert_eq!(
+            inner.begin(Op::Both).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        let receiving = inner.begin(Op::Recv).expect("a receive may overlap a send");
+        drop((sending, receiving));
+        let both = inner.begin(Op::Both).expect("free again");
+        assert_eq!(
+            inner.begin(Op::Recv).err().map(|e| e.code),
+            Some(ErrorCode::Ebusy)
+        );
+        drop(both);
+    }
+
+    #[tokio::test]
+    async fn send_and_receive_alternate_unless_relaxed() {
+        let req = socket(Options::default());
+        let inner = &*req.inner;
+        assert_eq!(
+            inner.begin_reply_wait(Op::Recv).err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "receive before any send"
+        );
+        let (peer, _theirs) = a_peer();
+        inner.sent(peer.clone(), None);
+        assert_eq!(
+            inner.prepare_send(&mut inner.state()).err().map(|e| e.code),
+            Some(ErrorCode::Efsm),
+            "a second send while a reply is owed"
+        );
+        assert!(inner.begin_reply_wait(Op::Recv).is_ok());
+
+        let relaxed = socket(Options {
+            relaxed: true,
+            ..Options::default()
+        });
+        let inner = &*relaxed.inner;
+        inner.sent(peer.clone(), None);
+        inner
+            .prepare_send(&mut inner.state())
+            .expect("relaxed: the pending request is abandoned");
+        assert!(matches!(inner.state().phase, Phase::Idle));
+        // Without correlate the connection that owed the reply is dropped (Lazy Pirate).
+        assert!(peer.is_dead());
+        assert!(peer.wants_reconnect_now());
+    }
+
+    #[tokio::test]
+    async fn correlate_numbers_requests_and_keeps_the_connection_on_reset() {
+        let req = socket(Options {
+            correlate: true,
+            relaxed: true,
+            ..Options::default()
+        });
+        let inner = &*req.inner;
+        let (first, id) = inner.envelope(&mut inner.state(), vec![b("x")]);
+        let id = id.expect("an id under correlate");
+        assert_eq!(
+            first,
+            vec![
+                Bytes::copy_from_slice(&id.to_be_bytes()),
+                Bytes::new(),
+                b("x")
+            ]
+        );
+        let (_, next) = inner.envelope(&mut inner.state(), vec![b("y")]);
+        assert_eq!(next, Some(id.wrapping_add(1)));
+        let (peer, _theirs) = a_peer();
+        inner.sent(peer.clone(), Some(id));
+        inner.prepare_send(&mut inner.state()).expect("relaxed");
+        assert!(!peer.is_dead(), "the id tells a late reply apart");
+    }
+}

@@ -1,0 +1,25 @@
+//! The engine's integration tests, in one binary (one link, one run): sockets over real tcp/ipc
+//! connections, interop with zmq.rs, hostile peers, caller-driven reading, wire properties.
+//! Shared helpers are in `tests/common/`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api_traits;
+mod cancel;
+mod dealer_router;
+mod disconnect_race;
+mod driven;
+mod endpoints;
+mod fastpath;
+mod handshake_zmqrs;
+mod heartbeat;
+mod hostile;
+mod interop_zmqrs;
+mod large_frames;
+mod layers;
+mod limits;
+mod linger;
+mod reqrep;
+mod wire_props;
+mod zmqrs_peer;
