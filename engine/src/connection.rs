@@ -51,6 +51,7 @@ pub(crate) async fn run(
     let Ok(shaken) = shaken else {
         return Outcome::NotEstablished;
     };
+    let zmtp2 = shaken.is_zmtp2();
     let routing_id = match shaken.peer_identity {
         Some(id) if !id.is_empty() => id,
         _ => core.generate_routing_id(),
@@ -77,7 +78,10 @@ pub(crate) async fn run(
         peer.stream.shutdown();
         return Outcome::NotEstablished;
     }
-    let state = ReadState::new(&options, zmtp31, shaken.leftover);
+    let mut state = ReadState::new(&options, zmtp31, shaken.leftover);
+    if zmtp2 {
+        state = state.zmtp2();
+    }
     match (driver, read_half) {
         (Some(driver), _) => {
             let driven = driven::Shared::new(&core, &peer, driver, state);
