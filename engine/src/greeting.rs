@@ -18,8 +18,9 @@ const MECHANISM_LEN: usize = 20;
 const AS_SERVER_AT: usize = 32;
 
 /// Signature plus version octet: what each side sends before it knows the other's version. The
-/// rest of a greeting depends on the peer's version octet (RFC 23 "Backwards interoperability";
-/// libzmq's `zmtp_engine` waits for it the same way), so it goes out only once that has arrived.
+/// rest of a greeting depends on the peer's version octet (RFC 23 "Version Negotiation": send 11
+/// octets, read the peer's 11, then downgrade or not; libzmq's `zmtp_engine` does the same), so it
+/// goes out only once that has arrived.
 pub const VERSION_PREFIX_LEN: usize = MAJOR_AT + 1;
 
 /// The version octet of ZMTP 2.0, which RFC 15 calls revision 1.
@@ -104,8 +105,9 @@ impl Greeting {
         }
     }
 
-    /// Checks the major version as soon as its byte has arrived, so an old (ZMTP 1/2) peer that
-    /// waits for more of our greeting is dropped without waiting for bytes it will never send.
+    /// Checks the major version as soon as its byte has arrived, so a peer of a version we do not
+    /// speak is dropped without waiting for bytes it will never send. (A ZMTP 2.0 peer is
+    /// refused here too: callers that downgrade decide on [`Greeting::revision`] first.)
     pub fn check_version_prefix(prefix: &[u8]) -> Result<(), ProtocolError> {
         Greeting::check_signature(prefix)?;
         match prefix.get(MAJOR_AT) {

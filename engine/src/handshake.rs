@@ -1,4 +1,5 @@
-//! Drives the greeting exchange and a mechanism over an async byte stream, then checks socket types.
+//! Drives the greeting exchange and a mechanism over an async byte stream, then checks socket types;
+//! or, for a ZMTP 2.0 peer (RFC 15), the downgraded greeting that has neither.
 //!
 //! Reads go into one growing buffer in chunks of at most [`READ_CHUNK`] bytes, so memory follows
 //! what the peer actually sent; every frame length is checked by the codec before its body arrives.
@@ -213,8 +214,8 @@ where
 
 /// The rest of the handshake with a ZMTP 2.0 peer (RFC 15), as libzmq's `handshake_v2_0`: our
 /// socket type and identity, then theirs. ZMTP 2.0 has no security mechanism, so a socket with
-/// one refuses such a peer (libzmq refuses it when ZAP is on): claiming to be old must not be a
-/// way around CURVE or PLAIN.
+/// one refuses such a peer (libzmq refuses it when ZAP is on; RFC 23 "Security Considerations":
+/// a crafted 1.0/2.0 header is a downgrade attack): claiming to be old is no way around CURVE.
 async fn downgrade<S>(
     stream: &mut S,
     config: &HandshakeConfig,
