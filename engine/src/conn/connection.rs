@@ -82,6 +82,7 @@ pub(crate) async fn run<S: SocketLink>(
     let Ok(shaken) = shaken else {
         return ConnectionOutcome::NotEstablished;
     };
+    let zmtp2 = shaken.is_zmtp2();
     let routing_id = match shaken.peer_identity {
         Some(id) if !id.is_empty() => id,
         _ => core.generate_routing_id(),
@@ -108,7 +109,10 @@ pub(crate) async fn run<S: SocketLink>(
         peer.stream.shutdown();
         return ConnectionOutcome::NotEstablished;
     }
-    let state = ReadState::new(&options, zmtp31, shaken.leftover);
+    let mut state = ReadState::new(&options, zmtp31, shaken.leftover);
+    if zmtp2 {
+        state = state.zmtp2();
+    }
     match (driver, read_half) {
         (Some(driver), _) => {
             let runtime = core.runtime().clone();

@@ -1,4 +1,5 @@
-//! Drives the greeting exchange and a mechanism over an async byte stream, then checks socket types.
+//! Drives the greeting exchange and a mechanism over an async byte stream, then checks socket types;
+//! or, for a ZMTP 2.0 peer (RFC 15), the downgraded greeting that has neither.
 //!
 //! Reads go into one growing buffer in chunks of at most [`READ_CHUNK`] bytes, so memory follows
 //! what the peer actually sent; every frame length is checked by the codec before its body arrives.
@@ -6,7 +7,9 @@
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Decoder, Frame};
 use crate::wire::command::Metadata;
-use crate::wire::greeting::{Greeting, GREETING_LEN, SIGNATURE_LEN};
+use crate::wire::greeting::{
+    Greeting, Revision, Zmtp2Greeting, GREETING_LEN, SIGNATURE_LEN, VERSION_PREFIX_LEN,
+};
 use crate::wire::mechanism::{Mechanism, MechanismStatus, NullMechanism};
 use crate::wire::socket_type::SocketType;
 use bytes::{Bytes, BytesMut};
@@ -39,18 +42,27 @@ pub struct Handshaken {
     pub peer_socket_type: SocketType,
     /// The peer's Identity property, if non-empty.
     pub peer_identity: Option<Bytes>,
-    /// (major, minor) from the peer's greeting; minor 0 = ZMTP 3.0 (no PING/PONG).
+    /// (major, minor) from the peer's greeting; minor 0 = ZMTP 3.0 (no PING/PONG);
+    /// [`ZMTP2_VERSION`] for a ZMTP 2.0 peer (RFC 15 "revision 1", no minor).
     pub peer_version: (u8, u8),
     /// Bytes already read past the handshake: the start of the data phase. Must be fed to the frame decoder.
     pub leftover: BytesMut,
 }
+
+/// `peer_version` of a ZMTP 2.0 peer.
+pub const ZMTP2_VERSION: (u8, u8) = (1, 0);
 
 impl Handshaken {
     /// Whether the peer speaks ZMTP 3.1 PING/PONG. A major above 3 counts as 3.1: such a peer
     /// must downgrade to our version (RFC 23), so it has 3.1's capabilities and no more.
     pub fn peer_supports_heartbeats(&self) -> bool {
         let (major, minor) = self.peer_version;
-        major > 3 || minor >= 1
+        major > 3 || (major == 3 && minor >= 1)
+    }
+
+    /// Whether the connection speaks ZMTP 2.0 framing: no command frames either way.
+    pub fn is_zmtp2(&self) -> bool {
+        self.peer_version == ZMTP2_VERSION
     }
 }
 
@@ -117,13 +129,28 @@ where
 {
     let mut mechanism = NullMechanism::new(local_metadata(config));
 
-    // Our whole greeting goes out at once: libzmq sends its signature first and waits for ours
-    // before the rest, so holding anything back could deadlock against it.
-    let ours = Greeting::new(mechanism.name(), config.as_server);
-    stream.write_all(&ours.encode()).await?;
+    // Signature and version octet go out at once (libzmq waits for our signature before it sends
+    // its version octet, so holding them back could deadlock against it); the rest depends on
+    // the peer's version octet: a ZMTP 2.0 peer would read our 3.x greeting's tail as frames.
+    let ours = Greeting::new(mechanism.name(), config.as_server).encode();
+    let (prefix, rest) = ours.split_at(VERSION_PREFIX_LEN);
+    stream.write_all(prefix).await?;
     stream.flush().await?;
 
     let mut buf = BytesMut::new();
+    let revision = loop {
+        if let Some(revision) = Greeting::revision(&buf)? {
+            break revision;
+        }
+        let want = VERSION_PREFIX_LEN.saturating_sub(buf.len());
+        read_some(stream, &mut buf, want).await?;
+    };
+    if revision == Revision::Zmtp2 {
+        return downgrade(stream, config, mechanism.name(), buf).await;
+    }
+    stream.write_all(rest).await?;
+    stream.flush().await?;
+
     while buf.len() < GREETING_LEN {
         let want = GREETING_LEN - buf.len();
         read_some(stream, &mut buf, want).await?;
@@ -185,6 +212,55 @@ where
     })
 }
 
+/// The rest of the handshake with a ZMTP 2.0 peer (RFC 15), as libzmq's `handshake_v2_0`: our
+/// socket type and identity, then theirs. ZMTP 2.0 has no security mechanism, so a socket with
+/// one refuses such a peer (libzmq refuses it when ZAP is on; RFC 23 "Security Considerations":
+/// a crafted 1.0/2.0 header is a downgrade attack): claiming to be old is no way around CURVE.
+async fn downgrade<S>(
+    stream: &mut S,
+    config: &HandshakeConfig,
+    mechanism: &str,
+    mut buf: BytesMut,
+) -> Result<Handshaken, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if mechanism != "NULL" {
+        return Err(ProtocolError::MechanismMismatch {
+            ours: mechanism.to_owned(),
+            theirs: "none (ZMTP 2.0)".to_owned(),
+        }
+        .into());
+    }
+    let mut out = BytesMut::new();
+    let identity = config.identity.as_deref().unwrap_or_default();
+    Zmtp2Greeting::encode_rest(&mut out, config.socket_type, identity);
+    stream.write_all(&out).await?;
+    stream.flush().await?;
+    // RFC 15 says SHOULD; libzmq does not check, but a REP fed by a PUB is a bug worth refusing.
+    let check_type = |code: u8| {
+        SocketType::from_zmtp2_code(code)
+            .filter(|&peer| config.socket_type.compatible_with(peer))
+            .ok_or_else(|| ProtocolError::IncompatibleSocketType(format!("ZMTP 2.0 type {code}")))
+    };
+    let theirs = loop {
+        if let Some(code) = Zmtp2Greeting::socket_type_of(&buf) {
+            check_type(code)?;
+        }
+        if let Some(greeting) = Zmtp2Greeting::decode(&mut buf)? {
+            break greeting;
+        }
+        read_some(stream, &mut buf, 1).await?;
+    };
+    let peer_socket_type = check_type(theirs.socket_type)?;
+    Ok(Handshaken {
+        peer_socket_type,
+        peer_identity: Some(theirs.identity).filter(|id| !id.is_empty()),
+        peer_version: ZMTP2_VERSION,
+        leftover: buf,
+    })
+}
+
 fn local_metadata(config: &HandshakeConfig) -> Metadata {
     let mut local = Metadata::new();
     local.insert(
@@ -238,7 +314,10 @@ const _: () = assert!(SIGNATURE_LEN < GREETING_LEN);
 mod tests {
     use super::*;
     use crate::wire::command::Command;
-    use tokio::io::DuplexStream;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::Poll;
+    use tokio::io::{AsyncRead, DuplexStream};
 
     fn config(t: SocketType) -> HandshakeConfig {
         HandshakeConfig {
@@ -443,18 +522,201 @@ mod tests {
         ));
     }
 
+    /// A ZMTP 2.0 peer's whole greeting as libzmq 3.x sends it (identity length + 1 in the padding).
+    fn zmtp2_greeting(socket_type: u8, identity: &[u8]) -> Vec<u8> {
+        let mut v = vec![0xFF];
+        v.extend_from_slice(&(identity.len() as u64 + 1).to_be_bytes());
+        v.extend_from_slice(&[0x7F, 1, socket_type, 0, identity.len() as u8]);
+        v.extend_from_slice(identity);
+        v
+    }
+
+    /// Everything we wrote, once our end is dropped.
+    async fn all_we_sent(ours: DuplexStream, mut peer: DuplexStream) -> Vec<u8> {
+        drop(ours);
+        let mut v = Vec::new();
+        peer.read_to_end(&mut v).await.unwrap();
+        v
+    }
+
     #[tokio::test]
-    async fn zmtp2_peer_rejected_after_version_byte() {
-        let mut g = greeting(3, 1, "NULL").to_vec();
-        g[10] = 1;
-        g.truncate(12);
-        let (r, _peer) = scripted(config(SocketType::Req), g).await;
+    async fn zmtp2_peer_downgrades_and_maps_identity() {
+        let mut s = zmtp2_greeting(4, b"rep-1");
+        let mut data = BytesMut::new();
+        codec::encode_message(&mut data, &[Bytes::new(), Bytes::from_static(b"x")]);
+        s.extend_from_slice(&data);
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        b.write_all(&s).await.unwrap();
+        let h = handshake(&mut a, &config(SocketType::Req)).await.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Rep);
+        assert_eq!(h.peer_identity, Some(Bytes::from_static(b"rep-1")));
+        assert_eq!(h.peer_version, ZMTP2_VERSION);
+        assert!(h.is_zmtp2());
+        assert!(!h.peer_supports_heartbeats());
+        // The data that came with the greeting is left for the (ZMTP 2.0) frame decoder.
+        assert_eq!(&h.leftover[..], b"\x01\x00\x00\x01x");
+        // We sent our signature and version octet, then socket type REQ (3) and an empty
+        // identity: no 3.x greeting tail, no READY.
+        let sent = all_we_sent(a, b).await;
+        let g = Greeting::new("NULL", false).encode();
+        assert_eq!(&sent[..VERSION_PREFIX_LEN], &g[..VERSION_PREFIX_LEN]);
+        assert_eq!(&sent[VERSION_PREFIX_LEN..], &[3, 0, 0]);
+    }
+
+    #[tokio::test]
+    async fn zmtp2_peer_gets_our_identity() {
+        let mut cfg = config(SocketType::Dealer);
+        cfg.identity = Some(Bytes::from_static(b"dealer-7"));
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        b.write_all(&zmtp2_greeting(6, b"")).await.unwrap();
+        let h = handshake(&mut a, &cfg).await.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Router);
+        assert_eq!(h.peer_identity, None);
+        assert!(h.leftover.is_empty());
+        let sent = all_we_sent(a, b).await;
+        assert_eq!(&sent[VERSION_PREFIX_LEN..], b"\x05\x00\x08dealer-7");
+    }
+
+    #[tokio::test]
+    async fn zmtp2_peer_one_byte_at_a_time() {
+        let s = zmtp2_greeting(5, b"abc");
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        let feeder = tokio::spawn(async move {
+            for byte in s {
+                b.write_all(&[byte]).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            b
+        });
+        let h = handshake(&mut a, &config(SocketType::Router))
+            .await
+            .unwrap();
+        let _b = feeder.await.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Dealer);
+        assert_eq!(h.peer_identity, Some(Bytes::from_static(b"abc")));
+        assert!(h.is_zmtp2());
+    }
+
+    #[tokio::test]
+    async fn zmtp2_incompatible_type_rejected_before_identity() {
+        // Only signature, revision and PUB (1): the peer keeps the stream open; no waiting for more.
+        let (r, _peer) = scripted(
+            config(SocketType::Req),
+            zmtp2_greeting(1, b"")[..12].to_vec(),
+        )
+        .await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol(ProtocolError::IncompatibleSocketType(ref t))) if t == "ZMTP 2.0 type 1"
+            ),
+            "{r:?}"
+        );
+        for code in [0u8, 3, 7, 200] {
+            let (r, _peer) = scripted(config(SocketType::Req), zmtp2_greeting(code, b"id")).await;
+            assert!(
+                matches!(
+                    r,
+                    Err(HandshakeError::Protocol(
+                        ProtocolError::IncompatibleSocketType(_)
+                    ))
+                ),
+                "{code}: {r:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn zmtp2_bad_identity_frame_rejected() {
+        let mut s = zmtp2_greeting(4, b"id");
+        s[12] = 0x01; // MORE: an identity is one frame
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
         assert!(matches!(
             r,
-            Err(HandshakeError::Protocol(
-                ProtocolError::UnsupportedVersion { major: 1, .. }
-            ))
+            Err(HandshakeError::Protocol(ProtocolError::BadGreeting(_)))
         ));
+    }
+
+    #[tokio::test]
+    async fn zmtp1_and_version_2_peers_rejected_after_version_byte() {
+        for version in [0u8, 2] {
+            let mut g = greeting(3, 1, "NULL").to_vec();
+            g[10] = version;
+            g.truncate(11);
+            let (r, _peer) = scripted(config(SocketType::Req), g).await;
+            assert!(
+                matches!(
+                    r,
+                    Err(HandshakeError::Protocol(ProtocolError::UnsupportedVersion { major, .. })) if major == version
+                ),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn zmtp2_refused_when_we_have_a_security_mechanism() {
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&zmtp2_greeting(4, b""));
+        let r = downgrade(&mut a, &config(SocketType::Req), "CURVE", buf).await;
+        match r {
+            Err(HandshakeError::Protocol(ProtocolError::MechanismMismatch { ours, .. })) => {
+                assert_eq!(ours, "CURVE");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing of ours went out on the downgrade path: no socket type, no identity.
+        drop(a);
+        let mut sent = Vec::new();
+        b.read_to_end(&mut sent).await.unwrap();
+        assert!(sent.is_empty());
+    }
+
+    /// Polls `fut` once: true while it waits (for the peer).
+    async fn still_waiting<F: Future + Unpin>(fut: &mut F) -> bool {
+        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx).is_pending())).await
+    }
+
+    /// What the peer can read right now, without waiting.
+    async fn readable_now(peer: &mut DuplexStream) -> Vec<u8> {
+        let mut out = [0u8; 256];
+        std::future::poll_fn(|cx| {
+            let mut buf = tokio::io::ReadBuf::new(&mut out);
+            match Pin::new(&mut *peer).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => Poll::Ready(buf.filled().to_vec()),
+                Poll::Ready(Err(e)) => panic!("{e}"),
+                Poll::Pending => Poll::Ready(Vec::new()),
+            }
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn zmtp3_peer_gets_our_greeting_tail_only_after_its_version_octet() {
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        let cfg = config(SocketType::Req);
+        let mut shake = Box::pin(handshake(&mut a, &cfg));
+        let ours = Greeting::new("NULL", false).encode();
+        let theirs = greeting(3, 1, "NULL");
+        assert!(still_waiting(&mut shake).await);
+        assert_eq!(readable_now(&mut b).await, &ours[..VERSION_PREFIX_LEN]);
+        // The peer's signature alone does not tell its version: we still wait.
+        b.write_all(&theirs[..SIGNATURE_LEN]).await.unwrap();
+        assert!(still_waiting(&mut shake).await);
+        assert_eq!(readable_now(&mut b).await, b"");
+        b.write_all(&theirs[SIGNATURE_LEN..]).await.unwrap();
+        assert!(still_waiting(&mut shake).await);
+        // The tail, then our READY right behind it.
+        let sent = readable_now(&mut b).await;
+        let (tail, ready) = sent.split_at(GREETING_LEN - VERSION_PREFIX_LEN);
+        assert_eq!(tail, &ours[VERSION_PREFIX_LEN..]);
+        assert_eq!(ready, &ready_frame(&[("Socket-Type", b"REQ")])[..]);
+        b.write_all(&ready_frame(&[("Socket-Type", b"REP")]))
+            .await
+            .unwrap();
+        let h = shake.await.unwrap();
+        assert_eq!(h.peer_socket_type, SocketType::Rep);
     }
 
     #[tokio::test]

@@ -77,6 +77,13 @@ impl ReadState {
         }
     }
 
+    /// For a ZMTP 2.0 peer: its framing has no commands, so a COMMAND bit is a protocol error.
+    /// (Nothing we send it is a command either: PINGs need `zmtp31`, PONGs a PING.)
+    pub(crate) fn zmtp2(mut self) -> ReadState {
+        self.decoder = self.decoder.zmtp2();
+        self
+    }
+
     /// Delivers every message the bytes so far complete, answers commands, then makes room for
     /// the next read. Stops early (`Full`) when the peer's inbound queue is full.
     pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, ReadEnd> {

@@ -93,6 +93,8 @@ impl FrameHeader {
 #[derive(Debug)]
 pub struct Decoder {
     max_frame: Option<u64>,
+    /// Flag bits this peer's framing reserves (ZMTP 2.0 has no COMMAND bit).
+    reserved: u8,
 }
 
 impl Decoder {
@@ -100,6 +102,16 @@ impl Decoder {
     pub fn new(max_message_size: i64) -> Decoder {
         Decoder {
             max_frame: u64::try_from(max_message_size).ok(),
+            reserved: RESERVED_FLAGS,
+        }
+    }
+
+    /// The same decoder for a ZMTP 2.0 peer (RFC 15): bit 2 is reserved there, so a frame with
+    /// the COMMAND bit is malformed rather than a command to obey.
+    pub fn zmtp2(self) -> Decoder {
+        Decoder {
+            reserved: RESERVED_FLAGS | FLAG_COMMAND,
+            ..self
         }
     }
 
@@ -133,7 +145,7 @@ impl Decoder {
         let Some(&flags) = src.first() else {
             return Ok(None);
         };
-        if flags & RESERVED_FLAGS != 0 {
+        if flags & self.reserved != 0 {
             return Err(ProtocolError::BadFrame("reserved flag bits set"));
         }
         if flags & FLAG_COMMAND != 0 && flags & FLAG_MORE != 0 {
@@ -362,6 +374,23 @@ mod tests {
             Decoder::new(-1).decode(&mut src).unwrap(),
             Some(data(false, b""))
         );
+    }
+
+    #[test]
+    fn zmtp2_decoder_rejects_command_frames() {
+        let mut dec = Decoder::new(-1).zmtp2();
+        let mut cmd = BytesMut::new();
+        encode_command(&mut cmd, b"\x04PING\x00\x00");
+        assert_eq!(
+            dec.decode(&mut cmd),
+            Err(ProtocolError::BadFrame("reserved flag bits set"))
+        );
+        // Data frames, short and long, MORE or not, decode as in ZMTP 3.
+        let big = Bytes::from(vec![1u8; 300]);
+        let mut dst = BytesMut::new();
+        encode_message(&mut dst, &[Bytes::from_static(b"a"), big.clone()]);
+        let frames = decode_all(&mut dec, &mut dst);
+        assert_eq!(frames, vec![data(true, b"a"), data(false, &big)]);
     }
 
     #[test]

@@ -1,0 +1,159 @@
+// Interop with a real ZMTP 2.0 peer (RFC 15): JeroMQ 0.3.x, Debian's `libjeromq-java`, over tcp
+// loopback in both directions. The Java peers (__test__/jeromq/*.java) are compiled into a temp
+// dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests fail, naming the packages.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, describe } from 'node:test'
+import { Reply, Request } from 'zeromq-napi'
+import { answerLoop, test, texts, use, within } from './helpers'
+
+const JAR = process.env.ZEROMQ_NAPI_JEROMQ_JAR ?? '/usr/share/java/jeromq.jar'
+const SOURCES = path.join(__dirname, 'jeromq')
+const INSTALL = 'apt-get install libjeromq-java default-jdk-headless'
+
+/** Why the JeroMQ peers cannot run here, or '' when they can. */
+function missing(): string {
+  const problems: string[] = []
+  if (!fs.existsSync(JAR)) problems.push(`no ${JAR} (package libjeromq-java)`)
+  for (const tool of ['java', 'javac']) {
+    const r = spawnSync(tool, ['-version'], { encoding: 'utf8' })
+    if (r.error || r.status !== 0) problems.push(`no working \`${tool}\` (package default-jdk-headless)`)
+  }
+  return problems.length === 0 ? '' : `${problems.join('; ')}: ${INSTALL}`
+}
+
+/** Compiles the Java peers into `out`; returns the classpath to run them with. */
+function compile(out: string): string {
+  const why = missing()
+  if (why !== '') throw new Error(`the JeroMQ (ZMTP 2.0) interop tests need Java and JeroMQ 0.3.x: ${why}`)
+  const sources = fs.readdirSync(SOURCES).filter((f) => f.endsWith('.java')).map((f) => path.join(SOURCES, f))
+  const r = spawnSync('javac', ['-d', out, '-cp', JAR, ...sources], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`javac failed (${r.status}):\n${r.stderr}`)
+  return [out, JAR].join(path.delimiter)
+}
+
+interface Java {
+  child: ChildProcess
+  /** Resolves with the first stdout line matching `re`. */
+  line(re: RegExp): Promise<RegExpExecArray>
+  exited: Promise<{ code: number | null; stderr: string }>
+}
+
+function java(classpath: string, main: string, args: string[]): Java {
+  const child = spawn('java', ['-cp', classpath, main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  const waiters: Array<() => void> = []
+  let partial = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8')
+  child.stderr!.setEncoding('utf8')
+  child.stdout!.on('data', (chunk: string) => {
+    partial += chunk
+    let i: number
+    while ((i = partial.indexOf('\n')) >= 0) {
+      lines.push(partial.slice(0, i))
+      partial = partial.slice(i + 1)
+    }
+    for (const w of waiters.splice(0)) w()
+  })
+  child.stderr!.on('data', (chunk: string) => { stderr += chunk })
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    child.once('close', (code) => {
+      for (const w of waiters.splice(0)) w()
+      resolve({ code, stderr })
+    })
+  })
+  let closed = false
+  void exited.then(() => { closed = true })
+  let taken = 0
+  const line = async (re: RegExp): Promise<RegExpExecArray> => {
+    for (;;) {
+      while (taken < lines.length) {
+        const m = re.exec(lines[taken++])
+        if (m) return m
+      }
+      if (closed) throw new Error(`${main} exited before printing ${re}; stderr:\n${stderr}`)
+      await new Promise<void>((resolve) => waiters.push(resolve))
+    }
+  }
+  return { child, line, exited }
+}
+
+/** The frames the Java REQ client prints on a "REPLY" line. */
+const decode = (line: string): Buffer[] => line.split(',').map((b) => Buffer.from(b, 'base64'))
+
+const BIG = Buffer.from(Array.from({ length: 100000 }, (_, i) => i % 251))
+
+describe('JeroMQ 0.3.x (ZMTP 2.0) interop over tcp loopback', () => {
+  let classpath = ''
+  let setupError: Error | undefined
+  const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'zmqn-jeromq-'))
+  after(() => fs.rmSync(classes, { recursive: true, force: true }))
+  // A failure here fails every test below with its message (a throwing `before` would not say why per test).
+  before(() => {
+    try {
+      classpath = compile(classes)
+    } catch (e) {
+      setupError = e as Error
+    }
+  })
+  const ready = (): string => {
+    if (setupError) throw setupError
+    return classpath
+  }
+
+  test('our Request -> JeroMQ REP: single-frame, multipart, 100000-byte frame', async (t) => {
+    const rep = java(ready(), 'JeromqRep', [])
+    t.after(() => rep.child.kill('SIGKILL'))
+    const [, port] = await within(rep.line(/^PORT (\d+)$/), 15000, 'JeroMQ REP binds')
+    const req = use(t, new Request())
+    req.connect(`tcp://127.0.0.1:${port}`)
+    assert.deepEqual(texts(await within(req.request('hello', { timeout: 10000 }), 12000, 'request')), ['jeromq', 'hello'])
+    assert.deepEqual(texts(await within(req.request(['a', '', 'c']), 5000, 'request')), ['jeromq', 'a', '', 'c'])
+    const big = await within(req.request([BIG, 'tail']), 5000, 'request')
+    assert.equal(big.length, 3)
+    assert.equal(big[0].toString(), 'jeromq')
+    assert.ok(big[1].equals(BIG), 'the 100000-byte frame came back intact through JeroMQ')
+    assert.equal(big[2].toString(), 'tail')
+    assert.deepEqual(texts(await within(req.request('STOP'), 5000, 'request')), ['jeromq', 'STOP'])
+    const { code, stderr } = await within(rep.exited, 10000, 'JeroMQ REP exits')
+    assert.equal(code, 0, stderr)
+  }, { timeout: 40000 })
+
+  test('JeroMQ REQ -> our Reply: single-frame, multipart, 100000-byte frame', async (t) => {
+    const rep = use(t, new Reply())
+    await rep.bind('tcp://127.0.0.1:*')
+    const srv = answerLoop(rep, (m) => ['re', ...m])
+    const client = java(ready(), 'JeromqReq', [String(rep.lastEndpoint)])
+    t.after(() => client.child.kill('SIGKILL'))
+    const replies: Buffer[][] = []
+    for (let i = 0; i < 3; i++) {
+      const [, frames] = await within(client.line(/^REPLY (.*)$/), 15000, `JeroMQ reply ${i}`)
+      replies.push(decode(frames))
+    }
+    const { code, stderr } = await within(client.exited, 10000, 'JeroMQ REQ exits')
+    assert.equal(code, 0, stderr)
+    assert.deepEqual(texts(replies[0]), ['re', 'hello'])
+    assert.deepEqual(texts(replies[1]), ['re', 'a', '', 'c'])
+    assert.equal(replies[2].length, 3)
+    assert.ok(replies[2][1].equals(BIG), 'our 100000-byte reply frame reached JeroMQ intact')
+    assert.equal(replies[2][2].toString(), 'tail')
+    assert.deepEqual(srv.seen.slice(0, 2), [['hello'], ['a', '', 'c']], 'no envelope leaks to our Reply user')
+    assert.equal(srv.seen.length, 3)
+  }, { timeout: 40000 })
+
+  test('a JeroMQ REQ with an identity is served like one without', async (t) => {
+    const rep = use(t, new Reply())
+    await rep.bind('tcp://127.0.0.1:*')
+    answerLoop(rep, (m) => ['re', ...m])
+    const client = java(ready(), 'JeromqReq', [String(rep.lastEndpoint), 'jeromq-client-1'])
+    t.after(() => client.child.kill('SIGKILL'))
+    const [, first] = await within(client.line(/^REPLY (.*)$/), 15000, 'JeroMQ reply')
+    assert.deepEqual(texts(decode(first)), ['re', 'hello'])
+    const { code, stderr } = await within(client.exited, 15000, 'JeroMQ REQ exits')
+    assert.equal(code, 0, stderr)
+  }, { timeout: 40000 })
+})
