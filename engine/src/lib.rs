@@ -20,7 +20,8 @@
 //!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
 //!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
 //!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
-//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`], and [`run_proxy`]
+//!   (both ways between two of them, in the engine).
 
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -49,6 +50,7 @@ pub use options::Options;
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
+pub use types::proxy::{run_proxy, ProxyEnd};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;

@@ -38,6 +38,9 @@ pub struct Options {
     pub correlate: bool,
     /// REQ only: a new send abandons a pending request (ZMQ_REQ_RELAXED).
     pub relaxed: bool,
+    /// ROUTER only: a message for an unknown peer fails EHOSTUNREACH instead of being dropped,
+    /// and one for a full peer waits (ZMQ_ROUTER_MANDATORY).
+    pub router_mandatory: bool,
 }
 
 impl Default for Options {
@@ -59,6 +62,7 @@ impl Default for Options {
             routing_id: None,
             correlate: false,
             relaxed: false,
+            router_mandatory: false,
         }
     }
 }
