@@ -65,6 +65,8 @@ export type ZmqErrorCode =
   | 'ENOENT'
   /** The host of an endpoint does not resolve or cannot be bound. */
   | 'EADDRNOTAVAIL'
+  /** A {@link Router} `send` to an unknown or gone peer with option `mandatory: true`. */
+  | 'EHOSTUNREACH'
   /** The caller's `AbortSignal` fired (the error's `name` is `AbortError`). */
   | 'ABORT_ERR'
   /** A bug inside zeromq-napi (a Rust panic, caught before it could reach Node); please report it. */
@@ -142,6 +144,18 @@ export interface RequestOptions extends SocketOptions {
   correlate?: boolean;
   /** Allow a new `send` while a reply is pending; the old request is abandoned (libzmq `ZMQ_REQ_RELAXED`). Default false. */
   relaxed?: boolean;
+}
+
+/** Options of a {@link Router} socket: the common ones plus the ROUTER-specific one. */
+export interface RouterOptions extends SocketOptions {
+  /** A `send` to an unknown or gone peer rejects `EHOSTUNREACH` instead of being dropped silently (libzmq `ZMQ_ROUTER_MANDATORY`); a send to a peer whose queue is full waits up to `sendTimeout`. Default false. */
+  mandatory?: boolean;
+}
+
+/** Options of {@link Proxy.run}. */
+export interface ProxyRunOptions {
+  /** Aborting it stops the proxy: `run()` then resolves. */
+  signal?: AbortSignal;
 }
 
 /** Options of `send()` and `receive()`. */
@@ -302,6 +316,53 @@ export declare class Reply extends Socket {
    * pending.
    */
   serve(handler: ServeHandler, options?: ServeOptions): Promise<void>;
+}
+
+/**
+ * A DEALER socket (RFC 28): `send` and `receive` in any order. Outgoing messages go round-robin to
+ * the connected peers, incoming ones are fair-queued. Concurrent `send()` calls queue and go out in
+ * call order (never `EBUSY`); a second concurrent `receive()` rejects `EBUSY`. Frames pass through
+ * unchanged: talking to a REP, put an empty delimiter frame first (`['', 'request']`).
+ */
+export declare class Dealer extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SocketOptions);
+}
+
+/**
+ * A ROUTER socket (RFC 28): `receive()` resolves to `[routingId, ...frames]` (the peer's `routingId`
+ * option when it set one, else a generated 5-byte id); `send([routingId, ...frames])` goes to that
+ * peer. A message for an unknown or gone peer is dropped silently, or rejects `EHOSTUNREACH` with
+ * option `mandatory: true`. A second concurrent `receive()` rejects `EBUSY`.
+ */
+export declare class Router extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: RouterOptions);
+  /** A send to an unknown peer rejects `EHOSTUNREACH` instead of being dropped (`ZMQ_ROUTER_MANDATORY`). */
+  mandatory: boolean;
+}
+
+/**
+ * Forwards messages both ways between two sockets inside the native engine (no JavaScript per
+ * message, frames are not copied): typically a bound {@link Router} for clients (frontend) and a
+ * bound {@link Dealer} for workers (backend), libzmq's `zmq_proxy`.
+ */
+export declare class Proxy<
+  Frontend extends Dealer | Router = Router,
+  Backend extends Dealer | Router = Dealer,
+> {
+  /** @throws {TypeError} unless both are a {@link Dealer} or {@link Router} of this package. */
+  constructor(frontend: Frontend, backend: Backend);
+  readonly frontend: Frontend;
+  readonly backend: Backend;
+  /**
+   * Forwards until {@link terminate}, the signal, or either socket's `close()`; then resolves.
+   * While it runs, `send`/`receive` on its two sockets reject `EBUSY`. Rejects `EBUSY` if a proxy
+   * already runs on either socket (or a `receive` is pending on one), `EBADF` if one is closed.
+   */
+  run(options?: ProxyRunOptions): Promise<void>;
+  /** Stops a running proxy (`run()` resolves); the sockets stay open. Idempotent. */
+  terminate(): void;
 }
 
 // Only what is declared `export` above is a value at run time; `Socket` is exported as a type.

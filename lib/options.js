@@ -39,12 +39,23 @@ const requestOnly = {
   relaxed: { spec: { kind: 'bool' } },
 };
 
+/** @type {Record<string, { spec: Spec }>} */
+const routerOnly = {
+  mandatory: { spec: { kind: 'bool' } },
+};
+
 const schemas = {
   /** Options accepted by `Reply`. */
   reply: common,
   /** Options accepted by `Request`. */
   request: { ...common, ...requestOnly },
+  /** Options accepted by `Dealer`. */
+  dealer: common,
+  /** Options accepted by `Router`. */
+  router: { ...common, ...routerOnly },
 };
+
+/** @typedef {keyof typeof schemas} Kind */
 
 /**
  * The engine's defaults of every option the native socket takes (the REQ-only ones included:
@@ -59,7 +70,7 @@ const nativeDefaults = Object.freeze({ ...native.optionDefaults });
  */
 const defaults = Object.freeze({ ...nativeDefaults, routingId: nativeDefaults.routingId ?? null });
 
-for (const name of Object.keys(schemas.request)) {
+for (const name of [...Object.keys(schemas.request), ...Object.keys(schemas.router)]) {
   if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
 }
 
@@ -106,7 +117,7 @@ function check(name, spec, value) {
 
 /**
  * Validates a constructor options argument; returns the full option set (defaults filled in).
- * @param {'request' | 'reply'} kind
+ * @param {Kind} kind
  * @param {unknown} options
  * @returns {Record<string, unknown>}
  */
@@ -122,7 +133,12 @@ function resolve(kind, options) {
   for (const name of Object.keys(options)) {
     const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;
     if (entry === undefined) {
-      const hint = kind === 'reply' && name in requestOnly ? ' (it is a Request option)' : '';
+      const hint =
+        kind !== 'request' && name in requestOnly
+          ? ' (it is a Request option)'
+          : kind !== 'router' && name in routerOnly
+            ? ' (it is a Router option)'
+            : '';
       throw typeError(`unknown option "${name}"${hint}`, 'ERR_INVALID_ARG_VALUE');
     }
     const value = /** @type {Record<string, unknown>} */ (options)[name];
@@ -134,7 +150,7 @@ function resolve(kind, options) {
 
 /**
  * Validates one property assignment.
- * @param {'request' | 'reply'} kind
+ * @param {Kind} kind
  * @param {string} name
  * @param {unknown} value
  */

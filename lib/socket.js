@@ -1,5 +1,5 @@
 'use strict';
-// What Request and Reply share: options as properties, endpoints, send/receive, close, iteration.
+// What every socket type (Request, Reply, Dealer, Router) shares: options as properties, endpoints, send/receive, close, iteration.
 //
 // Conventions (index.d.ts documents them for users):
 // - async methods never throw synchronously: argument errors, closed sockets, engine errors all
@@ -27,6 +27,8 @@ const kOnClose = Symbol('zeromq-napi.onClose');
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
 
 const RESOLVED = Promise.resolve();
+/** @type {Record<import('./options.js').Kind, import('./native.js').NativeKind>} */
+const NATIVE_KINDS = { request: 'req', reply: 'rep', dealer: 'dealer', router: 'router' };
 const SIGNAL_ONLY = ['signal'];
 
 function toUndefined() {
@@ -45,19 +47,19 @@ function checkAddress(address, method) {
 
 class Socket {
   /**
-   * @param {'request' | 'reply'} kind
+   * @param {import('./options.js').Kind} kind
    * @param {unknown} opts
    */
   constructor(kind, opts) {
     const values = options.resolve(kind, opts);
-    /** @type {'request' | 'reply'} */
+    /** @type {import('./options.js').Kind} */
     this[kKind] = kind;
     /** @type {Record<string, unknown>} */
     this[kOptions] = values;
     /** @type {boolean} */
     this[kClosed] = false;
     /** @type {import('./native.js').NativeSocket} */
-    this[kNative] = native.createSocket(kind === 'request' ? 'req' : 'rep', options.toNative(values));
+    this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
   }
 
   /** @returns {boolean} */
@@ -188,7 +190,7 @@ class Socket {
 /**
  * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
  * @param {object} proto
- * @param {'request' | 'reply'} kind
+ * @param {import('./options.js').Kind} kind
  */
 function defineOptionProperties(proto, kind) {
   for (const name of Object.keys(options.schemas[kind])) {

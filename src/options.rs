@@ -29,6 +29,8 @@ pub struct JsOptions {
     pub routing_id: Option<Buffer>,
     pub correlate: bool,
     pub relaxed: bool,
+    /// ROUTER only (ZMQ_ROUTER_MANDATORY).
+    pub mandatory: bool,
 }
 
 impl JsOptions {
@@ -54,6 +56,7 @@ impl JsOptions {
                 .map(|id| Bytes::copy_from_slice(id)),
             correlate: self.correlate,
             relaxed: self.relaxed,
+            router_mandatory: self.mandatory,
         }
     }
 
@@ -75,6 +78,7 @@ impl JsOptions {
             routing_id: o.routing_id.map(|id| Buffer::from(id.to_vec())),
             correlate: o.correlate,
             relaxed: o.relaxed,
+            mandatory: o.router_mandatory,
         }
     }
 }
