@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Dealer, Proxy, Reply, Request, Router } from 'zeromq-napi'
-import { rejectsCode, stateAfter, test, texts, use, within } from './helpers'
+import { rejectsCode, runNode, stateAfter, test, texts, use, within } from './helpers'
 
 type TestContext = import('node:test').TestContext
 
@@ -134,5 +134,34 @@ describe('Proxy', () => {
     assert.equal(tail, undefined)
     proxy.terminate()
     await running
+  })
+
+  test("with the engine's reader threads (ZEROMQ_NAPI_READER=engine, as in workers, Bun, Deno) the proxy runs as an engine task", async () => {
+    const source = `
+      const { Dealer, Proxy, Reply, Request, Router } = require('zeromq-napi')
+      ;(async () => {
+        const frontend = new Router(), backend = new Dealer()
+        await frontend.bind('tcp://127.0.0.1:*'); await backend.bind('tcp://127.0.0.1:*')
+        const proxy = new Proxy(frontend, backend)
+        const running = proxy.run()
+        const worker = new Reply(); worker.connect(backend.lastEndpoint)
+        worker.serve(([m]) => 'w:' + m)
+        const client = new Request(); client.connect(frontend.lastEndpoint)
+        const replies = []
+        for (let i = 0; i < 20; i++) replies.push(String((await client.request('r' + i))[0]))
+        const busy = await backend.receive().catch((e) => e.code)
+        proxy.terminate(); await running
+        const free = await backend.receive({ signal: AbortSignal.timeout(20) }).catch((e) => e.code)
+        const again = proxy.run()
+        frontend.close(); await again
+        for (const s of [backend, worker, client]) s.close()
+        console.log(JSON.stringify({ replies, busy, free }))
+      })().catch((e) => { console.error(e); process.exit(1) })`
+    const res = await runNode(source, { env: { ZEROMQ_NAPI_READER: 'engine' }, timeoutMs: 20000 })
+    assert.equal(res.code, 0, res.stderr)
+    const out = JSON.parse(res.stdout.trim()) as { replies: string[]; busy: string; free: string }
+    assert.deepEqual(out.replies, Array.from({ length: 20 }, (_, i) => `w:r${i}`))
+    assert.equal(out.busy, 'EBUSY')
+    assert.equal(out.free, 'ABORT_ERR', 'after terminate() the socket is its own again')
   })
 })
