@@ -85,9 +85,14 @@ impl EventError {
         }
     }
 
-    pub(crate) fn protocol(e: &ProtocolError) -> EventError {
+    /// `kind`: as [`handshake_failure_kind`] classified `e`.
+    pub(crate) fn protocol(e: &ProtocolError, kind: EventKind) -> EventError {
+        let code = match kind {
+            EventKind::HandshakeErrorAuth => "EACCES",
+            _ => "EPROTO",
+        };
         EventError {
-            code: "EPROTO",
+            code,
             message: e.to_string(),
         }
     }

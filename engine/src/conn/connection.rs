@@ -170,7 +170,10 @@ async fn run_connection<S: SocketLink>(
 /// The event of a failed handshake: which one says why (see `events::handshake_failure_kind`).
 fn handshake_failed(error: &HandshakeError, address: &str) -> SocketEvent {
     let (kind, error) = match error {
-        HandshakeError::Protocol(e) => (events::handshake_failure_kind(e), EventError::protocol(e)),
+        HandshakeError::Protocol(e) => {
+            let kind = events::handshake_failure_kind(e);
+            (kind, EventError::protocol(e, kind))
+        }
         HandshakeError::Io(e) => (EventKind::HandshakeErrorOther, EventError::io(e)),
         HandshakeError::Timeout => (
             EventKind::HandshakeErrorOther,
