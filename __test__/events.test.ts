@@ -264,3 +264,21 @@ describe('events on every reading path', () => {
     })
   }
 })
+
+describe('a listener that throws', () => {
+  test('is an uncaught exception of plain JS, as with any emitter; the socket and the process go on', async () => {
+    const result = await runNode(`
+      const { Reply } = require('zeromq-napi');
+      const rep = new Reply();
+      let bound = 0;
+      process.on('uncaughtException', (err) => {
+        console.log('uncaught: ' + err.message);
+        if (++bound === 2) { rep.close(); console.log('closed'); }
+      });
+      rep.events.on('bind', () => { throw new Error('listener bug'); });
+      rep.bind('tcp://127.0.0.1:0').then(() => rep.bind('tcp://127.0.0.1:0'));
+    `, { timeoutMs: 15000 })
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(result.stdout, 'uncaught: listener bug\nuncaught: listener bug\nclosed\n')
+  })
+})
