@@ -280,8 +280,9 @@ declare abstract class Socket {
    * The socket's events (see {@link EventMap}), e.g.
    * `sock.events.on('disconnect', ({ address }) => ...)`. The engine starts reporting them when
    * this is first read (events before that are not replayed); until then they cost nothing. They
-   * arrive on this thread in the order they happened for each endpoint and connection, and never
-   * keep the process alive on their own.
+   * arrive on this thread in the order they happened for each endpoint and connection. While the
+   * emitter has listeners it keeps the process alive (as a pending `receive` does) until the socket
+   * is closed; `close()` reports one `close` per endpoint, the socket's last events.
    */
   readonly events: SocketEvents;
   /** `true` once `close()` was called. */
