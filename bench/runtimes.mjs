@@ -63,12 +63,12 @@ const oursNode = rows.find((r) => r.key === 'ours' && String(r.runtime).startsWi
 const lines = [
   `Round trips, 16 B request/reply over tcp loopback, one process, N=${count} after ${warm} warm-up; ${os.cpus().length} cores, load avg ${load}.`,
   '',
-  '| runtime | library | median us | p99 us | mean us | mean vs ours on Node |',
+  '| runtime | library | median us | p99 us | mean us | median vs ours on Node |',
   '|---|---|---:|---:|---:|---:|',
   ...rows.map((r) =>
     r.error
       ? `| ${r.runtime} | ${r.key === 'ours' ? 'zeromq-napi' : 'zeromq.js'} | - | - | - | ${r.error} |`
-      : `| ${r.runtime} | ${r.lib} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${us(r.meanUs)} | ${oursNode ? `${(r.meanUs / oursNode.meanUs).toFixed(2)}x` : '-'} |`,
+      : `| ${r.runtime} | ${r.lib} | ${us(r.medianUs)} | ${us(r.p99Us)} | ${us(r.meanUs)} | ${oursNode ? `${(r.medianUs / oursNode.medianUs).toFixed(2)}x` : '-'} |`,
   ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
