@@ -9,7 +9,7 @@ use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
-use crate::{js_error, message};
+use crate::{js_error, liveness, message};
 use napi::bindgen_prelude::{Function, Unknown};
 use napi::JsValue;
 use napi::{sys, Error, Result, Status};
@@ -161,7 +161,7 @@ impl Socket {
 
     /// Runs `fut` as an operation of this environment (see `executor.rs`); throws what fails at once.
     fn start(&self, fut: impl Future<Output = Outcome> + Send + 'static) -> Result<Started> {
-        self.finish(self.hub.executor().start(fut))
+        self.finish(self.hub.executor().start_for(Some(self.key), fut))
     }
 
     fn message(&self, value: &Unknown<'_>) -> Result<Message> {
@@ -188,6 +188,7 @@ impl Socket {
     /// `kind` is `"req"`, `"rep"`, `"dealer"` or `"router"`.
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
+        liveness::check(hub)?;
         let shared = hub.shared().clone();
         drop(shared.drain_graveyard());
         let runtime = shared.executor().runtime();
@@ -222,6 +223,7 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.bind(&endpoint).await.into() })
@@ -229,6 +231,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.unbind(&endpoint).await.into() })
@@ -236,6 +239,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         self.handle
             .connect(&endpoint)
@@ -244,6 +248,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         self.handle
             .disconnect(&endpoint)
@@ -253,6 +258,7 @@ impl Socket {
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let message = self.message(&message)?;
         match self.pattern.try_send(message) {
@@ -269,6 +275,7 @@ impl Socket {
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
@@ -291,6 +298,7 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let Pattern::Req(socket) = &self.pattern else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
@@ -321,6 +329,7 @@ impl Socket {
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
@@ -348,6 +357,7 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?.clone();
         let message = self.message(&message)?;
@@ -360,6 +370,9 @@ impl Socket {
     /// REP: drops a request that will not be answered (its handler failed).
     #[napi(catch_unwind)]
     pub fn forget(&self, token: u32) {
+        if !liveness::is_live(self) {
+            return;
+        }
         self.owed.take(token);
     }
 
@@ -369,6 +382,8 @@ impl Socket {
     /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
     #[napi(catch_unwind)]
     pub fn proxy(&self, other: &Socket) -> Result<Started> {
+        liveness::check(self)?;
+        liveness::check(other)?;
         let _drain = self.hub.drain_graveyard();
         let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
         else {
@@ -395,6 +410,9 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
+        if !liveness::is_live(self) {
+            return;
+        }
         let _drain = self.hub.drain_graveyard();
         self.hub.unregister(self.key);
         self.handle.close();
@@ -404,11 +422,17 @@ impl Socket {
 
     #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
+        if !liveness::is_live(self) {
+            return true;
+        }
         self.handle.is_closed()
     }
 
     #[napi(getter, catch_unwind)]
     pub fn last_endpoint(&self) -> Option<String> {
+        if !liveness::is_live(self) {
+            return None;
+        }
         self.handle.last_endpoint()
     }
 
@@ -416,6 +440,7 @@ impl Socket {
     /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
     #[napi(catch_unwind)]
     pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
+        liveness::check(self)?;
         let _drain = self.hub.drain_graveyard();
         if self.handle.is_closed() {
             return Ok(());
@@ -429,14 +454,27 @@ impl Socket {
     /// Whether the socket's events keep the process alive (the JS layer: while it has listeners).
     #[napi(catch_unwind)]
     pub fn keep_events_alive(&self, on: bool) {
+        if !liveness::is_live(self) {
+            return;
+        }
         if let Some(sink) = &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
             sink.keep_alive(on);
         }
     }
 
+    /// Called by the JS layer right after construction, once the object has its final address
+    /// (see `liveness.rs`): until then every method throws `EBADF`.
+    #[napi(catch_unwind)]
+    pub fn adopt(&self) {
+        liveness::adopt(self);
+    }
+
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
+        if !liveness::is_live(self) {
+            return;
+        }
         let _drain = self.hub.drain_graveyard();
         self.handle.set_options(options.to_engine());
     }
@@ -445,9 +483,13 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         // Runs in a GC finalizer or at env teardown (an `extern "C"` context): contain panics.
-        // An unreachable socket can have no pending JS operation (the JS layer keeps sockets with
-        // pending operations reachable), so nothing is waiting for what it still had queued.
+        // On Node an unreachable socket has no pending JS operation (the JS layer keeps sockets
+        // with pending operations reachable); Deno may finalize reachable ones (`liveness.rs`).
         let _ = catch_unwind(AssertUnwindSafe(|| {
+            liveness::release(self);
+            // Settling them would resume JS code that calls this socket again (see
+            // `Executor::drop_owned_by`); a runtime that finalizes what JS can still reach lets it.
+            self.hub.executor().drop_owned_by(self.key);
             self.hub.unregister(self.key);
             self.handle.close();
         }));
