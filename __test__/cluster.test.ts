@@ -1,8 +1,9 @@
 // Issue 12, item 5: the broker and its workers across hosts. Four network namespaces stand for
 // four machines on one bridge (198.18.0.0/24, the range reserved for network tests): the broker
 // (Router + Dealer + Proxy), two workers, and the clients. Worker 1 is SIGKILLed mid-run and
-// restarted; every request must still be answered exactly once, with its own id, and the
-// restarted worker must get work again. Without CAP_NET_ADMIN the test is reported as skipped,
+// restarted; then worker 2 hangs (SIGSTOP) and wakes (SIGCONT), answering late what others already
+// answered. Every request must still be answered exactly once, with its own id, and the restarted
+// worker must get work again. Without CAP_NET_ADMIN the test is reported as skipped,
 // never as passed. The scenario itself is examples/cluster/scenario.js (also `npm run demo:cluster`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +56,12 @@ test('across hosts: broker, two workers and clients in separate network namespac
   const afterRestart = from('worker1-restarted', result.restartedAt, result.replies.length);
   assert.ok(afterRestart > 0, 'the restarted worker1 receives work again');
   t.diagnostic(`worker1-restarted answered ${afterRestart} request(s); ${result.rescued.length} request(s) worker1 held when killed were answered after a retry`);
+
+  // worker2 hung (SIGSTOP) holding requests that were then answered elsewhere; when it woke it
+  // answered them too. Those late replies reached the clients and were discarded (exactly once above).
+  assert.ok(result.late.length > 0, 'worker2 sent late replies after waking');
+  assert.ok(from('worker2', result.resumedAt, result.replies.length) > 0, 'worker2 answers again after waking');
+  t.diagnostic(`${result.late.length} late reply(ies) from worker2 after it woke, all discarded by the clients`);
 
   const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   for (const ns of Object.values(result.namespaces)) assert.ok(!left.includes(ns), `namespace ${ns} is removed`);

@@ -21,5 +21,6 @@ export declare class NetnsLab {
   build(): Promise<void>;
   start(host: string, args: string[], env?: Record<string, string>): HostProcess;
   kill(host: string): Promise<void>;
+  signal(host: string, signal: 'KILL' | 'STOP' | 'CONT'): Promise<void>;
   destroy(): Promise<void>;
 }

@@ -162,9 +162,19 @@ class NetnsLab {
    * @param {string} host
    */
   async kill(host) {
-    const pids = (await privileged(['ip', 'netns', 'pids', this.namespace(host)])).split(/\s+/).filter(Boolean);
-    if (pids.length > 0) await privileged(['kill', '-KILL', ...pids]).catch(() => {});
+    // A process that ended by itself between listing and signalling makes kill(1) fail: fine here.
+    await this.signal(host, 'KILL').catch(() => {});
     await Promise.all([...this.processes].filter((p) => p.host === host).map((p) => p.exited));
+  }
+
+  /**
+   * Sends a signal to every process in a host's namespace (STOP/CONT: the host hangs, then wakes).
+   * @param {string} host
+   * @param {'KILL' | 'STOP' | 'CONT'} signal
+   */
+  async signal(host, signal) {
+    const pids = (await privileged(['ip', 'netns', 'pids', this.namespace(host)])).split(/\s+/).filter(Boolean);
+    if (pids.length > 0) await privileged(['kill', `-${signal}`, ...pids]);
   }
 
   /** Kills everything still running in the lab and deletes its namespaces (idempotent). */

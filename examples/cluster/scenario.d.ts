@@ -32,10 +32,16 @@ export interface ClusterResult {
   killedAt: number;
   /** replies.length when worker1 was restarted */
   restartedAt: number;
+  /** replies.length when worker2 was frozen (SIGSTOP) */
+  frozenAt: number;
+  /** replies.length when worker2 was resumed (SIGCONT) */
+  resumedAt: number;
   summaries: ClientSummary[];
   clientExits: { code: number | null; signal: NodeJS.Signals | null }[];
   /** ids worker1 had started on when it was killed that another worker answered after a retry */
   rescued: string[];
+  /** ids worker2 worked on after waking that another worker had already answered: its replies were late */
+  late: string[];
 }
 export declare const ADDRESSES: ClusterAddresses;
 export declare function runCluster(opts?: { log?: (line: string) => void; deadlineMs?: number; signal?: AbortSignal }): Promise<ClusterResult>;

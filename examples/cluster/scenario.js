@@ -4,7 +4,8 @@
 // __test__/cluster.test.ts: a broker host (examples/broker.js: Router for clients, Dealer for
 // workers, Proxy between), two worker hosts (examples/worker.js) and a clients host
 // (examples/cluster/client.js), each its own network namespace. Worker 1 is SIGKILLed while the
-// clients are busy, then restarted; the result says which requests were answered, by whom, when.
+// clients are busy, then restarted; then worker 2 hangs (SIGSTOP) and wakes (SIGCONT), so late
+// replies reach the clients. The result says which requests were answered, by whom, when.
 
 const { NetnsLab } = require('./netns.js');
 
@@ -32,9 +33,12 @@ const PHASE_REPLIES = 12;
  *   replies: Reply[],
  *   killedAt: number,
  *   restartedAt: number,
+ *   frozenAt: number,
+ *   resumedAt: number,
  *   summaries: ClientSummary[],
  *   clientExits: ({ code: number | null, signal: NodeJS.Signals | null })[],
  *   rescued: string[],
+ *   late: string[],
  * }} ClusterResult
  */
 
@@ -123,21 +127,31 @@ async function runCluster({ log = () => {}, deadlineMs = 25_000, signal } = {}) 
     );
     log(`broker: clients connect to ${frontend}, workers to ${backend}`);
 
-    // The workers' "<name> received: <id>" lines show which requests a worker held when it died.
-    /** @type {Set<string>} */
-    const heldByWorker1 = new Set();
-    /** @param {string} name */
-    const startWorker = (/** @type {string} */ host, name) => {
+    // The workers' "<name> received: <id>" lines say which requests a worker started on: one
+    // answered by another worker was retried, and the first worker's own reply, if it sent one
+    // after all, was a late duplicate the client had to discard.
+    /** @type {Map<string, Set<string>>} */
+    const startedBy = new Map();
+    /**
+     * @param {string} host
+     * @param {string} name
+     */
+    const startWorker = (host, name) => {
+      const started = new Set();
+      startedBy.set(name, started);
       const proc = start(host, ['examples/worker.js', backend, name], { WORK_MS: '20' });
-      if (name === 'worker1') {
-        proc.on('line', (line) => {
-          const m = /^worker1 received: (\S+)$/.exec(line);
-          if (m) heldByWorker1.add(m[1]);
-        });
-      }
+      proc.on('line', (line) => {
+        const m = /^(\S+) received: (\S+)$/.exec(line);
+        if (m && m[1] === name) started.add(m[2]);
+      });
       return proc;
     };
-    startWorker('worker1', 'worker1');
+    /** Ids `name` started on that the clients got answered by another worker. */
+    const takenOver = (/** @type {string} */ name) => {
+      const started = startedBy.get(name) ?? new Set();
+      return replies.filter((r) => started.has(r.for) && r.from !== name).map((r) => r.for);
+    };
+    const worker1 = startWorker('worker1', 'worker1');
     startWorker('worker2', 'worker2');
 
     /** @type {import('./netns.js').HostProcess[]} */
@@ -166,7 +180,8 @@ async function runCluster({ log = () => {}, deadlineMs = 25_000, signal } = {}) 
     log(`phase 1: ${replies.length} replies so far (worker1 ${count('worker1')}, worker2 ${count('worker2')})`);
 
     const killedAt = replies.length;
-    await lab.kill('worker1');
+    await lab.signal('worker1', 'KILL');
+    await until(() => worker1.exit, 'worker1 to die');
     log(`killed worker1 (SIGKILL, every process in ${lab.namespace('worker1')}) after ${killedAt} replies`);
     await until(() => replies.length - killedAt >= 2 * PHASE_REPLIES, `${2 * PHASE_REPLIES} replies after the kill`);
     log(`phase 2: ${replies.length - killedAt} replies while worker1 was down (worker2 ${count('worker2', killedAt)}, worker1's last in flight ${count('worker1', killedAt)})`);
@@ -177,10 +192,23 @@ async function runCluster({ log = () => {}, deadlineMs = 25_000, signal } = {}) 
     await until(() => count('worker1-restarted') >= PHASE_REPLIES, `${PHASE_REPLIES} replies from the restarted worker1`);
     log(`phase 3: ${replies.length - restartedAt} replies since the restart (worker1-restarted ${count('worker1-restarted', restartedAt)}, worker2 ${count('worker2', restartedAt)})`);
 
+    // A hung host rather than a dead one: worker2 stops (SIGSTOP) with its connection up, so the
+    // broker keeps handing it requests; they time out and are retried on worker1-restarted. When
+    // worker2 wakes it answers them all, late; the clients must discard every such reply.
+    const frozenAt = replies.length;
+    await lab.signal('worker2', 'STOP');
+    log(`froze worker2 (SIGSTOP) after ${frozenAt} replies`);
+    await until(() => count('worker1-restarted', frozenAt) >= PHASE_REPLIES, `${PHASE_REPLIES} replies from worker1-restarted while worker2 is frozen`);
+    const resumedAt = replies.length;
+    await lab.signal('worker2', 'CONT');
+    log(`resumed worker2 (SIGCONT) after ${resumedAt - frozenAt} replies while it was frozen`);
+    await until(() => takenOver('worker2').length > 0 && count('worker2', resumedAt) >= PHASE_REPLIES, `worker2 to answer ${PHASE_REPLIES} requests after waking, and to work on at least one it had been given while frozen`);
+    log(`phase 4: worker2 worked on ${takenOver('worker2').length} request(s) after waking that the clients had already had answered elsewhere: their replies came late and were discarded`);
+
     for (const c of clients) c.write('stop');
     const clientExits = await Promise.all(clients.map((c) => c.exited));
     await until(() => summaries.length === CLIENT_PROCESSES || undefined, 'every client summary');
-    const rescued = replies.filter((r) => heldByWorker1.has(r.for) && r.from !== 'worker1').map((r) => r.for);
+    const rescued = takenOver('worker1');
     log(`stopped the clients: ${replies.length} replies in all; ${rescued.length} request(s) worker1 held when killed were answered by another worker after a retry`);
     return {
       addresses: ADDRESSES,
@@ -190,9 +218,12 @@ async function runCluster({ log = () => {}, deadlineMs = 25_000, signal } = {}) 
       replies,
       killedAt,
       restartedAt,
+      frozenAt,
+      resumedAt,
       summaries,
       clientExits,
       rescued,
+      late: takenOver('worker2'),
     };
   } finally {
     await lab.destroy();
