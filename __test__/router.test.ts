@@ -168,4 +168,21 @@ describe('Router', () => {
     const replies = await within(Promise.all(clients.map((c, i) => c.request(`c${i}`))), 5000, 'requests')
     replies.forEach((r, i) => assert.match(r[0].toString(), new RegExp(`^w[12]:c${i}$`)))
   })
+
+  test('events: a Router reports bind and accept, a Dealer connect and handshake', async (t) => {
+    const router = use(t, new Router())
+    const bound = new Promise<{ address: string }>((resolve) => router.events.once('bind', resolve))
+    const accepted = new Promise<{ address: string }>((resolve) => router.events.once('accept', resolve))
+    await router.bind('tcp://127.0.0.1:*')
+    const endpoint = router.lastEndpoint
+    assert.ok(endpoint)
+    assert.equal((await within(bound, 2000, 'bind event')).address, endpoint)
+    const dealer = use(t, new Dealer())
+    const connected = new Promise<{ address: string }>((resolve) => dealer.events.once('connect', resolve))
+    const shook = new Promise<{ address: string }>((resolve) => dealer.events.once('handshake', resolve))
+    dealer.connect(endpoint)
+    assert.equal((await within(connected, 2000, 'connect event')).address, endpoint)
+    assert.equal((await within(shook, 2000, 'handshake event')).address, endpoint)
+    assert.match((await within(accepted, 2000, 'accept event')).address, /^tcp:\/\/127\.0\.0\.1:\d+$/)
+  })
 })

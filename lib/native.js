@@ -30,6 +30,8 @@ const { abortError } = require('./errors.js');
  * @property {(other: NativeSocket) => Started} proxy  DEALER/ROUTER: forwards until a socket closes or it is cancelled
  * @property {() => void} close
  * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
+ * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
+ * @property {(on: boolean) => void} keepEventsAlive
  * @property {boolean} closed
  * @property {string | null} lastEndpoint
  */

@@ -16,7 +16,7 @@
 //! - `message` (JS bytes <-> `Bytes` without copies), `outcome` (results as JS values), `options`
 //!   (option object and defaults);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
-//!   connections on the JS thread's event loop);
+//!   connections on the JS thread's event loop), `events` (a socket's events to its JS thread);
 //! - `hub`, then `socket`.
 //!
 //! Every `unsafe` block says why it is sound (`SAFETY:`), enforced by the lints below.
@@ -26,6 +26,7 @@
 #![deny(clippy::missing_safety_doc)]
 
 mod binary_view;
+mod events;
 mod executor;
 mod graveyard;
 mod hub;

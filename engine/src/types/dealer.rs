@@ -10,6 +10,7 @@ use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::time::Timeout;
 use crate::types::busy::{Busy, Proxied};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -48,13 +49,25 @@ impl DealerSocket {
         self.busy.check_free()
     }
 
-    /// Sends to the next live peer; waits for one (up to `send_timeout`, then EAGAIN), after the
-    /// sends started before it.
+    /// Sends to the next live peer, after the sends started before it; waits for its turn and a
+    /// peer with room up to `send_timeout` in all (then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         self.check()?;
         check_message(&message)?;
-        let _turn = self.send_turn.lock().await;
-        self.core().send_timed(message, |_| ()).await
+        let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
+        let turn = self.send_turn.lock();
+        // `timeout_at` polls the lock before looking at the clock: a free turn is taken even
+        // with a zero timeout.
+        let _turn = match deadline {
+            None => turn.await,
+            Some(at) => tokio::time::timeout_at(at, turn)
+                .await
+                .map_err(|_| WaitError::TimedOut.into_error("send"))?,
+        };
+        self.core()
+            .send_round_robin(message, deadline, |_| ())
+            .await
+            .map_err(|e| e.into_error("send"))
     }
 
     /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the

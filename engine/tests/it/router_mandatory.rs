@@ -123,3 +123,22 @@ async fn waiting_dealer_sends_keep_their_order() {
         assert_eq!(text(&m)[1], i.to_string());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_timeout_covers_the_wait_for_the_turn() {
+    let d = dealer(fast());
+    let waiting = d.clone();
+    let mut first = Box::pin(async move { waiting.send(msg(&["first"])).await });
+    poll_once(&mut first).await;
+    // The first send holds the turn (no peer, no timeout); a later one with a zero timeout must
+    // fail at once instead of waiting for that turn.
+    d.set_options(Options {
+        send_timeout: 0,
+        ..fast()
+    });
+    let e = prompt(d.send(msg(&["second"]))).await.err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::Eagain));
+    d.close();
+    let e = prompt(first).await.err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::Eagain));
+}
