@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    Error as EngineError, Message, RepSocket, ReplyTo, ReqSocket, SocketHandle,
+    Error as EngineError, FrameMemory, Message, RepSocket, ReplyTo, ReqSocket, SocketHandle,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -36,10 +36,14 @@ enum Pattern {
 }
 
 impl Pattern {
-    fn try_send(&self, message: Message) -> std::result::Result<Option<Message>, EngineError> {
+    fn try_send(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> std::result::Result<Option<Message>, EngineError> {
         match self {
-            Pattern::Req(s) => s.try_send(message),
-            Pattern::Rep(s) => s.try_send(message),
+            Pattern::Req(s) => s.try_send_with(message, memory),
+            Pattern::Rep(s) => s.try_send_with(message, memory),
         }
     }
 
@@ -123,14 +127,14 @@ impl Socket {
         self.finish(self.hub.executor().start(fut))
     }
 
-    fn message(&self, value: &Unknown<'_>) -> Result<Message> {
+    /// The message `value`, valid during this native call only (see [`message::CallMessage`]).
+    fn message(&self, value: &Unknown<'_>) -> Result<message::CallMessage> {
         // SAFETY: called from a `#[napi]` method: the hub's env is this call's env, on its thread,
-        // and `value` is an argument of this call.
-        unsafe { message::from_js(self.env(), value.raw(), self.hub.graveyard()) }.map_err(|e| {
-            match e.status {
-                Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
-                _ => e,
-            }
+        // and `value` is an argument of this call. Every caller hands the message to an engine send
+        // told its `FrameMemory`, or copies it (`owned`), before it returns.
+        unsafe { message::from_js(self.env(), value.raw()) }.map_err(|e| match e.status {
+            Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
+            _ => e,
         })
     }
 
@@ -148,7 +152,6 @@ impl Socket {
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         let shared = hub.shared().clone();
-        drop(shared.drain_graveyard());
         let runtime = shared.executor().runtime();
         let options = options.to_engine();
         let pattern = match kind.as_str() {
@@ -181,21 +184,18 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.bind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         self.handle
             .connect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -203,7 +203,6 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         self.handle
             .disconnect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -212,11 +211,12 @@ impl Socket {
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
-        let message = self.message(&message)?;
-        match self.pattern.try_send(message) {
+        let (message, memory) = self.message(&message)?.into_frames();
+        match self.pattern.try_send(message, memory) {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
             Ok(Some(message)) => {
+                // It has to wait for a peer: the bytes are taken now.
+                let message = message::owned(message, memory);
                 let pattern = self.pattern.clone();
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { pattern.send(message).await.into() })
@@ -228,7 +228,6 @@ impl Socket {
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
@@ -250,27 +249,30 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let Pattern::Req(socket) = &self.pattern else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
-        let mut message = self.message(&message)?;
+        let message = self.message(&message)?;
         let unlimited = match timeout_ms {
             Some(ms) => ms < 0,
             None => socket.options().receive_timeout < 0,
         };
-        if unlimited && retries == 0 {
+        let message = if unlimited && retries == 0 {
             // Nothing to time and nothing to resend: when the send needs no waiting this is a
             // send plus a reply wait, without `request`'s timers.
-            match socket.try_send_request(message) {
+            let (message, memory) = message.into_frames();
+            match socket.try_send_request_with(message, memory) {
                 Ok(None) => {
                     let socket = socket.clone();
                     return self.start(async move { socket.await_reply().await.into() });
                 }
-                Ok(Some(back)) => message = back,
+                Ok(Some(back)) => message::owned(back, memory),
                 Err(e) => return Err(js_error::throw(self.env(), &e)),
             }
-        }
+        } else {
+            // Timed attempts and resends keep the message: the bytes are taken now.
+            message.owned()
+        };
         let timeout =
             timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
         let socket = socket.clone();
@@ -280,7 +282,6 @@ impl Socket {
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
         match socket.try_recv_request() {
@@ -307,13 +308,16 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
-        let socket = self.rep()?.clone();
-        let message = self.message(&message)?;
+        let socket = self.rep()?;
+        let (message, memory) = self.message(&message)?.into_frames();
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
-        self.start(async move { socket.reply(to, message).await.into() })
+        // A reply never waits: done (written or copied) before this returns.
+        match socket.try_reply(to, message, memory) {
+            Ok(()) => Ok(Started::Ready(Outcome::Done)),
+            Err(e) => Err(js_error::throw(self.env(), &e)),
+        }
     }
 
     /// REP: drops a request that will not be answered (its handler failed).
@@ -325,7 +329,6 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        let _drain = self.hub.drain_graveyard();
         self.hub.unregister(self.key);
         self.handle.close();
     }
@@ -343,7 +346,6 @@ impl Socket {
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
-        let _drain = self.hub.drain_graveyard();
         self.handle.set_options(options.to_engine());
     }
 }

@@ -6,6 +6,7 @@ use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
@@ -46,7 +47,7 @@ impl DealerSocket {
         let core = self.core();
         core.check_open()?;
         check_message(&message)?;
-        Ok(core.try_send_round_robin(message).err())
+        Ok(core.try_send_round_robin(message, FrameMemory::Owned).err())
     }
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).

@@ -12,6 +12,7 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -378,9 +379,18 @@ impl ReqSocket {
     /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
     /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
     pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_request_with(message, FrameMemory::Owned)
+    }
+
+    /// [`ReqSocket::try_send_request`] for frames in `memory` (see [`ReqSocket::try_send_with`]).
+    pub fn try_send_request_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         self.inner.core().check_open()?;
         drop(self.inner.begin(Op::Both)?);
-        self.try_send(message)
+        self.try_send_with(message, memory)
     }
 
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
@@ -388,9 +398,20 @@ impl ReqSocket {
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_with(message, FrameMemory::Owned)
+    }
+
+    /// [`ReqSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing of
+    /// the frames is referenced once this returns (what the OS did not take is copied; a message
+    /// handed back is the caller's, to copy before it waits).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
         let (_busy, frames, request_id) = inner.start_send(message)?;
-        match inner.core().try_send_round_robin(frames) {
+        match inner.core().try_send_round_robin(frames, memory) {
             Ok(peer) => {
                 inner.sent(peer, request_id);
                 Ok(None)

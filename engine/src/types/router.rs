@@ -7,6 +7,7 @@ use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
@@ -49,7 +50,7 @@ impl RouterSocket {
         let routing_id = message.remove(0);
         if let Some(peer) = core.peer_by_routing_id(&routing_id) {
             // Full or dying peer: dropped, as libzmq does.
-            let _ = peer.try_push(message);
+            let _ = peer.try_push(message, FrameMemory::Owned);
         }
         Ok(None)
     }
