@@ -182,8 +182,10 @@ unsafe fn frame(
         }));
     }
     *lent = true;
-    // SAFETY: napi reported `len` readable bytes at `data`, and they stay readable (JS cannot run,
-    // so nothing can detach, shrink or free the buffer) until this native call returns; the
+    // SAFETY: napi reported `len` readable bytes at `data`, and they stay readable (no JavaScript
+    // runs, so nothing can detach, shrink or free the buffer: the napi calls made here run none,
+    // and a multipart message is a plain array without holes, made by `plainMessage` in
+    // `lib/message.js`, so reading its elements runs no getter) until this native call returns; the
     // caller's duty is that no `Bytes` over them is left then (see `CallMessage`). `'static` is
     // what `Bytes` needs to borrow without an owner: it is never relied on past the call.
     let bytes: &'static [u8] = unsafe { std::slice::from_raw_parts(data, len) };
