@@ -233,6 +233,18 @@ describe('endpoint errors', () => {
     })
   }
 
+  test('a tcp port past 65535 is EINVAL naming the range (bind and connect)', async (t) => {
+    const address = 'tcp://127.0.0.1:99999'
+    const rep = use(t, new Reply())
+    const err = await rejectsCode(callAsync(() => rep.bind(address), 'bind'), 'EINVAL')
+    assert.equal(err.address, address)
+    assert.match(err.message, /0-65535/)
+    const req = use(t, new Request())
+    const err2 = throwsCode(() => req.connect(address), 'EINVAL')
+    assert.equal(err2.address, address)
+    assert.match(err2.message, /0-65535/)
+  })
+
   for (const address of ['tcp://127.0.0.1', 'tcp://127.0.0.1:notaport', 'nonsense', '']) {
     test(`connect(${JSON.stringify(address)}) throws EINVAL with .address`, (t) => {
       const req = use(t, new Request())

@@ -157,6 +157,48 @@ describe('TypeError on unknown names and wrong types', () => {
     assert.throws(() => new Reply({ relaxed: true } as ReplyOptions), TypeError)
   })
 
+  const suggested: Array<[string, string]> = [
+    ['recieveTimeout', 'receiveTimeout'], // letters swapped
+    ['lingr', 'linger'], // a letter missing
+    ['receive_timeout', 'receiveTimeout'], // snake_case
+    ['SendTimeout', 'sendTimeout'], // case
+    ['rcvtimeo', 'receiveTimeout'], // libzmq's name
+    ['identity', 'routingId'], // libzmq's name
+  ]
+  for (const [given, meant] of suggested) {
+    test(`an unknown option ${given} names the closest known one, ${meant} (both classes)`, () => {
+      const message = `unknown option '${given}'; did you mean '${meant}'?`
+      for (const make of [() => new Request({ [given]: 1 } as RequestOptions), () => new Reply({ [given]: 1 } as ReplyOptions)]) {
+        assert.throws(make, (err: unknown) => {
+          assert.ok(err instanceof TypeError)
+          assert.equal(err.message, message)
+          assert.equal((err as TypeError & { code?: unknown }).code, 'ERR_INVALID_ARG_VALUE')
+          return true
+        })
+      }
+    })
+  }
+
+  test('an unknown option far from every known name suggests none', () => {
+    assert.throws(() => new Request({ immediate: true } as RequestOptions), (err: unknown) => {
+      assert.ok(err instanceof TypeError)
+      assert.equal(err.message, "unknown option 'immediate'")
+      return true
+    })
+  })
+
+  test('a misspelled Request-only option is suggested on a Request, not on a Reply', () => {
+    assert.throws(() => new Request({ corelate: true } as RequestOptions), {
+      name: 'TypeError',
+      message: "unknown option 'corelate'; did you mean 'correlate'?",
+    })
+    assert.throws(() => new Reply({ corelate: true } as ReplyOptions), { name: 'TypeError', message: "unknown option 'corelate'" })
+    assert.throws(() => new Reply({ correlate: true } as ReplyOptions), {
+      name: 'TypeError',
+      message: "unknown option 'correlate' (it is a Request option)",
+    })
+  })
+
   const wrongTypes: Array<[string, unknown]> = [
     ['receiveTimeout', '100'],
     ['receiveTimeout', null],

@@ -6,6 +6,7 @@
 const { types } = require('node:util');
 const native = require('./native.js');
 const { typeError, describe } = require('./errors.js');
+const { closestName } = require('./closest-name.js');
 
 const MAX_U31 = 0x7fffffff;
 // ZMTP PING carries its TTL in deciseconds in 16 bits.
@@ -37,6 +38,27 @@ const common = {
 const requestOnly = {
   correlate: { spec: { kind: 'bool' } },
   relaxed: { spec: { kind: 'bool' } },
+};
+
+/**
+ * libzmq's names (as zeromq.js 5 and `zmq_setsockopt` spell them) whose spelling is too far from
+ * ours for a typo match, so an unknown-option error can still name the option meant.
+ * @type {Readonly<Record<string, string>>}
+ */
+const LIBZMQ_NAMES = {
+  rcvtimeo: 'receiveTimeout',
+  sndtimeo: 'sendTimeout',
+  rcvhwm: 'receiveHighWaterMark',
+  sndhwm: 'sendHighWaterMark',
+  identity: 'routingId',
+  maxmsgsize: 'maxMessageSize',
+  reconnect_ivl: 'reconnectInterval',
+  reconnect_ivl_max: 'reconnectMaxInterval',
+  handshake_ivl: 'handshakeInterval',
+  heartbeat_ivl: 'heartbeatInterval',
+  heartbeat_ttl: 'heartbeatTimeToLive',
+  req_correlate: 'correlate',
+  req_relaxed: 'relaxed',
 };
 
 const schemas = {
@@ -121,15 +143,30 @@ function resolve(kind, options) {
   }
   for (const name of Object.keys(options)) {
     const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;
-    if (entry === undefined) {
-      const hint = kind === 'reply' && name in requestOnly ? ' (it is a Request option)' : '';
-      throw typeError(`unknown option "${name}"${hint}`, 'ERR_INVALID_ARG_VALUE');
-    }
+    if (entry === undefined) throw unknownOption(kind, name);
     const value = /** @type {Record<string, unknown>} */ (options)[name];
     // `{ linger: undefined }` means "not given", as with most option bags.
     if (value !== undefined) values[name] = check(name, entry.spec, value);
   }
   return values;
+}
+
+/**
+ * The error for an option name the socket type does not have, naming the option probably meant.
+ * @param {'request' | 'reply'} kind
+ * @param {string} name
+ */
+function unknownOption(kind, name) {
+  const schema = schemas[kind];
+  let hint = '';
+  if (kind === 'reply' && Object.hasOwn(requestOnly, name)) {
+    hint = ' (it is a Request option)';
+  } else {
+    const libzmq = Object.hasOwn(LIBZMQ_NAMES, name.toLowerCase()) ? LIBZMQ_NAMES[name.toLowerCase()] : undefined;
+    const meant = libzmq !== undefined && Object.hasOwn(schema, libzmq) ? libzmq : closestName(name, Object.keys(schema));
+    if (meant !== undefined) hint = `; did you mean '${meant}'?`;
+  }
+  return typeError(`unknown option '${name}'${hint}`, 'ERR_INVALID_ARG_VALUE');
 }
 
 /**

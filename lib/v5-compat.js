@@ -11,7 +11,15 @@
 const { EventEmitter } = require('node:events');
 const zmq = require('../index.js');
 
-/** libzmq's option numbers (zmq.h), as zeromq.js exports them, and their name here. */
+/** @typedef {import('../index.js').Socket} PromiseSocket */
+/** @typedef {import('../index.js').Message} Message */
+/** @typedef {(err?: Error) => void} Callback */
+
+/**
+ * libzmq's option numbers (zmq.h), as zeromq.js exports them, and their name here (null: ZMQ_TYPE,
+ * answered by the v5 socket itself).
+ * @type {Readonly<Record<string, readonly [number, string | null]>>}
+ */
 const OPTIONS = {
   ZMQ_IDENTITY: [5, 'routingId'],
   ZMQ_TYPE: [16, null],
@@ -34,7 +42,10 @@ const OPTIONS = {
   ZMQ_CONNECT_TIMEOUT: [79, 'connectTimeout'],
 };
 
-/** The v5 short names (socket properties and `socket(type, options)` keys) and their option. */
+/**
+ * The v5 short names (socket properties and `socket(type, options)` keys) and their option.
+ * @type {Readonly<Record<string, string>>}
+ */
 const SHORT = {
   identity: 'ZMQ_IDENTITY',
   routing_id: 'ZMQ_IDENTITY',
@@ -60,34 +71,50 @@ const SHORT = {
 const BY_NUMBER = new Map(Object.values(OPTIONS).map(([number, name]) => [number, name]));
 const ZMQ_SNDMORE = 2;
 
-/** @param {unknown} option */
+/**
+ * This package's name of a v5 option (a short name, a `ZMQ_*` name or number), or null for ZMQ_TYPE.
+ * @param {unknown} option
+ * @returns {string | null}
+ */
 function optionName(option) {
-  if (typeof option === 'number' && BY_NUMBER.has(option)) return BY_NUMBER.get(option);
+  if (typeof option === 'number') {
+    const name = BY_NUMBER.get(option);
+    if (name !== undefined) return name;
+  }
   if (typeof option === 'string') {
-    if (Object.hasOwn(SHORT, option)) return OPTIONS[/** @type {keyof typeof OPTIONS} */ (SHORT[option])][1];
-    if (Object.hasOwn(OPTIONS, option)) return OPTIONS[/** @type {keyof typeof OPTIONS} */ (option)][1];
+    if (Object.hasOwn(SHORT, option)) return OPTIONS[SHORT[option]][1];
+    if (Object.hasOwn(OPTIONS, option)) return OPTIONS[option][1];
     // This package's own names (receiveTimeout, routingId, ...) work as they are.
     return option;
   }
   throw new TypeError(`Unknown option: ${String(option)}`);
 }
 
-/** The socket classes by v5 type name; Dealer and Router exist once the package exports them. */
+/** @type {Readonly<Record<string, string>>} */
+const CLASS_NAMES = { req: 'Request', rep: 'Reply', dealer: 'Dealer', xreq: 'Dealer', router: 'Router', xrep: 'Router' };
+
+/**
+ * The socket classes by v5 type name; Dealer and Router exist once the package exports them.
+ * @param {string} type
+ * @returns {new () => PromiseSocket}
+ */
 function socketClass(type) {
-  const name = { req: 'Request', rep: 'Reply', dealer: 'Dealer', xreq: 'Dealer', router: 'Router', xrep: 'Router' }[
-    /** @type {string} */ (type)
-  ];
+  const name = Object.hasOwn(CLASS_NAMES, type) ? CLASS_NAMES[type] : undefined;
   if (name === undefined) {
     throw new Error(`Invalid socket type: ${type} (zeromq-napi/v5-compat has 'req', 'rep', 'dealer' and 'router')`);
   }
-  const Class = /** @type {Record<string, any>} */ (zmq)[name];
+  const Class = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (zmq))[name];
   if (typeof Class !== 'function') {
     throw new Error(`Socket type '${type}' needs zeromq-napi's ${name}, which this version does not have yet`);
   }
-  return Class;
+  return /** @type {new () => PromiseSocket} */ (Class);
 }
 
-/** An error of the socket's background loops: emitted, unless the socket was closed meanwhile. */
+/**
+ * An error of the socket's background loops: emitted, unless the socket was closed meanwhile.
+ * @param {Socket} sock
+ * @param {unknown} err
+ */
 function quietAfterClose(sock, err) {
   if (!sock._socket.closed) process.nextTick(() => sock.emit('error', err));
 }
@@ -98,11 +125,11 @@ class Socket extends EventEmitter {
     super();
     const Class = socketClass(type);
     this.type = type;
-    /** @type {any} the promise socket underneath */
+    /** the promise socket underneath */
     this._socket = new Class();
     /** @type {unknown[]} frames of a message being put together with ZMQ_SNDMORE */
     this._parts = [];
-    /** @type {[unknown[], ((err?: Error) => void) | undefined][]} */
+    /** @type {[unknown[], Callback | undefined][]} */
     this._sendQueue = [];
     this._sending = false;
     this._paused = false;
@@ -115,7 +142,10 @@ class Socket extends EventEmitter {
     if (type !== 'req') this._receiveLoop();
   }
 
-  /** Emits a received message, one argument per frame (held while paused). */
+  /**
+   * Emits a received message, one argument per frame (held while paused).
+   * @param {Buffer[]} message
+   */
   _deliver(message) {
     if (this._paused) this._held.push(message);
     else process.nextTick(() => this.emit('message', ...message));
@@ -136,7 +166,7 @@ class Socket extends EventEmitter {
       if (this.type === 'rep') {
         // A REP socket cannot receive before it replied: wait for that send.
         await new Promise((resolve) => {
-          this._replied = resolve;
+          this._replied = () => resolve(undefined);
           this._deliver(message);
         });
       } else {
@@ -150,12 +180,10 @@ class Socket extends EventEmitter {
     this._sending = true;
     try {
       while (this._sendQueue.length > 0 && !this._paused && !this._socket.closed) {
-        const [message, callback] = /** @type {[unknown[], ((err?: Error) => void) | undefined]} */ (
-          this._sendQueue.shift()
-        );
+        const [message, callback] = /** @type {[unknown[], Callback | undefined]} */ (this._sendQueue.shift());
         let failure;
         try {
-          await this._socket.send(message.length === 1 ? message[0] : message);
+          await this._socket.send(/** @type {Message} */ (message.length === 1 ? message[0] : message));
         } catch (err) {
           failure = err;
         }
@@ -182,7 +210,7 @@ class Socket extends EventEmitter {
 
   /**
    * @param {string} address
-   * @param {(err?: Error) => void} [callback]
+   * @param {Callback} [callback]
    */
   bind(address, callback) {
     this._socket.bind(address).then(
@@ -191,6 +219,7 @@ class Socket extends EventEmitter {
           this.emit('bind', address);
           if (callback) callback();
         }),
+      /** @param {Error} err */
       (err) =>
         process.nextTick(() => {
           if (callback) callback(err);
@@ -200,14 +229,17 @@ class Socket extends EventEmitter {
     return this;
   }
 
-  /** Starts the bind and returns at once (see the top of this file); failures are 'error' events. */
+  /**
+   * Starts the bind and returns at once (see the top of this file); failures are 'error' events.
+   * @param {string} address
+   */
   bindSync(address) {
     return this.bind(address);
   }
 
   /**
    * @param {string} address
-   * @param {(err?: Error) => void} [callback]
+   * @param {Callback} [callback]
    */
   unbind(address, callback) {
     this._socket.unbind(address).then(
@@ -216,6 +248,7 @@ class Socket extends EventEmitter {
           this.emit('unbind', address);
           if (callback) callback();
         }),
+      /** @param {Error} err */
       (err) =>
         process.nextTick(() => {
           if (callback) callback(err);
@@ -225,15 +258,18 @@ class Socket extends EventEmitter {
     return this;
   }
 
+  /** @param {string} address */
   unbindSync(address) {
     return this.unbind(address);
   }
 
+  /** @param {string} address */
   connect(address) {
     this._socket.connect(address);
     return this;
   }
 
+  /** @param {string} address */
   disconnect(address) {
     this._socket.disconnect(address);
     return this;
@@ -244,7 +280,7 @@ class Socket extends EventEmitter {
    * for the rest of the message. `callback` gets the send's failure, if any.
    * @param {unknown} message
    * @param {number} [flags]
-   * @param {(err?: Error) => void} [callback]
+   * @param {Callback} [callback]
    */
   send(message, flags = 0, callback = undefined) {
     this._parts = this._parts.concat(message);
@@ -281,25 +317,39 @@ class Socket extends EventEmitter {
     throw new Error("read() does not exist in zeromq-napi/v5-compat (nor in zeromq.js 6): use on('message', ...)");
   }
 
+  /**
+   * @param {unknown} option
+   * @param {unknown} value
+   */
   setsockopt(option, value) {
     const name = optionName(option);
     if (name === 'lastEndpoint' || name === null) throw new TypeError(`Option ${String(option)} is read-only`);
-    this._socket[name] = value;
+    // The promise socket's option setters validate the value (TypeError).
+    /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this._socket))[name] = value;
     return this;
   }
 
+  /**
+   * @param {unknown} option
+   * @returns {unknown}
+   */
   getsockopt(option) {
     const name = optionName(option);
     if (name === null) return this.type;
-    return this._socket[name];
+    return /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this._socket))[name];
   }
 }
 
 for (const short of Object.keys(SHORT)) {
   Object.defineProperty(Socket.prototype, short, {
+    /** @this {Socket} */
     get() {
       return this.getsockopt(short);
     },
+    /**
+     * @this {Socket}
+     * @param {unknown} value
+     */
     set(value) {
       this.setsockopt(short, value);
     },

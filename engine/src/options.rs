@@ -1,4 +1,4 @@
-//! Socket options, mirroring the option table of the JS contract (`../shared/API.md`).
+//! Socket options, mirroring the option table of the JS contract (`API.md` at the repository root).
 //! Durations are kept as signed milliseconds with the contract's conventions (-1 = forever, 0 = off/none)
 //! so the binding can pass values through and read them back unchanged; `time` decodes them.
 

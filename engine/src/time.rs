@@ -1,5 +1,5 @@
 //! Time as the options mean it. The options carry signed milliseconds with the contract's
-//! conventions (`../shared/API.md`), so the binding can pass values through and read them back
+//! conventions (`API.md` at the repository root), so the binding can pass values through and read them back
 //! unchanged; the engine decodes them here, once, into what they mean:
 //! - a [`Timeout`] (receive, send, linger): negative = never, 0 = at once (a wait fails at its
 //!   first poll; linger drops the queue), n = n ms;

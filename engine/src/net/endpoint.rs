@@ -54,8 +54,7 @@ impl Endpoint {
             return Err(invalid("endpoint must look like transport://address"));
         };
         match transport {
-            "tcp" => parse_tcp(rest)
-                .ok_or_else(|| invalid("malformed tcp endpoint (want tcp://HOST:PORT)")),
+            "tcp" => parse_tcp(rest).map_err(invalid),
             "ipc" => {
                 if rest.is_empty() || rest.contains('\0') {
                     Err(invalid("malformed ipc endpoint (want ipc:///path)"))
@@ -92,20 +91,29 @@ impl Endpoint {
     }
 }
 
-fn parse_tcp(rest: &str) -> Option<Endpoint> {
-    let (host, port) = rest.rsplit_once(':')?;
+const MALFORMED_TCP: &str = "malformed tcp endpoint (want tcp://HOST:PORT, PORT 0-65535 or *)";
+
+/// Why it is not a tcp endpoint, when it is not: a port past 65535 is named as such (a user
+/// who wrote one needs the range, not a hint about the endpoint's shape).
+fn parse_tcp(rest: &str) -> Result<Endpoint, &'static str> {
+    let (host, port) = rest.rsplit_once(':').ok_or(MALFORMED_TCP)?;
     let port = match port {
         "*" => Port::Any,
         digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Port::Number(digits.parse().ok()?)
+            Port::Number(digits.parse().map_err(|_| {
+                "tcp port out of range (it must be 0-65535, or * for an ephemeral port)"
+            })?)
         }
-        _ => return None,
+        _ => return Err(MALFORMED_TCP),
     };
     let host = if host == "*" {
         Host::Any
     } else if let Some(inner) = host.strip_prefix('[') {
         Host::Ip(IpAddr::V6(
-            inner.strip_suffix(']')?.parse::<Ipv6Addr>().ok()?,
+            inner
+                .strip_suffix(']')
+                .and_then(|ip| ip.parse::<Ipv6Addr>().ok())
+                .ok_or(MALFORMED_TCP)?,
         ))
     } else if let Ok(v4) = host.parse::<Ipv4Addr>() {
         Host::Ip(IpAddr::V4(v4))
@@ -115,9 +123,9 @@ fn parse_tcp(rest: &str) -> Option<Endpoint> {
     } else if is_dns_name(host) {
         Host::Name(host.to_owned())
     } else {
-        return None;
+        return Err(MALFORMED_TCP);
     };
-    Some(Endpoint::Tcp { host, port })
+    Ok(Endpoint::Tcp { host, port })
 }
 
 /// Letters, digits, `-`, `_` and dots, in labels of at most 63 bytes, 253 bytes in all.
@@ -223,6 +231,22 @@ mod tests {
         ] {
             assert_eq!(code(bad), ErrorCode::Einval, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_out_of_range_port_names_the_range() {
+        for bad in [
+            "tcp://127.0.0.1:65536",
+            "tcp://127.0.0.1:99999",
+            "tcp://h:99999999999999999999",
+        ] {
+            let err = Endpoint::parse(bad).expect_err(bad);
+            assert_eq!(err.code, ErrorCode::Einval, "{bad}");
+            assert_eq!(err.address.as_deref(), Some(bad));
+            assert!(err.message.contains("0-65535"), "{bad}: {}", err.message);
+        }
+        let err = Endpoint::parse("tcp://127.0.0.1:notaport").expect_err("notaport");
+        assert!(err.message.contains("0-65535"), "{}", err.message);
     }
 
     #[test]
