@@ -257,24 +257,31 @@ impl Socket {
             Some(ms) => ms < 0,
             None => socket.options().receive_timeout < 0,
         };
-        let message = if unlimited && retries == 0 {
-            // Nothing to time and nothing to resend: when the send needs no waiting this is a
-            // send plus a reply wait, without `request`'s timers.
+        let timeout =
+            timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
+        let message = if retries == 0 {
+            // Nothing to resend: when the send needs no waiting this is a send on the spot (the
+            // bytes written or copied before this returns) plus a reply wait, without `request`'s
+            // queue (and, with no limit, its timers).
             let (message, memory) = message.into_frames();
             match socket.try_send_request_with(message, memory) {
                 Ok(None) => {
                     let socket = socket.clone();
-                    return self.start(async move { socket.await_reply().await.into() });
+                    return self.start(async move {
+                        if unlimited {
+                            socket.await_reply().await.into()
+                        } else {
+                            socket.await_reply_within(timeout).await.into()
+                        }
+                    });
                 }
                 Ok(Some(back)) => message::owned(back, memory),
                 Err(e) => return Err(js_error::throw(self.env(), &e)),
             }
         } else {
-            // Timed attempts and resends keep the message: the bytes are taken now.
+            // Resends keep the message: the bytes are taken now.
             message.owned()
         };
-        let timeout =
-            timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
         let socket = socket.clone();
         self.start(async move { socket.request(message, timeout, retries).await.into() })
     }

@@ -228,6 +228,17 @@ impl SharedReq {
     }
 }
 
+/// What a request that got no reply in `retries + 1` attempts fails with.
+fn no_reply(retries: u32) -> Error {
+    Error::new(
+        ErrorCode::Eagain,
+        format!(
+            "request got no reply after {} attempt(s)",
+            u64::from(retries) + 1
+        ),
+    )
+}
+
 /// The body of `received` if it is the reply we wait for: from `peer_id`, with our request id
 /// (under correlate), then an empty delimiter, then at least one frame.
 fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Option<Message> {
@@ -350,13 +361,27 @@ impl ReqSocket {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(
-            ErrorCode::Eagain,
-            format!(
-                "request got no reply after {} attempt(s)",
-                u64::from(retries) + 1
-            ),
-        ))
+        Err(no_reply(retries))
+    }
+
+    /// [`ReqSocket::await_reply`] for a request sent through [`ReqSocket::try_send_request`] that has
+    /// a timeout and no retries: waits for the reply up to `timeout` (None = `receive_timeout`) and
+    /// fails as `request` does (EAGAIN, socket reset). Lets such a request send on the spot too.
+    pub async fn await_reply_within(&self, timeout: Option<Duration>) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        let timeout = timeout.map_or_else(
+            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
+            Timeout::After,
+        );
+        let deadline = timeout.deadline();
+        let _busy = inner.begin_reply_wait(Op::Both)?;
+        let _abandon = AbandonOnDrop { inner };
+        match inner.recv_reply(deadline).await {
+            Ok(reply) => Ok(reply),
+            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
+            Err(e) if e.code == ErrorCode::Eagain => Err(no_reply(0)),
+            Err(e) => Err(e),
+        }
     }
 
     /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits
