@@ -28,8 +28,10 @@ type Operation =
   | 'send'
   /** Request.request() without a timeout (the native fast path) */
   | 'request'
-  /** Request.request() with a timeout (timed attempts keep the message) */
+  /** Request.request() with a timeout (sent on the spot, then a timed reply wait) */
   | 'request with a timeout'
+  /** Request.request() with retries (the engine keeps the message to resend it: copied at the call) */
+  | 'request with retries'
   /** a second request() queued behind one still waiting for its reply */
   | 'queued request'
   /** Request.send() while the only connection has not finished its handshake: the send waits for a peer */
@@ -168,7 +170,8 @@ function childSource(c: Case, endpoint: string): string {
         await first
         await second
       } else {
-        const p = req.request(asMessage(frames), OP === 'request with a timeout' ? { timeout: 60000 } : undefined)
+        const opts = OP === 'request with a timeout' ? { timeout: 60000 } : OP === 'request with retries' ? { timeout: 60000, retries: 2 } : undefined
+        const p = req.request(asMessage(frames), opts)
         tamper(frames)
         await afterTamper()
         await p
@@ -280,6 +283,7 @@ const CASES: Case[] = [
   { op: 'request', tamper: 'postMessage to a Worker', frames: MIXED, transport: 'tcp', reader: 'main thread' },
   { op: 'request with a timeout', tamper: 'fill', frames: [BIG], transport: 'tcp', reader: 'main thread' },
   { op: 'request with a timeout', tamper: 'structuredClone', frames: MIXED, transport: 'ipc', reader: 'worker' },
+  { op: 'request with retries', tamper: 'transfer', frames: MIXED, transport: 'tcp', reader: 'main thread' },
   { op: 'queued request', tamper: 'fill', frames: MIXED, transport: 'tcp', reader: 'main thread' },
   { op: 'send that waits for a peer', tamper: 'transfer', frames: MIXED, transport: 'tcp', reader: 'main thread' },
   { op: 'send that waits for a peer', tamper: 'fill', frames: [BIG], transport: 'ipc', reader: 'engine' },
