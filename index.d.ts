@@ -1,4 +1,5 @@
 /// <reference types="node" />
+import type { EventEmitter } from "node:events";
 // Type declarations of zeromq-napi (hand-written; the contract is API.md).
 
 /**
@@ -166,6 +167,66 @@ export interface ServeOptions {
 }
 
 /**
+ * What an event listener of {@link Socket.events} gets. `address` follows libzmq (and so
+ * zeromq.js): the bound endpoint as resolved (`'tcp://127.0.0.1:41234'`) for `bind` and for the
+ * events of connections accepted through it; the address given to `connect` for `connect`,
+ * `connect:retry` and the events of connections made through it.
+ */
+export interface SocketEvent {
+  address: string;
+}
+
+/** Why a connect attempt or a handshake failed. */
+export interface SocketEventError extends Error {
+  /**
+   * An errno-style code: `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`... for a failed attempt or
+   * connection, `EPROTO` for a ZMTP violation (or an ERROR from the peer), `EACCES` for an auth failure.
+   */
+  code: string;
+}
+
+/** A failure event: what failed is in `error`. */
+export interface SocketFailureEvent extends SocketEvent {
+  error: SocketEventError;
+}
+
+/** `connect:retry`: the next attempt comes in `interval` ms; `error` says why the last one failed (absent when a live connection was lost). */
+export interface SocketRetryEvent extends SocketEvent {
+  interval: number;
+  error?: SocketEventError;
+}
+
+/** Each event of {@link Socket.events} and what its listeners get. */
+export interface EventMap {
+  /** A `bind` is listening. */
+  bind: SocketEvent;
+  /** A bound endpoint accepted a connection (its handshake comes next). */
+  accept: SocketEvent;
+  /** A connect attempt reached the peer (its handshake comes next). */
+  connect: SocketEvent;
+  /** A connect attempt failed or its connection was lost; another follows after `interval` ms. */
+  'connect:retry': SocketRetryEvent;
+  /** A connection (accepted or connected) ended, whether or not its handshake had succeeded. */
+  disconnect: SocketEvent;
+  /** A connection's ZMTP handshake succeeded: messages flow. */
+  handshake: SocketEvent;
+  /** The peer was refused or refused us (security: credentials, keys, a ZAP status code). */
+  'handshake:error:auth': SocketFailureEvent;
+  /** The peer broke ZMTP during the handshake (bad greeting, version, command, socket type). */
+  'handshake:error:protocol': SocketFailureEvent;
+  /** The handshake failed otherwise (timed out, the connection was lost). */
+  'handshake:error:other': SocketFailureEvent;
+  /** An endpoint is closed for good: `unbind`, `disconnect`, or `close()` (once per endpoint; the socket's last events). */
+  close: SocketEvent;
+}
+
+/** An event name of {@link EventMap}. */
+export type EventName = keyof EventMap;
+
+/** The typed `EventEmitter` behind {@link Socket.events}. */
+export type SocketEvents = EventEmitter<{ [K in EventName]: [EventMap[K]] }>;
+
+/**
  * Members shared by {@link Request} and {@link Reply}: a type only (`import type { Socket }`), for
  * code that takes either. There is no `Socket` value at run time.
  */
@@ -200,6 +261,15 @@ declare abstract class Socket {
   get routingId(): string | Buffer | null;
   set routingId(value: string | Uint8Array | null);
 
+  /**
+   * The socket's events (see {@link EventMap}), e.g.
+   * `sock.events.on('disconnect', ({ address }) => ...)`. The engine starts reporting them when
+   * this is first read (events before that are not replayed); until then they cost nothing. They
+   * arrive on this thread in the order they happened for each endpoint and connection. While the
+   * emitter has listeners it keeps the process alive (as a pending `receive` does) until the socket
+   * is closed; `close()` reports one `close` per endpoint, the socket's last events.
+   */
+  readonly events: SocketEvents;
   /** `true` once `close()` was called. */
   readonly closed: boolean;
   /**

@@ -29,6 +29,8 @@ const { abortError } = require('./errors.js');
  * @property {(token: number) => void} forget
  * @property {() => void} close
  * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
+ * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
+ * @property {(on: boolean) => void} keepEventsAlive
  * @property {boolean} closed
  * @property {string | null} lastEndpoint
  */

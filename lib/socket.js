@@ -11,6 +11,7 @@ const native = require('./native.js');
 const options = require('./options.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
+const events = require('./events.js');
 
 /** @type {unique symbol} */
 const kNative = Symbol('zeromq-napi.native');
@@ -22,6 +23,8 @@ const kClosed = Symbol('zeromq-napi.closed');
 const kKind = Symbol('zeromq-napi.kind');
 /** @type {unique symbol} */
 const kOnClose = Symbol('zeromq-napi.onClose');
+/** @type {unique symbol} */
+const kEvents = Symbol('zeromq-napi.events');
 
 // Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
@@ -58,11 +61,26 @@ class Socket {
     this[kClosed] = false;
     /** @type {import('./native.js').NativeSocket} */
     this[kNative] = native.createSocket(kind === 'request' ? 'req' : 'rep', options.toNative(values));
+    /** @type {import('node:events').EventEmitter | undefined} */
+    this[kEvents] = undefined;
   }
 
   /** @returns {boolean} */
   get closed() {
     return this[kClosed];
+  }
+
+  /**
+   * Made on first read: until then the engine builds no event.
+   * @returns {import('node:events').EventEmitter}
+   */
+  get events() {
+    let emitter = this[kEvents];
+    if (emitter === undefined) {
+      emitter = events.watch(this[kNative]);
+      this[kEvents] = emitter;
+    }
+    return emitter;
   }
 
   /** @returns {string | null} */

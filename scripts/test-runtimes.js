@@ -31,6 +31,7 @@ const FILES = [
   '__test__/cjs.test.ts',
   '__test__/esm.test.mjs',
   '__test__/exports.test.ts',
+  '__test__/events.test.ts',
 ];
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */

@@ -15,7 +15,7 @@
 //! - `message` (JS bytes <-> `Bytes`: sent bytes taken during the call, received ones not copied), `outcome` (results as JS values), `options`
 //!   (option object and defaults);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
-//!   connections on the JS thread's event loop);
+//!   connections on the JS thread's event loop), `events` (a socket's events to its JS thread);
 //! - `hub`, then `socket`.
 //!
 //! Every `unsafe` block says why it is sound (`SAFETY:`), enforced by the lints below.
@@ -25,6 +25,7 @@
 #![deny(clippy::missing_safety_doc)]
 
 mod binary_view;
+mod events;
 mod executor;
 mod hub;
 mod js_error;

@@ -4,12 +4,13 @@
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
 //! as JS errors with `.code`; the JS layer turns throws into rejections.
 
+use crate::events::{EventArgs, JsEventSink};
 use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
 use crate::{js_error, message};
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{Function, Unknown};
 use napi::JsValue;
 use napi::{sys, Error, Result, Status};
 use napi_derive::napi;
@@ -102,6 +103,8 @@ pub struct Socket {
     hub: Arc<HubShared>,
     key: u64,
     owed: Arc<Owed>,
+    /// Set by `watchEvents`; dropped on close (see `events.rs`).
+    events: Mutex<Option<Arc<JsEventSink>>>,
 }
 
 impl Socket {
@@ -178,6 +181,7 @@ impl Socket {
             hub: shared,
             key,
             owed: Arc::new(Owed::default()),
+            events: Mutex::new(None),
         })
     }
 
@@ -338,6 +342,8 @@ impl Socket {
     pub fn close(&self) {
         self.hub.unregister(self.key);
         self.handle.close();
+        // The engine reported the socket's last events in `close`; the queue still delivers them.
+        drop(self.events.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 
     #[napi(getter, catch_unwind)]
@@ -348,6 +354,27 @@ impl Socket {
     #[napi(getter, catch_unwind)]
     pub fn last_endpoint(&self) -> Option<String> {
         self.handle.last_endpoint()
+    }
+
+    /// Reports this socket's events from now on: `callback(name, address, errorCode, errorMessage,
+    /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
+    #[napi(catch_unwind)]
+    pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
+        if self.handle.is_closed() {
+            return Ok(());
+        }
+        let sink = Arc::new(JsEventSink::new(self.hub.env(), callback)?);
+        self.handle.set_event_sink(sink.clone());
+        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+        Ok(())
+    }
+
+    /// Whether the socket's events keep the process alive (the JS layer: while it has listeners).
+    #[napi(catch_unwind)]
+    pub fn keep_events_alive(&self, on: bool) {
+        if let Some(sink) = &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
+            sink.keep_alive(on);
+        }
     }
 
     /// Replaces the whole option set (the JS layer passes all current values).

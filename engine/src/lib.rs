@@ -5,7 +5,8 @@
 //! it in its own layer (no import cycle: `tests/it/layers.rs` checks it):
 //! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `options` ([`Options`], raw
 //!   values as the JS contract has them), `time` (those values decoded: `Timeout`, `Interval`),
-//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal);
+//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal),
+//!   `events` (socket events and the sink they go to, free while nobody listens);
 //! - [`wire`] (sans-IO, no tokio, fuzzable): frame codec, greeting, commands, security mechanisms,
 //!   socket types, [`Message`];
 //! - `net`: endpoint parsing, tcp/ipc listeners and streams, the raw non-blocking socket a driven
@@ -29,6 +30,7 @@
 )]
 
 mod error;
+mod events;
 mod once_event;
 mod options;
 mod time;
@@ -45,6 +47,7 @@ pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
 #[doc(hidden)]
 pub use conn::handshake;
 pub use error::{Error, ErrorCode, ProtocolError};
+pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use options::Options;
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;

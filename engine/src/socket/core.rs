@@ -7,6 +7,7 @@ use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::events::{EventKind, EventSink, Events, SocketEvent};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -106,6 +107,7 @@ pub(crate) struct SocketCore {
     next_routing_id: AtomicU32,
     /// Reads connections established from now on, instead of an engine task (see `driven`).
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
+    pub(crate) events: Events,
 }
 
 impl SocketCore {
@@ -122,6 +124,7 @@ impl SocketCore {
             last_endpoint: Mutex::new(None),
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
+            events: Events::default(),
         })
     }
 
@@ -131,6 +134,13 @@ impl SocketCore {
 
     pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
         lock(&self.read_driver).clone()
+    }
+
+    /// Events from now on go to `sink` (until the socket's close has been reported).
+    pub(crate) fn set_event_sink(&self, sink: Arc<dyn EventSink>) {
+        if !self.is_closed() {
+            self.events.set_sink(sink);
+        }
     }
 
     pub(crate) fn options(&self) -> Options {
@@ -205,8 +215,14 @@ impl SocketCore {
             endpoints.binds.push(entry);
         }
         *lock(&self.last_endpoint) = Some(resolved.clone());
-        self.handle
-            .spawn(listener::accept_loop(self.clone(), slot, stop));
+        self.events
+            .emit(|| SocketEvent::new(EventKind::Bind, &resolved));
+        self.handle.spawn(listener::accept_loop(
+            self.clone(),
+            slot,
+            stop,
+            resolved.as_str().into(),
+        ));
         Ok(resolved)
     }
 
@@ -226,6 +242,8 @@ impl SocketCore {
             Some(entry) => {
                 entry.release();
                 self.remove_peers_of(&entry.stop);
+                self.events
+                    .emit(|| SocketEvent::new(EventKind::Close, &entry.resolved));
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -245,7 +263,7 @@ impl SocketCore {
             stop: stop.clone(),
         });
         self.handle
-            .spawn(connector::run(self.clone(), endpoint, stop));
+            .spawn(connector::run(self.clone(), endpoint, stop, address.into()));
         Ok(())
     }
 
@@ -265,6 +283,8 @@ impl SocketCore {
                 // Out of the round-robin before returning: a send right after `disconnect` must
                 // not pick a peer of this endpoint while its connection task has yet to notice.
                 self.remove_peers_of(&entry.stop);
+                self.events
+                    .emit(|| SocketEvent::new(EventKind::Close, &entry.requested));
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -284,10 +304,16 @@ impl SocketCore {
         let endpoints = std::mem::take(&mut *lock(&self.endpoints));
         for bound in &endpoints.binds {
             bound.release();
+            self.events
+                .emit(|| SocketEvent::new(EventKind::Close, &bound.resolved));
         }
         for connected in &endpoints.connects {
             connected.stop.fire();
+            self.events
+                .emit(|| SocketEvent::new(EventKind::Close, &connected.requested));
         }
+        // The last event: what the closing connections do from now on is not reported.
+        self.events.finish();
         self.inbound.clear();
         self.inbound.wake_all();
         self.out_changed.notify_waiters();
@@ -555,5 +581,9 @@ impl SocketLink for SocketCore {
 
     fn linger(&self) -> Timeout {
         Timeout::from_ms(self.option(|o| o.linger))
+    }
+
+    fn events(&self) -> &Events {
+        &self.events
     }
 }

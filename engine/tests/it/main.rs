@@ -11,6 +11,7 @@ mod dealer_router;
 mod disconnect_race;
 mod driven;
 mod endpoints;
+mod events;
 mod fastpath;
 mod handshake_zmqrs;
 mod heartbeat;
