@@ -1,4 +1,4 @@
-// The bytes are taken when send() is called (API.md, Messages): once send(), request() or a serve() handler's reply
+// The bytes are taken when send() is called (API.md, Messages): once send() (Request, Reply, Dealer, Router), request() or a serve() handler's reply
 // has made its native call, the caller may change, transfer or detach its buffers and the peer still receives exactly
 // the bytes the buffers held at the call, and never other memory.
 //
@@ -40,6 +40,14 @@ type Operation =
   | 'reply send'
   /** a Reply.serve() handler's answer */
   | 'serve reply'
+  /** Dealer.send() to a connected peer (the native call writes what the OS takes) */
+  | 'dealer send'
+  /** Dealer.send() behind an earlier send still waiting for a peer: it waits for its send turn */
+  | 'dealer send behind a waiting one'
+  /** Router.send() to the peer named by the first frame */
+  | 'router send'
+  /** Router.send() with `mandatory` to a peer whose queue (sendHighWaterMark 1) is full: it waits for room */
+  | 'mandatory router send that waits for room'
 
 interface Case {
   op: Operation
@@ -72,7 +80,7 @@ const TRANSFER_FLAG = typeof (ArrayBuffer.prototype as { transfer?: unknown }).t
 /** The child's program: `ENDPOINT` is where it connects (client roles) or binds (server roles). */
 function childSource(c: Case, endpoint: string): string {
   const body = `
-    const { Request, Reply } = require('zeromq-napi')
+    const { Request, Reply, Dealer, Router } = require('zeromq-napi')
     const { Worker } = require('node:worker_threads')
     const FRAMES = ${JSON.stringify(c.frames)}
     const OP = ${JSON.stringify(c.op)}
@@ -123,6 +131,39 @@ function childSource(c: Case, endpoint: string): string {
         await new Promise((r) => worker.once('online', r))
       }
       const frames = build()
+      if (OP === 'router send' || OP === 'mandatory router send that waits for room') {
+        const waits = OP === 'mandatory router send that waits for room'
+        const router = new Router(waits ? { mandatory: true, sendHighWaterMark: 1 } : {})
+        await router.bind(ENDPOINT)
+        console.log('BOUND ' + router.lastEndpoint)
+        const [id] = await router.receive() // the peer is known from here on
+        // More than the OS takes at once: the rest stays queued, and the peer's queue is full.
+        const filler = waits ? router.send([id, Buffer.alloc(${FILLER_BYTES}, 1)]) : undefined
+        const sent = router.send([id, ...frames])
+        tamper(frames)
+        await afterTamper()
+        await filler
+        await sent
+        await router.receive() // 'done'
+        router.close()
+        return
+      }
+      if (OP === 'dealer send' || OP === 'dealer send behind a waiting one') {
+        const dealer = new Dealer()
+        dealer.connect(ENDPOINT)
+        // No handshake yet: this one waits for a peer, holding the send turn.
+        const first = OP === 'dealer send behind a waiting one' ? dealer.send('first') : undefined
+        // The peer's 'hello': the connection is up, so this send goes out during the call.
+        if (OP === 'dealer send') await dealer.receive()
+        const sent = dealer.send(asMessage(frames))
+        tamper(frames)
+        await afterTamper()
+        await first
+        await sent
+        await dealer.receive()
+        dealer.close()
+        return
+      }
       if (OP === 'reply send' || OP === 'serve reply') {
         const rep = new Reply()
         await rep.bind(ENDPOINT)
@@ -188,15 +229,22 @@ function childSource(c: Case, endpoint: string): string {
   `
 }
 
-/** Frames of the next message from `peer` (commands skipped) that is not the 'first' request; answers each. */
-async function readMessage(peer: RawPeer, answerFirst: boolean): Promise<Buffer[]> {
+/** The one-frame message a 'mandatory router send that waits for room' case fills the peer's queue with. */
+const FILLER_BYTES = 24 * MiB
+
+/** Frames of the next message from `peer` (commands skipped) that is not the 'first' request or send, nor the
+ * filler; answers the 'first' request. */
+async function readMessage(peer: RawPeer, op: Operation): Promise<Buffer[]> {
   for (;;) {
     const m = await peer.nextMessage()
     const body = m.slice(m.findIndex((f) => f.length === 0) + 1)
-    if (answerFirst && body.length === 1 && body[0].toString() === 'first') {
+    const first = body.length === 1 && body[0].toString() === 'first'
+    if (op === 'queued request' && first) {
       peer.write(message(['', 'answer to first']))
       continue
     }
+    if (op === 'dealer send behind a waiting one' && first) continue
+    if (op === 'mandatory router send that waits for room' && body.length === 1 && body[0].equals(Buffer.alloc(FILLER_BYTES, 1))) continue
     return body
   }
 }
@@ -215,7 +263,11 @@ async function takenAtTheCall(t: TestContext, c: Case): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zmqn-own-'))
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
   const want = expected(c.frames)
-  const server = c.op === 'reply send' || c.op === 'serve reply'
+  const router = c.op === 'router send' || c.op === 'mandatory router send that waits for room'
+  const server = c.op === 'reply send' || c.op === 'serve reply' || router
+  // No handshake before the child tampered: its send has to wait for a peer.
+  const handshakeLate = c.op === 'send that waits for a peer' || c.op === 'dealer send behind a waiting one'
+  const peerType = c.op === 'dealer send' || c.op === 'dealer send behind a waiting one' ? 'ROUTER' : 'REP'
   let tampered!: () => void
   const tamperedP = new Promise<void>((resolve) => { tampered = resolve })
   let bound!: (endpoint: string) => void
@@ -238,14 +290,16 @@ async function takenAtTheCall(t: TestContext, c: Case): Promise<void> {
     sock = c.transport === 'tcp' ? net.connect({ port: Number(at.split(':').pop()), host: '127.0.0.1' }) : net.connect(ipcPath)
     sock.pause() // do not read: the reply stays mostly unwritten in the child
     sock.on('error', () => {})
-    sock.write(Buffer.concat([greeting(), ready('REQ'), message(['', 'request'])]))
+    sock.write(router
+      ? Buffer.concat([greeting(), ready('DEALER', { Identity: 'raw' }), message(['request'])])
+      : Buffer.concat([greeting(), ready('REQ'), message(['', 'request'])]))
   } else {
     const accepted = new Promise<net.Socket>((resolve) => {
       const srv = net.createServer((s) => {
         s.pause()
         s.on('error', () => {})
         // Without a handshake the child has no peer yet: its send has to wait (everything is copied at the call).
-        if (c.op !== 'send that waits for a peer') s.write(Buffer.concat([greeting(), ready('REP')]))
+        if (!handshakeLate) s.write(Buffer.concat([greeting(), ready(peerType), ...(c.op === 'dealer send' ? [message(['hello'])] : [])]))
         resolve(s)
       })
       t.after(() => srv.close())
@@ -263,9 +317,9 @@ async function takenAtTheCall(t: TestContext, c: Case): Promise<void> {
   }
   t.after(() => sock.destroy())
   await within(Promise.race([tamperedP, early()]), 20000, 'the child tampered with its buffers')
-  if (c.op === 'send that waits for a peer') sock.write(Buffer.concat([greeting(), ready('REP')]))
+  if (handshakeLate) sock.write(Buffer.concat([greeting(), ready(peerType)]))
   const peer = RawPeer.wrap(sock) // start reading now
-  const got = await within(readMessage(peer, c.op === 'queued request'), 30000, 'the message')
+  const got = await within(readMessage(peer, c.op), 30000, 'the message')
   peer.write(message(server ? ['', 'done'] : ['', 'answer']))
   const res = await child!
   assert.equal(res.code, 0, res.stderr)
@@ -291,6 +345,14 @@ const CASES: Case[] = [
   { op: 'reply send', tamper: 'fill', frames: MIXED, transport: 'ipc', reader: 'worker' },
   { op: 'serve reply', tamper: 'structuredClone', frames: MIXED, transport: 'tcp', reader: 'engine' },
   { op: 'serve reply', tamper: 'fill', frames: [BIG], transport: 'ipc', reader: 'main thread' },
+  { op: 'dealer send', tamper: 'fill', frames: [BIG], transport: 'tcp', reader: 'main thread' },
+  { op: 'dealer send', tamper: 'transfer', frames: MIXED, transport: 'ipc', reader: 'engine' },
+  { op: 'dealer send behind a waiting one', tamper: 'fill', frames: [BIG], transport: 'tcp', reader: 'main thread' },
+  { op: 'dealer send behind a waiting one', tamper: 'postMessage to a Worker', frames: MIXED, transport: 'tcp', reader: 'worker' },
+  { op: 'router send', tamper: 'fill', frames: [BIG], transport: 'tcp', reader: 'main thread' },
+  { op: 'router send', tamper: 'structuredClone', frames: MIXED, transport: 'ipc', reader: 'engine' },
+  { op: 'mandatory router send that waits for room', tamper: 'fill', frames: [BIG], transport: 'tcp', reader: 'main thread' },
+  { op: 'mandatory router send that waits for room', tamper: 'transfer', frames: MIXED, transport: 'ipc', reader: 'worker' },
 ]
 
 describe('the bytes are taken when send() is called', () => {
