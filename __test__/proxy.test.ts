@@ -164,4 +164,60 @@ describe('Proxy', () => {
     assert.equal(out.busy, 'EBUSY')
     assert.equal(out.free, 'ABORT_ERR', 'after terminate() the socket is its own again')
   })
+
+  // A close() right after run(), before the proxy's engine task has started on a runtime thread,
+  // is a close while it runs: run() resolves (it used to reject EBADF when the task took the
+  // sockets only once it started). Many rounds, so the close comes first in most of them.
+  const closeRightAfterRun = `
+    const { Dealer, Proxy, Router } = require('zeromq-napi')
+    ;(async () => {
+      const outcomes = {}
+      for (let round = 0; round < 200; round++) {
+        const frontend = new Router(), backend = new Dealer()
+        const running = new Proxy(frontend, backend).run()
+        const [closed, open] = round % 2 === 0 ? [frontend, backend] : [backend, frontend]
+        closed.close()
+        const outcome = await running.then(() => 'resolved', (e) => e.code)
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+        open.close()
+      }
+      console.log(JSON.stringify(outcomes))
+    })().catch((e) => { console.error(e); process.exit(1) })`
+
+  // After terminate() the sockets are free once run() resolves, though the engine task that
+  // forwarded may not have been dropped yet: a second run() never rejects EBUSY.
+  const runAgainAfterTerminate = `
+    const { Dealer, Proxy, Router } = require('zeromq-napi')
+    ;(async () => {
+      const outcomes = {}
+      for (let round = 0; round < 200; round++) {
+        const frontend = new Router(), backend = new Dealer()
+        const proxy = new Proxy(frontend, backend)
+        const running = proxy.run()
+        proxy.terminate(); await running
+        const again = proxy.run()
+        frontend.close()
+        const outcome = await again.then(() => 'resolved', (e) => e.code)
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+        backend.close()
+      }
+      console.log(JSON.stringify(outcomes))
+    })().catch((e) => { console.error(e); process.exit(1) })`
+
+  // Any value but 'engine' keeps Node's main thread reading (the proxy polled on the JS thread).
+  for (const [reader, where] of [['engine', "the engine's reader threads"], ['uv', 'the JS thread']] as const) {
+    test(`run() then close() at once resolves run(), 200 rounds, with ${where} reading`, async () => {
+      const res = await runNode(closeRightAfterRun, { env: { ZEROMQ_NAPI_READER: reader }, timeoutMs: 20000 })
+      assert.equal(res.code, 0, res.stderr)
+      assert.deepEqual(JSON.parse(res.stdout.trim()), { resolved: 200 })
+    })
+  }
+
+  for (const [reader, where] of [['engine', "the engine's reader threads"], ['uv', 'the JS thread']] as const) {
+    test(`terminate(), await run(), run() again: never EBUSY, 200 rounds, with ${where} reading`, async () => {
+      const res = await runNode(runAgainAfterTerminate, { env: { ZEROMQ_NAPI_READER: reader }, timeoutMs: 20000 })
+      assert.equal(res.code, 0, res.stderr)
+      assert.deepEqual(JSON.parse(res.stdout.trim()), { resolved: 200 })
+    })
+  }
 })

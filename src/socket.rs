@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    run_proxy, DealerSocket, Error as EngineError, FrameMemory, Message, ProxyEnd, RepSocket,
-    ReplyTo, ReqSocket, RouterSocket, SocketHandle,
+    run_proxy, start_proxy, DealerSocket, Error as EngineError, FrameMemory, Message, ProxyEnd,
+    ProxyStop, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -99,12 +99,17 @@ impl Pattern {
     }
 }
 
-/// A spawned proxy task that stops when the operation waiting for it is dropped (cancelled).
-struct AbortOnDrop(tokio::task::JoinHandle<std::result::Result<(), EngineError>>);
+/// A spawned proxy's forwarding, stopped when the operation waiting for it is dropped
+/// (cancelled, on the JS thread): dropping `_stop` frees the sockets right there, before the
+/// cancelled `run()` settles, while tokio drops the aborted task whenever a worker gets to it.
+struct AbortOnDrop {
+    task: tokio::task::JoinHandle<()>,
+    _stop: ProxyStop,
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 
@@ -402,18 +407,27 @@ impl Socket {
                 "a Proxy joins Dealer and Router sockets",
             ));
         };
-        let run = run_proxy(frontend, backend);
         if self.hub.read_driver().is_some() {
+            let run = run_proxy(frontend, backend);
             return self.start(async move { run.await.into() });
         }
-        let task = AbortOnDrop(self.hub.executor().runtime().spawn(run));
+        // Started here, on the JS thread: the sockets are the proxy's before `proxy()` returns.
+        let (stop, forwarding) = match start_proxy(frontend, backend) {
+            Ok(started) => started,
+            Err(e) => return self.start(async move { Err::<(), EngineError>(e).into() }),
+        };
+        let task = AbortOnDrop {
+            task: self.hub.executor().runtime().spawn(forwarding),
+            _stop: stop,
+        };
+        // Ends when the forwarding does (a socket closed); `task` and its hold are dropped before
+        // the outcome settles, so the other socket is free once `run()` resolves. Aborted only by
+        // dropping this future, so nobody waits for the outcome of an aborted task.
         self.start(async move {
             let mut task = task;
-            match (&mut task.0).await {
-                Ok(result) => result.into(),
-                // Aborted only by dropping this future, so nobody waits for this outcome.
-                Err(_) => Outcome::Done,
-            }
+            let _ = (&mut task.task).await;
+            drop(task);
+            Outcome::Done
         })
     }
 

@@ -53,7 +53,7 @@ pub use options::Options;
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
-pub use types::proxy::{run_proxy, ProxyEnd};
+pub use types::proxy::{run_proxy, start_proxy, ProxyEnd, ProxyStop};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;

@@ -2,8 +2,9 @@
 //! socket type), and a proxy that owns the socket while it runs (every send and receive is EBUSY).
 
 use crate::error::{Error, ErrorCode};
+use crate::once_event::OnceEvent;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
 pub(crate) struct Busy {
@@ -26,6 +27,41 @@ pub(crate) struct Proxied(Arc<Busy>);
 impl Drop for Proxied {
     fn drop(&mut self) {
         self.0.proxied.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A running proxy's hold on its two sockets, shared by its forwarding and whoever stops it.
+/// Every take of the forwarding goes through [`ProxyHold::take`] under the lock that
+/// [`ProxyHold::release`] takes too: once `release` returns, the sockets are free and the
+/// forwarding takes nothing more from them, even if its task has not been dropped yet.
+pub(crate) struct ProxyHold {
+    held: Mutex<Option<(Proxied, Proxied)>>,
+    /// Fired by `release`, so a forwarding parked in a wait ends too.
+    pub(crate) released: OnceEvent,
+}
+
+impl ProxyHold {
+    pub(crate) fn new(front: Proxied, back: Proxied) -> ProxyHold {
+        ProxyHold {
+            held: Mutex::new(Some((front, back))),
+            released: OnceEvent::new(),
+        }
+    }
+
+    /// Runs `take` while the proxy holds its sockets: `Some(None)` once released (which ends a
+    /// wait), otherwise what `take` found.
+    pub(crate) fn take<T>(&self, take: impl FnOnce() -> Option<T>) -> Option<Option<T>> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_none() {
+            return Some(None);
+        }
+        take().map(Some)
+    }
+
+    /// Gives the sockets back, after any take under way. Idempotent.
+    pub(crate) fn release(&self) {
+        drop(self.held.lock().unwrap_or_else(|p| p.into_inner()).take());
+        self.released.fire();
     }
 }
 

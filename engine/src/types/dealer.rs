@@ -11,7 +11,7 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Busy, Proxied};
+use crate::types::busy::{Busy, Proxied, ProxyHold};
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -111,9 +111,14 @@ impl DealerSocket {
         self.busy.begin_proxy()
     }
 
-    /// The proxy's receive: no timeout, ends only when the socket closes.
-    pub(crate) async fn proxy_recv(&self) -> Result<Message, WaitError> {
-        self.core().recv_with(None, body).await
+    /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
+    /// released (`Ok(None)`).
+    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
+        let core = self.core();
+        core.wait_for(&core.inbound.notify, None, || {
+            hold.take(|| core.pop_accepted(body))
+        })
+        .await
     }
 
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure

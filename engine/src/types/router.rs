@@ -9,7 +9,7 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Busy, Proxied};
+use crate::types::busy::{Busy, Proxied, ProxyHold};
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -180,9 +180,14 @@ impl RouterSocket {
         self.busy.begin_proxy()
     }
 
-    /// The proxy's receive: no timeout, ends only when the socket closes.
-    pub(crate) async fn proxy_recv(&self) -> Result<Message, WaitError> {
-        self.core().recv_with(None, with_routing_id).await
+    /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
+    /// released (`Ok(None)`).
+    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
+        let core = self.core();
+        core.wait_for(&core.inbound.notify, None, || {
+            hold.take(|| core.pop_accepted(with_routing_id))
+        })
+        .await
     }
 
     /// The proxy's send: what cannot be routed (no routing id frame, an unknown peer) is dropped,

@@ -1,10 +1,11 @@
 //! The engine's proxy: REQ -> ROUTER | proxy | DEALER -> REP with two workers, the sockets being
-//! the proxy's while it runs (EBUSY), stopping by drop and by a socket closing.
+//! the proxy's while it runs (EBUSY), stopping by drop and by a socket closing (also one closed
+//! right after the call, before the spawned proxy task ran).
 
 use crate::common::*;
 use std::collections::HashSet;
 use tokio::runtime::Handle;
-use zeromq_napi_engine::{run_proxy, DealerSocket, ErrorCode, Options, RouterSocket};
+use zeromq_napi_engine::{run_proxy, start_proxy, DealerSocket, ErrorCode, Options, RouterSocket};
 
 fn dealer(options: Options) -> DealerSocket {
     DealerSocket::new(&Handle::current(), options)
@@ -99,6 +100,71 @@ async fn proxy_ends_when_a_socket_closes() {
             .expect("join")
             .expect("ends without error");
     }
+}
+
+/// A close right after the proxy is spawned, before its task has run on another worker thread,
+/// is a close while it runs: it ends without error, never EBADF. Many rounds, so the spawned task
+/// starts after the close in most of them; the sockets are free again once the task is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_right_after_the_proxy_is_spawned_ends_it_without_error() {
+    for round in 0..200 {
+        let frontend = router(fast());
+        let backend = dealer(fast());
+        let proxy = tokio::spawn(run_proxy(frontend.clone().into(), backend.clone().into()));
+        // The call took both sockets, whether or not its task has started.
+        let busy = frontend.try_recv().err().map(|e| e.code);
+        assert_eq!(busy, Some(ErrorCode::Ebusy), "round {round}");
+        let close_frontend = round % 2 == 0;
+        if close_frontend {
+            frontend.close();
+        } else {
+            backend.close();
+        }
+        prompt(proxy)
+            .await
+            .expect("join")
+            .unwrap_or_else(|e| panic!("round {round}: ends without error, got {e:?}"));
+        let free = if close_frontend {
+            backend.try_recv()
+        } else {
+            frontend.try_recv()
+        };
+        assert_eq!(free.expect("free again"), None, "round {round}");
+    }
+}
+
+/// `ProxyStop::stop` frees the sockets on the calling thread, before the forwarding's task has
+/// been dropped (it is still running here, and still waiting): what it frees, it frees at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_proxy_frees_its_sockets_before_its_task_ends() {
+    for round in 0..200 {
+        let frontend = router(fast());
+        let backend = dealer(fast());
+        let (stop, forwarding) =
+            start_proxy(frontend.clone().into(), backend.clone().into()).expect("start");
+        let task = tokio::spawn(forwarding);
+        let busy = backend.try_recv().err().map(|e| e.code);
+        assert_eq!(busy, Some(ErrorCode::Ebusy), "round {round}");
+        stop.stop();
+        assert_eq!(frontend.try_recv().expect("free"), None, "round {round}");
+        assert_eq!(backend.try_recv().expect("free"), None, "round {round}");
+        // The released hold ends the forwarding too, without a close.
+        prompt(task).await.expect("join");
+        drop(stop);
+    }
+}
+
+/// Taking the sockets at the call also makes a failed start fail the same way wherever the
+/// future runs, and hold nothing once it has failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_proxy_on_a_closed_socket_fails_ebadf_and_holds_nothing() {
+    let frontend = router(fast());
+    let backend = dealer(fast());
+    backend.close();
+    let proxy = tokio::spawn(run_proxy(frontend.clone().into(), backend.into()));
+    let e = prompt(proxy).await.expect("join").err().map(|e| e.code);
+    assert_eq!(e, Some(ErrorCode::Ebadf));
+    assert_eq!(frontend.try_recv().expect("free"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
