@@ -22,6 +22,7 @@ pub mod greeting;
 pub mod handshake;
 pub mod mechanism;
 pub mod options;
+pub mod security;
 pub mod socket_type;
 
 mod connection;
