@@ -272,4 +272,64 @@ mod tests {
             Err(ProtocolError::BadCommand(_))
         ));
     }
+
+    #[test]
+    fn null_defaults_are_the_identity_on_data() {
+        let mut m = NullMechanism::new(local());
+        assert!(!m.encrypts_data());
+        assert_eq!(m.data_overhead(), 0);
+        assert!(!m.as_server());
+        assert_eq!(m.peer_credentials(), Credentials::Null);
+        let frame = Frame::Data {
+            more: true,
+            body: Bytes::from_static(b"abc"),
+        };
+        assert_eq!(m.encode_data(frame.clone()).unwrap(), frame);
+        assert_eq!(m.decode_data(frame.clone()).unwrap(), frame);
+        let mut out = BytesMut::new();
+        m.encode_data_into(b"abc", true, false, &mut out).unwrap();
+        assert_eq!(&out[..], b"\x01\x03abc");
+        // Not authenticating: `authorize` is ignored.
+        m.authorize(false);
+        assert_eq!(m.status(), MechanismStatus::Handshaking);
+    }
+
+    #[test]
+    fn authenticating_null_holds_ready_until_the_decision() {
+        let mut m = NullMechanism::authenticating(local());
+        assert_eq!(m.next_command().unwrap(), None);
+        // A decision before the peer's READY is ignored.
+        m.authorize(true);
+        assert_eq!(m.next_command().unwrap(), None);
+        let mut peer = Metadata::new();
+        peer.insert("Identity", Bytes::from_static(b"me"));
+        m.process_command(Command::Ready(peer.clone()).to_body())
+            .unwrap();
+        assert_eq!(m.status(), MechanismStatus::AwaitingAuth);
+        assert_eq!(m.peer_metadata(), Some(&peer));
+        assert_eq!(m.next_command().unwrap(), None);
+        assert!(m
+            .process_command(Command::Ready(Metadata::new()).to_body())
+            .is_err());
+        m.authorize(true);
+        assert_eq!(
+            Command::parse(&m.next_command().unwrap().unwrap()).unwrap(),
+            Command::Ready(local())
+        );
+        assert_eq!(m.status(), MechanismStatus::Ready);
+
+        let mut m = NullMechanism::authenticating(local());
+        m.process_command(Command::Ready(Metadata::new()).to_body())
+            .unwrap();
+        m.authorize(false);
+        assert_eq!(m.status(), MechanismStatus::Refused);
+        assert_eq!(
+            Command::parse(&m.next_command().unwrap().unwrap()).unwrap(),
+            Command::Error("400".into())
+        );
+        assert_eq!(m.next_command().unwrap(), None);
+        assert_eq!(m.status(), MechanismStatus::Refused);
+        m.authorize(true);
+        assert_eq!(m.status(), MechanismStatus::Refused);
+    }
 }

@@ -3,10 +3,10 @@
 
 use super::message::{MessageCodec, OVERHEAD};
 use super::{
-    counter_at, key_at, long_nonce, open, precompute, seal_into, short_nonce,
-    COOKIE_WITH_NONCE_LEN, ERROR, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_NONCE, KEY_LEN,
-    MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_MIN_LEN, READY_NONCE, VOUCH_NONCE,
-    WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
+    short_nonce, COOKIE_WITH_NONCE_LEN, ERROR, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
+    INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_MIN_LEN,
+    READY_NONCE, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::codec::Frame;
 use crate::command::{Command, Metadata};
@@ -109,7 +109,9 @@ impl CurveClient {
         if body.len() != WELCOME_LEN {
             return Err(ProtocolError::BadCommand("CURVE WELCOME is not 168 bytes"));
         }
-        let nonce = long_nonce(WELCOME_NONCE, &body[8..24]);
+        let nonce_tail = nonce_tail_at(body, 8)
+            .ok_or(ProtocolError::BadCommand("CURVE WELCOME is not 168 bytes"))?;
+        let nonce = long_nonce(WELCOME_NONCE, nonce_tail);
         let plain = open(
             &self.hello_key,
             &nonce,
@@ -234,14 +236,6 @@ impl CurveClient {
                 "data before the CURVE handshake completed".into(),
             )),
         }
-    }
-}
-
-/// A command's name for an error message, or a placeholder when it has none readable.
-pub(crate) fn command_name(body: &[u8]) -> String {
-    match Command::parse(&Bytes::copy_from_slice(body)) {
-        Ok(c) => c.name().to_owned(),
-        Err(_) => "malformed command".to_owned(),
     }
 }
 

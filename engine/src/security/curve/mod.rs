@@ -19,8 +19,9 @@ mod tests;
 pub use client::CurveClient;
 pub use server::CurveServer;
 
+use crate::command::Command;
 use crate::error::ProtocolError;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use crypto_box::aead::AeadInPlace;
 use crypto_box::{PublicKey, SalsaBox, SecretKey, Tag};
 use curve25519_dalek::MontgomeryPoint;
@@ -65,11 +66,10 @@ pub(crate) fn short_nonce(prefix: &[u8; 16], counter: u64) -> crypto_box::Nonce 
 }
 
 /// An 8-byte prefix and 16 random bytes, as WELCOME, the cookie and the vouch use.
-pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8]) -> crypto_box::Nonce {
+pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> crypto_box::Nonce {
     let mut n = [0u8; 24];
     n[..8].copy_from_slice(prefix);
-    let tail = random.get(..16).unwrap_or(&[0u8; 16]);
-    n[8..].copy_from_slice(tail);
+    n[8..].copy_from_slice(random);
     n.into()
 }
 
@@ -130,6 +130,19 @@ pub(crate) fn key_at(bytes: &[u8], at: usize) -> Option<[u8; KEY_LEN]> {
     let mut out = [0u8; KEY_LEN];
     out.copy_from_slice(bytes.get(at..at.checked_add(KEY_LEN)?)?);
     Some(out)
+}
+
+/// The 16 random bytes of a long nonce at `at`.
+pub(crate) fn nonce_tail_at(bytes: &[u8], at: usize) -> Option<&[u8; 16]> {
+    bytes.get(at..at.checked_add(16)?)?.try_into().ok()
+}
+
+/// A command's name for an error message, or a placeholder when it has none readable.
+pub(crate) fn command_name(body: &[u8]) -> String {
+    match Command::parse(&Bytes::copy_from_slice(body)) {
+        Ok(c) => c.name().to_owned(),
+        Err(_) => "malformed command".to_owned(),
+    }
 }
 
 /// A big-endian nonce counter at `at`.

@@ -6,13 +6,12 @@
 //! cookie (RFC 26 allows either); the cookie is still checked, so an INITIATE must echo this
 //! connection's WELCOME.
 
-use super::client::command_name;
 use super::message::{MessageCodec, OVERHEAD};
 use super::{
-    counter_at, key_at, long_nonce, open, precompute, seal_into, short_nonce, COOKIE_LEN,
-    COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_MIN_LEN, INITIATE_NONCE,
-    KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_NONCE, VOUCH_LEN, VOUCH_NONCE,
-    WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
+    short_nonce, COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
+    INITIATE_MIN_LEN, INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY,
+    READY_NONCE, VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::codec::Frame;
 use crate::command::{Command, Metadata};
@@ -168,7 +167,11 @@ impl CurveServer {
             ))?;
         let cookie = open(
             &self.cookie_key,
-            &long_nonce(COOKIE_NONCE, &body[9..25]),
+            &long_nonce(
+                COOKIE_NONCE,
+                nonce_tail_at(body, 9)
+                    .ok_or(ProtocolError::BadCommand("truncated CURVE INITIATE"))?,
+            ),
             &body[25..105],
             "CURVE INITIATE cookie does not open: not this connection's WELCOME",
         )?;
@@ -193,8 +196,7 @@ impl CurveServer {
         )?;
         let client_key =
             key_at(&plain, 0).ok_or(ProtocolError::BadCommand("truncated CURVE INITIATE"))?;
-        let vouch_nonce = plain
-            .get(KEY_LEN..KEY_LEN + 16)
+        let vouch_nonce = nonce_tail_at(&plain, KEY_LEN)
             .ok_or(ProtocolError::BadCommand("truncated CURVE INITIATE"))?;
         let vouch = plain
             .get(KEY_LEN + 16..KEY_LEN + 16 + VOUCH_LEN)
