@@ -4,6 +4,12 @@
 //! libzmq's server consults ZAP between HELLO and WELCOME; ours decides after INITIATE, so the
 //! decision can also see the client's metadata (its Identity). A libzmq client accepts ERROR at
 //! either point, so a refusal reads the same to it.
+//!
+//! libzmq spells PLAIN's ERROR as the C literal `"\x05ERROR"`, whose hex escape swallows the `E`:
+//! on the wire its PLAIN servers send 0x5E `RROR` (five bytes), the reason's length, the reason,
+//! and its PLAIN clients recognise nothing else (a well-formed ERROR fails their handshake as an
+//! "unexpected command" instead of an authentication failure). Our server sends libzmq's form so
+//! that libzmq clients report the refusal as one; our client accepts both forms.
 
 use crate::command::{Command, Metadata};
 use crate::error::ProtocolError;
@@ -17,6 +23,8 @@ const WELCOME: &[u8] = b"\x07WELCOME";
 const INITIATE: &[u8] = b"\x08INITIATE";
 const READY: &[u8] = b"\x05READY";
 const ERROR: &[u8] = b"\x05ERROR";
+/// libzmq's PLAIN ERROR name (see the module comment).
+const LIBZMQ_ERROR: &[u8] = b"^RROR";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientState {
@@ -92,6 +100,16 @@ impl PlainClient {
                     Command::Error(reason) => Err(ProtocolError::PeerError(reason)),
                     other => Err(ProtocolError::UnexpectedCommand(other.name().to_owned())),
                 }
+            }
+            ClientState::ExpectWelcome | ClientState::ExpectReady
+                if body.starts_with(LIBZMQ_ERROR) =>
+            {
+                let mut rest = body.slice(LIBZMQ_ERROR.len()..);
+                let reason = take_short(&mut rest)
+                    .ok_or(ProtocolError::BadCommand("truncated ERROR reason"))?;
+                Err(ProtocolError::PeerError(
+                    String::from_utf8_lossy(&reason).into_owned(),
+                ))
             }
             _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
         }
@@ -225,10 +243,7 @@ impl Mechanism for PlainServer {
                 Command::Ready(self.local.clone()).to_body(),
                 ServerState::Ready,
             ),
-            ServerState::SendError => (
-                Command::Error(REFUSED_REASON.into()).to_body(),
-                ServerState::ErrorSent,
-            ),
+            ServerState::SendError => (libzmq_error(REFUSED_REASON), ServerState::ErrorSent),
             _ => return Ok(None),
         };
         self.state = next;
@@ -280,6 +295,17 @@ impl Mechanism for PlainServer {
             };
         }
     }
+}
+
+/// ERROR as libzmq's PLAIN sends it (see the module comment); `reason` is at most 255 bytes.
+fn libzmq_error(reason: &str) -> Bytes {
+    let reason = reason.as_bytes();
+    let reason = reason.get(..usize::from(u8::MAX)).unwrap_or(reason);
+    let mut out = BytesMut::with_capacity(LIBZMQ_ERROR.len() + 1 + reason.len());
+    out.extend_from_slice(LIBZMQ_ERROR);
+    out.put_u8(reason.len() as u8);
+    out.extend_from_slice(reason);
+    out.freeze()
 }
 
 /// A 1-byte length and that many bytes.
@@ -381,7 +407,8 @@ mod tests {
         s.authorize(false);
         assert_eq!(s.status(), MechanismStatus::Refused);
         let error = s.next_command().unwrap().unwrap();
-        assert_eq!(&error[..], b"\x05ERROR\x03400");
+        // libzmq's spelling, what libzmq PLAIN clients understand.
+        assert_eq!(&error[..], b"^RROR\x03400");
         assert_eq!(s.next_command().unwrap(), None);
         assert_eq!(s.status(), MechanismStatus::Refused);
         assert_eq!(
