@@ -14,10 +14,12 @@
 //! After the handshake the connection passes every frame, both ways, through `encode_data` /
 //! `decode_data` (or `encode_data_into`): the identity for NULL and PLAIN, a MESSAGE box for CURVE.
 //! `encrypts_data` says whether that is needed at all, so the NULL path keeps its zero-copy writes.
+//! `into_data_phase` splits the same into a writer's and a reader's half for different tasks.
 
 use crate::codec::{self, Frame};
 use crate::command::{Command, Metadata};
 use crate::error::ProtocolError;
+use crate::security::data::{FrameOpener, FrameSealer};
 use crate::security::{Credentials, REFUSED_REASON};
 use bytes::{Bytes, BytesMut};
 
@@ -94,6 +96,12 @@ pub trait Mechanism: Send {
     /// An error means the connection must be dropped.
     fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
         Ok(frame)
+    }
+
+    /// Once `Ready`: the data phase as a writer's half and a reader's half, so that the two sides
+    /// of a connection need not share the mechanism. Pass-through for NULL and PLAIN.
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        Ok((FrameSealer::Clear, FrameOpener::Clear))
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod credentials;
 pub mod curve;
+pub mod data;
 pub mod error;
 pub mod keys;
 pub mod plain;
@@ -22,6 +23,7 @@ pub(crate) mod testing;
 pub use config::Security;
 pub use credentials::{Credentials, REFUSED_REASON};
 pub use curve::{CurveClient, CurveServer};
+pub use data::{FrameOpener, FrameSealer};
 pub use error::SecurityError;
 pub use keys::{curve_keypair, curve_public, CurveKeyPair, CurvePublicKey, CurveSecretKey};
 pub use plain::{PlainClient, PlainServer};

@@ -12,6 +12,7 @@ use crate::codec::Frame;
 use crate::command::{Command, Metadata};
 use crate::error::ProtocolError;
 use crate::mechanism::{Mechanism, MechanismStatus};
+use crate::security::data::{FrameOpener, FrameSealer};
 use crate::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -305,5 +306,17 @@ impl Mechanism for CurveClient {
 
     fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
         self.codec()?.decode(frame)
+    }
+
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        match (self.state, self.welcomed) {
+            (State::Ready, Some(w)) => {
+                let (sealer, opener) = w.codec.split();
+                Ok((FrameSealer::Curve(sealer), FrameOpener::Curve(opener)))
+            }
+            _ => Err(ProtocolError::UnexpectedCommand(
+                "data before the CURVE handshake completed".into(),
+            )),
+        }
     }
 }

@@ -13,6 +13,7 @@ use crate::error::ProtocolError;
 use bytes::{Buf, BufMut, BytesMut};
 use crypto_box::aead::AeadInPlace;
 use crypto_box::{SalsaBox, Tag};
+use std::sync::Arc;
 
 const MESSAGE: &[u8] = b"\x07MESSAGE";
 /// libzmq's flags inside the box (`msg_t::more`, `msg_t::command`); other bits are ignored as
@@ -25,15 +26,11 @@ const FLAGS_AT: usize = TAG_AT + TAG_LEN;
 /// What a MESSAGE adds to a frame body: name, nonce, tag, flags.
 pub const OVERHEAD: usize = FLAGS_AT + 1;
 
-/// One direction pair of a CURVE connection's data phase.
+/// Both directions of a CURVE connection: what the mechanisms use during the handshake (INITIATE
+/// and READY already take nonces from it) and split into halves for the data phase.
 pub struct MessageCodec {
-    key: SalsaBox,
-    send_prefix: &'static [u8; 16],
-    recv_prefix: &'static [u8; 16],
-    /// The counter our next box uses.
-    next: u64,
-    /// The highest counter accepted from the peer (its INITIATE's or READY's at first).
-    last_peer: u64,
+    sealer: MessageSealer,
+    opener: MessageOpener,
 }
 
 impl MessageCodec {
@@ -43,32 +40,76 @@ impl MessageCodec {
         recv_prefix: &'static [u8; 16],
         next: u64,
     ) -> MessageCodec {
+        // One precomputed key, read-only, shared by the two halves (the cipher state is per call).
+        let key = Arc::new(key);
         MessageCodec {
-            key,
-            send_prefix,
-            recv_prefix,
-            next,
-            last_peer: 0,
+            opener: MessageOpener {
+                key: Arc::clone(&key),
+                prefix: recv_prefix,
+                last_peer: 0,
+            },
+            sealer: MessageSealer {
+                key,
+                prefix: send_prefix,
+                next,
+            },
         }
     }
 
     pub(crate) fn key(&self) -> &SalsaBox {
-        &self.key
+        &self.sealer.key
     }
 
+    pub(crate) fn take_nonce(&mut self) -> Result<u64, ProtocolError> {
+        self.sealer.take_nonce()
+    }
+
+    /// Records the peer's handshake counter (INITIATE or READY): its first MESSAGE must exceed it.
+    pub(crate) fn set_peer_nonce(&mut self, n: u64) {
+        self.opener.last_peer = n;
+    }
+
+    pub fn encode(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        self.sealer.encode(frame)
+    }
+
+    pub fn encode_into(
+        &mut self,
+        body: &[u8],
+        more: bool,
+        command: bool,
+        dst: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        self.sealer.encode_into(body, more, command, dst)
+    }
+
+    pub fn decode(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        self.opener.decode(frame)
+    }
+
+    /// The writer's half and the reader's half, to be owned by different tasks.
+    pub fn split(self) -> (MessageSealer, MessageOpener) {
+        (self.sealer, self.opener)
+    }
+}
+
+/// Boxes outgoing frames: the sending direction's key copy, nonce prefix and counter.
+pub struct MessageSealer {
+    key: Arc<SalsaBox>,
+    prefix: &'static [u8; 16],
+    /// The counter our next box uses.
+    next: u64,
+}
+
+impl MessageSealer {
     /// The next send counter. Refused at the end of the range rather than ever reused: a nonce
     /// used twice under one key gives both plaintexts away.
-    pub(crate) fn take_nonce(&mut self) -> Result<u64, ProtocolError> {
+    fn take_nonce(&mut self) -> Result<u64, ProtocolError> {
         let n = self.next;
         self.next = n
             .checked_add(1)
             .ok_or(ProtocolError::BadCommand("CURVE nonce counter exhausted"))?;
         Ok(n)
-    }
-
-    /// Records the peer's handshake counter (INITIATE or READY): its first MESSAGE must exceed it.
-    pub(crate) fn set_peer_nonce(&mut self, n: u64) {
-        self.last_peer = n;
     }
 
     /// Appends the MESSAGE command body for one frame to `dst`: the frame is copied once into
@@ -98,7 +139,7 @@ impl MessageCodec {
         let (head, sealed) = dst.split_at_mut(start + FLAGS_AT);
         let tag = self
             .key
-            .encrypt_in_place_detached(&short_nonce(self.send_prefix, counter), b"", sealed)
+            .encrypt_in_place_detached(&short_nonce(self.prefix, counter), b"", sealed)
             .map_err(|_| ProtocolError::BadCommand("CURVE: frame too large to box"))?;
         head[start + TAG_AT..].copy_from_slice(&tag);
         Ok(())
@@ -129,7 +170,18 @@ impl MessageCodec {
         codec::encode_header(dst, OVERHEAD.saturating_add(body.len()), false, false);
         self.seal_into(body, more, command, dst)
     }
+}
 
+/// Opens incoming MESSAGEs: the receiving direction's key copy, nonce prefix and the highest
+/// counter accepted so far.
+pub struct MessageOpener {
+    key: Arc<SalsaBox>,
+    prefix: &'static [u8; 16],
+    /// The highest counter accepted from the peer (its INITIATE's or READY's at first).
+    last_peer: u64,
+}
+
+impl MessageOpener {
     /// Opens one received MESSAGE (the outer frame's flags do not matter, as in libzmq). The body is
     /// decrypted in place when this frame owns its buffer (a large frame read on its own), and
     /// copied once otherwise (a small frame sharing the read buffer).
@@ -160,7 +212,7 @@ impl MessageCodec {
         let tag = *Tag::from_slice(&buf[TAG_AT..FLAGS_AT]);
         self.key
             .decrypt_in_place_detached(
-                &short_nonce(self.recv_prefix, counter),
+                &short_nonce(self.prefix, counter),
                 b"",
                 &mut buf[FLAGS_AT..],
                 &tag,

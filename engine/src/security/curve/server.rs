@@ -18,6 +18,7 @@ use crate::command::{Command, Metadata};
 use crate::error::ProtocolError;
 use crate::mechanism::{Mechanism, MechanismStatus};
 use crate::security::credentials::{Credentials, REFUSED_REASON};
+use crate::security::data::{FrameOpener, FrameSealer};
 use crate::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -369,5 +370,17 @@ impl Mechanism for CurveServer {
 
     fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
         self.codec()?.decode(frame)
+    }
+
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        match (self.state, self.codec) {
+            (State::Ready, Some(codec)) => {
+                let (sealer, opener) = codec.split();
+                Ok((FrameSealer::Curve(sealer), FrameOpener::Curve(opener)))
+            }
+            _ => Err(ProtocolError::UnexpectedCommand(
+                "data before the CURVE handshake completed".into(),
+            )),
+        }
     }
 }
