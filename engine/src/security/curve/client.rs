@@ -91,7 +91,8 @@ impl CurveClient {
         let mut out = BytesMut::with_capacity(HELLO_LEN);
         out.extend_from_slice(HELLO);
         out.extend_from_slice(&[1, 0]);
-        // libzmq's anti-amplification padding: HELLO is as long as WELCOME's reply would need.
+        // libzmq's anti-amplification padding: the server's 168-byte WELCOME is never larger than
+        // the HELLO that provoked it, so a spoofed source address gains an attacker nothing.
         out.extend_from_slice(&[0u8; 72]);
         out.extend_from_slice(self.short_public.as_bytes());
         let counter = self.hello_nonce;
