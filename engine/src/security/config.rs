@@ -8,8 +8,9 @@ use super::plain::{PlainClient, PlainServer};
 use crate::command::Metadata;
 use crate::mechanism::{Mechanism, NullMechanism};
 use bytes::Bytes;
+use std::fmt;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum Security {
     #[default]
     Null,
@@ -27,6 +28,35 @@ pub enum Security {
     CurveServer {
         secret: CurveSecretKey,
     },
+}
+
+impl fmt::Debug for Security {
+    // The PLAIN password stays out of logs; secret keys redact themselves.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Security::Null => f.write_str("Null"),
+            Security::PlainClient { username, .. } => f
+                .debug_struct("PlainClient")
+                .field("username", username)
+                .field("password", &"..")
+                .finish(),
+            Security::PlainServer => f.write_str("PlainServer"),
+            Security::CurveClient {
+                public,
+                secret,
+                server,
+            } => f
+                .debug_struct("CurveClient")
+                .field("public", public)
+                .field("secret", secret)
+                .field("server", server)
+                .finish(),
+            Security::CurveServer { secret } => f
+                .debug_struct("CurveServer")
+                .field("secret", secret)
+                .finish(),
+        }
+    }
 }
 
 impl Security {
@@ -136,6 +166,22 @@ mod tests {
             assert_eq!(m.name(), name);
             assert_eq!(m.as_server(), as_server);
         }
+    }
+
+    #[test]
+    fn debug_output_keeps_secrets_out() {
+        let plain = format!(
+            "{:?}",
+            Security::plain_client(b"admin", b"hunter2").unwrap()
+        );
+        assert!(
+            plain.contains("admin") && !plain.contains("hunter2"),
+            "{plain}"
+        );
+        let pair = CurveKeyPair::generate().unwrap();
+        let secret_z85 = pair.secret.to_z85();
+        let curve = format!("{:?}", Security::curve_server(pair.secret));
+        assert!(!curve.contains(&secret_z85), "{curve}");
     }
 
     #[test]
