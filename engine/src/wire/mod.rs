@@ -5,6 +5,7 @@ pub mod codec;
 pub mod command;
 pub mod greeting;
 pub mod mechanism;
+pub mod security;
 pub mod socket_type;
 
 /// One ZeroMQ message: its frames in order (never empty once it crosses the public API).

@@ -22,6 +22,7 @@ mod layers;
 mod limits;
 mod linger;
 mod reqrep;
+mod security_libzmq;
 mod wire_props;
 mod zmqrs_peer;
 mod zmtp2;
