@@ -220,7 +220,9 @@ impl SharedReq {
             Ok(result) => result,
             Err(WaitError::TimedOut) => {
                 self.reset(&mut self.state());
-                Err(WaitError::TimedOut.into_error("receive"))
+                Err(self
+                    .core()
+                    .explain(WaitError::TimedOut.into_error("receive")))
             }
             Err(end) => Err(end.into_error("receive")),
         }
@@ -338,7 +340,7 @@ impl ReqSocket {
             {
                 Ok(()) => {}
                 Err(WaitError::TimedOut) => continue,
-                Err(end) => return Err(end.into_error("request")),
+                Err(end) => return Err(inner.core().explain(end.into_error("request"))),
             }
             match inner.recv_reply(deadline).await {
                 Ok(reply) => return Ok(reply),
@@ -349,13 +351,13 @@ impl ReqSocket {
                 Err(e) => return Err(e),
             }
         }
-        Err(Error::new(
+        Err(inner.core().explain(Error::new(
             ErrorCode::Eagain,
             format!(
                 "request got no reply after {} attempt(s)",
                 u64::from(retries) + 1
             ),
-        ))
+        )))
     }
 
     /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits

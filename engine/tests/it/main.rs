@@ -7,6 +7,7 @@ mod common;
 
 mod api_traits;
 mod cancel;
+mod curve;
 mod dealer_router;
 mod disconnect_race;
 mod driven;
