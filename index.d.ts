@@ -1,4 +1,5 @@
 /// <reference types="node" />
+import type { EventEmitter } from "node:events";
 // Type declarations of zeromq-napi (hand-written; the contract is API.md).
 
 /**
@@ -65,6 +66,8 @@ export type ZmqErrorCode =
   | 'ENOENT'
   /** The host of an endpoint does not resolve or cannot be bound. */
   | 'EADDRNOTAVAIL'
+  /** A {@link Router} `send` to an unknown or gone peer with option `mandatory: true`. */
+  | 'EHOSTUNREACH'
   /** The caller's `AbortSignal` fired (the error's `name` is `AbortError`). */
   | 'ABORT_ERR'
   /** A bug inside zeromq-napi (a Rust panic, caught before it could reach Node); please report it. */
@@ -144,6 +147,18 @@ export interface RequestOptions extends SocketOptions {
   relaxed?: boolean;
 }
 
+/** Options of a {@link Router} socket: the common ones plus the ROUTER-specific one. */
+export interface RouterOptions extends SocketOptions {
+  /** A `send` to an unknown or gone peer rejects `EHOSTUNREACH` instead of being dropped silently (libzmq `ZMQ_ROUTER_MANDATORY`); a send to a peer whose queue is full waits up to `sendTimeout`. Default false. */
+  mandatory?: boolean;
+}
+
+/** Options of {@link Proxy.run}. */
+export interface ProxyRunOptions {
+  /** Aborting it stops the proxy: `run()` then resolves. */
+  signal?: AbortSignal;
+}
+
 /** Options of `send()` and `receive()`. */
 export interface OperationOptions {
   /** Aborting it cancels the pending operation, which then rejects with an {@link AbortError}. */
@@ -181,6 +196,66 @@ export interface ServeOptions {
 }
 
 /**
+ * What an event listener of {@link Socket.events} gets. `address` follows libzmq (and so
+ * zeromq.js): the bound endpoint as resolved (`'tcp://127.0.0.1:41234'`) for `bind` and for the
+ * events of connections accepted through it; the address given to `connect` for `connect`,
+ * `connect:retry` and the events of connections made through it.
+ */
+export interface SocketEvent {
+  address: string;
+}
+
+/** Why a connect attempt or a handshake failed. */
+export interface SocketEventError extends Error {
+  /**
+   * An errno-style code: `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`... for a failed attempt or
+   * connection, `EPROTO` for a ZMTP violation (or an ERROR from the peer), `EACCES` for an auth failure.
+   */
+  code: string;
+}
+
+/** A failure event: what failed is in `error`. */
+export interface SocketFailureEvent extends SocketEvent {
+  error: SocketEventError;
+}
+
+/** `connect:retry`: the next attempt comes in `interval` ms; `error` says why the last one failed (absent when a live connection was lost). */
+export interface SocketRetryEvent extends SocketEvent {
+  interval: number;
+  error?: SocketEventError;
+}
+
+/** Each event of {@link Socket.events} and what its listeners get. */
+export interface EventMap {
+  /** A `bind` is listening. */
+  bind: SocketEvent;
+  /** A bound endpoint accepted a connection (its handshake comes next). */
+  accept: SocketEvent;
+  /** A connect attempt reached the peer (its handshake comes next). */
+  connect: SocketEvent;
+  /** A connect attempt failed or its connection was lost; another follows after `interval` ms. */
+  'connect:retry': SocketRetryEvent;
+  /** A connection (accepted or connected) ended, whether or not its handshake had succeeded. */
+  disconnect: SocketEvent;
+  /** A connection's ZMTP handshake succeeded: messages flow. */
+  handshake: SocketEvent;
+  /** The peer was refused or refused us (security: credentials, keys, a ZAP status code). */
+  'handshake:error:auth': SocketFailureEvent;
+  /** The peer broke ZMTP during the handshake (bad greeting, version, command, socket type). */
+  'handshake:error:protocol': SocketFailureEvent;
+  /** The handshake failed otherwise (timed out, the connection was lost). */
+  'handshake:error:other': SocketFailureEvent;
+  /** An endpoint is closed for good: `unbind`, `disconnect`, or `close()` (once per endpoint; the socket's last events). */
+  close: SocketEvent;
+}
+
+/** An event name of {@link EventMap}. */
+export type EventName = keyof EventMap;
+
+/** The typed `EventEmitter` behind {@link Socket.events}. */
+export type SocketEvents = EventEmitter<{ [K in EventName]: [EventMap[K]] }>;
+
+/**
  * Members shared by {@link Request} and {@link Reply}: a type only (`import type { Socket }`), for
  * code that takes either. There is no `Socket` value at run time.
  */
@@ -215,6 +290,15 @@ declare abstract class Socket {
   get routingId(): string | Buffer | null;
   set routingId(value: string | Uint8Array | null);
 
+  /**
+   * The socket's events (see {@link EventMap}), e.g.
+   * `sock.events.on('disconnect', ({ address }) => ...)`. The engine starts reporting them when
+   * this is first read (events before that are not replayed); until then they cost nothing. They
+   * arrive on this thread in the order they happened for each endpoint and connection. While the
+   * emitter has listeners it keeps the process alive (as a pending `receive` does) until the socket
+   * is closed; `close()` reports one `close` per endpoint, the socket's last events.
+   */
+  readonly events: SocketEvents;
   /** `true` once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -302,6 +386,53 @@ export declare class Reply extends Socket {
    * pending.
    */
   serve(handler: ServeHandler, options?: ServeOptions): Promise<void>;
+}
+
+/**
+ * A DEALER socket (RFC 28): `send` and `receive` in any order. Outgoing messages go round-robin to
+ * the connected peers, incoming ones are fair-queued. Concurrent `send()` calls queue and go out in
+ * call order (never `EBUSY`); a second concurrent `receive()` rejects `EBUSY`. Frames pass through
+ * unchanged: talking to a REP, put an empty delimiter frame first (`['', 'request']`).
+ */
+export declare class Dealer extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SocketOptions);
+}
+
+/**
+ * A ROUTER socket (RFC 28): `receive()` resolves to `[routingId, ...frames]` (the peer's `routingId`
+ * option when it set one, else a generated 5-byte id); `send([routingId, ...frames])` goes to that
+ * peer. A message for an unknown or gone peer is dropped silently, or rejects `EHOSTUNREACH` with
+ * option `mandatory: true`. A second concurrent `receive()` rejects `EBUSY`.
+ */
+export declare class Router extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: RouterOptions);
+  /** A send to an unknown peer rejects `EHOSTUNREACH` instead of being dropped (`ZMQ_ROUTER_MANDATORY`). */
+  mandatory: boolean;
+}
+
+/**
+ * Forwards messages both ways between two sockets inside the native engine (no JavaScript per
+ * message, frames are not copied): typically a bound {@link Router} for clients (frontend) and a
+ * bound {@link Dealer} for workers (backend), libzmq's `zmq_proxy`.
+ */
+export declare class Proxy<
+  Frontend extends Dealer | Router = Router,
+  Backend extends Dealer | Router = Dealer,
+> {
+  /** @throws {TypeError} unless both are a {@link Dealer} or {@link Router} of this package. */
+  constructor(frontend: Frontend, backend: Backend);
+  readonly frontend: Frontend;
+  readonly backend: Backend;
+  /**
+   * Forwards until {@link terminate}, the signal, or either socket's `close()`; then resolves.
+   * While it runs, `send`/`receive` on its two sockets reject `EBUSY`. Rejects `EBUSY` if a proxy
+   * already runs on either socket (or a `receive` is pending on one), `EBADF` if one is closed.
+   */
+  run(options?: ProxyRunOptions): Promise<void>;
+  /** Stops a running proxy (`run()` resolves); the sockets stay open. Idempotent. */
+  terminate(): void;
 }
 
 // Only what is declared `export` above is a value at run time; `Socket` is exported as a type.

@@ -1,9 +1,13 @@
 'use strict';
-// CommonJS entry of zeromq-napi: promise-based ZeroMQ REQ/REP on a Rust ZMTP engine.
+// CommonJS entry of zeromq-napi: promise-based ZeroMQ REQ/REP, DEALER/ROUTER and a native proxy
+// on a Rust ZMTP engine.
 // Loading it loads the native addon (./zeromq-napi.node, built by `npm install` / `npm run build`).
 
 const { Request } = require('./lib/request.js');
 const { Reply } = require('./lib/reply.js');
+const { Dealer } = require('./lib/dealer.js');
+const { Router } = require('./lib/router.js');
+const { Proxy } = require('./lib/proxy.js');
 const { isZmqError } = require('./lib/is-zmq-error.js');
 
-module.exports = { Request, Reply, isZmqError };
+module.exports = { Request, Reply, Dealer, Router, Proxy, isZmqError };

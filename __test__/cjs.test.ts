@@ -48,11 +48,3 @@ test('a plain `node -e require(...)` works outside the test runner (no tsx invol
   assert.equal(res.code, 0, res.stderr)
   assert.equal(res.stdout.trim(), 'function function')
 })
-
-test('ESM import works outside the test runner too (node --input-type=module)', async () => {
-  const res = await runNode(`import { Request, Reply } from 'zeromq-napi'; console.log(typeof Request, typeof Reply)`, {
-    args: ['--input-type=module'],
-  })
-  assert.equal(res.code, 0, res.stderr)
-  assert.equal(res.stdout.trim(), 'function function')
-})

@@ -34,3 +34,13 @@ test('a round trip through the ESM entry point', async () => {
     rep.close()
   }
 })
+
+test('Dealer, Router and Proxy: named ESM imports, the same classes as require gives', async () => {
+  const { Dealer, Router, Proxy } = await import('zeromq-napi')
+  const cjs = createRequire(import.meta.url)('zeromq-napi')
+  for (const [name, value] of Object.entries({ Dealer, Router, Proxy })) {
+    assert.equal(typeof value, 'function', name)
+    assert.equal(cjs[name], value, name)
+    assert.equal(ns[name], value, name)
+  }
+})

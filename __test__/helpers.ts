@@ -18,7 +18,39 @@ export const ROOT = typeof __dirname === 'string' ? path.resolve(__dirname, '..'
  * fails its own test instead of stalling the whole run. Every test also guards its awaits with `within()`.
  */
 export function test(name: string, fn: (t: TestContext) => void | Promise<void>, opts: { timeout?: number } = {}): Promise<void> {
-  return nodeTest(name, { timeout: opts.timeout ?? 20000 }, fn)
+  return nodeTest(name, { timeout: opts.timeout ?? 20000 }, async (t) => {
+    // `t.after` hooks run here, when `fn` settles, and from node:test's own `after` too (whichever
+    // comes first; a timed-out test still gets them from node:test). Deno 2.9's node:test never runs
+    // `after` hooks of tests nested in a `describe`: the sockets they close would outlive the file.
+    const hooks: Array<() => unknown> = []
+    let ran: Promise<void> | undefined
+    const runHooks = () => {
+      ran ??= (async () => {
+        for (const hook of hooks) await hook()
+      })()
+      return ran
+    }
+    t.after(runHooks)
+    const context = new Proxy(t, {
+      get(target, key) {
+        if (key === 'after') return (hook: () => unknown) => { hooks.push(hook) }
+        const value: unknown = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    let failure: { error: unknown } | undefined
+    try {
+      await fn(context)
+    } catch (error) {
+      failure = { error }
+    }
+    try {
+      await runHooks()
+    } catch (error) {
+      failure ??= { error }
+    }
+    if (failure !== undefined) throw failure.error
+  })
 }
 
 export type Closable = { close(): void }

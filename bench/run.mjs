@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureFloor } from './lib/floor.mjs';
 import { describeMachine, machineLine } from './lib/machine.mjs';
-import { makeCases, makeConfig, IMPL_NAMES } from './lib/plan.mjs';
+import { makeCases, makeConfig, BROKER_WORKERS, IMPL_NAMES } from './lib/plan.mjs';
 import { FloorServer, NodeChild, runFloorClient } from './lib/procs.mjs';
 import { aggregateCase } from './lib/report.mjs';
 import { summarizeSequential, summarizeThroughput } from './lib/stats.mjs';
@@ -40,12 +40,25 @@ function probeOurs() {
   });
 }
 
-/** @param {'ours' | 'zeromqjs'} lib @param {string} ipcDir */
-async function startLib(lib, ipcDir) {
+/** @param {'ours' | 'zeromqjs'} lib @param {string} ipcDir @param {boolean} withBroker */
+async function startLib(lib, ipcDir, withBroker) {
   const server = new NodeChild(path.join(here, 'child', 'server.mjs'), [lib, ipcDir], `${lib} server`);
   const client = new NodeChild(path.join(here, 'child', 'client.mjs'), [lib], `${lib} client`);
   const [{ endpoints }] = await Promise.all([server.next(30_000), client.next(30_000)]);
-  return { server, client, endpoints };
+  /** @type {NodeChild[]} the broker case's broker, then its workers */
+  const brokerProcs = [];
+  if (withBroker) {
+    const broker = new NodeChild(path.join(here, 'child', 'broker.mjs'), [lib], `${lib} broker`);
+    brokerProcs.push(broker);
+    const { endpoints: brokerAt } = await broker.next(30_000);
+    endpoints.broker = { tcp: brokerAt.frontend, ipc: '' };
+    for (let i = 0; i < BROKER_WORKERS; i++) {
+      const worker = new NodeChild(path.join(here, 'child', 'worker.mjs'), [lib, brokerAt.backend], `${lib} worker ${i + 1}`);
+      brokerProcs.push(worker);
+      await worker.next(30_000);
+    }
+  }
+  return { server, client, endpoints, brokerProcs };
 }
 
 /** @template T @param {T[]} xs @param {number} k */
@@ -78,7 +91,7 @@ async function main() {
     const floorEp = await floorServer.ready();
     for (const lib of /** @type {const} */ (['zeromqjs', 'ours'])) {
       if (lib === 'ours' && oursProblem) continue;
-      libs[lib] = await startLib(lib, ipcDir);
+      libs[lib] = await startLib(lib, ipcDir, cases.some((c) => c.topology === 'broker'));
     }
 
     /** One batch of one implementation; returns its summary. */
@@ -90,14 +103,17 @@ async function main() {
         floorClientRss = Math.max(floorClientRss, r.maxRssKiB);
         return c.kind === 'seq' ? summarizeSequential(r.samplesNs) : summarizeThroughput(r.elapsedNs, r.roundTrips);
       }
-      const { client, server, endpoints } = libs[libOf(impl)];
+      const { client, server, endpoints, brokerProcs } = libs[libOf(impl)];
       // The previous batch's garbage (received buffers above all) is collected now, in both
       // processes, rather than in whichever batch happens to come next.
       await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
-      const endpoint = endpoints[impl === 'ours-serve' ? 'serve' : 'loop'][c.transport];
+      if (c.topology === 'broker') for (const p of brokerProcs) await p.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
+      const role = c.topology === 'broker' ? 'broker' : c.topology === 'pipeline' ? 'router' : impl === 'ours-serve' ? 'serve' : 'loop';
+      const endpoint = endpoints[role][c.transport];
       const api = impl === 'ours-request' ? 'request' : 'sendrecv';
+      const cmd = c.topology === 'pipeline' ? 'pipeline' : c.kind;
       const r = await client.ask(
-        { cmd: c.kind, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api },
+        { cmd, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api, window: c.window },
         cfg.batchTimeoutMs,
       );
       if (!r.ok) throw new Error(r.error);
@@ -129,10 +145,11 @@ async function main() {
     }
     const aggregated = cases.map((c) => aggregateCase(c, raw[c.id]));
 
-    for (const [lib, { server, client }] of Object.entries(libs)) {
+    for (const [lib, { server, client, brokerProcs }] of Object.entries(libs)) {
       const name = lib === 'zeromqjs' ? 'zeromq.js' : lib;
       rss[`${name} server`] = await server.stop();
       rss[`${name} client`] = await client.stop();
+      for (const p of brokerProcs) rss[p.label.replace(lib, name)] = await p.stop();
     }
     rss['floor server'] = await floorServer.stop();
     rss['floor client (max over batches)'] = floorClientRss || null;
@@ -179,9 +196,10 @@ async function main() {
     writeFileSync(path.join(outDir, 'latest.md'), md);
     log(`wrote ${path.join(outDir, 'latest.json')}, latest.svg, latest.md in ${report.durationSec} s`);
   } finally {
-    for (const { server, client } of Object.values(libs)) {
+    for (const { server, client, brokerProcs } of Object.values(libs)) {
       server.kill();
       client.kill();
+      for (const p of brokerProcs) p.kill();
     }
     floorServer.proc.kill('SIGKILL');
     rmSync(ipcDir, { recursive: true, force: true });

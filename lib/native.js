@@ -27,8 +27,11 @@ const { abortError } = require('./errors.js');
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
  * @property {(token: number, message: unknown) => Started} reply
  * @property {(token: number) => void} forget
+ * @property {(other: NativeSocket) => Started} proxy  DEALER/ROUTER: forwards until a socket closes or it is cancelled
  * @property {() => void} close
  * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
+ * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
+ * @property {(on: boolean) => void} keepEventsAlive
  * @property {boolean} closed
  * @property {string | null} lastEndpoint
  */
@@ -45,7 +48,7 @@ const { abortError } = require('./errors.js');
 /**
  * @typedef {object} Binding
  * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
- * @property {new (hub: NativeHub, kind: 'req' | 'rep', options: Record<string, unknown>) => NativeSocket} Socket
+ * @property {new (hub: NativeHub, kind: NativeKind, options: Record<string, unknown>) => NativeSocket} Socket
  * @property {number} ZERO_COPY_MIN_BYTES
  * @property {() => Record<string, unknown>} optionDefaults
  */
@@ -195,8 +198,10 @@ function abort(id, signal) {
   return true;
 }
 
+/** @typedef {'req' | 'rep' | 'dealer' | 'router'} NativeKind */
+
 /**
- * @param {'req' | 'rep'} kind
+ * @param {NativeKind} kind
  * @param {Record<string, unknown>} options  all current option values (see lib/options.js)
  * @returns {NativeSocket}
  */

@@ -40,6 +40,11 @@ const requestOnly = {
   relaxed: { spec: { kind: 'bool' } },
 };
 
+/** @type {Record<string, { spec: Spec }>} */
+const routerOnly = {
+  mandatory: { spec: { kind: 'bool' } },
+};
+
 /**
  * libzmq's names (as zeromq.js 5 and `zmq_setsockopt` spell them) whose spelling is too far from
  * ours for a typo match, so an unknown-option error can still name the option meant.
@@ -59,6 +64,7 @@ const LIBZMQ_NAMES = {
   heartbeat_ttl: 'heartbeatTimeToLive',
   req_correlate: 'correlate',
   req_relaxed: 'relaxed',
+  router_mandatory: 'mandatory',
 };
 
 const schemas = {
@@ -66,7 +72,13 @@ const schemas = {
   reply: common,
   /** Options accepted by `Request`. */
   request: { ...common, ...requestOnly },
+  /** Options accepted by `Dealer`. */
+  dealer: common,
+  /** Options accepted by `Router`. */
+  router: { ...common, ...routerOnly },
 };
+
+/** @typedef {keyof typeof schemas} Kind */
 
 /**
  * The engine's defaults of every option the native socket takes (the REQ-only ones included:
@@ -81,7 +93,7 @@ const nativeDefaults = Object.freeze({ ...native.optionDefaults });
  */
 const defaults = Object.freeze({ ...nativeDefaults, routingId: nativeDefaults.routingId ?? null });
 
-for (const name of Object.keys(schemas.request)) {
+for (const name of [...Object.keys(schemas.request), ...Object.keys(schemas.router)]) {
   if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
 }
 
@@ -128,7 +140,7 @@ function check(name, spec, value) {
 
 /**
  * Validates a constructor options argument; returns the full option set (defaults filled in).
- * @param {'request' | 'reply'} kind
+ * @param {Kind} kind
  * @param {unknown} options
  * @returns {Record<string, unknown>}
  */
@@ -153,14 +165,16 @@ function resolve(kind, options) {
 
 /**
  * The error for an option name the socket type does not have, naming the option probably meant.
- * @param {'request' | 'reply'} kind
+ * @param {Kind} kind
  * @param {string} name
  */
 function unknownOption(kind, name) {
   const schema = schemas[kind];
   let hint = '';
-  if (kind === 'reply' && Object.hasOwn(requestOnly, name)) {
+  if (kind !== 'request' && Object.hasOwn(requestOnly, name)) {
     hint = ' (it is a Request option)';
+  } else if (kind !== 'router' && Object.hasOwn(routerOnly, name)) {
+    hint = ' (it is a Router option)';
   } else {
     const libzmq = Object.hasOwn(LIBZMQ_NAMES, name.toLowerCase()) ? LIBZMQ_NAMES[name.toLowerCase()] : undefined;
     const meant = libzmq !== undefined && Object.hasOwn(schema, libzmq) ? libzmq : closestName(name, Object.keys(schema));
@@ -171,7 +185,7 @@ function unknownOption(kind, name) {
 
 /**
  * Validates one property assignment.
- * @param {'request' | 'reply'} kind
+ * @param {Kind} kind
  * @param {string} name
  * @param {unknown} value
  */

@@ -1,5 +1,5 @@
 'use strict';
-// What Request and Reply share: options as properties, endpoints, send/receive, close, iteration.
+// What every socket type (Request, Reply, Dealer, Router) shares: options as properties, endpoints, send/receive, close, iteration.
 //
 // Conventions (index.d.ts documents them for users):
 // - async methods never throw synchronously: argument errors, closed sockets, engine errors all
@@ -11,6 +11,7 @@ const native = require('./native.js');
 const options = require('./options.js');
 const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
+const events = require('./events.js');
 
 /** @type {unique symbol} */
 const kNative = Symbol('zeromq-napi.native');
@@ -22,11 +23,15 @@ const kClosed = Symbol('zeromq-napi.closed');
 const kKind = Symbol('zeromq-napi.kind');
 /** @type {unique symbol} */
 const kOnClose = Symbol('zeromq-napi.onClose');
+/** @type {unique symbol} */
+const kEvents = Symbol('zeromq-napi.events');
 
 // Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
 
 const RESOLVED = Promise.resolve();
+/** @type {Record<import('./options.js').Kind, import('./native.js').NativeKind>} */
+const NATIVE_KINDS = { request: 'req', reply: 'rep', dealer: 'dealer', router: 'router' };
 const SIGNAL_ONLY = ['signal'];
 
 function toUndefined() {
@@ -45,24 +50,39 @@ function checkAddress(address, method) {
 
 class Socket {
   /**
-   * @param {'request' | 'reply'} kind
+   * @param {import('./options.js').Kind} kind
    * @param {unknown} opts
    */
   constructor(kind, opts) {
     const values = options.resolve(kind, opts);
-    /** @type {'request' | 'reply'} */
+    /** @type {import('./options.js').Kind} */
     this[kKind] = kind;
     /** @type {Record<string, unknown>} */
     this[kOptions] = values;
     /** @type {boolean} */
     this[kClosed] = false;
     /** @type {import('./native.js').NativeSocket} */
-    this[kNative] = native.createSocket(kind === 'request' ? 'req' : 'rep', options.toNative(values));
+    this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
+    /** @type {import('node:events').EventEmitter | undefined} */
+    this[kEvents] = undefined;
   }
 
   /** @returns {boolean} */
   get closed() {
     return this[kClosed];
+  }
+
+  /**
+   * Made on first read: until then the engine builds no event.
+   * @returns {import('node:events').EventEmitter}
+   */
+  get events() {
+    let emitter = this[kEvents];
+    if (emitter === undefined) {
+      emitter = events.watch(this[kNative]);
+      this[kEvents] = emitter;
+    }
+    return emitter;
   }
 
   /** @returns {string | null} */
@@ -188,7 +208,7 @@ class Socket {
 /**
  * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
  * @param {object} proto
- * @param {'request' | 'reply'} kind
+ * @param {import('./options.js').Kind} kind
  */
 function defineOptionProperties(proto, kind) {
   for (const name of Object.keys(options.schemas[kind])) {

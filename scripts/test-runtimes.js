@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the part of the JS suite that uses only the public API under Bun and Deno (the runtimes
-// come from the `bun` and `deno` devDependencies), one test file per process, and prints what
-// passed where. Not part of `npm test` yet: both runtimes lack what the addon's read path uses today
-// (Bun has no uv_poll_init; under Deno libuv polls never fire).
+// come from the `bun` and `deno` devDependencies), all files of a runtime in one process (`bun
+// test`, `deno test`: both run node:test suites on their own runners), and prints what passed
+// where. Part of `npm test`, after the Node run.
 //
 //   node scripts/test-runtimes.js                   every runtime, every file
 //   node scripts/test-runtimes.js deno              one runtime
@@ -18,7 +18,10 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 
 // Test files that import only `zeromq-napi`, node: built-ins and __test__/helpers.ts (no lib/
-// internals, no worker_threads, no zeromq.js or Python peers).
+// internals, no zeromq.js or Python peers). Left out everywhere: install (npm pack, npm install),
+// the zeromq.js/pyzmq/JeroMQ interop files and v5-compat (zeromq.js peers), examples (Python
+// peers), readme (runs `node` and `tsc` on the README), memory (V8's --expose-gc), zerocopy and
+// runtime-paths (lib/ internals, Node's reader choice).
 const FILES = [
   '__test__/request.test.ts',
   '__test__/reply.test.ts',
@@ -28,9 +31,12 @@ const FILES = [
   '__test__/abort.test.ts',
   '__test__/options.test.ts',
   '__test__/hostile.test.ts',
+  '__test__/lifecycle.test.ts',
   '__test__/cjs.test.ts',
+  '__test__/esm-cli.test.ts',
   '__test__/esm.test.mjs',
   '__test__/exports.test.ts',
+  '__test__/events.test.ts',
 ];
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */
@@ -45,14 +51,24 @@ function binary(candidates) {
 const RUNTIMES = {
   bun: {
     bin: () => binary(['bun/bin/bun.exe', '@oven/bun-linux-x64/bin/bun', '@oven/bun-darwin-aarch64/bin/bun']),
-    // bun test runs node:test suites on its own runner.
-    args: (file) => ['test', '--timeout', '60000', file],
+    args: (/** @type {string[]} */ files) => ['test', '--timeout', '60000', ...files],
+    /** @type {Record<string, string>} file: why it does not run here */
+    excluded: {},
   },
   deno: {
     bin: () => binary(['deno/deno', '@deno/linux-x64-glibc/deno', '@deno/darwin-arm64/deno']),
     // --no-check: `npm run test:types` type-checks these files; --sloppy-imports: they import
     // './helpers' without an extension, as TypeScript's node16 resolution of CommonJS has it.
-    args: (file) => ['test', '-A', '--no-check', '--sloppy-imports', file],
+    args: (/** @type {string[]} */ files) => ['test', '-A', '--no-check', '--sloppy-imports', ...files],
+    /** @type {Record<string, string>} file: why it does not run here */
+    excluded: {
+      // Deno 2.9 runs no napi env cleanup hook when a worker terminates (the terminated worker's
+      // sockets stay bound: EADDRINUSE on the rebind), and its 100k round-trip memory check
+      // grows RSS by ~50 MB there (an open question, see the note of issue 13).
+      '__test__/lifecycle.test.ts': 'worker termination runs no napi cleanup hook; RSS growth over 100k round trips',
+      // Deno's node CLI emulation for child processes ignores --input-type=module.
+      '__test__/esm-cli.test.ts': 'child `node --input-type=module -e` is not emulated',
+    },
   },
 };
 
@@ -64,7 +80,6 @@ function main() {
   const runtimes = names.length > 0 ? names : Object.keys(RUNTIMES);
   const files = FILES.filter((f) => fs.existsSync(path.join(root, f)) && (filters.length === 0 || filters.some((x) => f.includes(x))));
 
-  const rows = [];
   let failed = false;
   for (const name of runtimes) {
     const runtime = RUNTIMES[/** @type {'bun' | 'deno'} */ (name)];
@@ -74,48 +89,57 @@ function main() {
     }
     const bin = runtime.bin();
     if (!bin) {
-      rows.push([name, '-', `not installed (npm install the ${name} devDependency)`]);
+      process.stdout.write(`${name}: not installed (npm install the ${name} devDependency)\n`);
       failed = true;
       continue;
     }
     const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].trim();
-    for (const file of files) {
-      const started = Date.now();
-      const result = spawnSync(bin, runtime.args(file), {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 120_000,
-        maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-      });
-      const output = `${result.stdout}${result.stderr}`;
-      const log = path.join(root, '.cache', 'runtimes', `${name}-${path.basename(file)}.log`);
-      fs.mkdirSync(path.dirname(log), { recursive: true });
-      fs.writeFileSync(log, output);
-      const ok = result.status === 0 && !result.error;
-      if (!ok) failed = true;
-      const why = ok
-        ? 'passed'
-        : result.error
-          ? `did not finish (${result.error.message})`
-          : /unsupported uv function: (\w+)/.exec(output)
-            ? `aborted: unsupported uv function ${/unsupported uv function: (\w+)/.exec(output)?.[1]}`
-            : `failed (exit ${result.status ?? result.signal})${summary(output)}`;
-      rows.push([`${name} ${version}`, file, `${why}, ${((Date.now() - started) / 1000).toFixed(1)} s`]);
-      process.stdout.write(`${rows[rows.length - 1].join('  ')}\n`);
-    }
+    const excluded = /** @type {Record<string, string>} */ (runtime.excluded);
+    const mine = files.filter((f) => !(f in excluded));
+    for (const f of files.filter((x) => x in excluded)) process.stdout.write(`${name}: not run: ${f} (${excluded[f]})\n`);
+    if (mine.length === 0) continue;
+    const started = Date.now();
+    // One process for all files: the runtime starts once.
+    const result = spawnSync(bin, runtime.args(mine), {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    const output = `${result.stdout}${result.stderr}`;
+    const log = path.join(root, '.cache', 'runtimes', `${name}.log`);
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.writeFileSync(log, output);
+    const ok = result.status === 0 && !result.error;
+    if (!ok) failed = true;
+    const why = ok
+      ? 'passed'
+      : result.error
+        ? `did not finish (${result.error.message})`
+        : `failed (exit ${result.status ?? result.signal})`;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    process.stdout.write(`${version.startsWith(name) ? version : `${name} ${version}`}: ${mine.length} files ${why}${summary(output)}, ${seconds} s (log: ${path.relative(root, log)})\n`);
+    if (!ok) process.stdout.write(failures(output));
   }
-  process.stdout.write(`\nlogs: ${path.join('.cache', 'runtimes')}/\n`);
   process.exit(failed ? 1 : 0);
 }
 
-/** The runner's own count line, when there is one. */
+/** The runner's own count line. */
 function summary(output) {
-  const deno = /(\d+ passed[^|\n]*\| \d+ failed[^\n(]*(?:\(\d+ steps?\))?)/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const deno = /(?:ok|FAILED) \| (\d+ passed[^|\n]*\| \d+ failed[^\n(]*(?:\([^)]*\))?)/.exec(plain);
   if (deno) return `: ${deno[1].trim()}`;
-  const bun = /(\d+) pass\b[\s\S]*?(\d+) fail\b/.exec(output);
+  const bun = /(\d+) pass\b[\s\S]*?(\d+) fail\b/.exec(plain);
   if (bun) return `: ${bun[1]} passed, ${bun[2]} failed`;
   return '';
+}
+
+/** The names of failed tests, for the console (the log has the rest). */
+function failures(output) {
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const lines = plain.split('\n').filter((l) => /^\(fail\)|\.\.\. FAILED/.test(l.trim()));
+  return lines.map((l) => `  ${l.trim()}\n`).join('');
 }
 
 main();

@@ -14,9 +14,10 @@
 //!   references from any thread), `slab` (small received frames handed to JS in one shared
 //!   array);
 //! - `message` (JS bytes <-> `Bytes` without copies), `outcome` (results as JS values), `options`
-//!   (option object and defaults);
+//!   (option object and defaults), `security` (CURVE keys), `authenticate` (the `authenticate`
+//!   option's calls to JS and their answers);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
-//!   connections on the JS thread's event loop);
+//!   connections on the JS thread's event loop), `events` (a socket's events to its JS thread);
 //! - `hub`, then `socket`.
 //!
 //! Every `unsafe` block says why it is sound (`SAFETY:`), enforced by the lints below.
@@ -25,7 +26,9 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+mod authenticate;
 mod binary_view;
+mod events;
 mod executor;
 mod graveyard;
 mod hub;
@@ -34,6 +37,7 @@ mod js_thread;
 mod message;
 mod options;
 mod outcome;
+mod security;
 mod slab;
 mod socket;
 mod uv_read;

@@ -4,12 +4,14 @@
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
 //! as JS errors with `.code`; the JS layer turns throws into rejections.
 
+use crate::authenticate::{AuthRequest, JsAuthenticator};
+use crate::events::{EventArgs, JsEventSink};
 use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
 use crate::{js_error, message};
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{Function, Unknown};
 use napi::JsValue;
 use napi::{sys, Error, Result, Status};
 use napi_derive::napi;
@@ -20,7 +22,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    Error as EngineError, Message, RepSocket, ReplyTo, ReqSocket, SocketHandle,
+    run_proxy, AuthenticatorHook, DealerSocket, Error as EngineError, Message, ProxyEnd, RepSocket,
+    ReplyTo, ReqSocket, RouterSocket, SocketHandle,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -33,13 +36,35 @@ const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 enum Pattern {
     Req(ReqSocket),
     Rep(RepSocket),
+    Dealer(DealerSocket),
+    Router(RouterSocket),
 }
 
 impl Pattern {
+    fn handle(&self) -> &SocketHandle {
+        match self {
+            Pattern::Req(s) => s.handle(),
+            Pattern::Rep(s) => s.handle(),
+            Pattern::Dealer(s) => s.handle(),
+            Pattern::Router(s) => s.handle(),
+        }
+    }
+
+    /// The socket as a proxy end: DEALER and ROUTER only.
+    fn proxy_end(&self) -> Option<ProxyEnd> {
+        match self {
+            Pattern::Dealer(s) => Some(s.clone().into()),
+            Pattern::Router(s) => Some(s.clone().into()),
+            Pattern::Req(_) | Pattern::Rep(_) => None,
+        }
+    }
+
     fn try_send(&self, message: Message) -> std::result::Result<Option<Message>, EngineError> {
         match self {
             Pattern::Req(s) => s.try_send(message),
             Pattern::Rep(s) => s.try_send(message),
+            Pattern::Dealer(s) => s.try_send(message),
+            Pattern::Router(s) => s.try_send(message),
         }
     }
 
@@ -47,6 +72,8 @@ impl Pattern {
         match self {
             Pattern::Req(s) => s.send(message).await,
             Pattern::Rep(s) => s.send(message).await,
+            Pattern::Dealer(s) => s.send(message).await,
+            Pattern::Router(s) => s.send(message).await,
         }
     }
 
@@ -54,6 +81,8 @@ impl Pattern {
         match self {
             Pattern::Req(s) => s.try_recv(),
             Pattern::Rep(s) => s.try_recv(),
+            Pattern::Dealer(s) => s.try_recv(),
+            Pattern::Router(s) => s.try_recv(),
         }
     }
 
@@ -61,7 +90,18 @@ impl Pattern {
         match self {
             Pattern::Req(s) => s.recv().await,
             Pattern::Rep(s) => s.recv().await,
+            Pattern::Dealer(s) => s.recv().await,
+            Pattern::Router(s) => s.recv().await,
         }
+    }
+}
+
+/// A spawned proxy task that stops when the operation waiting for it is dropped (cancelled).
+struct AbortOnDrop(tokio::task::JoinHandle<std::result::Result<(), EngineError>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -98,6 +138,8 @@ pub struct Socket {
     hub: Arc<HubShared>,
     key: u64,
     owed: Arc<Owed>,
+    /// Set by `watchEvents`; dropped on close (see `events.rs`).
+    events: Mutex<Option<Arc<JsEventSink>>>,
 }
 
 impl Socket {
@@ -137,14 +179,14 @@ impl Socket {
     fn rep(&self) -> Result<&RepSocket> {
         match &self.pattern {
             Pattern::Rep(s) => Ok(s),
-            Pattern::Req(_) => Err(Error::new(Status::InvalidArg, "not a REP socket")),
+            _ => Err(Error::new(Status::InvalidArg, "not a REP socket")),
         }
     }
 }
 
 #[napi]
 impl Socket {
-    /// `kind` is `"req"` or `"rep"`.
+    /// `kind` is `"req"`, `"rep"`, `"dealer"` or `"router"`.
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         let shared = hub.shared().clone();
@@ -154,6 +196,8 @@ impl Socket {
         let pattern = match kind.as_str() {
             "req" => Pattern::Req(ReqSocket::new(runtime, options)),
             "rep" => Pattern::Rep(RepSocket::new(runtime, options)),
+            "dealer" => Pattern::Dealer(DealerSocket::new(runtime, options)),
+            "router" => Pattern::Router(RouterSocket::new(runtime, options)),
             other => {
                 return Err(Error::new(
                     Status::InvalidArg,
@@ -161,10 +205,7 @@ impl Socket {
                 ))
             }
         };
-        let handle = match &pattern {
-            Pattern::Req(s) => s.handle().clone(),
-            Pattern::Rep(s) => s.handle().clone(),
-        };
+        let handle = pattern.handle().clone();
         if let Some(driver) = shared.read_driver() {
             handle.set_read_driver(driver);
         }
@@ -175,6 +216,7 @@ impl Socket {
             hub: shared,
             key,
             owed: Arc::new(Owed::default()),
+            events: Mutex::new(None),
         })
     }
 
@@ -322,12 +364,43 @@ impl Socket {
         self.owed.take(token);
     }
 
+    /// DEALER/ROUTER: forwards between this socket and `other` inside the engine until either
+    /// closes or the operation is cancelled (`terminate()`, a signal); resolves with nothing.
+    /// Where messages are read on the JS thread the proxy is polled there too, right after each
+    /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
+    #[napi(catch_unwind)]
+    pub fn proxy(&self, other: &Socket) -> Result<Started> {
+        let _drain = self.hub.drain_graveyard();
+        let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
+        else {
+            return Err(js_error::throw_type_error(
+                self.env(),
+                "a Proxy joins Dealer and Router sockets",
+            ));
+        };
+        let run = run_proxy(frontend, backend);
+        if self.hub.read_driver().is_some() {
+            return self.start(async move { run.await.into() });
+        }
+        let task = AbortOnDrop(self.hub.executor().runtime().spawn(run));
+        self.start(async move {
+            let mut task = task;
+            match (&mut task.0).await {
+                Ok(result) => result.into(),
+                // Aborted only by dropping this future, so nobody waits for this outcome.
+                Err(_) => Outcome::Done,
+            }
+        })
+    }
+
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
         let _drain = self.hub.drain_graveyard();
         self.hub.unregister(self.key);
         self.handle.close();
+        // The engine reported the socket's last events in `close`; the queue still delivers them.
+        drop(self.events.lock().unwrap_or_else(|p| p.into_inner()).take());
     }
 
     #[napi(getter, catch_unwind)]
@@ -340,11 +413,50 @@ impl Socket {
         self.handle.last_endpoint()
     }
 
+    /// Reports this socket's events from now on: `callback(name, address, errorCode, errorMessage,
+    /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
+    #[napi(catch_unwind)]
+    pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
+        let _drain = self.hub.drain_graveyard();
+        if self.handle.is_closed() {
+            return Ok(());
+        }
+        let sink = Arc::new(JsEventSink::new(self.hub.env(), callback)?);
+        self.handle.set_event_sink(sink.clone());
+        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+        Ok(())
+    }
+
+    /// Whether the socket's events keep the process alive (the JS layer: while it has listeners).
+    #[napi(catch_unwind)]
+    pub fn keep_events_alive(&self, on: bool) {
+        if let Some(sink) = &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
+            sink.keep_alive(on);
+        }
+    }
+
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
         let _drain = self.hub.drain_graveyard();
-        self.handle.set_options(options.to_engine());
+        let mut options = options.to_engine();
+        options.authenticator = self.handle.options().authenticator;
+        self.handle.set_options(options);
+    }
+
+    /// The `authenticate` option: `callback(request)` on this thread for each new connection's
+    /// peer, answered through `authDecision` (see `authenticate.rs`); `null` accepts every peer.
+    #[napi(catch_unwind)]
+    pub fn set_authenticator(&self, callback: Option<Function<'_, AuthRequest, ()>>) -> Result<()> {
+        let _drain = self.hub.drain_graveyard();
+        let hook = match callback {
+            Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
+            None => None,
+        };
+        let mut options = self.handle.options();
+        options.authenticator = hook;
+        self.handle.set_options(options);
+        Ok(())
     }
 }
 

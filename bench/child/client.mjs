@@ -7,8 +7,8 @@ const [name] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /**
  * What the parent asks for (see bench/run.mjs).
- * @typedef {{ cmd: 'seq' | 'tput', endpoint: string, size: number, iters: number, warmup: number,
- *   conns: number, api: 'sendrecv' | 'request' }} Batch
+ * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline', endpoint: string, size: number, iters: number, warmup: number,
+ *   conns: number, api: 'sendrecv' | 'request', window?: number }} Batch
  */
 /** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
 const pools = new Map();
@@ -64,16 +64,65 @@ async function throughput({ endpoint, size, iters, warmup, conns, api }) {
   return { elapsedNs: (performance.now() - t) * 1e6, roundTrips: conns * iters };
 }
 
+/** @type {Map<string, any>} endpoint -> the pipelined case's Dealer */
+const dealers = new Map();
+
+/**
+ * `n` messages from one Dealer, at most `window` of them unanswered at any time: one loop sends
+ * (each send awaited: zeromq.js allows one pending send per socket), one receives the echoes.
+ * @param {any} dealer @param {Buffer} payload @param {number} n @param {number} window
+ */
+async function pipelined(dealer, payload, n, window) {
+  let received = 0;
+  /** @type {(() => void) | null} */
+  let room = null;
+  const receiving = (async () => {
+    while (received < n) {
+      const [echo] = await dealer.receive();
+      if (echo.length !== payload.length) throw new Error(`bad echo: ${echo.length} bytes, sent ${payload.length}`);
+      received++;
+      const wake = room;
+      room = null;
+      wake?.();
+    }
+  })();
+  for (let sent = 0; sent < n; sent++) {
+    while (sent - received >= window) {
+      await new Promise((resolve) => {
+        room = () => resolve(undefined);
+      });
+    }
+    await dealer.send(payload);
+  }
+  await receiving;
+}
+
+/** Pipelined: one Dealer, `window` messages in flight, wall time for all echoes. @param {Batch} b */
+async function pipeline({ endpoint, size, iters, warmup, window = 1000 }) {
+  let dealer = dealers.get(endpoint);
+  if (!dealer) {
+    dealer = new lib.Dealer({ sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+    dealer.connect(endpoint);
+    dealers.set(endpoint, dealer);
+  }
+  const payload = Buffer.alloc(size, 0xa5);
+  await pipelined(dealer, payload, warmup, window);
+  const t = performance.now();
+  await pipelined(dealer, payload, iters, window);
+  return { elapsedNs: (performance.now() - t) * 1e6, roundTrips: iters };
+}
+
 process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
   if (m.cmd === 'stop') {
     for (const pool of pools.values()) for (const s of pool) s.close();
+    for (const d of dealers.values()) d.close();
     process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
     return;
   }
   try {
     // A collected heap to start from, as the server's (started with --expose-gc; see bench/run.mjs).
     globalThis.gc?.();
-    const result = m.cmd === 'seq' ? await sequential(m) : await throughput(m);
+    const result = m.cmd === 'seq' ? await sequential(m) : m.cmd === 'pipeline' ? await pipeline(m) : await throughput(m);
     process.send?.({ ok: true, ...result });
   } catch (/** @type {any} */ err) {
     process.send?.({ ok: false, error: String(err?.stack ?? err) });

@@ -5,19 +5,20 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /**
- * @typedef {{ Request: new () => any, Reply: new () => any, hasServe: boolean, hasRequest: boolean }} Lib
+ * @typedef {{ Request: new () => any, Reply: new () => any, Dealer: new (o?: object) => any, Router: new (o?: object) => any,
+ *   Proxy: new (frontend: any, backend: any) => any, hasServe: boolean, hasRequest: boolean }} Lib
  * @param {'ours' | 'zeromqjs'} name
  * @returns {Lib}
  */
 export function loadLib(name) {
   if (name === 'zeromqjs') {
     const zmq = require('zeromq');
-    return { Request: zmq.Request, Reply: zmq.Reply, hasServe: false, hasRequest: false };
+    return { Request: zmq.Request, Reply: zmq.Reply, Dealer: zmq.Dealer, Router: zmq.Router, Proxy: zmq.Proxy, hasServe: false, hasRequest: false };
   }
   // Resolved through the package's own "exports" (self-reference), i.e. exactly what users import;
   // BENCH_OURS=/path/to/other/checkout measures another build (e.g. a branch) in its place.
   const ours = /** @type {any} */ (require(process.env.BENCH_OURS || 'zeromq-napi'));
-  return { Request: ours.Request, Reply: ours.Reply, hasServe: true, hasRequest: true };
+  return { Request: ours.Request, Reply: ours.Reply, Dealer: ours.Dealer, Router: ours.Router, Proxy: ours.Proxy, hasServe: true, hasRequest: true };
 }
 
 /** @param {number} ms @param {string} what */

@@ -46,6 +46,21 @@ if (lib.hasServe) {
   }
 }
 
+// The pipelined case's echo: a Router sending every message back to its sender. No high-water mark
+// on either side of that case: a ROUTER drops what a full peer queue cannot take, and the client keeps
+// up to 1,000 messages in flight.
+const router = new lib.Router({ sendHighWaterMark: 0, receiveHighWaterMark: 0 });
+sockets.push(router);
+await router.bind('tcp://127.0.0.1:*');
+endpoints.router = { tcp: router.lastEndpoint, ipc: '' };
+(async () => {
+  try {
+    for (;;) await router.send(await router.receive());
+  } catch (err) {
+    if (!router.closed) throw err;
+  }
+})();
+
 process.on('message', (/** @type {{ cmd?: string }} */ m) => {
   if (m?.cmd === 'collect') {
     // Before each batch (bench/run.mjs): started with --expose-gc.

@@ -4,6 +4,10 @@
 export const SIZES = [16, 64 * 1024, 1024 * 1024];
 export const TRANSPORTS = /** @type {const} */ (['tcp', 'ipc']);
 export const CONNS = 16;
+/** Worker processes behind the broker in the broker case. */
+export const BROKER_WORKERS = 4;
+/** Messages in flight in the pipelined Dealer -> Router case. */
+export const PIPELINE_WINDOW = 1000;
 
 /** Display names; 'ours' is always the first row of a case and the numerator of every ratio.
  * @type {Record<string, string>} */
@@ -12,6 +16,7 @@ export const IMPL_NAMES = {
   'ours-request': 'ours request()',
   'ours-serve': 'ours serve(c=16)',
   zeromqjs: 'zeromq.js',
+  // The broker and pipeline cases: the same code on both libraries (their own Proxy each).
   floor: 'floor',
 };
 
@@ -38,12 +43,25 @@ export function makeConfig(argv, env) {
   // Per connection, for the 16-connection throughput batch.
   /** @type {[number, number]} */
   const tput = quick ? [40, 5] : [300, 20];
-  return { quick, rounds, seq, tput, batchTimeoutMs: 120_000 };
+  // Messages per pipelined Dealer -> Router batch (with PIPELINE_WINDOW in flight), and warmup.
+  /** @type {[number, number]} */
+  const pipeline = quick ? [400, 100] : [20_000, 2_000];
+  // BENCH_CASES=broker,pipeline: only the cases whose id contains one of these (case-insensitive).
+  const only = (env.BENCH_CASES ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
+  return { quick, rounds, seq, tput, pipeline, only, batchTimeoutMs: 120_000 };
 }
 
 /**
- * @typedef {{ id: string, kind: 'seq' | 'tput', transport: 'tcp' | 'ipc', size: number, conns: number,
- *   iters: number, warmup: number, impls: string[] }} Case
+ * `topology`: 'direct' (client process -> server process), 'broker' (the client process's Requests ->
+ * a broker process, Router | Proxy | Dealer -> BROKER_WORKERS worker processes, each a Reply), or
+ * 'pipeline' (one Dealer in the client process keeping `window` messages in flight to a Router echo
+ * in the server process; `iters` = messages, us/rt = wall time per message).
+ * @typedef {{ id: string, kind: 'seq' | 'tput', topology: 'direct' | 'broker' | 'pipeline',
+ *   transport: 'tcp' | 'ipc', size: number, conns: number, iters: number, warmup: number, window?: number,
+ *   impls: string[] }} Case
  * @param {ReturnType<typeof makeConfig>} cfg
  * @returns {Case[]}
  */
@@ -56,6 +74,7 @@ export function makeCases(cfg) {
       cases.push({
         id: `${transport} ${sizeLabel(size)} sequential`,
         kind: 'seq',
+        topology: 'direct',
         transport,
         size,
         conns: 1,
@@ -68,6 +87,7 @@ export function makeCases(cfg) {
     cases.push({
       id: `${transport} ${CONNS} clients x 16 B`,
       kind: 'tput',
+      topology: 'direct',
       transport,
       size: 16,
       conns: CONNS,
@@ -76,5 +96,31 @@ export function makeCases(cfg) {
       impls: ['ours', 'ours-serve', 'zeromqjs', 'floor'],
     });
   }
-  return cases;
+  const [iters, warmup] = cfg.tput;
+  cases.push({
+    id: `tcp ${CONNS} clients -> broker -> ${BROKER_WORKERS} workers x 16 B`,
+    kind: 'tput',
+    topology: 'broker',
+    transport: 'tcp',
+    size: 16,
+    conns: CONNS,
+    iters,
+    warmup,
+    impls: ['ours', 'zeromqjs'],
+  });
+  const [messages, pipelineWarmup] = cfg.pipeline;
+  cases.push({
+    id: `tcp Dealer -> Router pipelined x ${PIPELINE_WINDOW} in flight, 16 B`,
+    kind: 'tput',
+    topology: 'pipeline',
+    transport: 'tcp',
+    size: 16,
+    conns: 1,
+    iters: messages,
+    warmup: pipelineWarmup,
+    window: PIPELINE_WINDOW,
+    impls: ['ours', 'zeromqjs'],
+  });
+  if (cfg.only.length === 0) return cases;
+  return cases.filter((c) => cfg.only.some((part) => c.id.toLowerCase().includes(part)));
 }

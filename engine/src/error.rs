@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Enoent,
     /// The host part of an endpoint does not resolve / cannot be bound (maps to libzmq's ENODEV / EADDRNOTAVAIL).
     Eaddrnotavail,
+    /// ROUTER with `router_mandatory`: the message names no connected peer.
+    Ehostunreach,
 }
 
 impl ErrorCode {
@@ -38,6 +40,7 @@ impl ErrorCode {
             ErrorCode::Eaddrinuse => "EADDRINUSE",
             ErrorCode::Enoent => "ENOENT",
             ErrorCode::Eaddrnotavail => "EADDRNOTAVAIL",
+            ErrorCode::Ehostunreach => "EHOSTUNREACH",
         }
     }
 }

@@ -5,7 +5,8 @@
 //! it in its own layer (no import cycle: `tests/it/layers.rs` checks it):
 //! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `options` ([`Options`], raw
 //!   values as the JS contract has them), `time` (those values decoded: `Timeout`, `Interval`),
-//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal);
+//!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal),
+//!   `events` (socket events and the sink they go to, free while nobody listens);
 //! - [`wire`] (sans-IO, no tokio, fuzzable): frame codec, greeting, commands, security mechanisms,
 //!   socket types, [`Message`];
 //! - `net`: endpoint parsing, tcp/ipc listeners and streams, the raw non-blocking socket a driven
@@ -20,7 +21,8 @@
 //!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
 //!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
 //!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
-//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`].
+//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`], and [`run_proxy`]
+//!   (both ways between two of them, in the engine).
 
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -29,6 +31,7 @@
 )]
 
 mod error;
+mod events;
 mod once_event;
 mod options;
 mod time;
@@ -46,12 +49,14 @@ pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
 pub use conn::handshake;
 pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
+pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
 };
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
+pub use types::proxy::{run_proxy, ProxyEnd};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;

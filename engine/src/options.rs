@@ -108,6 +108,9 @@ pub struct Options {
     pub correlate: bool,
     /// REQ only: a new send abandons a pending request (ZMQ_REQ_RELAXED).
     pub relaxed: bool,
+    /// ROUTER only: a message for an unknown peer fails EHOSTUNREACH instead of being dropped,
+    /// and one for a full peer waits (ZMQ_ROUTER_MANDATORY).
+    pub router_mandatory: bool,
     /// This side is the CURVE server (needs `curve_secret_key`).
     pub curve_server: bool,
     pub curve_secret_key: SecretKey,
@@ -153,6 +156,7 @@ impl Default for Options {
             routing_id: None,
             correlate: false,
             relaxed: false,
+            router_mandatory: false,
             curve_server: false,
             curve_secret_key: SecretKey(None),
             curve_public_key: None,

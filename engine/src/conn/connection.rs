@@ -9,6 +9,7 @@ use crate::conn::handshake::{handshake_secured, HandshakeConfig, HandshakeError,
 use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
+use crate::events::{self, EventError, EventKind, Events, SocketEvent};
 use crate::net::transport::{ReadHalf, Stream};
 use crate::once_event::OnceEvent;
 use crate::options::Options;
@@ -52,6 +53,8 @@ pub(crate) trait SocketLink: InboundQueue {
     fn linger(&self) -> Timeout;
     /// Why the latest handshake of this socket failed, for the EAGAIN of a caller left with no peer.
     fn handshake_failed(&self, reason: String);
+    /// Where the connection's life is reported (handshake, disconnect).
+    fn events(&self) -> &Events;
 }
 
 /// How a connection ended, for the connector.
@@ -63,10 +66,26 @@ pub(crate) enum ConnectionOutcome {
     Lost { reconnect_now: bool },
 }
 
+/// `address`: the endpoint the connection came through (bound, or given to `connect`), for events.
 pub(crate) async fn run<S: SocketLink>(
+    core: Arc<S>,
+    stream: Stream,
+    endpoint_stop: Arc<OnceEvent>,
+    address: Arc<str>,
+) -> ConnectionOutcome {
+    let outcome = run_connection(core.clone(), stream, endpoint_stop, &address).await;
+    // Every accepted or connected stream ends with one `disconnect`, as in libzmq, whether or not
+    // its handshake succeeded.
+    core.events()
+        .emit(|| SocketEvent::new(EventKind::Disconnect, &address));
+    outcome
+}
+
+async fn run_connection<S: SocketLink>(
     core: Arc<S>,
     mut stream: Stream,
     endpoint_stop: Arc<OnceEvent>,
+    address: &str,
 ) -> ConnectionOutcome {
     let options = core.options();
     let config = HandshakeConfig {
@@ -97,9 +116,12 @@ pub(crate) async fn run<S: SocketLink>(
         Ok(shaken) => shaken,
         Err(e) => {
             core.handshake_failed(failure_reason(&e, &setup));
+            core.events().emit(|| handshake_failed(&e, address));
             return ConnectionOutcome::NotEstablished;
         }
     };
+    core.events()
+        .emit(|| SocketEvent::new(EventKind::Handshake, address));
     let data = std::mem::take(&mut shaken.data);
     let zmtp2 = shaken.is_zmtp2();
     let routing_id = match shaken.peer_identity {
@@ -180,6 +202,25 @@ fn failure_reason(e: &HandshakeError, setup: &SecuritySetup) -> String {
         }
         _ => format!("with {peer}: {e}"),
     }
+}
+
+/// The event of a failed handshake: which one says why (see `events::handshake_failure_kind`).
+fn handshake_failed(error: &HandshakeError, address: &str) -> SocketEvent {
+    let (kind, error) = match error {
+        HandshakeError::Protocol(e) => {
+            let kind = events::handshake_failure_kind(e);
+            (kind, EventError::protocol(e, kind))
+        }
+        HandshakeError::Io(e) => (EventKind::HandshakeErrorOther, EventError::io(e)),
+        HandshakeError::Timeout => (
+            EventKind::HandshakeErrorOther,
+            EventError {
+                code: "ETIMEDOUT",
+                message: error.to_string(),
+            },
+        ),
+    };
+    SocketEvent::new(kind, address).with_error(error)
 }
 
 /// Runs a connection's reader (`reader`: ends when the connection does) and writer until either

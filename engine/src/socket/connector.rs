@@ -4,6 +4,7 @@
 
 use crate::conn::connection::SocketLink;
 use crate::conn::connection::{self, ConnectionOutcome};
+use crate::events::{EventError, EventKind, SocketEvent};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport;
 use crate::once_event::OnceEvent;
@@ -31,7 +32,13 @@ impl Backoff {
     }
 }
 
-pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: Arc<OnceEvent>) {
+/// `address`: as given to `connect`, what this endpoint's events carry.
+pub(crate) async fn run<S: SocketLink>(
+    core: Arc<S>,
+    endpoint: Endpoint,
+    stop: Arc<OnceEvent>,
+    address: Arc<str>,
+) {
     let mut backoff = Backoff::default();
     loop {
         if stop.is_fired() || core.is_closed() {
@@ -43,15 +50,25 @@ pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: A
             _ = stop.wait() => return,
             _ = core.closed().wait() => return,
         };
+        // Why the next attempt is needed, for `connect:retry`.
+        let mut failure = None;
         let reconnect_now = match attempt {
-            Ok(stream) => match connection::run(core.clone(), stream, stop.clone()).await {
-                ConnectionOutcome::Lost { reconnect_now } => {
-                    backoff = Backoff::default();
-                    reconnect_now
+            Ok(stream) => {
+                core.events()
+                    .emit(|| SocketEvent::new(EventKind::Connect, &address));
+                let run = connection::run(core.clone(), stream, stop.clone(), address.clone());
+                match run.await {
+                    ConnectionOutcome::Lost { reconnect_now } => {
+                        backoff = Backoff::default();
+                        reconnect_now
+                    }
+                    ConnectionOutcome::NotEstablished => false,
                 }
-                ConnectionOutcome::NotEstablished => false,
-            },
-            Err(_) => false,
+            }
+            Err(e) => {
+                failure = core.events().on().then(|| EventError::io(&e));
+                false
+            }
         };
         if reconnect_now {
             continue;
@@ -66,6 +83,14 @@ pub(crate) async fn run<S: SocketLink>(core: Arc<S>, endpoint: Endpoint, stop: A
             .duration()
             .unwrap_or(Duration::ZERO);
         let delay = backoff.next(start, max);
+        if !(stop.is_fired() || core.is_closed()) {
+            core.events().emit(|| SocketEvent {
+                kind: EventKind::ConnectRetry,
+                address: address.to_string(),
+                error: failure,
+                interval: Some(delay),
+            });
+        }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait() => return,

@@ -7,6 +7,7 @@ use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::events::{EventKind, EventSink, Events, SocketEvent};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -107,6 +108,7 @@ pub(crate) struct SocketCore {
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
     /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
     last_handshake_failure: Mutex<Option<String>>,
+    pub(crate) events: Events,
 }
 
 impl SocketCore {
@@ -124,6 +126,7 @@ impl SocketCore {
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
             last_handshake_failure: Mutex::new(None),
+            events: Events::default(),
         })
     }
 
@@ -133,6 +136,13 @@ impl SocketCore {
 
     pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
         lock(&self.read_driver).clone()
+    }
+
+    /// Events from now on go to `sink` (until the socket's close has been reported).
+    pub(crate) fn set_event_sink(&self, sink: Arc<dyn EventSink>) {
+        if !self.is_closed() {
+            self.events.set_sink(sink);
+        }
     }
 
     pub(crate) fn options(&self) -> Options {
@@ -218,8 +228,14 @@ impl SocketCore {
             endpoints.binds.push(entry);
         }
         *lock(&self.last_endpoint) = Some(resolved.clone());
-        self.handle
-            .spawn(listener::accept_loop(self.clone(), slot, stop));
+        self.events
+            .emit(|| SocketEvent::new(EventKind::Bind, &resolved));
+        self.handle.spawn(listener::accept_loop(
+            self.clone(),
+            slot,
+            stop,
+            resolved.as_str().into(),
+        ));
         Ok(resolved)
     }
 
@@ -239,6 +255,8 @@ impl SocketCore {
             Some(entry) => {
                 entry.release();
                 self.remove_peers_of(&entry.stop);
+                self.events
+                    .emit(|| SocketEvent::new(EventKind::Close, &entry.resolved));
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -258,7 +276,7 @@ impl SocketCore {
             stop: stop.clone(),
         });
         self.handle
-            .spawn(connector::run(self.clone(), endpoint, stop));
+            .spawn(connector::run(self.clone(), endpoint, stop, address.into()));
         Ok(())
     }
 
@@ -278,6 +296,8 @@ impl SocketCore {
                 // Out of the round-robin before returning: a send right after `disconnect` must
                 // not pick a peer of this endpoint while its connection task has yet to notice.
                 self.remove_peers_of(&entry.stop);
+                self.events
+                    .emit(|| SocketEvent::new(EventKind::Close, &entry.requested));
                 Ok(())
             }
             None => Err(Error::with_address(
@@ -297,10 +317,16 @@ impl SocketCore {
         let endpoints = std::mem::take(&mut *lock(&self.endpoints));
         for bound in &endpoints.binds {
             bound.release();
+            self.events
+                .emit(|| SocketEvent::new(EventKind::Close, &bound.resolved));
         }
         for connected in &endpoints.connects {
             connected.stop.fire();
+            self.events
+                .emit(|| SocketEvent::new(EventKind::Close, &connected.requested));
         }
+        // The last event: what the closing connections do from now on is not reported.
+        self.events.finish();
         self.inbound.clear();
         self.inbound.wake_all();
         self.out_changed.notify_waiters();
@@ -568,5 +594,9 @@ impl SocketLink for SocketCore {
 
     fn handshake_failed(&self, reason: String) {
         *lock(&self.last_handshake_failure) = Some(reason);
+    }
+
+    fn events(&self) -> &Events {
+        &self.events
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::conn::driven::ReadDriver;
 use crate::error::Error;
+use crate::events::EventSink;
 use crate::options::Options;
 use crate::socket::core::{QueuedOutput, SocketCore};
 use crate::wire::socket_type::SocketType;
@@ -90,6 +91,13 @@ impl SocketHandle {
     /// loop of the caller's; see [`crate::conn::driven`]). Set it before `bind`/`connect`.
     pub fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
         self.core().set_read_driver(driver);
+    }
+
+    /// Reports this socket's events (bind, accept, connect, handshake...; see [`crate::EventKind`])
+    /// to `sink` from now on, until its close has been reported. Without a sink, no event is
+    /// even built.
+    pub fn set_event_sink(&self, sink: Arc<dyn EventSink>) {
+        self.core().set_event_sink(sink);
     }
 
     /// Peers whose handshake is done (for tests and diagnostics): the servers of a REQ, the

@@ -2,6 +2,7 @@
 
 use crate::conn::connection;
 use crate::conn::connection::SocketLink;
+use crate::events::{EventKind, SocketEvent};
 use crate::net::transport::Listener;
 use crate::once_event::OnceEvent;
 use std::io;
@@ -17,6 +18,8 @@ pub(crate) async fn accept_loop<S: SocketLink>(
     core: Arc<S>,
     slot: Arc<Mutex<Option<Listener>>>,
     stop: Arc<OnceEvent>,
+    // The bound endpoint as resolved: what the events of its connections carry.
+    address: Arc<str>,
 ) {
     loop {
         let accepted = std::future::poll_fn(|cx| {
@@ -35,8 +38,14 @@ pub(crate) async fn accept_loop<S: SocketLink>(
         match result {
             None => return,
             Some(Ok(stream)) => {
-                core.runtime()
-                    .spawn(connection::run(core.clone(), stream, stop.clone()));
+                core.events()
+                    .emit(|| SocketEvent::new(EventKind::Accept, &address));
+                core.runtime().spawn(connection::run(
+                    core.clone(),
+                    stream,
+                    stop.clone(),
+                    address.clone(),
+                ));
             }
             Some(Err(e)) if is_per_connection_error(&e) => {}
             Some(Err(_)) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,

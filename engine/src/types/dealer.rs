@@ -1,21 +1,30 @@
 //! DEALER: sends round-robin to the peers whose handshake is done (skipping dead and full ones),
 //! receives fair-queued from all peers; frames pass through unchanged.
+//!
+//! Sends that must wait (no peer yet, queues full) go out in the order they were started: each
+//! takes the send turn, a fair (FIFO) lock, so concurrent sends never fail EBUSY and never pass
+//! each other. One receive at a time (a second is EBUSY).
 
 use crate::error::Error;
 use crate::options::Options;
-use crate::socket::core::{check_message, SocketCore};
+use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::time::Timeout;
+use crate::types::busy::{Busy, Proxied};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
 use tokio::runtime::Handle;
+use tokio::sync::Mutex as FairLock;
 
 /// A DEALER socket. Cheap to clone; closes when the last clone is dropped. Async methods are
 /// cancel-safe: a dropped `send` did not send, a dropped `recv` took nothing.
 #[derive(Clone)]
 pub struct DealerSocket {
     handle: SocketHandle,
+    busy: Arc<Busy>,
+    send_turn: Arc<FairLock<()>>,
 }
 
 fn body(received: Received) -> Option<Message> {
@@ -26,6 +35,8 @@ impl DealerSocket {
     pub fn new(runtime: &Handle, options: Options) -> DealerSocket {
         DealerSocket {
             handle: SocketHandle::new(runtime, SocketType::Dealer, options),
+            busy: Arc::default(),
+            send_turn: Arc::default(),
         }
     }
 
@@ -33,33 +44,71 @@ impl DealerSocket {
         self.handle.core()
     }
 
-    /// Sends to the next live peer; waits for one (up to `send_timeout`, then EAGAIN).
-    pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let core = self.core();
-        core.check_open()?;
-        check_message(&message)?;
-        core.send_timed(message, |_| ()).await
+    fn check(&self) -> Result<(), Error> {
+        self.core().check_open()?;
+        self.busy.check_free()
     }
 
-    /// Sends now if a live peer has room; otherwise hands the message back.
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        let core = self.core();
-        core.check_open()?;
+    /// Sends to the next live peer, after the sends started before it; waits for its turn and a
+    /// peer with room up to `send_timeout` in all (then EAGAIN).
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        self.check()?;
         check_message(&message)?;
-        Ok(core.try_send_round_robin(message).err())
+        let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
+        let turn = self.send_turn.lock();
+        // `timeout_at` polls the lock before looking at the clock: a free turn is taken even
+        // with a zero timeout.
+        let _turn = match deadline {
+            None => turn.await,
+            Some(at) => tokio::time::timeout_at(at, turn)
+                .await
+                .map_err(|_| WaitError::TimedOut.into_error("send"))?,
+        };
+        self.core()
+            .send_round_robin(message, deadline, |_| ())
+            .await
+            .map_err(|e| e.into_error("send"))
+    }
+
+    /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the
+    /// message back.
+    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.check()?;
+        check_message(&message)?;
+        let Ok(_turn) = self.send_turn.try_lock() else {
+            return Ok(Some(message));
+        };
+        Ok(self.core().try_send_round_robin(message).err())
     }
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
-        let core = self.core();
-        core.check_open()?;
-        core.recv_timed(body).await
+        self.check()?;
+        let _receiving = self.busy.begin_recv()?;
+        self.core().recv_timed(body).await
     }
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        let core = self.core();
-        core.check_open()?;
-        Ok(core.pop_accepted(body))
+        self.check()?;
+        let _receiving = self.busy.begin_recv()?;
+        Ok(self.core().pop_accepted(body))
+    }
+
+    pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
+        self.core().check_open()?;
+        self.busy.begin_proxy()
+    }
+
+    /// The proxy's receive: no timeout, ends only when the socket closes.
+    pub(crate) async fn proxy_recv(&self) -> Result<Message, WaitError> {
+        self.core().recv_with(None, body).await
+    }
+
+    /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure
+    /// reaches the other side's peers through their queues), ends only when the socket closes.
+    pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
+        let _turn = self.send_turn.lock().await;
+        self.core().send_round_robin(message, None, |_| ()).await
     }
 }
 

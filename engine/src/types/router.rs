@@ -1,27 +1,65 @@
 //! ROUTER: every received message starts with the sending peer's routing id (its Identity, or one
 //! we generated); a sent message's first frame names the peer. Messages for unknown or full peers
-//! are dropped silently, as libzmq does without ROUTER_MANDATORY.
+//! are dropped silently, as libzmq does without ROUTER_MANDATORY; with it (`router_mandatory`) an
+//! unknown peer fails EHOSTUNREACH and a full one makes the send wait (up to `send_timeout`).
 
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
-use crate::socket::core::{check_message, SocketCore};
+use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::time::Timeout;
+use crate::types::busy::{Busy, Proxied};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
+use bytes::Bytes;
 use std::sync::Arc;
 use tokio::runtime::Handle;
+use tokio::time::Instant;
 
 /// A ROUTER socket. Cheap to clone; closes when the last clone is dropped. Cancel-safe.
 #[derive(Clone)]
 pub struct RouterSocket {
     handle: SocketHandle,
+    busy: Arc<Busy>,
+}
+
+/// What one attempt to route a message came to.
+enum Routed {
+    /// Handed to the peer, or dropped as the options say.
+    Done,
+    /// Mandatory and the peer's queue is full: the message back, routing id first again.
+    Full(Message),
+}
+
+fn unreachable_peer(routing_id: &[u8]) -> Error {
+    Error::new(
+        ErrorCode::Ehostunreach,
+        format!(
+            "no connected peer has routing id {} (option mandatory)",
+            show_id(routing_id)
+        ),
+    )
+}
+
+/// A routing id for an error message: text when it is printable, hex otherwise.
+fn show_id(id: &[u8]) -> String {
+    match std::str::from_utf8(id) {
+        Ok(s) if !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic() || c == ' ') => {
+            format!("{s:?}")
+        }
+        _ => {
+            let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}")
+        }
+    }
 }
 
 impl RouterSocket {
     pub fn new(runtime: &Handle, options: Options) -> RouterSocket {
         RouterSocket {
             handle: SocketHandle::new(runtime, SocketType::Router, options),
+            busy: Arc::default(),
         }
     }
 
@@ -29,15 +67,69 @@ impl RouterSocket {
         self.handle.core()
     }
 
-    /// Routes `[routing id, frames...]` to that peer; never waits (unknown/full peer: dropped).
-    pub async fn send(&self, message: Message) -> Result<(), Error> {
-        self.try_send(message).map(|_| ())
+    fn check(&self) -> Result<(), Error> {
+        self.core().check_open()?;
+        self.busy.check_free()
     }
 
-    /// Same as `send` (which never waits); always `Ok(None)` on success.
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+    /// One routing attempt of `[routing id, frames...]`.
+    fn route(&self, mut message: Message, mandatory: bool) -> Result<Routed, Error> {
+        let routing_id: Bytes = message.remove(0);
+        let Some(peer) = self.core().peer_by_routing_id(&routing_id) else {
+            return if mandatory {
+                Err(unreachable_peer(&routing_id))
+            } else {
+                Ok(Routed::Done)
+            };
+        };
+        match peer.try_push(message) {
+            Ok(()) => Ok(Routed::Done),
+            Err(_) if !mandatory => Ok(Routed::Done),
+            Err(_) if peer.is_dead() => Err(unreachable_peer(&routing_id)),
+            Err(mut back) => {
+                back.insert(0, routing_id);
+                Ok(Routed::Full(back))
+            }
+        }
+    }
+
+    /// Routes, waiting (until `deadline`) while the mandatory peer's queue is full.
+    async fn route_waiting(
+        &self,
+        message: Message,
+        deadline: Option<Instant>,
+    ) -> Result<Result<(), Error>, WaitError> {
         let core = self.core();
-        core.check_open()?;
+        let mut slot = Some(message);
+        core.wait_for(&core.out_changed, deadline, || {
+            let message = slot.take()?;
+            match self.route(message, true) {
+                Ok(Routed::Done) => Some(Ok(())),
+                Ok(Routed::Full(back)) => {
+                    slot = Some(back);
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .await
+    }
+
+    /// Routes `[routing id, frames...]` to that peer. Without `router_mandatory` it never waits
+    /// (unknown/full peer: dropped); with it, see the module comment.
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        let Some(back) = self.try_send(message)? else {
+            return Ok(());
+        };
+        let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
+        self.route_waiting(back, deadline)
+            .await
+            .map_err(|e| e.into_error("send"))?
+    }
+
+    /// Routes now; `Ok(Some(message))` only when mandatory and the peer's queue is full.
+    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.check()?;
         check_message(&message)?;
         if message.len() < 2 {
             return Err(Error::new(
@@ -45,26 +137,47 @@ impl RouterSocket {
                 "a ROUTER message needs a routing id and a body",
             ));
         }
-        let mut message = message;
-        let routing_id = message.remove(0);
-        if let Some(peer) = core.peer_by_routing_id(&routing_id) {
-            // Full or dying peer: dropped, as libzmq does.
-            let _ = peer.try_push(message);
+        let mandatory = self.core().option(|o| o.router_mandatory);
+        match self.route(message, mandatory)? {
+            Routed::Done => Ok(None),
+            Routed::Full(back) => Ok(Some(back)),
         }
-        Ok(None)
     }
 
     /// Receives `[routing id, frames...]` from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
-        let core = self.core();
-        core.check_open()?;
-        core.recv_timed(with_routing_id).await
+        self.check()?;
+        let _receiving = self.busy.begin_recv()?;
+        self.core().recv_timed(with_routing_id).await
     }
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        let core = self.core();
-        core.check_open()?;
-        Ok(core.pop_accepted(with_routing_id))
+        self.check()?;
+        let _receiving = self.busy.begin_recv()?;
+        Ok(self.core().pop_accepted(with_routing_id))
+    }
+
+    pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
+        self.core().check_open()?;
+        self.busy.begin_proxy()
+    }
+
+    /// The proxy's receive: no timeout, ends only when the socket closes.
+    pub(crate) async fn proxy_recv(&self) -> Result<Message, WaitError> {
+        self.core().recv_with(None, with_routing_id).await
+    }
+
+    /// The proxy's send: what cannot be routed (no routing id frame, an unknown peer) is dropped,
+    /// as libzmq's proxy does; a mandatory ROUTER waits for a full peer as long as it takes.
+    pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
+        if message.len() < 2 {
+            return Ok(());
+        }
+        let mandatory = self.core().option(|o| o.router_mandatory);
+        match self.route(message, mandatory) {
+            Ok(Routed::Full(back)) => self.route_waiting(back, None).await.map(drop),
+            Ok(Routed::Done) | Err(_) => Ok(()),
+        }
     }
 }
 

@@ -1,0 +1,96 @@
+'use strict';
+// Proxy: joins two Dealer/Router sockets inside the engine (src/socket.rs `proxy`, engine
+// `run_proxy`): no JavaScript runs per message. run() resolves when terminate() is called, the
+// signal aborts, or either socket is closed.
+
+const native = require('./native.js');
+const { Dealer } = require('./dealer.js');
+const { Router } = require('./router.js');
+const { kNative } = require('./socket.js');
+const { signalOf, checkKeys } = require('./message.js');
+const { typeError, describe } = require('./errors.js');
+
+const RUN_KEYS = ['signal'];
+
+/**
+ * @param {unknown} socket
+ * @param {string} which
+ * @returns {import('./dealer.js').Dealer | import('./router.js').Router}
+ */
+function checkSocket(socket, which) {
+  if (socket instanceof Dealer || socket instanceof Router) return socket;
+  throw typeError(`Proxy ${which} must be a Dealer or a Router of zeromq-napi, got ${describe(socket)}`);
+}
+
+/** @param {unknown} err */
+function isAbort(err) {
+  return /** @type {{ code?: unknown }} */ (err)?.code === 'ABORT_ERR';
+}
+
+class Proxy {
+  /** @type {Dealer | Router} */
+  #frontend;
+  /** @type {Dealer | Router} */
+  #backend;
+  /** @type {number | undefined} the pending native operation while run() forwards */
+  #running;
+
+  /**
+   * @param {unknown} frontend
+   * @param {unknown} backend
+   */
+  constructor(frontend, backend) {
+    this.#frontend = checkSocket(frontend, 'frontend');
+    this.#backend = checkSocket(backend, 'backend');
+  }
+
+  /** @returns {Dealer | Router} */
+  get frontend() {
+    return this.#frontend;
+  }
+
+  /** @returns {Dealer | Router} */
+  get backend() {
+    return this.#backend;
+  }
+
+  /**
+   * Forwards both ways until terminate(), the signal, or a socket's close(); then resolves.
+   * Rejects EBUSY if a proxy already runs on either socket (or a receive is pending on one),
+   * EBADF if one is closed.
+   * @param {{ signal?: AbortSignal }} [opts]
+   * @returns {Promise<void>}
+   */
+  async run(opts) {
+    checkKeys(opts, 'run()', RUN_KEYS);
+    const signal = signalOf(opts, 'run()');
+    if (signal !== undefined && signal.aborted) return;
+    const r = this.#frontend[kNative].proxy(this.#backend[kNative]);
+    if (typeof r !== 'number') return;
+    const id = r;
+    this.#running = id;
+    const onAbort = () => {
+      native.abort(id, signal);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await native.wait(id, undefined, this);
+    } catch (err) {
+      // Stopped by terminate() or the signal: that is how run() is meant to end.
+      if (!isAbort(err)) throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (this.#running === id) this.#running = undefined;
+    }
+  }
+
+  /** Stops a running proxy (its run() resolves); the sockets stay open and usable. Idempotent. */
+  terminate() {
+    const id = this.#running;
+    if (id === undefined) return;
+    this.#running = undefined;
+    native.abort(id, undefined);
+  }
+}
+
+module.exports = { Proxy };
