@@ -242,15 +242,14 @@ where
         }
         .into());
     }
-    // PLAIN and CURVE have one client and one server (RFC 24, 26): two of either cannot talk.
-    if mechanism.name() != "NULL" && theirs.as_server == as_server {
-        let role = |server: bool| {
-            let role = if server { "server" } else { "client" };
-            format!("{} {role}", mechanism.name())
-        };
+    // PLAIN and CURVE have one client and one server (RFC 24, 26). libzmq never sets the
+    // as-server bit (its greeting has zeros there), so only two servers can be told apart here;
+    // two clients fail in the mechanism (each gets the other's HELLO).
+    if mechanism.name() != "NULL" && theirs.as_server && as_server {
+        let role = format!("{} server", mechanism.name());
         return Err(ProtocolError::MechanismMismatch {
-            ours: role(as_server),
-            theirs: role(theirs.as_server),
+            ours: role.clone(),
+            theirs: role,
         }
         .into());
     }

@@ -204,7 +204,27 @@ async fn null_client_to_a_curve_server_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_curve_clients_cannot_talk() {
+async fn two_curve_servers_or_two_clients_cannot_talk() {
+    let (s, endpoint, served) = server(curve_server(), "tcp://127.0.0.1:*").await;
+    let c = req(Options {
+        curve_server: true,
+        curve_secret_key: SecretKey(Some(key(CLIENT_SECRET))),
+        ..fast()
+    });
+    c.connect(&endpoint).expect("connect");
+    let err = c
+        .request(msg(&["x"]), Some(Duration::from_millis(300)), 0)
+        .await
+        .expect_err("two servers");
+    assert!(
+        err.message.contains("ours CURVE server, peer CURVE server"),
+        "{}",
+        err.message
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 0);
+    c.close();
+    s.close();
+
     let (s, endpoint, served) = server(curve_client(SERVER_PUBLIC), "tcp://127.0.0.1:*").await;
     let c = req(curve_client(SERVER_PUBLIC));
     c.connect(&endpoint).expect("connect");
@@ -212,8 +232,9 @@ async fn two_curve_clients_cannot_talk() {
         .request(msg(&["x"]), Some(Duration::from_millis(300)), 0)
         .await
         .expect_err("two clients");
+    assert_eq!(err.code, ErrorCode::Eagain);
     assert!(
-        err.message.contains("ours CURVE client, peer CURVE client"),
+        err.message.contains("the last handshake failed"),
         "{}",
         err.message
     );
