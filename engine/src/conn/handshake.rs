@@ -298,10 +298,12 @@ where
         .and_then(|m| m.get("Identity"))
         .filter(|id| !id.is_empty())
         .cloned();
-    // NULL (and any mechanism that did not stop for it): the decision comes after READY, and
-    // nothing the peer sent is delivered before it; a refused peer gets an ERROR.
+    // NULL: the decision comes after READY (NULL has no server role, and an authenticating NULL
+    // holding its READY back would deadlock two such ends), and nothing the peer sent is delivered
+    // before it; a refused peer gets an ERROR. PLAIN and CURVE clients decide nothing.
     let (credentials, id) = peer_of(&*mechanism);
-    if setup.authenticator.is_some() && !decided && !decide(setup, credentials, id).await {
+    let null_decides = mechanism.name() == "NULL" && setup.authenticator.is_some() && !decided;
+    if null_decides && !decide(setup, credentials, id).await {
         Command::Error(REFUSED_REASON.into()).encode(&mut out);
         stream.write_all(&out).await?;
         stream.flush().await?;

@@ -490,3 +490,21 @@ fn misconfigured_security_is_refused_with_a_reason() {
     assert!(zeromq_napi_engine::security_of(&client).is_err());
     assert!(zeromq_napi_engine::security_of(&Options::default()).is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_curve_client_with_an_authenticator_is_not_asked_about_its_server() {
+    let (seen, hook) = recorder(|_| false, Duration::ZERO);
+    let (s, endpoint, _) = server(curve_server(), "tcp://127.0.0.1:*").await;
+    let c = req(Options {
+        authenticator: Some(hook),
+        ..curve_client(SERVER_PUBLIC)
+    });
+    c.connect(&endpoint).expect("connect");
+    let reply = prompt(c.request(msg(&["q"]), None, 0))
+        .await
+        .expect("reply");
+    assert_eq!(text(&reply), ["echo:q"]);
+    assert!(seen.seen.lock().expect("lock").is_empty());
+    c.close();
+    s.close();
+}
