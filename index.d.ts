@@ -7,29 +7,14 @@ import type { EventEmitter } from "node:events";
  * (a view sends exactly the bytes it views). Received frames of 8 KiB and more are not copied
  * (smaller ones are: cheaper than wrapping them); each is a Buffer of its own.
  *
- * **A buffer you send.** Strings and frames under 256 bytes are copied: do anything with them once
- * `send()` returned. Larger frames are not copied: the socket reads the buffer's memory until the
- * message is written out to the OS, which can be long after `send()` or `request()` resolved (they
- * resolve once the message is queued). For such a frame:
- * - Keeping, reading, re-sending or dropping the buffer is fine (the socket keeps it alive).
- * - Its `ArrayBuffer` is marked untransferable, for good (`markAsUntransferable()` from
- *   `node:worker_threads`, as Node does for its own Buffer pool): in the transfer list of
- *   `postMessage()` or `structuredClone()` it is copied rather than moved (Node 20), or the call
- *   throws a `DataCloneError` (Node 21 and later). To hand a buffer over that way after sending it,
- *   send a copy (`Buffer.from(buf)`) instead.
- * - Changing its bytes before the message is delivered: the peer gets the old bytes, the new ones or
- *   a mix (nothing tells when it was written; change a copy).
- * - Do not detach it by the means that ignore that mark on older Node.js versions:
- *   `ArrayBuffer.prototype.transfer()` / `transferToFixedLength()`, a byte stream's
- *   `controller.enqueue()` or a BYOB `reader.read()`. Where `markAsUntransferable()` also sets V8's
- *   detach key (newer Node.js versions) these throw a `TypeError`; where it does not (Node 20 to 24
- *   at least) they detach the buffer, its memory is freed with the new owner, and the peer may then
- *   receive whatever else comes to occupy it. Node-API offers no way to prevent that short of
- *   copying every large frame.
- * - A frame over a resizable `ArrayBuffer` is copied (the buffer could shrink under the socket); the
- *   buffer stays resizable and transferable.
- * - A view over a `SharedArrayBuffer` is sent from the shared memory: what other threads write
- *   meanwhile may or may not be sent (their race; it never crashes anything).
+ * **A buffer you send.** Its bytes are taken when `send()` (or `request()`, or a `serve()` handler's
+ * reply) is called: what the OS accepts during the call is written straight from the buffer, without
+ * a copy, and only the rest is copied before the call returns. Once it has returned, the buffer is
+ * yours again: changing, reusing, transferring (`ArrayBuffer.prototype.transfer()`, the transfer
+ * list of `postMessage()` or `structuredClone()`, a byte stream's `enqueue()`) or detaching it never
+ * changes what the peer receives. No buffer is ever marked (no `markAsUntransferable()`). A view
+ * over a `SharedArrayBuffer` is read during the call too: what other threads write meanwhile may
+ * or may not be sent (their race; it never crashes anything).
  */
 export type MessageLike = string | Buffer | Uint8Array | ArrayBufferView | ArrayBuffer | null;
 

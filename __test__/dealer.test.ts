@@ -1,5 +1,6 @@
 // Dealer (DEALER): send and receive in any order, round-robin out, fair-queued in, concurrent sends
-// in call order (never EBUSY), a second receive EBUSY, options, abort, iteration, close, 1 MiB frames.
+// in call order (never EBUSY), a second receive EBUSY, options, abort, iteration, close, 1 MiB frames
+// (taken at the call: changed right after send(), the peer still gets the bytes sent).
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Dealer, Reply, Router } from 'zeromq-napi'
@@ -152,6 +153,20 @@ describe('Dealer', () => {
     await router.send(['big', Buffer.alloc(1 << 20, 3)])
     const [back] = await within(dealer.receive(), 5000, 'big back')
     assert.ok(back.equals(Buffer.alloc(1 << 20, 3)))
+  })
+
+  test('changing a large buffer right after send() does not change what the peer gets', async (t) => {
+    const { sock: router, endpoint } = await bound(t, new Router())
+    const dealer = use(t, new Dealer({ routingId: 'mut' }))
+    dealer.connect(endpoint)
+    const big = Buffer.alloc(1 << 20, 7)
+    const sent = dealer.send([big, 'tail'])
+    big.fill(0x5a)
+    await sent
+    const [id, got, tail] = await within(router.receive(), 5000, 'big')
+    assert.equal(id.toString(), 'mut')
+    assert.ok(got.equals(Buffer.alloc(1 << 20, 7)), 'the bytes at the call')
+    assert.equal(tail.toString(), 'tail')
   })
 
   test('talks to a REP with an empty delimiter frame', async (t) => {

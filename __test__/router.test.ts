@@ -130,6 +130,20 @@ describe('Router', () => {
     assert.ok(a.equals(Buffer.alloc(1 << 20, 5)) && b.equals(Buffer.alloc(1 << 20, 6)))
   })
 
+  test('changing a large buffer right after send() does not change what the peer gets', async (t) => {
+    const { router, endpoint } = await boundRouter(t)
+    const d = use(t, new Dealer({ routingId: 'mut' }))
+    d.connect(endpoint)
+    await d.send('hello')
+    const [id] = await within(router.receive(), 5000, 'hello')
+    const big = Buffer.alloc(1 << 20, 6)
+    const sent = router.send([id, big])
+    big.fill(0x5a)
+    await sent
+    const [got] = await within(d.receive(), 5000, 'big')
+    assert.ok(got.equals(Buffer.alloc(1 << 20, 6)), 'the bytes at the call')
+  })
+
   test('options: mandatory is the Router\'s own (TypeError elsewhere and for a non-boolean)', () => {
     assert.throws(() => new Router({ mandatory: 'yes' } as never), TypeError)
     assert.throws(() => new Router({ correlate: true } as never), TypeError)

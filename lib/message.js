@@ -1,12 +1,9 @@
 'use strict';
-// MessageLike validation, and readying binary frames for the native side. The native side converts
-// the values themselves (src/message.rs); checkMessage only guarantees that it gets nothing else,
-// with a TypeError the caller can act on, and pinMessage keeps the memory of frames sent without a
-// copy where the engine reads it, as far as Node.js allows (see pinFrame).
+// MessageLike validation, and readying messages for the native side. The native side converts
+// the values themselves (src/message.rs) and takes their bytes during the call; checkMessage only
+// guarantees that it gets nothing else, with a TypeError the caller can act on.
 
 const { types } = require('node:util');
-const { markAsUntransferable } = require('node:worker_threads');
-const { zeroCopyMin } = require('./native.js');
 const { typeError, describe } = require('./errors.js');
 
 /**
@@ -31,7 +28,6 @@ const dataViewBuffer = getter(DataView.prototype, 'buffer');
 const dataViewByteOffset = getter(DataView.prototype, 'byteOffset');
 const dataViewByteLength = getter(DataView.prototype, 'byteLength');
 const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-const arrayBufferResizable = getter(ArrayBuffer.prototype, 'resizable');
 
 /**
  * @param {unknown} frame
@@ -65,59 +61,47 @@ function checkMessage(message, what = 'message') {
 }
 
 /**
- * One frame, ready to be sent. Frames of `zeroCopyMin` bytes and more are sent from their own memory
- * (the engine may read it after send() returned, while the message waits in a queue), and the
- * native side's reference keeps the buffer alive but cannot stop it from being detached; once
- * detached, the memory is freed with its new owner. So:
- * - its ArrayBuffer is marked untransferable (as Node does for its Buffer pool): postMessage and
- *   structuredClone then copy it (Node 20) or throw DataCloneError (Node 21+) instead of moving it,
- *   and where Node's mark also sets V8's detach key, ArrayBuffer.prototype.transfer() and the web
- *   streams' byte transfers throw too (index.d.ts says what older versions leave open);
- * - a resizable ArrayBuffer can shrink under the engine, so such a frame is copied here (the copy
- *   is reachable from nothing but the message);
- * - SharedArrayBuffer memory cannot be detached or shrunk: sent as it is.
+ * A copy of one frame's bytes (strings and null are immutable: as they are).
  * @param {ArrayBufferView | ArrayBuffer | string | null} frame  (checked by checkMessage)
  * @returns {ArrayBufferView | ArrayBuffer | string | null}
  */
-function pinFrame(frame) {
+function copyFrame(frame) {
   if (frame === null || typeof frame === 'string') return frame;
-  let buffer;
-  let offset = 0;
-  let length;
-  if (types.isArrayBuffer(frame)) {
-    buffer = frame;
-    length = arrayBufferByteLength(frame);
-  } else if (types.isDataView(frame)) {
-    buffer = dataViewBuffer(frame);
-    offset = dataViewByteOffset(frame);
-    length = dataViewByteLength(frame);
-  } else {
-    buffer = typedArrayBuffer(frame);
-    offset = typedArrayByteOffset(frame);
-    length = typedArrayByteLength(frame);
+  if (types.isArrayBuffer(frame)) return new Uint8Array(new Uint8Array(frame, 0, arrayBufferByteLength(frame)));
+  if (types.isDataView(frame)) {
+    return new Uint8Array(new Uint8Array(dataViewBuffer(frame), dataViewByteOffset(frame), dataViewByteLength(frame)));
   }
-  // Copied by the native side (a detached buffer has no bytes at all).
-  if (length < zeroCopyMin) return frame;
-  if (types.isSharedArrayBuffer(buffer)) return frame;
-  if (arrayBufferResizable(buffer) === true) return new Uint8Array(new Uint8Array(buffer, offset, length));
-  markAsUntransferable(buffer);
-  return frame;
+  return new Uint8Array(new Uint8Array(typedArrayBuffer(frame), typedArrayByteOffset(frame), typedArrayByteLength(frame)));
 }
 
 /**
- * Readies a message that passed checkMessage for the native side (see pinFrame). A multipart
- * message becomes a new plain array (the caller's is never modified): what the native side reads
- * is then exactly what was pinned, whatever getters the caller's array has.
+ * A message that passed checkMessage, as the native side gets it: a multipart message becomes a
+ * new plain array (the caller's is never modified), so what the native side reads is exactly what
+ * was checked, whatever getters the caller's array has. The frames themselves are read by the
+ * native call (src/message.rs), which takes their bytes before it returns (API.md, Messages).
  * @template T
  * @param {T} message
  * @returns {T}
  */
-function pinMessage(message) {
-  if (!Array.isArray(message)) return /** @type {T} */ (pinFrame(/** @type {any} */ (message)));
+function plainMessage(message) {
+  if (!Array.isArray(message)) return message;
   const length = message.length;
   const out = new Array(length);
-  for (let i = 0; i < length; i++) out[i] = pinFrame(message[i]);
+  for (let i = 0; i < length; i++) out[i] = message[i];
   return /** @type {T} */ (/** @type {unknown} */ (out));
+}
+
+/**
+ * The bytes of a message taken now, for one whose native call comes later (a request queued behind
+ * another): every binary frame copied, so what the caller does with its buffers meanwhile does not
+ * change what is sent.
+ * @template T
+ * @param {T} message  (from plainMessage)
+ * @returns {T}
+ */
+function copyMessage(message) {
+  if (!Array.isArray(message)) return /** @type {T} */ (copyFrame(/** @type {any} */ (message)));
+  return /** @type {T} */ (/** @type {unknown} */ (message.map(copyFrame)));
 }
 
 /**
@@ -150,4 +134,4 @@ function checkKeys(opts, method, known) {
   }
 }
 
-module.exports = { checkMessage, pinMessage, signalOf, checkKeys };
+module.exports = { checkMessage, plainMessage, copyMessage, signalOf, checkKeys };

@@ -50,7 +50,6 @@ const { abortError } = require('./errors.js');
  * @typedef {object} Binding
  * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
  * @property {new (hub: NativeHub, kind: NativeKind, options: Record<string, unknown>) => NativeSocket} Socket
- * @property {number} ZERO_COPY_MIN_BYTES
  * @property {() => Record<string, unknown>} optionDefaults
  * @property {() => { publicKey: string, secretKey: string }} curveKeyPair
  * @property {(key: string | Buffer) => string} curveKeyZ85  throws when malformed
@@ -236,9 +235,6 @@ function paths() {
   return { readsOnJsThread: hub.readsOnJsThread, externalBuffers: hub.externalBuffers };
 }
 
-/** Frames of this many bytes and more are sent without a copy (src/message.rs `ZERO_COPY_MIN`). */
-const zeroCopyMin = binding.ZERO_COPY_MIN_BYTES;
-
 /**
  * The engine's default options in the JS layer's names (src/options.rs `option_defaults`); no
  * `routingId` (none).
@@ -253,7 +249,6 @@ module.exports = {
   createSocket,
   pendingCount,
   paths,
-  zeroCopyMin,
   optionDefaults,
   binding,
 };

@@ -8,7 +8,7 @@
 
 const native = require('./native.js');
 const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('./socket.js');
-const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
+const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, typeError, describe } = require('./errors.js');
 
 const SERVE_KEYS = ['concurrency', 'signal', 'onError'];
@@ -118,7 +118,7 @@ class Reply extends Socket {
           answer = await answer;
         }
         checkMessage(answer, 'serve() handler result');
-        answer = pinMessage(answer);
+        answer = plainMessage(answer);
       } catch (err) {
         this[kNative].forget(token);
         report(err, request, onError);

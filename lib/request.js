@@ -10,7 +10,7 @@
 
 const native = require('./native.js');
 const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('./socket.js');
-const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
+const { checkMessage, plainMessage, copyMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, cancelledByClose, abortError, typeError, describe } = require('./errors.js');
 
 const REQUEST_KEYS = ['timeout', 'retries', 'signal'];
@@ -83,8 +83,7 @@ class Request extends Socket {
       checkMessage(message);
       if (parsed.signal !== undefined && parsed.signal.aborted) return Promise.reject(abortError(parsed.signal));
       if (this[kClosed]) return Promise.reject(closedError());
-      // Now, not when the job's turn comes: what happens to the buffer must not depend on the queue.
-      message = pinMessage(message);
+      message = plainMessage(message);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -104,6 +103,9 @@ class Request extends Socket {
       }
       this.#queue.push(job);
       this.#pump();
+      // Still queued behind another request: its native call (which takes the bytes) comes later,
+      // but the bytes are taken now (API.md, Messages).
+      if (!job.done && this.#active !== job) job.message = copyMessage(job.message);
     });
   }
 

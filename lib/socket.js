@@ -10,7 +10,7 @@
 const native = require('./native.js');
 const options = require('./options.js');
 const security = require('./security.js');
-const { checkMessage, pinMessage, signalOf, checkKeys } = require('./message.js');
+const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
 const events = require('./events.js');
 
@@ -151,7 +151,7 @@ class Socket {
       checkMessage(message);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
-      const r = this[kNative].send(pinMessage(message));
+      const r = this[kNative].send(plainMessage(message));
       if (typeof r === 'number') return native.wait(r, signal, this);
       return RESOLVED;
     } catch (err) {

@@ -22,7 +22,6 @@
 //!
 //! Panics are caught at the poll site and become `Outcome::Panicked`: no panic unwinds into Node.
 
-use crate::graveyard::Graveyard;
 use crate::js_error::check;
 use crate::js_thread::{JsEnv, JsThreadOnly};
 use crate::outcome::Outcome;
@@ -98,7 +97,6 @@ pub(crate) struct Executor {
     env: JsEnv,
     runtime: Handle,
     tsfn: SettleFn,
-    graveyard: Arc<Graveyard>,
     /// Operations parked and not yet settled or cancelled; the threadsafe function is referenced
     /// while this is above 0. Only the JS thread changes it.
     pending: AtomicU32,
@@ -120,7 +118,6 @@ impl Executor {
         env: Env,
         settle: Function<'_, FnArgs<(u32, Outcome)>, ()>,
         runtime: Handle,
-        graveyard: Arc<Graveyard>,
     ) -> Result<Arc<Executor>> {
         let mut settle_ref = std::ptr::null_mut();
         let mut async_context = std::ptr::null_mut();
@@ -158,7 +155,6 @@ impl Executor {
             env: JsEnv::new(raw),
             runtime,
             tsfn,
-            graveyard,
             pending: AtomicU32::new(0),
             next_id: AtomicU32::new(1),
             ops: Mutex::new(HashMap::new()),
@@ -177,8 +173,6 @@ impl Executor {
         let Some(executor) = this.get().and_then(Weak::upgrade) else {
             return (NOTHING, Outcome::Done);
         };
-        // Also releases what a finished operation drops (a sent message) before returning.
-        let _drain = executor.graveyard.drain_guard(ctx.env.raw());
         // This runs inside napi's `extern "C"` callback: no panic may leave it. (Polls are
         // already guarded; this also covers dropping a finished engine future.)
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -264,8 +258,7 @@ impl Executor {
         let _ = self.tsfn.call(id, ThreadsafeFunctionCallMode::NonBlocking);
     }
 
-    /// Any thread: wakes the JS thread for work that is not an operation (the `on_wake` hook, the
-    /// graveyard).
+    /// Any thread: wakes the JS thread for work that is not an operation (the `on_wake` hook).
     pub(crate) fn wake(&self) {
         self.schedule(NOTHING);
     }
@@ -331,7 +324,6 @@ impl Executor {
             return;
         }
         {
-            let _drain = self.graveyard.drain_guard(env);
             for id in ids {
                 let outcome = catch_unwind(AssertUnwindSafe(|| self.poll(id)))
                     .unwrap_or_else(|p| Some(Outcome::Panicked(panic_message(&*p))));

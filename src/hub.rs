@@ -2,13 +2,11 @@
 //!
 //! It composes what the environment's sockets share and tears it down with the environment:
 //! - the operation [`Executor`] (ids, polling, cancelling, settling, keeping Node alive);
-//! - the [`Graveyard`] that releases references to sent JS buffers on this thread;
 //! - when connections are read on this thread's event loop, the [`UvReader`];
 //! - the slab small received frames are handed over in (`slab.rs`);
 //! - the open sockets, closed by the env-teardown hook (worker termination, process exit).
 
 use crate::executor::Executor;
-use crate::graveyard::{DrainGuard, Graveyard};
 use crate::js_thread::{JsEnv, JsThreadOnly};
 use crate::outcome::Outcome;
 use crate::uv_read::UvReader;
@@ -20,12 +18,8 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::{ReadDriver, SocketHandle};
-
-/// How long env teardown waits for the engine to let go of memory owned by that environment.
-const TEARDOWN_WAIT: Duration = Duration::from_secs(1);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section here is a single map operation: a poisoned map is still consistent.
@@ -44,7 +38,6 @@ struct OpenSockets {
 pub(crate) struct HubShared {
     env: JsEnv,
     executor: Arc<Executor>,
-    graveyard: Arc<Graveyard>,
     reader: Option<Arc<UvReader>>,
     sockets: OpenSockets,
     /// Keeps the slab (`slab.rs`) alive as long as the hub; never read.
@@ -60,21 +53,11 @@ impl HubShared {
         &self.executor
     }
 
-    pub(crate) fn graveyard(&self) -> &Arc<Graveyard> {
-        &self.graveyard
-    }
-
     /// The driver that reads this environment's connections on its JS thread, if it does.
     pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
         self.reader
             .clone()
             .map(|reader| reader as Arc<dyn ReadDriver>)
-    }
-
-    /// JS thread, at every entry into the addon: releases the JS buffers of sent frames now, and
-    /// again when the guard drops (those the call itself wrote out). Keep it for the whole call.
-    pub(crate) fn drain_graveyard(&self) -> DrainGuard<'_> {
-        self.graveyard.drain_guard(self.env.get())
     }
 
     pub(crate) fn register(&self, socket: SocketHandle) -> u64 {
@@ -99,12 +82,8 @@ impl HubShared {
         }
         let sockets: Vec<SocketHandle> = lock(&self.sockets.map).drain().map(|(_, s)| s).collect();
         for socket in sockets {
-            // Nothing will read the results; queued output cannot outlive the JS memory it may
-            // point into, so no linger here.
+            // Nothing will read the results: no linger here.
             let _ = catch_unwind(AssertUnwindSafe(|| close_now(&socket)));
-        }
-        if !self.graveyard.close_and_wait(self.env.get(), TEARDOWN_WAIT) {
-            eprintln!("zeromq-napi: env teardown: the engine still holds JS-owned buffers");
         }
     }
 }
@@ -156,8 +135,7 @@ impl Hub {
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
         let js_env = JsEnv::new(env.raw());
-        let graveyard = Arc::new(Graveyard::new());
-        let executor = Executor::new(env, settle, runtime, graveyard.clone())?;
+        let executor = Executor::new(env, settle, runtime)?;
         let reader = read_on_js_thread.then(|| Arc::new(UvReader::new(js_env, &executor)));
         if let Some(reader) = &reader {
             // Attaches and resumes queued by engine threads run when the JS thread wakes.
@@ -168,17 +146,9 @@ impl Hub {
                 }
             }));
         }
-        // A wake-up that polls nothing drains the graveyard (see `Executor::woken`).
-        let waker = Arc::downgrade(&executor);
-        graveyard.set_wake(Box::new(move || {
-            if let Some(executor) = waker.upgrade() {
-                executor.wake();
-            }
-        }));
         let shared = Arc::new(HubShared {
             env: js_env,
             executor,
-            graveyard,
             reader,
             sockets: OpenSockets::default(),
             _slab: JsThreadOnly::new(slab),
@@ -195,7 +165,6 @@ impl Hub {
     /// promise), false if it had already finished (its outcome is delivered as usual).
     #[napi(catch_unwind)]
     pub fn cancel(&self, id: u32) -> bool {
-        let _drain = self.shared.drain_graveyard();
         self.shared.executor.cancel(id)
     }
 

@@ -2,8 +2,8 @@
 //!
 //! A `napi_env`, `napi_ref` or `napi_async_context` is an opaque pointer that napi only accepts on
 //! the thread of the environment it came from. The structures holding them (the hub, the operation
-//! executor, the graveyard) are shared with engine threads, which wake the JS thread, drop sent
-//! frames or attach connections, but never call napi with these handles: they only carry them.
+//! executor) are shared with engine threads, which wake the JS thread or attach connections, but
+//! never call napi with these handles: they only carry them.
 //! [`JsThreadOnly`] is the type that says so.
 
 /// A raw napi handle (`P` is one of napi's pointer types) that is only ever *passed to napi* on

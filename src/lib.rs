@@ -2,7 +2,7 @@
 //!
 //! The native surface is deliberately small and private (the public API is `index.d.ts`):
 //! - [`hub::Hub`]: one per JS environment (main thread or worker). Composes what that
-//!   environment's sockets share (the operation executor, the graveyard, the event-loop reader,
+//!   environment's sockets share (the operation executor, the event-loop reader,
 //!   the slab) and tears it down with the environment.
 //! - [`socket::Socket`]: one engine socket (REQ or REP). Every operation first tries to finish on
 //!   the calling JS thread (engine `try_send`/`try_recv`, or one inline poll); only when it has to
@@ -10,10 +10,9 @@
 //!
 //! Modules, each depending only on those listed before it:
 //! - `js_thread` (raw napi handles that belong to one JS thread), `js_error` (engine errors as JS
-//!   errors), `binary_view` (where a JS binary value's bytes are), `graveyard` (releasing JS
-//!   references from any thread), `slab` (small received frames handed to JS in one shared
-//!   array);
-//! - `message` (JS bytes <-> `Bytes` without copies), `outcome` (results as JS values), `options`
+//!   errors), `binary_view` (where a JS binary value's bytes are), `slab` (small received frames
+//!   handed to JS in one shared array);
+//! - `message` (JS bytes <-> `Bytes`: sent bytes taken during the call, received ones not copied), `outcome` (results as JS values), `options`
 //!   (option object and defaults), `security` (CURVE keys), `authenticate` (the `authenticate`
 //!   option's calls to JS and their answers);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
@@ -30,7 +29,6 @@ mod authenticate;
 mod binary_view;
 mod events;
 mod executor;
-mod graveyard;
 mod hub;
 mod js_error;
 mod js_thread;

@@ -1,21 +1,17 @@
 //! Message frames across the boundary, without copying large ones.
 //!
-//! JS -> Rust: a large `ArrayBufferView`/`ArrayBuffer` becomes a `Bytes` that points into the JS
-//! memory; its owner holds a `napi_ref` keeping the buffer alive and parks that reference in the
-//! [`Graveyard`] when the engine drops it. Small frames and strings are copied (cheaper than a
-//! reference).
-//!
-//! The JS layer marks the `ArrayBuffer` behind every frame this sends without a copy as
-//! untransferable before it gets here (`pinMessage` in `lib/message.js`, which also copies frames
-//! over resizable buffers): a reference keeps a buffer alive but does not stop it from being
-//! detached, and a detached buffer's memory is freed with its new owner while the engine may still
-//! be writing from it. See `index.d.ts` (`MessageLike`) for what that does and does not cover.
+//! JS -> Rust: a large `ArrayBufferView`/`ArrayBuffer` becomes a `Bytes` over the JS memory that
+//! is valid only during the native call that read it (a [`CallMessage`]): the engine writes what
+//! the OS takes during that call straight from it and copies the rest before the call returns
+//! (`FrameMemory::CallOnly`), and a message that has to wait is copied here ([`CallMessage::owned`]).
+//! So no JS memory is referenced once the call has returned, and the caller may change, reuse,
+//! transfer or detach its buffers right after `send()` (API.md, Messages). Small frames and strings
+//! are copied at once (cheaper than the bookkeeping).
 //!
 //! Rust -> JS: a large `Bytes` (see [`RX_ZERO_COPY_MIN`]) becomes an external `Buffer` whose
 //! finalizer drops the `Bytes`; small ones are copied into a JS-owned `Buffer`. Each external
 //! Buffer is reported to V8 as external memory while it lives (see [`buffer`]).
 
-use crate::graveyard::Graveyard;
 use crate::js_error::check;
 use crate::slab::Packer;
 use bytes::Bytes;
@@ -24,8 +20,7 @@ use napi::{sys, Error, Result, Status};
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::Arc;
-use zeromq_napi_engine::Message;
+use zeromq_napi_engine::{FrameMemory, Message};
 
 thread_local! {
     /// Whether this JS thread's runtime takes external Buffers. Cleared when the JS layer asks
@@ -45,15 +40,9 @@ pub(crate) fn external_buffers() -> bool {
     EXTERNAL_BUFFERS.with(Cell::get)
 }
 
-/// JS -> Rust: frames of at least this many bytes are not copied; below it a copy is cheaper than
-/// the reference bookkeeping.
+/// JS -> Rust: frames of at least this many bytes are not copied during the call; below it a copy
+/// is cheaper than the bookkeeping.
 pub(crate) const ZERO_COPY_MIN: usize = 256;
-
-/// [`ZERO_COPY_MIN`] for the JS layer, which pins the buffers of frames that large.
-// Under `cfg(test)` napi-derive emits no export, so only the exported build uses it.
-#[cfg_attr(test, allow(dead_code))]
-#[napi_derive::napi]
-pub const ZERO_COPY_MIN_BYTES: u32 = ZERO_COPY_MIN as u32;
 
 /// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
 ///
@@ -76,40 +65,66 @@ fn type_error(index: Option<u32>) -> Error {
     )
 }
 
-/// Keeps a JS buffer alive while the engine holds a `Bytes` pointing into it.
-struct JsBytes {
-    data: *const u8,
-    len: usize,
-    reference: sys::napi_ref,
-    graveyard: Arc<Graveyard>,
+/// A message read from JS by [`from_js`]: its large frames point into JS memory that is valid only
+/// until the native call that read it returns.
+pub(crate) struct CallMessage {
+    frames: Message,
+    /// Some frame points into JS memory.
+    lent: bool,
 }
 
-// SAFETY: the pointed-to memory stays allocated while `reference` is held, and we only read it;
-// the reference itself is released on the JS thread through the graveyard, never from here.
-unsafe impl Send for JsBytes {}
+impl CallMessage {
+    /// The frames, for an engine send that is told [`CallMessage::memory`] and hands back what it did
+    /// not take (then [`CallMessage::owned`] before anything waits).
+    pub(crate) fn into_frames(self) -> (Message, FrameMemory) {
+        let memory = if self.lent {
+            FrameMemory::CallOnly
+        } else {
+            FrameMemory::Owned
+        };
+        (self.frames, memory)
+    }
 
-impl AsRef<[u8]> for JsBytes {
-    fn as_ref(&self) -> &[u8] {
-        // SAFETY: `data`/`len` describe the live bytes of the referenced JS buffer (non-null,
-        // `len > 0`, checked when created).
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    /// The frames, with any that point into JS memory copied: what an operation that outlives the
+    /// call may hold.
+    pub(crate) fn owned(self) -> Message {
+        let memory = if self.lent {
+            FrameMemory::CallOnly
+        } else {
+            FrameMemory::Owned
+        };
+        owned(self.frames, memory)
     }
 }
 
-impl Drop for JsBytes {
-    fn drop(&mut self) {
-        self.graveyard.bury(self.reference);
+/// `frames` handed back by an engine send told `memory`, made safe to keep past the call: the frames
+/// that may point into JS memory (large ones; the engine's own envelope frames are small) copied.
+pub(crate) fn owned(frames: Message, memory: FrameMemory) -> Message {
+    match memory {
+        FrameMemory::Owned => frames,
+        FrameMemory::CallOnly => frames
+            .into_iter()
+            .map(|f| {
+                if f.len() >= ZERO_COPY_MIN {
+                    Bytes::copy_from_slice(&f)
+                } else {
+                    f
+                }
+            })
+            .collect(),
     }
 }
 
-/// One frame (`MessageLike`) as bytes: copied, or (large binary) pointing into the JS memory.
+/// One frame (`MessageLike`) as bytes: copied, or (large binary) pointing into the JS memory
+/// (`lent` is then set).
 ///
 /// # Safety
-/// `env` must be the live environment of the calling JS thread and `value` a value in it.
+/// `env` must be the live environment of the calling JS thread and `value` a value in it. A frame
+/// that points into JS memory must be gone, or copied, before the current native call returns.
 unsafe fn frame(
     env: sys::napi_env,
     value: sys::napi_value,
-    graveyard: &Arc<Graveyard>,
+    lent: &mut bool,
     index: Option<u32>,
 ) -> Result<Bytes> {
     let mut kind = sys::ValueType::napi_undefined;
@@ -166,19 +181,15 @@ unsafe fn frame(
             std::slice::from_raw_parts(data, len)
         }));
     }
-    let mut reference = ptr::null_mut();
-    check(
-        // SAFETY: as above.
-        unsafe { sys::napi_create_reference(env, value, 1, &mut reference) },
-        "napi_create_reference",
-    )?;
-    graveyard.born();
-    Ok(Bytes::from_owner(JsBytes {
-        data,
-        len,
-        reference,
-        graveyard: graveyard.clone(),
-    }))
+    *lent = true;
+    // SAFETY: napi reported `len` readable bytes at `data`, and they stay readable (no JavaScript
+    // runs, so nothing can detach, shrink or free the buffer: the napi calls made here run none,
+    // and a multipart message is a plain array without holes, made by `plainMessage` in
+    // `lib/message.js`, so reading its elements runs no getter) until this native call returns; the
+    // caller's duty is that no `Bytes` over them is left then (see `CallMessage`). `'static` is
+    // what `Bytes` needs to borrow without an owner: it is never relied on past the call.
+    let bytes: &'static [u8] = unsafe { std::slice::from_raw_parts(data, len) };
+    Ok(Bytes::from_static(bytes))
 }
 
 /// One `MessageLike` or an array of them -> engine message. An empty array gives an empty
@@ -186,12 +197,11 @@ unsafe fn frame(
 /// `TypeError` (`checkMessage` in `lib/message.js`), the one check users see.
 ///
 /// # Safety
-/// `env` must be the live environment of the calling JS thread and `value` a value in it.
-pub(crate) unsafe fn from_js(
-    env: sys::napi_env,
-    value: sys::napi_value,
-    graveyard: &Arc<Graveyard>,
-) -> Result<Message> {
+/// `env` must be the live environment of the calling JS thread and `value` a value in it; the
+/// result must not outlive the current native call except through [`CallMessage::owned`] or an
+/// engine send told `FrameMemory::CallOnly`.
+pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Result<CallMessage> {
+    let mut lent = false;
     let mut is_array = false;
     check(
         // SAFETY: `env` and `value` as the caller guarantees (so in every call below); the
@@ -201,7 +211,8 @@ pub(crate) unsafe fn from_js(
     )?;
     if !is_array {
         // SAFETY: as above.
-        return Ok(vec![unsafe { frame(env, value, graveyard, None)? }]);
+        let frames = vec![unsafe { frame(env, value, &mut lent, None)? }];
+        return Ok(CallMessage { frames, lent });
     }
     let mut count = 0u32;
     check(
@@ -218,9 +229,12 @@ pub(crate) unsafe fn from_js(
             "napi_get_element",
         )?;
         // SAFETY: as above; `element` is a value of this env.
-        message.push(unsafe { frame(env, element, graveyard, Some(i))? });
+        message.push(unsafe { frame(env, element, &mut lent, Some(i))? });
     }
-    Ok(message)
+    Ok(CallMessage {
+        frames: message,
+        lent,
+    })
 }
 
 /// Tells V8 that `bytes` more (or fewer) bytes outside its heap live and die with JS objects.

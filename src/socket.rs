@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    run_proxy, AuthenticatorHook, DealerSocket, Error as EngineError, Message, ProxyEnd, RepSocket,
-    ReplyTo, ReqSocket, RouterSocket, SocketHandle,
+    run_proxy, AuthenticatorHook, DealerSocket, Error as EngineError, FrameMemory, Message,
+    ProxyEnd, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -59,12 +59,16 @@ impl Pattern {
         }
     }
 
-    fn try_send(&self, message: Message) -> std::result::Result<Option<Message>, EngineError> {
+    fn try_send(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> std::result::Result<Option<Message>, EngineError> {
         match self {
-            Pattern::Req(s) => s.try_send(message),
-            Pattern::Rep(s) => s.try_send(message),
-            Pattern::Dealer(s) => s.try_send(message),
-            Pattern::Router(s) => s.try_send(message),
+            Pattern::Req(s) => s.try_send_with(message, memory),
+            Pattern::Rep(s) => s.try_send_with(message, memory),
+            Pattern::Dealer(s) => s.try_send_with(message, memory),
+            Pattern::Router(s) => s.try_send_with(message, memory),
         }
     }
 
@@ -165,14 +169,14 @@ impl Socket {
         self.finish(self.hub.executor().start(fut))
     }
 
-    fn message(&self, value: &Unknown<'_>) -> Result<Message> {
+    /// The message `value`, valid during this native call only (see [`message::CallMessage`]).
+    fn message(&self, value: &Unknown<'_>) -> Result<message::CallMessage> {
         // SAFETY: called from a `#[napi]` method: the hub's env is this call's env, on its thread,
-        // and `value` is an argument of this call.
-        unsafe { message::from_js(self.env(), value.raw(), self.hub.graveyard()) }.map_err(|e| {
-            match e.status {
-                Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
-                _ => e,
-            }
+        // and `value` is an argument of this call. Every caller hands the message to an engine send
+        // told its `FrameMemory`, or copies it (`owned`), before it returns.
+        unsafe { message::from_js(self.env(), value.raw()) }.map_err(|e| match e.status {
+            Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
+            _ => e,
         })
     }
 
@@ -190,7 +194,6 @@ impl Socket {
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         let shared = hub.shared().clone();
-        drop(shared.drain_graveyard());
         let runtime = shared.executor().runtime();
         let options = options.to_engine();
         let pattern = match kind.as_str() {
@@ -223,21 +226,18 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.bind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let handle = self.handle.clone();
         self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         self.handle
             .connect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -245,7 +245,6 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         self.handle
             .disconnect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -254,11 +253,12 @@ impl Socket {
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
-        let message = self.message(&message)?;
-        match self.pattern.try_send(message) {
+        let (message, memory) = self.message(&message)?.into_frames();
+        match self.pattern.try_send(message, memory) {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
             Ok(Some(message)) => {
+                // It has to wait for a peer: the bytes are taken now.
+                let message = message::owned(message, memory);
                 let pattern = self.pattern.clone();
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { pattern.send(message).await.into() })
@@ -270,7 +270,6 @@ impl Socket {
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
@@ -292,29 +291,39 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let Pattern::Req(socket) = &self.pattern else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
-        let mut message = self.message(&message)?;
+        let message = self.message(&message)?;
         let unlimited = match timeout_ms {
             Some(ms) => ms < 0,
             None => socket.options().receive_timeout < 0,
         };
-        if unlimited && retries == 0 {
-            // Nothing to time and nothing to resend: when the send needs no waiting this is a
-            // send plus a reply wait, without `request`'s timers.
-            match socket.try_send_request(message) {
-                Ok(None) => {
-                    let socket = socket.clone();
-                    return self.start(async move { socket.await_reply().await.into() });
-                }
-                Ok(Some(back)) => message = back,
-                Err(e) => return Err(js_error::throw(self.env(), &e)),
-            }
-        }
         let timeout =
             timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
+        let message = if retries == 0 {
+            // Nothing to resend: when the send needs no waiting this is a send on the spot (the
+            // bytes written or copied before this returns) plus a reply wait, without `request`'s
+            // queue (and, with no limit, its timers).
+            let (message, memory) = message.into_frames();
+            match socket.try_send_request_with(message, memory) {
+                Ok(None) => {
+                    let socket = socket.clone();
+                    return self.start(async move {
+                        if unlimited {
+                            socket.await_reply().await.into()
+                        } else {
+                            socket.await_reply_within(timeout).await.into()
+                        }
+                    });
+                }
+                Ok(Some(back)) => message::owned(back, memory),
+                Err(e) => return Err(js_error::throw(self.env(), &e)),
+            }
+        } else {
+            // Resends keep the message: the bytes are taken now.
+            message.owned()
+        };
         let socket = socket.clone();
         self.start(async move { socket.request(message, timeout, retries).await.into() })
     }
@@ -322,7 +331,6 @@ impl Socket {
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
         match socket.try_recv_request() {
@@ -349,13 +357,16 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
-        let socket = self.rep()?.clone();
-        let message = self.message(&message)?;
+        let socket = self.rep()?;
+        let (message, memory) = self.message(&message)?.into_frames();
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
-        self.start(async move { socket.reply(to, message).await.into() })
+        // A reply never waits: done (written or copied) before this returns.
+        match socket.try_reply(to, message, memory) {
+            Ok(()) => Ok(Started::Ready(Outcome::Done)),
+            Err(e) => Err(js_error::throw(self.env(), &e)),
+        }
     }
 
     /// REP: drops a request that will not be answered (its handler failed).
@@ -370,7 +381,6 @@ impl Socket {
     /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
     #[napi(catch_unwind)]
     pub fn proxy(&self, other: &Socket) -> Result<Started> {
-        let _drain = self.hub.drain_graveyard();
         let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
         else {
             return Err(js_error::throw_type_error(
@@ -396,7 +406,6 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        let _drain = self.hub.drain_graveyard();
         self.hub.unregister(self.key);
         self.handle.close();
         // The engine reported the socket's last events in `close`; the queue still delivers them.
@@ -417,7 +426,6 @@ impl Socket {
     /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
     #[napi(catch_unwind)]
     pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         if self.handle.is_closed() {
             return Ok(());
         }
@@ -438,7 +446,6 @@ impl Socket {
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
-        let _drain = self.hub.drain_graveyard();
         let mut options = options.to_engine();
         options.authenticator = self.handle.options().authenticator;
         self.handle.set_options(options);
@@ -448,7 +455,6 @@ impl Socket {
     /// peer, answered through `authDecision` (see `authenticate.rs`); `null` accepts every peer.
     #[napi(catch_unwind)]
     pub fn set_authenticator(&self, callback: Option<Function<'_, AuthRequest, ()>>) -> Result<()> {
-        let _drain = self.hub.drain_graveyard();
         let hook = match callback {
             Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
             None => None,

@@ -60,5 +60,6 @@ pub use types::proxy::{run_proxy, ProxyEnd};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;
+pub use wire::memory::FrameMemory;
 pub use wire::socket_type::SocketType;
 pub use wire::Message;

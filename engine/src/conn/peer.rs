@@ -10,6 +10,7 @@ use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::error::ProtocolError;
 use crate::net::transport::WriteHalf;
 use crate::once_event::OnceEvent;
+use crate::wire::memory::FrameMemory;
 use crate::wire::security::data::FrameSealer;
 use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
@@ -222,13 +223,15 @@ impl Peer {
 
     /// Hands a message to this connection: written at once from this thread when possible,
     /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
-    pub(crate) fn try_push(&self, message: Message) -> Result<(), Message> {
+    /// `memory` says whether what is queued may reference the frames or must copy them.
+    pub(crate) fn try_push(&self, message: Message, memory: FrameMemory) -> Result<(), Message> {
         let mut out = self.outbox();
         if out.dead || self.full(&out) {
             return Err(message);
         }
         if out.queue.is_empty() && !out.writing {
-            let written = if out.sealer.0.encrypts() {
+            let sealed = out.sealer.0.encrypts();
+            let written = if sealed {
                 let mut buf = WriteBuf::new();
                 let out = &mut *out;
                 match buf.push_sealed(&mut out.sealer.0, &message, false) {
@@ -244,6 +247,11 @@ impl Peer {
             match written {
                 Ok(Direct::Done) => {}
                 Ok(Direct::Rest(buf)) => {
+                    // A sealed rest is already the engine's own (the box was made in it).
+                    let buf = match memory {
+                        FrameMemory::CallOnly if !sealed => buf.into_owned(),
+                        _ => buf,
+                    };
                     out.queue.push_back(OutItem::Rest(buf));
                     out.messages += 1;
                     drop(out);
@@ -258,7 +266,7 @@ impl Peer {
             }
             return Ok(());
         }
-        out.queue.push_back(OutItem::Message(message));
+        out.queue.push_back(OutItem::Message(memory.keep(message)));
         out.messages += 1;
         drop(out);
         self.writer_wake.notify_one();
@@ -467,10 +475,11 @@ mod tests {
         let (peer, mut theirs) = peer(2);
         // More than the socket buffer takes: the rest is queued and counts as one message.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()]).expect("room");
-        peer.try_push(vec![Bytes::from_static(b"small")])
+        peer.try_push(vec![big.clone()], FrameMemory::Owned)
+            .expect("room");
+        peer.try_push(vec![Bytes::from_static(b"small")], FrameMemory::Owned)
             .expect("room for the second");
-        let refused = peer.try_push(vec![Bytes::from_static(b"third")]);
+        let refused = peer.try_push(vec![Bytes::from_static(b"third")], FrameMemory::Owned);
         assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
         // Commands bypass the mark; they go out at the next message boundary.
         peer.push_command(CommandKind::Pong, pong_frame());
@@ -507,7 +516,8 @@ mod tests {
         let (peer, mut theirs) = peer(0);
         // Blocks the writer's way: everything after it waits.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()]).expect("room");
+        peer.try_push(vec![big.clone()], FrameMemory::Owned)
+            .expect("room");
         let pong = |context: &'static [u8]| {
             let mut out = BytesMut::new();
             Command::Pong {
@@ -540,6 +550,70 @@ mod tests {
         );
     }
 
+    /// Memory that records when the last `Bytes` over it is gone.
+    struct Tracked {
+        bytes: Vec<u8>,
+        dropped: std::sync::Arc<AtomicBool>,
+    }
+
+    impl AsRef<[u8]> for Tracked {
+        fn as_ref(&self) -> &[u8] {
+            &self.bytes
+        }
+    }
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.dropped.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn call_only_frames_are_not_referenced_once_the_push_returns() {
+        let (peer, mut theirs) = peer(0);
+        let tracked = |fill: u8| {
+            let dropped = std::sync::Arc::new(AtomicBool::new(false));
+            let bytes = Bytes::from_owner(Tracked {
+                bytes: vec![fill; 4 * 1024 * 1024],
+                dropped: dropped.clone(),
+            });
+            (bytes, dropped)
+        };
+        // The first is written directly and the OS takes only part of it; the second queues whole.
+        let (first, first_gone) = tracked(1);
+        let (second, second_gone) = tracked(2);
+        let small = Bytes::from_static(b"small");
+        peer.try_push(vec![small.clone(), first], FrameMemory::CallOnly)
+            .expect("room");
+        peer.try_push(vec![second, small], FrameMemory::CallOnly)
+            .expect("room");
+        assert!(first_gone.load(Ordering::SeqCst), "the rest was copied");
+        assert!(
+            second_gone.load(Ordering::SeqCst),
+            "the queued message was copied"
+        );
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        drain(&peer).await;
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        let bodies: Vec<&[u8]> = got
+            .iter()
+            .filter_map(|f| match f {
+                Frame::Data { body, .. } => Some(&body[..]),
+                Frame::Command(_) => None,
+            })
+            .collect();
+        assert_eq!(bodies.len(), 4, "{:?}", summary(&got));
+        assert_eq!(bodies[0], b"small");
+        assert!(bodies[1].len() == 4 << 20 && bodies[1].iter().all(|b| *b == 1));
+        assert!(bodies[2].len() == 4 << 20 && bodies[2].iter().all(|b| *b == 2));
+        assert_eq!(bodies[3], b"small");
+    }
+
     #[tokio::test]
     async fn a_dead_peer_takes_nothing() {
         let (peer, _theirs) = peer(0);
@@ -548,7 +622,7 @@ mod tests {
         assert!(peer.is_dead());
         assert!(peer.wants_reconnect_now());
         assert_eq!(
-            peer.try_push(vec![Bytes::from_static(b"x")]),
+            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
             Err(vec![Bytes::from_static(b"x")])
         );
         peer.push_command(CommandKind::Pong, pong_frame());

@@ -152,6 +152,22 @@ impl WriteBuf {
         self.chunks.is_empty() && self.scratch.is_empty()
     }
 
+    /// The unwritten bytes copied into one buffer of their own: for a rest that must not keep
+    /// referencing the sender's memory (see `FrameMemory::CallOnly`).
+    pub(crate) fn into_owned(mut self) -> WriteBuf {
+        self.flush_scratch();
+        let mut all = BytesMut::with_capacity(self.chunked);
+        for chunk in &self.chunks {
+            all.extend_from_slice(chunk);
+        }
+        let mut owned = WriteBuf::new();
+        owned.chunked = all.len();
+        if !all.is_empty() {
+            owned.chunks.push_back(all.freeze());
+        }
+        owned
+    }
+
     /// Bytes still to write.
     pub(crate) fn len(&self) -> usize {
         self.chunked + self.scratch.len()

@@ -16,6 +16,7 @@ use crate::socket::inbound::{Inbound, Received};
 use crate::socket::peer_table::PeerTable;
 use crate::socket::{connector, listener};
 use crate::time::{self, Timeout};
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -376,14 +377,18 @@ impl SocketCore {
     }
 
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
-    /// full ones. Gives the message back if none can take it now.
-    pub(crate) fn try_send_round_robin(&self, message: Message) -> Result<Arc<Peer>, Message> {
+    /// full ones. Gives the message back if none can take it now. `memory`: see [`FrameMemory`].
+    pub(crate) fn try_send_round_robin(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Arc<Peer>, Message> {
         // Outside the table's lock: a pump may be reading a large frame.
         let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
             peer.refresh();
         }
-        lock(&self.peers).push_round_robin(message)
+        lock(&self.peers).push_round_robin(message, memory)
     }
 
     pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
@@ -471,7 +476,7 @@ impl SocketCore {
         let mut slot = Some(message);
         self.wait_for(&self.out_changed, deadline, || {
             let message = slot.take()?;
-            match self.try_send_round_robin(message) {
+            match self.try_send_round_robin(message, FrameMemory::Owned) {
                 Ok(peer) => Some(on_sent(peer)),
                 Err(back) => {
                     slot = Some(back);

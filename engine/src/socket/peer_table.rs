@@ -3,6 +3,7 @@
 
 use crate::conn::peer::Peer;
 use crate::once_event::OnceEvent;
+use crate::wire::memory::FrameMemory;
 use crate::wire::Message;
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -80,7 +81,11 @@ impl PeerTable {
 
     /// Hands the message to the next peer in turn that takes it (skipping dead and full ones),
     /// and moves the turn past it; gives the message back if none does.
-    pub(crate) fn push_round_robin(&mut self, message: Message) -> Result<Arc<Peer>, Message> {
+    pub(crate) fn push_round_robin(
+        &mut self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Arc<Peer>, Message> {
         let count = self.list.len();
         let mut message = message;
         for step in 0..count {
@@ -88,7 +93,7 @@ impl PeerTable {
             let Some(peer) = self.list.get(index).map(|m| m.peer.clone()) else {
                 break;
             };
-            match peer.try_push(message) {
+            match peer.try_push(message, memory) {
                 Ok(()) => {
                     self.next = (index + 1) % count;
                     return Ok(peer);

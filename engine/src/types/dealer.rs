@@ -12,6 +12,7 @@ use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::{Busy, Proxied};
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
@@ -73,12 +74,23 @@ impl DealerSocket {
     /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the
     /// message back.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_with(message, FrameMemory::Owned)
+    }
+
+    /// [`DealerSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing
+    /// of the frames is referenced once this returns (what the OS did not take is copied; a
+    /// message handed back is the caller's, to copy before it waits for its turn).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         self.check()?;
         check_message(&message)?;
         let Ok(_turn) = self.send_turn.try_lock() else {
             return Ok(Some(message));
         };
-        Ok(self.core().try_send_round_robin(message).err())
+        Ok(self.core().try_send_round_robin(message, memory).err())
     }
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).

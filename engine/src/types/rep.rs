@@ -11,6 +11,7 @@ use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -67,13 +68,13 @@ impl SharedRep {
     }
 
     /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
-    fn deliver(&self, to: ReplyTo, message: Message) {
+    fn deliver(&self, to: ReplyTo, message: Message, memory: FrameMemory) {
         let Some(peer) = to.peer.upgrade() else {
             return;
         };
         let mut frames = to.envelope;
         frames.extend(message);
-        let _ = peer.try_push(frames);
+        let _ = peer.try_push(frames, memory);
     }
 }
 
@@ -151,9 +152,20 @@ impl RepSocket {
 
     /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
     pub async fn reply(&self, to: ReplyTo, message: Message) -> Result<(), Error> {
+        self.try_reply(to, message, FrameMemory::Owned)
+    }
+
+    /// [`RepSocket::reply`], which never waits, done synchronously; with
+    /// [`FrameMemory::CallOnly`] nothing of the frames is referenced once this returns.
+    pub fn try_reply(
+        &self,
+        to: ReplyTo,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<(), Error> {
         self.inner.core().check_open()?;
         check_message(&message)?;
-        self.inner.deliver(to, message);
+        self.inner.deliver(to, message, memory);
         Ok(())
     }
 
@@ -163,6 +175,15 @@ impl RepSocket {
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
     /// (A REP reply never waits: it is queued or, for a gone or full peer, dropped.)
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_with(message, FrameMemory::Owned)
+    }
+
+    /// [`RepSocket::try_send`] for frames in `memory` (see [`RepSocket::try_reply`]).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
         inner.core().check_open()?;
         check_message(&message)?;
@@ -172,7 +193,7 @@ impl RepSocket {
                 "no request to reply to: receive first",
             ));
         };
-        inner.deliver(to, message);
+        inner.deliver(to, message, memory);
         Ok(None)
     }
 

@@ -12,6 +12,7 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -229,6 +230,17 @@ impl SharedReq {
     }
 }
 
+/// What a request that got no reply in `retries + 1` attempts fails with.
+fn no_reply(retries: u32) -> Error {
+    Error::new(
+        ErrorCode::Eagain,
+        format!(
+            "request got no reply after {} attempt(s)",
+            u64::from(retries) + 1
+        ),
+    )
+}
+
 /// The body of `received` if it is the reply we wait for: from `peer_id`, with our request id
 /// (under correlate), then an empty delimiter, then at least one frame.
 fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Option<Message> {
@@ -351,13 +363,27 @@ impl ReqSocket {
                 Err(e) => return Err(e),
             }
         }
-        Err(inner.core().explain(Error::new(
-            ErrorCode::Eagain,
-            format!(
-                "request got no reply after {} attempt(s)",
-                u64::from(retries) + 1
-            ),
-        )))
+        Err(inner.core().explain(no_reply(retries)))
+    }
+
+    /// [`ReqSocket::await_reply`] for a request sent through [`ReqSocket::try_send_request`] that has
+    /// a timeout and no retries: waits for the reply up to `timeout` (None = `receive_timeout`) and
+    /// fails as `request` does (EAGAIN, socket reset). Lets such a request send on the spot too.
+    pub async fn await_reply_within(&self, timeout: Option<Duration>) -> Result<Message, Error> {
+        let inner = &*self.inner;
+        let timeout = timeout.map_or_else(
+            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
+            Timeout::After,
+        );
+        let deadline = timeout.deadline();
+        let _busy = inner.begin_reply_wait(Op::Both)?;
+        let _abandon = AbandonOnDrop { inner };
+        match inner.recv_reply(deadline).await {
+            Ok(reply) => Ok(reply),
+            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
+            Err(e) if e.code == ErrorCode::Eagain => Err(inner.core().explain(no_reply(0))),
+            Err(e) => Err(e),
+        }
     }
 
     /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits
@@ -380,9 +406,18 @@ impl ReqSocket {
     /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
     /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
     pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_request_with(message, FrameMemory::Owned)
+    }
+
+    /// [`ReqSocket::try_send_request`] for frames in `memory` (see [`ReqSocket::try_send_with`]).
+    pub fn try_send_request_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         self.inner.core().check_open()?;
         drop(self.inner.begin(Op::Both)?);
-        self.try_send(message)
+        self.try_send_with(message, memory)
     }
 
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
@@ -390,9 +425,20 @@ impl ReqSocket {
     /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
     /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_with(message, FrameMemory::Owned)
+    }
+
+    /// [`ReqSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing of
+    /// the frames is referenced once this returns (what the OS did not take is copied; a message
+    /// handed back is the caller's, to copy before it waits).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         let inner = &*self.inner;
         let (_busy, frames, request_id) = inner.start_send(message)?;
-        match inner.core().try_send_round_robin(frames) {
+        match inner.core().try_send_round_robin(frames, memory) {
             Ok(peer) => {
                 inner.sent(peer, request_id);
                 Ok(None)

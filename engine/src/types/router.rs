@@ -10,6 +10,7 @@ use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::{Busy, Proxied};
+use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -72,8 +73,13 @@ impl RouterSocket {
         self.busy.check_free()
     }
 
-    /// One routing attempt of `[routing id, frames...]`.
-    fn route(&self, mut message: Message, mandatory: bool) -> Result<Routed, Error> {
+    /// One routing attempt of `[routing id, frames...]`, its frames in `memory`.
+    fn route(
+        &self,
+        mut message: Message,
+        mandatory: bool,
+        memory: FrameMemory,
+    ) -> Result<Routed, Error> {
         let routing_id: Bytes = message.remove(0);
         let Some(peer) = self.core().peer_by_routing_id(&routing_id) else {
             return if mandatory {
@@ -82,7 +88,7 @@ impl RouterSocket {
                 Ok(Routed::Done)
             };
         };
-        match peer.try_push(message) {
+        match peer.try_push(message, memory) {
             Ok(()) => Ok(Routed::Done),
             Err(_) if !mandatory => Ok(Routed::Done),
             Err(_) if peer.is_dead() => Err(unreachable_peer(&routing_id)),
@@ -103,7 +109,8 @@ impl RouterSocket {
         let mut slot = Some(message);
         core.wait_for(&core.out_changed, deadline, || {
             let message = slot.take()?;
-            match self.route(message, true) {
+            // A message that waits is the socket's own by now (the caller copied it).
+            match self.route(message, true, FrameMemory::Owned) {
                 Ok(Routed::Done) => Some(Ok(())),
                 Ok(Routed::Full(back)) => {
                     slot = Some(back);
@@ -129,6 +136,17 @@ impl RouterSocket {
 
     /// Routes now; `Ok(Some(message))` only when mandatory and the peer's queue is full.
     pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
+        self.try_send_with(message, FrameMemory::Owned)
+    }
+
+    /// [`RouterSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing
+    /// of the frames is referenced once this returns (what the OS did not take is copied; a
+    /// message handed back is the caller's, to copy before it waits for the peer).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
         self.check()?;
         check_message(&message)?;
         if message.len() < 2 {
@@ -138,7 +156,7 @@ impl RouterSocket {
             ));
         }
         let mandatory = self.core().option(|o| o.router_mandatory);
-        match self.route(message, mandatory)? {
+        match self.route(message, mandatory, memory)? {
             Routed::Done => Ok(None),
             Routed::Full(back) => Ok(Some(back)),
         }
@@ -174,7 +192,7 @@ impl RouterSocket {
             return Ok(());
         }
         let mandatory = self.core().option(|o| o.router_mandatory);
-        match self.route(message, mandatory) {
+        match self.route(message, mandatory, FrameMemory::Owned) {
             Ok(Routed::Full(back)) => self.route_waiting(back, None).await.map(drop),
             Ok(Routed::Done) | Err(_) => Ok(()),
         }

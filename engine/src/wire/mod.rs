@@ -5,6 +5,7 @@ pub mod codec;
 pub mod command;
 pub mod greeting;
 pub mod mechanism;
+pub mod memory;
 pub mod security;
 pub mod socket_type;
 

@@ -158,6 +158,36 @@ async fn dropped_request_abandons_and_resets() {
     }
 }
 
+/// A timed request with no retries on the addon's fast path (`try_send_request` +
+/// `await_reply_within`) fails as `request` does when its reply is late, and resets the socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_reply_wait_fails_like_request() {
+    for fast_path in [false, true] {
+        let endpoint = slow_echo_server().await;
+        let client = req(fast());
+        client.connect(&endpoint).expect("connect");
+        until(|| client.peer_count() == 1).await;
+        let late = Some(Duration::from_millis(15));
+        let failed = if fast_path {
+            let sent = client.try_send_request(msg(&["slow"])).expect("send");
+            assert!(sent.is_none(), "fast path {fast_path}");
+            client.await_reply_within(late).await
+        } else {
+            client.request(msg(&["slow"]), late, 0).await
+        }
+        .expect_err("the reply is late");
+        assert_eq!(failed.code, ErrorCode::Eagain, "fast path {fast_path}");
+        assert!(
+            failed.message.contains("no reply after 1 attempt"),
+            "fast path {fast_path}: {failed:?}"
+        );
+        let reply = prompt(client.request(msg(&["fast"]), None, 0))
+            .await
+            .expect("request");
+        assert_eq!(text(&reply), ["fast"], "fast path {fast_path}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_dealer_receive_loses_nothing() {
     let a = DealerSocket::new(&Handle::current(), fast());
