@@ -33,6 +33,7 @@ const { abortError } = require('./errors.js');
  * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
  * @property {(on: boolean) => void} keepEventsAlive
  * @property {(callback: ((request: AuthRequest) => void) | null) => void} setAuthenticator
+ * @property {() => void} adopt  right after construction (src/liveness.rs)
  * @property {boolean} closed
  * @property {string | null} lastEndpoint
  */
@@ -44,6 +45,7 @@ const { abortError } = require('./errors.js');
  * @property {number} pending
  * @property {boolean} readsOnJsThread
  * @property {boolean} externalBuffers
+ * @property {() => void} adopt  right after construction (src/liveness.rs)
  */
 
 /**
@@ -161,6 +163,9 @@ const readOnJsThread =
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
 const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
 const hub = new binding.Hub(settle, readOnJsThread, externalBuffers, slab);
+// Registers the object's final address: a native object whose finalizer already ran then throws
+// EBADF instead of being read (src/liveness.rs).
+hub.adopt();
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -222,7 +227,9 @@ function abort(id, signal) {
  * @returns {NativeSocket}
  */
 function createSocket(kind, options) {
-  return new binding.Socket(hub, kind, options);
+  const socket = new binding.Socket(hub, kind, options);
+  socket.adopt();
+  return socket;
 }
 
 /** Operations awaiting settlement in this thread (diagnostics). */

@@ -162,8 +162,10 @@ class Reply extends Socket {
         } catch (err) {
           const code = /** @type {{ code?: unknown }} */ (err).code;
           if (this[kClosed] || stopped || code === 'ABORT_ERR' || code === 'EBADF') return;
-          // A receiveTimeout on the socket just means "no request yet".
-          if (code === 'EAGAIN') continue;
+          // A receiveTimeout on the socket just means "no request yet"; an EAGAIN from a socket
+          // the native side closed (not through close(): a finalizer) means it is gone.
+          if (code === 'EAGAIN' && !this[kNative].closed) continue;
+          if (code === 'EAGAIN') return;
           throw err;
         } finally {
           receiving = undefined;

@@ -203,12 +203,15 @@ impl Executor {
     }
 
     /// JS thread: polls `fut` once; parks it if it has to wait.
-    pub(crate) fn start(
+    /// `owner`: the hub key of the socket it belongs to, whose finalizer drops it
+    /// ([`Executor::drop_owned_by`]).
+    pub(crate) fn start_for(
         self: &Arc<Self>,
+        owner: Option<u64>,
         fut: impl Future<Output = Outcome> + Send + 'static,
     ) -> Started {
         let id = self.next_id();
-        let mut op = Op::new(self, id, fut);
+        let mut op = Op::new(self, id, owner, fut);
         match op.poll(&self.runtime) {
             Poll::Ready(outcome) => Started::Ready(outcome),
             Poll::Pending => {
@@ -291,6 +294,26 @@ impl Executor {
             }
             None => false,
         }
+    }
+
+    /// JS thread, a socket's finalizer: drops that socket's pending operations without settling
+    /// them. Closing the socket would settle them with `EAGAIN`, and the JS code awaiting them
+    /// (a `serve()` loop) would then call into the freed native socket; a runtime that finalizes
+    /// objects JS can still reach (Deno at the end of a test file) would let it.
+    pub(crate) fn drop_owned_by(&self, owner: u64) {
+        let ops: Vec<Op> = {
+            let mut map = lock(&self.ops);
+            let ids: Vec<u32> = map
+                .iter()
+                .filter(|(_, op)| op.owner == Some(owner))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| map.remove(id)).collect()
+        };
+        for _ in &ops {
+            self.end_pending();
+        }
+        drop(ops);
     }
 
     /// Environment teardown: drops every pending operation (nothing will read their results).
@@ -426,6 +449,8 @@ impl Wake for OpWaker {
 /// A pending operation: its future (boxed, panic-guarded) and its waker.
 struct Op {
     future: Pin<Box<dyn Future<Output = Outcome> + Send>>,
+    /// The hub key of the socket it belongs to, if any.
+    owner: Option<u64>,
     waker: Arc<OpWaker>,
     handle: Waker,
 }
@@ -434,6 +459,7 @@ impl Op {
     fn new(
         executor: &Arc<Executor>,
         id: u32,
+        owner: Option<u64>,
         fut: impl Future<Output = Outcome> + Send + 'static,
     ) -> Op {
         let waker = Arc::new(OpWaker {
@@ -443,6 +469,7 @@ impl Op {
         });
         Op {
             future: Box::pin(fut),
+            owner,
             handle: Waker::from(waker.clone()),
             waker,
         }

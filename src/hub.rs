@@ -134,6 +134,7 @@ impl Hub {
         let slab = unsafe { crate::slab::install(env.raw(), napi::JsValue::raw(&slab))? };
         let runtime = napi::bindgen_prelude::within_runtime_if_available(Handle::try_current)
             .map_err(|e| Error::new(Status::GenericFailure, format!("no tokio runtime: {e}")))?;
+        crate::liveness::set_thread_env(env.raw());
         let js_env = JsEnv::new(env.raw());
         let executor = Executor::new(env, settle, runtime)?;
         let reader = read_on_js_thread.then(|| Arc::new(UvReader::new(js_env, &executor)));
@@ -165,19 +166,35 @@ impl Hub {
     /// promise), false if it had already finished (its outcome is delivered as usual).
     #[napi(catch_unwind)]
     pub fn cancel(&self, id: u32) -> bool {
+        if !crate::liveness::is_live(self) {
+            return false;
+        }
         self.shared.executor.cancel(id)
     }
 
     /// Number of operations waiting for settlement (diagnostics and tests).
     #[napi(getter, catch_unwind)]
     pub fn pending(&self) -> u32 {
+        if !crate::liveness::is_live(self) {
+            return 0;
+        }
         self.shared.executor.pending()
     }
 
     /// Whether connections are read on this thread's event loop (diagnostics and tests).
     #[napi(getter, catch_unwind)]
     pub fn reads_on_js_thread(&self) -> bool {
+        if !crate::liveness::is_live(self) {
+            return false;
+        }
         self.shared.reader.is_some()
+    }
+
+    /// Called by the JS layer right after construction, once the object has its final address
+    /// (see `liveness.rs`): until then sockets cannot be made on it.
+    #[napi(catch_unwind)]
+    pub fn adopt(&self) {
+        crate::liveness::adopt(self);
     }
 
     /// Whether large received frames become external Buffers on this thread, false once they are
@@ -185,5 +202,12 @@ impl Hub {
     #[napi(getter, catch_unwind)]
     pub fn external_buffers(&self) -> bool {
         crate::message::external_buffers()
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // A finalizer (an `extern "C"` context): contain panics.
+        let _ = catch_unwind(AssertUnwindSafe(|| crate::liveness::release(self)));
     }
 }

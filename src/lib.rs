@@ -32,6 +32,7 @@ mod executor;
 mod hub;
 mod js_error;
 mod js_thread;
+mod liveness;
 mod message;
 mod options;
 mod outcome;

@@ -10,7 +10,7 @@ use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
-use crate::{js_error, message};
+use crate::{js_error, liveness, message};
 use napi::bindgen_prelude::{Function, Unknown};
 use napi::JsValue;
 use napi::{sys, Error, Result, Status};
@@ -166,7 +166,7 @@ impl Socket {
 
     /// Runs `fut` as an operation of this environment (see `executor.rs`); throws what fails at once.
     fn start(&self, fut: impl Future<Output = Outcome> + Send + 'static) -> Result<Started> {
-        self.finish(self.hub.executor().start(fut))
+        self.finish(self.hub.executor().start_for(Some(self.key), fut))
     }
 
     /// The message `value`, valid during this native call only (see [`message::CallMessage`]).
@@ -193,6 +193,7 @@ impl Socket {
     /// `kind` is `"req"`, `"rep"`, `"dealer"` or `"router"`.
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
+        liveness::check(hub)?;
         let shared = hub.shared().clone();
         let runtime = shared.executor().runtime();
         let options = options.to_engine();
@@ -226,18 +227,21 @@ impl Socket {
     /// Resolves to the resolved endpoint string.
     #[napi(catch_unwind)]
     pub fn bind(&self, endpoint: String) -> Result<Started> {
+        liveness::check(self)?;
         let handle = self.handle.clone();
         self.start(async move { handle.bind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn unbind(&self, endpoint: String) -> Result<Started> {
+        liveness::check(self)?;
         let handle = self.handle.clone();
         self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
+        liveness::check(self)?;
         self.handle
             .connect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -245,6 +249,7 @@ impl Socket {
 
     #[napi(catch_unwind)]
     pub fn disconnect(&self, endpoint: String) -> Result<()> {
+        liveness::check(self)?;
         self.handle
             .disconnect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -253,6 +258,7 @@ impl Socket {
     /// `message`: one frame (string, binary, null) or an array of them.
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
+        liveness::check(self)?;
         let (message, memory) = self.message(&message)?.into_frames();
         match self.pattern.try_send(message, memory) {
             Ok(None) => Ok(Started::Ready(Outcome::Done)),
@@ -270,6 +276,7 @@ impl Socket {
     /// Resolves to `Buffer[]`.
     #[napi(catch_unwind)]
     pub fn recv(&self) -> Result<Started> {
+        liveness::check(self)?;
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
@@ -291,6 +298,7 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
+        liveness::check(self)?;
         let Pattern::Req(socket) = &self.pattern else {
             return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
         };
@@ -331,6 +339,7 @@ impl Socket {
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
     #[napi(catch_unwind)]
     pub fn recv_request(&self) -> Result<Started> {
+        liveness::check(self)?;
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
         match socket.try_recv_request() {
@@ -357,6 +366,7 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     #[napi(catch_unwind)]
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
+        liveness::check(self)?;
         let socket = self.rep()?;
         let (message, memory) = self.message(&message)?.into_frames();
         let Some(to) = self.owed.take(token) else {
@@ -372,6 +382,9 @@ impl Socket {
     /// REP: drops a request that will not be answered (its handler failed).
     #[napi(catch_unwind)]
     pub fn forget(&self, token: u32) {
+        if !liveness::is_live(self) {
+            return;
+        }
         self.owed.take(token);
     }
 
@@ -381,6 +394,8 @@ impl Socket {
     /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
     #[napi(catch_unwind)]
     pub fn proxy(&self, other: &Socket) -> Result<Started> {
+        liveness::check(self)?;
+        liveness::check(other)?;
         let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
         else {
             return Err(js_error::throw_type_error(
@@ -406,6 +421,9 @@ impl Socket {
     /// Idempotent; pending operations settle with `EAGAIN`.
     #[napi(catch_unwind)]
     pub fn close(&self) {
+        if !liveness::is_live(self) {
+            return;
+        }
         self.hub.unregister(self.key);
         self.handle.close();
         // The engine reported the socket's last events in `close`; the queue still delivers them.
@@ -414,11 +432,17 @@ impl Socket {
 
     #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
+        if !liveness::is_live(self) {
+            return true;
+        }
         self.handle.is_closed()
     }
 
     #[napi(getter, catch_unwind)]
     pub fn last_endpoint(&self) -> Option<String> {
+        if !liveness::is_live(self) {
+            return None;
+        }
         self.handle.last_endpoint()
     }
 
@@ -426,6 +450,7 @@ impl Socket {
     /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
     #[napi(catch_unwind)]
     pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
+        liveness::check(self)?;
         if self.handle.is_closed() {
             return Ok(());
         }
@@ -438,14 +463,27 @@ impl Socket {
     /// Whether the socket's events keep the process alive (the JS layer: while it has listeners).
     #[napi(catch_unwind)]
     pub fn keep_events_alive(&self, on: bool) {
+        if !liveness::is_live(self) {
+            return;
+        }
         if let Some(sink) = &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
             sink.keep_alive(on);
         }
     }
 
+    /// Called by the JS layer right after construction, once the object has its final address
+    /// (see `liveness.rs`): until then every method throws `EBADF`.
+    #[napi(catch_unwind)]
+    pub fn adopt(&self) {
+        liveness::adopt(self);
+    }
+
     /// Replaces the whole option set (the JS layer passes all current values).
     #[napi(catch_unwind)]
     pub fn set_options(&self, options: JsOptions) {
+        if !liveness::is_live(self) {
+            return;
+        }
         let mut options = options.to_engine();
         options.authenticator = self.handle.options().authenticator;
         self.handle.set_options(options);
@@ -455,6 +493,9 @@ impl Socket {
     /// peer, answered through `authDecision` (see `authenticate.rs`); `null` accepts every peer.
     #[napi(catch_unwind)]
     pub fn set_authenticator(&self, callback: Option<Function<'_, AuthRequest, ()>>) -> Result<()> {
+        if !liveness::is_live(self) {
+            return Ok(());
+        }
         let hook = match callback {
             Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
             None => None,
@@ -469,9 +510,13 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         // Runs in a GC finalizer or at env teardown (an `extern "C"` context): contain panics.
-        // An unreachable socket can have no pending JS operation (the JS layer keeps sockets with
-        // pending operations reachable), so nothing is waiting for what it still had queued.
+        // On Node an unreachable socket has no pending JS operation (the JS layer keeps sockets
+        // with pending operations reachable); Deno may finalize reachable ones (`liveness.rs`).
         let _ = catch_unwind(AssertUnwindSafe(|| {
+            liveness::release(self);
+            // Settling them would resume JS code that calls this socket again (see
+            // `Executor::drop_owned_by`); a runtime that finalizes what JS can still reach lets it.
+            self.hub.executor().drop_owned_by(self.key);
             self.hub.unregister(self.key);
             self.handle.close();
         }));
