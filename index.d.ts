@@ -122,7 +122,57 @@ export interface SocketOptions {
   receiveHighWaterMark?: number;
   /** Identity sent to peers (1 to 255 bytes; a string is sent as UTF-8), or `null` for none. Default null. */
   routingId?: string | Uint8Array | null;
+  /** This side is the CURVE server (RFC 26); needs `curveSecretKey`. Default false. */
+  curveServer?: boolean;
+  /** Our long-term CURVE secret key: 40 characters of Z85 or 32 bytes. Reads back as Z85. Default null. */
+  curveSecretKey?: CurveKey | null;
+  /** Our long-term CURVE public key; derived from `curveSecretKey` when omitted. Default null. */
+  curvePublicKey?: CurveKey | null;
+  /** Client side: the server's public key; setting it makes this side a CURVE client (needs `curveSecretKey`). Default null. */
+  curveServerKey?: CurveKey | null;
+  /** This side is the PLAIN server (RFC 24): credentials travel in clear. Default false. */
+  plainServer?: boolean;
+  /** PLAIN client: the username (at most 255 bytes). Default null. */
+  plainUsername?: string | null;
+  /** PLAIN client: the password (at most 255 bytes). Default null. */
+  plainPassword?: string | null;
+  /**
+   * Called once per new connection after its handshake is cryptographically complete and before
+   * any message of it is delivered; `false`, a throw or a rejection refuses the peer (it gets a
+   * ZMTP ERROR and is disconnected). Without it every peer that completes the handshake is accepted.
+   */
+  authenticate?: AuthenticateHandler | null;
 }
+
+/** A CURVE key as an option takes it: 40 characters of Z85, or 32 bytes. */
+export type CurveKey = string | Uint8Array;
+
+/** What `authenticate` is told about a peer. */
+export interface AuthenticatePeer {
+  mechanism: 'NULL' | 'PLAIN' | 'CURVE';
+  /** The remote end, e.g. `'tcp://127.0.0.1:51234'`. */
+  address: string;
+  /** CURVE: the client's long-term public key in Z85 (proven by the handshake). */
+  publicKey?: string;
+  /** PLAIN: the username the client sent. */
+  username?: string;
+  /** PLAIN: the password the client sent. */
+  password?: string;
+  /** The client's `routingId`, if it set one. */
+  routingId: Buffer | null;
+}
+
+/** The `authenticate` option. */
+export type AuthenticateHandler = (peer: AuthenticatePeer) => boolean | Promise<boolean>;
+
+/** A CURVE key pair, each key 40 characters of Z85. */
+export interface CurveKeyPair {
+  publicKey: string;
+  secretKey: string;
+}
+
+/** A new CURVE key pair from the OS random source. */
+export declare function curveKeyPair(): CurveKeyPair;
 
 /** Options of a {@link Request} socket: the common ones plus the REQ-specific ones. */
 export interface RequestOptions extends SocketOptions {
@@ -274,6 +324,23 @@ declare abstract class Socket {
   /** Identity sent to peers (reads back as it was set: a string, or a copy of the bytes), or `null`. */
   get routingId(): string | Buffer | null;
   set routingId(value: string | Uint8Array | null);
+  /** This side is the CURVE server. */
+  curveServer: boolean;
+  /** Our CURVE secret key as Z85, or `null`. */
+  get curveSecretKey(): string | null;
+  set curveSecretKey(value: CurveKey | null);
+  /** Our CURVE public key as Z85 (derived from the secret key unless set), or `null`. */
+  get curvePublicKey(): string | null;
+  set curvePublicKey(value: CurveKey | null);
+  /** The CURVE server's public key as Z85 (client side), or `null`. */
+  get curveServerKey(): string | null;
+  set curveServerKey(value: CurveKey | null);
+  /** This side is the PLAIN server. */
+  plainServer: boolean;
+  plainUsername: string | null;
+  plainPassword: string | null;
+  /** See {@link SocketOptions.authenticate}; applies to connections made from now on. */
+  authenticate: AuthenticateHandler | null;
 
   /**
    * The socket's events (see {@link EventMap}), e.g.

@@ -9,5 +9,6 @@ const { Dealer } = require('./lib/dealer.js');
 const { Router } = require('./lib/router.js');
 const { Proxy } = require('./lib/proxy.js');
 const { isZmqError } = require('./lib/is-zmq-error.js');
+const { curveKeyPair } = require('./lib/security.js');
 
-module.exports = { Request, Reply, Dealer, Router, Proxy, isZmqError };
+module.exports = { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair };

@@ -43,7 +43,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout
 
 test('the README marks its example blocks: ESM + strict TypeScript, and CommonJS', () => {
   const names = blocks.flatMap((b) => b.names).sort()
-  assert.deepEqual(names, ['example.cjs', 'example.mjs', 'example.mts'])
+  assert.deepEqual(names, ['example.cjs', 'example.mjs', 'example.mts', 'security.mjs', 'security.mts'])
 })
 
 for (const block of blocks) {

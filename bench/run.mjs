@@ -108,12 +108,12 @@ async function main() {
       // processes, rather than in whichever batch happens to come next.
       await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
       if (c.topology === 'broker') for (const p of brokerProcs) await p.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
-      const role = c.topology === 'broker' ? 'broker' : c.topology === 'pipeline' ? 'router' : impl === 'ours-serve' ? 'serve' : 'loop';
+      const role = c.topology === 'broker' ? 'broker' : c.topology === 'pipeline' ? 'router' : c.curve ? 'curve' : impl === 'ours-serve' ? 'serve' : 'loop';
       const endpoint = endpoints[role][c.transport];
       const api = impl === 'ours-request' ? 'request' : 'sendrecv';
       const cmd = c.topology === 'pipeline' ? 'pipeline' : c.kind;
       const r = await client.ask(
-        { cmd, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api, window: c.window },
+        { cmd, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api, window: c.window, curve: c.curve },
         cfg.batchTimeoutMs,
       );
       if (!r.ok) throw new Error(r.error);

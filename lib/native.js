@@ -32,6 +32,7 @@ const { abortError } = require('./errors.js');
  * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
  * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
  * @property {(on: boolean) => void} keepEventsAlive
+ * @property {(callback: ((request: AuthRequest) => void) | null) => void} setAuthenticator
  * @property {() => void} adopt  right after construction (src/liveness.rs)
  * @property {boolean} closed
  * @property {string | null} lastEndpoint
@@ -52,6 +53,22 @@ const { abortError } = require('./errors.js');
  * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
  * @property {new (hub: NativeHub, kind: NativeKind, options: Record<string, unknown>) => NativeSocket} Socket
  * @property {() => Record<string, unknown>} optionDefaults
+ * @property {() => { publicKey: string, secretKey: string }} curveKeyPair
+ * @property {(key: string | Buffer) => string} curveKeyZ85  throws when malformed
+ * @property {(secretZ85: string) => string} curvePublicOf
+ * @property {(id: number, allowed: boolean) => void} authDecision
+ */
+
+/**
+ * What `setAuthenticator`'s callback gets for each new connection (src/authenticate.rs).
+ * @typedef {object} AuthRequest
+ * @property {number} id
+ * @property {'NULL' | 'PLAIN' | 'CURVE'} mechanism
+ * @property {string} address
+ * @property {string | undefined} [publicKey]
+ * @property {string | undefined} [username]
+ * @property {string | undefined} [password]
+ * @property {Buffer | undefined} [routingId]
  */
 
 // The loader's error already lists what it tried and how to get a binary.
@@ -231,4 +248,14 @@ function paths() {
  */
 const optionDefaults = binding.optionDefaults();
 
-module.exports = { wait, settleWith, abort, unpack, createSocket, pendingCount, paths, optionDefaults };
+module.exports = {
+  wait,
+  settleWith,
+  abort,
+  unpack,
+  createSocket,
+  pendingCount,
+  paths,
+  optionDefaults,
+  binding,
+};

@@ -7,13 +7,14 @@ const { types } = require('node:util');
 const native = require('./native.js');
 const { typeError, describe } = require('./errors.js');
 const { closestName } = require('./closest-name.js');
+const security = require('./security.js');
 
 const MAX_U31 = 0x7fffffff;
 // ZMTP PING carries its TTL in deciseconds in 16 bits.
 const MAX_TTL_MS = 0xffff * 100;
 
 /**
- * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' }} Spec
+ * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' }} Spec
  */
 
 /** @type {Record<string, { spec: Spec }>} */
@@ -32,7 +33,18 @@ const common = {
   sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
   receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
   routingId: { spec: { kind: 'routingId' } },
+  curveServer: { spec: { kind: 'bool' } },
+  curveSecretKey: { spec: { kind: 'key' } },
+  curvePublicKey: { spec: { kind: 'key' } },
+  curveServerKey: { spec: { kind: 'key' } },
+  plainServer: { spec: { kind: 'bool' } },
+  plainUsername: { spec: { kind: 'credential' } },
+  plainPassword: { spec: { kind: 'credential' } },
+  authenticate: { spec: { kind: 'function' } },
 };
+
+/** Options whose "none" is null in JS and absent for the addon. */
+const NULLABLE = ['curveSecretKey', 'curvePublicKey', 'curveServerKey', 'plainUsername', 'plainPassword'];
 
 /** @type {Record<string, { spec: Spec }>} */
 const requestOnly = {
@@ -65,6 +77,14 @@ const LIBZMQ_NAMES = {
   req_correlate: 'correlate',
   req_relaxed: 'relaxed',
   router_mandatory: 'mandatory',
+  curve_server: 'curveServer',
+  curve_secretkey: 'curveSecretKey',
+  curve_publickey: 'curvePublicKey',
+  curve_serverkey: 'curveServerKey',
+  plain_server: 'plainServer',
+  plain_username: 'plainUsername',
+  plain_password: 'plainPassword',
+  zap_domain: 'authenticate',
 };
 
 const schemas = {
@@ -91,7 +111,12 @@ const nativeDefaults = Object.freeze({ ...native.optionDefaults });
  * Each option's default as the JS layer shows it: the engine's, with "no identity" as null.
  * @type {Readonly<Record<string, unknown>>}
  */
-const defaults = Object.freeze({ ...nativeDefaults, routingId: nativeDefaults.routingId ?? null });
+const defaults = Object.freeze({
+  ...nativeDefaults,
+  routingId: nativeDefaults.routingId ?? null,
+  ...Object.fromEntries(NULLABLE.map((name) => [name, null])),
+  authenticate: null,
+});
 
 for (const name of [...Object.keys(schemas.request), ...Object.keys(schemas.router)]) {
   if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
@@ -133,6 +158,23 @@ function check(name, spec, value) {
       }
       return typeof value === 'string' ? value : Buffer.from(value);
     }
+    case 'key':
+      return security.checkKey(name, value);
+    case 'credential':
+      if (value === null) return null;
+      if (typeof value !== 'string') {
+        throw typeError(`option "${name}" must be a string or null, got ${describe(value)}`);
+      }
+      // RFC 24: each is one length octet long.
+      if (Buffer.byteLength(value) > 255) {
+        throw typeError(`option "${name}" must be at most 255 bytes long`, 'ERR_OUT_OF_RANGE');
+      }
+      return value;
+    case 'function':
+      if (value !== null && typeof value !== 'function') {
+        throw typeError(`option "${name}" must be a function or null, got ${describe(value)}`);
+      }
+      return value;
     default:
       throw new Error('unreachable');
   }
@@ -159,6 +201,11 @@ function resolve(kind, options) {
     const value = /** @type {Record<string, unknown>} */ (options)[name];
     // `{ linger: undefined }` means "not given", as with most option bags.
     if (value !== undefined) values[name] = check(name, entry.spec, value);
+  }
+  for (const role of ['curveServer', 'curveServerKey']) {
+    if (values[role] !== false && values[role] !== null && values.curveSecretKey === null) {
+      throw typeError(`option "${role}" needs "curveSecretKey"`, 'ERR_INVALID_ARG_VALUE');
+    }
   }
   return values;
 }
@@ -201,11 +248,30 @@ function checkOne(kind, name, value) {
  */
 function toNative(values) {
   const routingId = values.routingId;
-  return {
+  /** @type {Record<string, unknown>} */
+  const out = {
     ...nativeDefaults,
     ...values,
     routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
   };
+  for (const name of NULLABLE) out[name] = out[name] ?? undefined;
+  // Installed apart (`security.install`): a function is not a plain option value.
+  delete out.authenticate;
+  return out;
 }
 
-module.exports = { schemas, resolve, checkOne, toNative };
+/**
+ * An option as a property read shows it: `curvePublicKey` is derived from the secret key
+ * until it is set.
+ * @param {Record<string, unknown>} values
+ * @param {string} name
+ */
+function read(values, name) {
+  const value = values[name];
+  if (name === 'curvePublicKey' && value === null && typeof values.curveSecretKey === 'string') {
+    return security.publicOf(values.curveSecretKey);
+  }
+  return value;
+}
+
+module.exports = { schemas, resolve, checkOne, toNative, read };

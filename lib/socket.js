@@ -9,6 +9,7 @@
 
 const native = require('./native.js');
 const options = require('./options.js');
+const security = require('./security.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
 const events = require('./events.js');
@@ -63,6 +64,8 @@ class Socket {
     this[kClosed] = false;
     /** @type {import('./native.js').NativeSocket} */
     this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
+    // Before any bind or connect: no connection is ever accepted without the decision.
+    if (values.authenticate !== null) security.install(this[kNative], values.authenticate);
     /** @type {import('node:events').EventEmitter | undefined} */
     this[kEvents] = undefined;
   }
@@ -216,13 +219,14 @@ function defineOptionProperties(proto, kind) {
       configurable: true,
       enumerable: false,
       get() {
-        return this[kOptions][name];
+        return options.read(this[kOptions], name);
       },
       /** @param {unknown} value */
       set(value) {
         const checked = options.checkOne(kind, name, value);
         this[kOptions][name] = checked;
         this[kNative].setOptions(options.toNative(this[kOptions]));
+        if (name === 'authenticate') security.install(this[kNative], checked);
       },
     });
   }

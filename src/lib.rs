@@ -13,7 +13,8 @@
 //!   errors), `binary_view` (where a JS binary value's bytes are), `slab` (small received frames
 //!   handed to JS in one shared array);
 //! - `message` (JS bytes <-> `Bytes`: sent bytes taken during the call, received ones not copied), `outcome` (results as JS values), `options`
-//!   (option object and defaults);
+//!   (option object and defaults), `security` (CURVE keys), `authenticate` (the `authenticate`
+//!   option's calls to JS and their answers);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
 //!   connections on the JS thread's event loop), `events` (a socket's events to its JS thread);
 //! - `hub`, then `socket`.
@@ -24,6 +25,7 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(clippy::missing_safety_doc)]
 
+mod authenticate;
 mod binary_view;
 mod events;
 mod executor;
@@ -34,6 +36,7 @@ mod liveness;
 mod message;
 mod options;
 mod outcome;
+mod security;
 mod slab;
 mod socket;
 mod uv_read;

@@ -5,10 +5,11 @@
 //! them once from [`option_defaults`], keeps the full, current option set and always passes all
 //! of it back. Only `routingId` may be absent (napi-rs reads `undefined` as "none"): no identity.
 
+use crate::security::key_bytes;
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
-use zeromq_napi_engine::Options;
+use zeromq_napi_engine::{Options, SecretBytes, SecretKey};
 
 #[napi(object)]
 pub struct JsOptions {
@@ -31,6 +32,14 @@ pub struct JsOptions {
     pub relaxed: bool,
     /// ROUTER only (ZMQ_ROUTER_MANDATORY).
     pub mandatory: bool,
+    pub curve_server: bool,
+    /// Keys as Z85, already checked by the JS layer (`curveKeyZ85`); absent = none.
+    pub curve_secret_key: Option<String>,
+    pub curve_public_key: Option<String>,
+    pub curve_server_key: Option<String>,
+    pub plain_server: bool,
+    pub plain_username: Option<String>,
+    pub plain_password: Option<String>,
 }
 
 impl JsOptions {
@@ -57,6 +66,22 @@ impl JsOptions {
             correlate: self.correlate,
             relaxed: self.relaxed,
             router_mandatory: self.mandatory,
+            curve_server: self.curve_server,
+            curve_secret_key: SecretKey(key_bytes(self.curve_secret_key.as_ref())),
+            curve_public_key: key_bytes(self.curve_public_key.as_ref()),
+            curve_server_key: key_bytes(self.curve_server_key.as_ref()),
+            plain_server: self.plain_server,
+            plain_username: self
+                .plain_username
+                .as_ref()
+                .map(|u| Bytes::copy_from_slice(u.as_bytes())),
+            plain_password: SecretBytes(
+                self.plain_password
+                    .as_ref()
+                    .map(|p| Bytes::copy_from_slice(p.as_bytes())),
+            ),
+            // Set apart (`setAuthenticator`): a function is no plain option value.
+            authenticator: None,
         }
     }
 
@@ -79,6 +104,13 @@ impl JsOptions {
             correlate: o.correlate,
             relaxed: o.relaxed,
             mandatory: o.router_mandatory,
+            curve_server: o.curve_server,
+            curve_secret_key: None,
+            curve_public_key: None,
+            curve_server_key: None,
+            plain_server: o.plain_server,
+            plain_username: None,
+            plain_password: None,
         }
     }
 }

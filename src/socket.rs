@@ -4,6 +4,7 @@
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
 //! as JS errors with `.code`; the JS layer turns throws into rejections.
 
+use crate::authenticate::{AuthRequest, JsAuthenticator};
 use crate::events::{EventArgs, JsEventSink};
 use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
@@ -21,8 +22,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    run_proxy, start_proxy, DealerSocket, Error as EngineError, FrameMemory, Message, ProxyEnd,
-    ProxyStop, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
+    run_proxy, start_proxy, AuthenticatorHook, DealerSocket, Error as EngineError, FrameMemory,
+    Message, ProxyEnd, ProxyStop, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -497,7 +498,26 @@ impl Socket {
         if !liveness::is_live(self) {
             return;
         }
-        self.handle.set_options(options.to_engine());
+        let mut options = options.to_engine();
+        options.authenticator = self.handle.options().authenticator;
+        self.handle.set_options(options);
+    }
+
+    /// The `authenticate` option: `callback(request)` on this thread for each new connection's
+    /// peer, answered through `authDecision` (see `authenticate.rs`); `null` accepts every peer.
+    #[napi(catch_unwind)]
+    pub fn set_authenticator(&self, callback: Option<Function<'_, AuthRequest, ()>>) -> Result<()> {
+        if !liveness::is_live(self) {
+            return Ok(());
+        }
+        let hook = match callback {
+            Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
+            None => None,
+        };
+        let mut options = self.handle.options();
+        options.authenticator = hook;
+        self.handle.set_options(options);
+        Ok(())
     }
 }
 

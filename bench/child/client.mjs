@@ -1,25 +1,25 @@
 // Client process for one library. Runs the batches the parent asks for over the IPC channel and answers
 // with raw timings; keeps its sockets connected between batches (a batch warms up, then measures).
 import { performance } from 'node:perf_hooks';
-import { loadLib } from './libs.mjs';
+import { CURVE_CLIENT, loadLib } from './libs.mjs';
 
 const [name] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /**
  * What the parent asks for (see bench/run.mjs).
  * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline', endpoint: string, size: number, iters: number, warmup: number,
- *   conns: number, api: 'sendrecv' | 'request', window?: number }} Batch
+ *   conns: number, api: 'sendrecv' | 'request', window?: number, curve?: boolean }} Batch
  */
 /** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
 const pools = new Map();
 
-/** @param {string} endpoint @param {number} count @param {string} role */
-function requests(endpoint, count, role) {
+/** @param {string} endpoint @param {number} count @param {string} role @param {boolean} [curve] */
+function requests(endpoint, count, role, curve = false) {
   const key = `${role} ${endpoint}`;
   let pool = pools.get(key);
   if (!pool) {
     pool = Array.from({ length: count }, () => {
-      const req = new lib.Request();
+      const req = new lib.Request(curve ? CURVE_CLIENT : undefined);
       req.connect(endpoint);
       return req;
     });
@@ -38,8 +38,8 @@ async function roundTrip(req, payload, api) {
 }
 
 /** Sequential: one socket, strictly one request in flight; every round trip timed. @param {Batch} b */
-async function sequential({ endpoint, size, iters, warmup, api }) {
-  const [req] = requests(endpoint, 1, `seq ${api}`); // per api: a failed batch of one must not spoil the other
+async function sequential({ endpoint, size, iters, warmup, api, curve }) {
+  const [req] = requests(endpoint, 1, `seq ${api}`, curve); // per api: a failed batch of one must not spoil the other
   const payload = Buffer.alloc(size, 0xa5);
   for (let i = 0; i < warmup; i++) await roundTrip(req, payload, api);
   const samplesNs = new Array(iters);
@@ -52,8 +52,8 @@ async function sequential({ endpoint, size, iters, warmup, api }) {
 }
 
 /** Throughput: `conns` sockets in this one process, each one request in flight at a time. @param {Batch} b */
-async function throughput({ endpoint, size, iters, warmup, conns, api }) {
-  const pool = requests(endpoint, conns, `tput ${api}`);
+async function throughput({ endpoint, size, iters, warmup, conns, api, curve }) {
+  const pool = requests(endpoint, conns, `tput ${api}`, curve);
   const payload = Buffer.alloc(size, 0xa5);
   const run = async (/** @type {any} */ req, /** @type {number} */ n) => {
     for (let i = 0; i < n; i++) await roundTrip(req, payload, api);

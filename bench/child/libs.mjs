@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /**
- * @typedef {{ Request: new () => any, Reply: new () => any, Dealer: new (o?: object) => any, Router: new (o?: object) => any,
+ * @typedef {{ Request: new (o?: object) => any, Reply: new (o?: object) => any, Dealer: new (o?: object) => any, Router: new (o?: object) => any,
  *   Proxy: new (frontend: any, backend: any) => any, hasServe: boolean, hasRequest: boolean }} Lib
  * @param {'ours' | 'zeromqjs'} name
  * @returns {Lib}
@@ -20,6 +20,17 @@ export function loadLib(name) {
   const ours = /** @type {any} */ (require(process.env.BENCH_OURS || 'zeromq-napi'));
   return { Request: ours.Request, Reply: ours.Reply, Dealer: ours.Dealer, Router: ours.Router, Proxy: ours.Proxy, hasServe: true, hasRequest: true };
 }
+
+// The CURVE cases' keys: libzmq's test pairs (doc/zmq_curve.adoc), Z85 as both libraries take them.
+export const CURVE_SERVER = {
+  curveServer: true,
+  curveSecretKey: 'JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6',
+};
+export const CURVE_CLIENT = {
+  curveServerKey: 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7',
+  curvePublicKey: 'Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID',
+  curveSecretKey: 'D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs',
+};
 
 /** @param {number} ms @param {string} what */
 export function timeout(ms, what) {

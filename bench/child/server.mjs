@@ -1,16 +1,16 @@
 // Server process for one library: a Reply socket running a receive/send loop on tcp and on ipc, and for
 // ours also a Reply running serve({ concurrency: 16 }) on each. Tells the parent its endpoints over the
 // IPC channel; on { cmd: 'collect' } runs a full GC (before each batch), on { cmd: 'stop' } closes everything and reports its peak RSS.
-import { loadLib } from './libs.mjs';
+import { CURVE_SERVER, loadLib } from './libs.mjs';
 
 const [name, ipcDir] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /** @type {any[]} */
 const sockets = [];
 
-/** @param {string} address */
-async function bound(address) {
-  const rep = new lib.Reply();
+/** @param {string} address @param {object} [options] */
+async function bound(address, options) {
+  const rep = new lib.Reply(options);
   sockets.push(rep);
   await rep.bind(address);
   return rep;
@@ -35,6 +35,10 @@ const loopIpc = await bound(`ipc://${ipcDir}/${name}-loop.sock`);
 endpoints.loop = { tcp: loopTcp.lastEndpoint, ipc: loopIpc.lastEndpoint };
 echoLoop(loopTcp);
 echoLoop(loopIpc);
+// The CURVE cases: the same loop behind an encrypting Reply (tcp only).
+const curveTcp = await bound('tcp://127.0.0.1:*', CURVE_SERVER);
+endpoints.curve = { tcp: curveTcp.lastEndpoint, ipc: '' };
+echoLoop(curveTcp);
 if (lib.hasServe) {
   const serveTcp = await bound('tcp://127.0.0.1:*');
   const serveIpc = await bound(`ipc://${ipcDir}/${name}-serve.sock`);

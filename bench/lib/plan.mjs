@@ -61,7 +61,7 @@ export function makeConfig(argv, env) {
  * in the server process; `iters` = messages, us/rt = wall time per message).
  * @typedef {{ id: string, kind: 'seq' | 'tput', topology: 'direct' | 'broker' | 'pipeline',
  *   transport: 'tcp' | 'ipc', size: number, conns: number, iters: number, warmup: number, window?: number,
- *   impls: string[] }} Case
+ *   impls: string[], curve?: boolean }} Case
  * @param {ReturnType<typeof makeConfig>} cfg
  * @returns {Case[]}
  */
@@ -96,6 +96,34 @@ export function makeCases(cfg) {
       impls: ['ours', 'ours-serve', 'zeromqjs', 'floor'],
     });
   }
+  // CURVE (issue 11): every frame boxed both ways, against zeromq.js with CURVE; target <= 0.80.
+  for (const size of SIZES) {
+    const [iters, warmup] = cfg.seq[size];
+    cases.push({
+      id: `tcp CURVE ${sizeLabel(size)} sequential`,
+      kind: 'seq',
+      topology: 'direct',
+      transport: 'tcp',
+      size,
+      conns: 1,
+      iters,
+      warmup,
+      impls: ['ours', 'zeromqjs'],
+      curve: true,
+    });
+  }
+  cases.push({
+    id: `tcp CURVE ${CONNS} clients x 16 B`,
+    kind: 'tput',
+    topology: 'direct',
+    transport: 'tcp',
+    size: 16,
+    conns: CONNS,
+    iters: cfg.tput[0],
+    warmup: cfg.tput[1],
+    impls: ['ours', 'zeromqjs'],
+    curve: true,
+  });
   const [iters, warmup] = cfg.tput;
   cases.push({
     id: `tcp ${CONNS} clients -> broker -> ${BROKER_WORKERS} workers x 16 B`,

@@ -107,6 +107,8 @@ pub enum ProtocolError {
     IncompatibleSocketType(String),
     /// The peer sent an ERROR command.
     PeerError(String),
+    /// Our `authenticate` hook refused the peer (it got an ERROR).
+    Refused,
 }
 
 impl fmt::Display for ProtocolError {
@@ -128,6 +130,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::UnexpectedCommand(name) => write!(f, "unexpected command {name}"),
             ProtocolError::IncompatibleSocketType(t) => write!(f, "incompatible socket type {t}"),
             ProtocolError::PeerError(reason) => write!(f, "peer sent ERROR: {reason}"),
+            ProtocolError::Refused => f.write_str("peer refused by authenticate"),
         }
     }
 }

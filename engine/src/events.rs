@@ -182,6 +182,7 @@ pub(crate) fn handshake_failure_kind(error: &ProtocolError) -> EventKind {
         // libzmq: an ERROR whose reason is a ZAP status code (300, 400, 500) is an auth failure.
         ProtocolError::PeerError(reason) if is_zap_status(reason) => EventKind::HandshakeErrorAuth,
         ProtocolError::PeerError(_) => EventKind::HandshakeErrorOther,
+        ProtocolError::Refused => EventKind::HandshakeErrorAuth,
         ProtocolError::BadSignature
         | ProtocolError::BadGreeting(_)
         | ProtocolError::UnsupportedVersion { .. }

@@ -47,9 +47,12 @@ pub use conn::driven::{self, DrivenRead, Pump, ReadDriver};
 /// The handshake over any async stream, for interop tests.
 #[doc(hidden)]
 pub use conn::handshake;
+pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
-pub use options::Options;
+pub use options::{
+    Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
+};
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;

@@ -3,6 +3,76 @@
 //! so the binding can pass values through and read them back unchanged; `time` decodes them.
 
 use bytes::Bytes;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A CURVE key as the options hold it: 32 raw bytes (the binding decodes Z85).
+pub type CurveKey = [u8; 32];
+
+/// What a server knows of a client when it decides whether to serve it (`authenticate`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// "NULL", "PLAIN" or "CURVE".
+    pub mechanism: &'static str,
+    /// The remote end, e.g. `tcp://127.0.0.1:51234`.
+    pub address: String,
+    /// CURVE: the client's long-term public key (proven by its vouch), as Z85.
+    pub public_key: Option<String>,
+    /// PLAIN: what the client claimed.
+    pub username: Option<Bytes>,
+    pub password: Option<Bytes>,
+    /// The client's Identity property, if it sent one.
+    pub routing_id: Option<Bytes>,
+}
+
+impl fmt::Debug for PeerInfo {
+    // The password stays out of logs and panic messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PeerInfo")
+            .field("mechanism", &self.mechanism)
+            .field("address", &self.address)
+            .field("public_key", &self.public_key)
+            .field("username", &self.username)
+            .field("routing_id", &self.routing_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The decision point after a handshake (libzmq's ZAP handler, RFC 27, in process): `false`
+/// refuses the peer before anything of it is delivered.
+pub trait Authenticator: Send + Sync {
+    fn authenticate(&self, peer: PeerInfo) -> Pin<Box<dyn Future<Output = bool> + Send>>;
+}
+
+/// An [`Authenticator`] as an option value: equal only to itself (the same hook).
+#[derive(Clone)]
+pub struct AuthenticatorHook(pub Arc<dyn Authenticator>);
+
+impl fmt::Debug for AuthenticatorHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthenticatorHook")
+    }
+}
+
+impl PartialEq for AuthenticatorHook {
+    fn eq(&self, other: &AuthenticatorHook) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for AuthenticatorHook {}
+
+/// Keys are kept out of `Debug` output: a secret key must not reach a log.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretKey(pub Option<CurveKey>);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -41,6 +111,30 @@ pub struct Options {
     /// ROUTER only: a message for an unknown peer fails EHOSTUNREACH instead of being dropped,
     /// and one for a full peer waits (ZMQ_ROUTER_MANDATORY).
     pub router_mandatory: bool,
+    /// This side is the CURVE server (needs `curve_secret_key`).
+    pub curve_server: bool,
+    pub curve_secret_key: SecretKey,
+    /// Our long-term public key; derived from the secret key when `None`.
+    pub curve_public_key: Option<CurveKey>,
+    /// Client side: the server's public key; setting it makes this side a CURVE client.
+    pub curve_server_key: Option<CurveKey>,
+    /// This side is the PLAIN server.
+    pub plain_server: bool,
+    /// Setting either makes this side a PLAIN client.
+    pub plain_username: Option<Bytes>,
+    pub plain_password: SecretBytes,
+    /// Called for each new connection once its handshake is complete (server roles and NULL).
+    pub authenticator: Option<AuthenticatorHook>,
+}
+
+/// A password, kept out of `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretBytes(pub Option<Bytes>);
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
 }
 
 impl Default for Options {
@@ -63,6 +157,14 @@ impl Default for Options {
             correlate: false,
             relaxed: false,
             router_mandatory: false,
+            curve_server: false,
+            curve_secret_key: SecretKey(None),
+            curve_public_key: None,
+            curve_server_key: None,
+            plain_server: false,
+            plain_username: None,
+            plain_password: SecretBytes(None),
+            authenticator: None,
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::driven::{self, ReadDriver};
-use crate::conn::handshake::{handshake, HandshakeConfig, HandshakeError};
+use crate::conn::handshake::{handshake_secured, HandshakeConfig, HandshakeError, SecuritySetup};
 use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
@@ -51,6 +51,8 @@ pub(crate) trait SocketLink: InboundQueue {
     fn out_room(&self);
     /// The `linger` option now: how long a closing socket keeps delivering (0 = drop the queue).
     fn linger(&self) -> Timeout;
+    /// Why the latest handshake of this socket failed, for the EAGAIN of a caller left with no peer.
+    fn handshake_failed(&self, reason: String);
     /// Where the connection's life is reported (handshake, disconnect).
     fn events(&self) -> &Events;
 }
@@ -93,20 +95,34 @@ async fn run_connection<S: SocketLink>(
         timeout: Interval::from_ms(options.handshake_interval).duration(),
         max_message_size: options.max_message_size,
     };
+    let security = match crate::conn::security::security_of(&options) {
+        Ok(security) => security,
+        Err(e) => {
+            core.handshake_failed(e.message);
+            return ConnectionOutcome::NotEstablished;
+        }
+    };
+    let setup = SecuritySetup {
+        security,
+        authenticator: options.authenticator.clone(),
+        peer_address: stream.peer_address(),
+    };
     let shaken = tokio::select! {
-        r = handshake(&mut stream, &config) => r,
+        r = handshake_secured(&mut stream, &config, &setup) => r,
         _ = endpoint_stop.wait() => return ConnectionOutcome::NotEstablished,
         _ = core.closed().wait() => return ConnectionOutcome::NotEstablished,
     };
-    let shaken = match shaken {
+    let mut shaken = match shaken {
         Ok(shaken) => shaken,
         Err(e) => {
+            core.handshake_failed(failure_reason(&e, &setup));
             core.events().emit(|| handshake_failed(&e, address));
             return ConnectionOutcome::NotEstablished;
         }
     };
     core.events()
         .emit(|| SocketEvent::new(EventKind::Handshake, address));
+    let data = std::mem::take(&mut shaken.data);
     let zmtp2 = shaken.is_zmtp2();
     let routing_id = match shaken.peer_identity {
         Some(id) if !id.is_empty() => id,
@@ -124,17 +140,14 @@ async fn run_connection<S: SocketLink>(
             Err(_) => return ConnectionOutcome::NotEstablished,
         },
     };
-    let peer = Arc::new(Peer::new(
-        Peer::next_id(),
-        routing_id,
-        write_half,
-        options.send_hwm,
-    ));
+    let peer = Arc::new(
+        Peer::new(Peer::next_id(), routing_id, write_half, options.send_hwm).sealed(data.sealer),
+    );
     if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();
         return ConnectionOutcome::NotEstablished;
     }
-    let mut state = ReadState::new(&options, zmtp31, shaken.leftover);
+    let mut state = ReadState::new(&options, zmtp31, shaken.leftover).opened(data.opener);
     if zmtp2 {
         state = state.zmtp2();
     }
@@ -164,6 +177,30 @@ async fn run_connection<S: SocketLink>(
     peer.stream.shutdown();
     ConnectionOutcome::Lost {
         reconnect_now: peer.wants_reconnect_now(),
+    }
+}
+
+/// A failed handshake in words a caller can act on.
+fn failure_reason(e: &HandshakeError, setup: &SecuritySetup) -> String {
+    use crate::error::ProtocolError;
+    use crate::wire::security::Security;
+    let peer = &setup.peer_address;
+    match (e, &setup.security) {
+        (HandshakeError::Protocol(ProtocolError::PeerError(reason)), _) if reason == "400" => {
+            format!("{peer} refused our credentials (ERROR 400: authentication failure)")
+        }
+        (HandshakeError::Io(io), Security::CurveClient { .. })
+            if matches!(
+                io.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset
+            ) =>
+        {
+            format!(
+                "{peer} closed the connection during the CURVE handshake \
+                 (a CURVE server does that when curveServerKey is not its public key)"
+            )
+        }
+        _ => format!("with {peer}: {e}"),
     }
 }
 

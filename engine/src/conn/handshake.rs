@@ -5,12 +5,17 @@
 //! what the peer actually sent; every frame length is checked by the codec before its body arrives.
 
 use crate::error::ProtocolError;
+use crate::options::{AuthenticatorHook, PeerInfo};
 use crate::wire::codec::{self, Decoder, Frame};
+use crate::wire::command::Command;
 use crate::wire::command::Metadata;
 use crate::wire::greeting::{
     Greeting, Revision, Zmtp2Greeting, GREETING_LEN, SIGNATURE_LEN, VERSION_PREFIX_LEN,
 };
-use crate::wire::mechanism::{Mechanism, MechanismStatus, NullMechanism};
+use crate::wire::mechanism::{Mechanism, MechanismStatus};
+use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
+use crate::wire::security::data::{FrameOpener, FrameSealer};
+use crate::wire::security::Security;
 use crate::wire::socket_type::SocketType;
 use bytes::{Bytes, BytesMut};
 use std::fmt;
@@ -36,6 +41,39 @@ pub struct HandshakeConfig {
     pub max_message_size: i64,
 }
 
+/// The security side of a handshake: which mechanism, and who decides whether a peer is served.
+#[derive(Debug, Clone, Default)]
+pub struct SecuritySetup {
+    pub security: Security,
+    /// Asked once the handshake is cryptographically complete; `None` accepts every peer.
+    pub authenticator: Option<AuthenticatorHook>,
+    /// The remote end as the authenticator sees it (`tcp://127.0.0.1:51234`).
+    pub peer_address: String,
+}
+
+/// The connection's data phase after the handshake: a writer's and a reader's half.
+pub struct DataPhase {
+    pub sealer: FrameSealer,
+    pub opener: FrameOpener,
+}
+
+impl fmt::Debug for DataPhase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataPhase")
+            .field("encrypted", &self.sealer.encrypts())
+            .finish()
+    }
+}
+
+impl Default for DataPhase {
+    fn default() -> DataPhase {
+        DataPhase {
+            sealer: FrameSealer::Clear,
+            opener: FrameOpener::Clear,
+        }
+    }
+}
+
 /// What the handshake learned about the peer.
 #[derive(Debug)]
 pub struct Handshaken {
@@ -47,6 +85,8 @@ pub struct Handshaken {
     pub peer_version: (u8, u8),
     /// Bytes already read past the handshake: the start of the data phase. Must be fed to the frame decoder.
     pub leftover: BytesMut,
+    /// How data frames are sealed and opened from now on (clear for NULL and PLAIN).
+    pub data: DataPhase,
 }
 
 /// `peer_version` of a ZMTP 2.0 peer.
@@ -114,7 +154,19 @@ pub async fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let run = run(stream, config);
+    handshake_secured(stream, config, &SecuritySetup::default()).await
+}
+
+/// [`handshake`] with the mechanism and authorization point of `setup`.
+pub async fn handshake_secured<S>(
+    stream: &mut S,
+    config: &HandshakeConfig,
+    setup: &SecuritySetup,
+) -> Result<Handshaken, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let run = run(stream, config, setup);
     match config.timeout {
         Some(limit) => tokio::time::timeout(limit, run)
             .await
@@ -123,16 +175,31 @@ where
     }
 }
 
-async fn run<S>(stream: &mut S, config: &HandshakeConfig) -> Result<Handshaken, HandshakeError>
+async fn run<S>(
+    stream: &mut S,
+    config: &HandshakeConfig,
+    setup: &SecuritySetup,
+) -> Result<Handshaken, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut mechanism = NullMechanism::new(local_metadata(config));
+    // A NULL socket is asked after the handshake instead (see below): an authenticating NULL
+    // mechanism holds its READY back, which deadlocks if both ends do it.
+    let holds_for_auth = setup.authenticator.is_some() && setup.security.as_server();
+    let mut mechanism = setup
+        .security
+        .mechanism(local_metadata(config), holds_for_auth)
+        .map_err(|_| {
+            HandshakeError::Io(std::io::Error::other(
+                "the OS random source failed: no CURVE keys",
+            ))
+        })?;
+    let as_server = config.as_server || mechanism.as_server();
 
     // Signature and version octet go out at once (libzmq waits for our signature before it sends
     // its version octet, so holding them back could deadlock against it); the rest depends on
     // the peer's version octet: a ZMTP 2.0 peer would read our 3.x greeting's tail as frames.
-    let ours = Greeting::new(mechanism.name(), config.as_server).encode();
+    let ours = Greeting::new(mechanism.name(), as_server).encode();
     let (prefix, rest) = ours.split_at(VERSION_PREFIX_LEN);
     stream.write_all(prefix).await?;
     stream.flush().await?;
@@ -146,7 +213,13 @@ where
         read_some(stream, &mut buf, want).await?;
     };
     if revision == Revision::Zmtp2 {
-        return downgrade(stream, config, mechanism.name(), buf).await;
+        let shaken = downgrade(stream, config, mechanism.name(), buf).await?;
+        // ZMTP 2.0 has no ERROR command: a refused peer is just disconnected.
+        let id = shaken.peer_identity.clone();
+        if !decide(setup, Credentials::Null, id).await {
+            return Err(ProtocolError::Refused.into());
+        }
+        return Ok(shaken);
     }
     stream.write_all(rest).await?;
     stream.flush().await?;
@@ -169,9 +242,21 @@ where
         }
         .into());
     }
+    // PLAIN and CURVE have one client and one server (RFC 24, 26). libzmq never sets the
+    // as-server bit (its greeting has zeros there), so only two servers can be told apart here;
+    // two clients fail in the mechanism (each gets the other's HELLO).
+    if mechanism.name() != "NULL" && theirs.as_server && as_server {
+        let role = format!("{} server", mechanism.name());
+        return Err(ProtocolError::MechanismMismatch {
+            ours: role.clone(),
+            theirs: role,
+        }
+        .into());
+    }
 
     let mut decoder = Decoder::new(config.max_message_size);
     let mut out = BytesMut::new();
+    let mut decided = false;
     loop {
         while let Some(body) = mechanism.next_command()? {
             codec::encode_command(&mut out, &body);
@@ -181,8 +266,17 @@ where
             stream.flush().await?;
             out.clear();
         }
-        if mechanism.status() == MechanismStatus::Ready {
-            break;
+        match mechanism.status() {
+            MechanismStatus::Ready => break,
+            MechanismStatus::Refused => return Err(ProtocolError::Refused.into()),
+            MechanismStatus::AwaitingAuth => {
+                let (credentials, id) = peer_of(&*mechanism);
+                let allowed = decide(setup, credentials, id).await;
+                decided = true;
+                mechanism.authorize(allowed);
+                continue;
+            }
+            MechanismStatus::Handshaking => {}
         }
         match decoder.decode(&mut buf)? {
             Some(Frame::Command(body)) => mechanism.process_command(body)?,
@@ -204,12 +298,68 @@ where
         .and_then(|m| m.get("Identity"))
         .filter(|id| !id.is_empty())
         .cloned();
+    // NULL: the decision comes after READY (NULL has no server role, and an authenticating NULL
+    // holding its READY back would deadlock two such ends), and nothing the peer sent is delivered
+    // before it; a refused peer gets an ERROR. PLAIN and CURVE clients decide nothing.
+    let (credentials, id) = peer_of(&*mechanism);
+    let null_decides = mechanism.name() == "NULL" && setup.authenticator.is_some() && !decided;
+    if null_decides && !decide(setup, credentials, id).await {
+        Command::Error(REFUSED_REASON.into()).encode(&mut out);
+        stream.write_all(&out).await?;
+        stream.flush().await?;
+        return Err(ProtocolError::Refused.into());
+    }
+    let (sealer, opener) = mechanism.into_data_phase()?;
     Ok(Handshaken {
         peer_socket_type,
         peer_identity,
         peer_version: (theirs.major, theirs.minor),
         leftover: buf,
+        data: DataPhase { sealer, opener },
     })
+}
+
+/// What the authenticator is told of the peer `mechanism` authenticated (taken before any await:
+/// a mechanism is `Send` but not `Sync`).
+fn peer_of(mechanism: &dyn Mechanism) -> (Credentials, Option<Bytes>) {
+    let routing_id = mechanism
+        .peer_metadata()
+        .and_then(|m| m.get("Identity"))
+        .filter(|id| !id.is_empty())
+        .cloned();
+    (mechanism.peer_credentials(), routing_id)
+}
+
+/// Asks the authenticator (true without one).
+async fn decide(
+    setup: &SecuritySetup,
+    credentials: Credentials,
+    routing_id: Option<Bytes>,
+) -> bool {
+    let Some(hook) = &setup.authenticator else {
+        return true;
+    };
+    let mut peer = PeerInfo {
+        mechanism: "NULL",
+        address: setup.peer_address.clone(),
+        public_key: None,
+        username: None,
+        password: None,
+        routing_id,
+    };
+    match credentials {
+        Credentials::Null => {}
+        Credentials::Plain { username, password } => {
+            peer.mechanism = "PLAIN";
+            peer.username = Some(username);
+            peer.password = Some(password);
+        }
+        Credentials::Curve { public_key } => {
+            peer.mechanism = "CURVE";
+            peer.public_key = Some(public_key.to_z85());
+        }
+    }
+    hook.0.authenticate(peer).await
 }
 
 /// The rest of the handshake with a ZMTP 2.0 peer (RFC 15), as libzmq's `handshake_v2_0`: our
@@ -258,6 +408,7 @@ where
         peer_identity: Some(theirs.identity).filter(|id| !id.is_empty()),
         peer_version: ZMTP2_VERSION,
         leftover: buf,
+        data: DataPhase::default(),
     })
 }
 

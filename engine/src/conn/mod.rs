@@ -9,4 +9,5 @@ pub(crate) mod heartbeat;
 pub(crate) mod peer;
 pub(crate) mod read_buf;
 pub(crate) mod read_state;
+pub mod security;
 pub(crate) mod write_buf;

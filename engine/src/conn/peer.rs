@@ -7,9 +7,11 @@
 //! which keeps the order.
 
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
+use crate::error::ProtocolError;
 use crate::net::transport::WriteHalf;
 use crate::once_event::OnceEvent;
 use crate::wire::memory::FrameMemory;
+use crate::wire::security::data::FrameSealer;
 use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -59,6 +61,18 @@ struct PendingCommands {
 }
 
 impl PendingCommands {
+    /// `take_into` for a sealed connection: each command goes in its own MESSAGE box.
+    fn take_sealed_into(
+        &mut self,
+        buf: &mut WriteBuf,
+        sealer: &mut FrameSealer,
+    ) -> Result<(), ProtocolError> {
+        for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
+            buf.push_sealed(sealer, &[command_body(&frame)], true)?;
+        }
+        Ok(())
+    }
+
     fn slot(&mut self, kind: CommandKind) -> &mut Option<Bytes> {
         match kind {
             CommandKind::Ping => &mut self.ping,
@@ -95,6 +109,33 @@ struct Outbox {
     dead: bool,
     /// Reused to encode small messages written directly (see `write_message_now`).
     scratch: BytesMut,
+    /// Seals every frame as it is put in wire order (CURVE nonces must only grow on the wire).
+    sealer: Sealer,
+}
+
+/// The outbox's [`FrameSealer`]; `Default` so the outbox stays `Default`.
+struct Sealer(FrameSealer);
+
+impl Default for Sealer {
+    fn default() -> Sealer {
+        Sealer(FrameSealer::Clear)
+    }
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.encrypts() { "Curve" } else { "Clear" })
+    }
+}
+
+/// The body of an encoded command frame (its header is 2 bytes, or 9 with the LONG flag).
+fn command_body(frame: &Bytes) -> Bytes {
+    let header = if frame.first().is_some_and(|flags| flags & 0x02 != 0) {
+        9
+    } else {
+        2
+    };
+    frame.slice(header.min(frame.len())..)
 }
 
 /// What the writer got from [`Peer::take_batch`].
@@ -144,6 +185,12 @@ impl Peer {
         }
     }
 
+    /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`.
+    pub(crate) fn sealed(mut self, sealer: FrameSealer) -> Peer {
+        self.out.get_mut().unwrap_or_else(|p| p.into_inner()).sealer = Sealer(sealer);
+        self
+    }
+
     /// A process-unique peer id.
     pub(crate) fn next_id() -> u64 {
         NEXT_PEER_ID.fetch_add(1, Ordering::Relaxed)
@@ -183,12 +230,27 @@ impl Peer {
             return Err(message);
         }
         if out.queue.is_empty() && !out.writing {
-            match write_message_now(&self.stream, &mut out.scratch, &message) {
+            let sealed = out.sealer.0.encrypts();
+            let written = if sealed {
+                let mut buf = WriteBuf::new();
+                let out = &mut *out;
+                match buf.push_sealed(&mut out.sealer.0, &message, false) {
+                    Ok(()) => buf.write_now(&self.stream).map(|done| match done {
+                        WriteOutcome::Done => Direct::Done,
+                        WriteOutcome::Blocked => Direct::Rest(buf),
+                    }),
+                    Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
+                }
+            } else {
+                write_message_now(&self.stream, &mut out.scratch, &message)
+            };
+            match written {
                 Ok(Direct::Done) => {}
                 Ok(Direct::Rest(buf)) => {
+                    // A sealed rest is already the engine's own (the box was made in it).
                     let buf = match memory {
-                        FrameMemory::Owned => buf,
-                        FrameMemory::CallOnly => buf.into_owned(),
+                        FrameMemory::CallOnly if !sealed => buf.into_owned(),
+                        _ => buf,
                     };
                     out.queue.push_back(OutItem::Rest(buf));
                     out.messages += 1;
@@ -221,8 +283,17 @@ impl Peer {
         }
         if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
             let mut buf = WriteBuf::new();
-            buf.push_encoded(&frame);
-            match buf.write_now(&self.stream) {
+            let sealed = if out.sealer.0.encrypts() {
+                buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
+            } else {
+                buf.push_encoded(&frame);
+                Ok(())
+            };
+            let written = match sealed {
+                Ok(()) => buf.write_now(&self.stream),
+                Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
+            };
+            match written {
                 Ok(WriteOutcome::Done) => return,
                 Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::CommandRest(buf)),
                 Err(_) => {
@@ -268,6 +339,8 @@ impl Peer {
         let was_full = self.full(&out);
         let mut items = 0;
         let mut taken_messages = 0;
+        let out = &mut *out;
+        let mut sealing: Result<(), ProtocolError> = Ok(());
         while items < BATCH_ITEMS && buf.len() < BATCH_BYTES {
             let Some(item) = out.queue.pop_front() else {
                 break;
@@ -276,7 +349,11 @@ impl Peer {
             match item {
                 OutItem::Message(message) => {
                     taken_messages += 1;
-                    buf.push_message(&message);
+                    if out.sealer.0.encrypts() {
+                        sealing = sealing.and(buf.push_sealed(&mut out.sealer.0, &message, false));
+                    } else {
+                        buf.push_message(&message);
+                    }
                 }
                 OutItem::Rest(rest) => {
                     taken_messages += 1;
@@ -286,11 +363,23 @@ impl Peer {
             }
         }
         // After whole items: a message boundary.
-        out.commands.take_into(buf);
+        if out.sealer.0.encrypts() {
+            sealing = sealing.and(out.commands.take_sealed_into(buf, &mut out.sealer.0));
+        } else {
+            out.commands.take_into(buf);
+        }
+        if sealing.is_err() {
+            // Nonces ran out (after 2^64 frames): this connection can say nothing more.
+            out.dead = true;
+            out.queue.clear();
+            out.messages = 0;
+            self.kill.fire();
+            return Batch::Empty;
+        }
         out.messages = out.messages.saturating_sub(taken_messages);
         out.writing = true;
         Batch::Bytes {
-            freed_room: was_full && !self.full(&out),
+            freed_room: was_full && !self.full(out),
         }
     }
 

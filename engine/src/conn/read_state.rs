@@ -11,6 +11,8 @@ use crate::error::ProtocolError;
 use crate::options::Options;
 use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::{Command, MAX_PING_CONTEXT};
+use crate::wire::security::curve::message::OVERHEAD as OPEN_OVERHEAD;
+use crate::wire::security::data::FrameOpener;
 use crate::wire::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::io;
@@ -60,6 +62,8 @@ pub(crate) struct ReadState {
     /// A whole message that found the inbound queue full.
     stalled: Option<Message>,
     pub(crate) heartbeat: Heartbeat,
+    /// Opens CURVE MESSAGE boxes; clear for NULL and PLAIN.
+    opener: FrameOpener,
 }
 
 impl ReadState {
@@ -74,7 +78,21 @@ impl ReadState {
             parts_bytes: 0,
             stalled: None,
             heartbeat: Heartbeat::new(options, zmtp31, Instant::now()),
+            opener: FrameOpener::Clear,
         }
+    }
+
+    /// Frames are boxed on the wire (CURVE): each is opened before anything else looks at it.
+    /// `maxMessageSize` still limits what is delivered: a box may be its overhead longer.
+    pub(crate) fn opened(mut self, opener: FrameOpener) -> ReadState {
+        if opener.decrypts() {
+            let max = self.max_message.map_or(-1, |m| {
+                i64::try_from(m.saturating_add(OPEN_OVERHEAD as u64)).unwrap_or(-1)
+            });
+            self.decoder = Decoder::new(max);
+        }
+        self.opener = opener;
+        self
     }
 
     /// For a ZMTP 2.0 peer: its framing has no commands, so a COMMAND bit is a protocol error.
@@ -122,7 +140,12 @@ impl ReadState {
             // The whole message's limit, checked before the frame gets a buffer (the decoder
             // already checked the frame alone, which is all a command is held to).
             if !header.is_command() {
-                self.check_message_size(header.body_len())?;
+                let overhead = if self.opener.decrypts() {
+                    OPEN_OVERHEAD
+                } else {
+                    0
+                };
+                self.check_message_size(header.body_len().saturating_sub(overhead))?;
             }
             self.large = Some(LargeFrame::start(header, &mut self.buf));
         }
@@ -211,6 +234,11 @@ impl ReadState {
     }
 
     fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
+        let frame = if self.opener.decrypts() {
+            self.opener.open(frame).map_err(ReadEnd::Protocol)?
+        } else {
+            frame
+        };
         match frame {
             Frame::Data { more, body } => {
                 self.parts_bytes = self.check_message_size(body.len())?;

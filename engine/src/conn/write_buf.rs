@@ -2,8 +2,10 @@
 //! into one buffer, large bodies are referenced (never copied), so a whole message, or a batch of
 //! messages, goes out in one vectored write.
 
+use crate::error::ProtocolError;
 use crate::net::transport::WriteHalf;
 use crate::wire::codec::{encode_header, header_len};
+use crate::wire::security::data::FrameSealer;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::io::{self, IoSlice};
@@ -106,6 +108,21 @@ impl WriteBuf {
                 self.scratch.extend_from_slice(frame);
             }
         }
+    }
+
+    /// Appends all frames of one message sealed (CURVE MESSAGE boxes): each body is copied once,
+    /// into the buffer it is encrypted in, which is all the crypto needs.
+    pub(crate) fn push_sealed(
+        &mut self,
+        sealer: &mut FrameSealer,
+        frames: &[Bytes],
+        command: bool,
+    ) -> Result<(), ProtocolError> {
+        let last = frames.len().saturating_sub(1);
+        for (i, frame) in frames.iter().enumerate() {
+            sealer.seal_into(frame, i < last, command, &mut self.scratch)?;
+        }
+        Ok(())
     }
 
     /// Appends already-encoded bytes (a command frame).

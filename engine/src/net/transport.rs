@@ -40,6 +40,24 @@ impl Stream {
         }
     }
 
+    /// The remote end as an endpoint string (`tcp://127.0.0.1:51234`; `ipc://` and the path of
+    /// whichever end has one, since an ipc client's end is usually unnamed).
+    pub(crate) fn peer_address(&self) -> String {
+        match self {
+            Stream::Tcp(s) => s
+                .peer_addr()
+                .map_or_else(|_| "tcp://".to_owned(), |a| format!("tcp://{a}")),
+            Stream::Unix(s) => {
+                let named = |a: io::Result<tokio::net::unix::SocketAddr>| {
+                    a.ok()
+                        .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+                };
+                let path = named(s.peer_addr()).or_else(|| named(s.local_addr()));
+                format!("ipc://{}", path.unwrap_or_default())
+            }
+        }
+    }
+
     /// For a connection read by the caller's event loop (`driven`): no standing runtime
     /// registration, so data arriving (or the peer reading) wakes no engine thread.
     pub(crate) fn into_driven(self) -> io::Result<WriteHalf> {

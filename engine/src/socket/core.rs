@@ -107,6 +107,8 @@ pub(crate) struct SocketCore {
     next_routing_id: AtomicU32,
     /// Reads connections established from now on, instead of an engine task (see `driven`).
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
+    /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
+    last_handshake_failure: Mutex<Option<String>>,
     pub(crate) events: Events,
 }
 
@@ -124,6 +126,7 @@ impl SocketCore {
             last_endpoint: Mutex::new(None),
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
+            last_handshake_failure: Mutex::new(None),
             events: Events::default(),
         })
     }
@@ -167,6 +170,17 @@ impl SocketCore {
         } else {
             Ok(())
         }
+    }
+
+    /// `e` with the reason the latest handshake failed, when `e` is an EAGAIN that the failure
+    /// may explain (a wait for a peer or a reply that never came, not one ended by close).
+    pub(crate) fn explain(&self, mut e: Error) -> Error {
+        if e.code == ErrorCode::Eagain && !self.is_closed() {
+            if let Some(reason) = lock(&self.last_handshake_failure).as_ref() {
+                e.message = format!("{}; the last handshake failed: {reason}", e.message);
+            }
+        }
+        e
     }
 
     pub(crate) fn last_endpoint(&self) -> Option<String> {
@@ -509,7 +523,7 @@ impl SocketCore {
         let deadline = Timeout::from_ms(self.option(|o| o.send_timeout)).deadline();
         self.send_round_robin(message, deadline, on_sent)
             .await
-            .map_err(|e| e.into_error("send"))
+            .map_err(|e| self.explain(e.into_error("send")))
     }
 
     /// `recv_with` bounded by `receive_timeout`, failing as a public `recv` does.
@@ -520,7 +534,7 @@ impl SocketCore {
         let deadline = Timeout::from_ms(self.option(|o| o.receive_timeout)).deadline();
         self.recv_with(deadline, accept)
             .await
-            .map_err(|e| e.into_error("receive"))
+            .map_err(|e| self.explain(e.into_error("receive")))
     }
 }
 
@@ -581,6 +595,10 @@ impl SocketLink for SocketCore {
 
     fn linger(&self) -> Timeout {
         Timeout::from_ms(self.option(|o| o.linger))
+    }
+
+    fn handshake_failed(&self, reason: String) {
+        *lock(&self.last_handshake_failure) = Some(reason);
     }
 
     fn events(&self) -> &Events {

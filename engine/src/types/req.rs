@@ -221,7 +221,9 @@ impl SharedReq {
             Ok(result) => result,
             Err(WaitError::TimedOut) => {
                 self.reset(&mut self.state());
-                Err(WaitError::TimedOut.into_error("receive"))
+                Err(self
+                    .core()
+                    .explain(WaitError::TimedOut.into_error("receive")))
             }
             Err(end) => Err(end.into_error("receive")),
         }
@@ -350,7 +352,7 @@ impl ReqSocket {
             {
                 Ok(()) => {}
                 Err(WaitError::TimedOut) => continue,
-                Err(end) => return Err(end.into_error("request")),
+                Err(end) => return Err(inner.core().explain(end.into_error("request"))),
             }
             match inner.recv_reply(deadline).await {
                 Ok(reply) => return Ok(reply),
@@ -361,7 +363,7 @@ impl ReqSocket {
                 Err(e) => return Err(e),
             }
         }
-        Err(no_reply(retries))
+        Err(inner.core().explain(no_reply(retries)))
     }
 
     /// [`ReqSocket::await_reply`] for a request sent through [`ReqSocket::try_send_request`] that has
@@ -379,7 +381,7 @@ impl ReqSocket {
         match inner.recv_reply(deadline).await {
             Ok(reply) => Ok(reply),
             Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
-            Err(e) if e.code == ErrorCode::Eagain => Err(no_reply(0)),
+            Err(e) if e.code == ErrorCode::Eagain => Err(inner.core().explain(no_reply(0))),
             Err(e) => Err(e),
         }
     }

@@ -1,24 +1,37 @@
-//! Security mechanisms, sans-IO, in the shape of libzmq's `mechanism_t`, so that CURVE (RFC 26)
-//! can be added beside NULL without touching the socket types.
+//! Security mechanisms, sans-IO, in the shape of libzmq's `mechanism_t`: NULL here, PLAIN and
+//! CURVE in [`crate::wire::security`], all behind the same trait so socket types never see the difference.
 //!
-//! The handshake driver only pumps command bodies: it sends whatever `next_command` yields, feeds
-//! every command frame it receives to `process_command`, and stops once `status` is `Ready`. A
-//! mechanism with more round trips (CURVE: HELLO, WELCOME, INITIATE, READY) is just a longer state
-//! machine behind the same three calls, and reports the peer's properties through `peer_metadata`.
-//! To add CURVE: implement this trait, pick it in `handshake` by `config` and by the greeting's
-//! mechanism name, and add two provided methods here, `encode_data(&mut self, frame) -> Bytes` and
-//! `decode_data(&mut self, frame) -> Result<Bytes, ProtocolError>`, defaulting to the identity for
-//! NULL; the connection then passes data frames through them after the handshake (CURVE wraps each
-//! frame in a MESSAGE command box). Socket types never see the difference.
+//! The handshake driver pumps command bodies: it sends whatever `next_command` yields, feeds every
+//! command frame it receives to `process_command`, and stops once `status` is `Ready`. A mechanism
+//! with more round trips (CURVE: HELLO, WELCOME, INITIATE, READY) is a longer state machine behind
+//! the same calls, and reports the peer's properties through `peer_metadata`.
+//!
+//! A server mechanism built to authenticate stops at `AwaitingAuth` once the client's credentials
+//! are known (and, for CURVE, proven): the driver reads `peer_credentials`, makes its decision
+//! (possibly asynchronously) and calls `authorize`. Refused, the mechanism turns `Refused` and
+//! `next_command` yields one ERROR for the driver to send before it closes the connection.
+//!
+//! After the handshake the connection passes every frame, both ways, through `encode_data` /
+//! `decode_data` (or `encode_data_into`): the identity for NULL and PLAIN, a MESSAGE box for CURVE.
+//! `encrypts_data` says whether that is needed at all, so the NULL path keeps its zero-copy writes.
+//! `into_data_phase` splits the same into a writer's and a reader's half for different tasks.
 
 use crate::error::ProtocolError;
+use crate::wire::codec::{self, Frame};
 use crate::wire::command::{Command, Metadata};
-use bytes::Bytes;
+use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
+use crate::wire::security::data::{FrameOpener, FrameSealer};
+use bytes::{Bytes, BytesMut};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MechanismStatus {
     Handshaking,
+    /// Server side, built to authenticate: `peer_credentials` (and `peer_metadata`) are final and
+    /// nothing moves until `authorize` is called. Nothing may be read from the peer meanwhile.
+    AwaitingAuth,
     Ready,
+    /// `authorize(false)` was called: send what `next_command` still yields (an ERROR), then close.
+    Refused,
 }
 
 pub trait Mechanism: Send {
@@ -31,6 +44,65 @@ pub trait Mechanism: Send {
     fn status(&self) -> MechanismStatus;
     /// The peer's READY (or equivalent) metadata, once received.
     fn peer_metadata(&self) -> Option<&Metadata>;
+
+    /// The greeting's as-server bit: true for the PLAIN and CURVE server roles.
+    fn as_server(&self) -> bool {
+        false
+    }
+
+    /// What the peer proved or claimed, for the authentication decision. Final once the status is
+    /// `AwaitingAuth` or `Ready`; `Credentials::Null` for NULL and for client-side mechanisms.
+    fn peer_credentials(&self) -> Credentials {
+        Credentials::Null
+    }
+
+    /// The decision `AwaitingAuth` waits for; ignored in any other state.
+    fn authorize(&mut self, allowed: bool) {
+        let _ = allowed;
+    }
+
+    /// Whether frames change on the wire after the handshake. When false, `encode_data`,
+    /// `encode_data_into` and `decode_data` are the identity and the connection may skip them.
+    fn encrypts_data(&self) -> bool {
+        false
+    }
+
+    /// Bytes `encode_data` adds to a frame body (CURVE: the MESSAGE header, nonce, tag and flags):
+    /// what the connection must allow for when sizing buffers or checking `maxMessageSize`.
+    fn data_overhead(&self) -> usize {
+        0
+    }
+
+    /// One outgoing frame (data or command, e.g. PING) as it goes on the wire.
+    fn encode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        Ok(frame)
+    }
+
+    /// Appends one outgoing frame to `dst` as a complete wire frame, header included: the path for
+    /// frames copied into a write buffer anyway (CURVE seals in place there, no extra copy).
+    fn encode_data_into(
+        &mut self,
+        body: &[u8],
+        more: bool,
+        command: bool,
+        dst: &mut BytesMut,
+    ) -> Result<(), ProtocolError> {
+        codec::encode_header(dst, body.len(), more, command);
+        dst.extend_from_slice(body);
+        Ok(())
+    }
+
+    /// One frame received after the handshake, as the socket or the command handler must see it.
+    /// An error means the connection must be dropped.
+    fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        Ok(frame)
+    }
+
+    /// Once `Ready`: the data phase as a writer's half and a reader's half, so that the two sides
+    /// of a connection need not share the mechanism. Pass-through for NULL and PLAIN.
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        Ok((FrameSealer::Clear, FrameOpener::Clear))
+    }
 }
 
 /// The NULL mechanism: each side sends READY with its metadata (Socket-Type, Identity) and waits for the peer's.
@@ -38,6 +110,19 @@ pub struct NullMechanism {
     local: Metadata,
     peer: Option<Metadata>,
     sent_ready: bool,
+    auth: Auth,
+}
+
+/// Where an authenticating NULL server is in its decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// Not authenticating: READY goes out at once.
+    Off,
+    Pending,
+    Allowed,
+    Denied {
+        error_sent: bool,
+    },
 }
 
 impl NullMechanism {
@@ -47,6 +132,18 @@ impl NullMechanism {
             local,
             peer: None,
             sent_ready: false,
+            auth: Auth::Off,
+        }
+    }
+
+    /// A NULL server that holds its READY back until the peer's READY is in and `authorize` was
+    /// called, so the decision can use the peer's Identity, and a refused peer gets an ERROR
+    /// instead of a READY (libzmq's NULL with a ZAP handler). Both ends of a connection must not
+    /// do this, or each waits for the other's READY.
+    pub fn authenticating(local: Metadata) -> NullMechanism {
+        NullMechanism {
+            auth: Auth::Pending,
+            ..NullMechanism::new(local)
         }
     }
 }
@@ -57,6 +154,15 @@ impl Mechanism for NullMechanism {
     }
 
     fn next_command(&mut self) -> Result<Option<Bytes>, ProtocolError> {
+        match self.auth {
+            Auth::Pending => return Ok(None),
+            Auth::Denied { error_sent: false } => {
+                self.auth = Auth::Denied { error_sent: true };
+                return Ok(Some(Command::Error(REFUSED_REASON.into()).to_body()));
+            }
+            Auth::Denied { error_sent: true } => return Ok(None),
+            Auth::Off | Auth::Allowed => {}
+        }
         if self.sent_ready {
             return Ok(None);
         }
@@ -65,6 +171,13 @@ impl Mechanism for NullMechanism {
     }
 
     fn process_command(&mut self, body: Bytes) -> Result<(), ProtocolError> {
+        if matches!(self.auth, Auth::Denied { .. })
+            || self.status() == MechanismStatus::AwaitingAuth
+        {
+            return Err(ProtocolError::UnexpectedCommand(
+                "command while the peer is being authenticated".into(),
+            ));
+        }
         match Command::parse(&body)? {
             Command::Ready(meta) if self.peer.is_none() => {
                 self.peer = Some(meta);
@@ -76,15 +189,26 @@ impl Mechanism for NullMechanism {
     }
 
     fn status(&self) -> MechanismStatus {
-        if self.sent_ready && self.peer.is_some() {
-            MechanismStatus::Ready
-        } else {
-            MechanismStatus::Handshaking
+        match self.auth {
+            Auth::Denied { .. } => MechanismStatus::Refused,
+            Auth::Pending if self.peer.is_some() => MechanismStatus::AwaitingAuth,
+            _ if self.sent_ready && self.peer.is_some() => MechanismStatus::Ready,
+            _ => MechanismStatus::Handshaking,
         }
     }
 
     fn peer_metadata(&self) -> Option<&Metadata> {
         self.peer.as_ref()
+    }
+
+    fn authorize(&mut self, allowed: bool) {
+        if self.status() == MechanismStatus::AwaitingAuth {
+            self.auth = if allowed {
+                Auth::Allowed
+            } else {
+                Auth::Denied { error_sent: false }
+            };
+        }
     }
 }
 
@@ -155,5 +279,65 @@ mod tests {
             m.process_command(Bytes::from_static(b"\x05REA")),
             Err(ProtocolError::BadCommand(_))
         ));
+    }
+
+    #[test]
+    fn null_defaults_are_the_identity_on_data() {
+        let mut m = NullMechanism::new(local());
+        assert!(!m.encrypts_data());
+        assert_eq!(m.data_overhead(), 0);
+        assert!(!m.as_server());
+        assert_eq!(m.peer_credentials(), Credentials::Null);
+        let frame = Frame::Data {
+            more: true,
+            body: Bytes::from_static(b"abc"),
+        };
+        assert_eq!(m.encode_data(frame.clone()).unwrap(), frame);
+        assert_eq!(m.decode_data(frame.clone()).unwrap(), frame);
+        let mut out = BytesMut::new();
+        m.encode_data_into(b"abc", true, false, &mut out).unwrap();
+        assert_eq!(&out[..], b"\x01\x03abc");
+        // Not authenticating: `authorize` is ignored.
+        m.authorize(false);
+        assert_eq!(m.status(), MechanismStatus::Handshaking);
+    }
+
+    #[test]
+    fn authenticating_null_holds_ready_until_the_decision() {
+        let mut m = NullMechanism::authenticating(local());
+        assert_eq!(m.next_command().unwrap(), None);
+        // A decision before the peer's READY is ignored.
+        m.authorize(true);
+        assert_eq!(m.next_command().unwrap(), None);
+        let mut peer = Metadata::new();
+        peer.insert("Identity", Bytes::from_static(b"me"));
+        m.process_command(Command::Ready(peer.clone()).to_body())
+            .unwrap();
+        assert_eq!(m.status(), MechanismStatus::AwaitingAuth);
+        assert_eq!(m.peer_metadata(), Some(&peer));
+        assert_eq!(m.next_command().unwrap(), None);
+        assert!(m
+            .process_command(Command::Ready(Metadata::new()).to_body())
+            .is_err());
+        m.authorize(true);
+        assert_eq!(
+            Command::parse(&m.next_command().unwrap().unwrap()).unwrap(),
+            Command::Ready(local())
+        );
+        assert_eq!(m.status(), MechanismStatus::Ready);
+
+        let mut m = NullMechanism::authenticating(local());
+        m.process_command(Command::Ready(Metadata::new()).to_body())
+            .unwrap();
+        m.authorize(false);
+        assert_eq!(m.status(), MechanismStatus::Refused);
+        assert_eq!(
+            Command::parse(&m.next_command().unwrap().unwrap()).unwrap(),
+            Command::Error("400".into())
+        );
+        assert_eq!(m.next_command().unwrap(), None);
+        assert_eq!(m.status(), MechanismStatus::Refused);
+        m.authorize(true);
+        assert_eq!(m.status(), MechanismStatus::Refused);
     }
 }

@@ -6,6 +6,7 @@ pub mod command;
 pub mod greeting;
 pub mod mechanism;
 pub mod memory;
+pub mod security;
 pub mod socket_type;
 
 /// One ZeroMQ message: its frames in order (never empty once it crosses the public API).

@@ -7,6 +7,7 @@ mod common;
 
 mod api_traits;
 mod cancel;
+mod curve;
 mod dealer_router;
 mod disconnect_race;
 mod driven;
@@ -25,6 +26,7 @@ mod linger;
 mod proxy;
 mod reqrep;
 mod router_mandatory;
+mod security_libzmq;
 mod wire_props;
 mod zmqrs_peer;
 mod zmtp2;

@@ -1,0 +1,153 @@
+//! CurveZMQ (RFC 26) as libzmq speaks it: the CURVE mechanism of ZMTP 3 (RFC 37).
+//!
+//! Where libzmq and RFC 26 differ, libzmq wins, since it is what peers run: HELLO carries 72 bytes
+//! of zero padding (200 bytes in all), MESSAGE nonces are prefixed `CurveZMQMESSAGEC` (client to
+//! server) / `CurveZMQMESSAGES` (server to client), and a MESSAGE boxes a flags byte (MORE = 1,
+//! COMMAND = 2) ahead of the frame, inside an outer frame without flags.
+//!
+//! Every box is NaCl's `crypto_box` (X25519, HSalsa20, XSalsa20-Poly1305) from the `crypto_box`
+//! crate; the cookie is a `crypto_secretbox` under a key drawn for this one connection. A box on
+//! the wire is its 16-byte tag followed by the ciphertext, so both are sealed detached and in place.
+
+pub mod client;
+pub mod message;
+pub mod server;
+
+#[cfg(test)]
+mod tests;
+
+pub use client::CurveClient;
+pub use server::CurveServer;
+
+use crate::error::ProtocolError;
+use crate::wire::command::Command;
+use bytes::{Bytes, BytesMut};
+use crypto_box::aead::AeadInPlace;
+use crypto_box::{PublicKey, SalsaBox, SecretKey, Tag};
+use curve25519_dalek::MontgomeryPoint;
+use zeroize::Zeroizing;
+
+pub(crate) const HELLO: &[u8] = b"\x05HELLO";
+pub(crate) const WELCOME: &[u8] = b"\x07WELCOME";
+pub(crate) const INITIATE: &[u8] = b"\x08INITIATE";
+pub(crate) const READY: &[u8] = b"\x05READY";
+pub(crate) const ERROR: &[u8] = b"\x05ERROR";
+
+/// libzmq's sizes: HELLO and WELCOME are fixed, INITIATE and READY grow with their metadata.
+pub(crate) const HELLO_LEN: usize = 200;
+pub(crate) const WELCOME_LEN: usize = 168;
+pub(crate) const INITIATE_MIN_LEN: usize = 257;
+pub(crate) const READY_MIN_LEN: usize = 30;
+
+pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const KEY_LEN: usize = 32;
+/// The cookie: tag + Box[C' + s'](t).
+pub(crate) const COOKIE_LEN: usize = TAG_LEN + 2 * KEY_LEN;
+/// What INITIATE echoes: the cookie's 16-byte nonce tail, then the cookie.
+pub(crate) const COOKIE_WITH_NONCE_LEN: usize = 16 + COOKIE_LEN;
+/// The vouch: tag + Box[C' + S](C->S').
+pub(crate) const VOUCH_LEN: usize = TAG_LEN + 2 * KEY_LEN;
+
+pub(crate) const HELLO_NONCE: &[u8; 16] = b"CurveZMQHELLO---";
+pub(crate) const WELCOME_NONCE: &[u8; 8] = b"WELCOME-";
+pub(crate) const COOKIE_NONCE: &[u8; 8] = b"COOKIE--";
+pub(crate) const VOUCH_NONCE: &[u8; 8] = b"VOUCH---";
+pub(crate) const INITIATE_NONCE: &[u8; 16] = b"CurveZMQINITIATE";
+pub(crate) const READY_NONCE: &[u8; 16] = b"CurveZMQREADY---";
+pub(crate) const MESSAGE_FROM_CLIENT: &[u8; 16] = b"CurveZMQMESSAGEC";
+pub(crate) const MESSAGE_FROM_SERVER: &[u8; 16] = b"CurveZMQMESSAGES";
+
+/// A 16-byte prefix and a counter (big-endian), as HELLO, INITIATE, READY and MESSAGE use.
+pub(crate) fn short_nonce(prefix: &[u8; 16], counter: u64) -> crypto_box::Nonce {
+    let mut n = [0u8; 24];
+    n[..16].copy_from_slice(prefix);
+    n[16..].copy_from_slice(&counter.to_be_bytes());
+    n.into()
+}
+
+/// An 8-byte prefix and 16 random bytes, as WELCOME, the cookie and the vouch use.
+pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> crypto_box::Nonce {
+    let mut n = [0u8; 24];
+    n[..8].copy_from_slice(prefix);
+    n[8..].copy_from_slice(random);
+    n.into()
+}
+
+/// The shared key of `public` and `secret` (libsodium's `crypto_box_beforenm`), or `None` when
+/// `public` has small order: the X25519 result is then all zeros whatever the secret, anyone can
+/// compute it, and libsodium refuses it too.
+pub(crate) fn precompute(public: &PublicKey, secret: &SecretKey) -> Option<SalsaBox> {
+    let shared = Zeroizing::new(MontgomeryPoint(public.to_bytes()).mul_clamped(secret.to_bytes()));
+    if shared.0 == [0u8; 32] {
+        return None;
+    }
+    Some(SalsaBox::new(public, secret))
+}
+
+/// Appends Box[plaintext] to `dst`: the tag, then the ciphertext, sealed in place in `dst`.
+pub(crate) fn seal_into(
+    key: &impl AeadInPlace<
+        TagSize = crypto_box::aead::consts::U16,
+        NonceSize = crypto_box::aead::consts::U24,
+    >,
+    nonce: &crypto_box::Nonce,
+    plaintext: &[u8],
+    dst: &mut BytesMut,
+) -> Result<(), ProtocolError> {
+    dst.reserve(TAG_LEN + plaintext.len());
+    let tag_at = dst.len();
+    dst.extend_from_slice(&[0u8; TAG_LEN]);
+    dst.extend_from_slice(plaintext);
+    let (head, body) = dst.split_at_mut(tag_at + TAG_LEN);
+    let tag = key
+        .encrypt_in_place_detached(nonce, b"", body)
+        .map_err(|_| ProtocolError::BadCommand("CURVE: frame too large to box"))?;
+    head[tag_at..].copy_from_slice(&tag);
+    Ok(())
+}
+
+/// Opens Box[...] (`boxed` = tag + ciphertext) into a buffer that is wiped on drop.
+pub(crate) fn open(
+    key: &impl AeadInPlace<
+        TagSize = crypto_box::aead::consts::U16,
+        NonceSize = crypto_box::aead::consts::U24,
+    >,
+    nonce: &crypto_box::Nonce,
+    boxed: &[u8],
+    failure: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, ProtocolError> {
+    let (tag, ciphertext) = boxed
+        .split_at_checked(TAG_LEN)
+        .ok_or(ProtocolError::BadCommand(failure))?;
+    let mut plain = Zeroizing::new(ciphertext.to_vec());
+    key.decrypt_in_place_detached(nonce, b"", &mut plain, Tag::from_slice(tag))
+        .map_err(|_| ProtocolError::BadCommand(failure))?;
+    Ok(plain)
+}
+
+/// Copies a 32-byte key out of a slice already checked to hold it.
+pub(crate) fn key_at(bytes: &[u8], at: usize) -> Option<[u8; KEY_LEN]> {
+    let mut out = [0u8; KEY_LEN];
+    out.copy_from_slice(bytes.get(at..at.checked_add(KEY_LEN)?)?);
+    Some(out)
+}
+
+/// The 16 random bytes of a long nonce at `at`.
+pub(crate) fn nonce_tail_at(bytes: &[u8], at: usize) -> Option<&[u8; 16]> {
+    bytes.get(at..at.checked_add(16)?)?.try_into().ok()
+}
+
+/// A command's name for an error message, or a placeholder when it has none readable.
+pub(crate) fn command_name(body: &[u8]) -> String {
+    match Command::parse(&Bytes::copy_from_slice(body)) {
+        Ok(c) => c.name().to_owned(),
+        Err(_) => "malformed command".to_owned(),
+    }
+}
+
+/// A big-endian nonce counter at `at`.
+pub(crate) fn counter_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(bytes.get(at..at.checked_add(8)?)?);
+    Some(u64::from_be_bytes(out))
+}

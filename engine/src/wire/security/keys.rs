@@ -1,0 +1,281 @@
+//! CURVE long-term keys: parsing (32 bytes, or 40 characters of Z85), Z85 output, generation and
+//! public-from-secret derivation, as libzmq's `zmq_curve_keypair` / `zmq_curve_public`.
+
+use super::error::SecurityError;
+use super::random;
+use super::z85;
+use std::fmt;
+
+/// Bytes of a Curve25519 key.
+pub const KEY_LEN: usize = 32;
+/// Characters of a key in Z85.
+pub const Z85_KEY_LEN: usize = 40;
+
+/// Takes 32 raw bytes, or 40 bytes of Z85 text.
+fn parse_raw(raw: &[u8]) -> Result<[u8; KEY_LEN], SecurityError> {
+    match raw.len() {
+        KEY_LEN => {
+            let mut out = [0u8; KEY_LEN];
+            out.copy_from_slice(raw);
+            Ok(out)
+        }
+        Z85_KEY_LEN => Ok(z85::decode_array::<KEY_LEN>(raw)?),
+        n => Err(SecurityError::KeyLength(n)),
+    }
+}
+
+fn parse_z85(text: &str) -> Result<[u8; KEY_LEN], SecurityError> {
+    if text.len() != Z85_KEY_LEN {
+        return Err(SecurityError::KeyLength(text.len()));
+    }
+    Ok(z85::decode_array::<KEY_LEN>(text.as_bytes())?)
+}
+
+fn to_z85(bytes: &[u8; KEY_LEN]) -> String {
+    // 32 is a multiple of 4: encoding cannot fail.
+    z85::encode(bytes).unwrap_or_default()
+}
+
+/// A long-term (or short-term) public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CurvePublicKey([u8; KEY_LEN]);
+
+impl CurvePublicKey {
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> CurvePublicKey {
+        CurvePublicKey(bytes)
+    }
+
+    /// 32 raw bytes, or 40 bytes of Z85 text (what a `Uint8Array` / `Buffer` option may hold).
+    pub fn parse(raw: &[u8]) -> Result<CurvePublicKey, SecurityError> {
+        parse_raw(raw).map(CurvePublicKey)
+    }
+
+    /// Exactly 40 characters of Z85.
+    pub fn from_z85(text: &str) -> Result<CurvePublicKey, SecurityError> {
+        parse_z85(text).map(CurvePublicKey)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
+    pub fn to_z85(&self) -> String {
+        to_z85(&self.0)
+    }
+
+    pub(crate) fn to_crypto(self) -> crypto_box::PublicKey {
+        crypto_box::PublicKey::from(self.0)
+    }
+}
+
+impl fmt::Debug for CurvePublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CurvePublicKey({})", self.to_z85())
+    }
+}
+
+impl fmt::Display for CurvePublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_z85())
+    }
+}
+
+/// A secret key. The inner `crypto_box::SecretKey` wipes itself on drop; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CurveSecretKey(crypto_box::SecretKey);
+
+impl CurveSecretKey {
+    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> CurveSecretKey {
+        CurveSecretKey(crypto_box::SecretKey::from(bytes))
+    }
+
+    /// 32 raw bytes, or 40 bytes of Z85 text.
+    pub fn parse(raw: &[u8]) -> Result<CurveSecretKey, SecurityError> {
+        let mut bytes = zeroize::Zeroizing::new(parse_raw(raw)?);
+        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+    }
+
+    /// Exactly 40 characters of Z85.
+    pub fn from_z85(text: &str) -> Result<CurveSecretKey, SecurityError> {
+        let mut bytes = zeroize::Zeroizing::new(parse_z85(text)?);
+        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+    }
+
+    /// A new key from the OS random source.
+    pub fn generate() -> Result<CurveSecretKey, SecurityError> {
+        let mut bytes = zeroize::Zeroizing::new(random::array::<KEY_LEN>()?);
+        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+    }
+
+    /// The matching public key (X25519 scalar multiplication of the base point).
+    pub fn public_key(&self) -> CurvePublicKey {
+        CurvePublicKey(self.0.public_key().to_bytes())
+    }
+
+    pub fn to_z85(&self) -> String {
+        to_z85(&zeroize::Zeroizing::new(self.0.to_bytes()))
+    }
+
+    pub(crate) fn crypto(&self) -> &crypto_box::SecretKey {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CurveSecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CurveSecretKey(..)")
+    }
+}
+
+/// A long-term key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurveKeyPair {
+    pub public: CurvePublicKey,
+    pub secret: CurveSecretKey,
+}
+
+impl CurveKeyPair {
+    pub fn generate() -> Result<CurveKeyPair, SecurityError> {
+        Ok(CurveKeyPair::from_secret(CurveSecretKey::generate()?))
+    }
+
+    pub fn from_secret(secret: CurveSecretKey) -> CurveKeyPair {
+        CurveKeyPair {
+            public: secret.public_key(),
+            secret,
+        }
+    }
+}
+
+/// A new key pair in Z85: `(public, secret)`, like libzmq's `zmq_curve_keypair`.
+pub fn curve_keypair() -> Result<(String, String), SecurityError> {
+    let pair = CurveKeyPair::generate()?;
+    Ok((pair.public.to_z85(), pair.secret.to_z85()))
+}
+
+/// The Z85 public key of a secret key given as 32 bytes or 40 Z85 characters (`zmq_curve_public`).
+pub fn curve_public(secret: &[u8]) -> Result<String, SecurityError> {
+    Ok(CurveSecretKey::parse(secret)?.public_key().to_z85())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // doc/zmq_curve.adoc, "TEST KEY VALUES".
+    const CLIENT_PUBLIC_HEX: &str =
+        "BB88471D65E2659B30C55A5321CEBB5AAB2B70A398645C26DCA2B2FCB43FC518";
+    const CLIENT_PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+    const CLIENT_SECRET_HEX: &str =
+        "7BB864B489AFA3671FBE69101F94B38972F24816DFB01B51656B3FEC8DFD0888";
+    const CLIENT_SECRET: &str = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
+    const SERVER_PUBLIC_HEX: &str =
+        "54FCBA24E93249969316FB617C872BB0C1D1FF14800427C594CBFACF1BC2D652";
+    const SERVER_PUBLIC: &str = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+    const SERVER_SECRET_HEX: &str =
+        "8E0BDD697628B91D8F245587EE95C5B04D48963F79259877B49CD9063AEAD3B7";
+    const SERVER_SECRET: &str = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
+
+    fn hex(s: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn libzmq_test_keys_z85_match_hex() {
+        for (h, z) in [
+            (CLIENT_PUBLIC_HEX, CLIENT_PUBLIC),
+            (CLIENT_SECRET_HEX, CLIENT_SECRET),
+            (SERVER_PUBLIC_HEX, SERVER_PUBLIC),
+            (SERVER_SECRET_HEX, SERVER_SECRET),
+        ] {
+            assert_eq!(z85::encode(&hex(h)).unwrap(), z);
+            assert_eq!(z85::decode(z.as_bytes()).unwrap(), hex(h));
+        }
+    }
+
+    #[test]
+    fn libzmq_test_keys_public_from_secret() {
+        assert_eq!(
+            curve_public(CLIENT_SECRET.as_bytes()).unwrap(),
+            CLIENT_PUBLIC
+        );
+        assert_eq!(
+            curve_public(SERVER_SECRET.as_bytes()).unwrap(),
+            SERVER_PUBLIC
+        );
+        assert_eq!(
+            curve_public(&hex(SERVER_SECRET_HEX)).unwrap(),
+            SERVER_PUBLIC
+        );
+        let secret = CurveSecretKey::from_z85(CLIENT_SECRET).unwrap();
+        assert_eq!(
+            secret.public_key(),
+            CurvePublicKey::from_bytes(hex(CLIENT_PUBLIC_HEX))
+        );
+        assert_eq!(secret.to_z85(), CLIENT_SECRET);
+    }
+
+    #[test]
+    fn parse_accepts_bytes_or_z85() {
+        let from_text = CurvePublicKey::parse(SERVER_PUBLIC.as_bytes()).unwrap();
+        let from_bytes = CurvePublicKey::parse(&hex(SERVER_PUBLIC_HEX)).unwrap();
+        assert_eq!(from_text, from_bytes);
+        assert_eq!(CurvePublicKey::from_z85(SERVER_PUBLIC).unwrap(), from_bytes);
+        assert_eq!(from_bytes.to_z85(), SERVER_PUBLIC);
+        assert_eq!(from_bytes.to_string(), SERVER_PUBLIC);
+        assert_eq!(
+            format!("{from_bytes:?}"),
+            format!("CurvePublicKey({SERVER_PUBLIC})")
+        );
+    }
+
+    #[test]
+    fn malformed_keys_are_typed_errors() {
+        assert_eq!(CurvePublicKey::parse(b""), Err(SecurityError::KeyLength(0)));
+        assert_eq!(
+            CurvePublicKey::parse(&[0; 31]),
+            Err(SecurityError::KeyLength(31))
+        );
+        assert_eq!(
+            CurvePublicKey::from_z85("short"),
+            Err(SecurityError::KeyLength(5))
+        );
+        // 32 bytes of text is taken as raw bytes by `parse`, but is no Z85 key for `from_z85`.
+        assert!(CurvePublicKey::parse(&[b'a'; 32]).is_ok());
+        assert_eq!(
+            CurvePublicKey::from_z85(&"a".repeat(32)),
+            Err(SecurityError::KeyLength(32))
+        );
+        let bad_char = format!("{}\"", &SERVER_PUBLIC[..39]);
+        assert!(matches!(
+            CurvePublicKey::from_z85(&bad_char),
+            Err(SecurityError::KeyZ85(z85::Z85Error::InvalidChar {
+                offset: 39
+            }))
+        ));
+        assert!(matches!(
+            CurveSecretKey::parse(&[b'#'; 40]),
+            Err(SecurityError::KeyZ85(z85::Z85Error::Overflow { offset: 0 }))
+        ));
+        assert!(curve_public(b"not a key").is_err());
+        assert_eq!(
+            format!("{:?}", CurveSecretKey::from_z85(SERVER_SECRET).unwrap()),
+            "CurveSecretKey(..)"
+        );
+    }
+
+    #[test]
+    fn generated_pairs_are_distinct_and_consistent() {
+        let (public, secret) = curve_keypair().unwrap();
+        let (public2, secret2) = curve_keypair().unwrap();
+        assert_eq!(public.len(), 40);
+        assert_eq!(secret.len(), 40);
+        assert_ne!(secret, secret2);
+        assert_ne!(public, public2);
+        assert_eq!(curve_public(secret.as_bytes()).unwrap(), public);
+    }
+}

@@ -1,0 +1,100 @@
+'use strict';
+// CURVE keys and the `authenticate` option (see API.md, Security). The primitives are the
+// engine's: this file only checks what JS hands over and answers the engine's questions.
+
+const { types } = require('node:util');
+const { binding } = require('./native.js');
+const { typeError, describe } = require('./errors.js');
+
+/**
+ * A new CURVE key pair, each key 40 characters of Z85.
+ * @returns {{ publicKey: string, secretKey: string }}
+ */
+function curveKeyPair() {
+  const { publicKey, secretKey } = binding.curveKeyPair();
+  return { publicKey, secretKey };
+}
+
+/**
+ * A key option's value as stored (and read back): 40 characters of Z85, or null.
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {string | null}
+ */
+function checkKey(name, value) {
+  if (value === null) return null;
+  /** @type {string | Buffer} */
+  let key;
+  if (typeof value === 'string') key = value;
+  else if (types.isUint8Array(value)) key = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  else {
+    throw typeError(
+      `option "${name}" must be a 40-character Z85 string or 32 bytes (Uint8Array), got ${describe(value)}`,
+    );
+  }
+  try {
+    return binding.curveKeyZ85(key);
+  } catch (err) {
+    throw typeError(`option "${name}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The public key of a Z85 secret key (for `curvePublicKey` when it was not given).
+ * @param {string} secretKey
+ * @returns {string}
+ */
+function publicOf(secretKey) {
+  return binding.curvePublicOf(secretKey);
+}
+
+/**
+ * @typedef {object} AuthenticatePeer
+ * @property {'NULL' | 'PLAIN' | 'CURVE'} mechanism
+ * @property {string} address
+ * @property {string} [publicKey]
+ * @property {string} [username]
+ * @property {string} [password]
+ * @property {Buffer | null} routingId
+ */
+
+/**
+ * The native callback for `handler`: each request is answered once; anything but `true` (a
+ * throw, a rejection, a non-boolean) refuses the peer.
+ * @param {(peer: AuthenticatePeer) => boolean | Promise<boolean>} handler
+ * @returns {(request: import('./native.js').AuthRequest) => void}
+ */
+function nativeAuthenticator(handler) {
+  return (request) => {
+    /** @type {AuthenticatePeer} */
+    const peer = { mechanism: request.mechanism, address: request.address, routingId: request.routingId ?? null };
+    if (request.publicKey != null) peer.publicKey = request.publicKey;
+    if (request.username != null) peer.username = request.username;
+    if (request.password != null) peer.password = request.password;
+    const answer = (/** @type {unknown} */ allowed) => binding.authDecision(request.id, allowed === true);
+    let result;
+    try {
+      result = handler(peer);
+    } catch {
+      answer(false);
+      return;
+    }
+    if (typeof result === 'boolean') answer(result);
+    else Promise.resolve(result).then(answer, () => answer(false));
+  };
+}
+
+/**
+ * Installs (or, with null, removes) `handler` as the socket's authenticator.
+ * @param {import('./native.js').NativeSocket} socket
+ * @param {unknown} handler  already checked: a function or null
+ */
+function install(socket, handler) {
+  socket.setAuthenticator(
+    typeof handler === 'function'
+      ? nativeAuthenticator(/** @type {(peer: AuthenticatePeer) => boolean | Promise<boolean>} */ (handler))
+      : null,
+  );
+}
+
+module.exports = { curveKeyPair, checkKey, publicOf, install };

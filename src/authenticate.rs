@@ -1,0 +1,121 @@
+//! The `authenticate` option: the engine's [`Authenticator`] for one socket, calling the JS
+//! function on the socket's JS thread through a threadsafe function of its own (from whichever
+//! engine thread runs the handshake), and `authDecision`, through which the JS layer answers.
+//!
+//! The JS layer (`lib/security.js`) wraps the user's function: it awaits its result and calls
+//! `authDecision(id, allowed)` once, `false` for a throw, a rejection or anything but `true`. A
+//! decision that never comes holds only that handshake, until `handshakeInterval` or close.
+
+use bytes::Bytes;
+use napi::bindgen_prelude::{Buffer, Function};
+use napi::threadsafe_function::{
+    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
+use napi::{Result, Status};
+use napi_derive::napi;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use tokio::sync::oneshot;
+use zeromq_napi_engine::{Authenticator, PeerInfo};
+
+/// What the JS wrapper gets: the peer, and the id to answer with.
+#[napi(object)]
+pub struct AuthRequest {
+    pub id: u32,
+    pub mechanism: String,
+    pub address: String,
+    pub public_key: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub routing_id: Option<Buffer>,
+}
+
+type AuthFn = ThreadsafeFunction<PeerCall, (), AuthRequest, Status, false, true, 0>;
+
+/// One question on its way to the JS thread (a `Buffer` is made only there).
+pub(crate) struct PeerCall {
+    id: u32,
+    peer: PeerInfo,
+}
+
+/// Decisions not made yet, by id, across every socket and thread of the process.
+static PENDING: Mutex<Option<HashMap<u32, oneshot::Sender<bool>>>> = Mutex::new(None);
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+
+fn pending() -> MutexGuard<'static, Option<HashMap<u32, oneshot::Sender<bool>>>> {
+    // A poisoned lock only means a thread panicked mid-insert; the map itself is consistent.
+    PENDING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) struct JsAuthenticator {
+    tsfn: AuthFn,
+}
+
+impl JsAuthenticator {
+    /// JS thread: `callback` is called there for each new connection's peer.
+    pub(crate) fn new(callback: Function<'_, AuthRequest, ()>) -> Result<JsAuthenticator> {
+        let tsfn: AuthFn = callback
+            .build_threadsafe_function::<PeerCall>()
+            .callee_handled::<false>()
+            // A handshake waiting for a decision keeps nothing alive by itself: the socket does.
+            .weak::<true>()
+            .build_callback(|ctx: ThreadsafeCallContext<PeerCall>| Ok(request(ctx.value)))?;
+        Ok(JsAuthenticator { tsfn })
+    }
+}
+
+fn text(bytes: Option<Bytes>) -> Option<String> {
+    bytes.map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+fn request(call: PeerCall) -> AuthRequest {
+    let peer = call.peer;
+    AuthRequest {
+        id: call.id,
+        mechanism: peer.mechanism.to_owned(),
+        address: peer.address,
+        public_key: peer.public_key,
+        username: text(peer.username),
+        password: text(peer.password),
+        routing_id: peer.routing_id.map(|id| Buffer::from(id.to_vec())),
+    }
+}
+
+impl Authenticator for JsAuthenticator {
+    fn authenticate(&self, peer: PeerInfo) -> Pin<Box<dyn Future<Output = bool> + Send>> {
+        let (tx, rx) = oneshot::channel();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut pending = pending();
+            let map = pending.get_or_insert_with(HashMap::new);
+            // Handshakes that gave up (timeout, close) leave their sender behind: drop those.
+            map.retain(|_, tx| !tx.is_closed());
+            map.insert(id, tx);
+        }
+        let status = self.tsfn.call(
+            PeerCall { id, peer },
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+        if status != Status::Ok {
+            // The JS thread is gone: nobody can say yes.
+            if let Some(map) = pending().as_mut() {
+                map.remove(&id);
+            }
+        }
+        // A sender dropped without an answer refuses.
+        Box::pin(async move { rx.await.unwrap_or(false) })
+    }
+}
+
+/// The JS layer's answer to the request `id` (ignored if that handshake gave up meanwhile).
+#[cfg_attr(test, allow(dead_code))]
+#[napi]
+pub fn auth_decision(id: u32, allowed: bool) {
+    let tx = pending().as_mut().and_then(|map| map.remove(&id));
+    if let Some(tx) = tx {
+        let _ = tx.send(allowed);
+    }
+}
