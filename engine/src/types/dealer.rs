@@ -11,7 +11,8 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Busy, Proxied, ProxyHold};
+use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::fair_queue::FairQueue;
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -24,7 +25,7 @@ use tokio::sync::Mutex as FairLock;
 #[derive(Clone)]
 pub struct DealerSocket {
     handle: SocketHandle,
-    busy: Arc<Busy>,
+    queue: FairQueue,
     send_turn: Arc<FairLock<()>>,
 }
 
@@ -36,7 +37,7 @@ impl DealerSocket {
     pub fn new(runtime: &Handle, options: Options) -> DealerSocket {
         DealerSocket {
             handle: SocketHandle::new(runtime, SocketType::Dealer, options),
-            busy: Arc::default(),
+            queue: FairQueue::new(body),
             send_turn: Arc::default(),
         }
     }
@@ -46,8 +47,7 @@ impl DealerSocket {
     }
 
     fn check(&self) -> Result<(), Error> {
-        self.core().check_open()?;
-        self.busy.check_free()
+        self.queue.check(self.core())
     }
 
     /// Sends to the next live peer, after the sends started before it; waits for its turn and a
@@ -95,30 +95,19 @@ impl DealerSocket {
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
-        self.check()?;
-        let _receiving = self.busy.begin_recv()?;
-        self.core().recv_timed(body).await
+        self.queue.recv(self.core()).await
     }
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        self.check()?;
-        let _receiving = self.busy.begin_recv()?;
-        Ok(self.core().pop_accepted(body))
+        self.queue.try_recv(self.core())
     }
 
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
-        self.core().check_open()?;
-        self.busy.begin_proxy()
+        self.queue.begin_proxy(self.core())
     }
 
-    /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
-    /// released (`Ok(None)`).
     pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        let core = self.core();
-        core.wait_for(&core.inbound.notify, None, || {
-            hold.take(|| core.pop_accepted(body))
-        })
-        .await
+        self.queue.proxy_recv(self.core(), hold).await
     }
 
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure

@@ -3,6 +3,7 @@
 
 mod busy;
 pub mod dealer;
+mod fair_queue;
 pub mod proxy;
 pub mod rep;
 pub mod req;

@@ -9,7 +9,8 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Busy, Proxied, ProxyHold};
+use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::fair_queue::FairQueue;
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -22,7 +23,7 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub struct RouterSocket {
     handle: SocketHandle,
-    busy: Arc<Busy>,
+    queue: FairQueue,
 }
 
 /// What one attempt to route a message came to.
@@ -60,7 +61,7 @@ impl RouterSocket {
     pub fn new(runtime: &Handle, options: Options) -> RouterSocket {
         RouterSocket {
             handle: SocketHandle::new(runtime, SocketType::Router, options),
-            busy: Arc::default(),
+            queue: FairQueue::new(with_routing_id),
         }
     }
 
@@ -69,8 +70,7 @@ impl RouterSocket {
     }
 
     fn check(&self) -> Result<(), Error> {
-        self.core().check_open()?;
-        self.busy.check_free()
+        self.queue.check(self.core())
     }
 
     /// One routing attempt of `[routing id, frames...]`, its frames in `memory`.
@@ -164,30 +164,19 @@ impl RouterSocket {
 
     /// Receives `[routing id, frames...]` from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
-        self.check()?;
-        let _receiving = self.busy.begin_recv()?;
-        self.core().recv_timed(with_routing_id).await
+        self.queue.recv(self.core()).await
     }
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        self.check()?;
-        let _receiving = self.busy.begin_recv()?;
-        Ok(self.core().pop_accepted(with_routing_id))
+        self.queue.try_recv(self.core())
     }
 
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
-        self.core().check_open()?;
-        self.busy.begin_proxy()
+        self.queue.begin_proxy(self.core())
     }
 
-    /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
-    /// released (`Ok(None)`).
     pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        let core = self.core();
-        core.wait_for(&core.inbound.notify, None, || {
-            hold.take(|| core.pop_accepted(with_routing_id))
-        })
-        .await
+        self.queue.proxy_recv(self.core(), hold).await
     }
 
     /// The proxy's send: what cannot be routed (no routing id frame, an unknown peer) is dropped,

@@ -1,0 +1,65 @@
+//! The receiving half DEALER and ROUTER share: messages fair-queued from all peers, one receive at
+//! a time, and the hold a proxy takes on it. The two socket types differ only in how a received
+//! message is handed out (ROUTER puts the peer's routing id first).
+
+use crate::error::Error;
+use crate::socket::core::{SocketCore, WaitError};
+use crate::socket::inbound::Received;
+use crate::types::busy::{Busy, Proxied, ProxyHold};
+use crate::wire::Message;
+use std::sync::Arc;
+
+/// How a socket type turns what a peer sent into what its `recv` returns.
+pub(crate) type HandOut = fn(Received) -> Option<Message>;
+
+#[derive(Clone)]
+pub(crate) struct FairQueue {
+    busy: Arc<Busy>,
+    hand_out: HandOut,
+}
+
+impl FairQueue {
+    pub(crate) fn new(hand_out: HandOut) -> FairQueue {
+        FairQueue {
+            busy: Arc::default(),
+            hand_out,
+        }
+    }
+
+    /// Every public operation's check: the socket is open and no proxy runs on it.
+    pub(crate) fn check(&self, core: &SocketCore) -> Result<(), Error> {
+        core.check_open()?;
+        self.busy.check_free()
+    }
+
+    /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
+    pub(crate) async fn recv(&self, core: &SocketCore) -> Result<Message, Error> {
+        self.check(core)?;
+        let _receiving = self.busy.begin_recv()?;
+        core.recv_timed(self.hand_out).await
+    }
+
+    pub(crate) fn try_recv(&self, core: &SocketCore) -> Result<Option<Message>, Error> {
+        self.check(core)?;
+        let _receiving = self.busy.begin_recv()?;
+        Ok(core.pop_accepted(self.hand_out))
+    }
+
+    pub(crate) fn begin_proxy(&self, core: &SocketCore) -> Result<Proxied, Error> {
+        core.check_open()?;
+        self.busy.begin_proxy()
+    }
+
+    /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
+    /// released (`Ok(None)`).
+    pub(crate) async fn proxy_recv(
+        &self,
+        core: &SocketCore,
+        hold: &ProxyHold,
+    ) -> Result<Option<Message>, WaitError> {
+        core.wait_for(&core.inbound.notify, None, || {
+            hold.take(|| core.pop_accepted(self.hand_out))
+        })
+        .await
+    }
+}
