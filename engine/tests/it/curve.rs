@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::wire::security::{CurveKeyPair, CurvePublicKey};
 use zeromq_napi_engine::{
-    Authenticator, AuthenticatorHook, ErrorCode, Options, PeerInfo, RepSocket, SecretBytes,
-    SecretKey,
+    Authenticator, AuthenticatorHook, ErrorCode, Options, PeerInfo, RepSocket, ReqSocket,
+    SecretBytes, SecretKey,
 };
 
 // doc/zmq_curve.adoc test key pairs (libzmq's).
@@ -122,6 +122,36 @@ async fn server_driven(
     (s, resolved, served)
 }
 
+/// Asks once and expects the reply "echo:" + `body`.
+async fn assert_echoes(c: &ReqSocket, body: &str) {
+    let reply = prompt(c.request(msg(&[body]), None, 0))
+        .await
+        .expect("reply");
+    assert_eq!(text(&reply), [format!("echo:{body}")]);
+}
+
+/// Asks once with a timeout of `ms` and expects EAGAIN (no server accepted us), whose message
+/// contains `reason`; returns that message.
+async fn assert_refused(c: &ReqSocket, ms: u64, reason: &str) -> String {
+    let err = c
+        .request(msg(&["let me in"]), Some(Duration::from_millis(ms)), 0)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code, ErrorCode::Eagain, "{}", err.message);
+    assert!(err.message.contains(reason), "{}", err.message);
+    err.message
+}
+
+/// Every mechanism the authenticator was asked about.
+fn mechanisms_seen(r: &Recorder) -> Vec<&'static str> {
+    r.seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|p| p.mechanism)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curve_req_rep_over_tcp_and_ipc() {
     for endpoint in ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint("rr")] {
@@ -168,16 +198,8 @@ async fn wrong_server_key_is_refused_and_the_timeout_says_why() {
     // The client's own public key as the "server key": no box it makes opens at the server.
     let c = req(curve_client(CLIENT_PUBLIC));
     c.connect(&endpoint).expect("connect");
-    let err = c
-        .request(msg(&["secret"]), Some(Duration::from_millis(400)), 0)
-        .await
-        .expect_err("no server accepts us");
-    assert_eq!(err.code, ErrorCode::Eagain);
-    assert!(
-        err.message.contains("the last handshake failed") && err.message.contains("curveServerKey"),
-        "{}",
-        err.message
-    );
+    let why = assert_refused(&c, 400, "the last handshake failed").await;
+    assert!(why.contains("curveServerKey"), "{why}");
     assert_eq!(served.load(Ordering::SeqCst), 0);
     c.close();
     s.close();
@@ -188,16 +210,7 @@ async fn null_client_to_a_curve_server_is_refused() {
     let (s, endpoint, served) = server(curve_server(), "tcp://127.0.0.1:*").await;
     let c = req(fast());
     c.connect(&endpoint).expect("connect");
-    let err = c
-        .request(msg(&["plaintext"]), Some(Duration::from_millis(300)), 0)
-        .await
-        .expect_err("refused");
-    assert_eq!(err.code, ErrorCode::Eagain);
-    assert!(
-        err.message.contains("mechanism mismatch"),
-        "{}",
-        err.message
-    );
+    assert_refused(&c, 300, "mechanism mismatch").await;
     assert_eq!(served.load(Ordering::SeqCst), 0);
     c.close();
     s.close();
@@ -212,15 +225,7 @@ async fn two_curve_servers_or_two_clients_cannot_talk() {
         ..fast()
     });
     c.connect(&endpoint).expect("connect");
-    let err = c
-        .request(msg(&["x"]), Some(Duration::from_millis(300)), 0)
-        .await
-        .expect_err("two servers");
-    assert!(
-        err.message.contains("ours CURVE server, peer CURVE server"),
-        "{}",
-        err.message
-    );
+    assert_refused(&c, 300, "ours CURVE server, peer CURVE server").await;
     assert_eq!(served.load(Ordering::SeqCst), 0);
     c.close();
     s.close();
@@ -228,16 +233,7 @@ async fn two_curve_servers_or_two_clients_cannot_talk() {
     let (s, endpoint, served) = server(curve_client(SERVER_PUBLIC), "tcp://127.0.0.1:*").await;
     let c = req(curve_client(SERVER_PUBLIC));
     c.connect(&endpoint).expect("connect");
-    let err = c
-        .request(msg(&["x"]), Some(Duration::from_millis(300)), 0)
-        .await
-        .expect_err("two clients");
-    assert_eq!(err.code, ErrorCode::Eagain);
-    assert!(
-        err.message.contains("the last handshake failed"),
-        "{}",
-        err.message
-    );
+    assert_refused(&c, 300, "the last handshake failed").await;
     assert_eq!(served.load(Ordering::SeqCst), 0);
     c.close();
     s.close();
@@ -264,26 +260,14 @@ async fn authenticator_sees_the_client_key_and_can_refuse() {
         ..curve_client(SERVER_PUBLIC)
     });
     good.connect(&endpoint).expect("connect");
-    let reply = prompt(good.request(msg(&["hi"]), None, 0))
-        .await
-        .expect("allowed");
-    assert_eq!(text(&reply), ["echo:hi"]);
+    assert_echoes(&good, "hi").await;
 
     let bad = req(Options {
         curve_secret_key: SecretKey(Some(key(&other.secret.to_z85()))),
         ..curve_client(SERVER_PUBLIC)
     });
     bad.connect(&endpoint).expect("connect");
-    let err = bad
-        .request(msg(&["let me in"]), Some(Duration::from_millis(400)), 0)
-        .await
-        .expect_err("refused");
-    assert_eq!(err.code, ErrorCode::Eagain);
-    assert!(
-        err.message.contains("refused our credentials"),
-        "{}",
-        err.message
-    );
+    assert_refused(&bad, 400, "refused our credentials").await;
     assert_eq!(
         served.load(Ordering::SeqCst),
         1,
@@ -321,10 +305,7 @@ async fn an_async_decision_holds_delivery_until_it_is_made() {
     .await;
     let c = req(curve_client(SERVER_PUBLIC));
     c.connect(&endpoint).expect("connect");
-    let reply = prompt(c.request(msg(&["after the decision"]), None, 0))
-        .await
-        .expect("allowed");
-    assert_eq!(text(&reply), ["echo:after the decision"]);
+    assert_echoes(&c, "after the decision").await;
     assert_eq!(seen.seen.lock().expect("lock").len(), 1);
     c.close();
     s.close();
@@ -349,24 +330,12 @@ async fn null_sockets_with_an_authenticator() {
         ..fast()
     });
     ok.connect(&endpoint).expect("connect");
-    assert_eq!(
-        text(&prompt(ok.request(msg(&["a"]), None, 0)).await.expect("ok")),
-        ["echo:a"]
-    );
+    assert_echoes(&ok, "a").await;
     let no = req(fast());
     no.connect(&endpoint).expect("connect");
-    let err = no
-        .request(msg(&["b"]), Some(Duration::from_millis(300)), 0)
-        .await
-        .expect_err("refused");
-    assert_eq!(err.code, ErrorCode::Eagain);
+    assert_refused(&no, 300, "").await;
     assert_eq!(served.load(Ordering::SeqCst), 1);
-    assert!(seen
-        .seen
-        .lock()
-        .expect("lock")
-        .iter()
-        .all(|p| p.mechanism == "NULL"));
+    assert!(mechanisms_seen(&seen).iter().all(|m| *m == "NULL"));
     ok.close();
     no.close();
     s.close();
@@ -400,32 +369,12 @@ async fn plain_username_and_password() {
     .await;
     let good = req(plain_client(b"admin", b"secret"));
     good.connect(&endpoint).expect("connect");
-    assert_eq!(
-        text(
-            &prompt(good.request(msg(&["p"]), None, 0))
-                .await
-                .expect("ok")
-        ),
-        ["echo:p"]
-    );
+    assert_echoes(&good, "p").await;
     let bad = req(plain_client(b"admin", b"guess"));
     bad.connect(&endpoint).expect("connect");
-    let err = bad
-        .request(msg(&["q"]), Some(Duration::from_millis(300)), 0)
-        .await
-        .expect_err("refused");
-    assert!(
-        err.message.contains("refused our credentials"),
-        "{}",
-        err.message
-    );
+    assert_refused(&bad, 300, "refused our credentials").await;
     assert_eq!(served.load(Ordering::SeqCst), 1);
-    assert!(seen
-        .seen
-        .lock()
-        .expect("lock")
-        .iter()
-        .all(|p| p.mechanism == "PLAIN"));
+    assert!(mechanisms_seen(&seen).iter().all(|m| *m == "PLAIN"));
     // Without an authenticator a PLAIN server accepts any credentials (libzmq without ZAP).
     let (s2, endpoint2, _) = server(
         Options {
@@ -437,10 +386,7 @@ async fn plain_username_and_password() {
     .await;
     let any = req(plain_client(b"who", b"ever"));
     any.connect(&endpoint2).expect("connect");
-    assert_eq!(
-        text(&prompt(any.request(msg(&["r"]), None, 0)).await.expect("ok")),
-        ["echo:r"]
-    );
+    assert_echoes(&any, "r").await;
     for sock in [&good, &bad, &any] {
         sock.close();
     }
@@ -500,10 +446,7 @@ async fn a_curve_client_with_an_authenticator_is_not_asked_about_its_server() {
         ..curve_client(SERVER_PUBLIC)
     });
     c.connect(&endpoint).expect("connect");
-    let reply = prompt(c.request(msg(&["q"]), None, 0))
-        .await
-        .expect("reply");
-    assert_eq!(text(&reply), ["echo:q"]);
+    assert_echoes(&c, "q").await;
     assert!(seen.seen.lock().expect("lock").is_empty());
     c.close();
     s.close();
