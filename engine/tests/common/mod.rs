@@ -38,6 +38,19 @@ pub async fn prompt<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// Awaits a fallible `f` (often a call on a peer library's socket): it must finish within `limit`
+/// and succeed.
+pub async fn succeeds<T, E: std::fmt::Debug>(
+    limit: Duration,
+    f: impl Future<Output = Result<T, E>>,
+) -> T {
+    match tokio::time::timeout(limit, f).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("the operation failed: {e:?}"),
+        Err(_) => panic!("operation did not finish within {limit:?}"),
+    }
+}
+
 /// Options with short timers for tests.
 pub fn fast() -> Options {
     Options {

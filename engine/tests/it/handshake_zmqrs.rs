@@ -2,6 +2,7 @@
 //! ZMTP stack that greets as 3.0), both when we connect and when we accept; then one message each
 //! way, frame by frame with our codec, to show the bytes after the handshake line up.
 
+use crate::common::succeeds;
 use bytes::{Bytes, BytesMut};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -141,10 +142,7 @@ async fn our_req_connects_to_their_rep() {
     let mut wire = Wire::new(stream, h);
     for body in [b(b"hello"), big(256), big(70_000)] {
         wire.send(&[Bytes::new(), body.clone()]).await;
-        let got = tokio::time::timeout(LIMIT, rep.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let got = succeeds(LIMIT, rep.recv()).await;
         assert_eq!(frames_of(got), vec![body.clone()]);
         rep.send(msg(&[b"re:", &body[..body.len().min(300)]]))
             .await
@@ -170,10 +168,7 @@ async fn their_req_connects_to_our_rep() {
         vec![Bytes::new(), b(b"ping"), Bytes::new()]
     );
     wire.send(&[Bytes::new(), b(b"pong"), big(300)]).await;
-    let reply = tokio::time::timeout(LIMIT, req.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = succeeds(LIMIT, req.recv()).await;
     assert_eq!(frames_of(reply), vec![b(b"pong"), big(300)]);
 }
 
@@ -190,10 +185,7 @@ async fn our_dealer_with_identity_connects_to_their_router() {
     assert_eq!(h.peer_socket_type, SocketType::Router);
     let mut wire = Wire::new(stream, h);
     wire.send(&[b(b"a"), Bytes::new(), b(b"c")]).await;
-    let got = tokio::time::timeout(LIMIT, router.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, router.recv()).await;
     // zmq.rs's ROUTER routes by the Identity we sent in READY.
     assert_eq!(
         frames_of(got),
@@ -216,10 +208,7 @@ async fn their_dealer_with_identity_connects_to_our_router() {
     dealer.send(msg(&[b"x", b"y"])).await.unwrap();
     assert_eq!(wire.recv().await, vec![b(b"x"), b(b"y")]);
     wire.send(&[b(b"z")]).await;
-    let got = tokio::time::timeout(LIMIT, dealer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, dealer.recv()).await;
     assert_eq!(frames_of(got), vec![b(b"z")]);
 }
 
@@ -233,10 +222,7 @@ async fn our_dealer_connects_to_their_rep() {
     assert_eq!(h.peer_socket_type, SocketType::Rep);
     let mut wire = Wire::new(stream, h);
     wire.send(&[Bytes::new(), b(b"q")]).await;
-    let got = tokio::time::timeout(LIMIT, rep.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, rep.recv()).await;
     assert_eq!(frames_of(got), vec![b(b"q")]);
     rep.send(msg(&[b"r"])).await.unwrap();
     assert_eq!(wire.recv().await, vec![Bytes::new(), b(b"r")]);
@@ -252,10 +238,7 @@ async fn their_req_connects_to_our_router() {
     req.send(msg(&[b"hi"])).await.unwrap();
     assert_eq!(wire.recv().await, vec![Bytes::new(), b(b"hi")]);
     wire.send(&[Bytes::new(), b(b"ho")]).await;
-    let got = tokio::time::timeout(LIMIT, req.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, req.recv()).await;
     assert_eq!(frames_of(got), vec![b(b"ho")]);
 }
 
@@ -269,10 +252,7 @@ async fn our_req_connects_to_their_router() {
     assert_eq!(h.peer_socket_type, SocketType::Router);
     let mut wire = Wire::new(stream, h);
     wire.send(&[Bytes::new(), b(b"job")]).await;
-    let got = tokio::time::timeout(LIMIT, router.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, router.recv()).await;
     assert_eq!(frames_of(got), vec![b(b"rq"), Bytes::new(), b(b"job")]);
     router.send(msg(&[b"rq", b"", b"done"])).await.unwrap();
     assert_eq!(wire.recv().await, vec![Bytes::new(), b(b"done")]);

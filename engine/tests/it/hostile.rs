@@ -2,7 +2,7 @@
 //! `maxMessageSize`, parked without memory growth) while a well-behaved REQ keeps getting replies.
 //! Raw TCP clients speak exactly the bytes under test; the server uses the public API only.
 
-use crate::common::{handshake_bytes, long_header, ready_bytes};
+use crate::common::{handshake_bytes, long_header, ready_bytes, succeeds};
 use bytes::Bytes;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -65,10 +65,7 @@ impl Server {
 
     async fn stop(self) {
         self.rep.close();
-        tokio::time::timeout(LIMIT, self.task)
-            .await
-            .unwrap()
-            .unwrap();
+        succeeds(LIMIT, self.task).await;
     }
 }
 
@@ -78,14 +75,8 @@ async fn real_client_round_trips(endpoint: &str, n: usize) {
     req.connect(endpoint).unwrap();
     for i in 0..n {
         let m = vec![Bytes::from(format!("request {i}"))];
-        tokio::time::timeout(LIMIT, req.send(m.clone()))
-            .await
-            .unwrap()
-            .unwrap();
-        let reply = tokio::time::timeout(LIMIT, req.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        succeeds(LIMIT, req.send(m.clone())).await;
+        let reply = succeeds(LIMIT, req.recv()).await;
         assert_eq!(reply, m);
     }
     req.close();

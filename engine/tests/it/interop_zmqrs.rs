@@ -1,6 +1,7 @@
 //! Our REQ/REP sockets against the `zeromq` crate (zmq.rs 0.7, an independent ZMTP stack), in both
 //! directions, over tcp and ipc: single and multipart messages, empty frames and 1 MiB frames.
 
+use crate::common::succeeds;
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -75,19 +76,13 @@ async fn our_req_their_rep(transport: &str) {
     let req = ReqSocket::new(&Handle::current(), Options::default());
     req.connect(&bound).unwrap();
     for m in payloads() {
-        tokio::time::timeout(LIMIT, req.send(m.clone()))
-            .await
-            .unwrap()
-            .unwrap();
-        let reply = tokio::time::timeout(LIMIT, req.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        succeeds(LIMIT, req.send(m.clone())).await;
+        let reply = succeeds(LIMIT, req.recv()).await;
         let mut expected = vec![Bytes::from_static(b"echo")];
         expected.extend(m);
         assert_eq!(reply, expected);
     }
-    let _rep = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    let _rep = succeeds(LIMIT, server).await;
     req.close();
     if let Some(p) = path {
         let _ = std::fs::remove_file(p);
@@ -110,21 +105,15 @@ async fn their_req_our_rep(transport: &str) {
         })
     };
     let mut req = zeromq::ReqSocket::new();
-    tokio::time::timeout(LIMIT, req.connect(&bound))
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, req.connect(&bound)).await;
     for m in payloads() {
         req.send(zmsg(&m)).await.unwrap();
-        let reply = tokio::time::timeout(LIMIT, req.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let reply = succeeds(LIMIT, req.recv()).await;
         let mut expected = vec![Bytes::from_static(b"echo")];
         expected.extend(m);
         assert_eq!(reply.into_vec(), expected);
     }
-    tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    succeeds(LIMIT, server).await;
     rep.close();
     if let Some(p) = path {
         let _ = std::fs::remove_file(p);
@@ -167,14 +156,8 @@ async fn our_dealer_their_router() {
         },
     );
     dealer.connect(&bound).unwrap();
-    tokio::time::timeout(LIMIT, dealer.send(vec![b(b"a"), Bytes::new(), big(300, 9)]))
-        .await
-        .unwrap()
-        .unwrap();
-    let got = tokio::time::timeout(LIMIT, router.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, dealer.send(vec![b(b"a"), Bytes::new(), big(300, 9)])).await;
+    let got = succeeds(LIMIT, router.recv()).await;
     assert_eq!(
         got.into_vec(),
         vec![b(b"our-dealer"), b(b"a"), Bytes::new(), big(300, 9)]
@@ -183,10 +166,7 @@ async fn our_dealer_their_router() {
         .send(zmsg(&[b(b"our-dealer"), b(b"back"), big(1 << 20, 7)]))
         .await
         .unwrap();
-    let reply = tokio::time::timeout(LIMIT, dealer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = succeeds(LIMIT, dealer.recv()).await;
     assert_eq!(reply, vec![b(b"back"), big(1 << 20, 7)]);
     dealer.close();
 }
@@ -198,27 +178,18 @@ async fn their_dealer_our_router() {
     let mut options = zeromq::SocketOptions::default();
     options.peer_identity(b"their-dealer".to_vec().try_into().unwrap());
     let mut dealer = zeromq::DealerSocket::with_options(options);
-    tokio::time::timeout(LIMIT, dealer.connect(&bound))
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, dealer.connect(&bound)).await;
     dealer
         .send(zmsg(&[b(b"x"), big(1 << 20, 1)]))
         .await
         .unwrap();
-    let got = tokio::time::timeout(LIMIT, router.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, router.recv()).await;
     assert_eq!(got, vec![b(b"their-dealer"), b(b"x"), big(1 << 20, 1)]);
     router
         .send(vec![b(b"their-dealer"), b(b"y"), Bytes::new()])
         .await
         .unwrap();
-    let reply = tokio::time::timeout(LIMIT, dealer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = succeeds(LIMIT, dealer.recv()).await;
     assert_eq!(reply.into_vec(), vec![b(b"y"), Bytes::new()]);
     router.close();
 }
@@ -230,24 +201,15 @@ async fn their_req_our_router() {
     let mut options = zeromq::SocketOptions::default();
     options.peer_identity(b"rq".to_vec().try_into().unwrap());
     let mut req = zeromq::ReqSocket::with_options(options);
-    tokio::time::timeout(LIMIT, req.connect(&bound))
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, req.connect(&bound)).await;
     req.send(zmsg(&[b(b"job")])).await.unwrap();
-    let got = tokio::time::timeout(LIMIT, router.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, router.recv()).await;
     assert_eq!(got, vec![b(b"rq"), Bytes::new(), b(b"job")]);
     router
         .send(vec![b(b"rq"), Bytes::new(), b(b"done")])
         .await
         .unwrap();
-    let reply = tokio::time::timeout(LIMIT, req.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = succeeds(LIMIT, req.recv()).await;
     assert_eq!(reply.into_vec(), vec![b(b"done")]);
     router.close();
 }
@@ -258,20 +220,11 @@ async fn our_dealer_their_rep() {
     let bound = rep.bind("tcp://127.0.0.1:0").await.unwrap().to_string();
     let dealer = DealerSocket::new(&Handle::current(), Options::default());
     dealer.connect(&bound).unwrap();
-    tokio::time::timeout(LIMIT, dealer.send(vec![Bytes::new(), b(b"q")]))
-        .await
-        .unwrap()
-        .unwrap();
-    let got = tokio::time::timeout(LIMIT, rep.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, dealer.send(vec![Bytes::new(), b(b"q")])).await;
+    let got = succeeds(LIMIT, rep.recv()).await;
     assert_eq!(got.into_vec(), vec![b(b"q")]);
     rep.send(zmsg(&[b(b"r")])).await.unwrap();
-    let reply = tokio::time::timeout(LIMIT, dealer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let reply = succeeds(LIMIT, dealer.recv()).await;
     assert_eq!(reply, vec![Bytes::new(), b(b"r")]);
     dealer.close();
 }
@@ -282,27 +235,15 @@ async fn their_dealer_our_rep_keeps_envelope() {
     let rep = RepSocket::new(&Handle::current(), Options::default());
     let bound = rep.bind("tcp://127.0.0.1:0").await.unwrap();
     let mut dealer = zeromq::DealerSocket::new();
-    tokio::time::timeout(LIMIT, dealer.connect(&bound))
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, dealer.connect(&bound)).await;
     dealer
         .send(zmsg(&[b(b"hop1"), b(b"hop2"), Bytes::new(), b(b"q")]))
         .await
         .unwrap();
-    let got = tokio::time::timeout(LIMIT, rep.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let got = succeeds(LIMIT, rep.recv()).await;
     assert_eq!(got, vec![b(b"q")]);
-    tokio::time::timeout(LIMIT, rep.send(vec![b(b"r")]))
-        .await
-        .unwrap()
-        .unwrap();
-    let reply = tokio::time::timeout(LIMIT, dealer.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    succeeds(LIMIT, rep.send(vec![b(b"r")])).await;
+    let reply = succeeds(LIMIT, dealer.recv()).await;
     assert_eq!(
         reply.into_vec(),
         vec![b(b"hop1"), b(b"hop2"), Bytes::new(), b(b"r")]
