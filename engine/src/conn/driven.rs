@@ -237,8 +237,8 @@ impl DrivenRead {
 }
 
 impl DrivenReader for DrivenConnection {
-    fn pump_now(self: Arc<Self>) {
-        DrivenRead(self).pump();
+    fn pump_now(self: Arc<Self>) -> bool {
+        DrivenRead(self).pump() != Pump::Full
     }
 }
 

@@ -26,7 +26,8 @@ static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
 /// A connection's reader when a `ReadDriver` reads it (see `driven`): what a send runs first.
 pub(crate) trait DrivenReader: Send + Sync {
     /// Reads what has arrived, so that a peer that went away is noticed before a send picks it.
-    fn pump_now(self: std::sync::Arc<Self>);
+    /// False when it stopped short of the end (the socket's inbound queue is full).
+    fn pump_now(self: std::sync::Arc<Self>) -> bool;
 }
 
 /// Most bytes of small frames the writer gathers into one batch.
@@ -201,10 +202,21 @@ impl Peer {
         NEXT_PEER_ID.load(Ordering::Relaxed)
     }
 
-    /// Reads what has arrived on this connection first, if a driver reads it (see `driven`).
+    /// Before a send picks this connection: notices that its peer went away. A driven connection
+    /// is read now (see `driven`); otherwise, and when that read stopped at a full queue, the
+    /// socket is asked whether the peer hung up, since the engine's reader task may not have run
+    /// since the FIN came. A hung-up peer takes no more messages (the next live one, or the next
+    /// connection, gets the send); its reader still delivers what came before the FIN and then
+    /// ends the connection. Only sends run this, so a REQ never waits for a reply from a peer
+    /// marked dead here: its request went to another.
     pub(crate) fn refresh(&self) {
         if let Some(reader) = self.driven.get().and_then(Weak::upgrade) {
-            reader.pump_now();
+            if reader.pump_now() {
+                return;
+            }
+        }
+        if !self.is_dead() && self.stream.hung_up() {
+            self.mark_dead();
         }
     }
 
@@ -401,6 +413,26 @@ impl Peer {
         out.commands = PendingCommands::default();
     }
 
+    /// At close: ends the connection now unless linger has something of it to deliver (queued
+    /// messages or commands, or a batch the writer is writing); `drop_queue` (linger 0) ends it
+    /// whatever it holds. The peer sees the FIN before `close()` returns instead of whenever the
+    /// connection's task runs: a server restarted on the same port does not leave its clients a
+    /// window in which a request goes into the old connection.
+    pub(crate) fn end_unless_lingering(&self, drop_queue: bool) {
+        let mut out = self.outbox();
+        let idle = out.queue.is_empty() && out.commands.is_empty() && !out.writing;
+        if !idle && !drop_queue {
+            return;
+        }
+        // Dead under the lock first: no direct write can start once the stream is shut.
+        out.dead = true;
+        out.queue.clear();
+        out.messages = 0;
+        out.commands = PendingCommands::default();
+        drop(out);
+        self.stream.shutdown();
+    }
+
     pub(crate) fn wants_reconnect_now(&self) -> bool {
         self.reconnect_now.load(Ordering::Acquire)
     }
@@ -412,7 +444,7 @@ mod tests {
     use crate::net::transport::Stream;
     use crate::wire::codec::{Decoder, Frame};
     use crate::wire::command::Command;
-    use std::io::Read;
+    use std::io::{Read, Write};
     use std::os::unix::net::UnixStream;
 
     /// A peer writing into one end of a socket pair; the other end is returned to read from.
@@ -628,5 +660,48 @@ mod tests {
         peer.push_command(CommandKind::Pong, pong_frame());
         let mut buf = WriteBuf::new();
         assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
+    }
+
+    #[tokio::test]
+    async fn close_ends_an_idle_connection_at_once_and_leaves_a_busy_one_to_linger() {
+        let (idle, mut idle_theirs) = peer(0);
+        idle.end_unless_lingering(false);
+        assert!(idle.is_dead());
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            idle_theirs.read(&mut byte).expect("read"),
+            0,
+            "the FIN is there"
+        );
+
+        let (busy, busy_theirs) = peer(0);
+        // More than the socket buffer takes: the rest waits for the writer.
+        busy.try_push(
+            vec![Bytes::from(vec![9u8; 4 * 1024 * 1024])],
+            FrameMemory::Owned,
+        )
+        .expect("room");
+        busy.end_unless_lingering(false);
+        assert!(!busy.is_dead(), "linger delivers what is queued");
+        busy.end_unless_lingering(true);
+        assert!(busy.is_dead(), "linger 0 drops it");
+        assert_eq!(busy.queued(), (0, 0));
+        drop(busy_theirs);
+    }
+
+    #[tokio::test]
+    async fn refresh_notices_a_peer_that_hung_up_before_any_read() {
+        let (peer, theirs) = peer(0);
+        peer.refresh();
+        assert!(!peer.is_dead(), "a live peer stays");
+        // Bytes before the FIN do not hide it: the reader still delivers them.
+        (&theirs).write_all(b"unread").expect("write");
+        theirs.shutdown(std::net::Shutdown::Both).expect("shutdown");
+        peer.refresh();
+        assert!(peer.is_dead(), "the FIN is seen without reading");
+        assert_eq!(
+            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
+            Err(vec![Bytes::from_static(b"x")])
+        );
     }
 }

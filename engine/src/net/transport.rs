@@ -160,6 +160,13 @@ impl WriteHalf {
         }
     }
 
+    /// Whether the peer has ended the connection (its FIN or a reset has arrived), found without
+    /// reading: a send checks this before it picks a connection, because the engine's reader task
+    /// may not have run since the FIN came, and a request written into such a connection is lost.
+    pub(crate) fn hung_up(&self) -> bool {
+        peer_hung_up(self.raw_fd())
+    }
+
     /// Shuts both directions down at once, even while other references to the stream exist,
     /// so the peer sees the connection end now rather than when the last reference is dropped.
     pub(crate) fn shutdown(&self) {
@@ -174,6 +181,42 @@ impl WriteHalf {
         };
         // ENOTCONN when the peer already went away: nothing left to do.
         let _ = result;
+    }
+}
+
+/// A zero-timeout poll: RDHUP is the peer's FIN even with bytes still unread before it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn peer_hung_up(fd: RawFd) -> bool {
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    // SAFETY: one valid, exclusively borrowed pollfd; a zero timeout never blocks.
+    let ready = unsafe { libc::poll(&mut pollfd, 1, 0) };
+    ready > 0 && pollfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+}
+
+/// Without RDHUP: a peeked read says 0 at the FIN (only once nothing unread is before it).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn peer_hung_up(fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: a valid descriptor and a live one-byte buffer; MSG_PEEK leaves the byte queued.
+    let got = unsafe {
+        libc::recv(
+            fd,
+            std::ptr::from_mut(&mut byte).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match got {
+        0 => true,
+        n if n > 0 => false,
+        _ => !matches!(
+            io::Error::last_os_error().kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ),
     }
 }
 

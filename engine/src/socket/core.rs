@@ -309,11 +309,18 @@ impl SocketCore {
         }
     }
 
-    /// Idempotent. Pending waits end with EAGAIN; listeners are released now; connections get
-    /// `linger` to deliver their queues (handled by each connection's task).
+    /// Idempotent. Pending waits end with EAGAIN; listeners are released now; connections with
+    /// nothing queued to send are shut now, the others get `linger` to deliver their queues
+    /// (handled by each connection's task; linger 0 shuts them all now).
     pub(crate) fn close(&self) {
         if !self.closed.fire() {
             return;
+        }
+        // After `closed`: `add_peer` checks it under the table's lock, so no peer joins after this.
+        let peers: Vec<Arc<Peer>> = lock(&self.peers).peers().cloned().collect();
+        let drop_queues = SocketLink::linger(self) == Timeout::After(std::time::Duration::ZERO);
+        for peer in &peers {
+            peer.end_unless_lingering(drop_queues);
         }
         let endpoints = std::mem::take(&mut *lock(&self.endpoints));
         for bound in &endpoints.binds {

@@ -609,3 +609,82 @@ async fn reply_to_a_gone_client_is_dropped_silently() {
         ["answer"]
     );
 }
+
+/// A REP with the default linger (the one the JS `Reply` gets): `close()` must not linger on a
+/// connection that has nothing queued to send.
+fn lingering_rep() -> RepSocket {
+    rep(Options {
+        reconnect_interval: 10,
+        ..Options::default()
+    })
+}
+
+#[tokio::test]
+async fn a_send_right_after_a_restart_reaches_the_new_server() {
+    // One thread: between `close()` and `try_send` below no task runs, neither the server's
+    // connection tasks nor the client's reader. So the client's engine reader has not read the
+    // end of the old connection when the request is routed, every time: the send itself must see
+    // that the server hung up (the FIN that `close()` sent, which loopback delivers within the
+    // call) and not put the request into the vanished connection, where it would be lost.
+    let client = req(fast());
+    let first = lingering_rep();
+    let endpoint = prompt(first.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let _first_task = tokio::spawn(serve_echo(first.clone(), "first:"));
+    client.connect(&endpoint).expect("connect");
+    prompt(client.send(msg(&["a"]))).await.expect("send");
+    assert_eq!(
+        text(&prompt(client.recv()).await.expect("recv")),
+        ["first:a"]
+    );
+    first.close();
+    let back = client.try_send(msg(&["b"])).expect("try_send");
+    assert_eq!(
+        back.as_ref().map(text),
+        Some(vec!["b".to_owned()]),
+        "the request went into the connection the server had closed"
+    );
+    let second = lingering_rep();
+    assert_eq!(
+        prompt(second.bind(&endpoint)).await.expect("rebind"),
+        endpoint
+    );
+    let _second_task = tokio::spawn(serve_echo(second.clone(), "second:"));
+    if let Some(back) = back {
+        prompt(client.send(back)).await.expect("send after restart");
+    }
+    assert_eq!(
+        text(&prompt(client.recv()).await.expect("recv after restart")),
+        ["second:b"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_right_after_restarts_reach_the_new_server_across_threads() {
+    // The JS test's shape, with the runtime's threads free to run the client's reader at any
+    // moment: close, rebind the same port, send at once; the request must reach the new server.
+    let client = req(fast());
+    let mut server = lingering_rep();
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let mut task = tokio::spawn(serve_echo(server.clone(), "0:"));
+    client.connect(&endpoint).expect("connect");
+    for round in 0..20 {
+        let body = format!("r{round}");
+        prompt(client.send(msg(&[&body]))).await.expect("send");
+        assert_eq!(
+            text(
+                &prompt(client.recv())
+                    .await
+                    .unwrap_or_else(|e| panic!("round {round}: {e:?}"))
+            ),
+            [format!("{round}:{body}")]
+        );
+        server.close();
+        task.abort();
+        server = lingering_rep();
+        prompt(server.bind(&endpoint)).await.expect("rebind");
+        let prefix: &'static str = Box::leak(format!("{}:", round + 1).into_boxed_str());
+        task = tokio::spawn(serve_echo(server.clone(), prefix));
+    }
+}
