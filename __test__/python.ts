@@ -1,46 +1,11 @@
-// The Python interop peers (pyzmq = libzmq) run in a virtual environment that the test suite
-// provisions itself on first use, so `npm install && npm test` is all a newcomer runs: nothing
-// is installed into the machine's Python and CI installs nothing the README does not.
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..');
-/** Ignored by git (.gitignore: /.cache/). Override with ZEROMQ_NAPI_TEST_VENV. */
-const VENV = process.env.ZEROMQ_NAPI_TEST_VENV ?? path.join(ROOT, '.cache', 'pyzmq-venv');
-const PYTHON = path.join(VENV, 'bin', 'python');
-
-let provisioned: string | undefined;
-
-function run(command: string, args: readonly string[]): string {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.error) return `${command}: ${result.error.message}`;
-  return result.status === 0 ? '' : `${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`;
-}
-
-function hasPyzmq(): boolean {
-  return fs.existsSync(PYTHON) && run(PYTHON, ['-c', 'import zmq']) === '';
-}
+// The pyzmq (libzmq) peers' interpreter: provisioned on first use by scripts/pyzmq.js, shared with
+// the Rust test runner (scripts/test-rust.js).
+const pyzmq: { pythonWithPyzmq(): string } = require('../scripts/pyzmq.js');
 
 /**
  * The path of a Python interpreter that can `import zmq`, creating the virtual environment and
  * installing pyzmq from PyPI the first time. Throws with the failing step's output otherwise.
  */
 export function pythonWithPyzmq(): string {
-  if (provisioned !== undefined) return provisioned;
-  if (!hasPyzmq()) {
-    const steps: Array<[string, string[]]> = [
-      ['python3', ['-m', 'venv', VENV]],
-      [PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'pyzmq']],
-    ];
-    for (const [command, args] of steps) {
-      const failure = run(command, args);
-      if (failure !== '') {
-        throw new Error(`could not provision pyzmq for the Python interop tests in ${VENV}:\n${failure}`);
-      }
-    }
-    if (!hasPyzmq()) throw new Error(`pyzmq was installed in ${VENV} but does not import`);
-  }
-  provisioned = PYTHON;
-  return provisioned;
+  return pyzmq.pythonWithPyzmq();
 }
