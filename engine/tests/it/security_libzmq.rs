@@ -5,7 +5,7 @@
 //! It needs a Python with pyzmq, so it is ignored by default; run it with
 //!   ZEROMQ_NAPI_PYTHON=.cache/pyzmq-venv/bin/python \
 //!     cargo test -p zeromq-napi-engine --test it security_libzmq -- --ignored
-//! (`npm run test:js` provisions that virtual environment on first use).
+//! (`npm run test:rust` provisions that virtual environment and runs them so).
 
 use bytes::{Bytes, BytesMut};
 use std::io::{BufRead, BufReader, Read, Write};
