@@ -1,17 +1,17 @@
 // Interop with a real ZMTP 2.0 peer (RFC 15): JeroMQ 0.3.x, Debian's `libjeromq-java`, over tcp
-// loopback in both directions. The Java peers (__test__/jeromq/*.java) are compiled into a temp
-// dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests fail, naming the packages.
+// loopback in both directions. The Java peers (__test__/jeromq/*.java for REQ/REP, and the engine's
+// engine/tests/jeromq/*.java for DEALER/ROUTER) are compiled into a temp dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests fail, naming the packages.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe } from 'node:test'
-import { Reply, Request } from 'zeromq-napi'
+import { Dealer, Reply, Request, Router } from 'zeromq-napi'
 import { answerLoop, test, texts, use, within } from './helpers'
 
 const JAR = process.env.ZEROMQ_NAPI_JEROMQ_JAR ?? '/usr/share/java/jeromq.jar'
-const SOURCES = path.join(__dirname, 'jeromq')
+const SOURCES = [path.join(__dirname, 'jeromq'), path.join(__dirname, '..', 'engine', 'tests', 'jeromq')]
 const INSTALL = 'apt-get install libjeromq-java default-jdk-headless'
 
 /** Why the JeroMQ peers cannot run here, or '' when they can. */
@@ -29,7 +29,7 @@ function missing(): string {
 function compile(out: string): string {
   const why = missing()
   if (why !== '') throw new Error(`the JeroMQ (ZMTP 2.0) interop tests need Java and JeroMQ 0.3.x: ${why}`)
-  const sources = fs.readdirSync(SOURCES).filter((f) => f.endsWith('.java')).map((f) => path.join(SOURCES, f))
+  const sources = SOURCES.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.java')).map((f) => path.join(dir, f)))
   const r = spawnSync('javac', ['-d', out, '-cp', JAR, ...sources], { encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`javac failed (${r.status}):\n${r.stderr}`)
   return [out, JAR].join(path.delimiter)
@@ -84,6 +84,8 @@ function java(classpath: string, main: string, args: string[]): Java {
 
 /** The frames the Java REQ client prints on a "REPLY" line. */
 const decode = (line: string): Buffer[] => line.split(',').map((b) => Buffer.from(b, 'base64'))
+/** The frames the Java DEALER prints on a "REPLY" line (hex). */
+const unhex = (line: string): Buffer[] => line.split(',').map((h) => Buffer.from(h, 'hex'))
 
 const BIG = Buffer.from(Array.from({ length: 100000 }, (_, i) => i % 251))
 
@@ -154,6 +156,45 @@ describe('JeroMQ 0.3.x (ZMTP 2.0) interop over tcp loopback', () => {
     const [, first] = await within(client.line(/^REPLY (.*)$/), 15000, 'JeroMQ reply')
     assert.deepEqual(texts(decode(first)), ['re', 'hello'])
     const { code, stderr } = await within(client.exited, 15000, 'JeroMQ REQ exits')
+    assert.equal(code, 0, stderr)
+  }, { timeout: 40000 })
+
+  test('our Dealer -> JeroMQ ROUTER: routed by our routingId, multipart and a 100000-byte frame', async (t) => {
+    const router = java(ready(), 'JeromqRouter', [])
+    t.after(() => router.child.kill('SIGKILL'))
+    const [, port] = await within(router.line(/^PORT (\d+)$/), 15000, 'JeroMQ ROUTER binds')
+    const dealer = use(t, new Dealer({ routingId: 'our-dealer' }))
+    dealer.connect(`tcp://127.0.0.1:${port}`)
+    await dealer.send('hello')
+    const [, from] = await within(router.line(/^FROM ([0-9a-f]*)$/), 15000, 'JeroMQ ROUTER receives')
+    assert.equal(Buffer.from(from, 'hex').toString(), 'our-dealer', 'JeroMQ routes by our routingId')
+    assert.deepEqual(texts(await within(dealer.receive(), 10000, 'reply')), ['jeromq', 'hello'])
+    await dealer.send([BIG, '', 'tail'])
+    const back = await within(dealer.receive(), 10000, 'reply')
+    assert.equal(back.length, 4)
+    assert.ok(back[1].equals(BIG), 'the 100000-byte frame came back intact through JeroMQ')
+    assert.deepEqual(texts([back[0], back[2], back[3]]), ['jeromq', '', 'tail'])
+    await dealer.send('STOP')
+    assert.deepEqual(texts(await within(dealer.receive(), 10000, 'reply')), ['jeromq', 'STOP'])
+    const { code, stderr } = await within(router.exited, 10000, 'JeroMQ ROUTER exits')
+    assert.equal(code, 0, stderr)
+  }, { timeout: 40000 })
+
+  test('JeroMQ DEALER -> our Router: its identity is the routingId, replies routed back', async (t) => {
+    const router = use(t, new Router())
+    await router.bind('tcp://127.0.0.1:*')
+    const dealer = java(ready(), 'JeromqDealer', [String(router.lastEndpoint), 'jeromq-dealer'])
+    t.after(() => dealer.child.kill('SIGKILL'))
+    const expected = [[Buffer.from('hello')], [Buffer.from('a'), Buffer.alloc(0), Buffer.from('c')], [BIG, Buffer.from('tail')]]
+    for (const want of expected) {
+      const [id, ...frames] = await within(router.receive(), 15000, 'a JeroMQ message')
+      assert.equal(id.toString(), 'jeromq-dealer', 'its identity is the routing id')
+      assert.deepEqual(frames, want)
+      await router.send([id, 're', ...frames])
+      const [, line] = await within(dealer.line(/^REPLY (.*)$/), 10000, 'JeroMQ gets the reply')
+      assert.deepEqual(unhex(line), [Buffer.from('re'), ...want])
+    }
+    const { code, stderr } = await within(dealer.exited, 10000, 'JeroMQ DEALER exits')
     assert.equal(code, 0, stderr)
   }, { timeout: 40000 })
 })
