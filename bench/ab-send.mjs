@@ -4,12 +4,14 @@
 //
 //   node bench/ab-send.mjs /path/to/checkout-A /path/to/checkout-B
 //   AB_SIZES=65536,1048576 AB_ROUNDS=8 AB_COUNT=300
+//   AB_CURVE=1: both ends with CURVE (the bench's key pairs), every frame boxed both ways
 //
 // Each checkout needs its built addon (`npm run build`). One server and one client process per build for
 // the whole run; the client reports each batch's round-trip times over stdout.
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import readline from 'node:readline'
+import { CURVE_CLIENT, CURVE_SERVER } from './child/libs.mjs'
 
 const [a, b] = process.argv.slice(2).map((p) => path.resolve(p))
 if (a === undefined || b === undefined) {
@@ -19,11 +21,14 @@ if (a === undefined || b === undefined) {
 const sizes = (process.env.AB_SIZES ?? '65536,1048576').split(',').map(Number)
 const rounds = Number(process.env.AB_ROUNDS ?? 8)
 const count = Number(process.env.AB_COUNT ?? 300)
+const curve = process.env.AB_CURVE === '1'
+const serverOptions = JSON.stringify(curve ? CURVE_SERVER : {})
+const clientOptions = JSON.stringify(curve ? CURVE_CLIENT : {})
 
 const SERVER = (root) => `
   const { Reply } = require(${JSON.stringify(root)})
   ;(async () => {
-    const rep = new Reply()
+    const rep = new Reply(${serverOptions})
     await rep.bind('tcp://127.0.0.1:*')
     console.log(rep.lastEndpoint)
     for (;;) {
@@ -36,7 +41,7 @@ const SERVER = (root) => `
 const CLIENT = (root, endpoint) => `
   const { Request } = require(${JSON.stringify(root)})
   const readline = require('node:readline')
-  const req = new Request()
+  const req = new Request(${clientOptions})
   req.connect(${JSON.stringify(endpoint)})
   const rl = readline.createInterface({ input: process.stdin })
   const payloads = new Map()
@@ -105,7 +110,7 @@ for (const size of sizes) {
 }
 A.stop()
 B.stop()
-console.log(`A = ${a}\nB = ${b}\n${rounds} rounds x ${count} round trips per batch; median of batch medians (us per round trip)`)
+console.log(`A = ${a}\nB = ${b}${curve ? '\nCURVE on both ends' : ''}\n${rounds} rounds x ${count} round trips per batch; median of batch medians (us per round trip)`)
 console.log('size      mode            A (us)   B (us)   B/A')
 for (const r of results) {
   console.log(`${String(r.size).padEnd(9)} ${r.mode.padEnd(15)} ${r.a.toFixed(1).padStart(7)}  ${r.b.toFixed(1).padStart(7)}  ${(r.b / r.a).toFixed(3)}`)

@@ -30,9 +30,15 @@ function sanitizer(target) {
   return target.startsWith('curve_') ? 'none' : 'address';
 }
 
+// cargo-fuzz sets RUSTFLAGS itself (adding any already set), and RUSTFLAGS replaces the
+// repository's .cargo/config.toml rustflags: its poly1305 cfg is passed on here.
+const FORCE_SOFT = '--cfg poly1305_force_soft';
+const rustflags = [process.env.RUSTFLAGS, FORCE_SOFT].filter(Boolean).join(' ');
+
 function cargoFuzz(args) {
   return spawnSync('cargo', ['+nightly', 'fuzz', ...args], {
     cwd: engine,
+    env: { ...process.env, RUSTFLAGS: rustflags },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,

@@ -95,6 +95,26 @@ impl WriteBuf {
         WriteBuf::default()
     }
 
+    /// A buffer that encodes into `scratch` (empty; its capacity is what is reused).
+    pub(crate) fn with_scratch(scratch: BytesMut) -> WriteBuf {
+        WriteBuf {
+            scratch,
+            ..WriteBuf::default()
+        }
+    }
+
+    /// The scratch back, once everything is written, for the next [`WriteBuf::with_scratch`]: the
+    /// written chunks are dropped, so the allocation they shared is the scratch's alone again and
+    /// its next `reserve` reuses it. Dropped instead when its capacity is over `keep_max`.
+    pub(crate) fn into_scratch(mut self, keep_max: usize) -> BytesMut {
+        self.chunks.clear();
+        self.scratch.clear();
+        if self.scratch.capacity() > keep_max {
+            return BytesMut::new();
+        }
+        self.scratch
+    }
+
     /// Appends all frames of one message, MORE on all but the last.
     pub(crate) fn push_message(&mut self, frames: &[Bytes]) {
         let last = frames.len().saturating_sub(1);

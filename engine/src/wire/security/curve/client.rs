@@ -2,6 +2,7 @@
 //! (its long-term key, the vouch, its metadata), opens READY. Then boxes frames as MESSAGEs.
 
 use super::message::{MessageCodec, OVERHEAD};
+use super::nacl_box::BoxKey;
 use super::{
     command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
     short_nonce, COOKIE_WITH_NONCE_LEN, ERROR, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
@@ -16,7 +17,7 @@ use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
-use crypto_box::{PublicKey, SalsaBox, SecretKey};
+use crypto_box::{PublicKey, SecretKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -50,7 +51,7 @@ pub struct CurveClient {
     short_public: PublicKey,
     short_secret: SecretKey,
     /// Precomputed (S, c'): HELLO's signature box and WELCOME.
-    hello_key: SalsaBox,
+    hello_key: BoxKey,
     /// Drawn up front so that no random draw can fail mid-handshake.
     vouch_nonce: [u8; 16],
     /// Counter for HELLO; the codec takes it over after WELCOME.

@@ -7,12 +7,11 @@
 //! box is refused before any decryption. The counter moves only once a box opened, so a forged
 //! box cannot push it ahead.
 
+use super::nacl_box::BoxKey;
 use super::{short_nonce, TAG_LEN};
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Frame};
 use bytes::{Buf, BufMut, BytesMut};
-use crypto_box::aead::AeadInPlace;
-use crypto_box::{SalsaBox, Tag};
 use std::sync::Arc;
 
 const MESSAGE: &[u8] = b"\x07MESSAGE";
@@ -35,7 +34,7 @@ pub struct MessageCodec {
 
 impl MessageCodec {
     pub(crate) fn new(
-        key: SalsaBox,
+        key: BoxKey,
         send_prefix: &'static [u8; 16],
         recv_prefix: &'static [u8; 16],
         next: u64,
@@ -56,7 +55,7 @@ impl MessageCodec {
         }
     }
 
-    pub(crate) fn key(&self) -> &SalsaBox {
+    pub(crate) fn key(&self) -> &BoxKey {
         &self.sealer.key
     }
 
@@ -95,7 +94,7 @@ impl MessageCodec {
 
 /// Boxes outgoing frames: the sending direction's key copy, nonce prefix and counter.
 pub struct MessageSealer {
-    key: Arc<SalsaBox>,
+    key: Arc<BoxKey>,
     prefix: &'static [u8; 16],
     /// The counter our next box uses.
     next: u64,
@@ -136,12 +135,10 @@ impl MessageSealer {
         dst.extend_from_slice(&[0u8; TAG_LEN]);
         dst.put_u8(flags);
         dst.extend_from_slice(body);
-        let (head, sealed) = dst.split_at_mut(start + FLAGS_AT);
         let tag = self
             .key
-            .encrypt_in_place_detached(&short_nonce(self.prefix, counter), b"", sealed)
-            .map_err(|_| ProtocolError::BadCommand("CURVE: frame too large to box"))?;
-        head[start + TAG_AT..].copy_from_slice(&tag);
+            .seal_tail(&short_nonce(self.prefix, counter), dst, start + FLAGS_AT);
+        dst[start + TAG_AT..start + FLAGS_AT].copy_from_slice(&tag);
         Ok(())
     }
 
@@ -175,7 +172,7 @@ impl MessageSealer {
 /// Opens incoming MESSAGEs: the receiving direction's key copy, nonce prefix and the highest
 /// counter accepted so far.
 pub struct MessageOpener {
-    key: Arc<SalsaBox>,
+    key: Arc<BoxKey>,
     prefix: &'static [u8; 16],
     /// The highest counter accepted from the peer (its INITIATE's or READY's at first).
     last_peer: u64,
@@ -209,14 +206,10 @@ impl MessageOpener {
             Ok(owned) => owned,
             Err(shared) => BytesMut::from(&shared[..]),
         };
-        let tag = *Tag::from_slice(&buf[TAG_AT..FLAGS_AT]);
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&buf[TAG_AT..FLAGS_AT]);
         self.key
-            .decrypt_in_place_detached(
-                &short_nonce(self.prefix, counter),
-                b"",
-                &mut buf[FLAGS_AT..],
-                &tag,
-            )
+            .open_tail(&short_nonce(self.prefix, counter), &mut buf, FLAGS_AT, &tag)
             .map_err(|_| ProtocolError::BadCommand("CURVE MESSAGE box does not open"))?;
         self.last_peer = counter;
         let flags = buf[FLAGS_AT];
@@ -235,6 +228,7 @@ impl MessageOpener {
 
 #[cfg(test)]
 mod tests {
+    use super::super::precompute;
     use super::super::{MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER};
     use super::*;
     use crate::wire::codec::Decoder;
@@ -245,13 +239,13 @@ mod tests {
         let a = SecretKey::from([1u8; 32]);
         let b = SecretKey::from([2u8; 32]);
         let client = MessageCodec::new(
-            SalsaBox::new(&b.public_key(), &a),
+            precompute(&b.public_key(), &a).expect("key"),
             MESSAGE_FROM_CLIENT,
             MESSAGE_FROM_SERVER,
             3,
         );
         let server = MessageCodec::new(
-            SalsaBox::new(&a.public_key(), &b),
+            precompute(&a.public_key(), &b).expect("key"),
             MESSAGE_FROM_SERVER,
             MESSAGE_FROM_CLIENT,
             2,
@@ -408,7 +402,7 @@ mod tests {
     fn exhausted_counter_is_refused_not_reused() {
         let a = SecretKey::from([1u8; 32]);
         let mut c = MessageCodec::new(
-            SalsaBox::new(&a.public_key(), &a),
+            precompute(&a.public_key(), &a).expect("key"),
             MESSAGE_FROM_CLIENT,
             MESSAGE_FROM_SERVER,
             u64::MAX,
@@ -419,20 +413,30 @@ mod tests {
 
     #[test]
     fn decrypts_in_place_when_the_frame_owns_its_buffer() {
-        let (mut c, mut s) = pair();
-        let Frame::Data { body: wire, .. } = c.encode(data(false, &[5u8; 4096])).unwrap() else {
-            panic!()
-        };
-        let wire_ptr = wire.as_ptr();
-        let out = s.decode(Frame::Data {
-            more: false,
-            body: wire,
-        });
-        let Ok(Frame::Data { body, .. }) = out else {
-            panic!()
-        };
-        assert_eq!(body.as_ptr(), wire_ptr.wrapping_add(OVERHEAD));
-        assert_eq!(&body[..], &[5u8; 4096][..]);
+        // Small, and large enough to be opened on several threads.
+        for len in [4096, 3 * super::super::nacl_box::PARALLEL_MIN + 7] {
+            let (mut c, mut s) = pair();
+            let body_in = Bytes::from((0..len).map(|i| i as u8).collect::<Vec<u8>>());
+            let Frame::Data { body: wire, .. } = c
+                .encode(Frame::Data {
+                    more: false,
+                    body: body_in.clone(),
+                })
+                .unwrap()
+            else {
+                panic!()
+            };
+            let wire_ptr = wire.as_ptr();
+            let out = s.decode(Frame::Data {
+                more: false,
+                body: wire,
+            });
+            let Ok(Frame::Data { body, .. }) = out else {
+                panic!()
+            };
+            assert_eq!(body.as_ptr(), wire_ptr.wrapping_add(OVERHEAD), "{len}");
+            assert_eq!(body, body_in);
+        }
     }
 
     fn data_owned(body: Vec<u8>) -> Frame {

@@ -5,12 +5,16 @@
 //! server) / `CurveZMQMESSAGES` (server to client), and a MESSAGE boxes a flags byte (MORE = 1,
 //! COMMAND = 2) ahead of the frame, inside an outer frame without flags.
 //!
-//! Every box is NaCl's `crypto_box` (X25519, HSalsa20, XSalsa20-Poly1305) from the `crypto_box`
-//! crate; the cookie is a `crypto_secretbox` under a key drawn for this one connection. A box on
-//! the wire is its 16-byte tag followed by the ciphertext, so both are sealed detached and in place.
+//! Every box is NaCl's `crypto_box` (X25519, HSalsa20, XSalsa20-Poly1305), composed from the
+//! RustCrypto primitives in [`nacl_box`] (byte for byte `crypto_box`'s `SalsaBox`, so that large
+//! boxes can use more than one thread); the cookie is a `crypto_secretbox` under a key drawn for
+//! this one connection. A box on the wire is its 16-byte tag followed by the ciphertext, so both
+//! are sealed detached and in place.
 
 pub mod client;
+mod keystream_pool;
 pub mod message;
+pub(crate) mod nacl_box;
 pub mod server;
 
 #[cfg(test)]
@@ -22,9 +26,9 @@ pub use server::CurveServer;
 use crate::error::ProtocolError;
 use crate::wire::command::Command;
 use bytes::{Bytes, BytesMut};
-use crypto_box::aead::AeadInPlace;
-use crypto_box::{PublicKey, SalsaBox, SecretKey, Tag};
+use crypto_box::{PublicKey, SecretKey};
 use curve25519_dalek::MontgomeryPoint;
+use nacl_box::{BoxKey, NONCE_LEN};
 use zeroize::Zeroizing;
 
 pub(crate) const HELLO: &[u8] = b"\x05HELLO";
@@ -39,8 +43,7 @@ pub(crate) const WELCOME_LEN: usize = 168;
 pub(crate) const INITIATE_MIN_LEN: usize = 257;
 pub(crate) const READY_MIN_LEN: usize = 30;
 
-pub(crate) const TAG_LEN: usize = 16;
-pub(crate) const KEY_LEN: usize = 32;
+pub(crate) use nacl_box::{KEY_LEN, TAG_LEN};
 /// The cookie: tag + Box[C' + s'](t).
 pub(crate) const COOKIE_LEN: usize = TAG_LEN + 2 * KEY_LEN;
 /// What INITIATE echoes: the cookie's 16-byte nonce tail, then the cookie.
@@ -58,39 +61,36 @@ pub(crate) const MESSAGE_FROM_CLIENT: &[u8; 16] = b"CurveZMQMESSAGEC";
 pub(crate) const MESSAGE_FROM_SERVER: &[u8; 16] = b"CurveZMQMESSAGES";
 
 /// A 16-byte prefix and a counter (big-endian), as HELLO, INITIATE, READY and MESSAGE use.
-pub(crate) fn short_nonce(prefix: &[u8; 16], counter: u64) -> crypto_box::Nonce {
-    let mut n = [0u8; 24];
+pub(crate) fn short_nonce(prefix: &[u8; 16], counter: u64) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
     n[..16].copy_from_slice(prefix);
     n[16..].copy_from_slice(&counter.to_be_bytes());
-    n.into()
+    n
 }
 
 /// An 8-byte prefix and 16 random bytes, as WELCOME, the cookie and the vouch use.
-pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> crypto_box::Nonce {
-    let mut n = [0u8; 24];
+pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
     n[..8].copy_from_slice(prefix);
     n[8..].copy_from_slice(random);
-    n.into()
+    n
 }
 
-/// The shared key of `public` and `secret` (libsodium's `crypto_box_beforenm`), or `None` when
+/// The box key of `public` and `secret` (libsodium's `crypto_box_beforenm`), or `None` when
 /// `public` has small order: the X25519 result is then all zeros whatever the secret, anyone can
 /// compute it, and libsodium refuses it too.
-pub(crate) fn precompute(public: &PublicKey, secret: &SecretKey) -> Option<SalsaBox> {
+pub(crate) fn precompute(public: &PublicKey, secret: &SecretKey) -> Option<BoxKey> {
     let shared = Zeroizing::new(MontgomeryPoint(public.to_bytes()).mul_clamped(secret.to_bytes()));
     if shared.0 == [0u8; 32] {
         return None;
     }
-    Some(SalsaBox::new(public, secret))
+    Some(BoxKey::from_shared_secret(&shared.0))
 }
 
 /// Appends Box[plaintext] to `dst`: the tag, then the ciphertext, sealed in place in `dst`.
 pub(crate) fn seal_into(
-    key: &impl AeadInPlace<
-        TagSize = crypto_box::aead::consts::U16,
-        NonceSize = crypto_box::aead::consts::U24,
-    >,
-    nonce: &crypto_box::Nonce,
+    key: &BoxKey,
+    nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
     dst: &mut BytesMut,
 ) -> Result<(), ProtocolError> {
@@ -99,28 +99,23 @@ pub(crate) fn seal_into(
     dst.extend_from_slice(&[0u8; TAG_LEN]);
     dst.extend_from_slice(plaintext);
     let (head, body) = dst.split_at_mut(tag_at + TAG_LEN);
-    let tag = key
-        .encrypt_in_place_detached(nonce, b"", body)
-        .map_err(|_| ProtocolError::BadCommand("CURVE: frame too large to box"))?;
+    let tag = key.seal_in_place(nonce, body);
     head[tag_at..].copy_from_slice(&tag);
     Ok(())
 }
 
 /// Opens Box[...] (`boxed` = tag + ciphertext) into a buffer that is wiped on drop.
 pub(crate) fn open(
-    key: &impl AeadInPlace<
-        TagSize = crypto_box::aead::consts::U16,
-        NonceSize = crypto_box::aead::consts::U24,
-    >,
-    nonce: &crypto_box::Nonce,
+    key: &BoxKey,
+    nonce: &[u8; NONCE_LEN],
     boxed: &[u8],
     failure: &'static str,
 ) -> Result<Zeroizing<Vec<u8>>, ProtocolError> {
     let (tag, ciphertext) = boxed
-        .split_at_checked(TAG_LEN)
+        .split_first_chunk::<TAG_LEN>()
         .ok_or(ProtocolError::BadCommand(failure))?;
     let mut plain = Zeroizing::new(ciphertext.to_vec());
-    key.decrypt_in_place_detached(nonce, b"", &mut plain, Tag::from_slice(tag))
+    key.open_in_place(nonce, &mut plain, tag)
         .map_err(|_| ProtocolError::BadCommand(failure))?;
     Ok(plain)
 }

@@ -7,6 +7,7 @@
 //! connection's WELCOME.
 
 use super::message::{MessageCodec, OVERHEAD};
+use super::nacl_box::BoxKey;
 use super::{
     command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
     short_nonce, COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
@@ -22,8 +23,7 @@ use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
-use crypto_box::{PublicKey, SalsaBox, SecretKey};
-use crypto_secretbox::{KeyInit, XSalsa20Poly1305};
+use crypto_box::{PublicKey, SecretKey};
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,13 +49,13 @@ pub struct CurveServer {
     short_public: PublicKey,
     short_secret: SecretKey,
     /// The cookie key (t), new for this connection.
-    cookie_key: XSalsa20Poly1305,
+    cookie_key: BoxKey,
     /// Drawn up front so that no random draw can fail mid-handshake.
     cookie_nonce: [u8; 16],
     welcome_nonce: [u8; 16],
     /// From HELLO: the client's short-term key (C') and the precomputed (C', s) for WELCOME.
     client_short: Option<PublicKey>,
-    hello_key: Option<SalsaBox>,
+    hello_key: Option<BoxKey>,
     /// From INITIATE: the client's proven long-term key (C), its metadata, (C', s').
     client_key: Option<CurvePublicKey>,
     peer: Option<Metadata>,
@@ -79,7 +79,7 @@ impl CurveServer {
             secret,
             short_public: short_secret.public_key(),
             short_secret,
-            cookie_key: XSalsa20Poly1305::new((&*cookie_key).into()),
+            cookie_key: BoxKey::from_bytes(*cookie_key),
             cookie_nonce: random::array::<16>()?,
             welcome_nonce: random::array::<16>()?,
             client_short: None,
