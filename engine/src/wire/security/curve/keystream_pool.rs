@@ -92,9 +92,17 @@ impl Job {
 }
 
 pub(crate) struct Pool {
-    queue: Mutex<VecDeque<Job>>,
+    queue: Mutex<Queue>,
     work: Condvar,
     workers: usize,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Workers asleep on `work`: a job is signalled only when one is (a wake is a syscall, and a
+    /// box hands out ~16 jobs while its worker is usually busy with the previous one).
+    idle: usize,
 }
 
 /// The pool, started on first call; `None` on a single CPU or when no thread could be started.
@@ -104,7 +112,7 @@ pub(crate) fn pool() -> Option<&'static Pool> {
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let wanted = cpus.saturating_sub(1).min(MAX_WORKERS);
         (wanted > 0).then(|| Pool {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
             workers: wanted,
         })
@@ -130,18 +138,23 @@ impl Pool {
         ok.then_some(self)
     }
 
-    fn jobs(&self) -> MutexGuard<'_, VecDeque<Job>> {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn submit(&self, job: Job) {
-        self.jobs().push_back(job);
-        self.work.notify_one();
+        let mut queue = self.queue();
+        queue.jobs.push_back(job);
+        let wake = queue.idle > 0;
+        drop(queue);
+        if wake {
+            self.work.notify_one();
+        }
     }
 
     /// Runs one queued job (any box's) on the calling thread; false when there was none.
     pub(crate) fn run_one(&self) -> bool {
-        let job = self.jobs().pop_front();
+        let job = self.queue().jobs.pop_front();
         match job {
             Some(job) => {
                 job.run();
@@ -154,12 +167,17 @@ impl Pool {
     fn work_forever(&self) {
         loop {
             let job = {
-                let mut jobs = self.jobs();
+                let mut queue = self.queue();
                 loop {
-                    if let Some(job) = jobs.pop_front() {
+                    if let Some(job) = queue.jobs.pop_front() {
                         break job;
                     }
-                    jobs = self.work.wait(jobs).unwrap_or_else(PoisonError::into_inner);
+                    queue.idle += 1;
+                    queue = self
+                        .work
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    queue.idle -= 1;
                 }
             };
             job.run();
