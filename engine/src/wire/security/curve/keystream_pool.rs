@@ -11,6 +11,7 @@ use salsa20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use salsa20::XSalsa20;
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 /// Helper threads at most (the caller's thread works too).
@@ -23,16 +24,31 @@ const BODY_AT: u64 = 32;
 pub(crate) struct BoxStream {
     key: Zeroizing<[u8; 32]>,
     nonce: [u8; 24],
-    done: Mutex<Vec<Option<BytesMut>>>,
+    done: Mutex<Done>,
     ready: Condvar,
 }
+
+struct Done {
+    chunks: Vec<Option<BytesMut>>,
+    /// The caller sleeps on `ready` (it spins first, so usually nobody does and a finished chunk
+    /// costs no wake-up syscall).
+    waiting: bool,
+}
+
+/// How long the caller spins for a chunk a worker holds before it sleeps: about the time a worker
+/// takes on the largest chunk. Sleeping costs more on the dev VM: the worker's wake-up of a halted
+/// vCPU is tens of microseconds.
+const SPIN: Duration = Duration::from_micros(200);
 
 impl BoxStream {
     pub(crate) fn new(key: &[u8; 32], nonce: &[u8; 24], chunks: usize) -> Arc<BoxStream> {
         Arc::new(BoxStream {
             key: Zeroizing::new(*key),
             nonce: *nonce,
-            done: Mutex::new((0..chunks).map(|_| None).collect()),
+            done: Mutex::new(Done {
+                chunks: (0..chunks).map(|_| None).collect(),
+                waiting: false,
+            }),
             ready: Condvar::new(),
         })
     }
@@ -44,35 +60,51 @@ impl BoxStream {
         cipher.apply_keystream(bytes);
     }
 
-    fn slots(&self) -> MutexGuard<'_, Vec<Option<BytesMut>>> {
+    fn done(&self) -> MutexGuard<'_, Done> {
         // Poisoned only if a thread panicked while moving a chunk in or out; the slots are intact.
         self.done.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Chunk `i`, if it has been XORed.
     pub(crate) fn take(&self, i: usize) -> Option<BytesMut> {
-        self.slots().get_mut(i).and_then(Option::take)
+        self.done().chunks.get_mut(i).and_then(Option::take)
     }
 
-    /// Chunk `i`, waiting for the worker that holds it.
+    /// Chunk `i`, waiting for the worker that holds it: spinning a little, then asleep.
     pub(crate) fn wait(&self, i: usize) -> BytesMut {
-        let mut slots = self.slots();
-        loop {
-            if let Some(chunk) = slots.get_mut(i).and_then(Option::take) {
+        let start = Instant::now();
+        while start.elapsed() < SPIN {
+            if let Some(chunk) = self.take(i) {
                 return chunk;
             }
-            slots = self
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        }
+        let mut done = self.done();
+        loop {
+            if let Some(chunk) = done.chunks.get_mut(i).and_then(Option::take) {
+                done.waiting = false;
+                return chunk;
+            }
+            done.waiting = true;
+            done = self
                 .ready
-                .wait(slots)
+                .wait(done)
                 .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
     fn put(&self, i: usize, chunk: BytesMut) {
-        if let Some(slot) = self.slots().get_mut(i) {
+        let mut done = self.done();
+        if let Some(slot) = done.chunks.get_mut(i) {
             *slot = Some(chunk);
         }
-        self.ready.notify_all();
+        let wake = done.waiting;
+        drop(done);
+        if wake {
+            self.ready.notify_all();
+        }
     }
 }
 
