@@ -1,7 +1,8 @@
 //! The CURVE client: sends HELLO, opens WELCOME with the server's long-term key, sends INITIATE
 //! (its long-term key, the vouch, its metadata), opens READY. Then boxes frames as MESSAGEs.
 
-use super::message::{MessageCodec, OVERHEAD};
+use super::data_phase;
+use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
     command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
@@ -10,7 +11,6 @@ use super::{
     READY_NONCE, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::codec::Frame;
 use crate::wire::command::{Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
@@ -233,12 +233,14 @@ impl CurveClient {
     }
 
     fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        match (&self.state, self.welcomed.as_mut()) {
-            (State::Ready, Some(w)) => Ok(&mut w.codec),
-            _ => Err(ProtocolError::UnexpectedCommand(
-                "data before the CURVE handshake completed".into(),
-            )),
-        }
+        data_phase::ready(
+            self.state == State::Ready,
+            self.welcomed.as_mut().map(|w| &mut w.codec),
+        )
+    }
+
+    fn ready_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        data_phase::split(self.state == State::Ready, self.welcomed.map(|w| w.codec))
     }
 }
 
@@ -284,41 +286,5 @@ impl Mechanism for CurveClient {
         self.peer.as_ref()
     }
 
-    fn encrypts_data(&self) -> bool {
-        true
-    }
-
-    fn data_overhead(&self) -> usize {
-        OVERHEAD
-    }
-
-    fn encode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        self.codec()?.encode(frame)
-    }
-
-    fn encode_data_into(
-        &mut self,
-        body: &[u8],
-        more: bool,
-        command: bool,
-        dst: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
-        self.codec()?.encode_into(body, more, command, dst)
-    }
-
-    fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        self.codec()?.decode(frame)
-    }
-
-    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
-        match (self.state, self.welcomed) {
-            (State::Ready, Some(w)) => {
-                let (sealer, opener) = w.codec.split();
-                Ok((FrameSealer::Curve(sealer), FrameOpener::Curve(opener)))
-            }
-            _ => Err(ProtocolError::UnexpectedCommand(
-                "data before the CURVE handshake completed".into(),
-            )),
-        }
-    }
+    curve_data_phase!();
 }

@@ -11,6 +11,8 @@
 //! this one connection. A box on the wire is its 16-byte tag followed by the ciphertext, so both
 //! are sealed detached and in place.
 
+#[macro_use]
+mod data_phase;
 pub mod client;
 mod keystream_pool;
 pub mod message;

@@ -6,7 +6,8 @@
 //! cookie (RFC 26 allows either); the cookie is still checked, so an INITIATE must echo this
 //! connection's WELCOME.
 
-use super::message::{MessageCodec, OVERHEAD};
+use super::data_phase;
+use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
     command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
@@ -15,7 +16,6 @@ use super::{
     READY_NONCE, VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::codec::Frame;
 use crate::wire::command::{Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
@@ -268,12 +268,11 @@ impl CurveServer {
     }
 
     fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        match (&self.state, self.codec.as_mut()) {
-            (State::Ready, Some(c)) => Ok(c),
-            _ => Err(ProtocolError::UnexpectedCommand(
-                "data before the CURVE handshake completed".into(),
-            )),
-        }
+        data_phase::ready(self.state == State::Ready, self.codec.as_mut())
+    }
+
+    fn ready_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        data_phase::split(self.state == State::Ready, self.codec)
     }
 }
 
@@ -346,41 +345,5 @@ impl Mechanism for CurveServer {
         }
     }
 
-    fn encrypts_data(&self) -> bool {
-        true
-    }
-
-    fn data_overhead(&self) -> usize {
-        OVERHEAD
-    }
-
-    fn encode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        self.codec()?.encode(frame)
-    }
-
-    fn encode_data_into(
-        &mut self,
-        body: &[u8],
-        more: bool,
-        command: bool,
-        dst: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
-        self.codec()?.encode_into(body, more, command, dst)
-    }
-
-    fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        self.codec()?.decode(frame)
-    }
-
-    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
-        match (self.state, self.codec) {
-            (State::Ready, Some(codec)) => {
-                let (sealer, opener) = codec.split();
-                Ok((FrameSealer::Curve(sealer), FrameOpener::Curve(opener)))
-            }
-            _ => Err(ProtocolError::UnexpectedCommand(
-                "data before the CURVE handshake completed".into(),
-            )),
-        }
-    }
+    curve_data_phase!();
 }
