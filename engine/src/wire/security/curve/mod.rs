@@ -95,7 +95,7 @@ pub(crate) fn seal_into(
     nonce: &[u8; NONCE_LEN],
     plaintext: &[u8],
     dst: &mut BytesMut,
-) -> Result<(), ProtocolError> {
+) {
     dst.reserve(TAG_LEN + plaintext.len());
     let tag_at = dst.len();
     dst.extend_from_slice(&[0u8; TAG_LEN]);
@@ -103,7 +103,6 @@ pub(crate) fn seal_into(
     let (head, body) = dst.split_at_mut(tag_at + TAG_LEN);
     let tag = key.seal_in_place(nonce, body);
     head[tag_at..].copy_from_slice(&tag);
-    Ok(())
 }
 
 /// Opens Box[...] (`boxed` = tag + ciphertext) into a buffer that is wiped on drop.

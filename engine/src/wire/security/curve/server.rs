@@ -141,7 +141,7 @@ impl CurveServer {
             &long_nonce(COOKIE_NONCE, &self.cookie_nonce),
             &*cookie_plain,
             &mut cookie,
-        )?;
+        );
         plain.extend_from_slice(&cookie);
 
         let mut out = BytesMut::with_capacity(WELCOME_LEN);
@@ -152,7 +152,7 @@ impl CurveServer {
             &long_nonce(WELCOME_NONCE, &self.welcome_nonce),
             &plain,
             &mut out,
-        )?;
+        );
         Ok(out.freeze())
     }
 
@@ -247,7 +247,7 @@ impl CurveServer {
             &short_nonce(READY_NONCE, counter),
             &plain,
             &mut out,
-        )?;
+        );
         Ok(out.freeze())
     }
 
