@@ -121,6 +121,16 @@ struct Outbox {
     sealer: Sealer,
 }
 
+impl Outbox {
+    /// Accepts nothing more and drops what was waiting to be written.
+    fn end(&mut self) {
+        self.dead = true;
+        self.queue.clear();
+        self.messages = 0;
+        self.commands = PendingCommands::default();
+    }
+}
+
 /// The outbox's [`FrameSealer`]; `Default` so the outbox stays `Default`.
 struct Sealer(FrameSealer);
 
@@ -417,11 +427,7 @@ impl Peer {
 
     /// No more messages are accepted (the connection ended or is ending).
     pub(crate) fn mark_dead(&self) {
-        let mut out = self.outbox();
-        out.dead = true;
-        out.queue.clear();
-        out.messages = 0;
-        out.commands = PendingCommands::default();
+        self.outbox().end();
     }
 
     /// At close: ends the connection now unless linger has something of it to deliver (queued
@@ -436,10 +442,7 @@ impl Peer {
             return;
         }
         // Dead under the lock first: no direct write can start once the stream is shut.
-        out.dead = true;
-        out.queue.clear();
-        out.messages = 0;
-        out.commands = PendingCommands::default();
+        out.end();
         drop(out);
         self.stream.shutdown();
     }
