@@ -239,7 +239,7 @@ impl CurveClient {
         )
     }
 
-    fn ready_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+    fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
         data_phase::split(self.state == State::Ready, self.welcomed.map(|w| w.codec))
     }
 }

@@ -1,7 +1,7 @@
 //! What both CURVE roles do once the handshake is done: every frame, both ways, is a MESSAGE box
 //! under the connection's [`MessageCodec`]. The roles keep that codec in different places (the
 //! client's comes with WELCOME, the server's with INITIATE), so each gives its own `codec()` and
-//! `ready_codec()` and [`curve_data_phase!`] writes the `Mechanism` methods on top of them.
+//! `split_codec()` and [`curve_data_phase!`] writes the `Mechanism` methods on top of them.
 
 use super::message::MessageCodec;
 use crate::error::ProtocolError;
@@ -29,7 +29,7 @@ pub(crate) fn split(
 }
 
 /// The data-phase methods of `Mechanism` for a CURVE role with `fn codec(&mut self)` and
-/// `fn ready_codec(self) -> Result<(FrameSealer, FrameOpener), ProtocolError>`.
+/// `fn split_codec(self) -> Result<(FrameSealer, FrameOpener), ProtocolError>`.
 macro_rules! curve_data_phase {
     () => {
         fn encrypts_data(&self) -> bool {
@@ -73,7 +73,7 @@ macro_rules! curve_data_phase {
             ),
             $crate::error::ProtocolError,
         > {
-            self.ready_codec()
+            self.split_codec()
         }
     };
 }

@@ -271,7 +271,7 @@ impl CurveServer {
         data_phase::ready(self.state == State::Ready, self.codec.as_mut())
     }
 
-    fn ready_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+    fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
         data_phase::split(self.state == State::Ready, self.codec)
     }
 }
