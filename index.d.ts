@@ -237,6 +237,8 @@ export interface ServeOptions {
  * `connect:retry` and the events of connections made through it.
  */
 export interface SocketEvent {
+  /** The event's name (the {@link EventMap} key it was emitted under), as in zeromq.js. */
+  type: EventName;
   address: string;
 }
 
@@ -477,6 +479,10 @@ export declare class Proxy<
   constructor(frontend: Frontend, backend: Backend);
   readonly frontend: Frontend;
   readonly backend: Backend;
+  /** zeromq.js's name of {@link frontend}. */
+  readonly frontEnd: Frontend;
+  /** zeromq.js's name of {@link backend}. */
+  readonly backEnd: Backend;
   /**
    * Forwards until {@link terminate}, the signal, or either socket's `close()`; then resolves.
    * While it runs, `send`/`receive` on its two sockets reject `EBUSY`. Rejects `EBUSY` if a proxy
@@ -486,6 +492,27 @@ export declare class Proxy<
   /** Stops a running proxy (`run()` resolves); the sockets stay open. Idempotent. */
   terminate(): void;
 }
+
+/** What this build supports, under zeromq.js's (libzmq `zmq_has`) names; absent features are `false`. */
+export interface Capability {
+  /** `ipc://` (Unix domain sockets): false on Windows, where `ipc://` rejects `EPROTONOSUPPORT`. */
+  readonly ipc: boolean;
+  readonly tcp: boolean;
+  readonly inproc: boolean;
+  readonly pgm: boolean;
+  readonly tipc: boolean;
+  readonly norm: boolean;
+  readonly curve: boolean;
+  readonly plain: boolean;
+  readonly gssapi: boolean;
+  readonly draft: boolean;
+}
+
+/** What this build supports (zeromq.js's `capability`). */
+export declare const capability: Capability;
+
+/** This package's version (not a libzmq version). */
+export declare const version: string;
 
 // Only what is declared `export` above is a value at run time; `Socket` is exported as a type.
 export type { Socket };

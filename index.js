@@ -10,5 +10,6 @@ const { Router } = require('./lib/router.js');
 const { Proxy } = require('./lib/proxy.js');
 const { isZmqError } = require('./lib/is-zmq-error.js');
 const { curveKeyPair } = require('./lib/security.js');
+const { capability, version } = require('./lib/capability.js');
 
-module.exports = { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair };
+module.exports = { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair, capability, version };

@@ -2,5 +2,5 @@
 // (and `instanceof` works across `import` and `require`).
 import zeromq from './index.js';
 
-export const { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair } = zeromq;
+export const { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair, capability, version } = zeromq;
 export default zeromq;

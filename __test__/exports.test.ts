@@ -1,12 +1,14 @@
 // What the package exports, checked twice: at run time here, and by the type-checker
 // (`npm run test:types` compiles this file; each @ts-expect-error must meet an error).
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
 import * as zmq from 'zeromq-napi'
 import { isZmqError, Reply, Request, type Socket, type ZmqError } from 'zeromq-napi'
-import { rejectsCode, test, use } from './helpers'
+import { ipcDir, rejectsCode, test, use } from './helpers'
 
 test('the runtime exports are the typed values, and Socket is a type only', () => {
-  assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), ['Dealer', 'Proxy', 'Reply', 'Request', 'Router', 'curveKeyPair', 'isZmqError'])
+  assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), ['Dealer', 'Proxy', 'Reply', 'Request', 'Router', 'capability', 'curveKeyPair', 'isZmqError', 'version'])
   // @ts-expect-error Socket is exported as a type: there is no such value
   assert.equal(zmq.Socket, undefined)
   // A type for code that takes either socket.
@@ -49,4 +51,21 @@ test('send() takes one frame or a non-empty array of frames, for the types too',
   await rejectsCode(req.send(frames), 'EAGAIN')
   const constant = ['a', 'b'] as const
   await rejectsCode(req.send(constant), 'EAGAIN')
+})
+
+test('version is this package\'s version; capability says what this build supports', async (t) => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+  assert.equal(zmq.version, pkg.version)
+  assert.equal(Object.isFrozen(zmq.capability), true)
+  assert.deepEqual(
+    { tcp: zmq.capability.tcp, curve: zmq.capability.curve, plain: zmq.capability.plain },
+    { tcp: true, curve: true, plain: true },
+  )
+  // The ipc flag tells the truth about a real bind on this platform.
+  const rep = use(t, new Reply())
+  const bound = await rep.bind(ipcDir(t)('cap.sock')).then(() => true, (err: ZmqError) => {
+    assert.equal(err.code, 'EPROTONOSUPPORT')
+    return false
+  })
+  assert.equal(zmq.capability.ipc, bound)
 })

@@ -112,7 +112,11 @@ describe('Proxy', () => {
     assert.throws(() => new Proxy(rep as never, router), TypeError)
     assert.throws(() => new Proxy(router, {} as never), TypeError)
     assert.throws(() => new Proxy(router, undefined as never), TypeError)
-    const proxy = new Proxy(router, use(t, new Dealer()))
+    const dealer = use(t, new Dealer())
+    const proxy = new Proxy(router, dealer)
+    // zeromq.js's names of the two sockets
+    assert.equal(proxy.frontEnd, router)
+    assert.equal(proxy.backEnd, dealer)
     await assert.rejects(proxy.run({ nope: true } as never), TypeError)
     await assert.rejects(proxy.run({ signal: 'no' } as never), TypeError)
   })

@@ -7,6 +7,7 @@ const { EventEmitter } = require('node:events');
 
 /**
  * @typedef {object} SocketEventPayload
+ * @property {string} type the event's name, as zeromq.js's observer events have it
  * @property {string} address
  * @property {Error & { code: string }} [error]
  * @property {number} [interval]
@@ -20,7 +21,7 @@ function watch(nativeSocket) {
   const emitter = new EventEmitter();
   nativeSocket.watchEvents((name, address, code, message, interval) => {
     /** @type {SocketEventPayload} */
-    const event = { address };
+    const event = { type: name, address };
     if (code != null) {
       const error = /** @type {Error & { code: string }} */ (new Error(message ?? code));
       error.code = code;

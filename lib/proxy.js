@@ -54,6 +54,16 @@ class Proxy {
     return this.#backend;
   }
 
+  /** zeromq.js's name of {@link frontend}. */
+  get frontEnd() {
+    return this.#frontend;
+  }
+
+  /** zeromq.js's name of {@link backend}. */
+  get backEnd() {
+    return this.#backend;
+  }
+
   /**
    * Forwards both ways until terminate(), the signal, or a socket's close(); then resolves.
    * Rejects EBUSY if a proxy already runs on either socket (or a receive is pending on one),
