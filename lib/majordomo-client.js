@@ -214,7 +214,7 @@ class Client {
   #discard(dealer) {
     this.#busy.delete(dealer);
     // linger 0: the abandoned request need not reach the broker any more.
-    dealer.linger = 0;
+    /** @type {{ linger: number }} */ (/** @type {unknown} */ (dealer)).linger = 0;
     dealer.close();
   }
 }

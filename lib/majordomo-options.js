@@ -5,7 +5,7 @@
 const options = require('./options.js');
 const { typeError, describe } = require('./errors.js');
 
-const DEFAULTS = Object.freeze({ heartbeatInterval: 2500, heartbeatLiveness: 3, drainTimeout: 5000 });
+const DEFAULTS = Object.freeze({ heartbeatInterval: 2500, heartbeatLiveness: 3 });
 
 /**
  * @param {string} where
@@ -36,7 +36,9 @@ function splitOptions(opts, where, own, kind) {
     throw typeError(`${where} options must be an object, got ${describe(opts)}`);
   }
   const all = /** @type {Record<string, unknown>} */ ({ ...(opts ?? {}) });
+  /** @type {number} */
   let heartbeatInterval = DEFAULTS.heartbeatInterval;
+  /** @type {number} */
   let heartbeatLiveness = DEFAULTS.heartbeatLiveness;
   // heartbeatInterval is also a socket option (ZMTP PING); here it means MDP's HEARTBEAT.
   if (own.includes('heartbeatInterval') && all.heartbeatInterval !== undefined) {
@@ -52,13 +54,4 @@ function splitOptions(opts, where, own, kind) {
   return { heartbeatInterval, heartbeatLiveness, socket: all };
 }
 
-/**
- * @param {unknown} value
- * @param {string} where
- */
-function drainTimeoutOf(value, where) {
-  if (value === undefined) return DEFAULTS.drainTimeout;
-  return positiveInt(where, 'drainTimeout', value, 0);
-}
-
-module.exports = { splitOptions, positiveInt, drainTimeoutOf, DEFAULTS };
+module.exports = { splitOptions };

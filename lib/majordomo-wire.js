@@ -56,8 +56,10 @@ function commandOf(frames) {
 }
 
 /**
+ * @template T
  * @param {Dialect} dialect
- * @param {Array<Buffer | string | null | ArrayBufferView | ArrayBuffer>} frames
+ * @param {T[]} frames
+ * @returns {Array<T | Buffer>}
  */
 function delimit(dialect, frames) {
   return dialect === 'delimited' ? [EMPTY, ...frames] : frames;

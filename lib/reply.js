@@ -44,7 +44,7 @@ function report(error, request, onError) {
 function serveOptions(opts) {
   checkKeys(opts, 'serve()', SERVE_KEYS);
   const signal = signalOf(opts, 'serve()');
-  const o = /** @type {{ concurrency?: unknown, onError?: unknown }} */ (opts ?? {});
+  const o = /** @type {{ concurrency?: unknown, onError?: unknown, drainTimeout?: unknown }} */ (opts ?? {});
   let concurrency = 1;
   if (o.concurrency !== undefined) {
     if (typeof o.concurrency !== 'number' || !Number.isInteger(o.concurrency)) {
