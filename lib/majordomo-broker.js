@@ -209,7 +209,7 @@ class Broker {
    * @param {Buffer[]} frames  [MDPC02, REQUEST, service, ...body]
    */
   #onClient(client, dialect, frames) {
-    if (wire.commandOf(frames) !== wire.C_REQUEST || frames.length < 3) return;
+    if (!wire.isClientRequest(wire.commandOf(frames)) || frames.length < 3) return;
     const service = frames[2].toString('utf8');
     const body = frames.length > 3 ? frames.slice(3) : [wire.EMPTY];
     if (service.startsWith(MMI_PREFIX)) {
@@ -368,7 +368,7 @@ class Broker {
    * @param {Array<Buffer | string>} body
    */
   #toClient(client, dialect, service, final, body) {
-    const codes = wire.C_REPLY[dialect];
+    const codes = wire.C[dialect];
     const command = wire.commandFrame(final ? codes.FINAL : codes.PARTIAL);
     const frames = dialect === 'bare' ? [wire.CLIENT, command, service, ...body] : [wire.CLIENT, command, ...body];
     this.#send(delimitTo(client, dialect, frames));

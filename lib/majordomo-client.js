@@ -160,7 +160,7 @@ class Client {
     if (this.#closed) throw closedError();
     // Taken now: the caller's buffers are theirs again once the call returned (API.md, Messages),
     // and a retry resends these bytes.
-    const request = [wire.EMPTY, wire.CLIENT, wire.commandFrame(wire.C_REQUEST), /** @type {string} */ (service), ...toFrames(copyMessage(plainMessage(message)))];
+    const request = [wire.EMPTY, wire.CLIENT, wire.commandFrame(wire.C.delimited.REQUEST), /** @type {string} */ (service), ...toFrames(copyMessage(plainMessage(message)))];
     for (let attempt = 0; ; attempt++) {
       if (this.#closed) throw cancelledByClose();
       const dealer = this.#take(true);

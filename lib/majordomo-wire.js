@@ -4,8 +4,8 @@
 // RFC 18 puts no empty frame before the header and numbers the client's replies PARTIAL = 0x02,
 // FINAL = 0x03, followed by the service name. Python's majortomo (the maintained MDP 0.2
 // implementation) keeps MDP 0.1's empty delimiter frame in front of every command, uses the
-// worker's numbers for the client too (PARTIAL = 0x03, FINAL = 0x04) and sends no service name
-// in replies; its broker rejects messages without the delimiter. So:
+// worker's numbers for the client too (REQUEST = 0x02, PARTIAL = 0x03, FINAL = 0x04) and sends no
+// service name in replies; its broker rejects messages without the delimiter or with 0x01. So:
 // - our Client and Worker send the delimited form (majortomo's broker and ours both accept it);
 // - everything we receive may come in either form, told apart by the leading empty frame, and the
 //   broker answers each peer in the form that peer used.
@@ -16,13 +16,19 @@ const EMPTY = Buffer.alloc(0);
 
 /** Worker commands (both dialects agree). */
 const W = Object.freeze({ READY: 1, REQUEST: 2, PARTIAL: 3, FINAL: 4, HEARTBEAT: 5, DISCONNECT: 6 });
-/** Client REQUEST (both dialects agree). */
-const C_REQUEST = 1;
-/** Client replies per dialect. */
-const C_REPLY = Object.freeze({
-  bare: Object.freeze({ PARTIAL: 2, FINAL: 3 }),
-  delimited: Object.freeze({ PARTIAL: 3, FINAL: 4 }),
+/** MDP/Client command numbers per dialect. */
+const C = Object.freeze({
+  bare: Object.freeze({ REQUEST: 1, PARTIAL: 2, FINAL: 3 }),
+  delimited: Object.freeze({ REQUEST: 2, PARTIAL: 3, FINAL: 4 }),
 });
+
+/**
+ * A client's REQUEST in either numbering (a client sends nothing else, so the broker takes both).
+ * @param {number} command
+ */
+function isClientRequest(command) {
+  return command === C.bare.REQUEST || command === C.delimited.REQUEST;
+}
 
 const COMMAND_FRAMES = [1, 2, 3, 4, 5, 6].map((n) => Buffer.from([n]));
 
@@ -74,11 +80,11 @@ function parseClientReply(message) {
   const { dialect, frames } = undelimit(message);
   if (frames.length < 2 || !frames[0].equals(CLIENT)) return undefined;
   const command = commandOf(frames);
-  const codes = C_REPLY[dialect];
+  const codes = C[dialect];
   if (command !== codes.PARTIAL && command !== codes.FINAL) return undefined;
   // The bare form names the service before the body; the delimited one does not.
   const body = frames.slice(dialect === 'bare' ? 3 : 2);
   return { final: command === codes.FINAL, body: body.length > 0 ? body : [EMPTY] };
 }
 
-module.exports = { WORKER, CLIENT, EMPTY, W, C_REQUEST, C_REPLY, commandFrame, undelimit, commandOf, delimit, parseClientReply };
+module.exports = { WORKER, CLIENT, EMPTY, W, C, isClientRequest, commandFrame, undelimit, commandOf, delimit, parseClientReply };
