@@ -164,6 +164,17 @@ describe('queueing and heartbeats', () => {
     await until('only the live worker left', () => workersOf(broker, 'svc') === 1)
   })
 
+  test('an idle worker that is closed says DISCONNECT: the broker forgets it at once, not at the purge', async (t) => {
+    const { endpoint, broker } = await startBroker(t, { heartbeatInterval: 2000 })
+    const worker = use(t, new Worker('bye', { heartbeatInterval: 2000 }))
+    worker.connect(endpoint)
+    const served = worker.serve((msg) => msg, { concurrency: 2 })
+    await until('registered', () => workersOf(broker, 'bye') === 2)
+    worker.close()
+    await within(served, 1000, 'serve() resolves on close()')
+    await until('forgotten well before a purge (6 s)', () => workersOf(broker, 'bye') === 0, 1000)
+  })
+
   test('a worker reconnects and sends READY again by itself after the broker restarts; a client retry succeeds', async (t) => {
     const port = await freePort()
     const address = `tcp://127.0.0.1:${port}`

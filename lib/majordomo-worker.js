@@ -78,12 +78,18 @@ class Session {
     if (!this.#busy) this.#wake.abort();
   }
 
-  /** Immediate. */
+  /**
+   * Immediate. An idle session says DISCONNECT as it goes (the broker forgets it now instead of at
+   * the purge); a busy one does not, so the broker's purge hands its request to another worker.
+   */
   kill() {
     this.#draining = true;
     this.#killed = true;
     this.#wake.abort();
-    this.#dealer?.close();
+    const dealer = this.#dealer;
+    if (dealer === undefined || dealer.closed) return;
+    if (!this.#busy) dealer.send(wire.delimit('delimited', [wire.WORKER, wire.commandFrame(W.DISCONNECT)])).catch(ignore);
+    dealer.close();
   }
 
   async run() {
