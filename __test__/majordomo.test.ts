@@ -4,11 +4,12 @@
 // reconnect after a broker restart, retries that discard late replies, and the errors.
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import path from 'node:path'
 import { describe } from 'node:test'
 import type { TestContext } from 'node:test'
 import { Dealer } from 'zeromq-napi'
 import { Broker, Client, Worker } from 'zeromq-napi/majordomo'
-import { delay, freePort, rejectsCode, test, texts, throwsCode, use, within } from './helpers'
+import { ROOT, delay, freePort, rejectsCode, test, texts, throwsCode, use, within } from './helpers'
 
 const HB = 100
 
@@ -46,7 +47,7 @@ const workersOf = (broker: Broker, service: string) => broker.services.get(servi
 
 describe('entry points', () => {
   test('CommonJS and ESM give the same classes', () => {
-    const req = createRequire(__filename)
+    const req = createRequire(path.join(ROOT, 'package.json'))
     const cjs = req('zeromq-napi/majordomo') as { Broker: unknown; Worker: unknown; Client: unknown }
     assert.equal(cjs.Broker, Broker)
     assert.equal(cjs.Worker, Worker)
