@@ -1,6 +1,7 @@
 // Majordomo under faults (issue 19, item 3), with every peer a process of its own: a worker
-// SIGKILLed mid-request (the request is answered by another worker), a worker SIGSTOPped past its
-// liveness (purged, nothing routed to it; woken, it registers again and gets work), and the broker
+// SIGKILLed mid-request (the request is answered by another worker), a worker SIGSTOPped mid-request
+// past its liveness (purged, its request answered by another worker, nothing else routed to it;
+// woken, its late reply is dropped and it registers again and gets work), and the broker
 // SIGKILLed and restarted (workers register again by themselves, clients' retries succeed).
 // Requests sent, answered, answered twice and lost are counted: zero lost, zero duplicated.
 // Run on loopback, and across network namespaces (198.18.0.0/15, as __test__/cluster.test.ts) when
@@ -16,6 +17,8 @@ const FIXTURES = path.join('__test__', 'fixtures', 'majordomo')
 const HEARTBEAT = '100'
 /** ms a worker takes per request: long enough that a kill lands mid-request. */
 const WORK_MS = '40'
+/** w2 is slower, so that its SIGSTOP surely lands while it holds a request. */
+const W2_WORK_MS = '300'
 const HOSTS = ['broker', 'w1', 'w2', 'w3', 'client'] as const
 type Host = (typeof HOSTS)[number]
 
@@ -114,7 +117,7 @@ async function scenario(t: TestContext, lab: Lab): Promise<Counts> {
   const lines = new Lines()
   const address = lab.brokerAddress
   const startBroker = () => lines.watch('broker', lab.start('broker', [path.join(FIXTURES, 'broker.js'), address]))
-  const startWorker = (host: Host) => lines.watch(host, lab.start(host, [path.join(FIXTURES, 'worker.js'), address, host, WORK_MS]))
+  const startWorker = (host: Host) => lines.watch(host, lab.start(host, [path.join(FIXTURES, 'worker.js'), address, host, host === 'w2' ? W2_WORK_MS : WORK_MS]))
   const workersAtLeast = (n: number, from: number, what: string) =>
     lines.wait('broker', (l) => l.startsWith('workers ') && Number(l.slice(8)) >= n, what, from)
   const workersAtMost = (n: number, from: number, what: string) =>
@@ -151,16 +154,25 @@ async function scenario(t: TestContext, lab: Lab): Promise<Counts> {
   assert.equal(heldBy.length, 1, `the request w1 held (${held}) was answered exactly once`)
   assert.notEqual(heldBy[0], 'w1', 'by another worker')
 
-  // 2. w2 is SIGSTOPped (idle) past its liveness: purged; a batch goes by without it; woken, it
-  //    registers again and gets work.
-  const beforeStop = lines.seen.length
-  await lab.signal('w2', 'STOP')
-  await workersAtMost(1, beforeStop, 'w2 purged while stopped')
-  const stopped = await batch('stopped', 24)
+  // 2. w2 is SIGSTOPped while it holds a request, past its liveness: purged, and the request it
+  //    held goes to another worker; nothing else is routed to it (it was busy, then gone). Woken,
+  //    its late reply is dropped by the broker (it is no longer a known worker), it registers
+  //    again and gets work.
+  let frozen = ''
+  const stoppedAt = await batch('stopped', 30, async (start) => {
+    const i = await lines.wait('w2', (l) => l.startsWith('got stopped.'), 'w2 takes a request', start)
+    frozen = lines.seen[i].line.slice(4)
+    await lab.signal('w2', 'STOP')
+    await workersAtMost(1, i, 'w2 purged while stopped')
+    t.diagnostic(`w2 SIGSTOPped holding ${frozen}, purged`)
+  })
+  const frozenBy = lines.from('client', stoppedAt).filter((l) => l.startsWith(`reply ${frozen} `)).map((l) => l.split(' ')[3])
+  assert.equal(frozenBy.length, 1, `the request w2 held (${frozen}) was answered exactly once`)
+  assert.notEqual(frozenBy[0], 'w2', 'by another worker')
   const cont = lines.seen.length
   await lab.signal('w2', 'CONT')
   await workersAtLeast(2, cont, 'w2 registered again after SIGCONT')
-  assert.deepEqual(lines.from('w2', stopped).filter((l) => l.startsWith('got stopped.')), [], 'nothing was routed to w2 while it was purged')
+  assert.deepEqual(lines.from('w2', stoppedAt).filter((l) => l.startsWith('got stopped.')), [`got ${frozen}`], 'nothing but the request it held was routed to w2')
   const woken = await batch('woken', 40)
   assert.ok(lines.from('client', woken).some((l) => l.startsWith('reply woken.') && l.endsWith(' w2')), 'w2 answers again after waking')
 
