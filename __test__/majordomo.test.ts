@@ -259,6 +259,8 @@ describe('errors', () => {
     assert.throws(() => new Worker('', {}), TypeError)
     assert.throws(() => new Worker('s', { heartbeatLiveness: 1.5 }), TypeError)
     assert.throws(() => new Client({ recieveTimeout: 5 } as never), TypeError)
+    assert.throws(() => new Client({ routingId: 'fixed' } as never), TypeError)
+    assert.throws(() => new Worker('s', { routingId: 'fixed' } as never), TypeError)
     const client = new Client()
     assert.throws(() => client.connect(5 as never), TypeError)
     client.close()

@@ -36,6 +36,11 @@ function splitOptions(opts, where, own, kind) {
     throw typeError(`${where} options must be an object, got ${describe(opts)}`);
   }
   const all = /** @type {Record<string, unknown>} */ ({ ...(opts ?? {}) });
+  // Every connection of a Client or Worker needs an identity of its own, and a new one after a
+  // reconnect (the broker's state for the old one is stale): a fixed routingId would break both.
+  if (kind === 'dealer' && all.routingId !== undefined && all.routingId !== null) {
+    throw typeError(`${where} option "routingId" is not supported: each of its connections gets an identity of its own`, 'ERR_INVALID_ARG_VALUE');
+  }
   /** @type {number} */
   let heartbeatInterval = DEFAULTS.heartbeatInterval;
   /** @type {number} */

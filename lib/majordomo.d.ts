@@ -10,16 +10,16 @@ export interface BrokerOptions extends Omit<RouterOptions, 'heartbeatInterval'> 
   heartbeatLiveness?: number;
 }
 
-/** Options of {@link Worker}: MDP heartbeats, plus the options of each Dealer underneath. */
-export interface WorkerOptions extends Omit<SocketOptions, 'heartbeatInterval'> {
+/** Options of {@link Worker}: MDP heartbeats, plus the options of each Dealer underneath (but `routingId`: each connection has an identity of its own). */
+export interface WorkerOptions extends Omit<SocketOptions, 'heartbeatInterval' | 'routingId'> {
   /** ms between MDP HEARTBEATs to the broker (not ZMTP PINGs). Default 2500. */
   heartbeatInterval?: number;
   /** Broker heartbeats the worker may miss (while idle) before it reconnects on a new socket and sends READY again. Default 3. */
   heartbeatLiveness?: number;
 }
 
-/** Options of {@link Client}: the options of each Dealer underneath; `receiveTimeout` is the default `timeout` of a call. */
-export type ClientOptions = SocketOptions;
+/** Options of {@link Client}: the options of each Dealer underneath (but `routingId`: each connection has an identity of its own); `receiveTimeout` is the default `timeout` of a call. */
+export type ClientOptions = Omit<SocketOptions, 'routingId'>;
 
 /** What {@link Broker.services} tells about one service. */
 export interface ServiceInfo {
