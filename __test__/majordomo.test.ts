@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe } from 'node:test'
 import type { TestContext } from 'node:test'
-import { Dealer } from 'zeromq-napi'
+import { Dealer, Router } from 'zeromq-napi'
 import { Broker, Client, Worker } from 'zeromq-napi/majordomo'
 import { ROOT, delay, freePort, rejectsCode, test, texts, throwsCode, use, within } from './helpers'
 
@@ -190,6 +190,46 @@ describe('queueing and heartbeats', () => {
     await until('the worker registered with the new broker', () => workersOf(second.broker, 'svc') === 1)
     assert.deepEqual(texts(await within(client.request('svc', '2', { timeout: 500, retries: 5 }), 5000, 'after restart')), ['ok 2'])
     assert.equal(calls, 2)
+  })
+})
+
+describe('heartbeats both ways', () => {
+  test('the broker heartbeats a registered worker every heartbeatInterval', async (t) => {
+    const { endpoint } = await startBroker(t)
+    const fake = use(t, new Dealer())
+    fake.connect(endpoint)
+    await fake.send(['', 'MDPW02', Buffer.from([1]), 'hb'])
+    const t0 = Date.now()
+    const beats: number[] = []
+    while (beats.length < 3) {
+      const msg = await within(fake.receive(), 2000, 'a HEARTBEAT')
+      assert.deepEqual(msg.map((f) => f.toString('latin1')), ['', 'MDPW02', '\x05'], 'HEARTBEAT in the form the worker used')
+      beats.push(Date.now() - t0)
+      await fake.send(['', 'MDPW02', Buffer.from([5])])
+    }
+    assert.ok(beats[2] >= 2 * HB, `three heartbeats take at least two intervals (${beats.join(', ')} ms)`)
+  })
+
+  test('a worker heartbeats the broker, and when the broker goes silent it reconnects on a new socket and sends READY again', async (t) => {
+    const fakeBroker = use(t, new Router())
+    await fakeBroker.bind('tcp://127.0.0.1:*')
+    const worker = use(t, new Worker('quiet', { heartbeatInterval: HB, heartbeatLiveness: 2 }))
+    worker.connect(String(fakeBroker.lastEndpoint))
+    void worker.serve((msg) => msg)
+    const identities: string[] = []
+    let heartbeats = 0
+    const t0 = Date.now()
+    // The fake broker never answers: the worker's heartbeats come, then after ~2 intervals of
+    // silence a READY from a new identity.
+    while (identities.length < 2) {
+      const [id, ...frames] = await within(fakeBroker.receive(), 3000, 'a message from the worker')
+      const command = frames[2]?.[0]
+      if (command === 1) identities.push(id.toString('hex'))
+      if (command === 5) heartbeats++
+    }
+    assert.notEqual(identities[0], identities[1], 'the second READY comes on a new connection')
+    assert.ok(heartbeats >= 1, 'the worker heartbeated while waiting')
+    assert.ok(Date.now() - t0 >= 2 * HB, 'not before its liveness ran out')
   })
 })
 
