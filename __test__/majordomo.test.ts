@@ -283,6 +283,22 @@ describe('errors', () => {
     client.close() // idempotent
   })
 
+  test('broker.run() resolves when its signal aborts (the socket stays open) and when the broker closes', async (t) => {
+    const broker = use(t, new Broker({ heartbeatInterval: HB }))
+    await broker.bind('tcp://127.0.0.1:*')
+    const ac = new AbortController()
+    const running = broker.run({ signal: ac.signal })
+    await delay(20)
+    ac.abort()
+    await within(running, 1000, 'run() resolves on abort')
+    assert.equal(broker.closed, false)
+    const again = broker.run()
+    await delay(20)
+    broker.close()
+    await within(again, 1000, 'run() resolves on close()')
+    assert.equal(broker.closed, true)
+  })
+
   test('a closed Worker rejects serve() and connect() with EBADF; a closed Broker rejects run()', async () => {
     const worker = new Worker('w')
     worker.close()
