@@ -126,6 +126,16 @@ describe('request and reply through the broker', () => {
   })
 })
 
+test('a handler returning any async iterable (here a Readable) streams its values as PARTIALs', async (t) => {
+  const { Readable } = await import('node:stream')
+  const { endpoint } = await startBroker(t)
+  startWorker(t, endpoint, 'readable', () => Readable.from(['r1', 'r2']))
+  const client = connectedClient(t, endpoint)
+  const parts: string[][] = []
+  for await (const part of client.stream('readable', 'go', { timeout: 2000 })) parts.push(texts(part))
+  assert.deepEqual(parts, [['r1'], ['r2'], ['']])
+})
+
 describe('queueing and heartbeats', () => {
   test('a request for a service with no worker yet waits in the broker until one comes', async (t) => {
     const { endpoint, broker } = await startBroker(t)

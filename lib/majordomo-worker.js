@@ -31,14 +31,19 @@ const { W } = wire;
 function ignore() {}
 
 /**
- * An async generator (or a sync one) the handler returned: each yield is a PARTIAL.
+ * The iterator of a streamed reply: the handler returned an async generator (or any async
+ * iterable), or a sync generator; each value is a PARTIAL. Arrays and strings are messages, not
+ * streams.
  * @param {unknown} value
- * @returns {value is AsyncIterator<unknown, unknown> | Iterator<unknown, unknown>}
+ * @returns {AsyncIterator<unknown, unknown> | Iterator<unknown, unknown> | undefined}
  */
-function isReplyIterator(value) {
-  if (value === null || typeof value !== 'object') return false;
-  const v = /** @type {{ next?: unknown, [Symbol.asyncIterator]?: unknown, [Symbol.iterator]?: unknown }} */ (value);
-  return typeof v.next === 'function' && (typeof v[Symbol.asyncIterator] === 'function' || typeof v[Symbol.iterator] === 'function');
+function replyIterator(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const v = /** @type {{ next?: unknown, [Symbol.asyncIterator]?: () => AsyncIterator<unknown, unknown>, [Symbol.iterator]?: unknown }} */ (value);
+  const asyncIterator = v[Symbol.asyncIterator];
+  if (typeof asyncIterator === 'function') return asyncIterator.call(value);
+  if (typeof v.next === 'function' && typeof v[Symbol.iterator] === 'function') return /** @type {Iterator<unknown, unknown>} */ (value);
+  return undefined;
 }
 
 /**
@@ -182,12 +187,13 @@ class Session {
     let final;
     try {
       const result = handler(body);
-      if (isReplyIterator(result)) {
-        let step = await result.next();
+      const parts = replyIterator(result);
+      if (parts !== undefined) {
+        let step = await parts.next();
         while (!step.done) {
           checkMessage(step.value, 'Worker handler yield');
           await reply(W.PARTIAL, step.value);
-          step = await result.next();
+          step = await parts.next();
         }
         final = step.value === undefined ? null : step.value;
       } else {

@@ -37,9 +37,10 @@ export interface BrokerRunOptions {
 
 /**
  * A Worker handler: gets a request, returns (or resolves to) the FINAL reply; or is an async (or
- * sync) generator: each yield is sent as a PARTIAL reply, the return value as the FINAL one (an
- * empty frame when it returns nothing). A handler that throws leaves the request unanswered (the
- * client's timeout and retries deal with it); the worker then registers again.
+ * sync) generator, or returns any async iterable (a Readable, ...): each value is sent as a PARTIAL
+ * reply, the generator's return value as the FINAL one (an empty frame when there is none). A
+ * handler that throws leaves the request unanswered (the client's timeout and retries deal with
+ * it); the worker then registers again.
  */
 export type WorkerHandler = (
   request: Received,
@@ -47,6 +48,7 @@ export type WorkerHandler = (
   | Message
   | PromiseLike<Message>
   | AsyncGenerator<Message, Message | void, undefined>
+  | AsyncIterable<Message>
   | Generator<Message, Message | void, undefined>;
 
 /** Options of {@link Worker.serve}: as {@link ServeOptions} (`concurrency` runs that many MDP workers, each on its own connection). */
