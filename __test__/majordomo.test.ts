@@ -136,6 +136,28 @@ test('a handler returning any async iterable (here a Readable) streams its value
   assert.deepEqual(parts, [['r1'], ['r2'], ['']])
 })
 
+test('when the broker goes mid-stream the generator is stopped, and that is not reported as a handler failure', async (t) => {
+  const { endpoint, broker } = await startBroker(t)
+  const failures: unknown[] = []
+  let stopped = false
+  startWorker(t, endpoint, 'endless', async function* () {
+    try {
+      for (let i = 0; ; i++) {
+        yield String(i)
+        await delay(20)
+      }
+    } finally {
+      stopped = true
+    }
+  }, { onError: (error) => failures.push(error) })
+  const client = connectedClient(t, endpoint)
+  const parts = client.stream('endless', 'go', { timeout: 2000 })[Symbol.asyncIterator]()
+  assert.deepEqual(texts((await within(parts.next(), 3000, 'first part')).value as Buffer[]), ['0'])
+  broker.close()
+  await until('the generator was stopped', () => stopped)
+  assert.deepEqual(failures, [])
+})
+
 describe('queueing and heartbeats', () => {
   test('a request for a service with no worker yet waits in the broker until one comes', async (t) => {
     const { endpoint, broker } = await startBroker(t)

@@ -184,10 +184,13 @@ class Session {
     const { handler, onError } = this.#config;
     /** @param {number} command @param {unknown} reply */
     const reply = (command, reply) => send(command, [client, wire.EMPTY, .../** @type {Buffer[]} */ (framesOf(reply))]);
+    const gone = this.#wake.signal;
     let final;
+    /** @type {ReturnType<typeof replyIterator>} */
+    let parts;
     try {
       const result = handler(body);
-      const parts = replyIterator(result);
+      parts = replyIterator(result);
       if (parts !== undefined) {
         let step = await parts.next();
         while (!step.done) {
@@ -201,7 +204,13 @@ class Session {
       }
       checkMessage(final, 'Worker handler result');
     } catch (err) {
-      if (!this.#killed) report(err, body, onError);
+      // A PARTIAL that could not go out because the connection went (or close()) is not the
+      // handler's failure; the stream it was reading from is told to stop either way.
+      if (!this.#killed && !gone.aborted) report(err, body, onError);
+      const stopping = parts;
+      Promise.resolve()
+        .then(() => stopping?.return?.(undefined))
+        .catch(ignore);
       return false;
     }
     try {
