@@ -225,7 +225,7 @@ function check(t: TestContext, counts: Counts) {
   assert.equal(counts.answered, counts.sent)
 }
 
-test('faults on loopback: worker SIGKILLed mid-request, worker SIGSTOPped past liveness, broker killed and restarted', async (t) => {
+test('faults on loopback: worker SIGKILLed mid-request, worker SIGSTOPped mid-request past its liveness, broker killed and restarted', async (t) => {
   const lab = await loopbackLab()
   t.after(() => lab.destroy())
   check(t, await scenario(t, lab))
