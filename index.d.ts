@@ -220,8 +220,14 @@ export type ServeHandler = (request: Received) => Message | PromiseLike<Message>
 export interface ServeOptions {
   /** How many requests (from different clients) are handled at once. Default 1. */
   concurrency?: number;
-  /** Aborting it stops serving: `serve()` then resolves (requests being handled still get their replies). */
+  /**
+   * Aborting it stops serving gracefully: no new request is taken, the handlers in progress finish
+   * and their replies go out (for at most `drainTimeout` ms), then `serve()` resolves. `close()`
+   * still ends everything at once.
+   */
   signal?: AbortSignal;
+  /** ms `serve()` waits, after `signal` aborted, for the handlers in progress and their replies. Default 5000. */
+  drainTimeout?: number;
   /**
    * Called with a handler's failure and the request it failed on. Without it, each failure is
    * emitted as a process warning (`process.on('warning')`) named `ZmqServeWarning`, code
@@ -435,8 +441,9 @@ export declare class Reply extends Socket {
    * Answers every request with `handler`'s return value, up to `concurrency` at once (each reply
    * goes to the client that asked, whatever order they finish in). A failing handler does not stop
    * the server: the request stays unanswered and the failure is reported (see
-   * {@link ServeOptions.onError}). Resolves when the socket is closed or the signal aborts (at once
-   * if it already has); rejects `EBADF` if the socket is already closed, `EBUSY` if a `receive` is
+   * {@link ServeOptions.onError}). Resolves when the socket is closed, or when the signal aborts
+   * (at once if it already has) and the handlers in progress have finished and sent their replies
+   * (at most {@link ServeOptions.drainTimeout} ms); rejects `EBADF` if the socket is already closed, `EBUSY` if a `receive` is
    * pending.
    */
   serve(handler: ServeHandler, options?: ServeOptions): Promise<void>;

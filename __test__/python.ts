@@ -9,3 +9,10 @@ const pyzmq: { pythonWithPyzmq(): string } = require('../scripts/pyzmq.js');
 export function pythonWithPyzmq(): string {
   return pyzmq.pythonWithPyzmq();
 }
+
+const majortomo: { pythonWithMajortomo(): string } = require('../scripts/pyzmq.js');
+
+/** The same interpreter with majortomo (MDP 0.2 in Python) installed too, on first use. */
+export function pythonWithMajortomo(): string {
+  return majortomo.pythonWithMajortomo();
+}

@@ -11,7 +11,8 @@ const { Socket, defineOptionProperties, kNative, kClosed, kOnClose } = require('
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, typeError, describe } = require('./errors.js');
 
-const SERVE_KEYS = ['concurrency', 'signal', 'onError'];
+const SERVE_KEYS = ['concurrency', 'signal', 'onError', 'drainTimeout'];
+const DEFAULT_DRAIN_TIMEOUT = 5000;
 
 /**
  * Reports a handler failure: to `onError` when given, else as a process warning.
@@ -43,7 +44,7 @@ function report(error, request, onError) {
 function serveOptions(opts) {
   checkKeys(opts, 'serve()', SERVE_KEYS);
   const signal = signalOf(opts, 'serve()');
-  const o = /** @type {{ concurrency?: unknown, onError?: unknown }} */ (opts ?? {});
+  const o = /** @type {{ concurrency?: unknown, onError?: unknown, drainTimeout?: unknown }} */ (opts ?? {});
   let concurrency = 1;
   if (o.concurrency !== undefined) {
     if (typeof o.concurrency !== 'number' || !Number.isInteger(o.concurrency)) {
@@ -58,7 +59,36 @@ function serveOptions(opts) {
     throw typeError(`serve() option "onError" must be a function, got ${describe(o.onError)}`);
   }
   const onError = /** @type {((error: unknown, request: Buffer[]) => void) | undefined} */ (o.onError);
-  return { concurrency, signal, onError };
+  let drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+  if (o.drainTimeout !== undefined) {
+    if (typeof o.drainTimeout !== 'number' || !Number.isInteger(o.drainTimeout)) {
+      throw typeError(`serve() option "drainTimeout" must be an integer number of ms, got ${describe(o.drainTimeout)}`);
+    }
+    if (o.drainTimeout < 0 || o.drainTimeout > 0x7fffffff) {
+      throw typeError(`serve() option "drainTimeout" must be between 0 and ${0x7fffffff}, got ${o.drainTimeout}`, 'ERR_OUT_OF_RANGE');
+    }
+    drainTimeout = o.drainTimeout;
+  }
+  return { concurrency, signal, onError, drainTimeout };
+}
+
+/**
+ * `done` resolves at the first `wake()` or after `drainTimeout` ms, whichever comes first: how
+ * long a serve() loop waits, after its signal, for the handlers still running.
+ * @param {number} drainTimeout
+ * @returns {{ done: Promise<void>, wake: () => void }}
+ */
+function drainWaiter(drainTimeout) {
+  /** @type {() => void} */
+  let finish = () => {};
+  const done = new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), drainTimeout);
+    finish = () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    };
+  });
+  return { done: /** @type {Promise<void>} */ (done), wake: finish };
 }
 
 class Reply extends Socket {
@@ -81,7 +111,7 @@ class Reply extends Socket {
    */
   async serve(handler, opts) {
     if (typeof handler !== 'function') throw typeError(`serve() handler must be a function, got ${describe(handler)}`);
-    const { concurrency, signal, onError } = serveOptions(opts);
+    const { concurrency, signal, onError, drainTimeout } = serveOptions(opts);
     if (signal !== undefined && signal.aborted) return;
     if (this[kClosed]) throw closedError();
 
@@ -91,6 +121,8 @@ class Reply extends Socket {
     let slotFree;
     /** @type {number | undefined} */
     let receiving;
+    /** @type {{ done: Promise<void>, wake: () => void } | undefined} set once the signal has aborted and handlers still run */
+    let draining;
     const onAbort = () => {
       stopped = true;
       // The pending receive is cancelled; a request it had already taken still gets handled.
@@ -103,6 +135,7 @@ class Reply extends Socket {
     const onClose = () => {
       stopped = true;
       if (slotFree !== undefined) slotFree();
+      draining?.wake();
     };
     this.#serving.add(onClose);
 
@@ -134,6 +167,7 @@ class Reply extends Socket {
     };
     const done = () => {
       inFlight--;
+      if (inFlight === 0) draining?.wake();
       if (slotFree !== undefined) {
         const wake = slotFree;
         slotFree = undefined;
@@ -176,6 +210,12 @@ class Reply extends Socket {
       }
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      // Graceful end (API.md): after the signal, the handlers already running finish and their
+      // replies go out before serve() resolves; close() (onClose) still ends it at once.
+      if (signal?.aborted && inFlight > 0 && !this[kClosed]) {
+        draining = drainWaiter(drainTimeout);
+        await draining.done;
+      }
       this.#serving.delete(onClose);
     }
   }
@@ -183,4 +223,4 @@ class Reply extends Socket {
 
 defineOptionProperties(Reply.prototype, 'reply');
 
-module.exports = { Reply };
+module.exports = { Reply, serveOptions, report, drainWaiter };

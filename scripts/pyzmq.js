@@ -26,8 +26,33 @@ function run(command, args) {
   return result.status === 0 ? '' : `${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`;
 }
 
-function hasPyzmq() {
-  return fs.existsSync(PYTHON) && run(PYTHON, ['-c', 'import zmq']) === '';
+/**
+ * @param {string} module
+ */
+function imports(module) {
+  return fs.existsSync(PYTHON) && run(PYTHON, ['-c', `import ${module}`]) === '';
+}
+
+/**
+ * Makes sure the virtual environment exists and `module` imports in it, installing `packages`
+ * from PyPI the first time. Throws with the failing step's output otherwise.
+ * @param {string} module  what must import, e.g. 'zmq'
+ * @param {readonly string[]} packages  what to pip install when it does not
+ */
+function provision(module, packages) {
+  if (imports(module)) return;
+  /** @type {Array<[string, string[]]>} */
+  const steps = [
+    ...(fs.existsSync(PYTHON) ? [] : /** @type {Array<[string, string[]]>} */ ([['python3', ['-m', 'venv', VENV]]])),
+    [PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages]],
+  ];
+  for (const [command, args] of steps) {
+    const failure = run(command, args);
+    if (failure !== '') {
+      throw new Error(`could not provision ${packages.join(' ')} for the Python interop tests in ${VENV}:\n${failure}`);
+    }
+  }
+  if (!imports(module)) throw new Error(`${packages.join(' ')} was installed in ${VENV} but ${module} does not import`);
 }
 
 /**
@@ -37,22 +62,25 @@ function hasPyzmq() {
  */
 function pythonWithPyzmq() {
   if (provisioned !== undefined) return provisioned;
-  if (!hasPyzmq()) {
-    /** @type {Array<[string, string[]]>} */
-    const steps = [
-      ['python3', ['-m', 'venv', VENV]],
-      [PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'pyzmq']],
-    ];
-    for (const [command, args] of steps) {
-      const failure = run(command, args);
-      if (failure !== '') {
-        throw new Error(`could not provision pyzmq for the Python interop tests in ${VENV}:\n${failure}`);
-      }
-    }
-    if (!hasPyzmq()) throw new Error(`pyzmq was installed in ${VENV} but does not import`);
-  }
+  provision('zmq', ['pyzmq']);
   provisioned = PYTHON;
   return provisioned;
 }
 
-module.exports = { pythonWithPyzmq };
+/** @type {string | undefined} */
+let withMajortomo;
+
+/**
+ * The same interpreter with majortomo (Python's MDP 0.2 broker, worker and client: the Majordomo
+ * interop peer) installed too, with its dependencies (six, figcan, pyyaml).
+ * @returns {string}
+ */
+function pythonWithMajortomo() {
+  if (withMajortomo !== undefined) return withMajortomo;
+  pythonWithPyzmq();
+  provision('majortomo', ['majortomo==0.2.0', 'six']);
+  withMajortomo = PYTHON;
+  return withMajortomo;
+}
+
+module.exports = { pythonWithPyzmq, pythonWithMajortomo };

@@ -17,7 +17,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
-// Test files that import only `zeromq-napi`, node: built-ins and __test__/helpers.ts (no lib/
+// Test files that import only `zeromq-napi` (and `zeromq-napi/majordomo`), node: built-ins and __test__/helpers.ts (no lib/
 // internals, no zeromq.js or Python peers). Left out everywhere: install (npm pack, npm install),
 // the zeromq.js/pyzmq/JeroMQ interop files and v5-compat (zeromq.js peers), examples (Python
 // peers), readme (runs `node` and `tsc` on the README), memory (V8's --expose-gc), zerocopy and
@@ -37,6 +37,8 @@ const FILES = [
   '__test__/esm.test.mjs',
   '__test__/exports.test.ts',
   '__test__/events.test.ts',
+  '__test__/drain.test.ts',
+  '__test__/majordomo.test.ts',
 ];
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */

@@ -5,6 +5,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 export declare class PrivilegeError extends Error {}
 
 export declare class HostProcess extends EventEmitter {
+  constructor(host: string, child: ChildProcessWithoutNullStreams);
   readonly host: string;
   readonly child: ChildProcessWithoutNullStreams;
   readonly stderr: string[];
