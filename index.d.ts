@@ -60,11 +60,18 @@ export type ZmqErrorCode =
 
 /**
  * Every error this package rejects or throws with (argument `TypeError`s aside) is an `Error` with a
- * string `code` and, for endpoint errors, the `address` it is about.
+ * string `code` and, for endpoint errors, the `address` it is about. As in zeromq.js, `message` is
+ * libzmq's text for the code (`'Invalid argument'`, `'Operation was not possible or timed out'`,
+ * `'Socket is closed'`...) and `errno` libzmq's number for it on this platform; what happened in
+ * this case (which timeout, why the last handshake failed...) is in `detail`.
  */
 export interface ZmqError extends Error {
   /** The libzmq-style error code, see {@link ZmqErrorCode}. */
   code: ZmqErrorCode;
+  /** libzmq's number for `code` on this platform (`os.constants.errno`, or libzmq's own for `EFSM`). */
+  errno: number;
+  /** What happened in this case; Node prints it with the error. */
+  detail: string;
   /** The endpoint the error is about (endpoint errors only). */
   address?: string;
 }
@@ -248,13 +255,23 @@ export interface SocketEvent {
   address: string;
 }
 
-/** Why a connect attempt or a handshake failed. */
+/** `end`: the socket closed; no event comes after it (it has no address). */
+export interface SocketEndEvent {
+  type: 'end';
+}
+
+/** Why a connect attempt, a bind, an accept or a handshake failed. */
 export interface SocketEventError extends Error {
   /**
    * An errno-style code: `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`... for a failed attempt or
-   * connection, `EPROTO` for a ZMTP violation (or an ERROR from the peer), `EACCES` for an auth failure.
+   * connection, `EPROTO` for a ZMTP violation (or an ERROR from the peer), `EACCES` for an auth
+   * failure, `EADDRINUSE`... for a failed bind.
    */
   code: string;
+  /** The OS's (or libzmq's) number for `code`. */
+  errno: number;
+  /** What happened; `message` is zeromq.js's text (`'ZMTP protocol error'`, `'Authentication failure'`...). */
+  detail: string;
 }
 
 /** A failure event: what failed is in `error`. */
@@ -288,15 +305,38 @@ export interface EventMap {
   'handshake:error:protocol': SocketFailureEvent;
   /** The handshake failed otherwise (timed out, the connection was lost). */
   'handshake:error:other': SocketFailureEvent;
-  /** An endpoint is closed for good: `unbind`, `disconnect`, or `close()` (once per endpoint; the socket's last events). */
+  /** An endpoint is closed for good: `unbind`, `disconnect`, or `close()` (once per endpoint). */
   close: SocketEvent;
+  /** A `bind` failed (the call rejects with the same error); as in libzmq, `address` lacks its `tcp://` / `ipc://`. */
+  'bind:error': SocketFailureEvent;
+  /** A bound endpoint could not accept a connection (e.g. out of file descriptors); it keeps listening. */
+  'accept:error': SocketFailureEvent;
+  /** zeromq.js's name for a connect attempt still in progress; this engine does not report it. */
+  'connect:delay': SocketEvent;
+  /** zeromq.js's name for a failed close of an endpoint; closing cannot fail here, so it never comes. */
+  'close:error': SocketFailureEvent;
+  /** The socket closed: the last event. */
+  end: SocketEndEvent;
 }
 
 /** An event name of {@link EventMap}. */
 export type EventName = keyof EventMap;
 
-/** The typed `EventEmitter` behind {@link Socket.events}. */
-export type SocketEvents = EventEmitter<{ [K in EventName]: [EventMap[K]] }>;
+/** Any event of {@link EventMap}, as `receive()` and iteration yield them. */
+export type AnySocketEvent = EventMap[EventName];
+
+/**
+ * {@link Socket.events}: a typed `EventEmitter` that is also zeromq.js's Observer. Use one style
+ * per socket: once a listener is added, `receive()` throws (as in zeromq.js).
+ */
+export interface SocketEvents extends EventEmitter<{ [K in EventName]: [EventMap[K]] }> {
+  /** The next event (those not taken yet are queued, the oldest dropped past 1000); after `end` it rejects `EBADF`. */
+  receive(): Promise<AnySocketEvent>;
+  /** `true` once `end` has been taken: no more events. */
+  readonly closed: boolean;
+  /** Yields every event up to and including `end`, then ends. */
+  [Symbol.asyncIterator](): AsyncGenerator<AnySocketEvent, void, undefined>;
+}
 
 /**
  * Members shared by {@link Request} and {@link Reply}: a type only (`import type { Socket }`), for
@@ -352,15 +392,23 @@ declare abstract class Socket {
 
   /**
    * The socket's events (see {@link EventMap}), e.g.
-   * `sock.events.on('disconnect', ({ address }) => ...)`. The engine starts reporting them when
-   * this is first read (events before that are not replayed); until then they cost nothing. They
-   * arrive on this thread in the order they happened for each endpoint and connection. While the
-   * emitter has listeners it keeps the process alive (as a pending `receive` does) until the socket
-   * is closed; `close()` reports one `close` per endpoint, the socket's last events.
+   * `sock.events.on('disconnect', ({ address }) => ...)`, `await sock.events.receive()` or
+   * `for await (const event of sock.events)`. The engine starts reporting them when this is first
+   * read (events before that are not replayed; a `connect()` earlier in the same synchronous run is
+   * seen whole); until then they cost nothing. They arrive on this thread in the order they
+   * happened for each endpoint and connection. While the emitter has listeners it keeps the process
+   * alive (as a pending `receive` does) until the socket is closed; `close()` reports one `close`
+   * per endpoint, then `end`, the last event.
    */
   readonly events: SocketEvents;
   /** `true` once `close()` was called. */
   readonly closed: boolean;
+  /** zeromq.js's `securityMechanism`: `'curve'` or `'plain'` when such options are set, else `null`. */
+  readonly securityMechanism: 'curve' | 'plain' | null;
+  /** zeromq.js's `readable`: a `receive()` now would finish at once (a message is waiting and the state allows it). */
+  readonly readable: boolean;
+  /** zeromq.js's `writable`: a `send()` now would be taken at once (the state allows it and there is a peer; a Router always). */
+  readonly writable: boolean;
   /**
    * The endpoint of the last successful `bind`, with an ephemeral port resolved
    * (e.g. `'tcp://127.0.0.1:41234'`); `null` before any bind.
@@ -373,7 +421,10 @@ declare abstract class Socket {
    * Rejects `EINVAL`, `EPROTONOSUPPORT`, `EADDRINUSE`, `EADDRNOTAVAIL`, `EBADF` (with `.address`).
    */
   bind(address: string): Promise<void>;
-  /** Stops listening on `address` (as given to `bind`, or as `lastEndpoint` reported it). Rejects `ENOENT` if it was not bound. */
+  /**
+   * Stops listening on `address` (as given to `bind`, or as `lastEndpoint` reported it). Rejects
+   * `EINVAL` / `EPROTONOSUPPORT` for a malformed address / unknown transport, `ENOENT` if it was not bound.
+   */
   unbind(address: string): Promise<void>;
   /**
    * Connects to `address` in the background and returns at once; retries and reconnects forever.
@@ -381,7 +432,10 @@ declare abstract class Socket {
    * with `.code` `EINVAL`/`EPROTONOSUPPORT` for a bad address, `EBADF` when closed.
    */
   connect(address: string): void;
-  /** Drops the connection to `address`. Throws `ENOENT` (synchronously) if it was not connected. */
+  /**
+   * Drops the connection to `address`. Throws (synchronously) `EINVAL` / `EPROTONOSUPPORT` for a
+   * malformed address / unknown transport, `ENOENT` if it was not connected.
+   */
   disconnect(address: string): void;
   /**
    * Sends one message (a frame or a non-empty array of frames); resolves once it is queued for the

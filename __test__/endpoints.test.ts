@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import net from 'node:net'
 import { describe } from 'node:test'
-import { Reply, Request } from 'zeromq-napi'
+import { Dealer, Reply, Request } from 'zeromq-napi'
 import {
   answerLoop,
   boundReply,
@@ -212,6 +212,22 @@ describe('unbind and disconnect', () => {
   })
 })
 
+describe('unbind and disconnect name a bad address as bind and connect do', () => {
+  for (const [address, code] of [
+    ['foo-bar', 'EINVAL'],
+    ['tcp://127.0.0.1', 'EINVAL'],
+    ['foo://bar', 'EPROTONOSUPPORT'],
+  ] as const) {
+    test(`unbind(${JSON.stringify(address)}) rejects ${code}, disconnect throws it`, async (t) => {
+      const dealer = use(t, new Dealer())
+      const err = await rejectsCode(dealer.unbind(address), code)
+      assert.equal(err.address, address)
+      const err2 = throwsCode(() => dealer.disconnect(address), code)
+      assert.equal(err2.address, address)
+    })
+  }
+})
+
 describe('endpoint errors', () => {
   const malformed = [
     'tcp://127.0.0.1', // no port
@@ -238,11 +254,11 @@ describe('endpoint errors', () => {
     const rep = use(t, new Reply())
     const err = await rejectsCode(callAsync(() => rep.bind(address), 'bind'), 'EINVAL')
     assert.equal(err.address, address)
-    assert.match(err.message, /0-65535/)
+    assert.match(err.detail, /0-65535/)
     const req = use(t, new Request())
     const err2 = throwsCode(() => req.connect(address), 'EINVAL')
     assert.equal(err2.address, address)
-    assert.match(err2.message, /0-65535/)
+    assert.match(err2.detail, /0-65535/)
   })
 
   for (const address of ['tcp://127.0.0.1', 'tcp://127.0.0.1:notaport', 'nonsense', '']) {

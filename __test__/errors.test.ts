@@ -1,9 +1,12 @@
 // Error codes: every error is an Error with a string `.code`; EBUSY for a second pending operation, EBADF after
 // close, pending operations → EAGAIN on close, async methods reject (never throw), misuse never crashes.
 import assert from 'node:assert/strict'
+import os from 'node:os'
 import { describe } from 'node:test'
-import { Reply, Request } from 'zeromq-napi'
+import { inspect } from 'node:util'
+import { Dealer, Reply, Request } from 'zeromq-napi'
 import {
+  type CodedError,
   answerLoop,
   boundReply,
   callAsync,
@@ -221,3 +224,54 @@ describe('async methods reject, never throw', () => {
     assert.deepEqual(texts(await within(req.request('still alive'), 2000, 'request')), ['still alive'])
   })
 })
+
+describe('zeromq.js error shape: message, errno, detail', () => {
+  // zeromq.js's texts (libzmq's zmq_strerror with zeromq.js's clarifications) and libzmq's numbers.
+  const errno = os.constants.errno as Record<string, number>
+  const expected: Record<string, { message: string; errno: number }> = {
+    EFSM: { message: 'Operation cannot be accomplished in current state', errno: 156384712 + 51 },
+    EAGAIN: { message: 'Operation was not possible or timed out', errno: errno.EAGAIN },
+    EBUSY: { message: 'Socket is busy', errno: errno.EBUSY },
+    EBADF: { message: 'Socket is closed', errno: errno.EBADF },
+    EINVAL: { message: 'Invalid argument', errno: errno.EINVAL },
+    EPROTONOSUPPORT: { message: 'Protocol not supported', errno: errno.EPROTONOSUPPORT },
+    EADDRINUSE: { message: 'Address already in use', errno: errno.EADDRINUSE },
+    ENOENT: { message: 'No such endpoint', errno: errno.ENOENT },
+  }
+
+  function check(e: CodedError, code: string): void {
+    assert.equal(e.message, expected[code].message, `message of ${code}`)
+    assert.equal(e.errno, expected[code].errno, `errno of ${code}`)
+    assert.equal(typeof e.detail, 'string')
+    assert.ok((e.detail ?? '').length > 0, `${code} has a detail`)
+    assert.notEqual(e.detail, e.message)
+    assert.match(inspect(e), /detail: '/, 'Node prints the detail with the error')
+  }
+
+  test('native errors (engine) and JS-made errors carry the same table', async (t) => {
+    const req = use(t, new Request({ receiveTimeout: 20 }))
+    check(await rejectsCode(req.receive(), 'EFSM'), 'EFSM')
+    check(await rejectsCode(req.bind('tcp://nope'), 'EINVAL'), 'EINVAL')
+    check(await rejectsCode(req.bind('foo://x'), 'EPROTONOSUPPORT'), 'EPROTONOSUPPORT')
+    check(await rejectsCode(req.unbind('tcp://127.0.0.1:1'), 'ENOENT'), 'ENOENT')
+    const rep = use(t, new Reply())
+    await rep.bind('tcp://127.0.0.1:*')
+    check(await rejectsCode(use(t, new Reply()).bind(rep.lastEndpoint ?? ''), 'EADDRINUSE'), 'EADDRINUSE')
+    const dealer = use(t, new Dealer({ receiveTimeout: 20 }))
+    check(await rejectsCode(dealer.receive(), 'EAGAIN'), 'EAGAIN')
+    const closed = new Request()
+    closed.close()
+    // JS-made (the closed check runs before the engine is asked) and engine-made EBADF alike.
+    check(await rejectsCode(closed.send('x'), 'EBADF'), 'EBADF')
+    check(throwsCode(() => closed.connect('tcp://127.0.0.1:1'), 'EBADF'), 'EBADF')
+  })
+
+  test('a second pending receive is EBUSY with zeromq.js\'s text', async (t) => {
+    const dealer = use(t, new Dealer())
+    const first = dealer.receive()
+    check(await rejectsCode(dealer.receive(), 'EBUSY'), 'EBUSY')
+    dealer.close()
+    await rejectsCode(first, 'EAGAIN')
+  })
+})
+

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import net from 'node:net'
 import { describe } from 'node:test'
-import { Reply, Request, type EventMap, type EventName, type SocketEvents } from 'zeromq-napi'
+import { Dealer, Reply, Request, Router, type EventMap, type EventName, type SocketEvents } from 'zeromq-napi'
 import { freePort, runNode, test, TCP_LOOPBACK, use, within } from './helpers'
 import { command, greeting } from './zmtp'
 
@@ -18,12 +18,12 @@ async function next<E extends EventName>(events: SocketEvents, name: E): Promise
 /** Records every event of `events` in order, as `[name, address, error code?]`. */
 function record(events: SocketEvents): Array<[EventName, string, string?]> {
   const seen: Array<[EventName, string, string?]> = []
-  const names: EventName[] = [
+  const names = [
     'bind', 'accept', 'connect', 'connect:retry', 'disconnect', 'handshake',
     'handshake:error:auth', 'handshake:error:protocol', 'handshake:error:other', 'close',
-  ]
+  ] as const
   for (const name of names) {
-    events.on(name, (event: EventMap[EventName]) => {
+    events.on(name, (event: EventMap[typeof name]) => {
       const error = 'error' in event ? event.error : undefined
       seen.push(error === undefined ? [name, event.address] : [name, event.address, error.code])
     })
@@ -136,7 +136,7 @@ describe('events', () => {
     const event = await failed
     assert.equal(event.address, endpoint)
     assert.equal(event.error.code, 'EACCES')
-    assert.match(event.error.message, /400/)
+    assert.match(event.error.detail, /400/)
   })
 
   test('a peer that stays silent past handshakeInterval is handshake:error:other', async (t) => {
@@ -280,5 +280,75 @@ describe('a listener that throws', () => {
     `, { timeoutMs: 15000 })
     assert.equal(result.code, 0, result.stderr)
     assert.equal(result.stdout, 'uncaught: listener bug\nuncaught: listener bug\nclosed\n')
+  })
+})
+
+describe("zeromq.js's Observer on sock.events", () => {
+  test('events read right after connect() see every handshake (100 of 100)', async (t) => {
+    const router = use(t, new Router())
+    await router.bind(TCP_LOOPBACK)
+    const endpoint = router.lastEndpoint ?? ''
+    let seen = 0
+    for (let i = 0; i < 100; i++) {
+      const dealer = new Dealer()
+      try {
+        dealer.connect(endpoint)
+        // The handshake on loopback can be done before this line; the engine holds the attempt
+        // until this synchronous run ends.
+        await next(dealer.events, 'handshake')
+        seen++
+      } finally {
+        dealer.close()
+      }
+    }
+    assert.equal(seen, 100)
+  })
+
+  test('receive() yields events in order, then end; after end it rejects EBADF', async (t) => {
+    const router = use(t, new Router())
+    await router.bind(TCP_LOOPBACK)
+    const dealer = new Dealer()
+    const events = dealer.events
+    dealer.connect(router.lastEndpoint ?? '')
+    assert.deepEqual(await events.receive(), { type: 'connect', address: router.lastEndpoint })
+    assert.deepEqual(await events.receive(), { type: 'handshake', address: router.lastEndpoint })
+    dealer.close()
+    const rest = []
+    for await (const event of events) rest.push(event.type)
+    assert.deepEqual(rest.slice(-2), ['close', 'end'])
+    assert.equal(events.closed, true)
+    const err = await within(events.receive().then(() => undefined, (e: unknown) => e), 2000, 'receive after end')
+    assert.ok(err instanceof Error)
+    assert.equal((err as Error & { code: string }).code, 'EBADF')
+    assert.equal(err.message, 'Socket is closed')
+  })
+
+  test('events first read after close() give end alone', async () => {
+    const dealer = new Dealer()
+    dealer.close()
+    assert.deepEqual(await dealer.events.receive(), { type: 'end' })
+  })
+
+  test('a listener puts the observer in emitter mode: receive() throws, end is emitted', async () => {
+    const dealer = new Dealer()
+    const ended = once(dealer.events, 'end')
+    assert.throws(() => dealer.events.receive(), /Observer is in event emitter mode/)
+    await dealer.bind(TCP_LOOPBACK)
+    dealer.close()
+    assert.deepEqual(await within(ended, 2000, 'end'), [{ type: 'end' }])
+  })
+
+  test('a failed bind is bind:error with the EADDRINUSE error', async (t) => {
+    const first = use(t, new Dealer())
+    await first.bind(TCP_LOOPBACK)
+    const second = use(t, new Dealer())
+    const failed = next(second.events, 'bind:error')
+    await assert.rejects(second.bind(first.lastEndpoint ?? ''), { code: 'EADDRINUSE' })
+    const event = await failed
+    // libzmq (and so zeromq.js) gives this one address without its transport.
+    assert.equal(`tcp://${event.address}`, first.lastEndpoint)
+    assert.equal(event.error.code, 'EADDRINUSE')
+    assert.equal(event.error.message, 'Address already in use')
+    assert.equal(typeof event.error.errno, 'number')
   })
 })

@@ -2,15 +2,41 @@
 // Error values of the public API: every error has a string `.code` (see index.d.ts, "Errors").
 
 /**
- * An `Error` with a libzmq-style `.code` (and `.address` for endpoint errors).
- * @param {string} code
- * @param {string} message
- * @param {string} [address]
- * @returns {Error & { code: string, address?: string }}
+ * The public error table (API.md "Errors"), one row per code: libzmq's errno on this platform and
+ * zeromq.js's text. It lives in the engine (`ErrorCode`), which makes the native errors from it
+ * too; read once, on the first error made here.
+ * @type {Map<string, { errno: number, message: string }> | undefined}
  */
-function zmqError(code, message, address) {
-  const err = /** @type {Error & { code: string, address?: string }} */ (new Error(`${code}: ${message}`));
+let table;
+
+/** @returns {Map<string, { errno: number, message: string }>} */
+function errorTable() {
+  if (table === undefined) {
+    const binding = /** @type {{ errorTable: () => { code: string, errno: number, message: string }[] }} */ (
+      require('./binding.js').load()
+    );
+    table = new Map(binding.errorTable().map((row) => [row.code, { errno: row.errno, message: row.message }]));
+  }
+  return table;
+}
+
+/**
+ * An `Error` as zeromq.js makes it for `code` (its `.message`, `.code`, `.errno`), with what
+ * happened in this case as `.detail` (Node prints it with the error) and `.address` for endpoint
+ * errors.
+ * @param {string} code
+ * @param {string} detail
+ * @param {string} [address]
+ * @returns {Error & { code: string, errno: number, detail: string, address?: string }}
+ */
+function zmqError(code, detail, address) {
+  const row = errorTable().get(code);
+  const err = /** @type {Error & { code: string, errno: number, detail: string, address?: string }} */ (
+    new Error(row?.message ?? detail)
+  );
   err.code = code;
+  err.errno = row?.errno ?? 0;
+  err.detail = detail;
   if (address !== undefined) err.address = address;
   return err;
 }
@@ -62,4 +88,4 @@ function describe(value) {
   return `type ${typeof value} (${String(value)})`;
 }
 
-module.exports = { zmqError, closedError, cancelledByClose, abortError, typeError, describe };
+module.exports = { zmqError, errorTable, closedError, cancelledByClose, abortError, typeError, describe };

@@ -19,7 +19,8 @@ const { abortError } = require('./errors.js');
  * @typedef {object} NativeSocket
  * @property {(endpoint: string) => Started} bind  resolves to the resolved endpoint
  * @property {(endpoint: string) => Started} unbind
- * @property {(endpoint: string) => void} connect
+ * @property {(endpoint: string) => void} connect  validates and registers; starts at releaseConnects
+ * @property {() => void} releaseConnects
  * @property {(endpoint: string) => void} disconnect
  * @property {(message: unknown) => Started} send
  * @property {() => Started} recv  resolves to a message (see `unpack`)
@@ -35,6 +36,8 @@ const { abortError } = require('./errors.js');
  * @property {(callback: ((request: AuthRequest) => void) | null) => void} setAuthenticator
  * @property {() => void} adopt  right after construction (src/liveness.rs)
  * @property {boolean} closed
+ * @property {boolean} readable  a receive would finish at once
+ * @property {boolean} writable  a send would be taken at once
  * @property {string | null} lastEndpoint
  */
 
@@ -53,6 +56,7 @@ const { abortError } = require('./errors.js');
  * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
  * @property {new (hub: NativeHub, kind: NativeKind, options: Record<string, unknown>) => NativeSocket} Socket
  * @property {() => Record<string, unknown>} optionDefaults
+ * @property {() => { code: string, errno: number, message: string }[]} errorTable
  * @property {() => { publicKey: string, secretKey: string }} curveKeyPair
  * @property {(key: string | Buffer) => string} curveKeyZ85  throws when malformed
  * @property {(secretZ85: string) => string} curvePublicOf

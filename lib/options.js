@@ -227,7 +227,12 @@ function unknownOption(kind, name) {
     const meant = libzmq !== undefined && Object.hasOwn(schema, libzmq) ? libzmq : closestName(name, Object.keys(schema));
     if (meant !== undefined) hint = `; did you mean '${meant}'?`;
   }
-  return typeError(`unknown option '${name}'${hint}`, 'ERR_INVALID_ARG_VALUE');
+  // zeromq.js's text (its sealed socket refusing the property), our explanation in `.detail`.
+  const err = /** @type {TypeError & { code: string, detail: string }} */ (
+    typeError(`Cannot add property ${name}, object is not extensible`, 'ERR_INVALID_ARG_VALUE')
+  );
+  err.detail = `unknown option '${name}'${hint}`;
+  return err;
 }
 
 /**

@@ -66,8 +66,32 @@ class Socket {
     this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
     // Before any bind or connect: no connection is ever accepted without the decision.
     if (values.authenticate !== null) security.install(this[kNative], values.authenticate);
-    /** @type {import('node:events').EventEmitter | undefined} */
+    /** @type {import('./events.js').SocketEvents | undefined} */
     this[kEvents] = undefined;
+    // As zeromq.js: an assignment to anything but an option (a typo: `sock.recieveTimeout = 1`)
+    // throws a TypeError instead of quietly doing nothing.
+    Object.seal(this);
+  }
+
+  /**
+   * zeromq.js's `securityMechanism`: the mechanism of this socket's connections.
+   * @returns {'curve' | 'plain' | null}
+   */
+  get securityMechanism() {
+    const values = this[kOptions];
+    if (values.curveServer === true || values.curveServerKey != null) return 'curve';
+    if (values.plainServer === true || values.plainUsername != null) return 'plain';
+    return null;
+  }
+
+  /** zeromq.js's `readable`: a `receive()` would finish at once. */
+  get readable() {
+    return !this[kClosed] && this[kNative].readable;
+  }
+
+  /** zeromq.js's `writable`: a `send()` would be taken at once. */
+  get writable() {
+    return !this[kClosed] && this[kNative].writable;
   }
 
   /** @returns {boolean} */
@@ -77,12 +101,12 @@ class Socket {
 
   /**
    * Made on first read: until then the engine builds no event.
-   * @returns {import('node:events').EventEmitter}
+   * @returns {import('./events.js').SocketEvents}
    */
   get events() {
     let emitter = this[kEvents];
     if (emitter === undefined) {
-      emitter = events.watch(this[kNative]);
+      emitter = events.watch(this[kNative], this[kClosed]);
       this[kEvents] = emitter;
     }
     return emitter;
@@ -129,7 +153,11 @@ class Socket {
   connect(address) {
     checkAddress(address, 'connect');
     if (this[kClosed]) throw closedError();
-    this[kNative].connect(address);
+    const nativeSocket = this[kNative];
+    nativeSocket.connect(address);
+    // The engine holds the attempt until this synchronous run ends, so that `sock.events` read
+    // right after connect() sees its connect and handshake (on loopback they can be done sooner).
+    queueMicrotask(() => nativeSocket.releaseConnects());
   }
 
   /** @param {string} address */
@@ -182,6 +210,7 @@ class Socket {
     if (this[kClosed]) return;
     this[kClosed] = true;
     this[kOnClose]();
+    this[kEvents]?.closing();
     this[kNative].close();
   }
 

@@ -10,6 +10,7 @@
 
 const { EventEmitter } = require('node:events');
 const zmq = require('../index.js');
+const { schemas } = require('./options.js');
 
 /** @typedef {import('../index.js').Socket} PromiseSocket */
 /** @typedef {import('../index.js').Message} Message */
@@ -67,6 +68,15 @@ const SHORT = {
   heartbeat_timeout: 'ZMQ_HEARTBEAT_TIMEOUT',
   connect_timeout: 'ZMQ_CONNECT_TIMEOUT',
 };
+
+/** Options that are booleans here and ints (0/1) in libzmq. */
+const BOOLEAN_OPTIONS = new Set(
+  Object.values(schemas).flatMap((schema) =>
+    Object.entries(schema)
+      .filter(([, { spec }]) => spec.kind === 'bool')
+      .map(([name]) => name),
+  ),
+);
 
 const BY_NUMBER = new Map(Object.values(OPTIONS).map(([number, name]) => [number, name]));
 const ZMQ_SNDMORE = 2;
@@ -324,6 +334,8 @@ class Socket extends EventEmitter {
   setsockopt(option, value) {
     const name = optionName(option);
     if (name === 'lastEndpoint' || name === null) throw new TypeError(`Option ${String(option)} is read-only`);
+    // v5 code passes libzmq's ints for its boolean options (`setsockopt(ZMQ_ROUTER_MANDATORY, 1)`).
+    if (BOOLEAN_OPTIONS.has(name) && (value === 0 || value === 1)) value = value === 1;
     // The promise socket's option setters validate the value (TypeError).
     /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this._socket))[name] = value;
     return this;

@@ -1,4 +1,5 @@
-//! Engine errors as JS `Error` objects with a string `.code` (and `.address` for endpoint errors).
+//! Engine errors as JS `Error` objects with a string `.code`, `.errno`, zeromq.js's `.message`,
+//! our `.detail` (and `.address` for endpoint errors).
 //!
 //! napi-rs's own error conversion only carries a status string, so these objects are built with raw
 //! napi calls. Sync methods throw them (returning a `PendingException` status so napi-rs does not
@@ -6,7 +7,7 @@
 
 use napi::{sys, Error, Status};
 use std::ptr;
-use zeromq_napi_engine::Error as EngineError;
+use zeromq_napi_engine::{Error as EngineError, ErrorCode};
 
 /// A napi status as a `Result`; `what` names the failed step.
 pub(crate) fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
@@ -36,7 +37,25 @@ unsafe fn string(env: sys::napi_env, s: &str) -> napi::Result<sys::napi_value> {
     Ok(out)
 }
 
-/// Builds `Error(message)` with `.code = code` and, when given, `.address`.
+/// Sets `object[name] = value` (`name` NUL-terminated).
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread; `object` and `value` made in it.
+unsafe fn set(
+    env: sys::napi_env,
+    object: sys::napi_value,
+    name: &std::ffi::CStr,
+    value: sys::napi_value,
+) -> napi::Result<()> {
+    // SAFETY: the caller's guarantee; `name` is NUL-terminated.
+    check(
+        unsafe { sys::napi_set_named_property(env, object, name.as_ptr(), value) },
+        "napi_set_named_property",
+    )
+}
+
+/// Builds `Error(message)` with `.code = code` and, when given, `.address`; the plain form, for
+/// errors outside the table of [`ErrorCode`] (an internal error).
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
@@ -59,17 +78,41 @@ pub(crate) unsafe fn make(
     if let Some(address) = address {
         // SAFETY: as above.
         let address_value = unsafe { string(env, address)? };
-        // SAFETY: as above; the name is a NUL-terminated literal.
-        let status =
-            unsafe { sys::napi_set_named_property(env, error, c"address".as_ptr(), address_value) };
-        if status != sys::Status::napi_ok {
-            return Err(Error::new(Status::from(status), message.to_owned()));
-        }
+        // SAFETY: as above; `error` was just made in `env`.
+        unsafe { set(env, error, c"address", address_value)? };
     }
     Ok(error)
 }
 
-/// An engine error as a JS `Error` (see [`make`]).
+/// Builds an error of the public table (API.md "Errors"): `.message` is zeromq.js's text for
+/// `code`, `.errno` libzmq's number for it, `.detail` what happened in this case.
+///
+/// # Safety
+/// `env` must be the live environment of the calling JS thread.
+pub(crate) unsafe fn make_coded(
+    env: sys::napi_env,
+    code: ErrorCode,
+    detail: &str,
+    address: Option<&str>,
+) -> napi::Result<sys::napi_value> {
+    // SAFETY: the caller's guarantee (so every call below).
+    let error = unsafe { make(env, code.as_str(), code.text(), address)? };
+    let mut errno = ptr::null_mut();
+    check(
+        // SAFETY: as above; `errno` is a local.
+        unsafe { sys::napi_create_int32(env, code.errno(), &mut errno) },
+        "napi_create_int32",
+    )?;
+    // SAFETY: as above; all values were made in `env`.
+    unsafe { set(env, error, c"errno", errno)? };
+    // SAFETY: as above.
+    let detail_value = unsafe { string(env, detail)? };
+    // SAFETY: as above.
+    unsafe { set(env, error, c"detail", detail_value)? };
+    Ok(error)
+}
+
+/// An engine error as a JS `Error` (see [`make_coded`]).
 ///
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
@@ -78,14 +121,7 @@ pub(crate) unsafe fn from_engine(
     error: &EngineError,
 ) -> napi::Result<sys::napi_value> {
     // SAFETY: the caller's guarantee.
-    unsafe {
-        make(
-            env,
-            error.code.as_str(),
-            &error.to_string(),
-            error.address.as_deref(),
-        )
-    }
+    unsafe { make_coded(env, error.code, &error.message, error.address.as_deref()) }
 }
 
 /// Throws `error` as a JS exception and returns the value a `#[napi]` method should return so that
@@ -96,12 +132,22 @@ pub(crate) fn throw(env: sys::napi_env, error: &EngineError) -> Error {
     throw_value(env, unsafe { from_engine(env, error) }, error.to_string())
 }
 
-/// Like [`throw`] for an error that did not come from the engine (`EINVAL` for bad arguments...).
-pub(crate) fn throw_code(env: sys::napi_env, code: &str, message: &str) -> Error {
+/// Like [`throw`] for an error that did not come from the engine (`EBADF` of a finalized object).
+pub(crate) fn throw_code(env: sys::napi_env, code: ErrorCode, detail: &str) -> Error {
     throw_value(
         env,
         // SAFETY: as in `throw`.
-        unsafe { make(env, code, message, None) },
+        unsafe { make_coded(env, code, detail, None) },
+        detail.to_owned(),
+    )
+}
+
+/// Throws the internal error of a Rust panic (a bug; the panic never reaches Node).
+pub(crate) fn throw_internal(env: sys::napi_env, message: &str) -> Error {
+    throw_value(
+        env,
+        // SAFETY: as in `throw`.
+        unsafe { make(env, PANIC_CODE, message, None) },
         message.to_owned(),
     )
 }
@@ -131,4 +177,28 @@ pub(crate) fn throw_type_error(env: sys::napi_env, message: &str) -> Error {
     } else {
         Error::new(Status::InvalidArg, message.to_owned())
     }
+}
+
+/// One row of the public error table, for `lib/errors.js`.
+#[cfg_attr(test, allow(dead_code))]
+#[napi_derive::napi(object)]
+pub struct ErrorRow {
+    pub code: String,
+    pub errno: i32,
+    pub message: String,
+}
+
+/// The public error table ([`ErrorCode`]: code, libzmq's errno on this platform, zeromq.js's
+/// text), so that errors made in JavaScript match the ones made here.
+#[cfg_attr(test, allow(dead_code))]
+#[napi_derive::napi]
+pub fn error_table() -> Vec<ErrorRow> {
+    ErrorCode::ALL
+        .iter()
+        .map(|code| ErrorRow {
+            code: code.as_str().to_owned(),
+            errno: code.errno(),
+            message: code.text().to_owned(),
+        })
+        .collect()
 }

@@ -71,5 +71,9 @@ pub(crate) fn check<T>(object: *const T) -> Result<()> {
     if env.is_null() {
         return Err(Error::new(Status::GenericFailure, message.to_owned()));
     }
-    Err(crate::js_error::throw_code(env, "EBADF", message))
+    Err(crate::js_error::throw_code(
+        env,
+        zeromq_napi_engine::ErrorCode::Ebadf,
+        message,
+    ))
 }

@@ -81,6 +81,28 @@ impl Pattern {
         }
     }
 
+    /// libzmq's POLLIN: a message is queued that the state allows to receive now.
+    fn readable(&self) -> bool {
+        let queued = self.handle().has_messages();
+        match self {
+            Pattern::Req(s) => s.awaiting_reply() && queued,
+            Pattern::Rep(s) => !s.owes_reply() && queued,
+            Pattern::Dealer(_) | Pattern::Router(_) => queued,
+        }
+    }
+
+    /// libzmq's POLLOUT: the state allows a send and it has somewhere to go (a ROUTER always
+    /// takes one: a message for no peer is dropped).
+    fn writable(&self) -> bool {
+        let connected = self.handle().peer_count() > 0;
+        match self {
+            Pattern::Req(s) => !s.awaiting_reply() && connected,
+            Pattern::Rep(s) => s.owes_reply(),
+            Pattern::Dealer(_) => connected,
+            Pattern::Router(_) => true,
+        }
+    }
+
     fn try_recv(&self) -> std::result::Result<Option<Message>, EngineError> {
         match self {
             Pattern::Req(s) => s.try_recv(),
@@ -160,9 +182,8 @@ impl Socket {
     fn finish(&self, started: Started) -> Result<Started> {
         match started {
             Started::Ready(Outcome::Failed(e)) => Err(js_error::throw(self.env(), &e)),
-            Started::Ready(Outcome::Panicked(why)) => Err(js_error::throw_code(
+            Started::Ready(Outcome::Panicked(why)) => Err(js_error::throw_internal(
                 self.env(),
-                js_error::PANIC_CODE,
                 &format!("internal error in zeromq-napi (please report): {why}"),
             )),
             other => Ok(other),
@@ -244,12 +265,21 @@ impl Socket {
         self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
+    /// Validates and registers the connect; it starts at `release_connects`, which the JS layer
+    /// calls when the caller's synchronous run ends (events read in that run see it all).
     #[napi(catch_unwind)]
     pub fn connect(&self, endpoint: String) -> Result<()> {
         liveness::check(self)?;
         self.handle
-            .connect(&endpoint)
+            .connect_later(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
+    }
+
+    #[napi(catch_unwind)]
+    pub fn release_connects(&self) {
+        if liveness::is_live(self) {
+            self.handle.release_connects();
+        }
     }
 
     #[napi(catch_unwind)]
@@ -458,6 +488,18 @@ impl Socket {
             return None;
         }
         self.handle.last_endpoint()
+    }
+
+    /// zeromq.js's `readable`: a receive would finish at once.
+    #[napi(getter)]
+    pub fn readable(&self) -> bool {
+        liveness::is_live(self) && !self.handle.is_closed() && self.pattern.readable()
+    }
+
+    /// zeromq.js's `writable`: a send would be taken at once.
+    #[napi(getter)]
+    pub fn writable(&self) -> bool {
+        liveness::is_live(self) && !self.handle.is_closed() && self.pattern.writable()
     }
 
     /// Reports this socket's events from now on: `callback(name, address, errorCode, errorMessage,

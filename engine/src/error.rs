@@ -43,6 +43,81 @@ impl ErrorCode {
             ErrorCode::Ehostunreach => "EHOSTUNREACH",
         }
     }
+
+    /// Every code, for tables built from this one (the JS layer's errors).
+    pub const ALL: [ErrorCode; 10] = [
+        ErrorCode::Efsm,
+        ErrorCode::Eagain,
+        ErrorCode::Ebusy,
+        ErrorCode::Ebadf,
+        ErrorCode::Einval,
+        ErrorCode::Eprotonosupport,
+        ErrorCode::Eaddrinuse,
+        ErrorCode::Enoent,
+        ErrorCode::Eaddrnotavail,
+        ErrorCode::Ehostunreach,
+    ];
+
+    /// The number libzmq gives this code on this platform (a JS error's `.errno`, as zeromq.js
+    /// sets it): the C library's errno for POSIX codes, libzmq's own numbers (above
+    /// `ZMQ_HAUSNUMERO`) for the codes only ZeroMQ has.
+    pub fn errno(self) -> i32 {
+        match self {
+            ErrorCode::Efsm => ZMQ_HAUSNUMERO + 51,
+            ErrorCode::Eagain => errno::EAGAIN,
+            ErrorCode::Ebusy => errno::EBUSY,
+            ErrorCode::Ebadf => errno::EBADF,
+            ErrorCode::Einval => errno::EINVAL,
+            ErrorCode::Eprotonosupport => errno::EPROTONOSUPPORT,
+            ErrorCode::Eaddrinuse => errno::EADDRINUSE,
+            ErrorCode::Enoent => errno::ENOENT,
+            ErrorCode::Eaddrnotavail => errno::EADDRNOTAVAIL,
+            ErrorCode::Ehostunreach => errno::EHOSTUNREACH,
+        }
+    }
+
+    /// The text zeromq.js gives an error with this code (its `.message`): libzmq's
+    /// `zmq_strerror`, with the few texts zeromq.js clarifies, so code matching them keeps working.
+    pub fn text(self) -> &'static str {
+        match self {
+            ErrorCode::Efsm => "Operation cannot be accomplished in current state",
+            ErrorCode::Eagain => "Operation was not possible or timed out",
+            ErrorCode::Ebusy => "Socket is busy",
+            ErrorCode::Ebadf => "Socket is closed",
+            ErrorCode::Einval => "Invalid argument",
+            ErrorCode::Eprotonosupport => "Protocol not supported",
+            ErrorCode::Eaddrinuse => "Address already in use",
+            ErrorCode::Enoent => "No such endpoint",
+            ErrorCode::Eaddrnotavail => "Cannot assign requested address",
+            ErrorCode::Ehostunreach => "Host unreachable",
+        }
+    }
+}
+
+/// libzmq's base for the error numbers it defines itself (`zmq.h`).
+const ZMQ_HAUSNUMERO: i32 = 156_384_712;
+
+/// The C library's numbers for the POSIX codes libzmq reports.
+#[cfg(unix)]
+mod errno {
+    pub(super) use libc::{
+        EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EBADF, EBUSY, EHOSTUNREACH, EINVAL, ENOENT,
+        EPROTONOSUPPORT,
+    };
+}
+
+/// The MSVC C runtime's numbers (`errno.h`), which libzmq uses on Windows as Node does.
+#[cfg(windows)]
+mod errno {
+    pub(super) const ENOENT: i32 = 2;
+    pub(super) const EBADF: i32 = 9;
+    pub(super) const EAGAIN: i32 = 11;
+    pub(super) const EBUSY: i32 = 16;
+    pub(super) const EINVAL: i32 = 22;
+    pub(super) const EADDRINUSE: i32 = 100;
+    pub(super) const EADDRNOTAVAIL: i32 = 101;
+    pub(super) const EHOSTUNREACH: i32 = 110;
+    pub(super) const EPROTONOSUPPORT: i32 = 135;
 }
 
 /// An error returned to a caller of the public socket API.

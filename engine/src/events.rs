@@ -38,6 +38,13 @@ pub enum EventKind {
     HandshakeErrorOther,
     /// An endpoint is closed for good: unbind, disconnect, or close (one per endpoint).
     Close,
+    /// A bind failed (address: as given to `bind` without its `tcp://`, as libzmq reports it;
+    /// the call rejects too).
+    BindError,
+    /// A listener could not accept a connection (out of file descriptors...); it goes on.
+    AcceptError,
+    /// The socket closed: no event after this one (address: empty).
+    End,
 }
 
 impl EventKind {
@@ -53,6 +60,9 @@ impl EventKind {
             EventKind::HandshakeErrorProtocol => "handshake:error:protocol",
             EventKind::HandshakeErrorOther => "handshake:error:other",
             EventKind::Close => "close",
+            EventKind::BindError => "bind:error",
+            EventKind::AcceptError => "accept:error",
+            EventKind::End => "end",
         }
     }
 }
@@ -82,6 +92,14 @@ impl EventError {
         EventError {
             code,
             message: e.to_string(),
+        }
+    }
+
+    /// A call's error (a failed bind), for its event.
+    pub(crate) fn call(e: &crate::error::Error) -> EventError {
+        EventError {
+            code: e.code.as_str(),
+            message: e.message.clone(),
         }
     }
 
@@ -163,10 +181,14 @@ impl Events {
         }
     }
 
-    /// No event after this one: the sink is released (with it whatever it holds of the caller's).
+    /// Reports `end`, the last event: the sink is released (with it whatever it holds of the
+    /// caller's).
     pub(crate) fn finish(&self) {
         self.on.store(false, Ordering::Release);
-        drop(self.lock().take());
+        let sink = self.lock().take();
+        if let Some(sink) = sink {
+            sink.event(SocketEvent::new(EventKind::End, ""));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<dyn EventSink>>> {
@@ -223,7 +245,10 @@ mod tests {
         let got = sink.0.lock().unwrap();
         assert_eq!(
             *got,
-            [SocketEvent::new(EventKind::Bind, "tcp://127.0.0.1:1")]
+            [
+                SocketEvent::new(EventKind::Bind, "tcp://127.0.0.1:1"),
+                SocketEvent::new(EventKind::End, "")
+            ]
         );
         assert_eq!(Arc::strong_count(&sink), 1, "finish released the sink");
     }

@@ -7,7 +7,7 @@ use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
-use crate::events::{EventKind, EventSink, Events, SocketEvent};
+use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -56,6 +56,13 @@ impl BoundEndpoint {
 struct ConnectedEndpoint {
     requested: String,
     stop: Arc<OnceEvent>,
+}
+
+/// A connect validated and registered, not started yet (see [`SocketCore::connect_later`]).
+struct HeldConnect {
+    endpoint: Endpoint,
+    stop: Arc<OnceEvent>,
+    address: Arc<str>,
 }
 
 #[derive(Default)]
@@ -110,6 +117,7 @@ pub(crate) struct SocketCore {
     /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
     last_handshake_failure: Mutex<Option<String>>,
     pub(crate) events: Events,
+    held_connects: Mutex<Vec<HeldConnect>>,
 }
 
 impl SocketCore {
@@ -128,6 +136,7 @@ impl SocketCore {
             read_driver: Mutex::new(None),
             last_handshake_failure: Mutex::new(None),
             events: Events::default(),
+            held_connects: Mutex::new(Vec::new()),
         })
     }
 
@@ -207,9 +216,19 @@ impl SocketCore {
             self.handle
                 .spawn(async move { transport::bind(&endpoint, &address).await })
         };
-        let bound = task.await.map_err(|e| {
-            Error::with_address(ErrorCode::Einval, format!("bind failed: {e}"), address)
-        })??;
+        let bound = task
+            .await
+            .map_err(|e| {
+                Error::with_address(ErrorCode::Einval, format!("bind failed: {e}"), address)
+            })
+            .and_then(|bound| bound)
+            .inspect_err(|e| {
+                // As libzmq reports it (and so zeromq.js): the address without its transport.
+                let bare = address.split_once("://").map_or(address, |(_, rest)| rest);
+                self.events.emit(|| {
+                    SocketEvent::new(EventKind::BindError, bare).with_error(EventError::call(e))
+                })
+            })?;
         let resolved = bound.resolved.clone();
         let entry = BoundEndpoint {
             requested: address.to_owned(),
@@ -243,6 +262,8 @@ impl SocketCore {
     /// Unbinds by the string given to `bind` or by the resolved endpoint it returned.
     pub(crate) fn unbind(&self, address: &str) -> Result<(), Error> {
         self.check_open()?;
+        // A malformed address or unknown transport is said as such, before "not bound".
+        Endpoint::parse(address)?;
         let entry = {
             let mut endpoints = lock(&self.endpoints);
             let position = endpoints
@@ -269,6 +290,31 @@ impl SocketCore {
     }
 
     pub(crate) fn connect(self: &Arc<Self>, address: &str) -> Result<(), Error> {
+        let held = self.connect_held(address)?;
+        self.spawn_connector(held);
+        Ok(())
+    }
+
+    /// Like `connect`, but the first attempt waits for [`SocketCore::release_connects`]: a caller
+    /// on a JS thread releases them when its synchronous run ends, so that events asked for in
+    /// that same run (`sock.connect(a); once(sock.events, 'handshake')`) see the whole
+    /// connection, which on loopback can otherwise be up before the next line runs.
+    pub(crate) fn connect_later(self: &Arc<Self>, address: &str) -> Result<(), Error> {
+        let held = self.connect_held(address)?;
+        lock(&self.held_connects).push(held);
+        Ok(())
+    }
+
+    /// Starts every connect held by [`SocketCore::connect_later`].
+    pub(crate) fn release_connects(self: &Arc<Self>) {
+        let held = std::mem::take(&mut *lock(&self.held_connects));
+        for connect in held {
+            self.spawn_connector(connect);
+        }
+    }
+
+    /// Validates and registers a connect (so `disconnect` finds it at once) without starting it.
+    fn connect_held(&self, address: &str) -> Result<HeldConnect, Error> {
         self.check_open()?;
         let endpoint = Endpoint::parse_connect(address)?;
         let stop = Arc::new(OnceEvent::new());
@@ -276,13 +322,26 @@ impl SocketCore {
             requested: address.to_owned(),
             stop: stop.clone(),
         });
-        self.handle
-            .spawn(connector::run(self.clone(), endpoint, stop, address.into()));
-        Ok(())
+        Ok(HeldConnect {
+            endpoint,
+            stop,
+            address: address.into(),
+        })
+    }
+
+    fn spawn_connector(self: &Arc<Self>, held: HeldConnect) {
+        // A disconnect or close meanwhile already fired `stop`: the connector ends at once.
+        self.handle.spawn(connector::run(
+            self.clone(),
+            held.endpoint,
+            held.stop,
+            held.address,
+        ));
     }
 
     pub(crate) fn disconnect(&self, address: &str) -> Result<(), Error> {
         self.check_open()?;
+        Endpoint::parse(address)?;
         let entry = {
             let mut endpoints = lock(&self.endpoints);
             let position = endpoints
@@ -322,6 +381,7 @@ impl SocketCore {
         for peer in &peers {
             peer.end_unless_lingering(drop_queues);
         }
+        lock(&self.held_connects).clear();
         let endpoints = std::mem::take(&mut *lock(&self.endpoints));
         for bound in &endpoints.binds {
             bound.release();

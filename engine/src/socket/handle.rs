@@ -59,6 +59,17 @@ impl SocketHandle {
         self.core().connect(endpoint)
     }
 
+    /// Like [`SocketHandle::connect`], but the first attempt waits for
+    /// [`SocketHandle::release_connects`] (a JS caller: the end of its synchronous run).
+    pub fn connect_later(&self, endpoint: &str) -> Result<(), Error> {
+        self.core().connect_later(endpoint)
+    }
+
+    /// Starts the connects held by [`SocketHandle::connect_later`].
+    pub fn release_connects(&self) {
+        self.core().release_connects();
+    }
+
     /// Stops connecting to an endpoint given to `connect` and drops its connection.
     pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
         self.core().disconnect(endpoint)
@@ -104,6 +115,11 @@ impl SocketHandle {
     /// clients of a REP, any peer of a DEALER or ROUTER.
     pub fn peer_count(&self) -> usize {
         self.core().peer_count()
+    }
+
+    /// Whether a message is queued for this socket (zeromq.js's `readable`).
+    pub fn has_messages(&self) -> bool {
+        self.core().inbound.has_messages()
     }
 
     /// What the connections have queued to send and their writers have not taken yet (for tests

@@ -68,6 +68,11 @@ impl Inbound {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether a message is queued (a receive would finish at once).
+    pub(crate) fn has_messages(&self) -> bool {
+        !self.state().ready.is_empty()
+    }
+
     /// Queues a message from `peer`; gives it back when that peer's queue holds `hwm` (0 = no limit).
     pub(crate) fn try_push(
         &self,

@@ -2,7 +2,7 @@
 
 use crate::conn::connection;
 use crate::conn::connection::SocketLink;
-use crate::events::{EventKind, SocketEvent};
+use crate::events::{EventError, EventKind, SocketEvent};
 use crate::net::transport::Listener;
 use crate::once_event::OnceEvent;
 use std::io;
@@ -48,7 +48,13 @@ pub(crate) async fn accept_loop<S: SocketLink>(
                 ));
             }
             Some(Err(e)) if is_per_connection_error(&e) => {}
-            Some(Err(_)) => tokio::time::sleep(ACCEPT_ERROR_PAUSE).await,
+            Some(Err(e)) => {
+                core.events().emit(|| {
+                    SocketEvent::new(EventKind::AcceptError, &address)
+                        .with_error(EventError::io(&e))
+                });
+                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await
+            }
         }
     }
 }

@@ -197,6 +197,11 @@ impl RepSocket {
         Ok(None)
     }
 
+    /// A request was received and not answered yet (only a send is allowed now).
+    pub fn owes_reply(&self) -> bool {
+        self.inner.state().owed.is_some()
+    }
+
     /// Synchronous fast path: the next request if one is already queued, `Ok(None)` if not (then use `recv`).
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {

@@ -451,6 +451,11 @@ impl ReqSocket {
         }
     }
 
+    /// A request was sent and its reply not received yet (a send now is EFSM).
+    pub fn awaiting_reply(&self) -> bool {
+        matches!(self.inner.state().phase, Phase::Awaiting { .. })
+    }
+
     /// Synchronous fast path: the reply if it is already queued, `Ok(None)` if not (then use `recv`).
     /// Same state errors as `recv`.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {

@@ -1,0 +1,93 @@
+// What zeromq.js v6 code relies on beyond the calls themselves: sealed sockets (a typo throws),
+// the read-only `readable` / `writable` flags, and v5 code's numeric option values.
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { describe } from 'node:test'
+import { Dealer, Reply, Request, Router } from 'zeromq-napi'
+import { test, TCP_LOOPBACK, use, within } from './helpers'
+
+const require = createRequire(import.meta.url)
+
+describe('sealed sockets', () => {
+  for (const Class of [Request, Reply, Dealer, Router]) {
+    test(`${Class.name}: an unknown property assignment throws TypeError`, (t) => {
+      const sock = use(t, new Class())
+      assert.throws(() => {
+        ;(sock as unknown as Record<string, unknown>).recieveTimeout = 100
+      }, { name: 'TypeError', message: /Cannot add property recieveTimeout, object is not extensible/ })
+      assert.equal('recieveTimeout' in sock, false)
+      // Options and methods are untouched.
+      sock.receiveTimeout = 100
+      assert.equal(sock.receiveTimeout, 100)
+    })
+  }
+
+  test('readable and writable are read-only', (t) => {
+    const sock = use(t, new Dealer())
+    assert.throws(() => {
+      ;(sock as unknown as { readable: boolean }).readable = true
+    }, TypeError)
+  })
+})
+
+describe('readable and writable', () => {
+  test('Request: writable with a server and no request out; readable when the reply is in', async (t) => {
+    const rep = use(t, new Reply())
+    await rep.bind(TCP_LOOPBACK)
+    const req = use(t, new Request())
+    assert.equal(req.writable, false, 'no server yet')
+    assert.equal(req.readable, false)
+    const shaken = new Promise((resolve) => req.events.once('handshake', resolve))
+    req.connect(rep.lastEndpoint ?? '')
+    await within(shaken, 2000, 'handshake')
+    assert.equal(req.writable, true)
+    await req.send('ping')
+    assert.equal(req.writable, false, 'a request is out: a send is EFSM now')
+    assert.equal(rep.writable, false, 'nothing to answer yet')
+    const [request] = await rep.receive()
+    assert.equal(rep.writable, true, 'a reply is owed')
+    assert.equal(rep.readable, false)
+    await rep.send(request)
+    while (!req.readable) await new Promise((resolve) => setImmediate(resolve))
+    const [reply] = await req.receive()
+    assert.equal(reply.toString(), 'ping')
+    assert.equal(req.readable, false)
+    assert.equal(req.writable, true)
+    req.close()
+    assert.equal(req.writable, false, 'closed')
+  })
+
+  test('Router is always writable (a message for no peer is dropped); Dealer once it has a peer', async (t) => {
+    const router = use(t, new Router())
+    assert.equal(router.writable, true)
+    await router.bind(TCP_LOOPBACK)
+    const dealer = use(t, new Dealer())
+    assert.equal(dealer.writable, false)
+    dealer.connect(router.lastEndpoint ?? '')
+    await dealer.send('hello')
+    assert.equal(dealer.writable, true)
+    while (!router.readable) await new Promise((resolve) => setImmediate(resolve))
+    const [, body] = await router.receive()
+    assert.equal(body.toString(), 'hello')
+    assert.equal(router.readable, false)
+  })
+})
+
+describe('v5-compat: numeric option values as v5 passes them', () => {
+  test('setsockopt(ZMQ_ROUTER_MANDATORY, 1) turns mandatory on, 0 off', () => {
+    const zmq = require('zeromq-napi/v5-compat') as {
+      socket(type: string): { setsockopt(o: unknown, v: unknown): unknown; getsockopt(o: unknown): unknown; close(): void }
+      ZMQ_ROUTER_MANDATORY: number
+    }
+    const sock = zmq.socket('router')
+    try {
+      sock.setsockopt(zmq.ZMQ_ROUTER_MANDATORY, 1)
+      assert.equal(sock.getsockopt(zmq.ZMQ_ROUTER_MANDATORY), true)
+      sock.setsockopt('router_mandatory', 0)
+      assert.equal(sock.getsockopt('router_mandatory'), false)
+      assert.throws(() => sock.setsockopt(zmq.ZMQ_ROUTER_MANDATORY, 2), TypeError)
+    } finally {
+      sock.close()
+    }
+  })
+})
