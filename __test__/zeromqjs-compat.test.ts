@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe } from 'node:test'
-import { Dealer, Reply, Request, Router } from 'zeromq-napi'
+import { curveKeyPair, Dealer, Reply, Request, Router } from 'zeromq-napi'
 import { test, TCP_LOOPBACK, use, within } from './helpers'
 
 const require = createRequire(import.meta.url)
@@ -22,11 +22,24 @@ describe('sealed sockets', () => {
     })
   }
 
-  test('readable and writable are read-only', (t) => {
+  test('read-only properties throw as zeromq.js\'s do, on assignment and in the constructor', (t) => {
     const sock = use(t, new Dealer())
-    assert.throws(() => {
-      ;(sock as unknown as { readable: boolean }).readable = true
-    }, TypeError)
+    for (const name of ['readable', 'writable', 'securityMechanism']) {
+      const message = `Cannot set property ${name} of #<Socket> which has only a getter`
+      assert.throws(() => {
+        ;(sock as unknown as Record<string, unknown>)[name] = 1
+      }, { name: 'TypeError', message })
+      assert.throws(() => new Dealer({ [name]: 1 } as object), { name: 'TypeError', message })
+    }
+  })
+
+  test('securityMechanism follows the security options', (t) => {
+    const sock = use(t, new Dealer())
+    assert.equal(sock.securityMechanism, null)
+    sock.plainServer = true
+    assert.equal(sock.securityMechanism, 'plain')
+    const curve = use(t, new Dealer({ curveServer: true, curveSecretKey: curveKeyPair().secretKey }))
+    assert.equal(curve.securityMechanism, 'curve')
   })
 })
 

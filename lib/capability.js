@@ -8,12 +8,13 @@ const { version } = require('../package.json');
  * zeromq.js names its flags after libzmq's `zmq_has()`; the ones this engine does not have are
  * present and false, so feature tests written for zeromq.js read the truth here too.
  * `ipc`: the engine rejects `ipc://` on Windows (no Unix domain sockets through tokio there), so
- * it is false exactly there; `__test__/exports.test.ts` checks the flag against a real bind.
+ * it is false exactly there, and so is `inproc` (its connections are Unix socket pairs);
+ * `__test__/exports.test.ts` checks the flags against a real bind.
  */
 const capability = Object.freeze({
   ipc: process.platform !== 'win32',
   tcp: true,
-  inproc: false,
+  inproc: process.platform !== 'win32',
   pgm: false,
   tipc: false,
   norm: false,

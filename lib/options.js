@@ -43,6 +43,9 @@ const common = {
   authenticate: { spec: { kind: 'function' } },
 };
 
+/** Read-only socket properties (lib/socket.js): named as such when given as options. */
+const READ_ONLY = ['securityMechanism', 'readable', 'writable', 'closed', 'lastEndpoint', 'events'];
+
 /** Options whose "none" is null in JS and absent for the addon. */
 const NULLABLE = ['curveSecretKey', 'curvePublicKey', 'curveServerKey', 'plainUsername', 'plainPassword'];
 
@@ -216,6 +219,14 @@ function resolve(kind, options) {
  * @param {string} name
  */
 function unknownOption(kind, name) {
+  if (READ_ONLY.includes(name)) {
+    // What assigning it on the socket says (its getter is on the shared Socket prototype).
+    const err = /** @type {TypeError & { code: string, detail: string }} */ (
+      typeError(`Cannot set property ${name} of #<Socket> which has only a getter`, 'ERR_INVALID_ARG_VALUE')
+    );
+    err.detail = `'${name}' is a read-only property of the socket, not an option`;
+    return err;
+  }
   const schema = schemas[kind];
   let hint = '';
   if (kind !== 'request' && Object.hasOwn(requestOnly, name)) {

@@ -1,4 +1,4 @@
-//! Endpoint strings (`tcp://HOST:PORT`, `ipc:///path`): parsing, validation for bind vs connect,
+//! Endpoint strings (`tcp://HOST:PORT`, `ipc:///path`, `inproc://name`): parsing, validation for bind vs connect,
 //! and the textual form of a resolved address.
 
 use crate::error::{Error, ErrorCode};
@@ -37,14 +37,17 @@ impl Port {
 /// A parsed endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
-    Tcp { host: Host, port: Port },
+    Tcp {
+        host: Host,
+        port: Port,
+    },
     Ipc(PathBuf),
+    /// `inproc://name`: sockets of this process (see `net::inproc`).
+    Inproc(String),
 }
 
 /// Transports libzmq knows and we do not implement: named so the error says so.
-const OTHER_TRANSPORTS: &[&str] = &[
-    "inproc", "pgm", "epgm", "tipc", "vmci", "udp", "ws", "wss", "norm",
-];
+const OTHER_TRANSPORTS: &[&str] = &["pgm", "epgm", "tipc", "vmci", "udp", "ws", "wss", "norm"];
 
 impl Endpoint {
     /// Parses an endpoint string. Malformed: EINVAL; unknown transport: EPROTONOSUPPORT.
@@ -62,9 +65,16 @@ impl Endpoint {
                     Ok(Endpoint::Ipc(PathBuf::from(rest)))
                 }
             }
+            "inproc" => {
+                if rest.is_empty() {
+                    Err(invalid("malformed inproc endpoint (want inproc://name)"))
+                } else {
+                    Ok(Endpoint::Inproc(rest.to_owned()))
+                }
+            }
             t if OTHER_TRANSPORTS.contains(&t) => Err(Error::with_address(
                 ErrorCode::Eprotonosupport,
-                format!("transport {t} is not supported (tcp and ipc are)"),
+                format!("transport {t} is not supported (tcp, ipc and inproc are)"),
                 address,
             )),
             t => Err(Error::with_address(
@@ -163,6 +173,7 @@ impl fmt::Display for Endpoint {
                 }
             }
             Endpoint::Ipc(path) => write!(f, "ipc://{}", path.display()),
+            Endpoint::Inproc(name) => write!(f, "inproc://{name}"),
         }
     }
 }
@@ -250,10 +261,19 @@ mod tests {
     }
 
     #[test]
+    fn parses_inproc() {
+        assert_eq!(
+            Endpoint::parse("inproc://a-b/c"),
+            Ok(Endpoint::Inproc("a-b/c".to_owned()))
+        );
+        assert_eq!(code("inproc://"), ErrorCode::Einval);
+    }
+
+    #[test]
     fn rejects_unknown_transports() {
         for bad in [
             "foo://x",
-            "inproc://a",
+            "tipc://a",
             "udp://1.2.3.4:5",
             "://x",
             "TCP://1.2.3.4:5",

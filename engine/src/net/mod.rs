@@ -2,5 +2,6 @@
 //! driven connection is read from.
 
 pub mod endpoint;
+pub(crate) mod inproc;
 pub(crate) mod raw_stream;
 pub(crate) mod transport;

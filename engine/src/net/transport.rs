@@ -4,6 +4,7 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::net::endpoint::{tcp_endpoint_string, Endpoint, Host};
+use crate::net::inproc::{self, InprocListener};
 use crate::net::raw_stream::RawStream;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -267,11 +268,14 @@ impl AsyncWrite for Stream {
 pub(crate) enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener),
+    /// A bound `inproc://` name: its connections are Unix socket pairs.
+    Inproc(InprocListener),
 }
 
 impl Listener {
-    pub(crate) fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<Stream>> {
+    pub(crate) fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Stream>> {
         match self {
+            Listener::Inproc(l) => l.poll_accept(cx).map(|r| r.map(Stream::Unix)),
             Listener::Tcp(l) => l.poll_accept(cx).map(|r| {
                 r.and_then(|(s, _)| {
                     s.set_nodelay(true)?;
@@ -340,6 +344,11 @@ pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Er
             }
             Err(last)
         }
+        Endpoint::Inproc(name) => Ok(Bound {
+            listener: Listener::Inproc(inproc::bind(name, address)?),
+            resolved: endpoint.to_string(),
+            ipc_path: None,
+        }),
         Endpoint::Ipc(path) => {
             if let Some(name) = abstract_name(path) {
                 let listener = bind_abstract(name).map_err(|e| bind_error(&e, address))?;
@@ -437,6 +446,16 @@ pub(crate) async fn connect(
                 }
             };
             connect_tcp(&addrs, attempt_timeout).await
+        }
+        Endpoint::Inproc(name) => {
+            let attempt = inproc::connect(name);
+            let stream = match attempt_timeout {
+                Some(t) => tokio::time::timeout(t, attempt)
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??,
+                None => attempt.await?,
+            };
+            Ok(Stream::Unix(stream))
         }
         Endpoint::Ipc(path) => {
             if let Some(name) = abstract_name(path) {

@@ -23,8 +23,8 @@ pub(crate) async fn accept_loop<S: SocketLink>(
 ) {
     loop {
         let accepted = std::future::poll_fn(|cx| {
-            let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.as_ref() {
+            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_mut() {
                 Some(listener) => listener.poll_accept(cx).map(Some),
                 // Unbound or closed: the listener was dropped by `unbind`/`close`.
                 None => Poll::Ready(None),

@@ -112,7 +112,8 @@ async fn endpoint_errors_carry_code_and_address() {
         ("tcp://127.0.0.1:99999", ErrorCode::Einval),
         ("nonsense", ErrorCode::Einval),
         ("foo://x", ErrorCode::Eprotonosupport),
-        ("inproc://x", ErrorCode::Eprotonosupport),
+        ("tipc://x", ErrorCode::Eprotonosupport),
+        ("inproc://", ErrorCode::Einval),
     ] {
         let e = err(sock.bind(address).await);
         assert_eq!((e.code, e.address.as_deref()), (want, Some(address)));
@@ -128,6 +129,16 @@ async fn endpoint_errors_carry_code_and_address() {
         (e.code, e.address.as_deref()),
         (ErrorCode::Enoent, Some("tcp://127.0.0.1:5555"))
     );
+    // unbind and disconnect name a bad address as bind and connect do, before "not bound".
+    for (address, want) in [
+        ("foo-bar", ErrorCode::Einval),
+        ("foo://bar", ErrorCode::Eprotonosupport),
+    ] {
+        let e = err(sock.unbind(address).await);
+        assert_eq!((e.code, e.address.as_deref()), (want, Some(address)));
+        let e = err(sock.disconnect(address));
+        assert_eq!((e.code, e.address.as_deref()), (want, Some(address)));
+    }
     let e = err(sock.disconnect("tcp://127.0.0.1:5555"));
     assert_eq!(e.code, ErrorCode::Enoent);
 }
