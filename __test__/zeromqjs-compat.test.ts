@@ -104,3 +104,30 @@ describe('v5-compat: numeric option values as v5 passes them', () => {
     }
   })
 })
+
+describe('options set after bind or connect', () => {
+  test('warn as zeromq.js does when they only apply to later connections', async (t) => {
+    const warnings: string[] = []
+    const onWarning = (w: Error) => warnings.push(w.message)
+    process.on('warning', onWarning)
+    t.after(() => {
+      process.off('warning', onWarning)
+    })
+    const sock = use(t, new Dealer())
+    sock.routingId = 'before'
+    sock.connect('tcp://127.0.0.1:1')
+    sock.receiveTimeout = 10
+    await new Promise(process.nextTick)
+    assert.deepEqual(warnings, [], 'before any endpoint, and options that apply at once, do not warn')
+    sock.routingId = 'after'
+    await new Promise(process.nextTick)
+    assert.deepEqual(warnings, ['Socket option will not take effect until next connect/bind.'])
+  })
+
+  test("zeromq.js's per-connect options are refused, not ignored", (t) => {
+    const sock = use(t, new Router())
+    const connect = sock.connect as (address: string, opts?: unknown) => void
+    assert.throws(() => connect.call(sock, 'tcp://127.0.0.1:1', { routingId: 'remote' }), TypeError)
+    connect.call(sock, 'tcp://127.0.0.1:1', {})
+  })
+})

@@ -19,7 +19,11 @@ const RUN_KEYS = ['signal'];
  */
 function checkSocket(socket, which) {
   if (socket instanceof Dealer || socket instanceof Router) return socket;
-  throw typeError(`Proxy ${which} must be a Dealer or a Router of zeromq-napi, got ${describe(socket)}`);
+  // zeromq.js's texts: no object at all, or an object that is not a socket of this package.
+  const text = typeof socket === 'object' && socket !== null ? 'Invalid argument' : `${which === 'frontend' ? 'Front-end' : 'Back-end'} must be a socket object`;
+  const err = /** @type {TypeError & { code: string, detail: string }} */ (typeError(text));
+  err.detail = `Proxy ${which} must be a Dealer or a Router of zeromq-napi, got ${describe(socket)}`;
+  throw err;
 }
 
 /** @param {unknown} err */
@@ -38,8 +42,14 @@ class Proxy {
   /**
    * @param {unknown} frontend
    * @param {unknown} backend
+   * @param {unknown[]} rest  none (as zeromq.js: more arguments throw)
    */
-  constructor(frontend, backend) {
+  constructor(frontend, backend, ...rest) {
+    if (rest.length > 0) {
+      const err = /** @type {TypeError & { code: string, detail: string }} */ (typeError('Expected 2 arguments'));
+      err.detail = `new Proxy(frontend, backend) takes 2 sockets, got ${2 + rest.length} arguments`;
+      throw err;
+    }
     this.#frontend = checkSocket(frontend, 'frontend');
     this.#backend = checkSocket(backend, 'backend');
   }

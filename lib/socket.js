@@ -26,6 +26,25 @@ const kKind = Symbol('zeromq-napi.kind');
 const kOnClose = Symbol('zeromq-napi.onClose');
 /** @type {unique symbol} */
 const kEvents = Symbol('zeromq-napi.events');
+/** @type {unique symbol} */
+const kHasEndpoints = Symbol('zeromq-napi.hasEndpoints');
+
+/**
+ * Options that apply to existing connections at once (read at each operation or attempt); any
+ * other set after a bind or connect warns, as zeromq.js does, that it applies to later ones.
+ */
+const IMMEDIATE_OPTIONS = new Set([
+  'receiveTimeout',
+  'sendTimeout',
+  'linger',
+  'mandatory',
+  'correlate',
+  'relaxed',
+  'reconnectInterval',
+  'reconnectMaxInterval',
+  'connectTimeout',
+]);
+const LATER_WARNING = 'Socket option will not take effect until next connect/bind.';
 
 // Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
@@ -68,6 +87,8 @@ class Socket {
     if (values.authenticate !== null) security.install(this[kNative], values.authenticate);
     /** @type {import('./events.js').SocketEvents | undefined} */
     this[kEvents] = undefined;
+    /** @type {boolean} a bind or connect was made: options set now are for later connections */
+    this[kHasEndpoints] = false;
     // As zeromq.js: an assignment to anything but an option (a typo: `sock.recieveTimeout = 1`)
     // throws a TypeError instead of quietly doing nothing.
     Object.seal(this);
@@ -125,6 +146,7 @@ class Socket {
     try {
       checkAddress(address, 'bind');
       if (this[kClosed]) return Promise.reject(closedError());
+      this[kHasEndpoints] = true;
       const r = this[kNative].bind(address);
       if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
       return RESOLVED;
@@ -149,10 +171,18 @@ class Socket {
     }
   }
 
-  /** @param {string} address */
-  connect(address) {
+  /**
+   * @param {string} address
+   * @param {unknown} [opts]  zeromq.js's per-connect options (a Router's `routingId` for the peer):
+   *   not supported, so anything given throws instead of being ignored
+   */
+  connect(address, opts) {
     checkAddress(address, 'connect');
+    if (opts !== undefined && (typeof opts !== 'object' || opts === null || Object.keys(opts).length > 0)) {
+      throw typeError(`connect() takes no options here (zeromq.js's connect routingId is not supported), got ${describe(opts)}`);
+    }
     if (this[kClosed]) throw closedError();
+    this[kHasEndpoints] = true;
     const nativeSocket = this[kNative];
     nativeSocket.connect(address);
     // The engine holds the attempt until this synchronous run ends, so that `sock.events` read
@@ -253,6 +283,7 @@ function defineOptionProperties(proto, kind) {
       /** @param {unknown} value */
       set(value) {
         const checked = options.checkOne(kind, name, value);
+        if (this[kHasEndpoints] && !IMMEDIATE_OPTIONS.has(name)) process.emitWarning(LATER_WARNING);
         this[kOptions][name] = checked;
         this[kNative].setOptions(options.toNative(this[kOptions]));
         if (name === 'authenticate') security.install(this[kNative], checked);
