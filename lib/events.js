@@ -37,7 +37,8 @@ const HANDSHAKE_TEXTS = {
 
 /**
  * An event's error as zeromq.js makes it: a code of the public table gets its row (as call
- * errors do); an OS code (`ECONNREFUSED`, `EPROTO`...) the OS's errno.
+ * errors do), a failed handshake zeromq.js's text; an OS code (`ECONNREFUSED`, `EPROTO`...)
+ * the OS's errno.
  * @param {string} name  the event
  * @param {string} code
  * @param {string} detail
@@ -46,14 +47,14 @@ const HANDSHAKE_TEXTS = {
 function eventError(name, code, detail) {
   const err = zmqError(code, detail);
   const text = HANDSHAKE_TEXTS[name];
+  // An OS code outside the table keeps the OS's text (`Connection refused (os error 111)`).
   if (text !== undefined) err.message = text;
-  else if (err.message === detail) err.message = code;
   if (err.errno === 0) err.errno = errnos[code] ?? 0;
   return err;
 }
 
-/** Waiting `receive()` calls are settled with one of these. */
 /**
+ * A pending `receive()`.
  * @typedef {object} Waiter
  * @property {(event: SocketEventPayload) => void} resolve
  * @property {(err: Error) => void} reject
