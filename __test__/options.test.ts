@@ -1,6 +1,9 @@
 // Options: defaults, every option through the constructor and as a property, TypeError on unknown names and
 // wrong types; plus the options whose effect is observable from JS without a libzmq peer.
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
 import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 import {
@@ -9,6 +12,7 @@ import {
   connectedRequest,
   delay,
   rejectsCode,
+  ROOT,
   type ReplyOptions,
   type RequestOptions,
   test,
@@ -29,6 +33,8 @@ const COMMON_DEFAULTS = {
   heartbeatTimeout: 0,
   heartbeatTimeToLive: 0,
   maxMessageSize: -1,
+  maxMessageFrames: 4096,
+  maxCommandSize: 65536,
   sendHighWaterMark: 1000,
   receiveHighWaterMark: 1000,
   routingId: null,
@@ -49,6 +55,8 @@ const COMMON_VALUES = {
   heartbeatTimeout: 1500,
   heartbeatTimeToLive: 3000,
   maxMessageSize: 65536,
+  maxMessageFrames: 16,
+  maxCommandSize: 4096,
   sendHighWaterMark: 10,
   receiveHighWaterMark: 20,
   routingId: 'client-7',
@@ -354,5 +362,30 @@ describe('options take effect', () => {
     await rejectsCode(big.request(Buffer.alloc(4096), { timeout: 1000 }), 'EAGAIN', 3000)
     const small = connectedRequest(t, endpoint)
     assert.deepEqual((await within(small.request(Buffer.alloc(1000), { timeout: 2000 }), 3000, 'small')).map(String), ['len:1000'])
+  })
+})
+
+describe('the option lists agree', () => {
+  test("every engine option (src/options.rs) is a socket property, typed in index.d.ts and in README's table", (t) => {
+    const { optionDefaults } = createRequire(path.join(ROOT, 'index.js'))('./lib/native.js') as { optionDefaults: Record<string, unknown> }
+    const root = ROOT
+    const types = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+    const rep = use(t, new Reply())
+    const req = use(t, new Request())
+    const names = Object.keys(optionDefaults).filter((n) => optionDefaults[n] !== undefined && optionDefaults[n] !== null)
+    assert.ok(names.includes('maxCommandSize') && names.includes('maxMessageFrames'), names.join(', '))
+    for (const name of names) {
+      const sock = name === 'correlate' || name === 'relaxed' ? req : name === 'mandatory' ? undefined : rep
+      if (sock !== undefined) same(name, bag(sock)[name], optionDefaults[name])
+      assert.match(types, new RegExp(`\\n\\s+${name}\\?: `), `${name}?: in the constructor options of index.d.ts`)
+      assert.match(types, new RegExp(`\\n\\s+(${name}: |get ${name}\\(\\))`), `${name} as a property in index.d.ts`)
+      assert.match(readme, new RegExp(`\\n\\| [^\\n]*\`${name}\``), `${name} in README's option table`)
+    }
+  })
+
+  test('maxCommandSize and maxMessageFrames are validated like the other limits', () => {
+    for (const bad of [511, -1, 1.5, 2 ** 31]) assert.throws(() => new Reply({ maxCommandSize: bad }), TypeError, String(bad))
+    for (const bad of [-1, 0.5, 2 ** 31]) assert.throws(() => new Reply({ maxMessageFrames: bad }), TypeError, String(bad))
   })
 })

@@ -24,6 +24,8 @@ pub struct JsOptions {
     pub heartbeat_timeout: i64,
     pub heartbeat_time_to_live: i64,
     pub max_message_size: i64,
+    pub max_message_frames: u32,
+    pub max_command_size: u32,
     pub send_high_water_mark: u32,
     pub receive_high_water_mark: u32,
     /// UTF-8 of a string identity, or the bytes of a binary one.
@@ -56,6 +58,8 @@ impl JsOptions {
             heartbeat_timeout: self.heartbeat_timeout,
             heartbeat_ttl: self.heartbeat_time_to_live,
             max_message_size: self.max_message_size,
+            max_message_frames: self.max_message_frames,
+            max_command_size: self.max_command_size,
             send_hwm: self.send_high_water_mark,
             receive_hwm: self.receive_high_water_mark,
             routing_id: self
@@ -98,6 +102,8 @@ impl JsOptions {
             heartbeat_timeout: o.heartbeat_timeout,
             heartbeat_time_to_live: o.heartbeat_ttl,
             max_message_size: o.max_message_size,
+            max_message_frames: o.max_message_frames,
+            max_command_size: o.max_command_size,
             send_high_water_mark: o.send_hwm,
             receive_high_water_mark: o.receive_hwm,
             routing_id: o.routing_id.map(|id| Buffer::from(id.to_vec())),

@@ -52,6 +52,7 @@ pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
+    DEFAULT_MAX_COMMAND_SIZE, DEFAULT_MAX_MESSAGE_FRAMES, FRAME_COST, FREE_FRAMES,
 };
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;

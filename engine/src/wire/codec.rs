@@ -93,6 +93,8 @@ impl FrameHeader {
 #[derive(Debug)]
 pub struct Decoder {
     max_frame: Option<u64>,
+    /// Commands have a limit of their own (`maxCommandSize`), whatever `max_frame` is.
+    max_command: Option<u64>,
     /// Flag bits this peer's framing reserves (ZMTP 2.0 has no COMMAND bit).
     reserved: u8,
 }
@@ -102,7 +104,24 @@ impl Decoder {
     pub fn new(max_message_size: i64) -> Decoder {
         Decoder {
             max_frame: u64::try_from(max_message_size).ok(),
+            max_command: None,
             reserved: RESERVED_FLAGS,
+        }
+    }
+
+    /// The same decoder with another limit for every frame (`max_message_size` < 0 = none).
+    pub fn frames_up_to(self, max_message_size: i64) -> Decoder {
+        Decoder {
+            max_frame: u64::try_from(max_message_size).ok(),
+            ..self
+        }
+    }
+
+    /// The same decoder refusing command frames over `max` bytes from their header on.
+    pub fn commands_up_to(self, max: u32) -> Decoder {
+        Decoder {
+            max_command: Some(u64::from(max)),
+            ..self
         }
     }
 
@@ -169,6 +188,14 @@ impl Decoder {
             };
             (SHORT_HEADER_LEN, u64::from(len))
         };
+        if let Some(max) = self.max_command.filter(|_| flags & FLAG_COMMAND != 0) {
+            if announced > max {
+                return Err(ProtocolError::CommandTooLarge {
+                    size: announced,
+                    max,
+                });
+            }
+        }
         if let Some(max) = self.max_frame {
             if announced > max {
                 return Err(ProtocolError::FrameTooLarge {
@@ -464,6 +491,26 @@ mod tests {
         // Incomplete long header: not yet an error.
         let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 1][..]);
         assert_eq!(dec.decode(&mut src), Ok(None));
+    }
+
+    #[test]
+    fn commands_have_their_own_limit_from_the_header_on() {
+        let dec = Decoder::new(-1).commands_up_to(100);
+        assert_eq!(
+            dec.decode_header(&[FLAG_COMMAND | FLAG_LONG, 0, 0, 0, 0, 0x40, 0, 0, 0]),
+            Err(ProtocolError::CommandTooLarge {
+                size: 1 << 30,
+                max: 100
+            })
+        );
+        assert!(dec
+            .decode_header(&[FLAG_COMMAND, 100])
+            .is_ok_and(|h| h.is_some()));
+        assert!(dec.decode_header(&[FLAG_COMMAND, 101]).is_err());
+        // Data frames keep maxMessageSize's limit (none here).
+        assert!(dec
+            .decode_header(&[FLAG_LONG, 0, 0, 0, 0, 0x40, 0, 0, 0])
+            .is_ok_and(|h| h.is_some()));
     }
 
     #[test]

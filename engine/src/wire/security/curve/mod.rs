@@ -26,8 +26,7 @@ pub use client::CurveClient;
 pub use server::CurveServer;
 
 use crate::error::ProtocolError;
-use crate::wire::command::Command;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use crypto_box::{PublicKey, SecretKey};
 use curve25519_dalek::MontgomeryPoint;
 use nacl_box::{BoxKey, NONCE_LEN};
@@ -131,14 +130,6 @@ pub(crate) fn key_at(bytes: &[u8], at: usize) -> Option<[u8; KEY_LEN]> {
 /// The 16 random bytes of a long nonce at `at`.
 pub(crate) fn nonce_tail_at(bytes: &[u8], at: usize) -> Option<&[u8; 16]> {
     bytes.get(at..at.checked_add(16)?)?.try_into().ok()
-}
-
-/// A command's name for an error message, or a placeholder when it has none readable.
-pub(crate) fn command_name(body: &[u8]) -> String {
-    match Command::parse(&Bytes::copy_from_slice(body)) {
-        Ok(c) => c.name().to_owned(),
-        Err(_) => "malformed command".to_owned(),
-    }
 }
 
 /// A big-endian nonce counter at `at`.

@@ -10,13 +10,13 @@ use super::data_phase;
 use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
-    command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
-    short_nonce, COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
-    INITIATE_MIN_LEN, INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY,
-    READY_NONCE, VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into, short_nonce,
+    COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_MIN_LEN,
+    INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_NONCE,
+    VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::command::{Command, Metadata};
+use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
@@ -263,7 +263,7 @@ impl CurveServer {
                     "command while the client is being authenticated".into(),
                 ))
             }
-            _ => Err(ProtocolError::UnexpectedCommand(command_name(body))),
+            _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
         }
     }
 
