@@ -166,10 +166,14 @@ export interface AuthenticatePeer {
   address: string;
   /** CURVE: the client's long-term public key in Z85 (proven by the handshake). */
   publicKey?: string;
-  /** PLAIN: the username the client sent. */
+  /** PLAIN: the username the client sent, decoded as UTF-8 (absent when it is not valid UTF-8). */
   username?: string;
-  /** PLAIN: the password the client sent. */
+  /** PLAIN: the password the client sent, decoded as UTF-8 (absent when it is not valid UTF-8). */
   password?: string;
+  /** PLAIN: the username exactly as the client sent it (any bytes). */
+  usernameBytes?: Buffer;
+  /** PLAIN: the password exactly as the client sent it (any bytes). */
+  passwordBytes?: Buffer;
   /** The client's `routingId`, if it set one. */
   routingId: Buffer | null;
 }

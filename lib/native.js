@@ -68,6 +68,8 @@ const { abortError } = require('./errors.js');
  * @property {string | undefined} [publicKey]
  * @property {string | undefined} [username]
  * @property {string | undefined} [password]
+ * @property {Buffer | undefined} [usernameBytes]
+ * @property {Buffer | undefined} [passwordBytes]
  * @property {Buffer | undefined} [routingId]
  */
 

@@ -9,6 +9,8 @@ use crate::security::key_bytes;
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
+use zeroize::Zeroize;
+use zeromq_napi_engine::wire::security::CurveSecretKey;
 use zeromq_napi_engine::{Options, SecretBytes, SecretKey};
 
 #[napi(object)]
@@ -45,8 +47,11 @@ pub struct JsOptions {
 }
 
 impl JsOptions {
-    pub(crate) fn to_engine(&self) -> Options {
-        Options {
+    /// The engine's options. The Z85 of the secret key and the PLAIN password, copied out of JS
+    /// into these Strings, are wiped here once they have been taken (what V8 still holds is the
+    /// JS caller's).
+    pub(crate) fn into_engine(mut self) -> Options {
+        let options = Options {
             receive_timeout: self.receive_timeout,
             send_timeout: self.send_timeout,
             linger: self.linger,
@@ -71,7 +76,11 @@ impl JsOptions {
             relaxed: self.relaxed,
             router_mandatory: self.mandatory,
             curve_server: self.curve_server,
-            curve_secret_key: SecretKey(key_bytes(self.curve_secret_key.as_ref())),
+            curve_secret_key: SecretKey(
+                self.curve_secret_key
+                    .as_deref()
+                    .and_then(|z85| CurveSecretKey::from_z85(z85).ok()),
+            ),
             curve_public_key: key_bytes(self.curve_public_key.as_ref()),
             curve_server_key: key_bytes(self.curve_server_key.as_ref()),
             plain_server: self.plain_server,
@@ -86,7 +95,10 @@ impl JsOptions {
             ),
             // Set apart (`setAuthenticator`): a function is no plain option value.
             authenticator: None,
-        }
+        };
+        self.curve_secret_key.zeroize();
+        self.plain_password.zeroize();
+        options
     }
 
     fn from_engine(o: Options) -> JsOptions {

@@ -2,6 +2,7 @@
 //! Durations are kept as signed milliseconds with the contract's conventions (-1 = forever, 0 = off/none)
 //! so the binding can pass values through and read them back unchanged; `time` decodes them.
 
+use crate::wire::security::CurveSecretKey;
 use bytes::Bytes;
 use std::fmt;
 use std::future::Future;
@@ -81,9 +82,11 @@ impl PartialEq for AuthenticatorHook {
 
 impl Eq for AuthenticatorHook {}
 
-/// Keys are kept out of `Debug` output: a secret key must not reach a log.
+/// Our CURVE secret key, if set. Kept out of `Debug` output (a secret key must not reach a log);
+/// cloning the options, as every new connection does, shares the key instead of copying it, and
+/// its bytes are wiped when the last handle goes (see [`CurveSecretKey`]).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretKey(pub Option<CurveKey>);
+pub struct SecretKey(pub Option<CurveSecretKey>);
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -26,10 +26,10 @@ pub use client::CurveClient;
 pub use server::CurveServer;
 
 use crate::error::ProtocolError;
+use crate::wire::security::keys::CurveSecretKey;
 use bytes::BytesMut;
-use crypto_box::{PublicKey, SecretKey};
-use curve25519_dalek::MontgomeryPoint;
 use nacl_box::{BoxKey, NONCE_LEN};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 pub(crate) const HELLO: &[u8] = b"\x05HELLO";
@@ -79,13 +79,14 @@ pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> [u8; NONCE_LEN]
 
 /// The box key of `public` and `secret` (libsodium's `crypto_box_beforenm`), or `None` when
 /// `public` has small order: the X25519 result is then all zeros whatever the secret, anyone can
-/// compute it, and libsodium refuses it too.
-pub(crate) fn precompute(public: &PublicKey, secret: &SecretKey) -> Option<BoxKey> {
-    let shared = Zeroizing::new(MontgomeryPoint(public.to_bytes()).mul_clamped(secret.to_bytes()));
-    if shared.0 == [0u8; 32] {
+/// compute it, and libsodium refuses it too. The check runs in constant time: the shared secret
+/// is secret whatever it turns out to be.
+pub(crate) fn precompute(public: &[u8; KEY_LEN], secret: &CurveSecretKey) -> Option<BoxKey> {
+    let shared = secret.diffie_hellman(public);
+    if bool::from(shared.ct_eq(&[0u8; KEY_LEN])) {
         return None;
     }
-    Some(BoxKey::from_shared_secret(&shared.0))
+    Some(BoxKey::from_shared_secret(&shared))
 }
 
 /// Appends Box[plaintext] to `dst`: the tag, then the ciphertext, sealed in place in `dst`.
