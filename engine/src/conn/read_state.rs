@@ -8,7 +8,8 @@
 use crate::conn::heartbeat::{Heartbeat, Tick};
 use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
-use crate::options::{Options, FRAME_COST, FREE_FRAMES};
+use crate::options::Options;
+use crate::wire::assembly::MessageAssembly;
 use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::{Command, MAX_PING_CONTEXT};
 use crate::wire::security::curve::message::OVERHEAD as OPEN_OVERHEAD;
@@ -55,12 +56,8 @@ pub(crate) struct ReadState {
     /// The large frame being read into its own buffer, if any (see `read_buf`).
     large: Option<LargeFrame>,
     decoder: Decoder,
-    max_message: Option<u64>,
-    /// `maxMessageFrames`; 0 = no limit.
-    max_frames: u32,
-    /// Frames of the message being received.
-    parts: Message,
-    parts_bytes: u64,
+    /// Frames of the message being received, held to the message limits.
+    assembly: MessageAssembly,
     /// A whole message that found the inbound queue full.
     stalled: Option<Message>,
     pub(crate) heartbeat: Heartbeat,
@@ -76,10 +73,7 @@ impl ReadState {
             large: None,
             decoder: Decoder::new(options.max_message_size)
                 .commands_up_to(options.max_command_size),
-            max_message: u64::try_from(options.max_message_size).ok(),
-            max_frames: options.max_message_frames,
-            parts: Vec::new(),
-            parts_bytes: 0,
+            assembly: MessageAssembly::new(options.max_message_size, options.max_message_frames),
             stalled: None,
             heartbeat: Heartbeat::new(options, zmtp31, Instant::now()),
             opener: FrameOpener::Clear,
@@ -90,7 +84,7 @@ impl ReadState {
     /// `maxMessageSize` still limits what is delivered: a box may be its overhead longer.
     pub(crate) fn opened(mut self, opener: FrameOpener) -> ReadState {
         if opener.decrypts() {
-            let max = self.max_message.map_or(-1, |m| {
+            let max = self.assembly.max_size().map_or(-1, |m| {
                 i64::try_from(m.saturating_add(OPEN_OVERHEAD as u64)).unwrap_or(-1)
             });
             self.decoder = self.decoder.frames_up_to(max);
@@ -149,7 +143,9 @@ impl ReadState {
                 } else {
                     0
                 };
-                self.check_message_limits(header.body_len().saturating_sub(overhead))?;
+                self.assembly
+                    .check(header.body_len().saturating_sub(overhead))
+                    .map_err(ReadEnd::Protocol)?;
             }
             self.large = Some(LargeFrame::start(header, &mut self.buf));
         }
@@ -225,31 +221,6 @@ impl ReadState {
         }
     }
 
-    /// The message with one more frame of `body_len` bytes: `maxMessageFrames` applies to its
-    /// frames, `maxMessageSize` to their sum, each frame after the first [`FREE_FRAMES`] costing
-    /// [`FRAME_COST`] more than its body (so a message of empty frames is not free, and the
-    /// bodies of a real message may still be exactly the limit). Returns the message's new size.
-    fn check_message_limits(&self, body_len: usize) -> Result<u64, ReadEnd> {
-        let frames = self.parts.len();
-        if self.max_frames != 0 && frames >= self.max_frames as usize {
-            return Err(ReadEnd::Protocol(ProtocolError::TooManyFrames {
-                max: u64::from(self.max_frames),
-            }));
-        }
-        let cost = if frames < FREE_FRAMES { 0 } else { FRAME_COST };
-        let total = self
-            .parts_bytes
-            .saturating_add(body_len as u64)
-            .saturating_add(cost);
-        match self.max_message.filter(|&max| total > max) {
-            Some(max) => Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
-                size: total,
-                max,
-            })),
-            None => Ok(total),
-        }
-    }
-
     fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
         let frame = if self.opener.decrypts() {
             self.opener.open(frame).map_err(ReadEnd::Protocol)?
@@ -258,11 +229,8 @@ impl ReadState {
         };
         match frame {
             Frame::Data { more, body } => {
-                self.parts_bytes = self.check_message_limits(body.len())?;
-                self.parts.push(body);
-                if !more {
-                    let message = std::mem::take(&mut self.parts);
-                    self.parts_bytes = 0;
+                let done = self.assembly.push(body, more).map_err(ReadEnd::Protocol)?;
+                if let Some(message) = done {
                     if let Err(back) = sink.deliver(message) {
                         self.stalled = Some(back);
                     }
@@ -303,6 +271,7 @@ pub(crate) enum ReadTarget<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::{FRAME_COST, FREE_FRAMES};
     use crate::wire::codec::{encode_message, FLAG_COMMAND, FLAG_LONG, FLAG_MORE};
 
     /// A sink that records what the reader produced; `room` = messages it still takes (None = any).
@@ -563,8 +532,8 @@ mod tests {
         let mut result = Ok(Step::Read);
         for chunk in bytes.chunks(4096) {
             result = feed(&mut read, &mut sink, chunk, usize::MAX).map(|_| Step::Read);
-            assert!(read.parts_bytes <= max);
-            let costly = read.parts.len().saturating_sub(FREE_FRAMES) as u64;
+            assert!(read.assembly.size() <= max);
+            let costly = read.assembly.frames().saturating_sub(FREE_FRAMES) as u64;
             assert!(costly * FRAME_COST <= max);
             if result.is_err() {
                 break;

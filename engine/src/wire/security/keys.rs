@@ -107,7 +107,8 @@ impl CurveSecretKey {
     ) -> Result<CurveSecretKey, E> {
         let mut cell = Arc::new(Zeroizing::new([0u8; KEY_LEN]));
         // A new Arc has no other handle: `make_mut` gives its cell, it does not clone it.
-        fill(&mut **Arc::make_mut(&mut cell))?;
+        let bytes: &mut Zeroizing<[u8; KEY_LEN]> = Arc::make_mut(&mut cell);
+        fill(bytes)?;
         Ok(CurveSecretKey(cell))
     }
 
