@@ -12,10 +12,7 @@ use zeromq_napi_engine::{FRAME_COST, FREE_FRAMES};
 
 /// What `frames` hold in memory, as the limits count it: bodies plus every frame's bookkeeping.
 fn held(frames: &[Bytes]) -> u64 {
-    frames
-        .iter()
-        .map(|f| f.len() as u64 + FRAME_COST)
-        .sum()
+    frames.iter().map(|f| f.len() as u64 + FRAME_COST).sum()
 }
 
 fuzz_target!(|data: &[u8]| {
