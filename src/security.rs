@@ -55,7 +55,9 @@ pub fn curve_public_of(mut secret: String) -> Result<String> {
     let key = CurveSecretKey::from_z85(&secret);
     // The Z85 copied out of JS is wiped here; the key's bytes are wiped with the key.
     secret.zeroize();
-    Ok(CurveKeyPair::from_secret(key.map_err(invalid)?).public.to_z85())
+    Ok(CurveKeyPair::from_secret(key.map_err(invalid)?)
+        .public
+        .to_z85())
 }
 
 /// 32 key bytes from Z85 the JS layer already checked (None if it somehow is not).

@@ -6,7 +6,7 @@
 
 use crate::error::ProtocolError;
 use crate::options::{AuthenticatorHook, PeerInfo};
-use crate::wire::codec::{self, Decoder, Frame};
+use crate::wire::codec::{self, Decoder};
 use crate::wire::command::Command;
 use crate::wire::command::Metadata;
 use crate::wire::greeting::{
@@ -280,21 +280,19 @@ where
             }
             MechanismStatus::Handshaking => {}
         }
-        // Judged by its header alone: a data frame, or a command over the limit, is refused
-        // before its body is read.
-        let header = decoder.decode_header(&buf)?;
-        if header.is_some_and(|h| !h.is_command()) {
-            return Err(
-                ProtocolError::UnexpectedCommand("data frame during handshake".into()).into(),
-            );
-        }
-        match header.and_then(|h| h.split_from(&mut buf)) {
-            Some(Frame::Command(body)) => mechanism.process_command(body)?,
-            Some(Frame::Data { .. }) => {
+        let body = match decoder.decode_header(&buf)? {
+            // Judged by its header alone: a data frame is refused before its body is read (as
+            // the decoder refused a command over the limit).
+            Some(header) if !header.is_command() => {
                 return Err(
                     ProtocolError::UnexpectedCommand("data frame during handshake".into()).into(),
                 )
             }
+            Some(header) => header.split_body_from(&mut buf),
+            None => None,
+        };
+        match body {
+            Some(body) => mechanism.process_command(body)?,
             None => {
                 let want = decoder.missing(&buf);
                 read_some(stream, &mut buf, want).await?;
@@ -474,6 +472,7 @@ const _: () = assert!(SIGNATURE_LEN < GREETING_LEN);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::codec::Frame;
     use crate::wire::command::Command;
     use std::future::Future;
     use std::pin::Pin;

@@ -76,12 +76,17 @@ impl FrameHeader {
     /// Takes the frame this header introduces off the front of `src` if all of it is there: the
     /// body is a slice of `src`'s allocation, not a copy. `self` must be the header at the front of `src`.
     pub fn split_from(self, src: &mut BytesMut) -> Option<Frame> {
+        let body = self.split_body_from(src)?;
+        Some(self.into_frame(body))
+    }
+
+    /// [`FrameHeader::split_from`] for a caller that knows what kind of frame this is.
+    pub fn split_body_from(self, src: &mut BytesMut) -> Option<Bytes> {
         if src.len() < self.frame_len {
             return None;
         }
         src.advance(self.header_len);
-        let body = src.split_to(self.body_len).freeze();
-        Some(self.into_frame(body))
+        Some(src.split_to(self.body_len).freeze())
     }
 }
 
