@@ -56,13 +56,13 @@ if (process.argv[2] === '--server') {
 
 const MiB = 1024 * 1024;
 
-function greeting() {
+function greeting(mechanism = 'NULL') {
   const g = Buffer.alloc(64);
   g[0] = 0xff;
   g[9] = 0x7f;
   g[10] = 3;
   g[11] = 1;
-  g.write('NULL', 12, 'ascii');
+  g.write(mechanism, 12, 'ascii');
   return g;
 }
 
@@ -105,8 +105,18 @@ const attacks = {
     *chunks() {
       const props = [['Socket-Type', Buffer.from('REQ')]];
       const empty = Buffer.alloc(0);
-      for (let i = 0; props.length < 2_000_000; i++) props.push(['X', empty]);
+      while (props.length < 2_000_000) props.push(['X', empty]);
       yield Buffer.concat([greeting(), readyFrame(props)]);
+    },
+  },
+  // The same READY to a CURVE server waiting for HELLO.
+  'curve-ready': {
+    options: { curveServer: true, curveSecretKey: 'JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6' },
+    *chunks() {
+      const props = [['Socket-Type', Buffer.from('REQ')]];
+      const empty = Buffer.alloc(0);
+      while (props.length < 2_000_000) props.push(['X', empty]);
+      yield Buffer.concat([greeting('CURVE'), readyFrame(props)]);
     },
   },
   // 10M empty MORE frames (19 MiB on the wire) with maxMessageSize 65536.
