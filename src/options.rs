@@ -79,7 +79,8 @@ impl JsOptions {
             curve_secret_key: SecretKey(
                 self.curve_secret_key
                     .as_deref()
-                    .and_then(|z85| CurveSecretKey::from_z85(z85).ok()),
+                    .and_then(|z85| CurveSecretKey::from_z85(z85).ok())
+                    .map(|key| key.cell().clone()),
             ),
             curve_public_key: key_bytes(self.curve_public_key.as_ref()),
             curve_server_key: key_bytes(self.curve_server_key.as_ref()),

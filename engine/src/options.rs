@@ -2,7 +2,7 @@
 //! Durations are kept as signed milliseconds with the contract's conventions (-1 = forever, 0 = off/none)
 //! so the binding can pass values through and read them back unchanged; `time` decodes them.
 
-use crate::wire::security::CurveSecretKey;
+use crate::key_cell::KeyCell;
 use bytes::Bytes;
 use std::fmt;
 use std::future::Future;
@@ -84,9 +84,9 @@ impl Eq for AuthenticatorHook {}
 
 /// Our CURVE secret key, if set. Kept out of `Debug` output (a secret key must not reach a log);
 /// cloning the options, as every new connection does, shares the key instead of copying it, and
-/// its bytes are wiped when the last handle goes (see [`CurveSecretKey`]).
+/// its bytes are wiped when the last handle goes (see [`KeyCell`]).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretKey(pub Option<CurveSecretKey>);
+pub struct SecretKey(pub Option<KeyCell>);
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

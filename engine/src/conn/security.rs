@@ -3,14 +3,14 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
-use crate::wire::security::{CurvePublicKey, Security};
+use crate::wire::security::{CurvePublicKey, CurveSecretKey, Security};
 
 /// The mechanism the options ask for: CURVE wins over PLAIN, which wins over NULL (libzmq takes
 /// whichever was set last; an explicit order is easier to reason about).
 pub fn security_of(options: &Options) -> Result<Security, Error> {
     let invalid = |why: String| Error::new(ErrorCode::Einval, why);
     // Another handle to the socket's key, not a copy of it.
-    let secret = options.curve_secret_key.0.clone();
+    let secret = options.curve_secret_key.0.clone().map(CurveSecretKey::from);
     if options.curve_server {
         let secret =
             secret.ok_or_else(|| invalid("curveServer needs curveSecretKey".to_owned()))?;

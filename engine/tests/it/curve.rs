@@ -29,7 +29,12 @@ fn key(z85: &str) -> [u8; 32] {
 
 /// A secret key option from Z85.
 fn secret(z85: &str) -> SecretKey {
-    SecretKey(Some(CurveSecretKey::from_z85(z85).expect("test key")))
+    SecretKey(Some(
+        CurveSecretKey::from_z85(z85)
+            .expect("test key")
+            .cell()
+            .clone(),
+    ))
 }
 
 fn curve_server() -> Options {

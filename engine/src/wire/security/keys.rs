@@ -4,10 +4,9 @@
 use super::error::SecurityError;
 use super::random;
 use super::z85;
+use crate::key_cell::KeyCell;
 use curve25519_dalek::MontgomeryPoint;
 use std::fmt;
-use std::sync::Arc;
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 /// Bytes of a Curve25519 key.
@@ -91,78 +90,68 @@ impl fmt::Display for CurvePublicKey {
     }
 }
 
-/// A secret key (long-term, or a connection's short-term one): its 32 bytes in one heap cell,
-/// wiped when the last handle to it is dropped. A clone is another handle to the same cell, not a
-/// copy of the key, so the options a socket hands every connection copy no secret. The bytes are
-/// written where they are kept (decoded, drawn or copied in place), and the curve operations take
-/// them from there: crypto_box's own `SecretKey` wipes only its scalar, not its bytes, so it is not
-/// used for keys that outlive a call. Compared in constant time; `Debug` never shows it.
-#[derive(Clone)]
-pub struct CurveSecretKey(Arc<Zeroizing<[u8; KEY_LEN]>>);
+/// A secret key (long-term, or a connection's short-term one), its bytes in a [`KeyCell`]: one
+/// heap cell, shared by clones, wiped when the last handle goes. The curve operations take the
+/// bytes from there: crypto_box's own `SecretKey` wipes only its scalar, not its bytes, so it is
+/// not used for keys that outlive a call. Compared in constant time; `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CurveSecretKey(KeyCell);
 
 impl CurveSecretKey {
-    /// A key whose bytes `fill` writes in place.
-    fn filled<E>(
-        fill: impl FnOnce(&mut [u8; KEY_LEN]) -> Result<(), E>,
-    ) -> Result<CurveSecretKey, E> {
-        let mut cell = Arc::new(Zeroizing::new([0u8; KEY_LEN]));
-        // A new Arc has no other handle: `make_mut` gives its cell, it does not clone it.
-        let bytes: &mut Zeroizing<[u8; KEY_LEN]> = Arc::make_mut(&mut cell);
-        fill(bytes)?;
-        Ok(CurveSecretKey(cell))
-    }
-
     /// A copy of `bytes` (the caller wipes its own).
     pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> CurveSecretKey {
-        let Ok(key) = CurveSecretKey::filled(|cell| {
-            cell.copy_from_slice(bytes);
-            Ok::<(), std::convert::Infallible>(())
-        });
-        key
+        CurveSecretKey(KeyCell::copied(bytes))
     }
 
     /// 32 raw bytes, or 40 bytes of Z85 text.
     pub fn parse(raw: &[u8]) -> Result<CurveSecretKey, SecurityError> {
-        CurveSecretKey::filled(|cell| parse_raw_into(raw, cell))
+        KeyCell::filled(|cell| parse_raw_into(raw, cell)).map(CurveSecretKey)
     }
 
     /// Exactly 40 characters of Z85.
     pub fn from_z85(text: &str) -> Result<CurveSecretKey, SecurityError> {
-        CurveSecretKey::filled(|cell| parse_z85_into(text, cell))
+        KeyCell::filled(|cell| parse_z85_into(text, cell)).map(CurveSecretKey)
     }
 
     /// A new key from the OS random source.
     pub fn generate() -> Result<CurveSecretKey, SecurityError> {
-        CurveSecretKey::filled(|cell| random::fill(cell))
+        KeyCell::filled(|cell| random::fill(cell)).map(CurveSecretKey)
     }
 
     /// The matching public key (X25519 scalar multiplication of the base point).
     pub fn public_key(&self) -> CurvePublicKey {
-        CurvePublicKey(MontgomeryPoint::mul_base_clamped(**self.0).to_bytes())
+        CurvePublicKey(MontgomeryPoint::mul_base_clamped(*self.0.expose()).to_bytes())
     }
 
     /// The X25519 shared secret of this key and `public`, wiped on drop.
     pub(crate) fn diffie_hellman(&self, public: &[u8; KEY_LEN]) -> Zeroizing<[u8; KEY_LEN]> {
-        Zeroizing::new(MontgomeryPoint(*public).mul_clamped(**self.0).to_bytes())
+        Zeroizing::new(
+            MontgomeryPoint(*public)
+                .mul_clamped(*self.0.expose())
+                .to_bytes(),
+        )
     }
 
     /// The key's bytes, for copying into a box that only this side opens (the CURVE cookie).
     pub(crate) fn expose(&self) -> &[u8; KEY_LEN] {
-        &self.0
+        self.0.expose()
     }
 
     pub fn to_z85(&self) -> String {
-        to_z85(&self.0)
+        to_z85(self.0.expose())
+    }
+
+    /// The cell holding the key (for the options, which share it rather than copy it).
+    pub fn cell(&self) -> &KeyCell {
+        &self.0
     }
 }
 
-impl PartialEq for CurveSecretKey {
-    fn eq(&self, other: &CurveSecretKey) -> bool {
-        self.0[..].ct_eq(&other.0[..]).into()
+impl From<KeyCell> for CurveSecretKey {
+    fn from(cell: KeyCell) -> CurveSecretKey {
+        CurveSecretKey(cell)
     }
 }
-
-impl Eq for CurveSecretKey {}
 
 impl fmt::Debug for CurveSecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -317,24 +306,22 @@ mod tests {
         let clone = key.clone();
         assert!(std::ptr::eq(key.expose(), clone.expose()));
         assert_eq!(key, clone);
-        assert_eq!(Arc::strong_count(&key.0), 2);
-        drop(clone);
-        assert_eq!(Arc::strong_count(&key.0), 1);
         assert_eq!(*key.expose(), hex(SERVER_SECRET_HEX));
         assert_ne!(key, CurveSecretKey::from_z85(CLIENT_SECRET).unwrap());
-        // Options cloned per connection share the key too.
+        // Options cloned per connection share the key too, and so does the key made from them.
         let options = crate::Options {
-            curve_secret_key: crate::SecretKey(Some(key.clone())),
+            curve_secret_key: crate::SecretKey(Some(key.cell().clone())),
             ..crate::Options::default()
         };
         let per_connection = options.clone();
-        let (Some(a), Some(b)) = (
-            &options.curve_secret_key.0,
-            &per_connection.curve_secret_key.0,
-        ) else {
+        let Some(cell) = &per_connection.curve_secret_key.0 else {
             panic!("no key");
         };
-        assert!(std::ptr::eq(a.expose(), b.expose()));
+        assert!(cell.same_cell(key.cell()));
+        assert!(std::ptr::eq(
+            CurveSecretKey::from(cell.clone()).expose(),
+            key.expose()
+        ));
     }
 
     #[test]
