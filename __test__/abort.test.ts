@@ -269,6 +269,16 @@ describe('misbehaving signals leave nothing behind', () => {
     assert.deepEqual(loop.seen, [['real']])
   })
 
+  test('serve() with either signal settles, and the Reply still serves afterwards', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    const thrown = new Error('boom')
+    await assert.rejects(within(rep.serve((m) => m, { signal: oddSignal({ thrown }) }), 1000, 'serve'), (err) => err === thrown)
+    await within(rep.serve((m) => m, { signal: oddSignal({ reentrant: true }) }), 1000, 'serve stopped by its listener')
+    const req = connectedRequest(t, endpoint)
+    void rep.serve((m) => [`re:${m[0]}`])
+    assert.deepEqual(texts(await within(req.request('x'), 3000, 'request after the odd signals')), ['re:x'])
+  })
+
   test('request() with either signal settles, and the next request() gets its reply', async (t) => {
     const { rep, endpoint } = await boundReply(t)
     answerLoop(rep, (m) => `re:${m[0]}`)
