@@ -1,9 +1,6 @@
 // Options: defaults, every option through the constructor and as a property, TypeError on unknown names and
 // wrong types; plus the options whose effect is observable from JS without a libzmq peer.
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
-import { createRequire } from 'node:module'
-import path from 'node:path'
 import { describe } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 import {
@@ -12,7 +9,6 @@ import {
   connectedRequest,
   delay,
   rejectsCode,
-  ROOT,
   type ReplyOptions,
   type RequestOptions,
   test,
@@ -365,26 +361,8 @@ describe('options take effect', () => {
   })
 })
 
-describe('the option lists agree', () => {
-  test("every engine option (src/options.rs) is a socket property, typed in index.d.ts and in README's table", (t) => {
-    const { optionDefaults } = createRequire(path.join(ROOT, 'index.js'))('./lib/native.js') as { optionDefaults: Record<string, unknown> }
-    const root = ROOT
-    const types = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
-    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-    const rep = use(t, new Reply())
-    const req = use(t, new Request())
-    const names = Object.keys(optionDefaults).filter((n) => optionDefaults[n] !== undefined && optionDefaults[n] !== null)
-    assert.ok(names.includes('maxCommandSize') && names.includes('maxMessageFrames'), names.join(', '))
-    for (const name of names) {
-      const sock = name === 'correlate' || name === 'relaxed' ? req : name === 'mandatory' ? undefined : rep
-      if (sock !== undefined) same(name, bag(sock)[name], optionDefaults[name])
-      assert.match(types, new RegExp(`\\n\\s+${name}\\?: `), `${name}?: in the constructor options of index.d.ts`)
-      assert.match(types, new RegExp(`\\n\\s+(${name}: |get ${name}\\(\\))`), `${name} as a property in index.d.ts`)
-      assert.match(readme, new RegExp(`\\n\\| [^\\n]*\`${name}\``), `${name} in README's option table`)
-    }
-  })
-
-  test('maxCommandSize and maxMessageFrames are validated like the other limits', () => {
+describe('maxCommandSize and maxMessageFrames', () => {
+  test('are validated like the other limits', () => {
     for (const bad of [511, -1, 1.5, 2 ** 31]) assert.throws(() => new Reply({ maxCommandSize: bad }), TypeError, String(bad))
     for (const bad of [-1, 0.5, 2 ** 31]) assert.throws(() => new Reply({ maxMessageFrames: bad }), TypeError, String(bad))
   })
