@@ -222,7 +222,7 @@ impl Socket {
         liveness::check(hub)?;
         let shared = hub.shared().clone();
         let runtime = shared.executor().runtime();
-        let options = options.to_engine();
+        let options = options.into_engine();
         let pattern = match kind.as_str() {
             "req" => Pattern::Req(ReqSocket::new(runtime, options)),
             "rep" => Pattern::Rep(RepSocket::new(runtime, options)),
@@ -540,7 +540,7 @@ impl Socket {
         if !liveness::is_live(self) {
             return;
         }
-        let mut options = options.to_engine();
+        let mut options = options.into_engine();
         options.authenticator = self.handle.options().authenticator;
         self.handle.set_options(options);
     }
