@@ -58,7 +58,7 @@ export type ReplyOptions = NonNullable<ConstructorParameters<typeof Reply>[0]>
 export type RequestOptions = NonNullable<ConstructorParameters<typeof Request>[0]>
 
 /** An error as the contract describes it: an Error with a string `.code` (and `.address` for endpoints). */
-export type CodedError = Error & { code?: unknown; errno?: unknown; detail?: string; address?: unknown }
+export type CodedError = Error & { code?: unknown; errno?: unknown; detail: string; address?: unknown }
 
 /** Closes `sock` when the test ends (pass or fail), so no socket outlives its test. */
 export function use<T extends Closable>(t: TestContext, sock: T): T {

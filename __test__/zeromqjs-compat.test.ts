@@ -1,12 +1,9 @@
 // What zeromq.js v6 code relies on beyond the calls themselves: sealed sockets (a typo throws),
 // the read-only `readable` / `writable` flags, and v5 code's numeric option values.
 import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
 import { describe } from 'node:test'
 import { curveKeyPair, Dealer, Reply, Request, Router } from 'zeromq-napi'
 import { test, TCP_LOOPBACK, use, within } from './helpers'
-
-const require = createRequire(import.meta.url)
 
 describe('sealed sockets', () => {
   for (const Class of [Request, Reply, Dealer, Router]) {
