@@ -246,7 +246,8 @@ async fn abandoned_connection_ends_and_reconnects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_driven_round_trips_tcp_and_ipc() {
     for kind in KINDS {
-        for endpoint in ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint("rt")] {
+        let ipc = HAS_IPC.then(|| ipc_endpoint("rt"));
+        for endpoint in ["tcp://127.0.0.1:*".to_owned()].into_iter().chain(ipc) {
             let (server_driver, client_driver) = (Driver::new(kind), Driver::new(kind));
             let (server, resolved) = echo_rep(Some(&server_driver), fast(), &endpoint).await;
             let c = client(Some(&client_driver), fast(), &resolved);
@@ -507,6 +508,11 @@ async fn idle_driven_connection_with_heartbeats_stays_up() {
 
 /// A raw peer that completes the handshake and then neither reads nor answers: the driven REP's
 /// PINGs go unanswered and the heartbeat timeout drops it (the driver sees `Ended`).
+#[cfg_attr(
+    windows,
+    ignore = "the test driver waits for WSAPoll to report a socket the engine shut down itself; \
+              under Wine it never does (no driver reads on Windows: the addon uses the engine's)"
+)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_peer_is_dropped_by_heartbeat_timeout() {
     for kind in KINDS {

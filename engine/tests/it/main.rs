@@ -18,6 +18,7 @@ mod handshake_zmqrs;
 mod heartbeat;
 mod hostile;
 mod interop_zmqrs;
+mod ipc_backlog;
 mod jeromq;
 mod large_frames;
 mod layers;
