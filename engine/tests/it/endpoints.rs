@@ -210,7 +210,7 @@ async fn disconnect_stops_connecting() {
     assert_eq!(server.peer_count(), 0);
 }
 
-#[cfg_attr(not(target_os = "linux"), ignore = "abstract names are Linux's")]
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipc_abstract_namespace() {
     let endpoint = format!("ipc://@zmq-napi-{}-abstract", std::process::id());
@@ -229,7 +229,7 @@ async fn ipc_abstract_namespace() {
 }
 
 /// Where there is no ipc (Windows), every ipc call says so, with the reason, and nothing crashes.
-#[cfg_attr(unix, ignore = "this platform has ipc")]
+#[cfg(not(unix))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipc_is_refused_where_the_platform_has_none() {
     let endpoint = "ipc:///tmp/zmq-napi-no-ipc.sock";

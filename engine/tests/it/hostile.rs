@@ -10,8 +10,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
-use zeromq_napi_engine::wire::codec::encode_message;
-use zeromq_napi_engine::wire::command::{Command, MAX_PING_CONTEXT};
 use zeromq_napi_engine::wire::greeting::Greeting;
 use zeromq_napi_engine::{Options, ReadDriver, RepSocket, ReqSocket};
 
@@ -267,12 +265,6 @@ async fn hundred_idle_connections_do_not_block_service() {
     server.stop().await;
 }
 
-/// Winsock has no TIOCOUTQ (short of SIO_TCP_INFO); the test that asks is ignored there.
-#[cfg(not(unix))]
-fn unacknowledged(_: &TcpStream) -> usize {
-    panic!("TIOCOUTQ is Unix's")
-}
-
 /// Bytes written on `stream` that its peer has not acknowledged yet (TIOCOUTQ).
 #[cfg(unix)]
 fn unacknowledged(stream: &TcpStream) -> usize {
@@ -288,11 +280,14 @@ fn unacknowledged(stream: &TcpStream) -> usize {
 /// the server's output to it is blocked (a large reply it does not read): the PONGs wait in one
 /// slot, cut to RFC 37's 16 octets, so what the server queues stays bounded; a real client is
 /// served meanwhile. Both read paths: the engine's task and a caller's driver.
-#[cfg_attr(not(unix), ignore = "waits on TIOCOUTQ, which Winsock lacks")]
+// Unix only: it waits on TIOCOUTQ, which Winsock lacks (short of SIO_TCP_INFO).
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_flood_from_a_peer_that_never_reads_queues_a_bounded_output() {
     use crate::common::driver::{Driver, Kind};
     use crate::common::RawPeer;
+    use zeromq_napi_engine::wire::codec::encode_message;
+    use zeromq_napi_engine::wire::command::{Command, MAX_PING_CONTEXT};
     const PINGS: usize = 2_000;
     const CONTEXT: usize = 60 * 1024;
     const REPLY: usize = 8 * 1024 * 1024;

@@ -126,7 +126,7 @@ async fn our_req_their_rep_tcp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(unix), ignore = "no ipc on this platform")]
+#[cfg(unix)]
 async fn our_req_their_rep_ipc() {
     our_req_their_rep("ipc").await;
 }
@@ -137,7 +137,7 @@ async fn their_req_our_rep_tcp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(unix), ignore = "no ipc on this platform")]
+#[cfg(unix)]
 async fn their_req_our_rep_ipc() {
     their_req_our_rep("ipc").await;
 }

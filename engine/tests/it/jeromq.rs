@@ -162,10 +162,6 @@ fn big() -> Bytes {
     (0..100_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-#[cfg_attr(
-    windows,
-    ignore = "runs a Java JeroMQ peer, which a Windows test host lacks"
-)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_dealer_to_a_jeromq_router() {
     let classes = Classes::compile("router");
@@ -208,10 +204,6 @@ async fn our_dealer_to_a_jeromq_router() {
     assert_eq!(router.exit_code().await, Some(0));
 }
 
-#[cfg_attr(
-    windows,
-    ignore = "runs a Java JeroMQ peer, which a Windows test host lacks"
-)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jeromq_dealer_to_our_router() {
     let classes = Classes::compile("dealer");
