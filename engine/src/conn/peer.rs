@@ -250,6 +250,12 @@ impl Peer {
         self.outbox().dead
     }
 
+    /// Live and below its high-water mark: a `try_push` now would take a message.
+    pub(crate) fn has_room(&self) -> bool {
+        let out = self.outbox();
+        !out.dead && !self.full(&out)
+    }
+
     /// Hands a message to this connection: written at once from this thread when possible,
     /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
     /// `memory` says whether what is queued may reference the frames or must copy them.

@@ -7,49 +7,78 @@ use crate::error::Error;
 use crate::socket::core::WaitError;
 use crate::types::busy::{Proxied, ProxyHold};
 use crate::types::dealer::DealerSocket;
+use crate::types::pipeline::{PullSocket, PushSocket};
+use crate::types::publisher::XPubSocket;
 use crate::types::router::RouterSocket;
+use crate::types::subscriber::XSubSocket;
 use crate::wire::Message;
 use std::future::Future;
 use std::sync::Arc;
 
-/// A socket a proxy can forward to and from.
+/// A socket a proxy can forward to and from: ROUTER/DEALER (a broker), XSUB/XPUB (a pub-sub
+/// forwarder: messages one way, subscriptions the other), PULL/PUSH (a pipeline stage: one way).
 #[derive(Clone)]
 pub enum ProxyEnd {
     Dealer(DealerSocket),
     Router(RouterSocket),
+    XPub(XPubSocket),
+    XSub(XSubSocket),
+    Push(PushSocket),
+    Pull(PullSocket),
 }
 
-impl From<DealerSocket> for ProxyEnd {
-    fn from(socket: DealerSocket) -> ProxyEnd {
-        ProxyEnd::Dealer(socket)
-    }
+macro_rules! proxy_end_from {
+    ($($variant:ident($socket:ty)),*) => {$(
+        impl From<$socket> for ProxyEnd {
+            fn from(socket: $socket) -> ProxyEnd {
+                ProxyEnd::$variant(socket)
+            }
+        }
+    )*};
 }
 
-impl From<RouterSocket> for ProxyEnd {
-    fn from(socket: RouterSocket) -> ProxyEnd {
-        ProxyEnd::Router(socket)
-    }
+proxy_end_from!(
+    Dealer(DealerSocket),
+    Router(RouterSocket),
+    XPub(XPubSocket),
+    XSub(XSubSocket),
+    Push(PushSocket),
+    Pull(PullSocket)
+);
+
+/// `$body` with `$s` bound to whichever socket `$end` holds.
+macro_rules! each_end {
+    ($end:expr, $s:ident => $body:expr) => {
+        match $end {
+            ProxyEnd::Dealer($s) => $body,
+            ProxyEnd::Router($s) => $body,
+            ProxyEnd::XPub($s) => $body,
+            ProxyEnd::XSub($s) => $body,
+            ProxyEnd::Push($s) => $body,
+            ProxyEnd::Pull($s) => $body,
+        }
+    };
 }
 
 impl ProxyEnd {
     fn begin(&self) -> Result<Proxied, Error> {
-        match self {
-            ProxyEnd::Dealer(s) => s.begin_proxy(),
-            ProxyEnd::Router(s) => s.begin_proxy(),
-        }
+        each_end!(self, s => s.begin_proxy())
     }
 
+    /// A PUSH receives nothing: its receive waits until the socket closes or the hold ends.
     async fn recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        match self {
-            ProxyEnd::Dealer(s) => s.proxy_recv(hold).await,
-            ProxyEnd::Router(s) => s.proxy_recv(hold).await,
-        }
+        each_end!(self, s => s.proxy_recv(hold).await)
     }
 
     async fn send(&self, message: Message) -> Result<(), WaitError> {
         match self {
             ProxyEnd::Dealer(s) => s.proxy_send(message).await,
             ProxyEnd::Router(s) => s.proxy_send(message).await,
+            ProxyEnd::XPub(s) => s.proxy_send(message).await,
+            ProxyEnd::XSub(s) => s.proxy_send(message).await,
+            ProxyEnd::Push(s) => s.proxy_send(message).await,
+            // Only a PUSH on the other side could send one, and it receives nothing.
+            ProxyEnd::Pull(_) => Ok(()),
         }
     }
 }
