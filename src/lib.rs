@@ -36,6 +36,7 @@ mod liveness;
 mod message;
 mod options;
 mod outcome;
+mod pattern;
 mod security;
 mod slab;
 mod socket;

@@ -32,6 +32,15 @@ pub struct JsOptions {
     pub relaxed: bool,
     /// ROUTER only (ZMQ_ROUTER_MANDATORY).
     pub mandatory: bool,
+    /// SUB, PULL, DEALER (ZMQ_CONFLATE).
+    pub conflate: bool,
+    /// PUB, SUB, XPUB (ZMQ_INVERT_MATCHING).
+    pub invert_matching: bool,
+    /// PUB, XPUB (ZMQ_XPUB_NODROP).
+    pub no_drop: bool,
+    /// XPUB: from `verbosity` (ZMQ_XPUB_VERBOSE / ZMQ_XPUB_VERBOSER).
+    pub xpub_verbose: bool,
+    pub xpub_verboser: bool,
     pub curve_server: bool,
     /// Keys as Z85, already checked by the JS layer (`curveKeyZ85`); absent = none.
     pub curve_secret_key: Option<String>,
@@ -66,6 +75,11 @@ impl JsOptions {
             correlate: self.correlate,
             relaxed: self.relaxed,
             router_mandatory: self.mandatory,
+            conflate: self.conflate,
+            invert_matching: self.invert_matching,
+            no_drop: self.no_drop,
+            xpub_verbose: self.xpub_verbose,
+            xpub_verboser: self.xpub_verboser,
             curve_server: self.curve_server,
             curve_secret_key: SecretKey(key_bytes(self.curve_secret_key.as_ref())),
             curve_public_key: key_bytes(self.curve_public_key.as_ref()),
@@ -104,6 +118,11 @@ impl JsOptions {
             correlate: o.correlate,
             relaxed: o.relaxed,
             mandatory: o.router_mandatory,
+            conflate: o.conflate,
+            invert_matching: o.invert_matching,
+            no_drop: o.no_drop,
+            xpub_verbose: o.xpub_verbose,
+            xpub_verboser: o.xpub_verboser,
             curve_server: o.curve_server,
             curve_secret_key: None,
             curve_public_key: None,

@@ -59,7 +59,7 @@ pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
 pub use types::pair::PairSocket;
 pub use types::pipeline::{PullSocket, PushSocket};
-pub use types::proxy::{run_proxy, start_proxy, ProxyEnd, ProxyStop};
+pub use types::proxy::{run_proxy, start_proxy, ProxyControl, ProxyEnd, ProxyStop};
 pub use types::publisher::{PubSocket, XPubSocket};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;

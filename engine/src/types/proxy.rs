@@ -86,7 +86,17 @@ impl ProxyEnd {
 /// Moves messages from `from` to `to` until one of them closes or the hold is released (a
 /// message taken and not yet sent then is dropped, as when the proxy's future is dropped).
 async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
-    while let Ok(Some(message)) = from.recv(hold).await {
+    loop {
+        hold.unpaused().await;
+        // A receive parked while the proxy gets paused takes nothing more (`ProxyHold::take`);
+        // it is dropped and starts again on resume, which also re-checks the queue.
+        let received = tokio::select! {
+            received = from.recv(hold) => received,
+            () = hold.paused() => continue,
+        };
+        let Ok(Some(message)) = received else {
+            return;
+        };
         if to.send(message).await.is_err() {
             return;
         }
@@ -107,6 +117,27 @@ impl ProxyStop {
     /// Stops the forwarding and gives the sockets back. Idempotent.
     pub fn stop(&self) {
         self.0.release();
+    }
+
+    /// What pauses and resumes this proxy, for as long as it runs.
+    pub fn control(&self) -> ProxyControl {
+        ProxyControl(self.0.clone())
+    }
+}
+
+/// Pauses and resumes a running proxy (zeromq.js's `pause()`/`resume()`); does not keep it
+/// running. Cheap to clone.
+#[derive(Clone)]
+pub struct ProxyControl(Arc<ProxyHold>);
+
+impl ProxyControl {
+    /// The forwarding takes nothing until `resume`; messages wait in the sockets' queues.
+    pub fn pause(&self) {
+        self.0.set_paused(true);
+    }
+
+    pub fn resume(&self) {
+        self.0.set_paused(false);
     }
 }
 
