@@ -312,6 +312,22 @@ impl Peer {
         Ok(())
     }
 
+    /// Queues a message for the connection's writer without writing from this thread: for a
+    /// sender with many peers (PUB), one write per message per peer on the caller's thread costs
+    /// more than the writers' batches. The frames must be the engine's own (`Owned`). Gives the
+    /// message back when the peer is dead or its queue is full.
+    pub(crate) fn try_queue(&self, message: Message) -> Result<(), Message> {
+        let mut out = self.outbox();
+        if out.dead || self.full(&out) {
+            return Err(message);
+        }
+        out.queue.push_back(OutItem::Message(message));
+        out.messages += 1;
+        drop(out);
+        self.writer_wake.notify_one();
+        Ok(())
+    }
+
     /// Sends an encoded command frame: at once when nothing else is queued, otherwise in its
     /// kind's slot (replacing one not yet written) for the writer to send at the next message
     /// boundary. Outside the high-water mark, which is for messages, but bounded all the same.

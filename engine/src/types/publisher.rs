@@ -161,9 +161,21 @@ impl Publisher {
         {
             return Some(message);
         }
-        for peer in &targets {
-            // A full or dead subscriber misses the message: a publisher never waits for one.
-            let _ = peer.try_push(message.clone(), memory);
+        match targets.as_slice() {
+            [] => {}
+            // One subscriber: written from here when its connection is idle, as other sends are.
+            [peer] => {
+                let _ = peer.try_push(message, memory);
+            }
+            // Many: copied once (not per subscriber), queued for their writers, which write in
+            // batches on the engine's threads rather than once per subscriber on the caller's.
+            many => {
+                let message = memory.keep(message);
+                for peer in many {
+                    // A full or dead subscriber misses the message: a publisher never waits.
+                    let _ = peer.try_queue(message.clone());
+                }
+            }
         }
         None
     }
