@@ -114,8 +114,20 @@ export interface SocketOptions {
   heartbeatTimeout?: number;
   /** ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none. Default 0. */
   heartbeatTimeToLive?: number;
-  /** Largest accepted frame in bytes (a peer announcing more is disconnected); -1 = no limit. Default -1. */
+  /**
+   * Largest accepted message in bytes: its frames' bodies, plus 128 bytes for every frame after the
+   * 16th (an empty frame is not free). A peer announcing more is disconnected before anything is
+   * allocated; -1 = no limit. Default -1.
+   */
   maxMessageSize?: number;
+  /** Most frames one received message may have (a peer sending more is disconnected); 0 = no limit. Default 4096. */
+  maxMessageFrames?: number;
+  /**
+   * Largest ZMTP command a peer may send, in bytes (the handshake's, PING, ...; at least 512): a peer
+   * announcing more is disconnected before its command is read. Always bounded, whatever
+   * `maxMessageSize` is. Default 65536.
+   */
+  maxCommandSize?: number;
   /** Outgoing messages queued per peer; 0 = no limit. Default 1000. */
   sendHighWaterMark?: number;
   /** Incoming messages queued per peer; 0 = no limit. Default 1000. */
@@ -154,10 +166,14 @@ export interface AuthenticatePeer {
   address: string;
   /** CURVE: the client's long-term public key in Z85 (proven by the handshake). */
   publicKey?: string;
-  /** PLAIN: the username the client sent. */
+  /** PLAIN: the username the client sent, decoded as UTF-8 (absent when it is not valid UTF-8). */
   username?: string;
-  /** PLAIN: the password the client sent. */
+  /** PLAIN: the password the client sent, decoded as UTF-8 (absent when it is not valid UTF-8). */
   password?: string;
+  /** PLAIN: the username exactly as the client sent it (any bytes). */
+  usernameBytes?: Buffer;
+  /** PLAIN: the password exactly as the client sent it (any bytes). */
+  passwordBytes?: Buffer;
   /** The client's `routingId`, if it set one. */
   routingId: Buffer | null;
 }
@@ -360,8 +376,12 @@ declare abstract class SocketBase {
   heartbeatTimeout: number;
   /** ms TTL announced in our PINGs; 0 = none. */
   heartbeatTimeToLive: number;
-  /** Largest accepted frame in bytes; -1 = no limit. */
+  /** Largest accepted message in bytes (128 bytes more per frame after the 16th); -1 = no limit. */
   maxMessageSize: number;
+  /** Most frames one received message may have; 0 = no limit. */
+  maxMessageFrames: number;
+  /** Largest ZMTP command a peer may send, in bytes. */
+  maxCommandSize: number;
   /** Outgoing messages queued per peer; 0 = no limit. */
   sendHighWaterMark: number;
   /** Incoming messages queued per peer; 0 = no limit. */

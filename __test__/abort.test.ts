@@ -219,3 +219,73 @@ describe('nothing is lost after an aborted receive', () => {
   })
 })
 
+
+/**
+ * A duck-typed signal that never aborts by itself: `addEventListener` throws `thrown`, or (with
+ * `reentrant`) calls the listener from inside addEventListener, as a misbehaving polyfill might.
+ */
+function oddSignal(kind: { thrown: Error } | { reentrant: true }): AbortSignal {
+  const signal = {
+    aborted: false,
+    reason: undefined,
+    addEventListener(_type: string, listener: () => void) {
+      if ('thrown' in kind) throw kind.thrown
+      listener()
+    },
+    removeEventListener() {},
+  }
+  return signal as unknown as AbortSignal
+}
+
+describe('misbehaving signals leave nothing behind', () => {
+  test('a signal whose addEventListener throws: receive rejects with what it threw, and the next receive gets the next message', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    const thrown = new Error('addEventListener exploded')
+    await assert.rejects(within(rep.receive({ signal: oddSignal({ thrown }) }), 1000, 'receive'), (err) => err === thrown)
+    const req = connectedRequest(t, endpoint)
+    await req.send('next')
+    assert.deepEqual(texts(await within(rep.receive(), 2000, 'receive after the throwing signal')), ['next'])
+  })
+
+  test('a signal that calls its listener inside addEventListener: receive aborts, and the next receive gets the next message', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    await rejectsAbort(rep.receive({ signal: oddSignal({ reentrant: true }) }))
+    const req = connectedRequest(t, endpoint)
+    await req.send('next')
+    assert.deepEqual(texts(await within(rep.receive(), 2000, 'receive after the re-entrant signal')), ['next'])
+  })
+
+  test('send with either signal settles, and the socket still sends afterwards', async (t) => {
+    const port = await freePort()
+    const endpoint = `tcp://127.0.0.1:${port}`
+    const req = connectedRequest(t, endpoint, { reconnectInterval: 50 })
+    const thrown = new Error('boom')
+    await assert.rejects(within(req.send('x', { signal: oddSignal({ thrown }) }), 1000, 'send'), (err) => err === thrown)
+    await rejectsAbort(req.send('y', { signal: oddSignal({ reentrant: true }) }))
+    const rep = use(t, new Reply())
+    await rep.bind(endpoint)
+    const loop = answerLoop(rep, (m) => `re:${m[0]}`)
+    assert.deepEqual(texts(await within(req.request('real'), 3000, 'request after the odd signals')), ['re:real'])
+    assert.deepEqual(loop.seen, [['real']])
+  })
+
+  test('serve() with either signal settles, and the Reply still serves afterwards', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    const thrown = new Error('boom')
+    await assert.rejects(within(rep.serve((m) => m, { signal: oddSignal({ thrown }) }), 1000, 'serve'), (err) => err === thrown)
+    await within(rep.serve((m) => m, { signal: oddSignal({ reentrant: true }) }), 1000, 'serve stopped by its listener')
+    const req = connectedRequest(t, endpoint)
+    void rep.serve((m) => [`re:${m[0]}`])
+    assert.deepEqual(texts(await within(req.request('x'), 3000, 'request after the odd signals')), ['re:x'])
+  })
+
+  test('request() with either signal settles, and the next request() gets its reply', async (t) => {
+    const { rep, endpoint } = await boundReply(t)
+    answerLoop(rep, (m) => `re:${m[0]}`)
+    const req = connectedRequest(t, endpoint)
+    const thrown = new Error('boom')
+    await assert.rejects(within(req.request('x', { signal: oddSignal({ thrown }) }), 1000, 'request'), (err) => err === thrown)
+    await rejectsAbort(req.request('y', { signal: oddSignal({ reentrant: true }) }))
+    assert.deepEqual(texts(await within(req.request('z'), 3000, 'request after the odd signals')), ['re:z'])
+  })
+})

@@ -16,7 +16,7 @@ import {
   texts,
   within,
 } from './helpers'
-import { command, frame, greeting, longHeader, message, RawPeer, ready } from './zmtp'
+import { command, FLAG_COMMAND, FLAG_MORE, frame, greeting, longHeader, message, RawPeer, ready } from './zmtp'
 
 const TiB = 1n << 40n
 
@@ -196,3 +196,85 @@ describe('many connections', () => {
   })
 })
 
+
+describe('what a peer may cost before and after its handshake (issue 17)', () => {
+  const GiB = 1n << 30n
+  const MAX_COMMAND = 65536
+
+  test('a 1 GiB command announced after the greeting: dropped at its header, long before the handshake interval', async (t) => {
+    const { port, stillServes } = await server(t)
+    const rss = process.memoryUsage().rss
+    const peer = await raw(t, RawPeer.connect(port))
+    // A first 64 KiB of "body" follows the header: nothing of it is buffered, the header is enough.
+    peer.write(Buffer.concat([greeting(), longHeader(GiB, FLAG_COMMAND), Buffer.alloc(MAX_COMMAND)]))
+    await within(peer.closed, 2000, 'server drops the peer (the handshake interval is 30 s)')
+    await stillServes('after-1GiB-command')
+    assert.ok(process.memoryUsage().rss - rss < 32 * 1024 * 1024, 'no large allocation happened')
+  })
+
+  test('handshake commands: one of maxCommandSize bytes passes, one byte more is dropped at its header', async (t) => {
+    const { port, stillServes } = await server(t, { maxCommandSize: 4096 })
+    // READY body: name (6), Socket-Type (1 + 11 + 4 + 3), X-Pad (1 + 5 + 4 + pad).
+    const pad = 4096 - 6 - 19 - 10
+    const fits = await raw(t, RawPeer.connect(port))
+    fits.write(Buffer.concat([greeting(), ready('REQ', { 'X-Pad': 'x'.repeat(pad) })]))
+    await within(fits.awaitReady(), 2000, 'READY of exactly maxCommandSize')
+    const over = await raw(t, RawPeer.connect(port))
+    // Only the header of a READY one byte too large: the drop comes without its body.
+    over.write(Buffer.concat([greeting(), longHeader(4097n, FLAG_COMMAND)]))
+    await within(over.closed, 2000, 'a command one byte over maxCommandSize')
+    await stillServes('after-oversized-READY')
+  })
+
+  test('a huge READY (100,000 tiny properties) is dropped, a READY of too many properties too', async (t) => {
+    const { port, stillServes } = await server(t)
+    const props: Record<string, string> = {}
+    for (let i = 0; i < 100_000; i++) props[`X-${i}`] = ''
+    const huge = await raw(t, RawPeer.connect(port))
+    huge.write(Buffer.concat([greeting(), ready('REQ', props)]))
+    await within(huge.closed, 2000, 'a READY over maxCommandSize')
+    const few: Record<string, string> = {}
+    for (let i = 0; i < 100; i++) few[`X-${i}`] = ''
+    const many = await raw(t, RawPeer.connect(port))
+    many.write(Buffer.concat([greeting(), ready('REQ', few)]))
+    await within(many.closed, 2000, 'a READY of 100 properties (the limit is 64)')
+    await stillServes('after-huge-READY')
+  })
+
+  test('a message frame before READY is refused at its header', async (t) => {
+    const { port, stillServes } = await server(t)
+    const peer = await raw(t, RawPeer.connect(port))
+    peer.write(Buffer.concat([greeting(), longHeader(GiB, FLAG_MORE)]))
+    await within(peer.closed, 2000, 'server drops the peer')
+    await stillServes('after-early-frame')
+  })
+
+  test('empty MORE frames count against maxMessageSize: a peer sending them past it is dropped', async (t) => {
+    const maxMessageSize = 65536
+    const { rep, endpoint } = await boundReply(t, { maxMessageSize, maxMessageFrames: 0 })
+    const port = portOf(endpoint)
+    // Under the limit: 16 frames are free, the others cost 128 bytes each (maxMessageSize = 512 * 128).
+    const fits = await raw(t, RawPeer.handshake(port, 'REQ'))
+    const under = 16 + 511
+    fits.write(message([...Array<string>(under - 1).fill(''), 'last']))
+    const got = await within(rep.receive(), 2000, 'a message of empty frames under the limit')
+    assert.equal(got.length, under - 1, 'every frame but the delimiter')
+    await rep.send('ok')
+    // Far past it, never finished: dropped once the limit is crossed, however little is body.
+    const flood = await raw(t, RawPeer.handshake(port, 'REQ'))
+    flood.write(Buffer.alloc(2 * 100_000, Buffer.from([FLAG_MORE, 0])))
+    await within(flood.closed, 2000, 'a peer sending 100,000 empty MORE frames')
+  })
+
+  test('maxMessageFrames: a message of more frames drops its peer, one of that many is delivered', async (t) => {
+    const { rep, endpoint } = await boundReply(t, { maxMessageFrames: 100 })
+    const port = portOf(endpoint)
+    const fits = await raw(t, RawPeer.handshake(port, 'REQ'))
+    fits.write(message([...Array<string>(99).fill(''), 'last']))
+    assert.equal((await within(rep.receive(), 2000, '100 frames')).length, 99)
+    await rep.send('ok')
+    const over = await raw(t, RawPeer.handshake(port, 'REQ'))
+    over.write(message([...Array<string>(100).fill(''), 'last']))
+    await within(over.closed, 2000, '101 frames')
+  })
+})

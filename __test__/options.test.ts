@@ -29,6 +29,8 @@ const COMMON_DEFAULTS = {
   heartbeatTimeout: 0,
   heartbeatTimeToLive: 0,
   maxMessageSize: -1,
+  maxMessageFrames: 4096,
+  maxCommandSize: 65536,
   sendHighWaterMark: 1000,
   receiveHighWaterMark: 1000,
   routingId: null,
@@ -49,6 +51,8 @@ const COMMON_VALUES = {
   heartbeatTimeout: 1500,
   heartbeatTimeToLive: 3000,
   maxMessageSize: 65536,
+  maxMessageFrames: 16,
+  maxCommandSize: 4096,
   sendHighWaterMark: 10,
   receiveHighWaterMark: 20,
   routingId: 'client-7',
@@ -354,5 +358,12 @@ describe('options take effect', () => {
     await rejectsCode(big.request(Buffer.alloc(4096), { timeout: 1000 }), 'EAGAIN', 3000)
     const small = connectedRequest(t, endpoint)
     assert.deepEqual((await within(small.request(Buffer.alloc(1000), { timeout: 2000 }), 3000, 'small')).map(String), ['len:1000'])
+  })
+})
+
+describe('maxCommandSize and maxMessageFrames', () => {
+  test('are validated like the other limits', () => {
+    for (const bad of [511, -1, 1.5, 2 ** 31]) assert.throws(() => new Reply({ maxCommandSize: bad }), TypeError, String(bad))
+    for (const bad of [-1, 0.5, 2 ** 31]) assert.throws(() => new Reply({ maxMessageFrames: bad }), TypeError, String(bad))
   })
 })

@@ -95,6 +95,29 @@ describe('Proxy', () => {
     await rejectsCode(receiving, 'EAGAIN')
   })
 
+  test('a signal whose addEventListener throws, or calls its listener at once, leaves no proxy running', async (t) => {
+    const { backend, be, proxy } = await broker(t)
+    const thrown = new Error('addEventListener exploded')
+    const throwing = { aborted: false, reason: undefined, addEventListener() { throw thrown }, removeEventListener() {} }
+    await assert.rejects(within(proxy.run({ signal: throwing as unknown as AbortSignal }), 1000, 'run'), (err) => err === thrown)
+    const reentrant = {
+      aborted: false,
+      reason: undefined,
+      addEventListener(_type: string, listener: () => void) { listener() },
+      removeEventListener() {},
+    }
+    await within(proxy.run({ signal: reentrant as unknown as AbortSignal }), 1000, 'run stopped by its listener')
+    // Nothing holds the sockets: they are usable directly, and the proxy runs again.
+    const d = use(t, new Dealer({ routingId: 'after' }))
+    d.connect(be)
+    await d.send('direct')
+    assert.deepEqual(texts(await within(backend.receive(), 2000, 'direct')), ['direct'])
+    const again = proxy.run()
+    await rejectsCode(backend.receive(), 'EBUSY')
+    proxy.terminate()
+    await within(again, 2000, 'terminated')
+  })
+
   for (const which of ['frontend', 'backend'] as const) {
     test(`run() resolves when the ${which} is closed`, async (t) => {
       const b = await broker(t)

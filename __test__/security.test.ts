@@ -8,6 +8,7 @@ import { describe } from 'node:test'
 import { curveKeyPair, Dealer, Reply, Request, Router } from 'zeromq-napi'
 import type { AuthenticatePeer } from 'zeromq-napi'
 import { rejectsCode, runNode, test, texts, use, within } from './helpers'
+import { command, commandName, greeting, RawPeer, ready } from './zmtp'
 
 // libzmq's test key pairs (doc/zmq_curve.adoc).
 const SERVER_PUBLIC = 'rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7'
@@ -263,6 +264,36 @@ describe('PLAIN', () => {
     const err = await rejectsCode(bad.request('q', { timeout: 400 }), 'EAGAIN', 5000)
     assert.match(err.message, /refused our credentials/)
     assert.equal(state.served, 1)
+  })
+
+  test('credentials reach authenticate losslessly: exact bytes always, text only when UTF-8', async (t) => {
+    const asked: AuthenticatePeer[] = []
+    const rep = use(t, new Reply({ plainServer: true, linger: 0, authenticate: (peer) => { asked.push(peer); return false } }))
+    await rep.bind('tcp://127.0.0.1:*')
+    const port = Number(String(rep.lastEndpoint).split(':').pop())
+    // A raw PLAIN client: HELLO with a non-UTF-8 username and a UTF-8 password, then INITIATE.
+    const username = Buffer.from([0x61, 0xff, 0xfe, 0x00, 0x62])
+    const password = Buffer.from('pässwörd')
+    const peer = await RawPeer.connect(port)
+    t.after(() => peer.destroy())
+    peer.write(Buffer.concat([
+      greeting({ mechanism: 'PLAIN' }),
+      command('HELLO', Buffer.concat([Buffer.from([username.length]), username, Buffer.from([password.length]), password])),
+    ]))
+    assert.equal(commandName(await within(peer.nextFrame(), 2000, 'WELCOME')), 'WELCOME')
+    const meta = ready('REQ')
+    // READY's body is \x05READY + properties; INITIATE's is \x08INITIATE + the same properties.
+    const props = meta.subarray(2 + 6)
+    peer.write(command('INITIATE', props))
+    await within(peer.closed, 2000, 'refused and disconnected')
+    assert.equal(asked.length, 1)
+    const [p] = asked
+    assert.equal(p.mechanism, 'PLAIN')
+    assert.equal(p.username, undefined, 'no lossy text for bytes that are not UTF-8')
+    assert.equal(p.password, 'pässwörd')
+    assert.ok(Buffer.isBuffer(p.usernameBytes) && Buffer.isBuffer(p.passwordBytes))
+    assert.deepEqual([...(p.usernameBytes as Buffer)], [...username])
+    assert.deepEqual([...(p.passwordBytes as Buffer)], [...password])
   })
 })
 

@@ -70,6 +70,8 @@ const { abortError } = require('./errors.js');
  * @property {string | undefined} [publicKey]
  * @property {string | undefined} [username]
  * @property {string | undefined} [password]
+ * @property {Buffer | undefined} [usernameBytes]
+ * @property {Buffer | undefined} [passwordBytes]
  * @property {Buffer | undefined} [routingId]
  */
 
@@ -182,11 +184,24 @@ function wait(id, signal, owner) {
   return new Promise((resolve, reject) => {
     /** @type {Pending} */
     const entry = { resolve, reject, signal, onAbort: undefined, owner };
-    if (signal !== undefined) {
-      entry.onAbort = () => abort(id, signal);
-      signal.addEventListener('abort', entry.onAbort, { once: true });
-    }
+    // The entry first: a signal may call the listener from inside addEventListener (abort then
+    // finds the entry and rejects), or throw from it (the operation is then cancelled here).
+    // Either way no native operation is left without a JS owner.
     pending.set(id, entry);
+    if (signal === undefined) return;
+    const onAbort = () => abort(id, signal);
+    try {
+      signal.addEventListener('abort', onAbort, { once: true });
+    } catch (err) {
+      if (pending.get(id) === entry) {
+        pending.delete(id);
+        hub.cancel(id);
+      }
+      reject(err);
+      return;
+    }
+    // Only a listener that is registered is removed on settlement.
+    if (pending.get(id) === entry) entry.onAbort = onAbort;
   });
 }
 

@@ -30,6 +30,9 @@ const common = {
   heartbeatTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
   heartbeatTimeToLive: { spec: { kind: 'int', min: 0, max: MAX_TTL_MS } },
   maxMessageSize: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
+  maxMessageFrames: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
+  // Below a few hundred bytes no CURVE or PLAIN handshake would fit.
+  maxCommandSize: { spec: { kind: 'int', min: 512, max: MAX_U31 } },
   sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
   receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
   routingId: { spec: { kind: 'routingId' } },

@@ -112,9 +112,19 @@ class Proxy {
     const onAbort = () => {
       native.abort(id, signal);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // The wait is registered before the listener: a signal that calls it from inside
+    // addEventListener, or throws from it, leaves no proxy running without an owner.
+    const stopped = native.wait(id, undefined, this);
     try {
-      await native.wait(id, undefined, this);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    } catch (err) {
+      native.abort(id, undefined);
+      await stopped.catch(() => undefined);
+      if (this.#running === id) this.#running = undefined;
+      throw err;
+    }
+    try {
+      await stopped;
     } catch (err) {
       // Stopped by terminate() or the signal: that is how run() is meant to end.
       if (!isAbort(err)) throw err;

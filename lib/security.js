@@ -55,6 +55,8 @@ function publicOf(secretKey) {
  * @property {string} [publicKey]
  * @property {string} [username]
  * @property {string} [password]
+ * @property {Buffer} [usernameBytes]
+ * @property {Buffer} [passwordBytes]
  * @property {Buffer | null} routingId
  */
 
@@ -71,6 +73,8 @@ function nativeAuthenticator(handler) {
     if (request.publicKey != null) peer.publicKey = request.publicKey;
     if (request.username != null) peer.username = request.username;
     if (request.password != null) peer.password = request.password;
+    if (request.usernameBytes != null) peer.usernameBytes = request.usernameBytes;
+    if (request.passwordBytes != null) peer.passwordBytes = request.passwordBytes;
     const answer = (/** @type {unknown} */ allowed) => binding.authDecision(request.id, allowed === true);
     let result;
     try {

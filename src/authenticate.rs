@@ -28,8 +28,13 @@ pub struct AuthRequest {
     pub mechanism: String,
     pub address: String,
     pub public_key: Option<String>,
+    /// PLAIN: the credentials as UTF-8 text, absent when the bytes are not UTF-8 (a lossy
+    /// decoding could make two different usernames look the same).
     pub username: Option<String>,
     pub password: Option<String>,
+    /// PLAIN: the credentials exactly as the client sent them.
+    pub username_bytes: Option<Buffer>,
+    pub password_bytes: Option<Buffer>,
     pub routing_id: Option<Buffer>,
 }
 
@@ -67,8 +72,12 @@ impl JsAuthenticator {
     }
 }
 
-fn text(bytes: Option<Bytes>) -> Option<String> {
-    bytes.map(|b| String::from_utf8_lossy(&b).into_owned())
+fn text(bytes: Option<&Bytes>) -> Option<String> {
+    bytes.and_then(|b| std::str::from_utf8(b).ok().map(str::to_owned))
+}
+
+fn buffer(bytes: Option<&Bytes>) -> Option<Buffer> {
+    bytes.map(|b| Buffer::from(b.to_vec()))
 }
 
 fn request(call: PeerCall) -> AuthRequest {
@@ -78,8 +87,10 @@ fn request(call: PeerCall) -> AuthRequest {
         mechanism: peer.mechanism.to_owned(),
         address: peer.address,
         public_key: peer.public_key,
-        username: text(peer.username),
-        password: text(peer.password),
+        username: text(peer.username.as_ref()),
+        password: text(peer.password.as_ref()),
+        username_bytes: buffer(peer.username.as_ref()),
+        password_bytes: buffer(peer.password.as_ref()),
         routing_id: peer.routing_id.map(|id| Buffer::from(id.to_vec())),
     }
 }

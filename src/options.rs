@@ -9,6 +9,8 @@ use crate::security::key_bytes;
 use bytes::Bytes;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
+use zeroize::Zeroize;
+use zeromq_napi_engine::wire::security::CurveSecretKey;
 use zeromq_napi_engine::{Options, SecretBytes, SecretKey};
 
 #[napi(object)]
@@ -24,6 +26,8 @@ pub struct JsOptions {
     pub heartbeat_timeout: i64,
     pub heartbeat_time_to_live: i64,
     pub max_message_size: i64,
+    pub max_message_frames: u32,
+    pub max_command_size: u32,
     pub send_high_water_mark: u32,
     pub receive_high_water_mark: u32,
     /// UTF-8 of a string identity, or the bytes of a binary one.
@@ -52,8 +56,11 @@ pub struct JsOptions {
 }
 
 impl JsOptions {
-    pub(crate) fn to_engine(&self) -> Options {
-        Options {
+    /// The engine's options. The Z85 of the secret key and the PLAIN password, copied out of JS
+    /// into these Strings, are wiped here once they have been taken (what V8 still holds is the
+    /// JS caller's).
+    pub(crate) fn into_engine(mut self) -> Options {
+        let options = Options {
             receive_timeout: self.receive_timeout,
             send_timeout: self.send_timeout,
             linger: self.linger,
@@ -65,6 +72,8 @@ impl JsOptions {
             heartbeat_timeout: self.heartbeat_timeout,
             heartbeat_ttl: self.heartbeat_time_to_live,
             max_message_size: self.max_message_size,
+            max_message_frames: self.max_message_frames,
+            max_command_size: self.max_command_size,
             send_hwm: self.send_high_water_mark,
             receive_hwm: self.receive_high_water_mark,
             routing_id: self
@@ -81,7 +90,12 @@ impl JsOptions {
             xpub_verbose: self.xpub_verbose,
             xpub_verboser: self.xpub_verboser,
             curve_server: self.curve_server,
-            curve_secret_key: SecretKey(key_bytes(self.curve_secret_key.as_ref())),
+            curve_secret_key: SecretKey(
+                self.curve_secret_key
+                    .as_deref()
+                    .and_then(|z85| CurveSecretKey::from_z85(z85).ok())
+                    .map(|key| key.cell().clone()),
+            ),
             curve_public_key: key_bytes(self.curve_public_key.as_ref()),
             curve_server_key: key_bytes(self.curve_server_key.as_ref()),
             plain_server: self.plain_server,
@@ -96,7 +110,10 @@ impl JsOptions {
             ),
             // Set apart (`setAuthenticator`): a function is no plain option value.
             authenticator: None,
-        }
+        };
+        self.curve_secret_key.zeroize();
+        self.plain_password.zeroize();
+        options
     }
 
     fn from_engine(o: Options) -> JsOptions {
@@ -112,6 +129,8 @@ impl JsOptions {
             heartbeat_timeout: o.heartbeat_timeout,
             heartbeat_time_to_live: o.heartbeat_ttl,
             max_message_size: o.max_message_size,
+            max_message_frames: o.max_message_frames,
+            max_command_size: o.max_command_size,
             send_high_water_mark: o.send_hwm,
             receive_high_water_mark: o.receive_hwm,
             routing_id: o.routing_id.map(|id| Buffer::from(id.to_vec())),

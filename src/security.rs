@@ -5,6 +5,7 @@
 use napi::bindgen_prelude::{Buffer, Either};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
+use zeroize::Zeroize;
 use zeromq_napi_engine::wire::security::{
     curve_keypair, CurveKeyPair, CurvePublicKey, CurveSecretKey,
 };
@@ -34,9 +35,15 @@ pub fn curve_key_pair() -> Result<JsCurveKeyPair> {
 #[cfg_attr(test, allow(dead_code))]
 #[napi]
 pub fn curve_key_z85(key: Either<String, Buffer>) -> Result<String> {
-    let parsed = match &key {
-        Either::A(text) => CurvePublicKey::from_z85(text),
-        Either::B(bytes) => CurvePublicKey::parse(bytes),
+    // Read as a secret key whatever it is (Z85 is Z85): the bytes of `curveSecretKey` are then
+    // kept only in a cell that is wiped, and the text copied out of JS is wiped below.
+    let parsed = match key {
+        Either::A(mut text) => {
+            let parsed = CurveSecretKey::from_z85(&text);
+            text.zeroize();
+            parsed
+        }
+        Either::B(bytes) => CurveSecretKey::parse(&bytes),
     };
     Ok(parsed.map_err(invalid)?.to_z85())
 }
@@ -44,9 +51,13 @@ pub fn curve_key_z85(key: Either<String, Buffer>) -> Result<String> {
 /// The public key of a secret key given as Z85 (as `curve_key_z85` returns it).
 #[cfg_attr(test, allow(dead_code))]
 #[napi]
-pub fn curve_public_of(secret: String) -> Result<String> {
-    let secret = CurveSecretKey::from_z85(&secret).map_err(invalid)?;
-    Ok(CurveKeyPair::from_secret(secret).public.to_z85())
+pub fn curve_public_of(mut secret: String) -> Result<String> {
+    let key = CurveSecretKey::from_z85(&secret);
+    // The Z85 copied out of JS is wiped here; the key's bytes are wiped with the key.
+    secret.zeroize();
+    Ok(CurveKeyPair::from_secret(key.map_err(invalid)?)
+        .public
+        .to_z85())
 }
 
 /// 32 key bytes from Z85 the JS layer already checked (None if it somehow is not).

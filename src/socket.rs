@@ -140,7 +140,7 @@ impl Socket {
         liveness::check(hub)?;
         let shared = hub.shared().clone();
         let runtime = shared.executor().runtime();
-        let options = options.to_engine();
+        let options = options.into_engine();
         let Some(pattern) = pattern::kind(&kind, runtime, options) else {
             return Err(Error::new(
                 Status::InvalidArg,
@@ -463,7 +463,7 @@ impl Socket {
         if !liveness::is_live(self) {
             return;
         }
-        let mut options = options.to_engine();
+        let mut options = options.into_engine();
         options.authenticator = self.handle.options().authenticator;
         self.handle.set_options(options);
     }

@@ -99,6 +99,11 @@ pub enum ProtocolError {
     BadFrame(&'static str),
     /// A frame announces more bytes than `maxMessageSize` allows; rejected before allocating.
     FrameTooLarge { size: u64, max: u64 },
+    /// A command frame announces more bytes than `maxCommandSize` allows; rejected before its
+    /// body is read.
+    CommandTooLarge { size: u64, max: u64 },
+    /// A message has more frames than `maxMessageFrames` allows.
+    TooManyFrames { max: u64 },
     /// A command is malformed (bad name length, truncated metadata...).
     BadCommand(&'static str),
     /// A command that is not allowed at this point (e.g. a data frame during the handshake).
@@ -124,7 +129,16 @@ impl fmt::Display for ProtocolError {
             }
             ProtocolError::BadFrame(why) => write!(f, "malformed frame: {why}"),
             ProtocolError::FrameTooLarge { size, max } => {
-                write!(f, "frame of {size} bytes exceeds maxMessageSize {max}")
+                write!(f, "{size} bytes exceed maxMessageSize {max}")
+            }
+            ProtocolError::CommandTooLarge { size, max } => {
+                write!(f, "command of {size} bytes exceeds maxCommandSize {max}")
+            }
+            ProtocolError::TooManyFrames { max } => {
+                write!(
+                    f,
+                    "message of more than {max} frames exceeds maxMessageFrames"
+                )
             }
             ProtocolError::BadCommand(why) => write!(f, "malformed command: {why}"),
             ProtocolError::UnexpectedCommand(name) => write!(f, "unexpected command {name}"),

@@ -189,6 +189,8 @@ pub(crate) fn handshake_failure_kind(error: &ProtocolError) -> EventKind {
         | ProtocolError::MechanismMismatch { .. }
         | ProtocolError::BadFrame(_)
         | ProtocolError::FrameTooLarge { .. }
+        | ProtocolError::CommandTooLarge { .. }
+        | ProtocolError::TooManyFrames { .. }
         | ProtocolError::BadCommand(_)
         | ProtocolError::UnexpectedCommand(_)
         | ProtocolError::IncompatibleSocketType(_) => EventKind::HandshakeErrorProtocol,

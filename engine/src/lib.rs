@@ -3,8 +3,9 @@
 //!
 //! Layers, bottom up; each module imports only from the layers below it and from modules before
 //! it in its own layer (no import cycle: `tests/it/layers.rs` checks it):
-//! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `options` ([`Options`], raw
-//!   values as the JS contract has them), `time` (those values decoded: `Timeout`, `Interval`),
+//! - base: `error` ([`Error`], [`ErrorCode`], [`ProtocolError`]), `key_cell` ([`KeyCell`]: a
+//!   secret key's bytes, shared and wiped), `options` ([`Options`], raw values as the JS contract
+//!   has them), `time` (those values decoded: `Timeout`, `Interval`),
 //!   `once_event` (a fire-once event tasks await: close, a connection's end, an endpoint's removal),
 //!   `events` (socket events and the sink they go to, free while nobody listens);
 //! - [`wire`] (sans-IO, no tokio, fuzzable): frame codec, greeting, commands, security mechanisms,
@@ -33,6 +34,7 @@
 
 mod error;
 mod events;
+mod key_cell;
 mod once_event;
 mod options;
 mod time;
@@ -51,8 +53,10 @@ pub use conn::handshake;
 pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
+pub use key_cell::KeyCell;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
+    DEFAULT_MAX_COMMAND_SIZE, DEFAULT_MAX_MESSAGE_FRAMES, FRAME_COST, FREE_FRAMES,
 };
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;

@@ -2,11 +2,29 @@
 //! Durations are kept as signed milliseconds with the contract's conventions (-1 = forever, 0 = off/none)
 //! so the binding can pass values through and read them back unchanged; `time` decodes them.
 
+use crate::key_cell::KeyCell;
 use bytes::Bytes;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// What one received frame costs beyond its body, as `max_message_size` counts it: its `Bytes`
+/// handle, its slot in the message's `Vec` (which may be twice what it uses) and its header's
+/// bytes held in the shared read buffer, rounded up. An empty frame is not free.
+pub const FRAME_COST: u64 = 128;
+
+/// Frames of a message whose [`FRAME_COST`] is not counted: the envelope and parts of real
+/// messages (a REQ's empty delimiter, a ROUTER's identities), so that their bodies alone may
+/// still fill `max_message_size`, as in libzmq. Their bookkeeping is the bound's constant.
+pub const FREE_FRAMES: usize = 16;
+
+/// `max_message_frames` by default: far more than real messages have (an envelope and a few
+/// parts), far less than what a peer could pack into a large message to make it costly.
+pub const DEFAULT_MAX_MESSAGE_FRAMES: u32 = 4096;
+
+/// `max_command_size` by default: libzmq's handshake commands are a few hundred bytes.
+pub const DEFAULT_MAX_COMMAND_SIZE: u32 = 64 * 1024;
 
 /// A CURVE key as the options hold it: 32 raw bytes (the binding decodes Z85).
 pub type CurveKey = [u8; 32];
@@ -64,9 +82,11 @@ impl PartialEq for AuthenticatorHook {
 
 impl Eq for AuthenticatorHook {}
 
-/// Keys are kept out of `Debug` output: a secret key must not reach a log.
+/// Our CURVE secret key, if set. Kept out of `Debug` output (a secret key must not reach a log);
+/// cloning the options, as every new connection does, shares the key instead of copying it, and
+/// its bytes are wiped when the last handle goes (see [`KeyCell`]).
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretKey(pub Option<CurveKey>);
+pub struct SecretKey(pub Option<KeyCell>);
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -96,8 +116,14 @@ pub struct Options {
     pub heartbeat_timeout: i64,
     /// ms TTL we announce in our PINGs (the peer drops us after this much silence); 0 = none.
     pub heartbeat_ttl: i64,
-    /// Largest inbound frame in bytes; -1 = unlimited.
+    /// Largest inbound message in bytes (its frames' bodies, plus [`FRAME_COST`] for every frame
+    /// after the first [`FREE_FRAMES`]); -1 = unlimited.
     pub max_message_size: i64,
+    /// Most frames one inbound message may have; 0 = no limit.
+    pub max_message_frames: u32,
+    /// Largest inbound command (the handshake's, PING...) in bytes. Unlike `max_message_size` it
+    /// always has a limit: what a peer sends before it is authenticated must not cost more.
+    pub max_command_size: u32,
     /// Outgoing messages queued per peer; 0 = no limit (as in libzmq).
     pub send_hwm: u32,
     /// Incoming messages queued per peer; 0 = no limit (as in libzmq).
@@ -163,6 +189,8 @@ impl Default for Options {
             heartbeat_timeout: 0,
             heartbeat_ttl: 0,
             max_message_size: -1,
+            max_message_frames: DEFAULT_MAX_MESSAGE_FRAMES,
+            max_command_size: DEFAULT_MAX_COMMAND_SIZE,
             send_hwm: 1000,
             receive_hwm: 1000,
             routing_id: None,

@@ -94,6 +94,7 @@ async fn run_connection<S: SocketLink>(
         as_server: false,
         timeout: Interval::from_ms(options.handshake_interval).duration(),
         max_message_size: options.max_message_size,
+        max_command_size: options.max_command_size,
     };
     let security = match crate::conn::security::security_of(&options) {
         Ok(security) => security,

@@ -6,7 +6,7 @@
 
 use crate::error::ProtocolError;
 use crate::options::{AuthenticatorHook, PeerInfo};
-use crate::wire::codec::{self, Decoder, Frame};
+use crate::wire::codec::{self, Decoder};
 use crate::wire::command::Command;
 use crate::wire::command::Metadata;
 use crate::wire::greeting::{
@@ -39,6 +39,8 @@ pub struct HandshakeConfig {
     pub timeout: Option<Duration>,
     /// `maxMessageSize` also bounds handshake commands (< 0 = unlimited).
     pub max_message_size: i64,
+    /// `maxCommandSize`: the limit of every handshake command, whatever `max_message_size` is.
+    pub max_command_size: u32,
 }
 
 /// The security side of a handshake: which mechanism, and who decides whether a peer is served.
@@ -254,7 +256,7 @@ where
         .into());
     }
 
-    let mut decoder = Decoder::new(config.max_message_size);
+    let decoder = Decoder::new(config.max_message_size).commands_up_to(config.max_command_size);
     let mut out = BytesMut::new();
     let mut decided = false;
     loop {
@@ -278,13 +280,19 @@ where
             }
             MechanismStatus::Handshaking => {}
         }
-        match decoder.decode(&mut buf)? {
-            Some(Frame::Command(body)) => mechanism.process_command(body)?,
-            Some(Frame::Data { .. }) => {
+        let body = match decoder.decode_header(&buf)? {
+            // Judged by its header alone: a data frame is refused before its body is read (as
+            // the decoder refused a command over the limit).
+            Some(header) if !header.is_command() => {
                 return Err(
                     ProtocolError::UnexpectedCommand("data frame during handshake".into()).into(),
                 )
             }
+            Some(header) => header.split_body_from(&mut buf),
+            None => None,
+        };
+        match body {
+            Some(body) => mechanism.process_command(body)?,
             None => {
                 let want = decoder.missing(&buf);
                 read_some(stream, &mut buf, want).await?;
@@ -464,6 +472,7 @@ const _: () = assert!(SIGNATURE_LEN < GREETING_LEN);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::codec::Frame;
     use crate::wire::command::Command;
     use std::future::Future;
     use std::pin::Pin;
@@ -477,6 +486,7 @@ mod tests {
             as_server: false,
             timeout: Some(Duration::from_secs(5)),
             max_message_size: -1,
+            max_command_size: crate::options::DEFAULT_MAX_COMMAND_SIZE,
         }
     }
 
@@ -913,8 +923,12 @@ mod tests {
 
     #[tokio::test]
     async fn oversized_ready_rejected_before_body() {
-        // Only a header announcing 1 TiB; the error must come without the body.
-        let s = script(greeting(3, 1, "NULL"), &[0x06, 0, 0, 1, 0, 0, 0, 0, 0]);
+        // Only a header announcing 2000 bytes, under maxCommandSize but over maxMessageSize,
+        // which bounds commands too; the error must come without the body.
+        let s = script(
+            greeting(3, 1, "NULL"),
+            &[0x06, 0, 0, 0, 0, 0, 0, 0x07, 0xd0],
+        );
         let mut cfg = config(SocketType::Req);
         cfg.max_message_size = 1024;
         let (r, _peer) = scripted(cfg, s).await;
@@ -927,12 +941,93 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn huge_announcement_unlimited_waits_without_allocating() {
-        let s = script(greeting(3, 1, "NULL"), &[0x06, 0, 0, 1, 0, 0, 0, 0, 0]);
+    async fn huge_command_refused_from_its_header_whatever_max_message_size() {
+        // 1 GiB announced, no body, the peer keeps the stream open: refused at once, no timeout.
+        let s = script(greeting(3, 1, "NULL"), &[0x06, 0, 0, 0, 0, 0x40, 0, 0, 0]);
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol(ProtocolError::CommandTooLarge { size, max }))
+                    if size == 1 << 30 && max == u64::from(crate::options::DEFAULT_MAX_COMMAND_SIZE)
+            ),
+            "{r:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn data_frame_before_ready_refused_from_its_header() {
+        // A 1 GiB data frame announced before READY: refused without waiting for its body.
+        let s = script(greeting(3, 1, "NULL"), &[0x02, 0, 0, 0, 0, 0x40, 0, 0, 0]);
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol(ProtocolError::UnexpectedCommand(
+                    _
+                )))
+            ),
+            "{r:?}"
+        );
+    }
+
+    /// The handshake of a peer whose READY carries one `X-Pad` property of `pad` bytes.
+    async fn with_padded_ready(
+        pad: usize,
+        max_command_size: u32,
+    ) -> Result<Handshaken, HandshakeError> {
+        let ready = ready_frame(&[("Socket-Type", b"REP"), ("X-Pad", &vec![b'x'; pad])]);
+        let s = script(greeting(3, 1, "NULL"), &ready);
+        let (mut a, mut b) = tokio::io::duplex(1 << 20);
+        b.write_all(&s).await.unwrap();
         let mut cfg = config(SocketType::Req);
-        cfg.timeout = Some(Duration::from_millis(100));
-        let (r, _peer) = scripted(cfg, s).await;
-        assert!(matches!(r, Err(HandshakeError::Timeout)));
+        cfg.max_command_size = max_command_size;
+        let r = handshake(&mut a, &cfg).await;
+        drop(b);
+        r
+    }
+
+    #[tokio::test]
+    async fn commands_up_to_max_command_size_pass_and_larger_ones_do_not() {
+        // READY body: name (6) + Socket-Type (1 + 11 + 4 + 3) + X-Pad (1 + 5 + 4 + pad).
+        let fixed = 6 + 19 + 10;
+        let max = 4096u32;
+        let fits = max as usize - fixed;
+        assert!(with_padded_ready(fits, max).await.is_ok());
+        let r = with_padded_ready(fits + 1, max).await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol(ProtocolError::CommandTooLarge { size, .. }))
+                    if size == u64::from(max) + 1
+            ),
+            "{r:?}"
+        );
+        // The default allows a command of 64 KiB.
+        let default = crate::options::DEFAULT_MAX_COMMAND_SIZE;
+        assert!(with_padded_ready(default as usize - fixed, default)
+            .await
+            .is_ok());
+    }
+
+    #[tokio::test]
+    async fn ready_with_too_many_properties_is_refused() {
+        let props: Vec<(String, &[u8])> = (0..=crate::wire::command::MAX_PROPERTIES)
+            .map(|i| (format!("X-{i}"), &b""[..]))
+            .collect();
+        let mut all: Vec<(&str, &[u8])> = vec![("Socket-Type", b"REP")];
+        all.extend(props.iter().map(|(n, v)| (n.as_str(), *v)));
+        let s = script(greeting(3, 1, "NULL"), &ready_frame(&all));
+        let (r, _peer) = scripted(config(SocketType::Req), s).await;
+        assert!(
+            matches!(
+                r,
+                Err(HandshakeError::Protocol(ProtocolError::BadCommand(
+                    "too many properties"
+                )))
+            ),
+            "{r:?}"
+        );
     }
 
     #[tokio::test]

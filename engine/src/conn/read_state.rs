@@ -9,6 +9,7 @@ use crate::conn::heartbeat::{Heartbeat, Tick};
 use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
 use crate::options::Options;
+use crate::wire::assembly::MessageAssembly;
 use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::{Command, MAX_PING_CONTEXT};
 use crate::wire::security::curve::message::OVERHEAD as OPEN_OVERHEAD;
@@ -55,10 +56,8 @@ pub(crate) struct ReadState {
     /// The large frame being read into its own buffer, if any (see `read_buf`).
     large: Option<LargeFrame>,
     decoder: Decoder,
-    max_message: Option<u64>,
-    /// Frames of the message being received.
-    parts: Message,
-    parts_bytes: u64,
+    /// Frames of the message being received, held to the message limits.
+    assembly: MessageAssembly,
     /// A whole message that found the inbound queue full.
     stalled: Option<Message>,
     pub(crate) heartbeat: Heartbeat,
@@ -72,10 +71,9 @@ impl ReadState {
         ReadState {
             buf: leftover,
             large: None,
-            decoder: Decoder::new(options.max_message_size),
-            max_message: u64::try_from(options.max_message_size).ok(),
-            parts: Vec::new(),
-            parts_bytes: 0,
+            decoder: Decoder::new(options.max_message_size)
+                .commands_up_to(options.max_command_size),
+            assembly: MessageAssembly::new(options.max_message_size, options.max_message_frames),
             stalled: None,
             heartbeat: Heartbeat::new(options, zmtp31, Instant::now()),
             opener: FrameOpener::Clear,
@@ -86,10 +84,10 @@ impl ReadState {
     /// `maxMessageSize` still limits what is delivered: a box may be its overhead longer.
     pub(crate) fn opened(mut self, opener: FrameOpener) -> ReadState {
         if opener.decrypts() {
-            let max = self.max_message.map_or(-1, |m| {
+            let max = self.assembly.max_size().map_or(-1, |m| {
                 i64::try_from(m.saturating_add(OPEN_OVERHEAD as u64)).unwrap_or(-1)
             });
-            self.decoder = Decoder::new(max);
+            self.decoder = self.decoder.frames_up_to(max);
         }
         self.opener = opener;
         self
@@ -137,7 +135,7 @@ impl ReadState {
             if header.body_len() < LARGE_FRAME_MIN {
                 break;
             }
-            // The whole message's limit, checked before the frame gets a buffer (the decoder
+            // The whole message's limits, checked before the frame gets a buffer (the decoder
             // already checked the frame alone, which is all a command is held to).
             if !header.is_command() {
                 let overhead = if self.opener.decrypts() {
@@ -145,7 +143,9 @@ impl ReadState {
                 } else {
                     0
                 };
-                self.check_message_size(header.body_len().saturating_sub(overhead))?;
+                self.assembly
+                    .check(header.body_len().saturating_sub(overhead))
+                    .map_err(ReadEnd::Protocol)?;
             }
             self.large = Some(LargeFrame::start(header, &mut self.buf));
         }
@@ -221,18 +221,6 @@ impl ReadState {
         }
     }
 
-    /// `maxMessageSize` applies to the sum of a message's frames, not only to each frame.
-    fn check_message_size(&self, more: usize) -> Result<u64, ReadEnd> {
-        let total = self.parts_bytes.saturating_add(more as u64);
-        match self.max_message.filter(|&max| total > max) {
-            Some(max) => Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
-                size: total,
-                max,
-            })),
-            None => Ok(total),
-        }
-    }
-
     fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
         let frame = if self.opener.decrypts() {
             self.opener.open(frame).map_err(ReadEnd::Protocol)?
@@ -241,11 +229,8 @@ impl ReadState {
         };
         match frame {
             Frame::Data { more, body } => {
-                self.parts_bytes = self.check_message_size(body.len())?;
-                self.parts.push(body);
-                if !more {
-                    let message = std::mem::take(&mut self.parts);
-                    self.parts_bytes = 0;
+                let done = self.assembly.push(body, more).map_err(ReadEnd::Protocol)?;
+                if let Some(message) = done {
                     if let Err(back) = sink.deliver(message) {
                         self.stalled = Some(back);
                     }
@@ -297,7 +282,8 @@ pub(crate) enum ReadTarget<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::codec::encode_message;
+    use crate::options::{FRAME_COST, FREE_FRAMES};
+    use crate::wire::codec::{encode_message, FLAG_COMMAND, FLAG_LONG, FLAG_MORE};
 
     /// A sink that records what the reader produced; `room` = messages it still takes (None = any).
     #[derive(Default)]
@@ -508,27 +494,130 @@ mod tests {
 
     #[test]
     fn max_message_size_bounds_the_sum_of_the_frames() {
+        let limit = 10;
         let options = Options {
-            max_message_size: 10,
+            max_message_size: limit as i64,
             ..Options::default()
         };
         let mut read = state(&options);
         let mut sink = Record::default();
         let fits = wire(&[message(&[b"12345", b"67890"])]);
         feed(&mut read, &mut sink, &fits, usize::MAX).expect("exactly the limit");
-        assert_eq!(sink.messages.len(), 1);
+        let one_frame = vec![7u8; limit as usize];
+        feed(&mut read, &mut sink, &wire(&[message(&[&one_frame])]), 7)
+            .expect("one frame may be the whole limit");
+        // Past the free frames, each frame costs FRAME_COST more than its body.
+        let mut many: Vec<&[u8]> = vec![b""; FREE_FRAMES - 1];
+        many.push(b"1234567890");
+        feed(&mut read, &mut sink, &wire(&[message(&many)]), 7)
+            .expect("the free frames cost only their bodies");
+        assert_eq!(sink.messages.len(), 3);
         let over = wire(&[message(&[b"123456", b"78901"])]);
         let result = feed(&mut read, &mut sink, &over, usize::MAX).map(|_| ());
         assert!(
             matches!(
                 result,
-                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge {
-                    size: 11,
-                    max: 10
-                }))
+                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge { size, max }))
+                    if size == limit + 1 && max == limit
             ),
             "{result:?}"
         );
-        assert_eq!(sink.messages.len(), 1, "nothing of the oversized message");
+        assert_eq!(sink.messages.len(), 3, "nothing of the oversized message");
+        let mut costly: Vec<&[u8]> = vec![b""; FREE_FRAMES];
+        costly.push(b"1");
+        let mut read = state(&options);
+        let result = feed(&mut read, &mut sink, &wire(&[message(&costly)]), 7).map(|_| ());
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge { .. }))
+            ),
+            "{result:?}"
+        );
+    }
+
+    /// Empty MORE frames cost their bookkeeping: a message of them ends at `maxMessageSize`
+    /// however little of it is body, and what is held never passes the limit.
+    #[test]
+    fn empty_more_frames_count_against_max_message_size() {
+        let max = 65536u64;
+        let options = Options {
+            max_message_size: max as i64,
+            max_message_frames: 0,
+            ..Options::default()
+        };
+        let mut read = state(&options);
+        let mut sink = Record::default();
+        // Far more empty frames than the limit allows, with no final frame.
+        let bytes: Vec<u8> = [FLAG_MORE, 0].repeat(10 * (max / FRAME_COST) as usize);
+        let mut fed = 0usize;
+        let mut result = Ok(Step::Read);
+        for chunk in bytes.chunks(4096) {
+            result = feed(&mut read, &mut sink, chunk, usize::MAX).map(|_| Step::Read);
+            assert!(read.assembly.size() <= max);
+            let costly = read.assembly.frames().saturating_sub(FREE_FRAMES) as u64;
+            assert!(costly * FRAME_COST <= max);
+            if result.is_err() {
+                break;
+            }
+            fed += chunk.len();
+        }
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::FrameTooLarge { .. }))
+            ),
+            "{result:?}"
+        );
+        let frames_fed = fed / 2;
+        assert!(
+            frames_fed as u64 <= max / FRAME_COST + 1,
+            "dropped once the cap was crossed"
+        );
+        assert!(sink.messages.is_empty());
+    }
+
+    #[test]
+    fn max_message_frames_bounds_the_frames_of_one_message() {
+        let options = Options {
+            max_message_frames: 3,
+            ..Options::default()
+        };
+        let mut read = state(&options);
+        let mut sink = Record::default();
+        feed(
+            &mut read,
+            &mut sink,
+            &wire(&[message(&[b"a", b"", b"c"])]),
+            5,
+        )
+        .expect("three frames");
+        let four = wire(&[message(&[b"", b"", b"", b""])]);
+        let result = feed(&mut read, &mut sink, &four, 5);
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::TooManyFrames { max: 3 }))
+            ),
+            "{:?}",
+            result.map(|_| ())
+        );
+        assert_eq!(sink.messages.len(), 1);
+    }
+
+    #[test]
+    fn an_oversized_command_is_refused_from_its_header() {
+        let mut read = state(&Options::default());
+        let mut sink = Record::default();
+        // A 1 GiB command announced: the header alone ends the connection.
+        let header = [FLAG_COMMAND | FLAG_LONG, 0, 0, 0, 0, 0x40, 0, 0, 0];
+        let result = feed(&mut read, &mut sink, &header, usize::MAX).map(|_| ());
+        assert!(
+            matches!(
+                result,
+                Err(ReadEnd::Protocol(ProtocolError::CommandTooLarge { .. }))
+            ),
+            "{result:?}"
+        );
     }
 }

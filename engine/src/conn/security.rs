@@ -9,7 +9,8 @@ use crate::wire::security::{CurvePublicKey, CurveSecretKey, Security};
 /// whichever was set last; an explicit order is easier to reason about).
 pub fn security_of(options: &Options) -> Result<Security, Error> {
     let invalid = |why: String| Error::new(ErrorCode::Einval, why);
-    let secret = options.curve_secret_key.0.map(CurveSecretKey::from_bytes);
+    // Another handle to the socket's key, not a copy of it.
+    let secret = options.curve_secret_key.0.clone().map(CurveSecretKey::from);
     if options.curve_server {
         let secret =
             secret.ok_or_else(|| invalid("curveServer needs curveSecretKey".to_owned()))?;

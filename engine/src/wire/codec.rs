@@ -76,12 +76,17 @@ impl FrameHeader {
     /// Takes the frame this header introduces off the front of `src` if all of it is there: the
     /// body is a slice of `src`'s allocation, not a copy. `self` must be the header at the front of `src`.
     pub fn split_from(self, src: &mut BytesMut) -> Option<Frame> {
+        let body = self.split_body_from(src)?;
+        Some(self.into_frame(body))
+    }
+
+    /// [`FrameHeader::split_from`] for a caller that knows what kind of frame this is.
+    pub fn split_body_from(self, src: &mut BytesMut) -> Option<Bytes> {
         if src.len() < self.frame_len {
             return None;
         }
         src.advance(self.header_len);
-        let body = src.split_to(self.body_len).freeze();
-        Some(self.into_frame(body))
+        Some(src.split_to(self.body_len).freeze())
     }
 }
 
@@ -93,6 +98,8 @@ impl FrameHeader {
 #[derive(Debug)]
 pub struct Decoder {
     max_frame: Option<u64>,
+    /// Commands have a limit of their own (`maxCommandSize`), whatever `max_frame` is.
+    max_command: Option<u64>,
     /// Flag bits this peer's framing reserves (ZMTP 2.0 has no COMMAND bit).
     reserved: u8,
 }
@@ -102,7 +109,24 @@ impl Decoder {
     pub fn new(max_message_size: i64) -> Decoder {
         Decoder {
             max_frame: u64::try_from(max_message_size).ok(),
+            max_command: None,
             reserved: RESERVED_FLAGS,
+        }
+    }
+
+    /// The same decoder with another limit for every frame (`max_message_size` < 0 = none).
+    pub fn frames_up_to(self, max_message_size: i64) -> Decoder {
+        Decoder {
+            max_frame: u64::try_from(max_message_size).ok(),
+            ..self
+        }
+    }
+
+    /// The same decoder refusing command frames over `max` bytes from their header on.
+    pub fn commands_up_to(self, max: u32) -> Decoder {
+        Decoder {
+            max_command: Some(u64::from(max)),
+            ..self
         }
     }
 
@@ -169,6 +193,14 @@ impl Decoder {
             };
             (SHORT_HEADER_LEN, u64::from(len))
         };
+        if let Some(max) = self.max_command.filter(|_| flags & FLAG_COMMAND != 0) {
+            if announced > max {
+                return Err(ProtocolError::CommandTooLarge {
+                    size: announced,
+                    max,
+                });
+            }
+        }
         if let Some(max) = self.max_frame {
             if announced > max {
                 return Err(ProtocolError::FrameTooLarge {
@@ -464,6 +496,26 @@ mod tests {
         // Incomplete long header: not yet an error.
         let mut src = BytesMut::from(&[FLAG_LONG, 0, 0, 1][..]);
         assert_eq!(dec.decode(&mut src), Ok(None));
+    }
+
+    #[test]
+    fn commands_have_their_own_limit_from_the_header_on() {
+        let dec = Decoder::new(-1).commands_up_to(100);
+        assert_eq!(
+            dec.decode_header(&[FLAG_COMMAND | FLAG_LONG, 0, 0, 0, 0, 0x40, 0, 0, 0]),
+            Err(ProtocolError::CommandTooLarge {
+                size: 1 << 30,
+                max: 100
+            })
+        );
+        assert!(dec
+            .decode_header(&[FLAG_COMMAND, 100])
+            .is_ok_and(|h| h.is_some()));
+        assert!(dec.decode_header(&[FLAG_COMMAND, 101]).is_err());
+        // Data frames keep maxMessageSize's limit (none here).
+        assert!(dec
+            .decode_header(&[FLAG_LONG, 0, 0, 0, 0, 0x40, 0, 0, 0])
+            .is_ok_and(|h| h.is_some()));
     }
 
     #[test]

@@ -15,6 +15,12 @@ pub const PONG: &str = "PONG";
 /// RFC 37 caps a PING context at 16 bytes: we parse longer ones and echo only the first 16.
 pub const MAX_PING_CONTEXT: usize = 16;
 
+/// Most properties a READY (or INITIATE) may carry. libzmq sends two or three (Socket-Type,
+/// Identity, Resource) plus the user's few `X-` ones. Together with the command's own limit
+/// (`maxCommandSize`) this bounds what parsing metadata keeps: values are slices of the command,
+/// each name a String of at most 255 bytes, and at most this many entries.
+pub const MAX_PROPERTIES: usize = 64;
+
 /// READY metadata: ordered name/value properties; names compare case-insensitively.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
@@ -47,6 +53,9 @@ impl Metadata {
         let mut entries = Vec::new();
         let mut rest = data.clone();
         while !rest.is_empty() {
+            if entries.len() == MAX_PROPERTIES {
+                return Err(ProtocolError::BadCommand("too many properties"));
+            }
             let name = take_short_string(&mut rest)
                 .ok_or(ProtocolError::BadCommand("truncated property name"))?;
             if name.is_empty() {
@@ -184,6 +193,17 @@ impl Command {
     }
 }
 
+/// The name of the command `body` holds, from its name-size and name alone: for naming a command
+/// that is not expected, without parsing (or paying for) whatever its body holds.
+pub fn name_of(body: &[u8]) -> String {
+    let name = body
+        .split_first()
+        .and_then(|(&len, rest)| rest.get(..usize::from(len)))
+        .filter(|name| !name.is_empty())
+        .and_then(ascii_name);
+    name.unwrap_or_else(|| "malformed command".to_owned())
+}
+
 /// Splits `n` bytes off the front, or `None` if fewer are there.
 fn take(rest: &mut Bytes, n: usize) -> Option<Bytes> {
     if rest.len() < n {
@@ -216,6 +236,31 @@ fn clamp(b: &[u8], max: usize) -> &[u8] {
 mod tests {
     use super::*;
     use crate::wire::codec::{Decoder, Frame};
+
+    #[test]
+    fn name_of_reads_the_header_only() {
+        assert_eq!(name_of(b"\x05READY\x0bSocket-Type"), "READY");
+        // A truncated body does not matter: only the name is read.
+        assert_eq!(name_of(b"\x05HELLO\xff"), "HELLO");
+        for bad in [&b""[..], b"\x00", b"\x05REA", b"\x02\xff\xfe"] {
+            assert_eq!(name_of(bad), "malformed command", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_has_at_most_max_properties() {
+        let prop = b"\x01a\x00\x00\x00\x00";
+        let fits = Bytes::from(prop.repeat(MAX_PROPERTIES));
+        assert_eq!(
+            Metadata::parse(&fits).unwrap().entries().len(),
+            MAX_PROPERTIES
+        );
+        let over = Bytes::from(prop.repeat(MAX_PROPERTIES + 1));
+        assert_eq!(
+            Metadata::parse(&over),
+            Err(ProtocolError::BadCommand("too many properties"))
+        );
+    }
 
     fn round_trip(cmd: &Command) -> Command {
         let mut dst = BytesMut::new();

@@ -1,6 +1,7 @@
 //! ZMTP on the wire, sans-IO (no tokio, fuzzable): frame codec, greeting, commands, security
 //! mechanisms, socket types and which may talk to which.
 
+pub mod assembly;
 pub mod codec;
 pub mod command;
 pub mod greeting;

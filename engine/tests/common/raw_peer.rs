@@ -65,6 +65,7 @@ impl RawPeer {
             as_server: false,
             timeout: Some(Duration::from_secs(5)),
             max_message_size: -1,
+            max_command_size: zeromq_napi_engine::DEFAULT_MAX_COMMAND_SIZE,
         };
         let shaken = handshake(&mut stream, &config).await.expect("handshake");
         RawPeer {

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use zeromq_napi_engine::wire::security::{CurveKeyPair, CurvePublicKey};
+use zeromq_napi_engine::wire::security::{CurveKeyPair, CurvePublicKey, CurveSecretKey};
 use zeromq_napi_engine::{
     Authenticator, AuthenticatorHook, ErrorCode, Options, PeerInfo, RepSocket, ReqSocket,
     SecretBytes, SecretKey,
@@ -27,17 +27,27 @@ fn key(z85: &str) -> [u8; 32] {
     *CurvePublicKey::from_z85(z85).expect("test key").as_bytes()
 }
 
+/// A secret key option from Z85.
+fn secret(z85: &str) -> SecretKey {
+    SecretKey(Some(
+        CurveSecretKey::from_z85(z85)
+            .expect("test key")
+            .cell()
+            .clone(),
+    ))
+}
+
 fn curve_server() -> Options {
     Options {
         curve_server: true,
-        curve_secret_key: SecretKey(Some(key(SERVER_SECRET))),
+        curve_secret_key: secret(SERVER_SECRET),
         ..fast()
     }
 }
 
 fn curve_client(server_public: &str) -> Options {
     Options {
-        curve_secret_key: SecretKey(Some(key(CLIENT_SECRET))),
+        curve_secret_key: secret(CLIENT_SECRET),
         curve_server_key: Some(key(server_public)),
         ..fast()
     }
@@ -221,7 +231,7 @@ async fn two_curve_servers_or_two_clients_cannot_talk() {
     let (s, endpoint, served) = server(curve_server(), "tcp://127.0.0.1:*").await;
     let c = req(Options {
         curve_server: true,
-        curve_secret_key: SecretKey(Some(key(CLIENT_SECRET))),
+        curve_secret_key: secret(CLIENT_SECRET),
         ..fast()
     });
     c.connect(&endpoint).expect("connect");
@@ -263,7 +273,7 @@ async fn authenticator_sees_the_client_key_and_can_refuse() {
     assert_echoes(&good, "hi").await;
 
     let bad = req(Options {
-        curve_secret_key: SecretKey(Some(key(&other.secret.to_z85()))),
+        curve_secret_key: secret(&other.secret.to_z85()),
         ..curve_client(SERVER_PUBLIC)
     });
     bad.connect(&endpoint).expect("connect");

@@ -21,6 +21,7 @@ fn config(socket_type: SocketType, identity: Option<&'static [u8]>) -> Handshake
         as_server: false,
         timeout: Some(LIMIT),
         max_message_size: -1,
+        max_command_size: zeromq_napi_engine::DEFAULT_MAX_COMMAND_SIZE,
     }
 }
 

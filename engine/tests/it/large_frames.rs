@@ -71,6 +71,7 @@ async fn raw_req(endpoint: &str) -> (TcpStream, BytesMut) {
         as_server: false,
         timeout: Some(PROMPT),
         max_message_size: -1,
+        max_command_size: zeromq_napi_engine::DEFAULT_MAX_COMMAND_SIZE,
     };
     let done = prompt(handshake(&mut stream, &config))
         .await

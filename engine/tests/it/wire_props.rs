@@ -121,6 +121,7 @@ fn run_handshake(script: Vec<u8>, max: i64) -> Result<BytesMut, HandshakeError> 
             as_server: false,
             timeout: Some(Duration::from_secs(5)),
             max_message_size: max,
+            max_command_size: zeromq_napi_engine::DEFAULT_MAX_COMMAND_SIZE,
         };
         let r = handshake(&mut ours, &config).await;
         drop(ours);

@@ -82,7 +82,7 @@ impl Security {
         server: CurvePublicKey,
     ) -> Result<Security, SecurityError> {
         // Refused now rather than at every connection attempt.
-        if super::curve::precompute(&server.to_crypto(), secret.crypto()).is_none() {
+        if super::curve::precompute(server.as_bytes(), &secret).is_none() {
             return Err(SecurityError::WeakKey);
         }
         Ok(Security::CurveClient {

@@ -4,31 +4,45 @@
 use super::error::SecurityError;
 use super::random;
 use super::z85;
+use crate::key_cell::KeyCell;
+use curve25519_dalek::MontgomeryPoint;
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// Bytes of a Curve25519 key.
 pub const KEY_LEN: usize = 32;
 /// Characters of a key in Z85.
 pub const Z85_KEY_LEN: usize = 40;
 
-/// Takes 32 raw bytes, or 40 bytes of Z85 text.
-fn parse_raw(raw: &[u8]) -> Result<[u8; KEY_LEN], SecurityError> {
+/// Takes 32 raw bytes, or 40 bytes of Z85 text, into `out`.
+fn parse_raw_into(raw: &[u8], out: &mut [u8; KEY_LEN]) -> Result<(), SecurityError> {
     match raw.len() {
         KEY_LEN => {
-            let mut out = [0u8; KEY_LEN];
             out.copy_from_slice(raw);
-            Ok(out)
+            Ok(())
         }
-        Z85_KEY_LEN => Ok(z85::decode_array::<KEY_LEN>(raw)?),
+        Z85_KEY_LEN => Ok(z85::decode_into(raw, out)?),
         n => Err(SecurityError::KeyLength(n)),
     }
 }
 
-fn parse_z85(text: &str) -> Result<[u8; KEY_LEN], SecurityError> {
+fn parse_raw(raw: &[u8]) -> Result<[u8; KEY_LEN], SecurityError> {
+    let mut out = [0u8; KEY_LEN];
+    parse_raw_into(raw, &mut out)?;
+    Ok(out)
+}
+
+fn parse_z85_into(text: &str, out: &mut [u8; KEY_LEN]) -> Result<(), SecurityError> {
     if text.len() != Z85_KEY_LEN {
         return Err(SecurityError::KeyLength(text.len()));
     }
-    Ok(z85::decode_array::<KEY_LEN>(text.as_bytes())?)
+    Ok(z85::decode_into(text.as_bytes(), out)?)
+}
+
+fn parse_z85(text: &str) -> Result<[u8; KEY_LEN], SecurityError> {
+    let mut out = [0u8; KEY_LEN];
+    parse_z85_into(text, &mut out)?;
+    Ok(out)
 }
 
 fn to_z85(bytes: &[u8; KEY_LEN]) -> String {
@@ -62,10 +76,6 @@ impl CurvePublicKey {
     pub fn to_z85(&self) -> String {
         to_z85(&self.0)
     }
-
-    pub(crate) fn to_crypto(self) -> crypto_box::PublicKey {
-        crypto_box::PublicKey::from(self.0)
-    }
 }
 
 impl fmt::Debug for CurvePublicKey {
@@ -80,44 +90,66 @@ impl fmt::Display for CurvePublicKey {
     }
 }
 
-/// A secret key. The inner `crypto_box::SecretKey` wipes itself on drop; `Debug` never shows it.
+/// A secret key (long-term, or a connection's short-term one), its bytes in a [`KeyCell`]: one
+/// heap cell, shared by clones, wiped when the last handle goes. The curve operations take the
+/// bytes from there: crypto_box's own `SecretKey` wipes only its scalar, not its bytes, so it is
+/// not used for keys that outlive a call. Compared in constant time; `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct CurveSecretKey(crypto_box::SecretKey);
+pub struct CurveSecretKey(KeyCell);
 
 impl CurveSecretKey {
-    pub fn from_bytes(bytes: [u8; KEY_LEN]) -> CurveSecretKey {
-        CurveSecretKey(crypto_box::SecretKey::from(bytes))
+    /// A copy of `bytes` (the caller wipes its own).
+    pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> CurveSecretKey {
+        CurveSecretKey(KeyCell::copied(bytes))
     }
 
     /// 32 raw bytes, or 40 bytes of Z85 text.
     pub fn parse(raw: &[u8]) -> Result<CurveSecretKey, SecurityError> {
-        let mut bytes = zeroize::Zeroizing::new(parse_raw(raw)?);
-        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+        KeyCell::filled(|cell| parse_raw_into(raw, cell)).map(CurveSecretKey)
     }
 
     /// Exactly 40 characters of Z85.
     pub fn from_z85(text: &str) -> Result<CurveSecretKey, SecurityError> {
-        let mut bytes = zeroize::Zeroizing::new(parse_z85(text)?);
-        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+        KeyCell::filled(|cell| parse_z85_into(text, cell)).map(CurveSecretKey)
     }
 
     /// A new key from the OS random source.
     pub fn generate() -> Result<CurveSecretKey, SecurityError> {
-        let mut bytes = zeroize::Zeroizing::new(random::array::<KEY_LEN>()?);
-        Ok(CurveSecretKey::from_bytes(std::mem::take(&mut *bytes)))
+        KeyCell::filled(|cell| random::fill(cell)).map(CurveSecretKey)
     }
 
     /// The matching public key (X25519 scalar multiplication of the base point).
     pub fn public_key(&self) -> CurvePublicKey {
-        CurvePublicKey(self.0.public_key().to_bytes())
+        CurvePublicKey(MontgomeryPoint::mul_base_clamped(*self.0.expose()).to_bytes())
+    }
+
+    /// The X25519 shared secret of this key and `public`, wiped on drop.
+    pub(crate) fn diffie_hellman(&self, public: &[u8; KEY_LEN]) -> Zeroizing<[u8; KEY_LEN]> {
+        Zeroizing::new(
+            MontgomeryPoint(*public)
+                .mul_clamped(*self.0.expose())
+                .to_bytes(),
+        )
+    }
+
+    /// The key's bytes, for copying into a box that only this side opens (the CURVE cookie).
+    pub(crate) fn expose(&self) -> &[u8; KEY_LEN] {
+        self.0.expose()
     }
 
     pub fn to_z85(&self) -> String {
-        to_z85(&zeroize::Zeroizing::new(self.0.to_bytes()))
+        to_z85(self.0.expose())
     }
 
-    pub(crate) fn crypto(&self) -> &crypto_box::SecretKey {
+    /// The cell holding the key (for the options, which share it rather than copy it).
+    pub fn cell(&self) -> &KeyCell {
         &self.0
+    }
+}
+
+impl From<KeyCell> for CurveSecretKey {
+    fn from(cell: KeyCell) -> CurveSecretKey {
+        CurveSecretKey(cell)
     }
 }
 
@@ -265,6 +297,47 @@ mod tests {
         assert_eq!(
             format!("{:?}", CurveSecretKey::from_z85(SERVER_SECRET).unwrap()),
             "CurveSecretKey(..)"
+        );
+    }
+
+    #[test]
+    fn a_cloned_secret_key_is_the_same_cell_not_a_copy() {
+        let key = CurveSecretKey::from_z85(SERVER_SECRET).unwrap();
+        let clone = key.clone();
+        assert!(std::ptr::eq(key.expose(), clone.expose()));
+        assert_eq!(key, clone);
+        assert_eq!(*key.expose(), hex(SERVER_SECRET_HEX));
+        assert_ne!(key, CurveSecretKey::from_z85(CLIENT_SECRET).unwrap());
+        // Options cloned per connection share the key too, and so does the key made from them.
+        let options = crate::Options {
+            curve_secret_key: crate::SecretKey(Some(key.cell().clone())),
+            ..crate::Options::default()
+        };
+        let per_connection = options.clone();
+        let Some(cell) = &per_connection.curve_secret_key.0 else {
+            panic!("no key");
+        };
+        assert!(cell.same_cell(key.cell()));
+        assert!(std::ptr::eq(
+            CurveSecretKey::from(cell.clone()).expose(),
+            key.expose()
+        ));
+    }
+
+    #[test]
+    fn secret_keys_from_every_source_agree() {
+        let z85 = CurveSecretKey::from_z85(CLIENT_SECRET).unwrap();
+        assert_eq!(
+            CurveSecretKey::parse(CLIENT_SECRET.as_bytes()).unwrap(),
+            z85
+        );
+        assert_eq!(CurveSecretKey::parse(&hex(CLIENT_SECRET_HEX)).unwrap(), z85);
+        assert_eq!(CurveSecretKey::from_bytes(&hex(CLIENT_SECRET_HEX)), z85);
+        // The X25519 shared secret is symmetric.
+        let server = CurveSecretKey::from_z85(SERVER_SECRET).unwrap();
+        assert_eq!(
+            *z85.diffie_hellman(server.public_key().as_bytes()),
+            *server.diffie_hellman(z85.public_key().as_bytes())
         );
     }
 

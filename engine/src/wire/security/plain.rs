@@ -12,7 +12,7 @@
 //! that libzmq clients report the refusal as one; our client accepts both forms.
 
 use crate::error::ProtocolError;
-use crate::wire::command::{Command, Metadata};
+use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::SecurityError;
@@ -317,13 +317,6 @@ fn take_short(rest: &mut Bytes) -> Option<Bytes> {
     let value = rest.slice(1..1 + len);
     *rest = rest.slice(1 + len..);
     Some(value)
-}
-
-fn name_of(body: &Bytes) -> String {
-    match Command::parse(body) {
-        Ok(c) => c.name().to_owned(),
-        Err(_) => "malformed command".to_owned(),
-    }
 }
 
 #[cfg(test)]

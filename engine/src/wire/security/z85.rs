@@ -61,8 +61,29 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>, Z85Error> {
     if text.len() % 5 != 0 {
         return Err(Z85Error::BadLength(text.len()));
     }
-    let mut out = Vec::with_capacity(text.len() / 5 * 4);
-    for (i, group) in text.chunks_exact(5).enumerate() {
+    let mut out = vec![0u8; text.len() / 5 * 4];
+    decode_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes exactly `N` bytes from `text`; a text of any other length is refused.
+pub fn decode_array<const N: usize>(text: &[u8]) -> Result<[u8; N], Z85Error> {
+    let mut out = [0u8; N];
+    decode_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes `text` straight into `out`, which must be exactly as long as what it decodes to: a
+/// secret key is then written where it is kept, with no other copy made on the way.
+pub fn decode_into(text: &[u8], out: &mut [u8]) -> Result<(), Z85Error> {
+    if text.len() % 5 != 0 || out.len() % 4 != 0 || text.len() / 5 * 4 != out.len() {
+        return Err(Z85Error::BadLength(text.len()));
+    }
+    for (i, (group, dst)) in text
+        .chunks_exact(5)
+        .zip(out.chunks_exact_mut(4))
+        .enumerate()
+    {
         let start = i * 5;
         let mut value: u64 = 0;
         for (j, &c) in group.iter().enumerate() {
@@ -70,20 +91,9 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>, Z85Error> {
             value = value * 85 + u64::from(digit);
         }
         let value = u32::try_from(value).map_err(|_| Z85Error::Overflow { offset: start })?;
-        out.extend_from_slice(&value.to_be_bytes());
+        dst.copy_from_slice(&value.to_be_bytes());
     }
-    Ok(out)
-}
-
-/// Decodes exactly `N` bytes from `text`; a text of any other length is refused.
-pub fn decode_array<const N: usize>(text: &[u8]) -> Result<[u8; N], Z85Error> {
-    if text.len() != N / 4 * 5 || N % 4 != 0 {
-        return Err(Z85Error::BadLength(text.len()));
-    }
-    let bytes = decode(text)?;
-    let mut out = [0u8; N];
-    out.copy_from_slice(&bytes);
-    Ok(out)
+    Ok(())
 }
 
 fn digit(c: u8) -> Option<u8> {

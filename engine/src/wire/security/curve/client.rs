@@ -5,19 +5,18 @@ use super::data_phase;
 use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
-    command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
-    short_nonce, COOKIE_WITH_NONCE_LEN, ERROR, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
-    INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_MIN_LEN,
-    READY_NONCE, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into, short_nonce,
+    COOKIE_WITH_NONCE_LEN, ERROR, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_NONCE, KEY_LEN,
+    MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_MIN_LEN, READY_NONCE, VOUCH_NONCE,
+    WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::command::{Command, Metadata};
+use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
-use crypto_box::{PublicKey, SecretKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -33,7 +32,7 @@ enum State {
 /// What WELCOME taught us.
 struct Welcomed {
     /// The server's short-term key (S').
-    server_short: PublicKey,
+    server_short: CurvePublicKey,
     /// The cookie's nonce tail and the cookie, echoed in INITIATE.
     cookie: [u8; COOKIE_WITH_NONCE_LEN],
     /// Precomputed (S', c'): INITIATE, READY and every MESSAGE.
@@ -46,10 +45,10 @@ pub struct CurveClient {
     /// Our long-term key pair (C, c) and the server's long-term key (S).
     public: CurvePublicKey,
     secret: CurveSecretKey,
-    server: PublicKey,
+    server: CurvePublicKey,
     /// Our short-term key pair (C', c'), new for this connection.
-    short_public: PublicKey,
-    short_secret: SecretKey,
+    short_public: CurvePublicKey,
+    short_secret: CurveSecretKey,
     /// Precomputed (S, c'): HELLO's signature box and WELCOME.
     hello_key: BoxKey,
     /// Drawn up front so that no random draw can fail mid-handshake.
@@ -69,9 +68,9 @@ impl CurveClient {
         server: CurvePublicKey,
         local: Metadata,
     ) -> Result<CurveClient, SecurityError> {
-        let short_secret = SecretKey::from(*zeroize::Zeroizing::new(random::array::<32>()?));
-        let server = server.to_crypto();
-        let hello_key = precompute(&server, &short_secret).ok_or(SecurityError::WeakKey)?;
+        let short_secret = CurveSecretKey::generate()?;
+        let hello_key =
+            precompute(server.as_bytes(), &short_secret).ok_or(SecurityError::WeakKey)?;
         Ok(CurveClient {
             state: State::SendHello,
             local,
@@ -121,7 +120,7 @@ impl CurveClient {
             &body[24..],
             "CURVE WELCOME box does not open: wrong server key, or not that server",
         )?;
-        let server_short = PublicKey::from(
+        let server_short = CurvePublicKey::from_bytes(
             key_at(&plain, 0).ok_or(ProtocolError::BadCommand("short CURVE WELCOME"))?,
         );
         let mut cookie = [0u8; COOKIE_WITH_NONCE_LEN];
@@ -130,7 +129,7 @@ impl CurveClient {
                 .get(KEY_LEN..KEY_LEN + COOKIE_WITH_NONCE_LEN)
                 .ok_or(ProtocolError::BadCommand("short CURVE WELCOME"))?,
         );
-        let key = precompute(&server_short, &self.short_secret).ok_or(
+        let key = precompute(server_short.as_bytes(), &self.short_secret).ok_or(
             ProtocolError::BadCommand("CURVE WELCOME: server short-term key of small order"),
         )?;
         self.welcomed = Some(Welcomed {
@@ -155,7 +154,7 @@ impl CurveClient {
                 "INITIATE before WELCOME".into(),
             ))?;
         // vouch = Box[C' + S](C->S'): proves that the holder of c speaks through C'.
-        let vouch_key = precompute(&welcomed.server_short, self.secret.crypto()).ok_or(
+        let vouch_key = precompute(welcomed.server_short.as_bytes(), &self.secret).ok_or(
             ProtocolError::BadCommand("CURVE WELCOME: server short-term key of small order"),
         )?;
         let mut vouch_plain = [0u8; 2 * KEY_LEN];
@@ -228,7 +227,7 @@ impl CurveClient {
             State::Failed => Err(ProtocolError::UnexpectedCommand(
                 "command after a failed CURVE handshake".into(),
             )),
-            _ => Err(ProtocolError::UnexpectedCommand(command_name(body))),
+            _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
         }
     }
 

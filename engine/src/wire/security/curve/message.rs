@@ -232,20 +232,20 @@ mod tests {
     use super::super::{MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER};
     use super::*;
     use crate::wire::codec::Decoder;
+    use crate::wire::security::CurveSecretKey;
     use bytes::Bytes;
-    use crypto_box::SecretKey;
 
     fn pair() -> (MessageCodec, MessageCodec) {
-        let a = SecretKey::from([1u8; 32]);
-        let b = SecretKey::from([2u8; 32]);
+        let a = CurveSecretKey::from_bytes(&[1u8; 32]);
+        let b = CurveSecretKey::from_bytes(&[2u8; 32]);
         let client = MessageCodec::new(
-            precompute(&b.public_key(), &a).expect("key"),
+            precompute(b.public_key().as_bytes(), &a).expect("key"),
             MESSAGE_FROM_CLIENT,
             MESSAGE_FROM_SERVER,
             3,
         );
         let server = MessageCodec::new(
-            precompute(&a.public_key(), &b).expect("key"),
+            precompute(a.public_key().as_bytes(), &b).expect("key"),
             MESSAGE_FROM_SERVER,
             MESSAGE_FROM_CLIENT,
             2,
@@ -400,9 +400,9 @@ mod tests {
 
     #[test]
     fn exhausted_counter_is_refused_not_reused() {
-        let a = SecretKey::from([1u8; 32]);
+        let a = CurveSecretKey::from_bytes(&[1u8; 32]);
         let mut c = MessageCodec::new(
-            precompute(&a.public_key(), &a).expect("key"),
+            precompute(a.public_key().as_bytes(), &a).expect("key"),
             MESSAGE_FROM_CLIENT,
             MESSAGE_FROM_SERVER,
             u64::MAX,

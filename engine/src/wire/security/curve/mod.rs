@@ -26,11 +26,10 @@ pub use client::CurveClient;
 pub use server::CurveServer;
 
 use crate::error::ProtocolError;
-use crate::wire::command::Command;
-use bytes::{Bytes, BytesMut};
-use crypto_box::{PublicKey, SecretKey};
-use curve25519_dalek::MontgomeryPoint;
+use crate::wire::security::keys::CurveSecretKey;
+use bytes::BytesMut;
 use nacl_box::{BoxKey, NONCE_LEN};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 pub(crate) const HELLO: &[u8] = b"\x05HELLO";
@@ -80,13 +79,14 @@ pub(crate) fn long_nonce(prefix: &[u8; 8], random: &[u8; 16]) -> [u8; NONCE_LEN]
 
 /// The box key of `public` and `secret` (libsodium's `crypto_box_beforenm`), or `None` when
 /// `public` has small order: the X25519 result is then all zeros whatever the secret, anyone can
-/// compute it, and libsodium refuses it too.
-pub(crate) fn precompute(public: &PublicKey, secret: &SecretKey) -> Option<BoxKey> {
-    let shared = Zeroizing::new(MontgomeryPoint(public.to_bytes()).mul_clamped(secret.to_bytes()));
-    if shared.0 == [0u8; 32] {
+/// compute it, and libsodium refuses it too. The check runs in constant time: the shared secret
+/// is secret whatever it turns out to be.
+pub(crate) fn precompute(public: &[u8; KEY_LEN], secret: &CurveSecretKey) -> Option<BoxKey> {
+    let shared = secret.diffie_hellman(public);
+    if bool::from(shared.ct_eq(&[0u8; KEY_LEN])) {
         return None;
     }
-    Some(BoxKey::from_shared_secret(&shared.0))
+    Some(BoxKey::from_shared_secret(&shared))
 }
 
 /// Appends Box[plaintext] to `dst`: the tag, then the ciphertext, sealed in place in `dst`.
@@ -131,14 +131,6 @@ pub(crate) fn key_at(bytes: &[u8], at: usize) -> Option<[u8; KEY_LEN]> {
 /// The 16 random bytes of a long nonce at `at`.
 pub(crate) fn nonce_tail_at(bytes: &[u8], at: usize) -> Option<&[u8; 16]> {
     bytes.get(at..at.checked_add(16)?)?.try_into().ok()
-}
-
-/// A command's name for an error message, or a placeholder when it has none readable.
-pub(crate) fn command_name(body: &[u8]) -> String {
-    match Command::parse(&Bytes::copy_from_slice(body)) {
-        Ok(c) => c.name().to_owned(),
-        Err(_) => "malformed command".to_owned(),
-    }
 }
 
 /// A big-endian nonce counter at `at`.

@@ -66,16 +66,17 @@ impl BoxKey {
     /// The box key of an X25519 shared secret (`crypto_box_beforenm`).
     pub(crate) fn from_shared_secret(shared: &[u8; KEY_LEN]) -> BoxKey {
         let mut key = salsa20::hsalsa::<U10>(shared.into(), &Default::default());
-        let out = BoxKey::from_bytes(key.into());
+        let out = BoxKey::from_bytes(key.as_ref());
         key.zeroize();
         out
     }
 
     /// A secretbox key as it is.
-    pub(crate) fn from_bytes(key: [u8; KEY_LEN]) -> BoxKey {
-        BoxKey {
-            key: Zeroizing::new(key),
-        }
+    /// A copy of `key` (the caller wipes its own).
+    pub(crate) fn from_bytes(key: &[u8; KEY_LEN]) -> BoxKey {
+        let mut own = Zeroizing::new([0u8; KEY_LEN]);
+        own.copy_from_slice(key);
+        BoxKey { key: own }
     }
 
     /// Encrypts `buf` in place on this thread; returns the tag (which goes before the ciphertext
@@ -406,7 +407,7 @@ mod tests {
     #[test]
     fn same_bytes_as_crypto_secretbox_with_a_plain_key() {
         let raw = [9u8; 32];
-        let key = BoxKey::from_bytes(raw);
+        let key = BoxKey::from_bytes(&raw);
         let reference = XSalsa20Poly1305::new((&raw).into());
         for len in edge_sizes() {
             let plain = body(len, 3);

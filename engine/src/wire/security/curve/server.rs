@@ -10,20 +10,20 @@ use super::data_phase;
 use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
-    command_name, counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into,
-    short_nonce, COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE,
-    INITIATE_MIN_LEN, INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY,
-    READY_NONCE, VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into, short_nonce,
+    COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_MIN_LEN,
+    INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_NONCE,
+    VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::command::{Command, Metadata};
+use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
-use crypto_box::{PublicKey, SecretKey};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,15 +46,15 @@ pub struct CurveServer {
     /// Our long-term secret key (s).
     secret: CurveSecretKey,
     /// Our short-term key pair (S', s'), new for this connection.
-    short_public: PublicKey,
-    short_secret: SecretKey,
+    short_public: CurvePublicKey,
+    short_secret: CurveSecretKey,
     /// The cookie key (t), new for this connection.
     cookie_key: BoxKey,
     /// Drawn up front so that no random draw can fail mid-handshake.
     cookie_nonce: [u8; 16],
     welcome_nonce: [u8; 16],
     /// From HELLO: the client's short-term key (C') and the precomputed (C', s) for WELCOME.
-    client_short: Option<PublicKey>,
+    client_short: Option<CurvePublicKey>,
     hello_key: Option<BoxKey>,
     /// From INITIATE: the client's proven long-term key (C), its metadata, (C', s').
     client_key: Option<CurvePublicKey>,
@@ -70,8 +70,9 @@ impl CurveServer {
         local: Metadata,
         authenticate: bool,
     ) -> Result<CurveServer, SecurityError> {
-        let short_secret = SecretKey::from(*Zeroizing::new(random::array::<32>()?));
-        let cookie_key = Zeroizing::new(random::array::<32>()?);
+        let short_secret = CurveSecretKey::generate()?;
+        let mut cookie_key = Zeroizing::new([0u8; KEY_LEN]);
+        random::fill(&mut *cookie_key)?;
         Ok(CurveServer {
             state: State::ExpectHello,
             local,
@@ -79,7 +80,7 @@ impl CurveServer {
             secret,
             short_public: short_secret.public_key(),
             short_secret,
-            cookie_key: BoxKey::from_bytes(*cookie_key),
+            cookie_key: BoxKey::from_bytes(&cookie_key),
             cookie_nonce: random::array::<16>()?,
             welcome_nonce: random::array::<16>()?,
             client_short: None,
@@ -99,12 +100,12 @@ impl CurveServer {
                 "CURVE HELLO of an unknown version",
             ));
         }
-        let client_short = PublicKey::from(
+        let client_short = CurvePublicKey::from_bytes(
             key_at(body, 80).ok_or(ProtocolError::BadCommand("CURVE HELLO is not 200 bytes"))?,
         );
         let counter = counter_at(body, 112)
             .ok_or(ProtocolError::BadCommand("CURVE HELLO is not 200 bytes"))?;
-        let key = precompute(&client_short, self.secret.crypto()).ok_or(
+        let key = precompute(client_short.as_bytes(), &self.secret).ok_or(
             ProtocolError::BadCommand("CURVE HELLO: client short-term key of small order"),
         )?;
         // The signature box holds 64 zeros; that it opens is what matters (libzmq checks no more).
@@ -121,8 +122,7 @@ impl CurveServer {
     }
 
     fn welcome(&mut self) -> Result<Bytes, ProtocolError> {
-        let (Some(client_short), Some(hello_key)) =
-            (self.client_short.clone(), self.hello_key.take())
+        let (Some(client_short), Some(hello_key)) = (self.client_short, self.hello_key.take())
         else {
             return Err(ProtocolError::UnexpectedCommand(
                 "WELCOME before HELLO".into(),
@@ -131,7 +131,7 @@ impl CurveServer {
         // cookie = Box[C' + s'](t)
         let mut cookie_plain = Zeroizing::new([0u8; 2 * KEY_LEN]);
         cookie_plain[..KEY_LEN].copy_from_slice(client_short.as_bytes());
-        cookie_plain[KEY_LEN..].copy_from_slice(&*Zeroizing::new(self.short_secret.to_bytes()));
+        cookie_plain[KEY_LEN..].copy_from_slice(self.short_secret.expose());
         let mut plain = Zeroizing::new(Vec::with_capacity(KEY_LEN + 16 + COOKIE_LEN));
         plain.extend_from_slice(self.short_public.as_bytes());
         plain.extend_from_slice(&self.cookie_nonce);
@@ -160,12 +160,9 @@ impl CurveServer {
         if body.len() < INITIATE_MIN_LEN {
             return Err(ProtocolError::BadCommand("truncated CURVE INITIATE"));
         }
-        let client_short = self
-            .client_short
-            .clone()
-            .ok_or(ProtocolError::UnexpectedCommand(
-                "INITIATE before HELLO".into(),
-            ))?;
+        let client_short = self.client_short.ok_or(ProtocolError::UnexpectedCommand(
+            "INITIATE before HELLO".into(),
+        ))?;
         let cookie = open(
             &self.cookie_key,
             &long_nonce(
@@ -176,15 +173,16 @@ impl CurveServer {
             &body[25..105],
             "CURVE INITIATE cookie does not open: not this connection's WELCOME",
         )?;
-        let short_secret = Zeroizing::new(self.short_secret.to_bytes());
-        if cookie[..KEY_LEN] != client_short.as_bytes()[..] || cookie[KEY_LEN..] != short_secret[..]
-        {
+        // Constant time: the cookie holds our short-term secret.
+        let same_client = cookie[..KEY_LEN].ct_eq(client_short.as_bytes());
+        let same_secret = cookie[KEY_LEN..].ct_eq(self.short_secret.expose());
+        if !bool::from(same_client & same_secret) {
             return Err(ProtocolError::BadCommand(
                 "CURVE INITIATE cookie of another client",
             ));
         }
 
-        let key = precompute(&client_short, &self.short_secret).ok_or(
+        let key = precompute(client_short.as_bytes(), &self.short_secret).ok_or(
             ProtocolError::BadCommand("CURVE HELLO: client short-term key of small order"),
         )?;
         let counter =
@@ -202,7 +200,7 @@ impl CurveServer {
         let vouch = plain
             .get(KEY_LEN + 16..KEY_LEN + 16 + VOUCH_LEN)
             .ok_or(ProtocolError::BadCommand("truncated CURVE INITIATE"))?;
-        let vouch_key = precompute(&PublicKey::from(client_key), &self.short_secret).ok_or(
+        let vouch_key = precompute(&client_key, &self.short_secret).ok_or(
             ProtocolError::BadCommand("CURVE INITIATE: client long-term key of small order"),
         )?;
         let vouched = open(
@@ -263,7 +261,7 @@ impl CurveServer {
                     "command while the client is being authenticated".into(),
                 ))
             }
-            _ => Err(ProtocolError::UnexpectedCommand(command_name(body))),
+            _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
         }
     }
 
