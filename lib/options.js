@@ -157,7 +157,7 @@ const defaults = Object.freeze({
   routingId: nativeDefaults.routingId ?? null,
   ...Object.fromEntries(NULLABLE.map((name) => [name, null])),
   authenticate: null,
-  verbosity: null,
+  verbosity: nativeDefaults.verbosity ?? null,
 });
 
 for (const name of Object.values(schemas).flatMap((schema) => Object.keys(schema))) {
@@ -308,10 +308,7 @@ function toNative(values) {
     routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
   };
   for (const name of NULLABLE) out[name] = out[name] ?? undefined;
-  // XPublisher's one `verbosity` is libzmq's two flags.
-  out.xpubVerbose = values.verbosity === 'allSubs' || values.verbosity === 'allSubsUnsubs';
-  out.xpubVerboser = values.verbosity === 'allSubsUnsubs';
-  delete out.verbosity;
+  out.verbosity = out.verbosity ?? undefined;
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;

@@ -42,9 +42,9 @@ pub struct JsOptions {
     pub invert_matching: bool,
     /// PUB, XPUB (ZMQ_XPUB_NODROP).
     pub no_drop: bool,
-    /// XPUB: from `verbosity` (ZMQ_XPUB_VERBOSE / ZMQ_XPUB_VERBOSER).
-    pub xpub_verbose: bool,
-    pub xpub_verboser: bool,
+    /// XPUB: `"allSubs"` (ZMQ_XPUB_VERBOSE), `"allSubsUnsubs"` (ZMQ_XPUB_VERBOSER too), or
+    /// absent (neither).
+    pub verbosity: Option<String>,
     pub curve_server: bool,
     /// Keys as Z85, already checked by the JS layer (`curveKeyZ85`); absent = none.
     pub curve_secret_key: Option<String>,
@@ -87,8 +87,8 @@ impl JsOptions {
             conflate: self.conflate,
             invert_matching: self.invert_matching,
             no_drop: self.no_drop,
-            xpub_verbose: self.xpub_verbose,
-            xpub_verboser: self.xpub_verboser,
+            xpub_verbose: matches!(self.verbosity.as_deref(), Some("allSubs" | "allSubsUnsubs")),
+            xpub_verboser: self.verbosity.as_deref() == Some("allSubsUnsubs"),
             curve_server: self.curve_server,
             curve_secret_key: SecretKey(
                 self.curve_secret_key
@@ -140,8 +140,11 @@ impl JsOptions {
             conflate: o.conflate,
             invert_matching: o.invert_matching,
             no_drop: o.no_drop,
-            xpub_verbose: o.xpub_verbose,
-            xpub_verboser: o.xpub_verboser,
+            verbosity: match (o.xpub_verbose, o.xpub_verboser) {
+                (_, true) => Some("allSubsUnsubs".to_owned()),
+                (true, false) => Some("allSubs".to_owned()),
+                (false, false) => None,
+            },
             curve_server: o.curve_server,
             curve_secret_key: None,
             curve_public_key: None,

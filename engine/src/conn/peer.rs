@@ -42,6 +42,9 @@ enum OutItem {
     Rest(WriteBuf),
     /// The unwritten rest of a command frame written directly: not a message (not counted).
     CommandRest(WriteBuf),
+    /// An encoded command frame that must keep its place among the messages (SUBSCRIBE,
+    /// CANCEL): not a message (not counted).
+    Command(Bytes),
 }
 
 /// The commands a connection sends outside its messages. At most one of each waits to be written
@@ -185,6 +188,8 @@ pub(crate) struct Peer {
     reconnect_now: AtomicBool,
     /// The connection's reader when a `ReadDriver` reads it.
     pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
+    /// The peer speaks ZMTP 3.1 (commands such as SUBSCRIBE are understood).
+    zmtp31: bool,
 }
 
 impl Peer {
@@ -200,7 +205,18 @@ impl Peer {
             kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
             driven: OnceLock::new(),
+            zmtp31: false,
         }
+    }
+
+    /// The peer speaks ZMTP 3.1 (its greeting said so).
+    pub(crate) fn speaking_zmtp31(mut self, zmtp31: bool) -> Peer {
+        self.zmtp31 = zmtp31;
+        self
+    }
+
+    pub(crate) fn speaks_zmtp31(&self) -> bool {
+        self.zmtp31
     }
 
     /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`.
@@ -328,6 +344,19 @@ impl Peer {
         Ok(())
     }
 
+    /// Queues an encoded command frame behind the messages queued so far, for the writer; false
+    /// when the peer is dead.
+    pub(crate) fn queue_command(&self, frame: Bytes) -> bool {
+        let mut out = self.outbox();
+        if out.dead {
+            return false;
+        }
+        out.queue.push_back(OutItem::Command(frame));
+        drop(out);
+        self.writer_wake.notify_one();
+        true
+    }
+
     /// Sends an encoded command frame: at once when nothing else is queued, otherwise in its
     /// kind's slot (replacing one not yet written) for the writer to send at the next message
     /// boundary. Outside the high-water mark, which is for messages, but bounded all the same.
@@ -378,6 +407,7 @@ impl Peer {
                 .map(|item| match item {
                     OutItem::Message(m) => m.iter().map(Bytes::len).sum(),
                     OutItem::Rest(rest) | OutItem::CommandRest(rest) => rest.len(),
+                    OutItem::Command(frame) => frame.len(),
                 })
                 .sum::<usize>();
         (out.queue.len() + commands, bytes)
@@ -415,6 +445,17 @@ impl Peer {
                     buf.append(rest);
                 }
                 OutItem::CommandRest(rest) => buf.append(rest),
+                OutItem::Command(frame) => {
+                    if out.sealer.0.encrypts() {
+                        sealing = sealing.and(buf.push_sealed(
+                            &mut out.sealer.0,
+                            &[command_body(&frame)],
+                            true,
+                        ));
+                    } else {
+                        buf.push_encoded(&frame);
+                    }
+                }
             }
         }
         // After whole items: a message boundary.

@@ -37,14 +37,10 @@ impl Subscriptions {
 
 impl TypeHooks for Subscriptions {
     fn joined(&self, peer: &Arc<Peer>) {
-        let messages: Vec<Message> = self
-            .prefixes()
-            .iter()
-            .map(|p| Subscription::Subscribe(p).to_message())
-            .collect();
-        for message in messages {
+        let prefixes: Vec<bytes::Bytes> = self.prefixes().iter().cloned().collect();
+        for prefix in &prefixes {
             // A new connection's queue is empty: only a hwm below the subscription count drops one.
-            let _ = peer.try_push(message, FrameMemory::Owned);
+            Subscription::Subscribe(prefix).send_to(peer);
         }
     }
 
@@ -94,6 +90,12 @@ impl Subscriber {
         }
     }
 
+    fn subscription_to_all(&self, subscription: Subscription<'_>) {
+        for peer in self.core().peers() {
+            subscription.send_to(&peer);
+        }
+    }
+
     /// Records a subscription message and tells the publishers: every subscribe (they keep a
     /// set), a cancel only when it took the prefix's last count.
     fn apply(&self, subscription: Subscription<'_>) {
@@ -107,7 +109,7 @@ impl Subscriber {
         // After the set changed: a publisher joining now either is in `peers()` or is sent the
         // new set by `joined`.
         if tell {
-            self.to_all(&subscription.to_message());
+            self.subscription_to_all(subscription);
         }
     }
 

@@ -1,8 +1,11 @@
 //! Subscriptions (RFC 29): a sorted set of topic prefixes with a count per prefix, the prefix match
-//! a topic goes through, and the message form a subscription travels in (`0x01` + prefix to
-//! subscribe, `0x00` + prefix to cancel; ZMTP 3.1's SUBSCRIBE/CANCEL commands arrive in that form
-//! too, see `conn::read_state`).
+//! a topic goes through, and how a subscription travels: SUBSCRIBE/CANCEL commands to ZMTP 3.1
+//! peers, the message form (`0x01` + prefix to subscribe, `0x00` + prefix to cancel) to 3.0 and 2.0
+//! peers; received commands reach the socket in the message form (see `conn::read_state`).
 
+use crate::conn::peer::Peer;
+use crate::wire::command::Command;
+use crate::wire::memory::FrameMemory;
 use crate::wire::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::collections::BTreeMap;
@@ -103,6 +106,26 @@ impl<'a> Subscription<'a> {
             Some((0, prefix)) => Some(Subscription::Cancel(prefix)),
             _ => None,
         }
+    }
+
+    /// Hands this subscription to `peer`: as a SUBSCRIBE/CANCEL command to a ZMTP 3.1 peer (RFC
+    /// 37), in the message form to 3.0 and 2.0 peers. Never waits: a dead or full peer misses it.
+    pub(crate) fn send_to(self, peer: &Peer) {
+        if !peer.speaks_zmtp31() {
+            let _ = peer.try_push(self.to_message(), FrameMemory::Owned);
+            return;
+        }
+        let (name, prefix) = match self {
+            Subscription::Subscribe(p) => ("SUBSCRIBE", p),
+            Subscription::Cancel(p) => ("CANCEL", p),
+        };
+        let command = Command::Other {
+            name: name.to_owned(),
+            body: Bytes::copy_from_slice(prefix),
+        };
+        let mut frame = BytesMut::new();
+        command.encode(&mut frame);
+        peer.queue_command(frame.freeze());
     }
 
     /// The message form (RFC 29), which every ZMTP version's peers accept.

@@ -388,3 +388,70 @@ async fn our_push_to_zmqrs_pull_and_zmqrs_push_to_our_pull() {
         ["from", "zmq.rs"]
     );
 }
+
+/// The next frame of a raw connection.
+async fn next_frame(
+    stream: &mut tokio::net::TcpStream,
+    decoder: &mut zeromq_napi_engine::wire::codec::Decoder,
+    buf: &mut bytes::BytesMut,
+) -> zeromq_napi_engine::wire::codec::Frame {
+    use tokio::io::AsyncReadExt;
+    prompt(async {
+        loop {
+            if let Some(frame) = decoder.decode(buf).expect("valid frames") {
+                return frame;
+            }
+            buf.reserve(4096);
+            assert!(stream.read_buf(buf).await.expect("read") > 0, "closed");
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zmtp31_publisher_gets_subscribe_and_cancel_commands() {
+    use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
+    use zeromq_napi_engine::wire::codec::{Decoder, Frame};
+    use zeromq_napi_engine::wire::command::Command;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let address = format!("tcp://{}", listener.local_addr().expect("address"));
+    let sub = SubSocket::new(&rt(), fast());
+    sub.subscribe(b"abc").expect("subscribe");
+    sub.connect(&address).expect("connect");
+    let (mut stream, _) = prompt(listener.accept()).await.expect("accept");
+    let config = HandshakeConfig {
+        socket_type: zeromq_napi_engine::SocketType::Pub,
+        identity: None,
+        as_server: true,
+        timeout: Some(Duration::from_secs(5)),
+        max_message_size: -1,
+        max_command_size: zeromq_napi_engine::DEFAULT_MAX_COMMAND_SIZE,
+    };
+    let shaken = prompt(handshake(&mut stream, &config))
+        .await
+        .expect("handshake");
+    let (mut decoder, mut buf) = (Decoder::new(-1), shaken.leftover);
+    let command = |frame: Frame| match frame {
+        Frame::Command(body) => Command::parse(&body).expect("command"),
+        other => panic!("expected a command, got {other:?}"),
+    };
+    let first = command(next_frame(&mut stream, &mut decoder, &mut buf).await);
+    assert_eq!(
+        first,
+        Command::Other {
+            name: "SUBSCRIBE".into(),
+            body: Bytes::from_static(b"abc")
+        }
+    );
+    sub.unsubscribe(b"abc").expect("unsubscribe");
+    let second = command(next_frame(&mut stream, &mut decoder, &mut buf).await);
+    assert_eq!(
+        second,
+        Command::Other {
+            name: "CANCEL".into(),
+            body: Bytes::from_static(b"abc")
+        }
+    );
+}
