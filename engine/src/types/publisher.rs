@@ -3,7 +3,8 @@
 //! makes the send wait until every matching subscriber has room. Subscriptions are kept per
 //! peer, applied as they arrive (by the connection's reader, before anything reaches a queue)
 //! and forgotten with the peer. XPUB's `recv` yields the subscription messages: new prefixes
-//! only, every subscribe with `xpub_verbose`, every cancel too with `xpub_verboser`.
+//! only, every subscribe with `xpub_verbose`, every cancel too with `xpub_verboser`, and cancels for
+//! what a subscriber that left was the last to have.
 
 use crate::conn::peer::Peer;
 use crate::error::Error;
@@ -42,6 +43,8 @@ struct Subscribers {
     no_drop: AtomicBool,
     verbose: AtomicBool,
     verboser: AtomicBool,
+    /// The socket, for XPUB's cancels of a subscriber that left.
+    core: std::sync::OnceLock<std::sync::Weak<SocketCore>>,
 }
 
 impl Subscribers {
@@ -102,12 +105,32 @@ impl TypeHooks for Subscribers {
         }
     }
 
+    /// Forgets the peer's subscriptions; XPUB's `recv` sees a cancel for each that no other
+    /// subscriber has (every one with `xpub_verboser`), as libzmq reports them, so a forwarder
+    /// passes the cancels upstream.
     fn left(&self, peer: &Arc<Peer>) {
-        let mut filters = self.filters();
-        if let Some(set) = filters.by_peer.remove(&peer.id) {
-            for prefix in set.iter() {
-                filters.all.remove(prefix);
-            }
+        let gone: Vec<bytes::Bytes> = {
+            let mut filters = self.filters();
+            let Some(set) = filters.by_peer.remove(&peer.id) else {
+                return;
+            };
+            let verboser = self.verboser.load(Ordering::Relaxed);
+            set.iter()
+                .filter(|prefix| filters.all.remove(prefix) || verboser)
+                .cloned()
+                .collect()
+        };
+        let Some(core) = self.core.get().and_then(std::sync::Weak::upgrade) else {
+            return;
+        };
+        if !self.extended || core.is_closed() {
+            return;
+        }
+        for prefix in &gone {
+            // Unbounded, as subscriptions are (see `queue_bound`).
+            let _ = core
+                .inbound
+                .try_push(peer, Subscription::Cancel(prefix).to_message(), 0);
         }
     }
 
@@ -140,6 +163,7 @@ impl Publisher {
             extended: kind == SocketType::XPub,
             ..Subscribers::default()
         });
+        let _ = subscribers.core.set(Arc::downgrade(handle.core()));
         handle.core().set_hooks(subscribers.clone());
         Publisher {
             handle,

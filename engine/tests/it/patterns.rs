@@ -455,3 +455,34 @@ async fn a_zmtp31_publisher_gets_subscribe_and_cancel_commands() {
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xpub_reports_the_cancels_of_a_subscriber_that_left() {
+    let xpub = XPubSocket::new(&rt(), fast());
+    let endpoint = prompt(xpub.bind("tcp://127.0.0.1:*")).await.expect("bind");
+    let (a, b) = (SubSocket::new(&rt(), fast()), SubSocket::new(&rt(), fast()));
+    a.subscribe(b"shared").expect("subscribe");
+    a.connect(&endpoint).expect("connect");
+    assert_eq!(
+        prompt(xpub.recv()).await.expect("recv"),
+        vec![Bytes::from_static(b"\x01shared")]
+    );
+    b.subscribe(b"shared").expect("subscribe");
+    b.subscribe(b"own").expect("subscribe");
+    b.connect(&endpoint).expect("connect");
+    assert_eq!(
+        prompt(xpub.recv()).await.expect("recv"),
+        vec![Bytes::from_static(b"\x01own")]
+    );
+    b.close();
+    // Only what no one else has: "shared" stays subscribed through `a`.
+    assert_eq!(
+        prompt(xpub.recv()).await.expect("recv"),
+        vec![Bytes::from_static(b"\x00own")]
+    );
+    a.close();
+    assert_eq!(
+        prompt(xpub.recv()).await.expect("recv"),
+        vec![Bytes::from_static(b"\x00shared")]
+    );
+}
