@@ -344,12 +344,20 @@ impl Peer {
         Ok(())
     }
 
-    /// Queues an encoded command frame behind the messages queued so far, for the writer; false
-    /// when the peer is dead.
+    /// Sends an encoded command frame in order with the messages (behind those queued so far);
+    /// false when the peer is dead.
     pub(crate) fn queue_command(&self, frame: Bytes) -> bool {
         let mut out = self.outbox();
         if out.dead {
             return false;
+        }
+        // Written from here when the connection is idle, as a message would be: subscriptions
+        // made one after the other on different connections leave in that order.
+        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+            if self.write_command_now(out, frame) {
+                self.writer_wake.notify_one();
+            }
+            return true;
         }
         out.queue.push_back(OutItem::Command(frame));
         drop(out);
@@ -366,32 +374,43 @@ impl Peer {
             return;
         }
         if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
-            let mut buf = WriteBuf::new();
-            let sealed = if out.sealer.0.encrypts() {
-                buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
-            } else {
-                buf.push_encoded(&frame);
-                Ok(())
-            };
-            let written = match sealed {
-                Ok(()) => buf.write_now(&self.stream),
-                Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
-            };
-            match written {
-                Ok(WriteOutcome::Done) => return,
-                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::CommandRest(buf)),
-                Err(_) => {
-                    out.dead = true;
-                    drop(out);
-                    self.kill.fire();
-                    return;
-                }
+            if !self.write_command_now(out, frame) {
+                return;
             }
         } else {
             *out.commands.slot(kind) = Some(frame);
+            drop(out);
         }
-        drop(out);
         self.writer_wake.notify_one();
+    }
+
+    /// Writes a command frame from this thread into an idle connection; what the OS does not
+    /// take is queued for the writer. True when the writer has something to do.
+    fn write_command_now(&self, mut out: MutexGuard<'_, Outbox>, frame: Bytes) -> bool {
+        let mut buf = WriteBuf::new();
+        let sealed = if out.sealer.0.encrypts() {
+            buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
+        } else {
+            buf.push_encoded(&frame);
+            Ok(())
+        };
+        let written = match sealed {
+            Ok(()) => buf.write_now(&self.stream),
+            Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
+        };
+        match written {
+            Ok(WriteOutcome::Done) => false,
+            Ok(WriteOutcome::Blocked) => {
+                out.queue.push_back(OutItem::CommandRest(buf));
+                true
+            }
+            Err(_) => {
+                out.dead = true;
+                drop(out);
+                self.kill.fire();
+                false
+            }
+        }
     }
 
     /// Bytes and items waiting for the writer (not counting the batch it is writing): what a
