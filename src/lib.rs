@@ -40,4 +40,8 @@ mod pattern;
 mod security;
 mod slab;
 mod socket;
+#[cfg(unix)]
+mod uv_read;
+#[cfg(not(unix))]
+#[path = "uv_read_unsupported.rs"]
 mod uv_read;

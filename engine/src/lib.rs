@@ -54,6 +54,7 @@ pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use key_cell::KeyCell;
+pub use net::readiness::RawSocket;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
     DEFAULT_MAX_COMMAND_SIZE, DEFAULT_MAX_MESSAGE_FRAMES, FRAME_COST, FREE_FRAMES,

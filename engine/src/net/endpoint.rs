@@ -2,6 +2,7 @@
 //! and the textual form of a resolved address.
 
 use crate::error::{Error, ErrorCode};
+use crate::net::ipc;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -56,7 +57,13 @@ impl Endpoint {
         match transport {
             "tcp" => parse_tcp(rest).map_err(invalid),
             "ipc" => {
-                if rest.is_empty() || rest.contains('\0') {
+                if let Some(why) = ipc::UNSUPPORTED {
+                    Err(Error::with_address(
+                        ErrorCode::Eprotonosupport,
+                        why,
+                        address,
+                    ))
+                } else if rest.is_empty() || rest.contains('\0') {
                     Err(invalid("malformed ipc endpoint (want ipc:///path)"))
                 } else {
                     Ok(Endpoint::Ipc(PathBuf::from(rest)))
@@ -203,10 +210,17 @@ mod tests {
 
     #[test]
     fn parses_ipc() {
-        assert_eq!(
-            Endpoint::parse("ipc:///tmp/x.sock"),
-            Ok(Endpoint::Ipc(PathBuf::from("/tmp/x.sock")))
-        );
+        match ipc::UNSUPPORTED {
+            None => assert_eq!(
+                Endpoint::parse("ipc:///tmp/x.sock"),
+                Ok(Endpoint::Ipc(PathBuf::from("/tmp/x.sock")))
+            ),
+            Some(why) => {
+                let err = Endpoint::parse("ipc:///tmp/x.sock").expect_err("no ipc here");
+                assert_eq!(err.code, ErrorCode::Eprotonosupport);
+                assert_eq!(err.message, why);
+            }
+        }
     }
 
     #[test]
@@ -229,7 +243,12 @@ mod tests {
             "ipc://",
             "tcp://1.2.3.4.5.6:1:2",
         ] {
-            assert_eq!(code(bad), ErrorCode::Einval, "{bad:?}");
+            // Where there is no ipc, any ipc endpoint is refused for that first.
+            let want = match ipc::UNSUPPORTED {
+                Some(_) if bad.starts_with("ipc://") => ErrorCode::Eprotonosupport,
+                _ => ErrorCode::Einval,
+            };
+            assert_eq!(code(bad), want, "{bad:?}");
         }
     }
 
