@@ -37,8 +37,10 @@ impl Subscriptions {
 
 impl TypeHooks for Subscriptions {
     fn joined(&self, peer: &Arc<Peer>) {
-        let prefixes: Vec<bytes::Bytes> = self.prefixes().iter().cloned().collect();
-        for prefix in &prefixes {
+        // Under the lock `apply` changes the set and tells the peers under: a subscribe or cancel
+        // made meanwhile reaches this peer either in this set or after it, never before.
+        let prefixes = self.prefixes();
+        for prefix in prefixes.iter() {
             // A new connection's queue is empty: only a hwm below the subscription count drops one.
             Subscription::Subscribe(prefix).send_to(peer);
         }
@@ -90,26 +92,23 @@ impl Subscriber {
         }
     }
 
-    fn subscription_to_all(&self, subscription: Subscription<'_>) {
-        for peer in self.core().peers() {
-            subscription.send_to(&peer);
-        }
-    }
-
     /// Records a subscription message and tells the publishers: every subscribe (they keep a
-    /// set), a cancel only when it took the prefix's last count.
+    /// set), a cancel only when it took the prefix's last count. Both under the set's lock, which
+    /// `joined` sends a new publisher the set under: the two cannot interleave, so a cancel never
+    /// overtakes the subscribe it undoes on a new connection.
     fn apply(&self, subscription: Subscription<'_>) {
+        let mut prefixes = self.subscriptions.prefixes();
         let tell = match subscription {
             Subscription::Subscribe(prefix) => {
-                self.subscriptions.prefixes().add(prefix);
+                prefixes.add(prefix);
                 true
             }
-            Subscription::Cancel(prefix) => self.subscriptions.prefixes().remove(prefix),
+            Subscription::Cancel(prefix) => prefixes.remove(prefix),
         };
-        // After the set changed: a publisher joining now either is in `peers()` or is sent the
-        // new set by `joined`.
         if tell {
-            self.subscription_to_all(subscription);
+            for peer in self.core().peers() {
+                subscription.send_to(&peer);
+            }
         }
     }
 
