@@ -7,9 +7,27 @@
 
 const { Pull } = require('zeromq-napi');
 
+const USAGE = 'usage: node examples/tasksink.js [endpoint]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. @param {string} [bad] */
+function usage(bad) {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main() {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [endpoint = 'tcp://127.0.0.1:5558'] = process.argv.slice(2);
   const sink = new Pull();
+  // Ctrl-C: close and exit 0, as every demo does.
+  process.once('SIGINT', () => {
+    sink.close();
+    process.exit(0);
+  });
   await sink.bind(endpoint);
   console.log(`Sink on ${sink.lastEndpoint}`);
   const [kind, count] = await sink.receive();

@@ -8,11 +8,31 @@
 
 import { Push } from 'zeromq-napi';
 
+const USAGE = 'usage: npx tsx examples/taskvent.ts [endpoint] [sink] [tasks] [workers]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. */
+function usage(bad?: string): never {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [endpoint = 'tcp://127.0.0.1:5557', sinkEndpoint = 'tcp://127.0.0.1:5558', tasks = '100', workers = '1'] =
     process.argv.slice(2);
+  if (!/^\d+$/.test(tasks)) usage(`tasks must be a whole number, got '${tasks}'`);
+  if (!/^\d+$/.test(workers)) usage(`workers must be a whole number, got '${workers}'`);
   const most = Number(process.env.WORK_MS ?? '100');
   const vent = new Push();
+  // Ctrl-C: close and exit 0, as every demo does.
+  process.once('SIGINT', () => {
+    vent.close();
+    process.exit(0);
+  });
   let connected = 0;
   const allThere = new Promise<void>((resolve) => {
     vent.events.on('handshake', () => {

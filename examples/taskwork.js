@@ -8,7 +8,20 @@
 
 const { Pull, Push } = require('zeromq-napi');
 
+const USAGE = 'usage: node examples/taskwork.js [ventilator] [sink] [name]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. @param {string} [bad] */
+function usage(bad) {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main() {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [ventEndpoint = 'tcp://127.0.0.1:5557', sinkEndpoint = 'tcp://127.0.0.1:5558', name = `worker-${process.pid}`] =
     process.argv.slice(2);
   const tasks = new Pull();

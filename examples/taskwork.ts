@@ -7,7 +7,20 @@
 
 import { Pull, Push } from 'zeromq-napi';
 
+const USAGE = 'usage: npx tsx examples/taskwork.ts [ventilator] [sink] [name]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. */
+function usage(bad?: string): never {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [ventEndpoint = 'tcp://127.0.0.1:5557', sinkEndpoint = 'tcp://127.0.0.1:5558', name = `worker-${process.pid}`] =
     process.argv.slice(2);
   const tasks = new Pull();

@@ -7,7 +7,20 @@
 
 const { Proxy, XPublisher, XSubscriber } = require('zeromq-napi');
 
+const USAGE = 'usage: node examples/wuproxy.js [frontend] [backend]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. @param {string} [bad] */
+function usage(bad) {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main() {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [frontend = 'tcp://127.0.0.1:5559', backend = 'tcp://127.0.0.1:5560'] = process.argv.slice(2);
   const xsub = new XSubscriber();
   const xpub = new XPublisher();

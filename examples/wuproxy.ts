@@ -5,7 +5,20 @@
 
 import { Proxy, XPublisher, XSubscriber } from 'zeromq-napi';
 
+const USAGE = 'usage: npx tsx examples/wuproxy.ts [frontend] [backend]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. */
+function usage(bad?: string): never {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const [frontend = 'tcp://127.0.0.1:5559', backend = 'tcp://127.0.0.1:5560'] = process.argv.slice(2);
   const xsub = new XSubscriber();
   const xpub = new XPublisher();

@@ -8,7 +8,20 @@
 
 const { Publisher } = require('zeromq-napi');
 
+const USAGE = 'usage: node examples/wuserver.js [endpoint] [--connect]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. @param {string} [bad] */
+function usage(bad) {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main() {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const args = process.argv.slice(2);
   const connect = args.includes('--connect');
   const [endpoint = 'tcp://127.0.0.1:5556'] = args.filter((a) => a !== '--connect');

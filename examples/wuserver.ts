@@ -5,7 +5,20 @@
 
 import { Publisher } from 'zeromq-napi';
 
+const USAGE = 'usage: npx tsx examples/wuserver.ts [endpoint] [--connect]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. */
+function usage(bad?: string): never {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
   const args = process.argv.slice(2);
   const connect = args.includes('--connect');
   const [endpoint = 'tcp://127.0.0.1:5556'] = args.filter((a) => a !== '--connect');
