@@ -1,4 +1,5 @@
-//! The native socket class: one engine REQ or REP socket, driven from the JS layer (`lib/`).
+//! The native socket class: one engine socket of any type, driven from the JS layer (`lib/`); its
+//! type-specific half is a [`Pattern`] (see `pattern.rs`).
 //!
 //! Async operations return either their result (finished on the calling thread) or a pending op
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
