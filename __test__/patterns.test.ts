@@ -94,6 +94,26 @@ describe('Publisher -> Subscriber', () => {
     await within(sends, 10000, '2000 sends of 64 KiB to a subscriber that does not read')
   })
 
+  test('noDrop: a send waits for a full subscriber (then EAGAIN after sendTimeout) instead of dropping', async (t) => {
+    const { pub, endpoint } = await boundPublisher(t, { noDrop: true, sendHighWaterMark: 1, sendTimeout: 300 })
+    assert.equal(pub.noDrop, true)
+    const sub = use(t, new Subscriber({ receiveHighWaterMark: 1 }))
+    sub.subscribe('')
+    sub.connect(endpoint)
+    await publishUntil(() => pub.send('t'), sub.receive(), 'joined')
+    const big = Buffer.alloc(1024 * 1024, 3)
+    // The OS buffers take a few MiB; past them the subscriber's queue (1) is full and sends wait.
+    const err = await within(
+      (async () => {
+        for (let i = 0; i < 256; i++) await pub.send(['t', big])
+        return undefined
+      })().catch((e: unknown) => e),
+      10000,
+      'sends until one times out',
+    )
+    assert.equal((err as { code?: string } | undefined)?.code, 'EAGAIN', 'a send timed out waiting for room')
+  })
+
   test('a Publisher has no receive and a Subscriber no send; subscribe() takes strings and bytes only', (t) => {
     const pub = use(t, new Publisher())
     const sub = use(t, new Subscriber())
