@@ -211,6 +211,43 @@ export interface RouterOptions extends SocketOptions {
   mandatory?: boolean;
 }
 
+/** Options of a {@link Dealer} socket. */
+export interface DealerOptions extends SocketOptions {
+  /** Keep only the newest received message (libzmq `ZMQ_CONFLATE`; single-frame messages). Default false. */
+  conflate?: boolean;
+}
+
+/** Options of a {@link Publisher} socket. */
+export interface PublisherOptions extends SocketOptions {
+  /** A `send` waits (up to `sendTimeout`, then `EAGAIN`) while a matching subscriber's queue is full, instead of that subscriber missing the message (libzmq `ZMQ_XPUB_NODROP`). Default false. */
+  noDrop?: boolean;
+  /** Send each message to the subscribers with *no* subscription matching it (libzmq `ZMQ_INVERT_MATCHING`; the subscribers need it too). Default false. */
+  invertMatching?: boolean;
+}
+
+/** Options of a {@link Subscriber} socket. */
+export interface SubscriberOptions extends SocketOptions {
+  /** Keep only the newest received message (libzmq `ZMQ_CONFLATE`). Default false. */
+  conflate?: boolean;
+  /** Receive the messages that match *no* subscription (libzmq `ZMQ_INVERT_MATCHING`). Default false. */
+  invertMatching?: boolean;
+}
+
+/** Which subscription messages {@link XPublisher.receive} yields: `null` = new subscriptions and last unsubscriptions only; `'allSubs'` = every subscribe; `'allSubsUnsubs'` = every subscribe and unsubscribe. */
+export type XPublisherVerbosity = null | 'allSubs' | 'allSubsUnsubs';
+
+/** Options of an {@link XPublisher} socket. */
+export interface XPublisherOptions extends PublisherOptions {
+  /** Default `null`. */
+  verbosity?: XPublisherVerbosity;
+}
+
+/** Options of a {@link Pull} socket. */
+export interface PullOptions extends SocketOptions {
+  /** Keep only the newest received message (libzmq `ZMQ_CONFLATE`). Default false. */
+  conflate?: boolean;
+}
+
 /** Options of {@link Proxy.run}. */
 export interface ProxyRunOptions {
   /** Aborting it stops the proxy: `run()` then resolves. */
@@ -355,10 +392,10 @@ export interface SocketEvents extends EventEmitter<{ [K in EventName]: [EventMap
 }
 
 /**
- * Members shared by {@link Request} and {@link Reply}: a type only (`import type { Socket }`), for
- * code that takes either. There is no `Socket` value at run time.
+ * Members every socket type has: a type only (`import type { SocketBase }`). There is no
+ * `SocketBase` value at run time.
  */
-declare abstract class Socket {
+declare abstract class SocketBase {
   /** ms before a pending `receive` rejects `EAGAIN`; -1 = wait forever. */
   receiveTimeout: number;
   /** ms a `send` may wait for a peer / queue room before rejecting `EAGAIN`; -1 = forever. */
@@ -458,6 +495,17 @@ declare abstract class Socket {
    */
   disconnect(address: string): void;
   /**
+   * Closes the socket; idempotent. Pending operations reject `EAGAIN`, later ones `EBADF`. Queued
+   * outgoing messages are delivered in the background for up to `linger` ms.
+   */
+  close(): void;
+  /** Same as `close()`, for `using sock = new Reply()`. */
+  [Symbol.dispose](): void;
+}
+
+/** The sending half of a socket type that sends (zeromq.js's `Writable`). */
+export interface Writable {
+  /**
    * Sends one message (a frame or a non-empty array of frames); resolves once it is queued for the
    * peer (see {@link MessageLike} for what you may then do with a buffer you sent). Waits for a peer
    * up to `sendTimeout` (then `EAGAIN`). Rejects `TypeError` for anything
@@ -465,6 +513,10 @@ declare abstract class Socket {
    * send, `EBUSY` if another send is pending, `EBADF` when closed.
    */
   send(message: Message, options?: OperationOptions): Promise<void>;
+}
+
+/** The receiving half of a socket type that receives (zeromq.js's `Readable`). */
+export interface Readable {
   /**
    * Receives one message: one Buffer per frame, never empty (`const [msg] = await sock.receive()`).
    * Rejects `EAGAIN` after `receiveTimeout` or when `close()` is called meanwhile, `EFSM` when the
@@ -472,16 +524,18 @@ declare abstract class Socket {
    * A pending receive keeps the process alive.
    */
   receive(options?: OperationOptions): Promise<Received>;
-  /**
-   * Closes the socket; idempotent. Pending operations reject `EAGAIN`, later ones `EBADF`. Queued
-   * outgoing messages are delivered in the background for up to `linger` ms.
-   */
-  close(): void;
-  /** Same as `close()`, for `using sock = new Reply()`. */
-  [Symbol.dispose](): void;
   /** Yields received messages until the socket is closed (`for await (const [msg] of sock)`). */
   [Symbol.asyncIterator](): AsyncGenerator<Received, void, undefined>;
 }
+
+/**
+ * Members shared by the types that both send and receive ({@link Request}, {@link Reply},
+ * {@link Dealer}, {@link Router}, {@link Pair}, {@link XPublisher}, {@link XSubscriber}): a type
+ * only (`import type { Socket }`), for code that takes any of them. There is no `Socket` value at
+ * run time.
+ */
+declare abstract class Socket extends SocketBase {}
+interface Socket extends Readable, Writable {}
 
 /**
  * A REQ socket (RFC 28): `send` then `receive`, strictly alternating (a second `send` before the
@@ -531,7 +585,9 @@ export declare class Reply extends Socket {
  */
 export declare class Dealer extends Socket {
   /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
-  constructor(options?: SocketOptions);
+  constructor(options?: DealerOptions);
+  /** Keep only the newest received message (`ZMQ_CONFLATE`). */
+  conflate: boolean;
 }
 
 /**
@@ -548,15 +604,111 @@ export declare class Router extends Socket {
 }
 
 /**
+ * A PUB socket (RFC 29): each message goes to every connected {@link Subscriber} (or
+ * {@link XSubscriber}) with a subscription that prefixes its first frame; the matching happens in
+ * the native engine. `send` never waits: a subscriber whose queue is full (`sendHighWaterMark`)
+ * misses the message (unless `noDrop`). It does not receive.
+ */
+export declare class Publisher extends SocketBase {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range, and for zeromq.js's `conflate`, which this engine does not implement. */
+  constructor(options?: PublisherOptions);
+  /** See {@link PublisherOptions.noDrop}. */
+  noDrop: boolean;
+  /** See {@link PublisherOptions.invertMatching}. */
+  invertMatching: boolean;
+}
+export interface Publisher extends Writable {}
+
+/**
+ * A SUB socket (RFC 29): receives the messages of its publishers whose first frame starts with one
+ * of its subscriptions (none at first: call {@link subscribe}). Subscriptions are sent to each
+ * publisher, again after a reconnect; messages that match none are dropped in the native engine.
+ * It does not send.
+ */
+export declare class Subscriber extends SocketBase {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SubscriberOptions);
+  /** See {@link SubscriberOptions.conflate}. */
+  conflate: boolean;
+  /** See {@link SubscriberOptions.invertMatching}. */
+  invertMatching: boolean;
+  /**
+   * Receives messages whose first frame starts with one of `prefixes`; no argument = every
+   * message. Subscribing to a prefix twice needs two `unsubscribe`s of it. Throws `TypeError` for a
+   * prefix that is neither a string nor bytes, `EBADF` when closed.
+   */
+  subscribe(...prefixes: Array<string | Uint8Array>): void;
+  /** Undoes one {@link subscribe} of each prefix; no argument = the everything subscription. */
+  unsubscribe(...prefixes: Array<string | Uint8Array>): void;
+}
+export interface Subscriber extends Readable {}
+
+/**
+ * An XPUB socket: a {@link Publisher} that also receives its subscribers' subscription messages
+ * (`[0x01, ...prefix]` to subscribe, `[0x00, ...prefix]` to cancel; which ones: `verbosity`), as a
+ * forwarder needs. The `XSubscriber`/`XPublisher` {@link Proxy} is one.
+ */
+export declare class XPublisher extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range, and for zeromq.js's `manual` and `welcomeMessage`, which this engine does not implement. */
+  constructor(options?: XPublisherOptions);
+  noDrop: boolean;
+  invertMatching: boolean;
+  verbosity: XPublisherVerbosity;
+}
+
+/**
+ * An XSUB socket: a {@link Subscriber} that subscribes by sending subscription messages
+ * (`[0x01, ...prefix]` / `[0x00, ...prefix]`); anything else it sends goes to every publisher.
+ * `send` never waits.
+ */
+export declare class XSubscriber extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SocketOptions);
+}
+
+/**
+ * A PUSH socket (RFC 30): sends round-robin to its connected {@link Pull} peers; a send waits (up to
+ * `sendTimeout`) for a peer with queue room, it never drops. It does not receive.
+ */
+export declare class Push extends SocketBase {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range, and for zeromq.js's `conflate`, which this engine does not implement. */
+  constructor(options?: SocketOptions);
+}
+export interface Push extends Writable {}
+
+/** A PULL socket (RFC 30): receives fair-queued from its {@link Push} peers. It does not send. */
+export declare class Pull extends SocketBase {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: PullOptions);
+  /** See {@link PullOptions.conflate}. */
+  conflate: boolean;
+}
+export interface Pull extends Readable {}
+
+/**
+ * A PAIR socket (RFC 31): exactly one peer, both directions; a second connection is refused while
+ * the first is live. A send waits (up to `sendTimeout`) for the peer and queue room.
+ */
+export declare class Pair extends Socket {
+  /** @throws {TypeError} for an unknown option, a value of the wrong type or out of range. */
+  constructor(options?: SocketOptions);
+}
+
+/** The sockets a {@link Proxy} joins. */
+export type ProxySocket = Dealer | Router | XSubscriber | XPublisher | Pull | Push;
+
+/**
  * Forwards messages both ways between two sockets inside the native engine (no JavaScript per
  * message, frames are not copied): typically a bound {@link Router} for clients (frontend) and a
- * bound {@link Dealer} for workers (backend), libzmq's `zmq_proxy`.
+ * bound {@link Dealer} for workers (backend), libzmq's `zmq_proxy`. Also an {@link XSubscriber}
+ * (frontend, for publishers) with an {@link XPublisher} (backend, for subscribers): a pub-sub
+ * forwarder, subscriptions flowing back; or a {@link Pull} with a {@link Push}: a pipeline stage.
  */
 export declare class Proxy<
-  Frontend extends Dealer | Router = Router,
-  Backend extends Dealer | Router = Dealer,
+  Frontend extends ProxySocket = Router,
+  Backend extends ProxySocket = Dealer,
 > {
-  /** @throws {TypeError} unless both are a {@link Dealer} or {@link Router} of this package. */
+  /** @throws {TypeError} unless the two are Router/Dealer, XSubscriber/XPublisher or Pull/Push sockets of this package. */
   constructor(frontend: Frontend, backend: Backend);
   readonly frontend: Frontend;
   readonly backend: Backend;
@@ -570,6 +722,10 @@ export declare class Proxy<
    * already runs on either socket (or a `receive` is pending on one), `EBADF` if one is closed.
    */
   run(options?: ProxyRunOptions): Promise<void>;
+  /** Stops forwarding until {@link resume} (messages wait in the sockets' queues). Throws `EBADF` when not running, as zeromq.js does. */
+  pause(): void;
+  /** Forwards again after {@link pause}. Throws `EBADF` when not running. */
+  resume(): void;
   /** Stops a running proxy (`run()` resolves); the sockets stay open. Idempotent. */
   terminate(): void;
 }
@@ -596,4 +752,4 @@ export declare const capability: Capability;
 export declare const version: string;
 
 // Only what is declared `export` above is a value at run time; `Socket` is exported as a type.
-export type { Socket };
+export type { Socket, SocketBase };

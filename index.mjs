@@ -2,5 +2,22 @@
 // (and `instanceof` works across `import` and `require`).
 import zeromq from './index.js';
 
-export const { Request, Reply, Dealer, Router, Proxy, isZmqError, curveKeyPair, capability, version } = zeromq;
+export const {
+  Request,
+  Reply,
+  Dealer,
+  Router,
+  Publisher,
+  Subscriber,
+  XPublisher,
+  XSubscriber,
+  Push,
+  Pull,
+  Pair,
+  Proxy,
+  isZmqError,
+  curveKeyPair,
+  capability,
+  version,
+} = zeromq;
 export default zeromq;

@@ -8,7 +8,24 @@ import { isZmqError, Reply, Request, type Socket, type ZmqError } from 'zeromq-n
 import { ipcDir, rejectsCode, test, use } from './helpers'
 
 test('the runtime exports are the typed values, and Socket is a type only', () => {
-  assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), ['Dealer', 'Proxy', 'Reply', 'Request', 'Router', 'capability', 'curveKeyPair', 'isZmqError', 'version'])
+  assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), [
+    'Dealer',
+    'Pair',
+    'Proxy',
+    'Publisher',
+    'Pull',
+    'Push',
+    'Reply',
+    'Request',
+    'Router',
+    'Subscriber',
+    'XPublisher',
+    'XSubscriber',
+    'capability',
+    'curveKeyPair',
+    'isZmqError',
+    'version',
+  ])
   // @ts-expect-error Socket is exported as a type: there is no such value
   assert.equal(zmq.Socket, undefined)
   // A type for code that takes either socket.

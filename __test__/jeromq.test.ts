@@ -1,5 +1,6 @@
 // Interop with a real ZMTP 2.0 peer (RFC 15): JeroMQ 0.3.x, Debian's `libjeromq-java`, over tcp
-// loopback in both directions. The Java peers (__test__/jeromq/*.java for REQ/REP, and the engine's
+// loopback in both directions: REQ/REP, DEALER/ROUTER, PUB/SUB (message-form subscriptions) and
+// PUSH/PULL. The Java peers (__test__/jeromq/*.java for REQ/REP, and the engine's
 // engine/tests/jeromq/*.java for DEALER/ROUTER) are compiled into a temp dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests fail, naming the packages.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -7,7 +8,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe } from 'node:test'
-import { Dealer, Reply, Request, Router } from 'zeromq-napi'
+import { Dealer, Publisher, Pull, Push, Reply, Request, Router, Subscriber } from 'zeromq-napi'
 import { answerLoop, test, texts, use, within } from './helpers'
 
 const JAR = process.env.ZEROMQ_NAPI_JEROMQ_JAR ?? '/usr/share/java/jeromq.jar'
@@ -178,6 +179,57 @@ describe('JeroMQ 0.3.x (ZMTP 2.0) interop over tcp loopback', () => {
     assert.deepEqual(texts(await within(dealer.receive(), 10000, 'reply')), ['jeromq', 'STOP'])
     const { code, stderr } = await within(router.exited, 10000, 'JeroMQ ROUTER exits')
     assert.equal(code, 0, stderr)
+  }, { timeout: 40000 })
+
+  test('PUB (ours) -> SUB (JeroMQ): its message-form subscription selects what it gets', async (t) => {
+    const pub = use(t, new Publisher())
+    await pub.bind('tcp://127.0.0.1:*')
+    const sub = java(ready(), 'JeromqPatterns', ['sub', String(pub.lastEndpoint)])
+    t.after(() => sub.child.kill('SIGKILL'))
+    let received = 0
+    const lines = (async () => {
+      const got: Buffer[][] = []
+      for (let i = 0; i < 2; i++) {
+        got.push(unhex((await sub.line(/^MSG (.*)$/))[1]))
+        received++
+      }
+      return got
+    })()
+    while (received < 2) {
+      await pub.send(['x.1', 'no'])
+      await pub.send(['t.1', 'yes'])
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    for (const m of await within(lines, 15000, 'JeroMQ SUB receives')) assert.deepEqual(texts(m), ['t.1', 'yes'])
+  }, { timeout: 40000 })
+
+  test('PUB (JeroMQ) -> SUB (ours): our subscription reaches a ZMTP 2.0 publisher', async (t) => {
+    const sub = use(t, new Subscriber())
+    sub.subscribe('t.')
+    await sub.bind('tcp://127.0.0.1:*')
+    const pub = java(ready(), 'JeromqPatterns', ['pub', String(sub.lastEndpoint)])
+    t.after(() => pub.child.kill('SIGKILL'))
+    for (let i = 0; i < 2; i++) assert.deepEqual(texts(await within(sub.receive(), 15000, 'receive')), ['t.1', 'yes'])
+  }, { timeout: 40000 })
+
+  test('PUSH (ours) -> PULL (JeroMQ)', async (t) => {
+    const push = use(t, new Push())
+    await push.bind('tcp://127.0.0.1:*')
+    const pull = java(ready(), 'JeromqPatterns', ['pull', String(push.lastEndpoint)])
+    t.after(() => pull.child.kill('SIGKILL'))
+    await within(push.send(['job', 'from ours']), 15000, 'send')
+    await push.send(['job', 'two'])
+    assert.deepEqual(texts(unhex((await within(pull.line(/^MSG (.*)$/), 15000, 'JeroMQ PULL'))[1])), ['job', 'from ours'])
+    assert.deepEqual(texts(unhex((await within(pull.line(/^MSG (.*)$/), 5000, 'JeroMQ PULL'))[1])), ['job', 'two'])
+  }, { timeout: 40000 })
+
+  test('PUSH (JeroMQ) -> PULL (ours)', async (t) => {
+    const pull = use(t, new Pull())
+    await pull.bind('tcp://127.0.0.1:*')
+    const push = java(ready(), 'JeromqPatterns', ['push', String(pull.lastEndpoint)])
+    t.after(() => push.child.kill('SIGKILL'))
+    assert.deepEqual(texts(await within(pull.receive(), 15000, 'receive')), ['job', 'from jeromq'])
+    assert.deepEqual(texts(await within(pull.receive(), 5000, 'receive')), ['job', 'two'])
   }, { timeout: 40000 })
 
   test('JeroMQ DEALER -> our Router: its identity is the routingId, replies routed back', async (t) => {

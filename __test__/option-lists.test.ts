@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { describe } from 'node:test'
-import { Reply, Request } from 'zeromq-napi'
+import { Publisher, Pull, Reply, Request, Subscriber } from 'zeromq-napi'
 import { ROOT, test, use } from './helpers'
 
 type Bag = Record<string, unknown>
@@ -20,10 +20,12 @@ describe('the option lists agree', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
     const rep = use(t, new Reply())
     const req = use(t, new Request())
+    // The options of one socket type are read back on a socket of that type.
+    const owners: Bag = { correlate: req, relaxed: req, conflate: use(t, new Pull()), invertMatching: use(t, new Subscriber()), noDrop: use(t, new Publisher()) }
     const names = Object.keys(optionDefaults).filter((n) => optionDefaults[n] !== undefined && optionDefaults[n] !== null)
     assert.ok(names.includes('maxCommandSize') && names.includes('maxMessageFrames'), names.join(', '))
     for (const name of names) {
-      const sock = name === 'correlate' || name === 'relaxed' ? req : name === 'mandatory' ? undefined : rep
+      const sock = name === 'mandatory' ? undefined : ((owners[name] as object | undefined) ?? rep)
       if (sock !== undefined) assert.deepEqual(bag(sock)[name], optionDefaults[name], `${name} reads back the engine's default`)
       assert.match(types, new RegExp(`\\n\\s+${name}\\?: `), `${name}?: in the constructor options of index.d.ts`)
       assert.match(types, new RegExp(`\\n\\s+(${name}: |get ${name}\\(\\))`), `${name} as a property in index.d.ts`)

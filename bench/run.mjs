@@ -1,5 +1,5 @@
 // `npm run bench`: REQ->REP round trips between two processes for zeromq-napi ("ours"), zeromq.js v6 and a
-// plain blocking socket ping-pong (the floor), interleaved batch by batch over several rounds so that
+// plain blocking socket ping-pong (the floor), plus broker, pipelined, PUB -> 8 SUB fan-out and PUSH -> PULL cases, interleaved batch by batch over several rounds so that
 // machine noise hits every library alike. Prints the table, writes results/latest.{json,svg,md}.
 // Quick smoke run: BENCH_QUICK=1 (or --quick); it writes to a temp dir unless BENCH_OUT is set.
 import { execFile } from 'node:child_process';
@@ -108,10 +108,21 @@ async function main() {
       // processes, rather than in whichever batch happens to come next.
       await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
       if (c.topology === 'broker') for (const p of brokerProcs) await p.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
-      const role = c.topology === 'broker' ? 'broker' : c.topology === 'pipeline' ? 'router' : c.curve ? 'curve' : impl === 'ours-serve' ? 'serve' : 'loop';
+      const streamed = c.topology === 'fanout' || c.topology === 'pushpull';
+      const role = streamed
+        ? c.topology
+        : c.topology === 'broker'
+          ? 'broker'
+          : c.topology === 'pipeline'
+            ? 'router'
+            : c.curve
+              ? 'curve'
+              : impl === 'ours-serve'
+                ? 'serve'
+                : 'loop';
       const endpoint = endpoints[role][c.transport];
       const api = impl === 'ours-request' ? 'request' : 'sendrecv';
-      const cmd = c.topology === 'pipeline' ? 'pipeline' : c.kind;
+      const cmd = streamed ? c.topology : c.topology === 'pipeline' ? 'pipeline' : c.kind;
       const r = await client.ask(
         { cmd, endpoint, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns, api, window: c.window, curve: c.curve },
         cfg.batchTimeoutMs,

@@ -28,7 +28,9 @@ const { abortError } = require('./errors.js');
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
  * @property {(token: number, message: unknown) => Started} reply
  * @property {(token: number) => void} forget
- * @property {(other: NativeSocket) => Started} proxy  DEALER/ROUTER: forwards until a socket closes or it is cancelled
+ * @property {(other: NativeSocket) => Started} proxy  DEALER/ROUTER, XSUB/XPUB, PULL/PUSH: forwards until a socket closes or it is cancelled
+ * @property {(paused: boolean) => void} pauseProxy  pauses or resumes the proxy this socket is the frontend of
+ * @property {(prefix: Buffer, on: boolean) => void} subscribe  SUB: subscribe to (on) or undo one subscription of a prefix
  * @property {() => void} close
  * @property {(options: Record<string, unknown>) => void} setOptions  takes every option
  * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
@@ -245,7 +247,7 @@ function abort(id, signal) {
   return true;
 }
 
-/** @typedef {'req' | 'rep' | 'dealer' | 'router'} NativeKind */
+/** @typedef {'req' | 'rep' | 'dealer' | 'router' | 'pub' | 'sub' | 'xpub' | 'xsub' | 'push' | 'pull' | 'pair'} NativeKind */
 
 /**
  * @param {NativeKind} kind

@@ -14,7 +14,7 @@ const MAX_U31 = 0x7fffffff;
 const MAX_TTL_MS = 0xffff * 100;
 
 /**
- * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' }} Spec
+ * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' } | { kind: 'enum', values: readonly (string | null)[] }} Spec
  */
 
 /** @type {Record<string, { spec: Spec }>} */
@@ -93,15 +93,53 @@ const LIBZMQ_NAMES = {
   zap_domain: 'authenticate',
 };
 
+/** @type {{ spec: Spec }} */
+const conflate = { spec: { kind: 'bool' } };
+/** @type {{ spec: Spec }} */
+const invertMatching = { spec: { kind: 'bool' } };
+/** @type {{ spec: Spec }} */
+const noDrop = { spec: { kind: 'bool' } };
+/** @type {{ spec: Spec }} */
+const verbosity = { spec: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'] } };
+
+/** @type {Record<'reply' | 'request' | 'dealer' | 'router' | 'publisher' | 'subscriber' | 'xpublisher' | 'xsubscriber' | 'push' | 'pull' | 'pair', Record<string, { spec: Spec }>>} */
 const schemas = {
   /** Options accepted by `Reply`. */
   reply: common,
   /** Options accepted by `Request`. */
   request: { ...common, ...requestOnly },
   /** Options accepted by `Dealer`. */
-  dealer: common,
+  dealer: { ...common, conflate },
   /** Options accepted by `Router`. */
   router: { ...common, ...routerOnly },
+  /** Options accepted by `Publisher`. */
+  publisher: { ...common, noDrop, invertMatching },
+  /** Options accepted by `Subscriber`. */
+  subscriber: { ...common, conflate, invertMatching },
+  /** Options accepted by `XPublisher`. */
+  xpublisher: { ...common, noDrop, invertMatching, verbosity },
+  /** Options accepted by `XSubscriber`. */
+  xsubscriber: common,
+  /** Options accepted by `Push`. */
+  push: common,
+  /** Options accepted by `Pull`. */
+  pull: { ...common, conflate },
+  /** Options accepted by `Pair`. */
+  pair: common,
+};
+
+/**
+ * Options zeromq.js has on a socket type that this engine does not implement: setting one throws a
+ * TypeError that names it and says why, rather than doing nothing.
+ * @type {Partial<Record<string, Record<string, string>>>}
+ */
+const UNSUPPORTED = {
+  publisher: { conflate: 'keeping only the newest outgoing message per subscriber is not implemented' },
+  push: { conflate: 'keeping only the newest outgoing message is not implemented' },
+  xpublisher: {
+    manual: 'manual subscription handling (ZMQ_XPUB_MANUAL) is not implemented',
+    welcomeMessage: 'welcome messages (ZMQ_XPUB_WELCOME_MSG) are not implemented',
+  },
 };
 
 /** @typedef {keyof typeof schemas} Kind */
@@ -122,9 +160,10 @@ const defaults = Object.freeze({
   routingId: nativeDefaults.routingId ?? null,
   ...Object.fromEntries(NULLABLE.map((name) => [name, null])),
   authenticate: null,
+  verbosity: nativeDefaults.verbosity ?? null,
 });
 
-for (const name of [...Object.keys(schemas.request), ...Object.keys(schemas.router)]) {
+for (const name of Object.values(schemas).flatMap((schema) => Object.keys(schema))) {
   if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
 }
 
@@ -174,6 +213,13 @@ function check(name, spec, value) {
       // RFC 24: each is one length octet long.
       if (Buffer.byteLength(value) > 255) {
         throw typeError(`option "${name}" must be at most 255 bytes long`, 'ERR_OUT_OF_RANGE');
+      }
+      return value;
+    case 'enum':
+      if (!spec.values.includes(/** @type {string | null} */ (value))) {
+        throw typeError(
+          `option "${name}" must be one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(value)}`,
+        );
       }
       return value;
     case 'function':
@@ -231,6 +277,10 @@ function unknownOption(kind, name) {
     return err;
   }
   const schema = schemas[kind];
+  const unsupported = UNSUPPORTED[kind];
+  if (unsupported !== undefined && Object.hasOwn(unsupported, name)) {
+    return typeError(`option '${name}' is not supported by zeromq-napi: ${unsupported[name]}`, 'ERR_INVALID_ARG_VALUE');
+  }
   let hint = '';
   if (kind !== 'request' && Object.hasOwn(requestOnly, name)) {
     hint = ' (it is a Request option)';
@@ -274,6 +324,7 @@ function toNative(values) {
     routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
   };
   for (const name of NULLABLE) out[name] = out[name] ?? undefined;
+  out.verbosity = out.verbosity ?? undefined;
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;
@@ -293,4 +344,13 @@ function read(values, name) {
   return value;
 }
 
-module.exports = { schemas, resolve, checkOne, toNative, read };
+/**
+ * The zeromq.js option names of `kind` that this engine does not implement.
+ * @param {Kind} kind
+ * @returns {string[]}
+ */
+function unsupportedNames(kind) {
+  return Object.keys(UNSUPPORTED[kind] ?? {});
+}
+
+module.exports = { schemas, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };

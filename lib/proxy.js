@@ -1,29 +1,59 @@
 'use strict';
-// Proxy: joins two Dealer/Router sockets inside the engine (src/socket.rs `proxy`, engine
-// `run_proxy`): no JavaScript runs per message. run() resolves when terminate() is called, the
-// signal aborts, or either socket is closed.
+// Proxy: joins two sockets inside the engine (src/socket.rs `proxy`, engine `start_proxy`): no
+// JavaScript runs per message. Router/Dealer (a broker), XSubscriber/XPublisher (a pub-sub
+// forwarder: messages one way, subscriptions the other), Pull/Push (a pipeline stage). run()
+// resolves when terminate() is called, the signal aborts, or either socket is closed.
 
 const native = require('./native.js');
 const { Dealer } = require('./dealer.js');
 const { Router } = require('./router.js');
+const { XPublisher, XSubscriber } = require('./pubsub.js');
+const { Push, Pull } = require('./pipeline.js');
 const { kNative } = require('./socket.js');
 const { signalOf, checkKeys } = require('./message.js');
-const { typeError, describe } = require('./errors.js');
+const { typeError, describe, closedError } = require('./errors.js');
 
 const RUN_KEYS = ['signal'];
+
+/** @typedef {Dealer | Router | XPublisher | XSubscriber | Push | Pull} ProxySocket */
+
+/** The pairings a proxy joins: both sockets' classes in one of these sets. */
+const PAIRINGS = [
+  [Dealer, Router],
+  [XSubscriber, XPublisher],
+  [Pull, Push],
+];
 
 /**
  * @param {unknown} socket
  * @param {string} which
- * @returns {import('./dealer.js').Dealer | import('./router.js').Router}
+ * @returns {ProxySocket}
  */
 function checkSocket(socket, which) {
-  if (socket instanceof Dealer || socket instanceof Router) return socket;
+  if (PAIRINGS.some((classes) => classes.some((c) => socket instanceof c))) {
+    return /** @type {ProxySocket} */ (socket);
+  }
   // zeromq.js's texts: no object at all, or an object that is not a socket of this package.
-  const text = typeof socket === 'object' && socket !== null ? 'Invalid argument' : `${which === 'frontend' ? 'Front-end' : 'Back-end'} must be a socket object`;
+  const text =
+    typeof socket === 'object' && socket !== null
+      ? 'Invalid argument'
+      : `${which === 'frontend' ? 'Front-end' : 'Back-end'} must be a socket object`;
   const err = /** @type {TypeError & { code: string, detail: string }} */ (typeError(text));
-  err.detail = `Proxy ${which} must be a Dealer or a Router of zeromq-napi, got ${describe(socket)}`;
+  err.detail = `Proxy ${which} must be a Router, Dealer, XSubscriber, XPublisher, Pull or Push of zeromq-napi, got ${describe(socket)}`;
   throw err;
+}
+
+/**
+ * @param {ProxySocket} frontend
+ * @param {ProxySocket} backend
+ */
+function checkPairing(frontend, backend) {
+  const fits = PAIRINGS.some((classes) => [frontend, backend].every((s) => classes.some((c) => s instanceof c)));
+  if (!fits) {
+    throw typeError(
+      `a Proxy joins Router/Dealer, XSubscriber/XPublisher or Pull/Push, got ${frontend.constructor.name} and ${backend.constructor.name}`,
+    );
+  }
 }
 
 /** @param {unknown} err */
@@ -32,9 +62,9 @@ function isAbort(err) {
 }
 
 class Proxy {
-  /** @type {Dealer | Router} */
+  /** @type {ProxySocket} */
   #frontend;
-  /** @type {Dealer | Router} */
+  /** @type {ProxySocket} */
   #backend;
   /** @type {number | undefined} the pending native operation while run() forwards */
   #running;
@@ -52,14 +82,15 @@ class Proxy {
     }
     this.#frontend = checkSocket(frontend, 'frontend');
     this.#backend = checkSocket(backend, 'backend');
+    checkPairing(this.#frontend, this.#backend);
   }
 
-  /** @returns {Dealer | Router} */
+  /** @returns {ProxySocket} */
   get frontend() {
     return this.#frontend;
   }
 
-  /** @returns {Dealer | Router} */
+  /** @returns {ProxySocket} */
   get backend() {
     return this.#backend;
   }
@@ -112,6 +143,25 @@ class Proxy {
       signal?.removeEventListener('abort', onAbort);
       if (this.#running === id) this.#running = undefined;
     }
+  }
+
+  /**
+   * Stops forwarding until resume(): messages wait in the sockets' queues. Throws EBADF when the
+   * proxy is not running (as zeromq.js does).
+   */
+  pause() {
+    this.#steer(true);
+  }
+
+  /** Forwards again after pause(). Throws EBADF when the proxy is not running. */
+  resume() {
+    this.#steer(false);
+  }
+
+  /** @param {boolean} paused */
+  #steer(paused) {
+    if (this.#running === undefined) throw closedError();
+    this.#frontend[kNative].pauseProxy(paused);
   }
 
   /** Stops a running proxy (its run() resolves); the sockets stay open and usable. Idempotent. */

@@ -1,5 +1,5 @@
 'use strict';
-// What every socket type (Request, Reply, Dealer, Router) shares: options as properties, endpoints, send/receive, close, iteration.
+// What every socket type (Request, Reply, Dealer, Router, Publisher, Subscriber, ...) shares: options as properties, endpoints, send/receive, close, iteration.
 //
 // Conventions (index.d.ts documents them for users):
 // - async methods never throw synchronously: argument errors, closed sockets, engine errors all
@@ -51,7 +51,19 @@ const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Sy
 
 const RESOLVED = Promise.resolve();
 /** @type {Record<import('./options.js').Kind, import('./native.js').NativeKind>} */
-const NATIVE_KINDS = { request: 'req', reply: 'rep', dealer: 'dealer', router: 'router' };
+const NATIVE_KINDS = {
+  request: 'req',
+  reply: 'rep',
+  dealer: 'dealer',
+  router: 'router',
+  publisher: 'pub',
+  subscriber: 'sub',
+  xpublisher: 'xpub',
+  xsubscriber: 'xsub',
+  push: 'push',
+  pull: 'pull',
+  pair: 'pair',
+};
 const SIGNAL_ONLY = ['signal'];
 
 function toUndefined() {
@@ -290,6 +302,34 @@ function defineOptionProperties(proto, kind) {
       },
     });
   }
+  // zeromq.js has these on the type; assigning one says why it does nothing here, by throwing.
+  for (const name of options.unsupportedNames(kind)) {
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      enumerable: false,
+      get() {
+        return undefined;
+      },
+      set() {
+        throw options.unknownOption(kind, name);
+      },
+    });
+  }
 }
 
-module.exports = { Socket, defineOptionProperties, kNative, kClosed, kOnClose, disposeSymbol };
+/**
+ * Takes away the methods a socket type does not have (a Publisher does not receive, a Subscriber
+ * does not send), as zeromq.js's classes do not have them either.
+ * @param {object} proto
+ * @param {{ send?: false, receive?: false }} without
+ */
+function withoutMethods(proto, without) {
+  const names = [];
+  if (without.send === false) names.push('send');
+  if (without.receive === false) names.push('receive', Symbol.asyncIterator);
+  for (const name of names) {
+    Object.defineProperty(proto, name, { configurable: true, enumerable: false, writable: false, value: undefined });
+  }
+}
+
+module.exports = { Socket, defineOptionProperties, withoutMethods, kNative, kClosed, kOnClose, disposeSymbol };

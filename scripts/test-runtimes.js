@@ -39,6 +39,7 @@ const FILES = [
   '__test__/events.test.ts',
   '__test__/drain.test.ts',
   '__test__/majordomo.test.ts',
+  '__test__/patterns.test.ts',
 ];
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */

@@ -1,10 +1,11 @@
-//! napi binding: exposes the engine's REQ/REP sockets to the JavaScript layer in `lib/`.
+//! napi binding: exposes the engine's sockets (every type) to the JavaScript layer in `lib/`.
 //!
 //! The native surface is deliberately small and private (the public API is `index.d.ts`):
 //! - [`hub::Hub`]: one per JS environment (main thread or worker). Composes what that
 //!   environment's sockets share (the operation executor, the event-loop reader,
 //!   the slab) and tears it down with the environment.
-//! - [`socket::Socket`]: one engine socket (REQ or REP). Every operation first tries to finish on
+//! - [`socket::Socket`]: one engine socket of any type, its type-specific half a
+//!   [`pattern::Pattern`] trait object. Every operation first tries to finish on
 //!   the calling JS thread (engine `try_send`/`try_recv`, or one inline poll); only when it has to
 //!   wait does it become a pending operation of the executor, settled through the hub's callback.
 //!
@@ -17,7 +18,7 @@
 //!   option's calls to JS and their answers);
 //! - `executor` (operation ids, park/poll/cancel, liveness, settling), `uv_read` (reading
 //!   connections on the JS thread's event loop), `events` (a socket's events to its JS thread);
-//! - `hub`, then `socket`.
+//! - `hub`, `pattern` (the per-type half of a socket, one `impl` per type), then `socket`.
 //!
 //! Every `unsafe` block says why it is sound (`SAFETY:`), enforced by the lints below.
 
@@ -36,6 +37,7 @@ mod liveness;
 mod message;
 mod options;
 mod outcome;
+mod pattern;
 mod security;
 mod slab;
 mod socket;

@@ -36,6 +36,15 @@ pub struct JsOptions {
     pub relaxed: bool,
     /// ROUTER only (ZMQ_ROUTER_MANDATORY).
     pub mandatory: bool,
+    /// SUB, PULL, DEALER (ZMQ_CONFLATE).
+    pub conflate: bool,
+    /// PUB, SUB, XPUB (ZMQ_INVERT_MATCHING).
+    pub invert_matching: bool,
+    /// PUB, XPUB (ZMQ_XPUB_NODROP).
+    pub no_drop: bool,
+    /// XPUB: `"allSubs"` (ZMQ_XPUB_VERBOSE), `"allSubsUnsubs"` (ZMQ_XPUB_VERBOSER too), or
+    /// absent (neither).
+    pub verbosity: Option<String>,
     pub curve_server: bool,
     /// Keys as Z85, already checked by the JS layer (`curveKeyZ85`); absent = none.
     pub curve_secret_key: Option<String>,
@@ -75,6 +84,11 @@ impl JsOptions {
             correlate: self.correlate,
             relaxed: self.relaxed,
             router_mandatory: self.mandatory,
+            conflate: self.conflate,
+            invert_matching: self.invert_matching,
+            no_drop: self.no_drop,
+            xpub_verbose: matches!(self.verbosity.as_deref(), Some("allSubs" | "allSubsUnsubs")),
+            xpub_verboser: self.verbosity.as_deref() == Some("allSubsUnsubs"),
             curve_server: self.curve_server,
             curve_secret_key: SecretKey(
                 self.curve_secret_key
@@ -123,6 +137,14 @@ impl JsOptions {
             correlate: o.correlate,
             relaxed: o.relaxed,
             mandatory: o.router_mandatory,
+            conflate: o.conflate,
+            invert_matching: o.invert_matching,
+            no_drop: o.no_drop,
+            verbosity: match (o.xpub_verbose, o.xpub_verboser) {
+                (_, true) => Some("allSubsUnsubs".to_owned()),
+                (true, false) => Some("allSubs".to_owned()),
+                (false, false) => None,
+            },
             curve_server: o.curve_server,
             curve_secret_key: None,
             curve_public_key: None,

@@ -1,4 +1,5 @@
-//! The native socket class: one engine REQ or REP socket, driven from the JS layer (`lib/`).
+//! The native socket class: one engine socket of any type, driven from the JS layer (`lib/`); its
+//! type-specific half is a [`Pattern`] (see `pattern.rs`).
 //!
 //! Async operations return either their result (finished on the calling thread) or a pending op
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
@@ -10,8 +11,9 @@ use crate::executor::Started;
 use crate::hub::{Hub, HubShared};
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
+use crate::pattern::{self, Pattern};
 use crate::{js_error, liveness, message};
-use napi::bindgen_prelude::{Function, Unknown};
+use napi::bindgen_prelude::{Buffer, Function, Unknown};
 use napi::JsValue;
 use napi::{sys, Error, Result, Status};
 use napi_derive::napi;
@@ -22,105 +24,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    run_proxy, start_proxy, AuthenticatorHook, DealerSocket, Error as EngineError, FrameMemory,
-    Message, ProxyEnd, ProxyStop, RepSocket, ReplyTo, ReqSocket, RouterSocket, SocketHandle,
+    start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
+    ReplyTo, ReqSocket, SocketHandle, SubSocket,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
 /// `Instant::now()` cannot overflow.
 const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// The type-specific half of the engine socket behind a native `Socket` (the shared half is its
-/// [`SocketHandle`]).
-#[derive(Clone)]
-enum Pattern {
-    Req(ReqSocket),
-    Rep(RepSocket),
-    Dealer(DealerSocket),
-    Router(RouterSocket),
-}
-
-impl Pattern {
-    fn handle(&self) -> &SocketHandle {
-        match self {
-            Pattern::Req(s) => s.handle(),
-            Pattern::Rep(s) => s.handle(),
-            Pattern::Dealer(s) => s.handle(),
-            Pattern::Router(s) => s.handle(),
-        }
-    }
-
-    /// The socket as a proxy end: DEALER and ROUTER only.
-    fn proxy_end(&self) -> Option<ProxyEnd> {
-        match self {
-            Pattern::Dealer(s) => Some(s.clone().into()),
-            Pattern::Router(s) => Some(s.clone().into()),
-            Pattern::Req(_) | Pattern::Rep(_) => None,
-        }
-    }
-
-    fn try_send(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> std::result::Result<Option<Message>, EngineError> {
-        match self {
-            Pattern::Req(s) => s.try_send_with(message, memory),
-            Pattern::Rep(s) => s.try_send_with(message, memory),
-            Pattern::Dealer(s) => s.try_send_with(message, memory),
-            Pattern::Router(s) => s.try_send_with(message, memory),
-        }
-    }
-
-    async fn send(self, message: Message) -> std::result::Result<(), EngineError> {
-        match self {
-            Pattern::Req(s) => s.send(message).await,
-            Pattern::Rep(s) => s.send(message).await,
-            Pattern::Dealer(s) => s.send(message).await,
-            Pattern::Router(s) => s.send(message).await,
-        }
-    }
-
-    /// libzmq's POLLIN: a message is queued that the state allows to receive now.
-    fn readable(&self) -> bool {
-        let queued = self.handle().has_messages();
-        match self {
-            Pattern::Req(s) => s.awaiting_reply() && queued,
-            Pattern::Rep(s) => !s.owes_reply() && queued,
-            Pattern::Dealer(_) | Pattern::Router(_) => queued,
-        }
-    }
-
-    /// libzmq's POLLOUT: the state allows a send and it has somewhere to go (a ROUTER always
-    /// takes one: a message for no peer is dropped).
-    fn writable(&self) -> bool {
-        let connected = self.handle().peer_count() > 0;
-        match self {
-            Pattern::Req(s) => !s.awaiting_reply() && connected,
-            Pattern::Rep(s) => s.owes_reply(),
-            Pattern::Dealer(_) => connected,
-            Pattern::Router(_) => true,
-        }
-    }
-
-    fn try_recv(&self) -> std::result::Result<Option<Message>, EngineError> {
-        match self {
-            Pattern::Req(s) => s.try_recv(),
-            Pattern::Rep(s) => s.try_recv(),
-            Pattern::Dealer(s) => s.try_recv(),
-            Pattern::Router(s) => s.try_recv(),
-        }
-    }
-
-    async fn recv(self) -> std::result::Result<Message, EngineError> {
-        match self {
-            Pattern::Req(s) => s.recv().await,
-            Pattern::Rep(s) => s.recv().await,
-            Pattern::Dealer(s) => s.recv().await,
-            Pattern::Router(s) => s.recv().await,
-        }
-    }
-}
 
 /// A spawned proxy's forwarding, stopped when the operation waiting for it is dropped
 /// (cancelled, on the JS thread): dropping `_stop` frees the sockets right there, before the
@@ -165,12 +75,14 @@ impl Owed {
 #[napi]
 pub struct Socket {
     handle: SocketHandle,
-    pattern: Pattern,
+    pattern: Box<dyn Pattern>,
     hub: Arc<HubShared>,
     key: u64,
     owed: Arc<Owed>,
     /// Set by `watchEvents`; dropped on close (see `events.rs`).
     events: Mutex<Option<Arc<JsEventSink>>>,
+    /// The latest proxy this socket is the frontend of, for `pauseProxy`.
+    proxy: Mutex<Option<ProxyControl>>,
 }
 
 impl Socket {
@@ -206,34 +118,34 @@ impl Socket {
         })
     }
 
+    /// The engine socket as type `T`, for the methods of one type.
+    fn as_type<T: 'static>(&self, name: &str) -> Result<&T> {
+        self.pattern
+            .as_any()
+            .downcast_ref::<T>()
+            .ok_or_else(|| Error::new(Status::InvalidArg, format!("not a {name} socket")))
+    }
+
     fn rep(&self) -> Result<&RepSocket> {
-        match &self.pattern {
-            Pattern::Rep(s) => Ok(s),
-            _ => Err(Error::new(Status::InvalidArg, "not a REP socket")),
-        }
+        self.as_type("REP")
     }
 }
 
 #[napi]
 impl Socket {
-    /// `kind` is `"req"`, `"rep"`, `"dealer"` or `"router"`.
+    /// `kind` is `"req"`, `"rep"`, `"dealer"`, `"router"`, `"pub"`, `"sub"`, `"xpub"`, `"xsub"`,
+    /// `"push"`, `"pull"` or `"pair"`.
     #[napi(constructor, catch_unwind)]
     pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
         liveness::check(hub)?;
         let shared = hub.shared().clone();
         let runtime = shared.executor().runtime();
         let options = options.into_engine();
-        let pattern = match kind.as_str() {
-            "req" => Pattern::Req(ReqSocket::new(runtime, options)),
-            "rep" => Pattern::Rep(RepSocket::new(runtime, options)),
-            "dealer" => Pattern::Dealer(DealerSocket::new(runtime, options)),
-            "router" => Pattern::Router(RouterSocket::new(runtime, options)),
-            other => {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("unknown socket kind {other:?}"),
-                ))
-            }
+        let Some(pattern) = pattern::kind(&kind, runtime, options) else {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("unknown socket kind {kind:?}"),
+            ));
         };
         let handle = pattern.handle().clone();
         if let Some(driver) = shared.read_driver() {
@@ -247,6 +159,7 @@ impl Socket {
             key,
             owed: Arc::new(Owed::default()),
             events: Mutex::new(None),
+            proxy: Mutex::new(None),
         })
     }
 
@@ -300,9 +213,9 @@ impl Socket {
             Ok(Some(message)) => {
                 // It has to wait for a peer: the bytes are taken now.
                 let message = message::owned(message, memory);
-                let pattern = self.pattern.clone();
+                let sending = self.pattern.send(message);
                 // The first poll can already fail (a zero timeout): thrown like any other error.
-                self.start(async move { pattern.send(message).await.into() })
+                self.start(async move { sending.await.into() })
             }
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }
@@ -315,9 +228,9 @@ impl Socket {
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
-                let pattern = self.pattern.clone();
+                let receiving = self.pattern.recv();
                 // As in `send`: a zero receive timeout fails on the first poll.
-                self.start(async move { pattern.recv().await.into() })
+                self.start(async move { receiving.await.into() })
             }
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }
@@ -334,9 +247,7 @@ impl Socket {
         retries: u32,
     ) -> Result<Started> {
         liveness::check(self)?;
-        let Pattern::Req(socket) = &self.pattern else {
-            return Err(Error::new(Status::InvalidArg, "not a REQ socket"));
-        };
+        let socket: &ReqSocket = self.as_type("REQ")?;
         let message = self.message(&message)?;
         let unlimited = match timeout_ms {
             Some(ms) => ms < 0,
@@ -423,7 +334,20 @@ impl Socket {
         self.owed.take(token);
     }
 
-    /// DEALER/ROUTER: forwards between this socket and `other` inside the engine until either
+    /// SUB: `on` = subscribe to `prefix`, otherwise undo one subscribe of it.
+    #[napi(catch_unwind)]
+    pub fn subscribe(&self, prefix: Buffer, on: bool) -> Result<()> {
+        liveness::check(self)?;
+        let socket: &SubSocket = self.as_type("SUB")?;
+        let done = if on {
+            socket.subscribe(&prefix)
+        } else {
+            socket.unsubscribe(&prefix)
+        };
+        done.map_err(|e| js_error::throw(self.env(), &e))
+    }
+
+    /// Proxy ends (DEALER/ROUTER, XSUB/XPUB, PULL/PUSH): forwards between this socket and `other` inside the engine until either
     /// closes or the operation is cancelled (`terminate()`, a signal); resolves with nothing.
     /// Where messages are read on the JS thread the proxy is polled there too, right after each
     /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
@@ -435,18 +359,23 @@ impl Socket {
         else {
             return Err(js_error::throw_type_error(
                 self.env(),
-                "a Proxy joins Dealer and Router sockets",
+                "a Proxy joins Router/Dealer, XSubscriber/XPublisher or Pull/Push sockets",
             ));
         };
-        if self.hub.read_driver().is_some() {
-            let run = run_proxy(frontend, backend);
-            return self.start(async move { run.await.into() });
-        }
         // Started here, on the JS thread: the sockets are the proxy's before `proxy()` returns.
         let (stop, forwarding) = match start_proxy(frontend, backend) {
             Ok(started) => started,
             Err(e) => return self.start(async move { Err::<(), EngineError>(e).into() }),
         };
+        *self.proxy.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop.control());
+        if self.hub.read_driver().is_some() {
+            // Polled right after each read on the JS thread (see above): no task to hop to.
+            return self.start(async move {
+                let _stop = stop;
+                forwarding.await;
+                Outcome::Done
+            });
+        }
         let task = AbortOnDrop {
             task: self.hub.executor().runtime().spawn(forwarding),
             _stop: stop,
@@ -460,6 +389,21 @@ impl Socket {
             drop(task);
             Outcome::Done
         })
+    }
+
+    /// Pauses (`true`) or resumes the proxy this socket is the frontend of (`proxy()`); a no-op
+    /// when none was started.
+    #[napi(catch_unwind)]
+    pub fn pause_proxy(&self, paused: bool) -> Result<()> {
+        liveness::check(self)?;
+        if let Some(control) = &*self.proxy.lock().unwrap_or_else(|p| p.into_inner()) {
+            if paused {
+                control.pause();
+            } else {
+                control.resume();
+            }
+        }
+        Ok(())
     }
 
     /// Idempotent; pending operations settle with `EAGAIN`.
@@ -493,13 +437,17 @@ impl Socket {
     /// zeromq.js's `readable`: a receive would finish at once.
     #[napi(getter)]
     pub fn readable(&self) -> bool {
-        liveness::is_live(self) && !self.handle.is_closed() && self.pattern.readable()
+        liveness::is_live(self)
+            && !self.handle.is_closed()
+            && crate::pattern::readable(self.pattern.as_ref())
     }
 
     /// zeromq.js's `writable`: a send would be taken at once.
     #[napi(getter)]
     pub fn writable(&self) -> bool {
-        liveness::is_live(self) && !self.handle.is_closed() && self.pattern.writable()
+        liveness::is_live(self)
+            && !self.handle.is_closed()
+            && crate::pattern::writable(self.pattern.as_ref())
     }
 
     /// Reports this socket's events from now on: `callback(name, address, errorCode, errorMessage,

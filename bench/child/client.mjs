@@ -7,7 +7,7 @@ const [name] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /**
  * What the parent asks for (see bench/run.mjs).
- * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline', endpoint: string, size: number, iters: number, warmup: number,
+ * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline' | 'fanout' | 'pushpull', endpoint: string, size: number, iters: number, warmup: number,
  *   conns: number, api: 'sendrecv' | 'request', window?: number, curve?: boolean }} Batch
  */
 /** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
@@ -112,17 +112,85 @@ async function pipeline({ endpoint, size, iters, warmup, window = 1000 }) {
   return { elapsedNs: (performance.now() - t) * 1e6, roundTrips: iters };
 }
 
+/** @type {Map<string, { out: any, reports: any, report: string }>} endpoint -> the streamed case's sockets */
+const streams = new Map();
+
+/**
+ * Streamed (fan-out and pipeline): one Publisher (or Push) here, connected to the server's
+ * Subscribers (or its Pull), sends `iters` messages then 'end'; the time is until every receiver
+ * has reported its 'end' (each report comes after all of that receiver's messages). First it
+ * sends 'probe' until every receiver has reported one, so none misses the batch's start.
+ * @param {Batch & { cmd: 'fanout' | 'pushpull' }} b
+ */
+async function streamed({ cmd, endpoint, size, iters, warmup }) {
+  const { subscribers, report } = JSON.parse(endpoint);
+  let s = streams.get(endpoint);
+  if (!s) {
+    const out = cmd === 'fanout' ? new lib.Publisher({ sendHighWaterMark: 0 }) : new lib.Push({ sendHighWaterMark: 0 });
+    for (const at of subscribers) out.connect(at);
+    // One Pull for the server's one report Push (a second would get every other report).
+    let reports = [...streams.values()].find((other) => other.report === report)?.reports;
+    if (reports === undefined) {
+      reports = new lib.Pull({ receiveHighWaterMark: 0 });
+      reports.connect(report);
+    }
+    s = { out, reports, report };
+    streams.set(endpoint, s);
+  }
+  const { out, reports } = s;
+  /** Waits for one `tag` report from every receiver (reports of other tags are left over probes). */
+  const reported = async (/** @type {string} */ tag) => {
+    const seen = new Set();
+    while (seen.size < subscribers.length) {
+      const [got, who] = await reports.receive();
+      if (got.toString() === tag) seen.add(who.toString());
+    }
+  };
+  if (cmd === 'fanout') {
+    let joined = false;
+    const waiting = reported('probe').then(() => {
+      joined = true;
+    });
+    while (!joined) {
+      await out.send('probe');
+      await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 5))]);
+    }
+  }
+  const payload = Buffer.alloc(size, 0xa5);
+  const batch = async (/** @type {number} */ n) => {
+    for (let i = 0; i < n; i++) await out.send(['data.', payload]);
+    // A Push hands 'end' to one Pull: there is one here.
+    await out.send('end');
+    await reported('end');
+  };
+  await batch(warmup);
+  const t = performance.now();
+  await batch(iters);
+  return { elapsedNs: (performance.now() - t) * 1e6, roundTrips: iters };
+}
+
 process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
   if (m.cmd === 'stop') {
     for (const pool of pools.values()) for (const s of pool) s.close();
     for (const d of dealers.values()) d.close();
+    for (const { out, reports } of streams.values()) {
+      out.close();
+      reports.close();
+    }
     process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
     return;
   }
   try {
     // A collected heap to start from, as the server's (started with --expose-gc; see bench/run.mjs).
     globalThis.gc?.();
-    const result = m.cmd === 'seq' ? await sequential(m) : m.cmd === 'pipeline' ? await pipeline(m) : await throughput(m);
+    const result =
+      m.cmd === 'seq'
+        ? await sequential(m)
+        : m.cmd === 'pipeline'
+          ? await pipeline(m)
+          : m.cmd === 'fanout' || m.cmd === 'pushpull'
+            ? await streamed(/** @type {any} */ (m))
+            : await throughput(m);
     process.send?.({ ok: true, ...result });
   } catch (/** @type {any} */ err) {
     process.send?.({ ok: false, error: String(err?.stack ?? err) });

@@ -65,6 +65,43 @@ endpoints.router = { tcp: router.lastEndpoint, ipc: '' };
   }
 })();
 
+// The fan-out and Push -> Pull cases (bench/child/client.mjs `streamed`): FANOUT_SUBSCRIBERS
+// Subscribers and one Pull, bound here, each telling the client over `report` (a Push it connects a
+// Pull to) when it has seen a 'probe' (it is subscribed and connected) and the 'end' of a batch.
+// No high-water marks: every message of a batch is delivered, none dropped, on both libraries.
+const report = new lib.Push({ sendHighWaterMark: 0 });
+sockets.push(report);
+await report.bind('tcp://127.0.0.1:*');
+/** @param {any} sock @param {string} who */
+async function countUntilEnd(sock, who) {
+  try {
+    for (;;) {
+      const [topic] = await sock.receive();
+      if (topic.length <= 5) {
+        const tag = topic.toString();
+        if (tag === 'probe' || tag === 'end') await report.send([tag, who]);
+      }
+    }
+  } catch (err) {
+    if (!sock.closed) throw err;
+  }
+}
+const subscribers = [];
+for (let i = 0; i < 8; i++) {
+  const sub = new lib.Subscriber({ receiveHighWaterMark: 0 });
+  sub.subscribe();
+  sockets.push(sub);
+  await sub.bind('tcp://127.0.0.1:*');
+  subscribers.push(sub.lastEndpoint);
+  countUntilEnd(sub, `sub${i}`);
+}
+const pull = new lib.Pull({ receiveHighWaterMark: 0 });
+sockets.push(pull);
+await pull.bind('tcp://127.0.0.1:*');
+countUntilEnd(pull, 'pull');
+endpoints.fanout = { tcp: JSON.stringify({ subscribers, report: report.lastEndpoint }), ipc: '' };
+endpoints.pushpull = { tcp: JSON.stringify({ subscribers: [pull.lastEndpoint], report: report.lastEndpoint }), ipc: '' };
+
 process.on('message', (/** @type {{ cmd?: string }} */ m) => {
   if (m?.cmd === 'collect') {
     // Before each batch (bench/run.mjs): started with --expose-gc.

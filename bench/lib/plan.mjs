@@ -6,6 +6,8 @@ export const TRANSPORTS = /** @type {const} */ (['tcp', 'ipc']);
 export const CONNS = 16;
 /** Worker processes behind the broker in the broker case. */
 export const BROKER_WORKERS = 4;
+/** Subscribers (in the server process) of the fan-out case's one Publisher. */
+export const FANOUT_SUBSCRIBERS = 8;
 /** Messages in flight in the pipelined Dealer -> Router case. */
 export const PIPELINE_WINDOW = 1000;
 
@@ -46,12 +48,17 @@ export function makeConfig(argv, env) {
   // Messages per pipelined Dealer -> Router batch (with PIPELINE_WINDOW in flight), and warmup.
   /** @type {[number, number]} */
   const pipeline = quick ? [400, 100] : [20_000, 2_000];
+  // Messages per fan-out (to 8 subscribers) and per Push -> Pull batch, and warmup.
+  /** @type {[number, number]} */
+  const fanout = quick ? [1_000, 100] : [20_000, 1_000];
+  /** @type {[number, number]} */
+  const pushpull = quick ? [2_000, 200] : [50_000, 2_000];
   // BENCH_CASES=broker,pipeline: only the cases whose id contains one of these (case-insensitive).
   const only = (env.BENCH_CASES ?? '')
     .split(',')
     .map((x) => x.trim().toLowerCase())
     .filter(Boolean);
-  return { quick, rounds, seq, tput, pipeline, only, batchTimeoutMs: 120_000 };
+  return { quick, rounds, seq, tput, pipeline, fanout, pushpull, only, batchTimeoutMs: 120_000 };
 }
 
 /**
@@ -59,7 +66,10 @@ export function makeConfig(argv, env) {
  * a broker process, Router | Proxy | Dealer -> BROKER_WORKERS worker processes, each a Reply), or
  * 'pipeline' (one Dealer in the client process keeping `window` messages in flight to a Router echo
  * in the server process; `iters` = messages, us/rt = wall time per message).
- * @typedef {{ id: string, kind: 'seq' | 'tput', topology: 'direct' | 'broker' | 'pipeline',
+ * 'fanout' (a Publisher in the client process to FANOUT_SUBSCRIBERS Subscribers in the server
+ * process; us/rt = wall time per message until every subscriber has all of them) or 'pushpull' (a
+ * Push in the client process streaming to a Pull in the server process).
+ * @typedef {{ id: string, kind: 'seq' | 'tput', topology: 'direct' | 'broker' | 'pipeline' | 'fanout' | 'pushpull',
  *   transport: 'tcp' | 'ipc', size: number, conns: number, iters: number, warmup: number, window?: number,
  *   impls: string[], curve?: boolean }} Case
  * @param {ReturnType<typeof makeConfig>} cfg
@@ -147,6 +157,28 @@ export function makeCases(cfg) {
     iters: messages,
     warmup: pipelineWarmup,
     window: PIPELINE_WINDOW,
+    impls: ['ours', 'zeromqjs'],
+  });
+  cases.push({
+    id: `tcp PUB -> ${FANOUT_SUBSCRIBERS} SUB fan-out, 16 B`,
+    kind: 'tput',
+    topology: 'fanout',
+    transport: 'tcp',
+    size: 16,
+    conns: 1,
+    iters: cfg.fanout[0],
+    warmup: cfg.fanout[1],
+    impls: ['ours', 'zeromqjs'],
+  });
+  cases.push({
+    id: 'tcp PUSH -> PULL pipeline, 16 B',
+    kind: 'tput',
+    topology: 'pushpull',
+    transport: 'tcp',
+    size: 16,
+    conns: 1,
+    iters: cfg.pushpull[0],
+    warmup: cfg.pushpull[1],
     impls: ['ours', 'zeromqjs'],
   });
   if (cfg.only.length === 0) return cases;

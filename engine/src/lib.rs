@@ -22,8 +22,9 @@
 //!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
 //!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
 //!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
-//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`], and [`run_proxy`]
-//!   (both ways between two of them, in the engine).
+//! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`], [`PubSocket`],
+//!   [`SubSocket`], [`XPubSocket`], [`XSubSocket`], [`PushSocket`], [`PullSocket`], [`PairSocket`],
+//!   and [`run_proxy`] (both ways between two of them, in the engine).
 
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -61,10 +62,14 @@ pub use options::{
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;
 pub use types::dealer::DealerSocket;
-pub use types::proxy::{run_proxy, start_proxy, ProxyEnd, ProxyStop};
+pub use types::pair::PairSocket;
+pub use types::pipeline::{PullSocket, PushSocket};
+pub use types::proxy::{run_proxy, start_proxy, ProxyControl, ProxyEnd, ProxyStop};
+pub use types::publisher::{PubSocket, XPubSocket};
 pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;
+pub use types::subscriber::{SubSocket, XSubSocket};
 pub use wire::memory::FrameMemory;
 pub use wire::socket_type::SocketType;
 pub use wire::Message;

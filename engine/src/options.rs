@@ -137,6 +137,18 @@ pub struct Options {
     /// ROUTER only: a message for an unknown peer fails EHOSTUNREACH instead of being dropped,
     /// and one for a full peer waits (ZMQ_ROUTER_MANDATORY).
     pub router_mandatory: bool,
+    /// SUB, XSUB, PULL, PAIR, DEALER: keep only the newest received message (ZMQ_CONFLATE).
+    pub conflate: bool,
+    /// SUB, XSUB, PUB, XPUB: a subscription selects the messages that do *not* match it
+    /// (ZMQ_INVERT_MATCHING).
+    pub invert_matching: bool,
+    /// XPUB: a send waits for a matching subscriber whose queue is full instead of dropping the
+    /// message for it (ZMQ_XPUB_NODROP).
+    pub no_drop: bool,
+    /// XPUB: every subscription message reaches `recv`, not only new ones (ZMQ_XPUB_VERBOSE).
+    pub xpub_verbose: bool,
+    /// XPUB: as `xpub_verbose`, and every unsubscription too (ZMQ_XPUB_VERBOSER).
+    pub xpub_verboser: bool,
     /// This side is the CURVE server (needs `curve_secret_key`).
     pub curve_server: bool,
     pub curve_secret_key: SecretKey,
@@ -185,6 +197,11 @@ impl Default for Options {
             correlate: false,
             relaxed: false,
             router_mandatory: false,
+            conflate: false,
+            invert_matching: false,
+            no_drop: false,
+            xpub_verbose: false,
+            xpub_verboser: false,
             curve_server: false,
             curve_secret_key: SecretKey(None),
             curve_public_key: None,

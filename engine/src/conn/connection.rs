@@ -142,7 +142,9 @@ async fn run_connection<S: SocketLink>(
         },
     };
     let peer = Arc::new(
-        Peer::new(Peer::next_id(), routing_id, write_half, options.send_hwm).sealed(data.sealer),
+        Peer::new(Peer::next_id(), routing_id, write_half, options.send_hwm)
+            .sealed(data.sealer)
+            .speaking_zmtp31(zmtp31),
     );
     if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();

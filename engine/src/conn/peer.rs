@@ -42,6 +42,9 @@ enum OutItem {
     Rest(WriteBuf),
     /// The unwritten rest of a command frame written directly: not a message (not counted).
     CommandRest(WriteBuf),
+    /// An encoded command frame that must keep its place among the messages (SUBSCRIBE,
+    /// CANCEL): not a message (not counted).
+    Command(Bytes),
 }
 
 /// The commands a connection sends outside its messages. At most one of each waits to be written
@@ -185,6 +188,8 @@ pub(crate) struct Peer {
     reconnect_now: AtomicBool,
     /// The connection's reader when a `ReadDriver` reads it.
     pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
+    /// The peer speaks ZMTP 3.1 (commands such as SUBSCRIBE are understood).
+    zmtp31: bool,
 }
 
 impl Peer {
@@ -200,7 +205,18 @@ impl Peer {
             kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
             driven: OnceLock::new(),
+            zmtp31: false,
         }
+    }
+
+    /// The peer speaks ZMTP 3.1 (its greeting said so).
+    pub(crate) fn speaking_zmtp31(mut self, zmtp31: bool) -> Peer {
+        self.zmtp31 = zmtp31;
+        self
+    }
+
+    pub(crate) fn speaks_zmtp31(&self) -> bool {
+        self.zmtp31
     }
 
     /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`.
@@ -248,6 +264,12 @@ impl Peer {
 
     pub(crate) fn is_dead(&self) -> bool {
         self.outbox().dead
+    }
+
+    /// Live and below its high-water mark: a `try_push` now would take a message.
+    pub(crate) fn has_room(&self) -> bool {
+        let out = self.outbox();
+        !out.dead && !self.full(&out)
     }
 
     /// Hands a message to this connection: written at once from this thread when possible,
@@ -306,6 +328,43 @@ impl Peer {
         Ok(())
     }
 
+    /// Queues a message for the connection's writer without writing from this thread: for a
+    /// sender with many peers (PUB), one write per message per peer on the caller's thread costs
+    /// more than the writers' batches. The frames must be the engine's own (`Owned`). Gives the
+    /// message back when the peer is dead or its queue is full.
+    pub(crate) fn try_queue(&self, message: Message) -> Result<(), Message> {
+        let mut out = self.outbox();
+        if out.dead || self.full(&out) {
+            return Err(message);
+        }
+        out.queue.push_back(OutItem::Message(message));
+        out.messages += 1;
+        drop(out);
+        self.writer_wake.notify_one();
+        Ok(())
+    }
+
+    /// Sends an encoded command frame in order with the messages (behind those queued so far);
+    /// false when the peer is dead.
+    pub(crate) fn queue_command(&self, frame: Bytes) -> bool {
+        let mut out = self.outbox();
+        if out.dead {
+            return false;
+        }
+        // Written from here when the connection is idle, as a message would be: subscriptions
+        // made one after the other on different connections leave in that order.
+        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+            if self.write_command_now(out, frame) {
+                self.writer_wake.notify_one();
+            }
+            return true;
+        }
+        out.queue.push_back(OutItem::Command(frame));
+        drop(out);
+        self.writer_wake.notify_one();
+        true
+    }
+
     /// Sends an encoded command frame: at once when nothing else is queued, otherwise in its
     /// kind's slot (replacing one not yet written) for the writer to send at the next message
     /// boundary. Outside the high-water mark, which is for messages, but bounded all the same.
@@ -315,32 +374,43 @@ impl Peer {
             return;
         }
         if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
-            let mut buf = WriteBuf::new();
-            let sealed = if out.sealer.0.encrypts() {
-                buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
-            } else {
-                buf.push_encoded(&frame);
-                Ok(())
-            };
-            let written = match sealed {
-                Ok(()) => buf.write_now(&self.stream),
-                Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
-            };
-            match written {
-                Ok(WriteOutcome::Done) => return,
-                Ok(WriteOutcome::Blocked) => out.queue.push_back(OutItem::CommandRest(buf)),
-                Err(_) => {
-                    out.dead = true;
-                    drop(out);
-                    self.kill.fire();
-                    return;
-                }
+            if !self.write_command_now(out, frame) {
+                return;
             }
         } else {
             *out.commands.slot(kind) = Some(frame);
+            drop(out);
         }
-        drop(out);
         self.writer_wake.notify_one();
+    }
+
+    /// Writes a command frame from this thread into an idle connection; what the OS does not
+    /// take is queued for the writer. True when the writer has something to do.
+    fn write_command_now(&self, mut out: MutexGuard<'_, Outbox>, frame: Bytes) -> bool {
+        let mut buf = WriteBuf::new();
+        let sealed = if out.sealer.0.encrypts() {
+            buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
+        } else {
+            buf.push_encoded(&frame);
+            Ok(())
+        };
+        let written = match sealed {
+            Ok(()) => buf.write_now(&self.stream),
+            Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
+        };
+        match written {
+            Ok(WriteOutcome::Done) => false,
+            Ok(WriteOutcome::Blocked) => {
+                out.queue.push_back(OutItem::CommandRest(buf));
+                true
+            }
+            Err(_) => {
+                out.dead = true;
+                drop(out);
+                self.kill.fire();
+                false
+            }
+        }
     }
 
     /// Bytes and items waiting for the writer (not counting the batch it is writing): what a
@@ -356,6 +426,7 @@ impl Peer {
                 .map(|item| match item {
                     OutItem::Message(m) => m.iter().map(Bytes::len).sum(),
                     OutItem::Rest(rest) | OutItem::CommandRest(rest) => rest.len(),
+                    OutItem::Command(frame) => frame.len(),
                 })
                 .sum::<usize>();
         (out.queue.len() + commands, bytes)
@@ -393,6 +464,17 @@ impl Peer {
                     buf.append(rest);
                 }
                 OutItem::CommandRest(rest) => buf.append(rest),
+                OutItem::Command(frame) => {
+                    if out.sealer.0.encrypts() {
+                        sealing = sealing.and(buf.push_sealed(
+                            &mut out.sealer.0,
+                            &[command_body(&frame)],
+                            true,
+                        ));
+                    } else {
+                        buf.push_encoded(&frame);
+                    }
+                }
             }
         }
         // After whole items: a message boundary.

@@ -256,6 +256,17 @@ impl ReadState {
             Command::Ready(_) => Err(ReadEnd::Protocol(ProtocolError::UnexpectedCommand(
                 "READY".into(),
             ))),
+            // ZMTP 3.1's subscription commands reach the socket as the message form 3.0 and
+            // 2.0 peers send (RFC 29), so one path handles both.
+            Command::Other { name, body } if name == "SUBSCRIBE" || name == "CANCEL" => {
+                let mut message = Vec::with_capacity(body.len() + 1);
+                message.push(u8::from(name == "SUBSCRIBE"));
+                message.extend_from_slice(&body);
+                if let Err(back) = sink.deliver(vec![Bytes::from(message)]) {
+                    self.stalled = Some(back);
+                }
+                Ok(())
+            }
             // Commands of other socket types or future extensions: ignore, as libzmq does.
             Command::Other { .. } => Ok(()),
         }
@@ -412,6 +423,14 @@ mod tests {
             name: "SUBSCRIBE".into(),
             body: Bytes::from_static(b"topic"),
         }));
+        bytes.extend(command_bytes(&Command::Other {
+            name: "X-UNKNOWN".into(),
+            body: Bytes::from_static(b"ignored"),
+        }));
+        bytes.extend(command_bytes(&Command::Other {
+            name: "CANCEL".into(),
+            body: Bytes::from_static(b"t"),
+        }));
         bytes.extend(wire(&[message(&[b"three"])]));
         for chunk in [1, 5, usize::MAX] {
             let mut read = state(&Options::default());
@@ -422,6 +441,9 @@ mod tests {
                 [
                     message(&[b"one"]),
                     message(&[b"two", b"parts"]),
+                    // ZMTP 3.1's subscription commands arrive in their message form (RFC 29).
+                    message(&[b"\x01topic"]),
+                    message(&[b"\x00t"]),
                     message(&[b"three"])
                 ]
             );

@@ -1,6 +1,7 @@
 //! The machinery every socket type shares: options, endpoints (listeners and connectors), the table
 //! of live peers with round-robin sending, the fair-queued inbound side, waiting with deadlines,
-//! and close with linger. The socket types (DEALER, ROUTER, REQ, REP) are thin layers on top.
+//! and close with linger. The socket types are thin layers on top; what one does when a peer
+//! joins, sends or leaves it tells the core through [`TypeHooks`].
 
 use crate::conn::connection::SocketLink;
 use crate::conn::delivery::InboundQueue;
@@ -21,8 +22,8 @@ use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -100,6 +101,32 @@ impl WaitError {
     }
 }
 
+/// What a socket type does beyond the shared core when a peer joins, sends something, or leaves
+/// (PUB/XPUB keep each subscriber's subscriptions, SUB/XSUB filter and re-send theirs). Called
+/// on whichever thread reads or registers the connection, never under the core's locks.
+pub(crate) trait TypeHooks: Send + Sync {
+    /// A peer's handshake is done and it is in the round-robin.
+    fn joined(&self, _peer: &Arc<Peer>) {}
+
+    /// A message arrived from `peer`: what to queue for `recv`, or None when it ends here.
+    /// Runs again for a message given back by a full queue, unless `queue_bound` says there is
+    /// none.
+    fn arrived(&self, _peer: &Arc<Peer>, message: Message) -> Option<Message> {
+        Some(message)
+    }
+
+    /// The per-peer bound on queued received messages, from `receive_hwm` (0 = none).
+    fn queue_bound(&self, hwm: usize) -> usize {
+        hwm
+    }
+
+    /// A peer left the round-robin.
+    fn left(&self, _peer: &Arc<Peer>) {}
+
+    /// The socket's options were replaced.
+    fn options_changed(&self, _options: &Options) {}
+}
+
 pub(crate) struct SocketCore {
     pub(crate) kind: SocketType,
     pub(crate) handle: Handle,
@@ -118,6 +145,9 @@ pub(crate) struct SocketCore {
     last_handshake_failure: Mutex<Option<String>>,
     pub(crate) events: Events,
     held_connects: Mutex<Vec<HeldConnect>>,
+    hooks: OnceLock<Arc<dyn TypeHooks>>,
+    /// `conflate`, read per received message: kept apart from the option lock.
+    conflate: AtomicBool,
 }
 
 impl SocketCore {
@@ -137,7 +167,22 @@ impl SocketCore {
             last_handshake_failure: Mutex::new(None),
             events: Events::default(),
             held_connects: Mutex::new(Vec::new()),
+            hooks: OnceLock::new(),
+            conflate: AtomicBool::new(false),
         })
+        .with_conflate()
+    }
+
+    fn with_conflate(self: Arc<Self>) -> Arc<Self> {
+        let conflate = self.option(|o| o.conflate);
+        self.conflate.store(conflate, Ordering::Relaxed);
+        self
+    }
+
+    /// The type's behaviour (see [`TypeHooks`]); set once, before any bind or connect.
+    pub(crate) fn set_hooks(&self, hooks: Arc<dyn TypeHooks>) {
+        hooks.options_changed(&self.options());
+        let _ = self.hooks.set(hooks);
     }
 
     pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
@@ -160,6 +205,10 @@ impl SocketCore {
     }
 
     pub(crate) fn set_options(&self, options: Options) {
+        self.conflate.store(options.conflate, Ordering::Relaxed);
+        if let Some(hooks) = self.hooks.get() {
+            hooks.options_changed(&options);
+        }
         *lock(&self.options) = options;
     }
 
@@ -414,9 +463,16 @@ impl SocketCore {
             }
             // Only ROUTER routes by identity; other types must not refuse, say, two servers that
             // happen to announce the same Identity.
+            // PAIR talks to exactly one peer: a second connection is refused as libzmq does.
+            if self.kind == SocketType::Pair && table.len() > 0 {
+                return false;
+            }
             if !table.add(peer, endpoint, self.kind == SocketType::Router) {
                 return false;
             }
+        }
+        if let Some(hooks) = self.hooks.get() {
+            hooks.joined(peer);
         }
         self.out_changed.notify_waiters();
         true
@@ -424,9 +480,18 @@ impl SocketCore {
 
     pub(crate) fn remove_peer(&self, peer: &Arc<Peer>) {
         peer.mark_dead();
-        lock(&self.peers).remove(|m| Arc::ptr_eq(&m.peer, peer));
+        let removed = lock(&self.peers).remove(|m| Arc::ptr_eq(&m.peer, peer));
+        self.tell_left(&removed);
         // A REQ waiting for this peer's reply must learn it will never come.
         self.inbound.wake_all();
+    }
+
+    fn tell_left(&self, removed: &[Arc<Peer>]) {
+        if let Some(hooks) = self.hooks.get() {
+            for peer in removed {
+                hooks.left(peer);
+            }
+        }
     }
 
     /// Removes, now, every peer that came through the endpoint whose stop signal is `endpoint`
@@ -439,6 +504,7 @@ impl SocketCore {
         for peer in &removed {
             peer.mark_dead();
         }
+        self.tell_left(&removed);
         self.inbound.wake_all();
     }
 
@@ -455,6 +521,11 @@ impl SocketCore {
             peer.refresh();
         }
         lock(&self.peers).push_round_robin(message, memory)
+    }
+
+    /// The live peers, in round-robin order (a copy: sending to them takes no table lock).
+    pub(crate) fn peers(&self) -> Vec<Arc<Peer>> {
+        lock(&self.peers).peers().cloned().collect()
     }
 
     pub(crate) fn peer_by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
@@ -618,6 +689,17 @@ pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
 
 impl InboundQueue for SocketCore {
     fn push(&self, peer: &Arc<Peer>, message: Message, hwm: usize) -> Result<(), Message> {
+        let (message, hwm) = match self.hooks.get() {
+            Some(hooks) => match hooks.arrived(peer, message) {
+                Some(message) => (message, hooks.queue_bound(hwm)),
+                None => return Ok(()),
+            },
+            None => (message, hwm),
+        };
+        if self.conflate.load(Ordering::Relaxed) {
+            // Only the newest message is worth receiving (ZMQ_CONFLATE).
+            self.inbound.clear();
+        }
         self.inbound.try_push(peer, message, hwm)
     }
 }

@@ -1,5 +1,5 @@
-//! [`SocketHandle`]: what the four public socket types (DEALER, ROUTER, REQ, REP) share: the
-//! socket's core, closed when the last clone of the handle (or of a socket owning one) is dropped,
+//! [`SocketHandle`]: what every public socket type (REQ, REP, DEALER, ROUTER, PUB, SUB, XPUB, XSUB,
+//! PUSH, PULL, PAIR) shares: the socket's core, closed when the last clone of the handle (or of a socket owning one) is dropped,
 //! and the type-independent methods (bind, connect, close, options...).
 
 use crate::conn::driven::ReadDriver;

@@ -38,6 +38,9 @@ pub(crate) struct ProxyHold {
     held: Mutex<Option<(Proxied, Proxied)>>,
     /// Fired by `release`, so a forwarding parked in a wait ends too.
     pub(crate) released: OnceEvent,
+    /// Paused (zeromq.js's `pause()`): the forwarding takes nothing; messages wait in the
+    /// sockets' queues (and, past their high-water marks, in the peers) until resumed.
+    paused: tokio::sync::watch::Sender<bool>,
 }
 
 impl ProxyHold {
@@ -45,17 +48,41 @@ impl ProxyHold {
         ProxyHold {
             held: Mutex::new(Some((front, back))),
             released: OnceEvent::new(),
+            paused: tokio::sync::watch::Sender::new(false),
         }
     }
 
-    /// Runs `take` while the proxy holds its sockets: `Some(None)` once released (which ends a
-    /// wait), otherwise what `take` found.
+    /// Runs `take` while the proxy holds its sockets and is not paused: `Some(None)` once
+    /// released (which ends a wait), None while paused, otherwise what `take` found.
     pub(crate) fn take<T>(&self, take: impl FnOnce() -> Option<T>) -> Option<Option<T>> {
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
         if held.is_none() {
             return Some(None);
         }
+        if *self.paused.borrow() {
+            return None;
+        }
         take().map(Some)
+    }
+
+    /// Pauses or resumes the forwarding. Idempotent.
+    pub(crate) fn set_paused(&self, paused: bool) {
+        // Under the take lock: a take under way finishes first, and none starts paused.
+        let _held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        self.paused.send_replace(paused);
+    }
+
+    /// Resolves once the forwarding is (or becomes) unpaused.
+    pub(crate) async fn unpaused(&self) {
+        let mut paused = self.paused.subscribe();
+        // Err only when the sender is gone, and it lives as long as `self`.
+        let _ = paused.wait_for(|p| !*p).await;
+    }
+
+    /// Resolves when the forwarding gets paused (after this call).
+    pub(crate) async fn paused(&self) {
+        let mut paused = self.paused.subscribe();
+        let _ = paused.wait_for(|p| *p).await;
     }
 
     /// Gives the sockets back, after any take under way. Idempotent.

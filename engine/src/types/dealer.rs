@@ -1,24 +1,22 @@
 //! DEALER: sends round-robin to the peers whose handshake is done (skipping dead and full ones),
 //! receives fair-queued from all peers; frames pass through unchanged.
 //!
-//! Sends that must wait (no peer yet, queues full) go out in the order they were started: each
-//! takes the send turn, a fair (FIFO) lock, so concurrent sends never fail EBUSY and never pass
-//! each other. One receive at a time (a second is EBUSY).
+//! Sends that must wait go out in the order they were started (see `round_robin`). One receive
+//! at a time (a second is EBUSY).
 
 use crate::error::Error;
 use crate::options::Options;
-use crate::socket::core::{check_message, SocketCore, WaitError};
+use crate::socket::core::{SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::time::Timeout;
 use crate::types::busy::{Proxied, ProxyHold};
 use crate::types::fair_queue::FairQueue;
+use crate::types::round_robin::RoundRobin;
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
 use tokio::runtime::Handle;
-use tokio::sync::Mutex as FairLock;
 
 /// A DEALER socket. Cheap to clone; closes when the last clone is dropped. Async methods are
 /// cancel-safe: a dropped `send` did not send, a dropped `recv` took nothing.
@@ -26,7 +24,7 @@ use tokio::sync::Mutex as FairLock;
 pub struct DealerSocket {
     handle: SocketHandle,
     queue: FairQueue,
-    send_turn: Arc<FairLock<()>>,
+    sender: RoundRobin,
 }
 
 fn body(received: Received) -> Option<Message> {
@@ -38,7 +36,7 @@ impl DealerSocket {
         DealerSocket {
             handle: SocketHandle::new(runtime, SocketType::Dealer, options),
             queue: FairQueue::new(body),
-            send_turn: Arc::default(),
+            sender: RoundRobin::default(),
         }
     }
 
@@ -54,21 +52,7 @@ impl DealerSocket {
     /// peer with room up to `send_timeout` in all (then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         self.check()?;
-        check_message(&message)?;
-        let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
-        let turn = self.send_turn.lock();
-        // `timeout_at` polls the lock before looking at the clock: a free turn is taken even
-        // with a zero timeout.
-        let _turn = match deadline {
-            None => turn.await,
-            Some(at) => tokio::time::timeout_at(at, turn)
-                .await
-                .map_err(|_| WaitError::TimedOut.into_error("send"))?,
-        };
-        self.core()
-            .send_round_robin(message, deadline, |_| ())
-            .await
-            .map_err(|e| e.into_error("send"))
+        self.sender.send(self.core(), message).await
     }
 
     /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the
@@ -77,20 +61,14 @@ impl DealerSocket {
         self.try_send_with(message, FrameMemory::Owned)
     }
 
-    /// [`DealerSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing
-    /// of the frames is referenced once this returns (what the OS did not take is copied; a
-    /// message handed back is the caller's, to copy before it waits for its turn).
+    /// [`DealerSocket::try_send`] for frames in `memory` (see [`FrameMemory`]).
     pub fn try_send_with(
         &self,
         message: Message,
         memory: FrameMemory,
     ) -> Result<Option<Message>, Error> {
         self.check()?;
-        check_message(&message)?;
-        let Ok(_turn) = self.send_turn.try_lock() else {
-            return Ok(Some(message));
-        };
-        Ok(self.core().try_send_round_robin(message, memory).err())
+        self.sender.try_send_with(self.core(), message, memory)
     }
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
@@ -113,8 +91,7 @@ impl DealerSocket {
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure
     /// reaches the other side's peers through their queues), ends only when the socket closes.
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
-        let _turn = self.send_turn.lock().await;
-        self.core().send_round_robin(message, None, |_| ()).await
+        self.sender.proxy_send(self.core(), message).await
     }
 }
 

@@ -7,49 +7,78 @@ use crate::error::Error;
 use crate::socket::core::WaitError;
 use crate::types::busy::{Proxied, ProxyHold};
 use crate::types::dealer::DealerSocket;
+use crate::types::pipeline::{PullSocket, PushSocket};
+use crate::types::publisher::XPubSocket;
 use crate::types::router::RouterSocket;
+use crate::types::subscriber::XSubSocket;
 use crate::wire::Message;
 use std::future::Future;
 use std::sync::Arc;
 
-/// A socket a proxy can forward to and from.
+/// A socket a proxy can forward to and from: ROUTER/DEALER (a broker), XSUB/XPUB (a pub-sub
+/// forwarder: messages one way, subscriptions the other), PULL/PUSH (a pipeline stage: one way).
 #[derive(Clone)]
 pub enum ProxyEnd {
     Dealer(DealerSocket),
     Router(RouterSocket),
+    XPub(XPubSocket),
+    XSub(XSubSocket),
+    Push(PushSocket),
+    Pull(PullSocket),
 }
 
-impl From<DealerSocket> for ProxyEnd {
-    fn from(socket: DealerSocket) -> ProxyEnd {
-        ProxyEnd::Dealer(socket)
-    }
+macro_rules! proxy_end_from {
+    ($($variant:ident($socket:ty)),*) => {$(
+        impl From<$socket> for ProxyEnd {
+            fn from(socket: $socket) -> ProxyEnd {
+                ProxyEnd::$variant(socket)
+            }
+        }
+    )*};
 }
 
-impl From<RouterSocket> for ProxyEnd {
-    fn from(socket: RouterSocket) -> ProxyEnd {
-        ProxyEnd::Router(socket)
-    }
+proxy_end_from!(
+    Dealer(DealerSocket),
+    Router(RouterSocket),
+    XPub(XPubSocket),
+    XSub(XSubSocket),
+    Push(PushSocket),
+    Pull(PullSocket)
+);
+
+/// `$body` with `$s` bound to whichever socket `$end` holds.
+macro_rules! each_end {
+    ($end:expr, $s:ident => $body:expr) => {
+        match $end {
+            ProxyEnd::Dealer($s) => $body,
+            ProxyEnd::Router($s) => $body,
+            ProxyEnd::XPub($s) => $body,
+            ProxyEnd::XSub($s) => $body,
+            ProxyEnd::Push($s) => $body,
+            ProxyEnd::Pull($s) => $body,
+        }
+    };
 }
 
 impl ProxyEnd {
     fn begin(&self) -> Result<Proxied, Error> {
-        match self {
-            ProxyEnd::Dealer(s) => s.begin_proxy(),
-            ProxyEnd::Router(s) => s.begin_proxy(),
-        }
+        each_end!(self, s => s.begin_proxy())
     }
 
+    /// A PUSH receives nothing: its receive waits until the socket closes or the hold ends.
     async fn recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        match self {
-            ProxyEnd::Dealer(s) => s.proxy_recv(hold).await,
-            ProxyEnd::Router(s) => s.proxy_recv(hold).await,
-        }
+        each_end!(self, s => s.proxy_recv(hold).await)
     }
 
     async fn send(&self, message: Message) -> Result<(), WaitError> {
         match self {
             ProxyEnd::Dealer(s) => s.proxy_send(message).await,
             ProxyEnd::Router(s) => s.proxy_send(message).await,
+            ProxyEnd::XPub(s) => s.proxy_send(message).await,
+            ProxyEnd::XSub(s) => s.proxy_send(message).await,
+            ProxyEnd::Push(s) => s.proxy_send(message).await,
+            // Only a PUSH on the other side could send one, and it receives nothing.
+            ProxyEnd::Pull(_) => Ok(()),
         }
     }
 }
@@ -57,7 +86,17 @@ impl ProxyEnd {
 /// Moves messages from `from` to `to` until one of them closes or the hold is released (a
 /// message taken and not yet sent then is dropped, as when the proxy's future is dropped).
 async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
-    while let Ok(Some(message)) = from.recv(hold).await {
+    loop {
+        hold.unpaused().await;
+        // A receive parked while the proxy gets paused takes nothing more (`ProxyHold::take`);
+        // it is dropped and starts again on resume, which also re-checks the queue.
+        let received = tokio::select! {
+            received = from.recv(hold) => received,
+            () = hold.paused() => continue,
+        };
+        let Ok(Some(message)) = received else {
+            return;
+        };
         if to.send(message).await.is_err() {
             return;
         }
@@ -78,6 +117,27 @@ impl ProxyStop {
     /// Stops the forwarding and gives the sockets back. Idempotent.
     pub fn stop(&self) {
         self.0.release();
+    }
+
+    /// What pauses and resumes this proxy, for as long as it runs.
+    pub fn control(&self) -> ProxyControl {
+        ProxyControl(self.0.clone())
+    }
+}
+
+/// Pauses and resumes a running proxy (zeromq.js's `pause()`/`resume()`); does not keep it
+/// running. Cheap to clone.
+#[derive(Clone)]
+pub struct ProxyControl(Arc<ProxyHold>);
+
+impl ProxyControl {
+    /// The forwarding takes nothing until `resume`; messages wait in the sockets' queues.
+    pub fn pause(&self) {
+        self.0.set_paused(true);
+    }
+
+    pub fn resume(&self) {
+        self.0.set_paused(false);
     }
 }
 

@@ -26,6 +26,7 @@ mod large_frames;
 mod layers;
 mod limits;
 mod linger;
+mod patterns;
 mod proxy;
 mod reqrep;
 mod router_mandatory;

@@ -1,0 +1,114 @@
+//! PUSH and PULL (RFC 30): PUSH sends round-robin to its PULL peers and waits at the high-water
+//! mark (never drops); PULL receives fair-queued from its PUSH peers. Neither goes the other way.
+
+use crate::error::Error;
+use crate::options::Options;
+use crate::socket::core::{SocketCore, WaitError};
+use crate::socket::handle::{socket_handle, SocketHandle};
+use crate::socket::inbound::Received;
+use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::fair_queue::FairQueue;
+use crate::types::round_robin::RoundRobin;
+use crate::wire::memory::FrameMemory;
+use crate::wire::socket_type::SocketType;
+use crate::wire::Message;
+use std::sync::Arc;
+use tokio::runtime::Handle;
+
+fn body(received: Received) -> Option<Message> {
+    Some(received.message)
+}
+
+/// A PUSH socket. Cheap to clone; closes when the last clone is dropped. Cancel-safe.
+#[derive(Clone)]
+pub struct PushSocket {
+    handle: SocketHandle,
+    /// Nothing arrives on a PUSH; it holds the proxy's claim and the closed check.
+    queue: FairQueue,
+    sender: RoundRobin,
+}
+
+impl PushSocket {
+    pub fn new(runtime: &Handle, options: Options) -> PushSocket {
+        PushSocket {
+            handle: SocketHandle::new(runtime, SocketType::Push, options),
+            queue: FairQueue::new(body),
+            sender: RoundRobin::default(),
+        }
+    }
+
+    fn core(&self) -> &Arc<SocketCore> {
+        self.handle.core()
+    }
+
+    /// Sends to the next PULL peer with room, in call order; waits up to `send_timeout`.
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        self.queue.check(self.core())?;
+        self.sender.send(self.core(), message).await
+    }
+
+    /// Sends now if possible; otherwise hands the message back (see [`FrameMemory`]).
+    pub fn try_send_with(
+        &self,
+        message: Message,
+        memory: FrameMemory,
+    ) -> Result<Option<Message>, Error> {
+        self.queue.check(self.core())?;
+        self.sender.try_send_with(self.core(), message, memory)
+    }
+
+    pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
+        self.queue.begin_proxy(self.core())
+    }
+
+    /// Never yields a message (a PUSH receives none); ends when the socket closes or the hold is
+    /// released.
+    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
+        self.queue.proxy_recv(self.core(), hold).await
+    }
+
+    pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
+        self.sender.proxy_send(self.core(), message).await
+    }
+}
+
+socket_handle!(PushSocket, |socket| &socket.handle);
+
+/// A PULL socket. Cheap to clone; closes when the last clone is dropped. Cancel-safe.
+#[derive(Clone)]
+pub struct PullSocket {
+    handle: SocketHandle,
+    queue: FairQueue,
+}
+
+impl PullSocket {
+    pub fn new(runtime: &Handle, options: Options) -> PullSocket {
+        PullSocket {
+            handle: SocketHandle::new(runtime, SocketType::Pull, options),
+            queue: FairQueue::new(body),
+        }
+    }
+
+    fn core(&self) -> &Arc<SocketCore> {
+        self.handle.core()
+    }
+
+    /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
+    pub async fn recv(&self) -> Result<Message, Error> {
+        self.queue.recv(self.core()).await
+    }
+
+    pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        self.queue.try_recv(self.core())
+    }
+
+    pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
+        self.queue.begin_proxy(self.core())
+    }
+
+    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
+        self.queue.proxy_recv(self.core(), hold).await
+    }
+}
+
+socket_handle!(PullSocket, |socket| &socket.handle);

@@ -1,0 +1,51 @@
+'use strict';
+// Task sink (the zguide's tasksink): a Pull that the ventilator (taskvent.js) tells how
+// many results to expect and the workers (taskwork.js) send them to; prints how long the batch
+// took and how the work was shared.
+//
+//   node examples/tasksink.js [endpoint]   default tcp://127.0.0.1:5558
+
+const { Pull } = require('zeromq-napi');
+
+const USAGE = 'usage: node examples/tasksink.js [endpoint]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. @param {string} [bad] */
+function usage(bad) {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
+async function main() {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
+  const [endpoint = 'tcp://127.0.0.1:5558'] = process.argv.slice(2);
+  const sink = new Pull();
+  // Ctrl-C: close and exit 0, as every demo does.
+  process.once('SIGINT', () => {
+    sink.close();
+    process.exit(0);
+  });
+  await sink.bind(endpoint);
+  console.log(`Sink on ${sink.lastEndpoint}`);
+  const [kind, count] = await sink.receive();
+  if (kind.toString() !== 'start') throw new Error(`expected the start of a batch, got ${kind.toString()}`);
+  const started = Date.now();
+  const byWorker = new Map();
+  const seen = new Set();
+  for (let i = 0; i < Number(count); i++) {
+    const [, id, worker] = await sink.receive();
+    seen.add(id.toString());
+    byWorker.set(worker.toString(), (byWorker.get(worker.toString()) ?? 0) + 1);
+  }
+  const shares = [...byWorker].map(([worker, n]) => `${worker}: ${n}`).join(', ');
+  console.log(`Received ${seen.size} distinct results of ${count} in ${Date.now() - started} ms (${shares})`);
+  sink.close();
+}
+
+main().catch((err) => {
+  console.error('error:', err);
+  process.exitCode = 1;
+});

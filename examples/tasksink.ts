@@ -1,0 +1,50 @@
+// Task sink (the zguide's tasksink), typed: a Pull that the ventilator (taskvent.ts) tells how
+// many results to expect and the workers (taskwork.ts) send them to; prints how long the batch
+// took and how the work was shared.
+//
+//   npx tsx examples/tasksink.ts [endpoint]   default tcp://127.0.0.1:5558
+
+import { Pull } from 'zeromq-napi';
+
+const USAGE = 'usage: npx tsx examples/tasksink.ts [endpoint]';
+
+/** -h prints the usage; a bad argument prints it on stderr and exits 2. */
+function usage(bad?: string): never {
+  if (bad === undefined) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`error: ${bad}\n${USAGE}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('-h') || process.argv.includes('--help')) usage();
+  const [endpoint = 'tcp://127.0.0.1:5558'] = process.argv.slice(2);
+  const sink = new Pull();
+  // Ctrl-C: close and exit 0, as every demo does.
+  process.once('SIGINT', () => {
+    sink.close();
+    process.exit(0);
+  });
+  await sink.bind(endpoint);
+  console.log(`Sink on ${sink.lastEndpoint}`);
+  const [kind, count] = await sink.receive();
+  if (kind.toString() !== 'start') throw new Error(`expected the start of a batch, got ${kind.toString()}`);
+  const started = Date.now();
+  const byWorker = new Map<string, number>();
+  const seen = new Set<string>();
+  for (let i = 0; i < Number(count); i++) {
+    const [, id, worker] = await sink.receive();
+    seen.add(id.toString());
+    byWorker.set(worker.toString(), (byWorker.get(worker.toString()) ?? 0) + 1);
+  }
+  const shares = [...byWorker].map(([worker, n]) => `${worker}: ${n}`).join(', ');
+  console.log(`Received ${seen.size} distinct results of ${count} in ${Date.now() - started} ms (${shares})`);
+  sink.close();
+}
+
+main().catch((err: unknown) => {
+  console.error('error:', err);
+  process.exitCode = 1;
+});

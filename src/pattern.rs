@@ -1,0 +1,181 @@
+//! The type-specific half of the engine socket behind a native `Socket` (the shared half is its
+//! [`SocketHandle`]): one trait object per socket, so a socket type costs its own `impl` (a line
+//! of [`kind`] and what it does differently), not an arm in every method.
+
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+use zeromq_napi_engine::{
+    DealerSocket, Error, ErrorCode, FrameMemory, Message, PairSocket, ProxyEnd, PubSocket,
+    PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SocketHandle, SubSocket,
+    XPubSocket, XSubSocket,
+};
+
+pub(crate) type EngineResult<T> = std::result::Result<T, Error>;
+/// An engine operation that has to wait, owning what it needs.
+pub(crate) type Pending<T> = Pin<Box<dyn Future<Output = EngineResult<T>> + Send>>;
+
+/// What the JS layer never calls on a type without it (its class has no such method); an
+/// error rather than a panic all the same.
+fn unsupported(what: &str) -> Error {
+    Error::new(ErrorCode::Efsm, format!("this socket type does not {what}"))
+}
+
+pub(crate) trait Pattern: Send + Sync + 'static {
+    fn handle(&self) -> &SocketHandle;
+
+    /// Sends now, or hands the message back when it has to wait (see [`FrameMemory`]).
+    fn try_send(&self, _message: Message, _memory: FrameMemory) -> EngineResult<Option<Message>> {
+        Err(unsupported("send"))
+    }
+
+    /// The waiting send, for a message `try_send` handed back (owned by now).
+    fn send(&self, _message: Message) -> Pending<()> {
+        Box::pin(async { Err(unsupported("send")) })
+    }
+
+    fn try_recv(&self) -> EngineResult<Option<Message>> {
+        Err(unsupported("receive"))
+    }
+
+    fn recv(&self) -> Pending<Message> {
+        Box::pin(async { Err(unsupported("receive")) })
+    }
+
+    /// The socket as a proxy end, for the types a proxy joins.
+    fn proxy_end(&self) -> Option<ProxyEnd> {
+        None
+    }
+
+    /// Whether the type receives at all (`readable` is false for one that does not).
+    fn receives(&self) -> bool {
+        false
+    }
+
+    /// Whether the type sends at all (`writable` is false for one that does not).
+    fn sends(&self) -> bool {
+        false
+    }
+
+    /// For the methods of one type (`request`, `subscribe`...): the socket itself.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// zeromq.js's `readable` (libzmq's POLLIN): a message is queued that the state allows to
+/// receive now.
+pub(crate) fn readable(pattern: &dyn Pattern) -> bool {
+    let queued = pattern.receives() && pattern.handle().has_messages();
+    let any = pattern.as_any();
+    if let Some(req) = any.downcast_ref::<ReqSocket>() {
+        return req.awaiting_reply() && queued;
+    }
+    if let Some(rep) = any.downcast_ref::<RepSocket>() {
+        return !rep.owes_reply() && queued;
+    }
+    queued
+}
+
+/// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
+/// go; the types that never wait (ROUTER drops a message for no peer, PUB and XPUB one nobody
+/// takes) always take one.
+pub(crate) fn writable(pattern: &dyn Pattern) -> bool {
+    if !pattern.sends() {
+        return false;
+    }
+    let connected = pattern.handle().peer_count() > 0;
+    let any = pattern.as_any();
+    if let Some(req) = any.downcast_ref::<ReqSocket>() {
+        return !req.awaiting_reply() && connected;
+    }
+    if let Some(rep) = any.downcast_ref::<RepSocket>() {
+        return rep.owes_reply();
+    }
+    if any.is::<RouterSocket>() || any.is::<PubSocket>() || any.is::<XPubSocket>() {
+        return true;
+    }
+    connected
+}
+
+/// The engine socket for a JS kind name, or None for an unknown one.
+pub(crate) fn kind(
+    name: &str,
+    runtime: &tokio::runtime::Handle,
+    options: zeromq_napi_engine::Options,
+) -> Option<Box<dyn Pattern>> {
+    Some(match name {
+        "req" => Box::new(ReqSocket::new(runtime, options)),
+        "rep" => Box::new(RepSocket::new(runtime, options)),
+        "dealer" => Box::new(DealerSocket::new(runtime, options)),
+        "router" => Box::new(RouterSocket::new(runtime, options)),
+        "pub" => Box::new(PubSocket::new(runtime, options)),
+        "sub" => Box::new(SubSocket::new(runtime, options)),
+        "xpub" => Box::new(XPubSocket::new(runtime, options)),
+        "xsub" => Box::new(XSubSocket::new(runtime, options)),
+        "push" => Box::new(PushSocket::new(runtime, options)),
+        "pull" => Box::new(PullSocket::new(runtime, options)),
+        "pair" => Box::new(PairSocket::new(runtime, options)),
+        _ => return None,
+    })
+}
+
+/// The `Pattern` methods of a type, from the capabilities it has: `send`, `recv`, `proxy`.
+macro_rules! pattern {
+    ($socket:ty $(, $cap:ident)*) => {
+        impl Pattern for $socket {
+            fn handle(&self) -> &SocketHandle {
+                <$socket>::handle(self)
+            }
+
+            fn as_any(&self) -> &dyn Any {
+                self
+            }
+
+            $(pattern!(@ $cap);)*
+        }
+    };
+    (@ send) => {
+        fn sends(&self) -> bool {
+            true
+        }
+
+        fn try_send(&self, message: Message, memory: FrameMemory) -> EngineResult<Option<Message>> {
+            self.try_send_with(message, memory)
+        }
+
+        fn send(&self, message: Message) -> Pending<()> {
+            let socket = self.clone();
+            Box::pin(async move { socket.send(message).await })
+        }
+    };
+    (@ recv) => {
+        fn receives(&self) -> bool {
+            true
+        }
+
+        fn try_recv(&self) -> EngineResult<Option<Message>> {
+            <Self>::try_recv(self)
+        }
+
+        fn recv(&self) -> Pending<Message> {
+            let socket = self.clone();
+            Box::pin(async move { socket.recv().await })
+        }
+    };
+    (@ proxy) => {
+        fn proxy_end(&self) -> Option<ProxyEnd> {
+            Some(self.clone().into())
+        }
+    };
+}
+
+pattern!(ReqSocket, send, recv);
+pattern!(RepSocket, send, recv);
+pattern!(DealerSocket, send, recv, proxy);
+pattern!(RouterSocket, send, recv, proxy);
+pattern!(PubSocket, send);
+pattern!(SubSocket, recv);
+pattern!(XPubSocket, send, recv, proxy);
+pattern!(XSubSocket, send, recv, proxy);
+pattern!(PushSocket, send, proxy);
+pattern!(PullSocket, recv, proxy);
+pattern!(PairSocket, send, recv);
