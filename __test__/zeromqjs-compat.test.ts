@@ -128,3 +128,57 @@ describe('options set after bind or connect', () => {
     connect.call(sock, 'tcp://127.0.0.1:1', {})
   })
 })
+
+describe('v5-compat: the socket types beyond REQ/REP/DEALER/ROUTER', () => {
+  type V5Socket = {
+    bind(a: string, cb?: (err?: Error) => void): V5Socket
+    connect(a: string): V5Socket
+    send(m: unknown): V5Socket
+    subscribe(f: string): V5Socket
+    setsockopt(o: unknown, v: unknown): V5Socket
+    on(e: 'message', l: (...frames: Buffer[]) => void): V5Socket
+    close(): V5Socket
+    getsockopt(o: unknown): unknown
+  }
+  const v5 = require('zeromq-napi/v5-compat') as { socket(type: string): V5Socket; ZMQ_SUBSCRIBE: number }
+
+  async function bound(sock: V5Socket, address: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => sock.bind(address, (err) => (err ? reject(err) : resolve())))
+  }
+
+  test("'push' -> 'pull' over inproc, and 'pub' -> 'sub' with subscribe()/setsockopt(ZMQ_SUBSCRIBE)", async (t) => {
+    const push = v5.socket('push')
+    const pull = v5.socket('pull')
+    const pub = v5.socket('pub')
+    const sub = v5.socket('sub')
+    const sub2 = v5.socket('sub')
+    t.after(() => {
+      for (const s of [push, pull, pub, sub, sub2]) s.close()
+    })
+    const pulled = new Promise<string>((resolve) => pull.on('message', (m) => resolve(m.toString())))
+    await bound(pull, 'inproc://v5-push-pull')
+    push.connect('inproc://v5-push-pull')
+    push.send('task')
+    assert.equal(await within(pulled, 5000, 'pull'), 'task')
+
+    await bound(pub, 'inproc://v5-pub-sub')
+    const got = new Promise<string[]>((resolve) => sub.on('message', (topic, body) => resolve([topic.toString(), body.toString()])))
+    const got2 = new Promise<string>((resolve) => sub2.on('message', (topic) => resolve(topic.toString())))
+    sub.subscribe('weather')
+    sub2.setsockopt(v5.ZMQ_SUBSCRIBE, 'news')
+    sub.connect('inproc://v5-pub-sub')
+    sub2.connect('inproc://v5-pub-sub')
+    // A publisher drops what no subscriber has asked for yet: publish until both have theirs.
+    let answered = false
+    void Promise.all([got, got2]).then(() => (answered = true))
+    while (!answered) {
+      pub.send(['sports', 'x'])
+      pub.send(['weather', 'sunny'])
+      pub.send(['news', 'y'])
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    assert.deepEqual(await got, ['weather', 'sunny'])
+    assert.equal(await got2, 'news')
+    assert.throws(() => push.subscribe('x'), TypeError)
+  })
+})

@@ -4,7 +4,20 @@ import { EventEmitter } from 'node:events';
 import type { MessageLike } from '../index.js';
 
 /** The socket types: 'dealer' and 'router' need a version of zeromq-napi that exports Dealer and Router. */
-export type SocketType = 'req' | 'rep' | 'dealer' | 'router' | 'xreq' | 'xrep';
+export type SocketType =
+  | 'req'
+  | 'rep'
+  | 'dealer'
+  | 'router'
+  | 'xreq'
+  | 'xrep'
+  | 'pub'
+  | 'sub'
+  | 'xpub'
+  | 'xsub'
+  | 'push'
+  | 'pull'
+  | 'pair';
 
 /** An option: a v5 short name (`'linger'`, `'identity'`, `'rcvtimeo'`, ...), a `ZMQ_*` number, or this package's name (`'receiveTimeout'`). */
 export type Option = keyof ShortOptions | number | string;
@@ -70,6 +83,9 @@ export declare class Socket extends EventEmitter {
   pause(): this;
   resume(): this;
   close(): this;
+  /** A 'sub' (or 'xsub') socket's subscription to messages starting with `filter`; TypeError on other types. */
+  subscribe(filter: string | Buffer): this;
+  unsubscribe(filter: string | Buffer): this;
   read(): never;
   setsockopt(option: Option, value: unknown): this;
   getsockopt(option: Option): unknown;
@@ -92,6 +108,9 @@ export declare const createSocket: typeof socket;
 export declare const options: Readonly<Record<keyof ShortOptions, number>>;
 
 export declare const ZMQ_SNDMORE: 2;
+/** libzmq's option numbers for `setsockopt(ZMQ_SUBSCRIBE, filter)` / `ZMQ_UNSUBSCRIBE`. */
+export declare const ZMQ_SUBSCRIBE: 6;
+export declare const ZMQ_UNSUBSCRIBE: 7;
 export declare const ZMQ_IDENTITY: 5;
 export declare const ZMQ_TYPE: 16;
 export declare const ZMQ_LINGER: 17;

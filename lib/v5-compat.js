@@ -101,7 +101,28 @@ function optionName(option) {
 }
 
 /** @type {Readonly<Record<string, string>>} */
-const CLASS_NAMES = { req: 'Request', rep: 'Reply', dealer: 'Dealer', xreq: 'Dealer', router: 'Router', xrep: 'Router' };
+const CLASS_NAMES = {
+  req: 'Request',
+  rep: 'Reply',
+  dealer: 'Dealer',
+  xreq: 'Dealer',
+  router: 'Router',
+  xrep: 'Router',
+  pub: 'Publisher',
+  sub: 'Subscriber',
+  xpub: 'XPublisher',
+  xsub: 'XSubscriber',
+  push: 'Push',
+  pull: 'Pull',
+  pair: 'Pair',
+};
+
+/** Types that never receive: no receive loop. */
+const SEND_ONLY = new Set(['pub', 'push']);
+
+/** libzmq's numbers of the subscription options (v5 code sets them with setsockopt). */
+const ZMQ_SUBSCRIBE = 6;
+const ZMQ_UNSUBSCRIBE = 7;
 
 /**
  * The socket classes by v5 type name; Dealer and Router exist once the package exports them.
@@ -111,7 +132,7 @@ const CLASS_NAMES = { req: 'Request', rep: 'Reply', dealer: 'Dealer', xreq: 'Dea
 function socketClass(type) {
   const name = Object.hasOwn(CLASS_NAMES, type) ? CLASS_NAMES[type] : undefined;
   if (name === undefined) {
-    throw new Error(`Invalid socket type: ${type} (zeromq-napi/v5-compat has 'req', 'rep', 'dealer' and 'router')`);
+    throw new Error(`Invalid socket type: ${type} (zeromq-napi/v5-compat has ${Object.keys(CLASS_NAMES).join(', ')})`);
   }
   const Class = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (zmq))[name];
   if (typeof Class !== 'function') {
@@ -149,7 +170,7 @@ class Socket extends EventEmitter {
     this._replied = undefined;
     // REQ receives only after a send (its reply), REP receives, then waits for its reply to go
     // out; DEALER and ROUTER receive all the time.
-    if (type !== 'req') this._receiveLoop();
+    if (type !== 'req' && !SEND_ONLY.has(type)) this._receiveLoop();
   }
 
   /**
@@ -319,6 +340,31 @@ class Socket extends EventEmitter {
     return this;
   }
 
+  /**
+   * A SUB/XSUB socket's subscription to messages starting with `filter` (v5's `subscribe`).
+   * @param {unknown} filter
+   */
+  subscribe(filter) {
+    this._subscriber('subscribe').subscribe(/** @type {string | Buffer} */ (filter));
+    return this;
+  }
+
+  /** @param {unknown} filter */
+  unsubscribe(filter) {
+    this._subscriber('unsubscribe').unsubscribe(/** @type {string | Buffer} */ (filter));
+    return this;
+  }
+
+  /**
+   * @param {string} method
+   * @returns {{ subscribe(f: string | Buffer): void, unsubscribe(f: string | Buffer): void }}
+   */
+  _subscriber(method) {
+    const sock = /** @type {{ subscribe?: unknown, unsubscribe?: unknown }} */ (/** @type {unknown} */ (this._socket));
+    if (typeof sock.subscribe !== 'function') throw new TypeError(`${method}() needs a 'sub' socket, this is '${this.type}'`);
+    return /** @type {{ subscribe(f: string | Buffer): void, unsubscribe(f: string | Buffer): void }} */ (sock);
+  }
+
   get closed() {
     return this._socket.closed;
   }
@@ -332,6 +378,8 @@ class Socket extends EventEmitter {
    * @param {unknown} value
    */
   setsockopt(option, value) {
+    if (option === ZMQ_SUBSCRIBE || option === 'ZMQ_SUBSCRIBE' || option === 'subscribe') return this.subscribe(value);
+    if (option === ZMQ_UNSUBSCRIBE || option === 'ZMQ_UNSUBSCRIBE' || option === 'unsubscribe') return this.unsubscribe(value);
     const name = optionName(option);
     if (name === 'lastEndpoint' || name === null) throw new TypeError(`Option ${String(option)} is read-only`);
     // v5 code passes libzmq's ints for its boolean options (`setsockopt(ZMQ_ROUTER_MANDATORY, 1)`).
@@ -387,5 +435,7 @@ module.exports = {
   createSocket: socket,
   options: Object.fromEntries(Object.entries(SHORT).map(([short, long]) => [short, OPTIONS[long][0]])),
   ZMQ_SNDMORE,
+  ZMQ_SUBSCRIBE,
+  ZMQ_UNSUBSCRIBE,
   ...constants,
 };

@@ -7,6 +7,8 @@ export const {
   createSocket,
   options,
   ZMQ_SNDMORE,
+  ZMQ_SUBSCRIBE,
+  ZMQ_UNSUBSCRIBE,
   ZMQ_IDENTITY,
   ZMQ_TYPE,
   ZMQ_LINGER,
