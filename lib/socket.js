@@ -43,6 +43,8 @@ const IMMEDIATE_OPTIONS = new Set([
   'reconnectInterval',
   'reconnectMaxInterval',
   'connectTimeout',
+  'verbosity',
+  'conflate',
 ]);
 const LATER_WARNING = 'Socket option will not take effect until next connect/bind.';
 
