@@ -464,7 +464,11 @@ declare abstract class SocketBase {
   readonly securityMechanism: 'curve' | 'plain' | null;
   /** zeromq.js's `readable`: a `receive()` now would finish at once (a message is waiting and the state allows it). */
   readonly readable: boolean;
-  /** zeromq.js's `writable`: a `send()` now would be taken at once (the state allows it and there is a peer; a Router always). */
+  /**
+   * zeromq.js's `writable` (libzmq's POLLOUT): the state allows a `send()` and it has somewhere to
+   * go: a peer, or, as in libzmq, a `connect()` endpoint even before its connection is up (the send
+   * then waits for it, up to `sendTimeout`); a Router, Publisher or XPublisher always.
+   */
   readonly writable: boolean;
   /**
    * The endpoint of the last successful `bind`, with an ephemeral port resolved

@@ -76,13 +76,15 @@ pub(crate) fn readable(pattern: &dyn Pattern) -> bool {
 }
 
 /// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
-/// go; the types that never wait (ROUTER drops a message for no peer, PUB and XPUB one nobody
-/// takes) always take one.
+/// go: a peer, or (as libzmq, which makes a connect's pipe at once) a `connect` endpoint, up or
+/// not, where a send waits for the connection; the types that never wait (ROUTER drops a message
+/// for no peer, PUB and XPUB one nobody takes) always take one.
 pub(crate) fn writable(pattern: &dyn Pattern) -> bool {
     if !pattern.sends() {
         return false;
     }
-    let connected = pattern.handle().peer_count() > 0;
+    let handle = pattern.handle();
+    let connected = handle.peer_count() > 0 || handle.has_connects();
     let any = pattern.as_any();
     if let Some(req) = any.downcast_ref::<ReqSocket>() {
         return !req.awaiting_reply() && connected;

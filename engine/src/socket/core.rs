@@ -338,6 +338,12 @@ impl SocketCore {
         }
     }
 
+    /// Whether a `connect` endpoint exists (libzmq makes a connect's pipe at once, so its POLLOUT
+    /// does not wait for the connection).
+    pub(crate) fn has_connects(&self) -> bool {
+        !lock(&self.endpoints).connects.is_empty()
+    }
+
     pub(crate) fn connect(self: &Arc<Self>, address: &str) -> Result<(), Error> {
         let held = self.connect_held(address)?;
         self.spawn_connector(held);

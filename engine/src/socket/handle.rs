@@ -117,6 +117,11 @@ impl SocketHandle {
         self.core().peer_count()
     }
 
+    /// Whether the socket has a `connect` endpoint (up or not).
+    pub fn has_connects(&self) -> bool {
+        self.core().has_connects()
+    }
+
     /// Whether a message is queued for this socket (zeromq.js's `readable`).
     pub fn has_messages(&self) -> bool {
         self.core().inbound.has_messages()
