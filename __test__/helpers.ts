@@ -10,8 +10,18 @@ import { test as nodeTest, type TestContext } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 
 // Under Node (tsx) these files are CommonJS; Deno runs them as ES modules, with no __dirname (and
-// from the repository root: scripts/test-runtimes.js).
-export const ROOT = typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd()
+// from the repository root: scripts/test-runtimes.js). The repository is the directory up from here
+// whose package.json is zeromq-napi's: scripts/test-platforms.js runs these files transpiled to JS
+// from a directory under .cache/.
+export const ROOT = typeof __dirname === 'string' ? packageRoot(__dirname) : process.cwd()
+
+function packageRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json')
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === 'zeromq-napi') return dir
+  }
+  return path.resolve(from, '..')
+}
 
 /**
  * node:test's `test` with a default timeout, so an operation that hangs (the very bug class these tests look for)
