@@ -154,10 +154,17 @@ function settle(id, value) {
 //   that a worker's teardown always runs the close callbacks of the poll handles src/uv_read.rs
 //   closes from the env cleanup hook: there the engine's own reader threads read, and results
 //   settle through the hub's threadsafe function;
+// - Windows: the engine's readers too. The addon's Windows build has no event-loop reader: a DLL
+//   cannot leave libuv's symbols for node.exe to fill in as a Unix shared object does (only
+//   Node-API is resolved at load), and a measurement of libuv's SOCKET polling under Wine would
+//   not say how it does on Windows;
 // - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
 const readOnJsThread =
-  require('node:worker_threads').isMainThread && hostHasLibuv && process.env.ZEROMQ_NAPI_READER !== 'engine';
+  require('node:worker_threads').isMainThread &&
+  hostHasLibuv &&
+  process.platform !== 'win32' &&
+  process.env.ZEROMQ_NAPI_READER !== 'engine';
 // Large received frames are external Buffers over the engine's memory; where the runtime refuses
 // those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).

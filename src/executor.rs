@@ -104,8 +104,10 @@ pub(crate) struct Executor {
     /// Pending operations, by id. Only the JS thread touches it (the mutex is never contended).
     ops: Mutex<HashMap<u32, Op>>,
     /// The JS settle function and an async context, for settling on the spot after a read
-    /// (`settle_now`).
+    /// (`settle_now`; never read where there is no `uv_read`).
+    #[cfg_attr(not(unix), allow(dead_code))]
     settle: JsThreadOnly<sys::napi_ref>,
+    #[cfg_attr(not(unix), allow(dead_code))]
     async_context: JsThreadOnly<sys::napi_async_context>,
     on_wake: OnceLock<OnWake>,
 }
@@ -261,11 +263,6 @@ impl Executor {
         let _ = self.tsfn.call(id, ThreadsafeFunctionCallMode::NonBlocking);
     }
 
-    /// Any thread: wakes the JS thread for work that is not an operation (the `on_wake` hook).
-    pub(crate) fn wake(&self) {
-        self.schedule(NOTHING);
-    }
-
     /// JS thread: polls operation `id`; its outcome if that finished it.
     fn poll(&self, id: u32) -> Option<Outcome> {
         // Taken out while polling, so engine code running inside the poll may use the executor.
@@ -320,6 +317,16 @@ impl Executor {
     pub(crate) fn drop_all(&self) {
         let ops: Vec<Op> = lock(&self.ops).drain().map(|(_, op)| op).collect();
         drop(ops);
+    }
+}
+
+/// What reading on the JS thread's own event loop uses (`uv_read`, which Windows builds without:
+/// there the engine's readers settle through the threadsafe function).
+#[cfg_attr(not(unix), allow(dead_code))]
+impl Executor {
+    /// Any thread: wakes the JS thread for work that is not an operation (the `on_wake` hook).
+    pub(crate) fn wake(&self) {
+        self.schedule(NOTHING);
     }
 
     /// Runs `f` (on the JS thread), collecting the operations it wakes instead of scheduling

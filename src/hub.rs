@@ -137,7 +137,10 @@ impl Hub {
         crate::liveness::set_thread_env(env.raw());
         let js_env = JsEnv::new(env.raw());
         let executor = Executor::new(env, settle, runtime)?;
-        let reader = read_on_js_thread.then(|| Arc::new(UvReader::new(js_env, &executor)));
+        let reader = match read_on_js_thread {
+            true => Some(Arc::new(UvReader::new(js_env, &executor)?)),
+            false => None,
+        };
         if let Some(reader) = &reader {
             // Attaches and resumes queued by engine threads run when the JS thread wakes.
             let reader = Arc::downgrade(reader);

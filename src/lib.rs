@@ -39,4 +39,8 @@ mod outcome;
 mod security;
 mod slab;
 mod socket;
+#[cfg(unix)]
+mod uv_read;
+#[cfg(not(unix))]
+#[path = "uv_read_unsupported.rs"]
 mod uv_read;

@@ -89,13 +89,13 @@ impl ReadDriver for UvReader {
 
 impl UvReader {
     /// `env`: the environment whose event loop reads; `executor`: its executor.
-    pub(crate) fn new(env: JsEnv, executor: &Arc<Executor>) -> UvReader {
-        UvReader {
+    pub(crate) fn new(env: JsEnv, executor: &Arc<Executor>) -> napi::Result<UvReader> {
+        Ok(UvReader {
             env,
             executor: Arc::downgrade(executor),
             commands: Mutex::new(Vec::new()),
             live: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// Any thread: queues work for the JS thread and wakes it (it runs `run_commands`).

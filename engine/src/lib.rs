@@ -50,6 +50,7 @@ pub use conn::handshake;
 pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
+pub use net::readiness::RawSocket;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
 };

@@ -23,10 +23,10 @@
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::peer::{DrivenReader, Peer};
 use crate::conn::read_state::{ReadEnd, ReadState, Step};
+use crate::net::readiness::RawSocket;
 use crate::once_event::OnceEvent;
 use crate::options::Options;
 use std::io;
-use std::os::fd::RawFd;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
@@ -158,9 +158,9 @@ impl DrivenRead {
         self.0.peer.id
     }
 
-    /// The descriptor to watch for readability.
-    pub fn fd(&self) -> RawFd {
-        self.0.peer.stream.raw_fd()
+    /// The descriptor to watch for readability (on Windows, the SOCKET).
+    pub fn fd(&self) -> RawSocket {
+        self.0.peer.stream.raw_socket()
     }
 
     /// Reads what has arrived (without blocking), delivers whole messages to the socket and

@@ -455,21 +455,18 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::transport::Stream;
+    use crate::net::transport::{test_pair, TestPeer};
     use crate::wire::codec::{Decoder, Frame};
     use crate::wire::command::Command;
     use std::io::{Read, Write};
-    use std::os::unix::net::UnixStream;
 
     /// A peer writing into one end of a socket pair; the other end is returned to read from.
-    fn peer(send_hwm: u32) -> (Peer, UnixStream) {
-        let (ours, theirs) = UnixStream::pair().expect("pair");
-        ours.set_nonblocking(true).expect("nonblocking");
-        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+    fn peer(send_hwm: u32) -> (Peer, TestPeer) {
+        let (stream, theirs) = test_pair();
         let peer = Peer::new(
             Peer::next_id(),
             Bytes::from_static(b"id"),
-            Stream::Unix(stream).into_split().1,
+            stream.into_split().1,
             send_hwm,
         );
         (peer, theirs)

@@ -294,16 +294,14 @@ mod tests {
 
     #[tokio::test]
     async fn direct_writes_match_the_encoding_and_hand_back_what_did_not_fit() {
-        use crate::net::transport::Stream;
+        use crate::net::transport::{test_pair, TestPeer};
         use crate::wire::codec::encode_message;
         use std::io::Read;
-        let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
-        a.set_nonblocking(true).expect("nonblocking");
+        let (stream, b) = test_pair();
         b.set_nonblocking(true).expect("nonblocking");
-        let (_read, write) =
-            Stream::Unix(tokio::net::UnixStream::from_std(a).expect("tokio")).into_split();
+        let (_read, write) = stream.into_split();
         let mut peer = b;
-        let read_all = |peer: &mut std::os::unix::net::UnixStream| {
+        let read_all = |peer: &mut TestPeer| {
             let mut got = Vec::new();
             let mut chunk = [0u8; 65536];
             while let Ok(n) = peer.read(&mut chunk) {

@@ -2,6 +2,7 @@
 //! and the textual form of a resolved address.
 
 use crate::error::{Error, ErrorCode};
+use crate::net::ipc;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -56,7 +57,13 @@ impl Endpoint {
         match transport {
             "tcp" => parse_tcp(rest).map_err(invalid),
             "ipc" => {
-                if rest.is_empty() || rest.contains('\0') {
+                if let Some(why) = ipc::UNSUPPORTED {
+                    Err(Error::with_address(
+                        ErrorCode::Eprotonosupport,
+                        why,
+                        address,
+                    ))
+                } else if rest.is_empty() || rest.contains('\0') {
                     Err(invalid("malformed ipc endpoint (want ipc:///path)"))
                 } else {
                     Ok(Endpoint::Ipc(PathBuf::from(rest)))

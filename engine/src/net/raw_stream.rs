@@ -11,36 +11,27 @@
 //! has arrived instead of waking for every segment (a third of the wake-ups for a 1 MiB frame over
 //! loopback).
 
+use crate::net::ipc;
+use crate::net::readiness::{self, AsSockRef};
+use crate::net::recv_queue;
+use socket2::SockRef;
 use std::io::{self, IoSlice, Write};
 use std::mem::MaybeUninit;
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
 use std::sync::Arc;
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
 
 #[derive(Debug)]
 enum Sock {
     Tcp(TcpStream),
-    Unix(UnixStream),
+    Unix(ipc::StdStream),
 }
 
-impl AsRawFd for Sock {
-    fn as_raw_fd(&self) -> RawFd {
+impl AsSockRef for Sock {
+    fn sock_ref(&self) -> SockRef<'_> {
         match self {
-            Sock::Tcp(s) => s.as_raw_fd(),
-            Sock::Unix(s) => s.as_raw_fd(),
+            Sock::Tcp(s) => SockRef::from(s),
+            Sock::Unix(s) => SockRef::from(s),
         }
-    }
-}
-
-/// A shared handle to the socket, so a temporary registration does not own (and close) it.
-struct Registered(Arc<Sock>);
-
-impl AsRawFd for Registered {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
     }
 }
 
@@ -59,26 +50,20 @@ impl RawStream {
     }
 
     /// Takes over a non-blocking Unix stream socket.
-    pub(crate) fn unix(stream: UnixStream) -> RawStream {
+    pub(crate) fn unix(stream: ipc::StdStream) -> RawStream {
         RawStream {
             sock: Arc::new(Sock::Unix(stream)),
         }
     }
 
-    pub(crate) fn raw_fd(&self) -> RawFd {
-        self.sock.as_raw_fd()
+    pub(crate) fn sock_ref(&self) -> SockRef<'_> {
+        self.sock.sock_ref()
     }
 
     /// Waits until the socket has room for more bytes. Registers it with the runtime for just this
     /// wait: when it is already writable the registration reports so at once.
     pub(crate) async fn writable(&self) -> io::Result<()> {
-        // SAFETY: `Registered` holds the socket, so the descriptor stays open (and the same) for
-        // as long as the registration lives.
-        let fd = unsafe {
-            AsyncFd::register_with_interest(Registered(self.sock.clone()), Interest::WRITABLE)?
-        };
-        let _ready = fd.writable().await?;
-        Ok(())
+        readiness::writable(&self.sock).await
     }
 
     /// Non-blocking write; `WouldBlock` when the OS buffer is full.
@@ -99,62 +84,34 @@ impl RawStream {
 
     /// Non-blocking read into uninitialised memory; `WouldBlock` when nothing has arrived.
     pub(crate) fn recv(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
-        match &*self.sock {
-            Sock::Tcp(s) => socket2::SockRef::from(s).recv(buf),
-            Sock::Unix(s) => socket2::SockRef::from(s).recv(buf),
-        }
+        self.sock.sock_ref().recv(buf)
     }
 
     /// TCP: readiness (and so the driver's wake-up) waits until `bytes` are queued, or the
-    /// connection ends. Unix sockets ignore the mark when polled: `false`, nothing set.
+    /// connection ends. Unix sockets ignore the mark when polled, and Winsock has none: `false`,
+    /// nothing set.
     pub(crate) fn set_recv_lowat(&self, bytes: usize) -> bool {
         let Sock::Tcp(s) = &*self.sock else {
             return false;
         };
-        let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        // SAFETY: a valid descriptor, and a pointer to a live int of the size passed.
-        let status = unsafe {
-            libc::setsockopt(
-                s.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVLOWAT,
-                std::ptr::from_ref(&value).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        status == 0
+        recv_queue::set_recv_lowat(SockRef::from(s), bytes)
     }
 
     /// Bytes received and not read yet (0 if the OS will not say).
     pub(crate) fn queued(&self) -> usize {
-        let mut queued: libc::c_int = 0;
-        // SAFETY: a valid descriptor, and FIONREAD writes one int.
-        let status = unsafe { libc::ioctl(self.raw_fd(), libc::FIONREAD, &mut queued) };
-        if status == 0 {
-            usize::try_from(queued).unwrap_or(0)
-        } else {
-            0
-        }
-    }
-
-    /// Shuts both directions down, even while other references to the socket exist.
-    pub(crate) fn shutdown(&self) -> io::Result<()> {
-        match &*self.sock {
-            Sock::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
-            Sock::Unix(s) => s.shutdown(std::net::Shutdown::Both),
-        }
+        recv_queue::queued(self.sock.sock_ref())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::transport::test_tcp_pair;
     use std::io::Read;
 
-    fn pair() -> (RawStream, UnixStream) {
-        let (a, b) = UnixStream::pair().expect("pair");
-        a.set_nonblocking(true).expect("nonblocking");
-        (RawStream::unix(a), b)
+    fn pair() -> (RawStream, TcpStream) {
+        let (ours, theirs) = test_tcp_pair();
+        (RawStream::tcp(ours), theirs)
     }
 
     #[tokio::test]
@@ -185,25 +142,56 @@ mod tests {
         drop(reader.join().expect("reader"));
     }
 
+    /// Reads what has arrived (loopback delivers it at once, but not within the write call).
+    fn recv_some(ours: &RawStream, buf: &mut [MaybeUninit<u8>]) -> usize {
+        for _ in 0..1000 {
+            match ours.recv(buf) {
+                Ok(n) => return n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(e) => panic!("recv: {e}"),
+            }
+        }
+        panic!("nothing arrived");
+    }
+
     #[test]
-    fn reports_queued_bytes() {
+    fn reads_what_arrived_and_reports_queued_bytes_where_the_os_says() {
         let (ours, mut theirs) = pair();
         assert_eq!(ours.queued(), 0);
         theirs.write_all(b"hello").expect("write");
-        assert_eq!(ours.queued(), 5);
+        let mut peek = [MaybeUninit::uninit(); 8];
+        while ours.sock_ref().peek(&mut peek).map_or(true, |n| n < 5) {
+            std::thread::yield_now();
+        }
+        // Winsock is not asked (see `recv_queue`): it says 0 there.
+        let expected = if cfg!(unix) { 5 } else { 0 };
+        assert_eq!(ours.queued(), expected);
         let mut buf = [MaybeUninit::uninit(); 8];
-        assert_eq!(ours.recv(&mut buf).expect("recv"), 5);
+        assert_eq!(recv_some(&ours, &mut buf), 5);
         assert_eq!(ours.queued(), 0);
     }
 
     #[test]
-    fn low_water_mark_is_tcp_only() {
-        let (ours, _theirs) = pair();
-        assert!(!ours.set_recv_lowat(1 << 20));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let stream = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
-        let tcp = RawStream::tcp(stream);
-        assert!(tcp.set_recv_lowat(256 * 1024));
-        assert!(tcp.set_recv_lowat(1));
+    fn low_water_mark_is_tcp_on_unix_only() {
+        let (tcp, _theirs) = pair();
+        assert_eq!(tcp.set_recv_lowat(256 * 1024), cfg!(unix));
+        assert_eq!(tcp.set_recv_lowat(1), cfg!(unix));
+        #[cfg(unix)]
+        {
+            let (a, _b) = std::os::unix::net::UnixStream::pair().expect("pair");
+            assert!(!RawStream::unix(a).set_recv_lowat(1 << 20));
+        }
+    }
+
+    #[test]
+    fn shuts_down_both_ways() {
+        let (ours, mut theirs) = pair();
+        ours.sock_ref()
+            .shutdown(std::net::Shutdown::Both)
+            .expect("shutdown");
+        let mut buf = [0u8; 4];
+        assert_eq!(theirs.read(&mut buf).expect("eof"), 0);
     }
 }

@@ -4,23 +4,26 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::net::endpoint::{tcp_endpoint_string, Endpoint, Host};
+use crate::net::hang_up::peer_hung_up;
+use crate::net::ipc;
 use crate::net::raw_stream::RawStream;
+use crate::net::readiness::{self, RawSocket};
+use socket2::SockRef;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream};
 
 /// A connected stream of either transport.
 #[derive(Debug)]
 pub(crate) enum Stream {
     Tcp(TcpStream),
-    Unix(UnixStream),
+    Unix(ipc::Stream),
 }
 
 impl Stream {
@@ -47,14 +50,7 @@ impl Stream {
             Stream::Tcp(s) => s
                 .peer_addr()
                 .map_or_else(|_| "tcp://".to_owned(), |a| format!("tcp://{a}")),
-            Stream::Unix(s) => {
-                let named = |a: io::Result<tokio::net::unix::SocketAddr>| {
-                    a.ok()
-                        .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
-                };
-                let path = named(s.peer_addr()).or_else(|| named(s.local_addr()));
-                format!("ipc://{}", path.unwrap_or_default())
-            }
+            Stream::Unix(s) => ipc::peer_address(s),
         }
     }
 
@@ -72,7 +68,7 @@ impl Stream {
 #[derive(Debug)]
 pub(crate) enum ReadHalf {
     Tcp(tokio::net::tcp::OwnedReadHalf),
-    Unix(tokio::net::unix::OwnedReadHalf),
+    Unix(ipc::ReadHalf),
 }
 
 /// `AsyncRead` for an enum with a `Tcp` and a `Unix` variant: reads from whichever it holds.
@@ -102,7 +98,7 @@ forward_async_read!(ReadHalf);
 #[derive(Debug)]
 pub(crate) enum WriteHalf {
     Tcp(tokio::net::tcp::OwnedWriteHalf),
-    Unix(tokio::net::unix::OwnedWriteHalf),
+    Unix(ipc::WriteHalf),
     Driven(RawStream),
 }
 
@@ -152,71 +148,31 @@ impl WriteHalf {
         }
     }
 
-    pub(crate) fn raw_fd(&self) -> RawFd {
+    fn sock_ref(&self) -> SockRef<'_> {
         match self {
-            WriteHalf::Tcp(s) => s.as_ref().as_raw_fd(),
-            WriteHalf::Unix(s) => s.as_ref().as_raw_fd(),
-            WriteHalf::Driven(s) => s.raw_fd(),
+            WriteHalf::Tcp(s) => SockRef::from(s.as_ref()),
+            WriteHalf::Unix(s) => ipc::sock_ref(s),
+            WriteHalf::Driven(s) => s.sock_ref(),
         }
+    }
+
+    /// The handle an outside event loop watches (a descriptor, or a Windows SOCKET).
+    pub(crate) fn raw_socket(&self) -> RawSocket {
+        readiness::raw_socket(self.sock_ref())
     }
 
     /// Whether the peer has ended the connection (its FIN or a reset has arrived), found without
     /// reading: a send checks this before it picks a connection, because the engine's reader task
     /// may not have run since the FIN came, and a request written into such a connection is lost.
     pub(crate) fn hung_up(&self) -> bool {
-        peer_hung_up(self.raw_fd())
+        peer_hung_up(self.sock_ref())
     }
 
     /// Shuts both directions down at once, even while other references to the stream exist,
     /// so the peer sees the connection end now rather than when the last reference is dropped.
     pub(crate) fn shutdown(&self) {
-        let result = match self {
-            WriteHalf::Tcp(s) => {
-                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
-            }
-            WriteHalf::Unix(s) => {
-                socket2::SockRef::from(s.as_ref()).shutdown(std::net::Shutdown::Both)
-            }
-            WriteHalf::Driven(s) => s.shutdown(),
-        };
         // ENOTCONN when the peer already went away: nothing left to do.
-        let _ = result;
-    }
-}
-
-/// A zero-timeout poll: RDHUP is the peer's FIN even with bytes still unread before it.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn peer_hung_up(fd: RawFd) -> bool {
-    let mut pollfd = libc::pollfd {
-        fd,
-        events: libc::POLLRDHUP,
-        revents: 0,
-    };
-    // SAFETY: one valid, exclusively borrowed pollfd; a zero timeout never blocks.
-    let ready = unsafe { libc::poll(&mut pollfd, 1, 0) };
-    ready > 0 && pollfd.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
-}
-
-/// Without RDHUP: a peeked read says 0 at the FIN (only once nothing unread is before it).
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn peer_hung_up(fd: RawFd) -> bool {
-    let mut byte = 0u8;
-    // SAFETY: a valid descriptor and a live one-byte buffer; MSG_PEEK leaves the byte queued.
-    let got = unsafe {
-        libc::recv(
-            fd,
-            std::ptr::from_mut(&mut byte).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
-    match got {
-        0 => true,
-        n if n > 0 => false,
-        _ => !matches!(
-            io::Error::last_os_error().kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-        ),
+        let _ = self.sock_ref().shutdown(std::net::Shutdown::Both);
     }
 }
 
@@ -266,7 +222,7 @@ impl AsyncWrite for Stream {
 #[derive(Debug)]
 pub(crate) enum Listener {
     Tcp(TcpListener),
-    Unix(UnixListener),
+    Unix(ipc::Listener),
 }
 
 impl Listener {
@@ -341,73 +297,14 @@ pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Er
             Err(last)
         }
         Endpoint::Ipc(path) => {
-            if let Some(name) = abstract_name(path) {
-                let listener = bind_abstract(name).map_err(|e| bind_error(&e, address))?;
-                return Ok(Bound {
-                    listener: Listener::Unix(listener),
-                    resolved: format!("ipc://{}", path.display()),
-                    ipc_path: None,
-                });
-            }
-            remove_stale_socket(path, address)?;
-            let listener = UnixListener::bind(path).map_err(|e| bind_error(&e, address))?;
+            let (listener, ipc_path) = ipc::bind(path, address, |e| bind_error(e, address)).await?;
             Ok(Bound {
                 listener: Listener::Unix(listener),
                 resolved: format!("ipc://{}", path.display()),
-                ipc_path: Some(path.clone()),
+                ipc_path,
             })
         }
     }
-}
-
-/// `ipc://@name` is Linux's abstract socket namespace (no file), as in libzmq.
-fn abstract_name(path: &Path) -> Option<&[u8]> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str()
-        .as_bytes()
-        .strip_prefix(b"@")
-        .filter(|_| cfg!(any(target_os = "linux", target_os = "android")))
-}
-
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn abstract_addr(name: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
-    use std::os::linux::net::SocketAddrExt;
-    std::os::unix::net::SocketAddr::from_abstract_name(name)
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn abstract_addr(_: &[u8]) -> io::Result<std::os::unix::net::SocketAddr> {
-    Err(io::ErrorKind::Unsupported.into())
-}
-
-fn bind_abstract(name: &[u8]) -> io::Result<UnixListener> {
-    let listener = std::os::unix::net::UnixListener::bind_addr(&abstract_addr(name)?)?;
-    listener.set_nonblocking(true)?;
-    UnixListener::from_std(listener)
-}
-
-/// A local connect either succeeds or fails at once, so the blocking call does not block.
-fn connect_abstract(name: &[u8]) -> io::Result<UnixStream> {
-    let stream = std::os::unix::net::UnixStream::connect_addr(&abstract_addr(name)?)?;
-    stream.set_nonblocking(true)?;
-    UnixStream::from_std(stream)
-}
-
-/// libzmq removes a socket file left behind by an earlier run before binding. We do the same,
-/// but refuse (EADDRINUSE) when something still accepts on it or the path is not a socket.
-fn remove_stale_socket(path: &Path, address: &str) -> Result<(), Error> {
-    use std::os::unix::fs::FileTypeExt;
-    let Ok(meta) = std::fs::symlink_metadata(path) else {
-        return Ok(());
-    };
-    let in_use = || Error::with_address(ErrorCode::Eaddrinuse, "address already in use", address);
-    if !meta.file_type().is_socket() {
-        return Err(in_use());
-    }
-    if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(in_use());
-    }
-    std::fs::remove_file(path).map_err(|e| bind_error(&e, address))
 }
 
 /// Removes an ipc socket file we created.
@@ -438,19 +335,7 @@ pub(crate) async fn connect(
             };
             connect_tcp(&addrs, attempt_timeout).await
         }
-        Endpoint::Ipc(path) => {
-            if let Some(name) = abstract_name(path) {
-                return connect_abstract(name).map(Stream::Unix);
-            }
-            let attempt = UnixStream::connect(path);
-            let stream = match attempt_timeout {
-                Some(t) => tokio::time::timeout(t, attempt)
-                    .await
-                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??,
-                None => attempt.await?,
-            };
-            Ok(Stream::Unix(stream))
-        }
+        Endpoint::Ipc(path) => ipc::connect(path, attempt_timeout).await.map(Stream::Unix),
     }
 }
 
@@ -479,6 +364,40 @@ async fn connect_tcp(
         }
     }
     Err(last)
+}
+
+/// The peer end of [`test_pair`]: a Unix stream socket where there are those, else tcp.
+#[cfg(all(test, unix))]
+pub(crate) type TestPeer = std::os::unix::net::UnixStream;
+/// The peer end of [`test_pair`]: a Unix stream socket where there are those, else tcp.
+#[cfg(all(test, not(unix)))]
+pub(crate) type TestPeer = std::net::TcpStream;
+
+/// A connected pair for unit tests (inside a runtime): ours as a `Stream`, theirs blocking.
+#[cfg(all(test, unix))]
+pub(crate) fn test_pair() -> (Stream, TestPeer) {
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("pair");
+    ours.set_nonblocking(true).expect("nonblocking");
+    let ours = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
+    (Stream::Unix(ours), theirs)
+}
+
+/// A connected pair for unit tests (inside a runtime): ours as a `Stream`, theirs blocking.
+#[cfg(all(test, not(unix)))]
+pub(crate) fn test_pair() -> (Stream, TestPeer) {
+    let (ours, theirs) = test_tcp_pair();
+    let ours = TcpStream::from_std(ours).expect("tokio stream");
+    (Stream::Tcp(ours), theirs)
+}
+
+/// A connected loopback tcp pair: ours non-blocking, theirs blocking.
+#[cfg(test)]
+pub(crate) fn test_tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let ours = std::net::TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+    let (theirs, _) = listener.accept().expect("accept");
+    ours.set_nonblocking(true).expect("nonblocking");
+    (ours, theirs)
 }
 
 #[cfg(test)]

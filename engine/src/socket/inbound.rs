@@ -174,17 +174,15 @@ impl Inbound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::transport::Stream;
+    use crate::net::transport::test_pair;
     use bytes::Bytes;
 
     fn peer(id: u64) -> Arc<Peer> {
-        let (a, _b) = std::os::unix::net::UnixStream::pair().expect("pair");
-        a.set_nonblocking(true).expect("nonblocking");
-        let stream = tokio::net::UnixStream::from_std(a).expect("tokio stream");
+        let (stream, _theirs) = test_pair();
         Arc::new(Peer::new(
             id,
             Bytes::from(vec![id as u8]),
-            Stream::Unix(stream).into_split().1,
+            stream.into_split().1,
             0,
         ))
     }

@@ -470,7 +470,7 @@ socket_handle!(ReqSocket, |socket| &socket.inner.handle);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::transport::Stream;
+    use crate::net::transport::{test_pair, TestPeer};
     use std::sync::Weak;
 
     fn b(s: &str) -> Bytes {
@@ -486,16 +486,9 @@ mod tests {
         }
     }
 
-    fn a_peer() -> (Arc<Peer>, std::os::unix::net::UnixStream) {
-        let (ours, theirs) = std::os::unix::net::UnixStream::pair().expect("pair");
-        ours.set_nonblocking(true).expect("nonblocking");
-        let stream = tokio::net::UnixStream::from_std(ours).expect("tokio stream");
-        let peer = Peer::new(
-            Peer::next_id(),
-            b("id"),
-            Stream::Unix(stream).into_split().1,
-            0,
-        );
+    fn a_peer() -> (Arc<Peer>, TestPeer) {
+        let (stream, theirs) = test_pair();
+        let peer = Peer::new(Peer::next_id(), b("id"), stream.into_split().1, 0);
         (Arc::new(peer), theirs)
     }
 
