@@ -24,11 +24,17 @@ function packageRoot(from: string): string {
 }
 
 /**
+ * How much longer than here a test may take: scripts/test-platforms.js sets it for a Node run by an
+ * emulator (qemu runs arm64 code several times slower), so a slow machine is not taken for a hang.
+ */
+const TIMEOUT_SCALE = Math.max(1, Number(process.env.ZEROMQ_NAPI_TEST_TIMEOUT_SCALE ?? 1) || 1)
+
+/**
  * node:test's `test` with a default timeout, so an operation that hangs (the very bug class these tests look for)
  * fails its own test instead of stalling the whole run. Every test also guards its awaits with `within()`.
  */
 export function test(name: string, fn: (t: TestContext) => void | Promise<void>, opts: { timeout?: number } = {}): Promise<void> {
-  return nodeTest(name, { timeout: opts.timeout ?? 20000 }, async (t) => {
+  return nodeTest(name, { timeout: (opts.timeout ?? 20000) * TIMEOUT_SCALE }, async (t) => {
     // `t.after` hooks run here, when `fn` settles, and from node:test's own `after` too (whichever
     // comes first; a timed-out test still gets them from node:test). Deno 2.9's node:test never runs
     // `after` hooks of tests nested in a `describe`: the sockets they close would outlive the file.
@@ -304,7 +310,7 @@ export function runNode(
     }
   })
   child.stderr.on('data', (chunk: string) => { stderr += chunk })
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), (opts.timeoutMs ?? 15000) * TIMEOUT_SCALE)
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('close', (code, signal) => {

@@ -2,8 +2,8 @@
 // What can be checked of a platform's binary without running it (scripts/test-platforms.js does it
 // for every cross build): its file format and cpu (read from the header here), that it exports
 // Node-API's entry point (`napi_register_module_v1`, read with llvm-nm / llvm-readobj) and that it
-// needs nothing a user's machine may lack: on musl only musl's libc and libgcc_s (Alpine's Node
-// needs both itself), on darwin only /usr/lib's system libraries, on Windows only system DLLs and
+// needs nothing a user's machine may lack: on musl only musl's libc (zig links its own unwinder
+// in), on darwin only /usr/lib's system libraries, on Windows only system DLLs and
 // node.exe (the mingw runtime linked in, no libgcc_s_seh-1.dll / libwinpthread-1.dll).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -62,7 +62,7 @@ function allowedLibrary(/** @type {Platform} */ p, /** @type {string} */ lib) {
     const name = lib.toLowerCase();
     return name === 'node.exe' || name.startsWith('api-ms-win-') || SYSTEM_DLLS.has(name);
   }
-  if (p.libc === 'musl') return /^(libc\.so|libc\.musl-[\w-]+\.so\.1|ld-musl-[\w-]+\.so\.1|libgcc_s\.so\.1)$/.test(lib);
+  if (p.libc === 'musl') return /^(libc\.so|libc\.musl-[\w-]+\.so\.1|ld-musl-[\w-]+\.so\.1)$/.test(lib);
   return /^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libgcc_s\.so\.1|ld-linux-[\w-]+\.so\.\d)$/.test(lib);
 }
 

