@@ -311,4 +311,7 @@ function main() {
   process.exit(failed ? 1 : 0);
 }
 
-main();
+if (require.main === module) main();
+
+// For __test__/install.test.ts: the installed package's round trip on each platform's own Node.
+module.exports = { runner, runOn, cannotRun };
