@@ -193,7 +193,8 @@ function muslNode(/** @type {string} */ requirement, /** @type {string} */ wheel
   const downloads = `${dir}.download`;
   fs.rmSync(downloads, { recursive: true, force: true });
   const pip = ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--platform', wheelPlatform, '-d', downloads, requirement];
-  const failure = run('python3', pip);
+  // The zig virtual environment's pip: Debian's python3 may have none.
+  const failure = run(path.join(zigToolchain(), 'python'), pip);
   if (failure !== '') throw new Error(`could not download ${requirement} for ${wheelPlatform}: ${failure}`);
   const wheel = fs.readdirSync(downloads).find((f) => f.endsWith('.whl'));
   if (!wheel) throw new Error(`pip download left no wheel in ${downloads}`);
