@@ -210,10 +210,17 @@ mod tests {
 
     #[test]
     fn parses_ipc() {
-        assert_eq!(
-            Endpoint::parse("ipc:///tmp/x.sock"),
-            Ok(Endpoint::Ipc(PathBuf::from("/tmp/x.sock")))
-        );
+        match ipc::UNSUPPORTED {
+            None => assert_eq!(
+                Endpoint::parse("ipc:///tmp/x.sock"),
+                Ok(Endpoint::Ipc(PathBuf::from("/tmp/x.sock")))
+            ),
+            Some(why) => {
+                let err = Endpoint::parse("ipc:///tmp/x.sock").expect_err("no ipc here");
+                assert_eq!(err.code, ErrorCode::Eprotonosupport);
+                assert_eq!(err.message, why);
+            }
+        }
     }
 
     #[test]
@@ -236,7 +243,12 @@ mod tests {
             "ipc://",
             "tcp://1.2.3.4.5.6:1:2",
         ] {
-            assert_eq!(code(bad), ErrorCode::Einval, "{bad:?}");
+            // Where there is no ipc, any ipc endpoint is refused for that first.
+            let want = match ipc::UNSUPPORTED {
+                Some(_) if bad.starts_with("ipc://") => ErrorCode::Eprotonosupport,
+                _ => ErrorCode::Einval,
+            };
+            assert_eq!(code(bad), want, "{bad:?}");
         }
     }
 

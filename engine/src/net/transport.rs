@@ -386,6 +386,14 @@ pub(crate) fn test_pair() -> (Stream, TestPeer) {
 #[cfg(all(test, not(unix)))]
 pub(crate) fn test_pair() -> (Stream, TestPeer) {
     let (ours, theirs) = test_tcp_pair();
+    // Small buffers, as a Unix pair has: tests that fill the socket then do so quickly.
+    let small = 8 * 1024;
+    SockRef::from(&ours)
+        .set_send_buffer_size(small)
+        .expect("SO_SNDBUF");
+    SockRef::from(&theirs)
+        .set_recv_buffer_size(small)
+        .expect("SO_RCVBUF");
     let ours = TcpStream::from_std(ours).expect("tokio stream");
     (Stream::Tcp(ours), theirs)
 }

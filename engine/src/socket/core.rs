@@ -260,11 +260,11 @@ impl SocketCore {
                     .emit(|| SocketEvent::new(EventKind::Close, &entry.resolved));
                 Ok(())
             }
-            None => Err(Error::with_address(
-                ErrorCode::Enoent,
-                "endpoint is not bound",
-                address,
-            )),
+            // An address that could never have been bound says why (an unknown transport, or
+            // ipc where the platform has none), as in libzmq; a well-formed one: not bound.
+            None => Err(Endpoint::parse(address).err().unwrap_or_else(|| {
+                Error::with_address(ErrorCode::Enoent, "endpoint is not bound", address)
+            })),
         }
     }
 
@@ -301,11 +301,10 @@ impl SocketCore {
                     .emit(|| SocketEvent::new(EventKind::Close, &entry.requested));
                 Ok(())
             }
-            None => Err(Error::with_address(
-                ErrorCode::Enoent,
-                "endpoint is not connected",
-                address,
-            )),
+            // As for `unbind`: an address that could never have been connected says why.
+            None => Err(Endpoint::parse_connect(address).err().unwrap_or_else(|| {
+                Error::with_address(ErrorCode::Enoent, "endpoint is not connected", address)
+            })),
         }
     }
 

@@ -5,13 +5,14 @@
 use super::*;
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use tokio::sync::Notify;
-use zeromq_napi_engine::{DrivenRead, Pump, ReadDriver};
+use zeromq_napi_engine::{DrivenRead, Pump, RawSocket, ReadDriver};
+
+pub use os::{poll, pollfd, raw, unread};
 
 // ----- test drivers -----
 
@@ -123,9 +124,10 @@ pub struct DriverShared {
     pub resumed_cv: Condvar,
     /// SingleLoop: connections attached or resumed since the loop last looked.
     pub inbox: Mutex<Vec<DrivenRead>>,
-    /// SingleLoop: written to wake the loop's poll; the loop polls `wake_rx`.
-    pub wake_tx: UnixStream,
-    pub wake_rx: UnixStream,
+    /// SingleLoop: written to wake the loop's poll; the loop polls `wake_rx` (a loopback tcp
+    /// pair: WSAPoll takes sockets only).
+    pub wake_tx: TcpStream,
+    pub wake_rx: TcpStream,
     pub threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -218,19 +220,77 @@ impl ReadDriver for EngineSide {
     }
 }
 
-pub fn pollfd(fd: RawFd) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+/// poll(2), or WSAPoll on Windows (the same shape), and the queued-bytes count.
+#[cfg(unix)]
+mod os {
+    use super::RawSocket;
+
+    pub type PollFd = libc::pollfd;
+
+    pub fn raw(s: &impl std::os::fd::AsRawFd) -> RawSocket {
+        s.as_raw_fd()
+    }
+
+    pub fn pollfd(fd: RawSocket) -> PollFd {
+        libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        }
+    }
+
+    /// poll(2); how many descriptors have events (0 on timeout or EINTR).
+    pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> usize {
+        // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
+    /// Bytes waiting to be read on `fd` (FIONREAD).
+    pub fn unread(fd: RawSocket) -> usize {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
+        let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+        assert_eq!(r, 0, "FIONREAD");
+        usize::try_from(n).unwrap_or(0)
     }
 }
 
-/// poll(2); how many descriptors have events (0 on timeout or EINTR).
-pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> usize {
-    // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
-    usize::try_from(n).unwrap_or(0)
+/// poll(2), or WSAPoll on Windows (the same shape), and the queued-bytes count.
+#[cfg(windows)]
+mod os {
+    use super::RawSocket;
+    use windows_sys::Win32::Networking::WinSock as ws;
+
+    pub type PollFd = ws::WSAPOLLFD;
+
+    pub fn raw(s: &impl std::os::windows::io::AsRawSocket) -> RawSocket {
+        s.as_raw_socket()
+    }
+
+    pub fn pollfd(fd: RawSocket) -> PollFd {
+        ws::WSAPOLLFD {
+            fd: fd as ws::SOCKET,
+            events: ws::POLLIN,
+            revents: 0,
+        }
+    }
+
+    /// WSAPoll; how many sockets have events (0 on timeout or error).
+    pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> usize {
+        // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` WSAPOLLFD structs.
+        let n = unsafe { ws::WSAPoll(fds.as_mut_ptr(), fds.len() as u32, timeout_ms) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
+    /// Bytes waiting to be read on `fd` (FIONREAD).
+    pub fn unread(fd: RawSocket) -> usize {
+        let mut n: u32 = 0;
+        // SAFETY: FIONREAD writes one u32 through the pointer, which is valid.
+        let r = unsafe { ws::ioctlsocket(fd as ws::SOCKET, ws::FIONREAD, &mut n) };
+        assert_eq!(r, 0, "FIONREAD");
+        n as usize
+    }
 }
 
 /// ThreadPerConnection: pump once after attach, then whenever readable; park on `Full` until
@@ -282,7 +342,7 @@ pub fn run_loop(inner: &DriverShared) {
             pump_into(conn, &mut watched, &mut parked);
         }
         fds.clear();
-        fds.push(pollfd(inner.wake_rx.as_raw_fd()));
+        fds.push(pollfd(raw(&inner.wake_rx)));
         fds.extend(watched.iter().map(|c| pollfd(c.fd())));
         if poll(&mut fds, POLL_MS) == 0 {
             continue;
@@ -309,7 +369,10 @@ pub struct Driver {
 
 impl Driver {
     pub fn new(kind: Kind) -> Driver {
-        let (wake_tx, wake_rx) = UnixStream::pair().expect("wake-up pair");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("wake-up listener");
+        let wake_tx =
+            TcpStream::connect(listener.local_addr().expect("addr")).expect("wake-up connect");
+        let (wake_rx, _) = listener.accept().expect("wake-up accept");
         wake_tx.set_nonblocking(true).expect("nonblocking");
         wake_rx.set_nonblocking(true).expect("nonblocking");
         let inner = Arc::new(DriverShared {
@@ -405,17 +468,8 @@ impl Manual {
     }
 }
 
-/// Bytes waiting to be read on `fd` (FIONREAD).
-pub fn unread(fd: RawFd) -> usize {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one c_int through the pointer, which is valid.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
-    assert_eq!(r, 0, "FIONREAD");
-    usize::try_from(n).unwrap_or(0)
-}
-
 /// Awaits readability of `fd` (poll(2) on a blocking thread), failing after [`PROMPT`].
-pub async fn readable(fd: RawFd) {
+pub async fn readable(fd: RawSocket) {
     let ms = PROMPT.as_millis() as i32;
     let ready = tokio::task::spawn_blocking(move || poll(&mut [pollfd(fd)], ms))
         .await

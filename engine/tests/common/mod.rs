@@ -16,6 +16,9 @@ use zeromq_napi_engine::{Message, Options, RepSocket, ReqSocket};
 /// Upper bound for anything a test awaits that should happen promptly: a hang fails fast.
 pub const PROMPT: Duration = Duration::from_secs(5);
 
+/// Whether this platform has ipc (Unix domain sockets); elsewhere ipc endpoints are refused.
+pub const HAS_IPC: bool = cfg!(unix);
+
 pub fn msg(parts: &[&str]) -> Message {
     parts
         .iter()

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
-use tokio::time::Instant;
 use zeromq_napi_engine::{
     DealerSocket, Message, Options, Pump, RepSocket, ReqSocket, RouterSocket,
 };
@@ -246,7 +245,8 @@ async fn abandoned_connection_ends_and_reconnects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_driven_round_trips_tcp_and_ipc() {
     for kind in KINDS {
-        for endpoint in ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint("rt")] {
+        let ipc = HAS_IPC.then(|| ipc_endpoint("rt"));
+        for endpoint in ["tcp://127.0.0.1:*".to_owned()].into_iter().chain(ipc) {
             let (server_driver, client_driver) = (Driver::new(kind), Driver::new(kind));
             let (server, resolved) = echo_rep(Some(&server_driver), fast(), &endpoint).await;
             let c = client(Some(&client_driver), fast(), &resolved);
@@ -507,6 +507,9 @@ async fn idle_driven_connection_with_heartbeats_stays_up() {
 
 /// A raw peer that completes the handshake and then neither reads nor answers: the driven REP's
 /// PINGs go unanswered and the heartbeat timeout drops it (the driver sees `Ended`).
+// Not on Windows: the test driver waits for WSAPoll to report a socket the engine shut down
+// itself, and under Wine it never does (no driver reads on Windows: the addon uses the engine's).
+#[cfg(not(windows))]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_peer_is_dropped_by_heartbeat_timeout() {
     for kind in KINDS {
@@ -517,7 +520,7 @@ async fn silent_peer_is_dropped_by_heartbeat_timeout() {
             ..fast()
         };
         let (server, endpoint) = echo_rep(Some(&d), options, "tcp://127.0.0.1:*").await;
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let mut silent = raw_peer(&endpoint, &handshake_bytes()).await;
         d.seen().until("the attach", |s| s.attaches() == 1).await;
         let id = d.seen().attached()[0];

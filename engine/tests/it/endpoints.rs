@@ -1,8 +1,6 @@
 //! Endpoints: tcp (IPv4, [IPv6], names, `*` host, ephemeral ports), ipc, and the endpoint errors.
 
 use crate::common::*;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use zeromq_napi_engine::{Error, ErrorCode, Options};
 
@@ -13,7 +11,9 @@ fn err<T: std::fmt::Debug>(r: Result<T, Error>) -> Error {
     }
 }
 
-fn ipc_path(tag: &str) -> PathBuf {
+#[cfg(unix)]
+fn ipc_path(tag: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
     std::env::temp_dir().join(format!(
         "zmq-napi-{}-{}-{tag}.sock",
@@ -76,6 +76,7 @@ async fn localhost_resolves_for_bind_and_connect() {
     round_trip(&format!("tcp://localhost:{port}"), server).await;
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipc_round_trip_and_socket_file_lifecycle() {
     let path = ipc_path("rt");
@@ -209,6 +210,7 @@ async fn disconnect_stops_connecting() {
     assert_eq!(server.peer_count(), 0);
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipc_abstract_namespace() {
     let endpoint = format!("ipc://@zmq-napi-{}-abstract", std::process::id());
@@ -224,4 +226,58 @@ async fn ipc_abstract_namespace() {
     prompt(other.bind(&endpoint))
         .await
         .expect("free again after unbind");
+}
+
+/// Where there is no ipc (Windows), every ipc call says so, with the reason, and nothing crashes.
+#[cfg(not(unix))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipc_is_refused_where_the_platform_has_none() {
+    let endpoint = "ipc:///tmp/zmq-napi-no-ipc.sock";
+    let server = rep(fast());
+    let client = req(fast());
+    let errors = [
+        err(server.bind(endpoint).await),
+        err(server.unbind(endpoint).await),
+        err(client.connect(endpoint)),
+        err(client.disconnect(endpoint)),
+    ];
+    for e in errors {
+        assert_eq!(e.code, ErrorCode::Eprotonosupport, "{e:?}");
+        assert_eq!(e.address.as_deref(), Some(endpoint));
+        assert!(e.message.contains("ipc is not supported"), "{}", e.message);
+    }
+    // The sockets still work over tcp.
+    let bound = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    round_trip(&bound, server).await;
+}
+
+/// unbind/disconnect of an address that could never have been bound or connected say why, as
+/// bind and connect do; a well-formed one never used is ENOENT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unbind_and_disconnect_of_impossible_addresses() {
+    let server = rep(fast());
+    let client = req(fast());
+    assert_eq!(
+        err(server.unbind("foo://x").await).code,
+        ErrorCode::Eprotonosupport
+    );
+    assert_eq!(
+        err(client.disconnect("foo://x")).code,
+        ErrorCode::Eprotonosupport
+    );
+    assert_eq!(
+        err(server.unbind("tcp://nope").await).code,
+        ErrorCode::Einval
+    );
+    assert_eq!(err(client.disconnect("tcp://nope")).code, ErrorCode::Einval);
+    assert_eq!(
+        err(server.unbind("tcp://127.0.0.1:1").await).code,
+        ErrorCode::Enoent
+    );
+    assert_eq!(
+        err(client.disconnect("tcp://127.0.0.1:1")).code,
+        ErrorCode::Enoent
+    );
 }

@@ -4,15 +4,12 @@
 
 use crate::common::{handshake_bytes, long_header, ready_bytes, succeeds};
 use bytes::Bytes;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
-use zeromq_napi_engine::wire::codec::encode_message;
-use zeromq_napi_engine::wire::command::{Command, MAX_PING_CONTEXT};
 use zeromq_napi_engine::wire::greeting::Greeting;
 use zeromq_napi_engine::{Options, ReadDriver, RepSocket, ReqSocket};
 
@@ -269,7 +266,9 @@ async fn hundred_idle_connections_do_not_block_service() {
 }
 
 /// Bytes written on `stream` that its peer has not acknowledged yet (TIOCOUTQ).
+#[cfg(unix)]
 fn unacknowledged(stream: &TcpStream) -> usize {
+    use std::os::fd::AsRawFd;
     let mut queued: libc::c_int = 0;
     // SAFETY: a valid descriptor, and TIOCOUTQ writes one int.
     let status = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut queued) };
@@ -281,10 +280,14 @@ fn unacknowledged(stream: &TcpStream) -> usize {
 /// the server's output to it is blocked (a large reply it does not read): the PONGs wait in one
 /// slot, cut to RFC 37's 16 octets, so what the server queues stays bounded; a real client is
 /// served meanwhile. Both read paths: the engine's task and a caller's driver.
+// Unix only: it waits on TIOCOUTQ, which Winsock lacks (short of SIO_TCP_INFO).
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_flood_from_a_peer_that_never_reads_queues_a_bounded_output() {
     use crate::common::driver::{Driver, Kind};
     use crate::common::RawPeer;
+    use zeromq_napi_engine::wire::codec::encode_message;
+    use zeromq_napi_engine::wire::command::{Command, MAX_PING_CONTEXT};
     const PINGS: usize = 2_000;
     const CONTEXT: usize = 60 * 1024;
     const REPLY: usize = 8 * 1024 * 1024;

@@ -126,6 +126,7 @@ async fn our_req_their_rep_tcp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg(unix)]
 async fn our_req_their_rep_ipc() {
     our_req_their_rep("ipc").await;
 }
@@ -136,6 +137,7 @@ async fn their_req_our_rep_tcp() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg(unix)]
 async fn their_req_our_rep_ipc() {
     their_req_our_rep("ipc").await;
 }

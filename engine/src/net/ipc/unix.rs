@@ -15,8 +15,9 @@ pub(crate) use tokio::net::{UnixListener as Listener, UnixStream as Stream};
 /// Why `ipc://` is refused on this platform: never here.
 pub(crate) const UNSUPPORTED: Option<&str> = None;
 
-/// How long the probe of a socket file left behind may wait for its listener to accept. A live
-/// listener with a full backlog does not answer at once; one that is gone refuses at once.
+/// How long the probe of a socket file left behind may wait for an answer. Linux answers at once
+/// (a live listener with a full backlog: EAGAIN; none: ECONNREFUSED); the bound is for a platform
+/// that leaves such a connect in progress instead.
 const STALE_PROBE_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// `ipc://@name` is Linux's abstract socket namespace (no file), as in libzmq.
@@ -72,8 +73,7 @@ pub(crate) async fn bind(
 /// but refuse (EADDRINUSE) when something still listens on it or the path is not a socket. The
 /// probe is a non-blocking connect: a blocking one against a live listener whose backlog is full
 /// waits until that listener accepts, holding an engine thread (it stalled every task of the
-/// process). Non-blocking, such a listener answers EAGAIN at once: in use. The timeout is for
-/// a platform whose connect is left in progress instead.
+/// process). Non-blocking, such a listener answers EAGAIN at once: in use.
 async fn remove_stale_socket(
     path: &Path,
     address: &str,
