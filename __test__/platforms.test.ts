@@ -12,8 +12,6 @@ const platforms = requireFromRoot('./scripts/platforms.js') as {
   PLATFORMS: Platform[]
   staleFiles(): string[]
   aptPackages(): string[]
-  cargoEnv(p: Platform): Record<string, string>
-  repositoryRustflags(): string[]
 }
 const binding = requireFromRoot('./lib/binding.js') as {
   platformName(host: { platform: string; arch: string; musl: () => boolean }): string
@@ -45,16 +43,6 @@ test('the package publishes no install script (a clone builds in `prepare`)', ()
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   for (const hook of ['preinstall', 'install', 'postinstall']) assert.equal(manifest.scripts[hook], undefined, hook)
   assert.equal(manifest.scripts.prepare, 'node scripts/build.js')
-})
-
-test("a target's own rustflags keep the repository's (a per-target setting replaces [build] rustflags)", () => {
-  const base = platforms.repositoryRustflags()
-  assert.ok(base.includes('poly1305_force_soft'), base.join(' '))
-  for (const p of platforms.PLATFORMS) {
-    for (const [key, value] of Object.entries(platforms.cargoEnv(p))) {
-      if (key.endsWith('_RUSTFLAGS')) assert.ok(value.startsWith(base.join(' ')), `${key}=${value}`)
-    }
-  }
 })
 
 test('.ci/run installs the Debian packages the platform table names', () => {

