@@ -13,6 +13,8 @@
 //   node scripts/test-platforms.js win32-x64-gnu          the ones named
 //   node scripts/test-platforms.js linux-arm64-gnu -- request   test files whose name contains "request"
 //   node scripts/test-platforms.js --engine               also the engine's `cargo test` under qemu/Wine
+//   node scripts/test-platforms.js --full                 also the files of platforms that run only
+//                                                         the hello world and CURVE request by default
 //
 // What a platform's runner lacks (qemu-user, Wine, a cross linker: Debian packages) is skipped with
 // the reason, and fails the run when CI=true (.ci/run installs them). Exit status 0 when nothing failed.
@@ -177,7 +179,7 @@ function transpiledTests(/** @type {Platform} */ p, /** @type {string[]} */ file
  * A user's hello world and CURVE request on `p`, then the public-API files, one process each.
  * @returns {{ counts: Counts, failed: string[] }}
  */
-function runTests(/** @type {Platform} */ p, /** @type {string} */ binary, /** @type {string[]} */ filters) {
+function runTests(/** @type {Platform} */ p, /** @type {string} */ binary, /** @type {string[]} */ filters, /** @type {boolean} */ full) {
   const kind = /** @type {'qemu' | 'wine' | 'musl'} */ (p.run.kind);
   const r = runner(p);
   const logs = path.join(CACHE, 'platform-tests', p.name, 'logs');
@@ -199,7 +201,9 @@ function runTests(/** @type {Platform} */ p, /** @type {string} */ binary, /** @
     process.stdout.write(indent(smoke.output));
   }
 
-  const wanted = PUBLIC_API_TESTS.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  const smokeOnly = p.run.kind === 'musl' && p.run.smokeOnly !== undefined && !full;
+  if (smokeOnly) process.stdout.write(`${p.name}: test files not run (--full runs them): ${p.run.kind === 'musl' ? p.run.smokeOnly : ''}\n`);
+  const wanted = smokeOnly ? [] : PUBLIC_API_TESTS.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
   const left = NOT_RUN[kind].filter((n) => wanted.includes(n.file));
   for (const n of left) process.stdout.write(`${p.name}: not run: ${n.file}${n.test ? ` "${n.test}"` : ''} (${n.why})\n`);
   const files = wanted.filter((f) => !left.some((n) => n.file === f && n.test === undefined));
@@ -271,6 +275,7 @@ function main() {
   const names = (dash < 0 ? argv : argv.slice(0, dash)).filter((a) => !a.startsWith('--'));
   const filters = dash < 0 ? [] : argv.slice(dash + 1);
   const withEngine = argv.includes('--engine') || process.env.ZEROMQ_NAPI_ENGINE_TESTS === '1';
+  const full = argv.includes('--full');
   const selected = names.length > 0 ? names.map(platform) : PLATFORMS;
 
   const total = { pass: 0, fail: 0, skipped: 0 };
@@ -296,7 +301,7 @@ function main() {
       if (!skipOrFail(`tests on ${p.name}`, why)) failed = true;
       continue;
     }
-    const { counts, failed: files } = runTests(p, built.file, filters);
+    const { counts, failed: files } = runTests(p, built.file, filters, full);
     total.pass += counts.pass;
     total.fail += counts.fail;
     total.skipped += counts.skipped;
