@@ -306,7 +306,7 @@ function main() {
     total.fail += counts.fail;
     total.skipped += counts.skipped;
     if (files.length > 0) failed = true;
-    if (withEngine) {
+    if (withEngine && (p.run.kind === 'qemu' || p.run.kind === 'wine')) {
       const target = ensureRustTarget(p.triple);
       if (target !== '' || !engineTests(p)) failed = true;
     }
