@@ -137,9 +137,10 @@ impl Hub {
         crate::liveness::set_thread_env(env.raw());
         let js_env = JsEnv::new(env.raw());
         let executor = Executor::new(env, settle, runtime)?;
-        let reader = match read_on_js_thread {
-            true => Some(Arc::new(UvReader::new(js_env, &executor)?)),
-            false => None,
+        let reader = if read_on_js_thread {
+            Some(Arc::new(UvReader::new(js_env, &executor)?))
+        } else {
+            None
         };
         if let Some(reader) = &reader {
             // Attaches and resumes queued by engine threads run when the JS thread wakes.
