@@ -10,15 +10,31 @@ import { test as nodeTest, type TestContext } from 'node:test'
 import { Reply, Request } from 'zeromq-napi'
 
 // Under Node (tsx) these files are CommonJS; Deno runs them as ES modules, with no __dirname (and
-// from the repository root: scripts/test-runtimes.js).
-export const ROOT = typeof __dirname === 'string' ? path.resolve(__dirname, '..') : process.cwd()
+// from the repository root: scripts/test-runtimes.js). The repository is the directory up from here
+// whose package.json is zeromq-napi's: scripts/test-platforms.js runs these files transpiled to JS
+// from a directory under .cache/.
+export const ROOT = typeof __dirname === 'string' ? packageRoot(__dirname) : process.cwd()
+
+function packageRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json')
+    if (fs.existsSync(manifest) && (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === 'zeromq-napi') return dir
+  }
+  return path.resolve(from, '..')
+}
+
+/**
+ * How much longer than here a test may take: scripts/test-platforms.js sets it for a Node run by an
+ * emulator (qemu runs arm64 code several times slower), so a slow machine is not taken for a hang.
+ */
+const TIMEOUT_SCALE = Math.max(1, Number(process.env.ZEROMQ_NAPI_TEST_TIMEOUT_SCALE ?? 1) || 1)
 
 /**
  * node:test's `test` with a default timeout, so an operation that hangs (the very bug class these tests look for)
  * fails its own test instead of stalling the whole run. Every test also guards its awaits with `within()`.
  */
 export function test(name: string, fn: (t: TestContext) => void | Promise<void>, opts: { timeout?: number } = {}): Promise<void> {
-  return nodeTest(name, { timeout: opts.timeout ?? 20000 }, async (t) => {
+  return nodeTest(name, { timeout: (opts.timeout ?? 20000) * TIMEOUT_SCALE }, async (t) => {
     // `t.after` hooks run here, when `fn` settles, and from node:test's own `after` too (whichever
     // comes first; a timed-out test still gets them from node:test). Deno 2.9's node:test never runs
     // `after` hooks of tests nested in a `describe`: the sockets they close would outlive the file.
@@ -294,7 +310,7 @@ export function runNode(
     }
   })
   child.stderr.on('data', (chunk: string) => { stderr += chunk })
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 15000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), (opts.timeoutMs ?? 15000) * TIMEOUT_SCALE)
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('close', (code, signal) => {

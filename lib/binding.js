@@ -1,9 +1,11 @@
 'use strict';
-// Finds the native addon, the napi-rs way: a binary built from source in this package comes first
-// (a clone after `npm install` / `npm run build`, or an install that compiled because no prebuilt
-// binary matched), then the prebuilt binary of this platform, an optional dependency named
-// `zeromq-napi-<platform>` (npm installs only the one whose `os`/`cpu`/`libc` match).
-// scripts/install.js uses the same names to decide whether it must compile.
+// Finds the native addon, the napi-rs way: a binary named by ZEROMQ_NAPI_NATIVE_LIBRARY_PATH comes
+// first (the platform test runs point it at a cross-built binary), then a binary built from source in
+// this package (a clone after `npm install` / `npm run build`, or `node scripts/build.js` run by a
+// user on a platform without a prebuilt binary), then the prebuilt binary of this platform, an
+// optional dependency named `zeromq-napi-<platform>` (npm installs only the one whose
+// `os`/`cpu`/`libc` match). The platform names are those of scripts/platforms.js (a test checks
+// that `platformName` gives each of them for its os/cpu/libc).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -27,11 +29,15 @@ function isMusl() {
   }
 }
 
-/** The napi-rs platform name (`linux-x64-gnu`, `darwin-arm64`, `win32-x64-msvc`, ...). */
-function platformName() {
-  const { platform, arch } = process;
-  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
-  if (platform === 'win32') return `win32-${arch}-msvc`;
+/**
+ * The napi-rs platform name (`linux-x64-gnu`, `darwin-arm64`, ...). Windows' binary is built with
+ * mingw (x86_64-pc-windows-gnu): its package is `win32-x64-gnu`, not napi-rs' usual `-msvc`.
+ * @param {{ platform: string, arch: string, musl: () => boolean }} [host]
+ */
+function platformName(host = { platform: process.platform, arch: process.arch, musl: isMusl }) {
+  const { platform, arch } = host;
+  if (platform === 'linux') return `linux-${arch}-${host.musl() ? 'musl' : 'gnu'}`;
+  if (platform === 'win32') return `win32-${arch}-gnu`;
   return `${platform}-${arch}`;
 }
 
@@ -46,6 +52,11 @@ function platformPackage() {
  */
 function candidates() {
   const pkg = platformPackage();
+  const override = process.env.ZEROMQ_NAPI_NATIVE_LIBRARY_PATH;
+  if (override) {
+    // An explicit choice: no fallback that would hide why it did not load.
+    return [{ label: `ZEROMQ_NAPI_NATIVE_LIBRARY_PATH=${override}`, load: () => require(override), missing: () => !fs.existsSync(override) }];
+  }
   return [
     {
       label: `the local build ${localPath}`,
@@ -78,12 +89,15 @@ function load() {
   }
   throw new Error(
     `no native addon for ${platformName()} could be loaded (${tried.join('; ')}). ` +
-      `On linux-x64 (glibc) the binary comes prebuilt in the optional dependency ${platformPackage()}: ` +
-      'install without --omit=optional / --no-optional. Elsewhere, zeromq-napi\'s install script builds ' +
-      'it with cargo (Rust 1.85+, https://rustup.rs): if your package manager skipped that script, approve ' +
-      'it (npm: `npm install-scripts approve zeromq-napi`; pnpm: `pnpm approve-builds`; Bun: ' +
-      '"trustedDependencies": ["zeromq-napi"]) and install again.',
+      `The prebuilt binaries (linux x64/arm64 with glibc or musl, darwin x64/arm64, win32 x64) come in ` +
+      `the optional dependency ${platformPackage()}: install without --omit=optional / --no-optional. ` +
+      `Elsewhere, build it from source with cargo (Rust 1.85+, https://rustup.rs): ${buildCommand()}`,
   );
 }
 
-module.exports = { load, candidates, localPath, platformName, platformPackage };
+/** The one command that builds the addon from source into this package (README: Install). */
+function buildCommand() {
+  return `node ${JSON.stringify(path.join(__dirname, '..', 'scripts', 'build.js'))}`;
+}
+
+module.exports = { load, candidates, localPath, platformName, platformPackage, buildCommand };

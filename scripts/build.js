@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Builds the native addon with cargo and copies it to ./zeromq-napi.node.
+// Builds the native addon from source with cargo and copies it to ./zeromq-napi.node, where
+// lib/binding.js looks first.
 //
-// scripts/install.js runs it wherever `npm install` compiles the addon: in a clone of the
-// repository and in node_modules/zeromq-napi when no prebuilt binary matches (or a build from
-// source was asked for). There devDependencies are absent, so it drives cargo directly and needs
-// nothing but a Rust toolchain.
+// It runs in a clone as the repository's `prepare` step (so `npm install` builds the host's binary:
+// the development flow), and it is the one command a user runs where no prebuilt binary matches:
+// `node node_modules/zeromq-napi/scripts/build.js` (lib/binding.js's error names it with the full
+// path). The package has no install script: npm, pnpm and Bun install it with nothing to approve.
+// It drives cargo directly (no devDependencies there) and needs nothing but a Rust toolchain.
 //
-//   node scripts/build.js           release build (the default, used by npm install)
+//   node scripts/build.js           release build (the default)
 //   node scripts/build.js --debug   debug build (faster to compile, slower to run)
 //
 // Environment: CARGO (cargo binary to use), CARGO_TARGET_DIR (honoured, as cargo does),
@@ -28,19 +30,13 @@ function fail(message) {
   process.exit(1);
 }
 
-// What a user without cargo needs to hear. By the time they read it npm has rolled the failed
-// install back, so there is nothing to `npm rebuild`: they install Rust and run the install again.
+// What a user without cargo needs to hear.
 const NO_CARGO = [
   'cargo (the Rust toolchain) was not found; it is needed to build the native addon from source.',
   'Install Rust 1.85 or newer: curl --proto =https --tlsv1.2 -sSf https://sh.rustup.rs | sh  (see https://rustup.rs),',
-  'make sure `cargo` is on PATH (or set CARGO=/path/to/cargo), then run your install command again.',
-  'On linux-x64 (glibc) no Rust is needed: the prebuilt binary comes in the optional dependency',
-  'zeromq-napi-linux-x64-gnu; do not omit optional dependencies (--omit=optional, --no-optional).',
-  'Install scripts must be allowed to run: npm 11 runs them with a notice, and under strict-allow-scripts',
-  'once package.json\'s "allowScripts" covers this package (`npm install-scripts approve zeromq-napi` after',
-  'an install writes the entry; for a tarball or git URL it is that spec, not the name); pnpm 10 after',
-  '`pnpm approve-builds` (or "pnpm": { "onlyBuiltDependencies": ["zeromq-napi"] }); Bun once package.json',
-  'has "trustedDependencies": ["zeromq-napi"].',
+  'make sure `cargo` is on PATH (or set CARGO=/path/to/cargo), then run this command again.',
+  'linux x64/arm64 (glibc and musl), darwin x64/arm64 and win32 x64 need no Rust: their prebuilt binary',
+  'comes in the optional dependency zeromq-napi-<platform>; do not omit optional dependencies (--omit=optional).',
 ].join('\n');
 
 function findCargo() {
@@ -155,4 +151,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { build, findCargo, NO_CARGO };
+module.exports = { build, findCargo, targetDir, NO_CARGO };

@@ -17,30 +17,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 
-// Test files that import only `zeromq-napi` (and `zeromq-napi/majordomo`), node: built-ins and __test__/helpers.ts (no lib/
-// internals, no zeromq.js or Python peers). Left out everywhere: install (npm pack, npm install),
-// the zeromq.js/pyzmq/JeroMQ interop files and v5-compat (zeromq.js peers), examples (Python
-// peers), readme (runs `node` and `tsc` on the README), memory (V8's --expose-gc), zerocopy and
-// runtime-paths (lib/ internals, Node's reader choice).
-const FILES = [
-  '__test__/request.test.ts',
-  '__test__/reply.test.ts',
-  '__test__/messages.test.ts',
-  '__test__/errors.test.ts',
-  '__test__/endpoints.test.ts',
-  '__test__/abort.test.ts',
-  '__test__/options.test.ts',
-  '__test__/hostile.test.ts',
-  '__test__/lifecycle.test.ts',
-  '__test__/cjs.test.ts',
-  '__test__/esm-cli.test.ts',
-  '__test__/esm.test.mjs',
-  '__test__/exports.test.ts',
-  '__test__/events.test.ts',
-  '__test__/drain.test.ts',
-  '__test__/majordomo.test.ts',
-  '__test__/patterns.test.ts',
-];
+const { PUBLIC_API_TESTS: FILES } = require('./public-api-tests.js');
 
 /** The runtime binary shipped by its npm package (the wrappers' postinstall moves it into bin/). */
 function binary(candidates) {

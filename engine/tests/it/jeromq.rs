@@ -1,11 +1,12 @@
 //! DEALER and ROUTER against a real ZMTP 2.0 peer: JeroMQ 0.3.x (Debian's `libjeromq-java`),
 //! over tcp loopback both ways. The Java peers (`tests/jeromq/*.java`) are compiled into a temp
-//! dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests fail, naming the packages.
+//! dir with `javac -cp jeromq.jar`. Without Java or JeroMQ these tests skip, saying which package
+//! is missing (on stderr, which libtest does not capture), and fail when `CI=true` (.ci/run installs them).
 //! (REQ/REP against JeroMQ is in `__test__/jeromq.test.ts`, through the addon.)
 
 use crate::common::*;
 use bytes::Bytes;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use tokio::runtime::Handle;
@@ -36,7 +37,9 @@ struct Classes {
 }
 
 impl Classes {
-    fn compile(name: &str) -> Classes {
+    /// The compiled peers, or None (after saying why) where Java or JeroMQ is missing and CI is not
+    /// set: a bare `cargo test` passes, CI's run cannot silently skip.
+    fn compile(name: &str) -> Option<Classes> {
         let jar = jar();
         let mut missing = Vec::new();
         if !jar.is_file() {
@@ -49,11 +52,18 @@ impl Classes {
                 ));
             }
         }
-        assert!(
-            missing.is_empty(),
-            "the JeroMQ (ZMTP 2.0) interop tests need Java and JeroMQ 0.3.x: {}: {INSTALL}",
-            missing.join("; ")
-        );
+        if !missing.is_empty() {
+            let why = format!(
+                "the JeroMQ (ZMTP 2.0) interop tests need Java and JeroMQ 0.3.x: {}: {INSTALL}",
+                missing.join("; ")
+            );
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{why} (CI=true)"
+            );
+            let _ = writeln!(std::io::stderr(), "skipped: jeromq::{name}: {why}");
+            return None;
+        }
         let dir = std::env::temp_dir().join(format!("zmqn-jeromq-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/jeromq");
@@ -75,7 +85,7 @@ impl Classes {
             .expect("classpath")
             .to_string_lossy()
             .into_owned();
-        Classes { dir, classpath }
+        Some(Classes { dir, classpath })
     }
 
     fn run(&self, main: &str, args: &[&str]) -> Java {
@@ -164,7 +174,9 @@ fn big() -> Bytes {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_dealer_to_a_jeromq_router() {
-    let classes = Classes::compile("router");
+    let Some(classes) = Classes::compile("our_dealer_to_a_jeromq_router") else {
+        return;
+    };
     let mut router = classes.run("JeromqRouter", &[]);
     let port = router.line("PORT ").await;
     let dealer = DealerSocket::new(
@@ -206,7 +218,9 @@ async fn our_dealer_to_a_jeromq_router() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jeromq_dealer_to_our_router() {
-    let classes = Classes::compile("dealer");
+    let Some(classes) = Classes::compile("a_jeromq_dealer_to_our_router") else {
+        return;
+    };
     let router = RouterSocket::new(&Handle::current(), fast());
     let endpoint = prompt(router.bind("tcp://127.0.0.1:*"))
         .await
