@@ -149,13 +149,36 @@ function winePrefix(/** @type {string} */ wine) {
  * Debian 12's musl 1.2.3 cannot load libraries with DT_RELR relocations, 1.2.5 can).
  * @returns {string} the loader's path
  */
+/**
+ * The Debian archive this machine's apt already uses (its sources name it), so that fetching a
+ * package of the next release goes where every other apt-get here goes.
+ * @returns {string}
+ */
+function debianMirror() {
+  const found = [];
+  const dir = '/etc/apt/sources.list.d';
+  const files = ['/etc/apt/sources.list', ...(fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [])];
+  for (const file of files.filter((f) => /(\.sources|\.list)$/.test(f) && fs.existsSync(f))) {
+    const text = fs.readFileSync(file, 'utf8');
+    // deb822 (`URIs: ...` beside `Suites: bookworm ...`) and one-line (`deb [opts] URI suite ...`) forms
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
+      const suites = /^Suites:\s*(.+)$/m.exec(stanza)?.[1] ?? '';
+      if (uri && /^Types:.*\bdeb\b/m.test(stanza) && /\b(bookworm|trixie)\b(?!-)/.test(suites)) found.push(uri);
+    }
+    for (const m of text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(bookworm|trixie)\s/gm)) found.push(m[1]);
+  }
+  if (found.length === 0) throw new Error('no Debian archive in /etc/apt/sources.list(.d) to fetch Debian 13\'s musl from');
+  return found[0];
+}
+
 function muslLoader(/** @type {string} */ debianArch, /** @type {string} */ loader) {
   const dir = path.join(CACHE, 'musl', debianArch);
   const file = path.join(dir, 'usr', 'lib', loader);
   if (fs.existsSync(file)) return file;
   const apt = path.join(CACHE, 'apt-debian13');
   for (const sub of ['lists/partial', 'archives/partial']) fs.mkdirSync(path.join(apt, sub), { recursive: true });
-  fs.writeFileSync(path.join(apt, 'sources.list'), 'deb [arch=amd64,arm64] http://deb.debian.org/debian trixie main\n');
+  fs.writeFileSync(path.join(apt, 'sources.list'), `deb [arch=amd64,arm64] ${debianMirror()} trixie main\n`);
   fs.writeFileSync(path.join(apt, 'status'), '');
   const options = [
     `Dir::Etc::SourceList=${path.join(apt, 'sources.list')}`,
