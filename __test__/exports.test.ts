@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import * as zmq from 'zeromq-napi'
 import { isZmqError, Reply, Request, type Socket, type ZmqError } from 'zeromq-napi'
-import { ipcDir, rejectsCode, test, use } from './helpers'
+import { ipcDir, rejectsCode, ROOT, test, use } from './helpers'
 
 test('the runtime exports are the typed values, and Socket is a type only', () => {
   assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), [
@@ -71,7 +71,7 @@ test('send() takes one frame or a non-empty array of frames, for the types too',
 })
 
 test('version is this package\'s version; capability says what this build supports', async (t) => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
   assert.equal(zmq.version, pkg.version)
   assert.equal(Object.isFrozen(zmq.capability), true)
   assert.deepEqual(
