@@ -121,8 +121,6 @@ async fn run_connection<S: SocketLink>(
             return ConnectionOutcome::NotEstablished;
         }
     };
-    core.events()
-        .emit(|| SocketEvent::new(EventKind::Handshake, address));
     let data = std::mem::take(&mut shaken.data);
     let zmtp2 = shaken.is_zmtp2();
     let routing_id = match shaken.peer_identity {
@@ -150,6 +148,10 @@ async fn run_connection<S: SocketLink>(
         peer.stream.shutdown();
         return ConnectionOutcome::NotEstablished;
     }
+    // Only now, with the peer among the socket's peers: the event promises that messages flow, so
+    // a send made on it (a PUSH round-robin, a ROUTER reply) must already see this peer.
+    core.events()
+        .emit(|| SocketEvent::new(EventKind::Handshake, address));
     let mut state = ReadState::new(&options, zmtp31, shaken.leftover).opened(data.opener);
     if zmtp2 {
         state = state.zmtp2();
