@@ -2,11 +2,10 @@
 // (in process) over tcp and ipc, and over tcp with CURVE; through pyzmq (a child process) over tcp,
 // ipc and CURVE. Each test names the pair and the direction of the data.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { describe } from 'node:test'
 import * as zmq from 'zeromq'
 import * as ours from 'zeromq-napi'
-import { pythonWithPyzmq } from './python'
+import { pyzmqScript } from './python'
 import { ipcDir, test, texts, use, within } from './helpers'
 
 type TestContext = import('node:test').TestContext
@@ -150,38 +149,6 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
   })
 }
 
-/** Runs the pyzmq peer; resolves lines of its stdout as they come. */
-function python(t: TestContext, args: string[]) {
-  const child = spawn(pythonWithPyzmq(), ['-u', '-c', PY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  let err = ''
-  const waiters: Array<() => void> = []
-  child.stdout.setEncoding('utf8')
-  child.stderr.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    out += chunk
-    for (const w of waiters.splice(0)) w()
-  })
-  child.stderr.on('data', (chunk: string) => {
-    err += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return {
-    line(n: number): Promise<string> {
-      return new Promise<string>((resolve, reject) => {
-        const check = () => {
-          const lines = out.split('\n')
-          if (lines.length > n + 1) resolve(lines[n])
-          else waiters.push(check)
-        }
-        void exited.then((code) => reject(new Error(`python exited ${code}: ${err}`)))
-        check()
-      })
-    },
-  }
-}
-
 // The pyzmq side always connects (to our bound socket) and is the CURVE client when asked.
 const PY = `
 import sys, time, zmq
@@ -241,7 +208,7 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
 
     test('PUB (ours) -> SUB (pyzmq)', async (t) => {
       const pub = use(t, new ours.Publisher(options))
-      const py = python(t, ['sub', await bound(t, pub), ...pyArgs(security)])
+      const py = pyzmqScript(t, PY, ['sub', await bound(t, pub), ...pyArgs(security)])
       let got = false
       const line = py.line(0).finally(() => {
         got = true
@@ -261,14 +228,14 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
       // Our SUB binds here: a PUB may connect, as in a forwarder setup.
       const sub = use(t, new ours.Subscriber(options))
       sub.subscribe('t.')
-      python(t, ['pub', await bound(t, sub), ...pyArgs(security)])
+      pyzmqScript(t, PY, ['pub', await bound(t, sub), ...pyArgs(security)])
       assert.deepEqual(texts(await within(sub.receive(), 20000, 'receive')), ['t.1', 'yes'])
       assert.deepEqual(texts(await within(sub.receive(), 5000, 'receive')), ['t.1', 'yes'])
     })
 
     test('XSUB (pyzmq) subscribes -> XPUB (ours) receives it; XPUB -> XSUB messages', async (t) => {
       const xpub = use(t, new ours.XPublisher(options))
-      const py = python(t, ['xsub', await bound(t, xpub), ...pyArgs(security)])
+      const py = pyzmqScript(t, PY, ['xsub', await bound(t, xpub), ...pyArgs(security)])
       assert.equal((await within(xpub.receive(), 20000, 'subscription'))[0].toString('latin1'), '\x01t.')
       await xpub.send(['x.1', 'no'])
       await xpub.send(['t.1', 'yes'])
@@ -277,7 +244,7 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
 
     test('XSUB (ours) subscribes -> XPUB (pyzmq) receives it; XPUB -> XSUB messages', async (t) => {
       const xsub = use(t, new ours.XSubscriber(options))
-      const py = python(t, ['xpub', await bound(t, xsub), ...pyArgs(security)])
+      const py = pyzmqScript(t, PY, ['xpub', await bound(t, xsub), ...pyArgs(security)])
       await xsub.send(Buffer.from('\x01t.', 'latin1'))
       assert.equal(await within(py.line(0), 20000, 'pyzmq subscription'), '\x01t.')
       assert.deepEqual(texts(await within(xsub.receive(), 5000, 'receive')), ['t.1', 'yes'])
@@ -285,7 +252,7 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
 
     test('PUSH (ours) -> PULL (pyzmq)', async (t) => {
       const push = use(t, new ours.Push(options))
-      const py = python(t, ['pull', await bound(t, push), ...pyArgs(security)])
+      const py = pyzmqScript(t, PY, ['pull', await bound(t, push), ...pyArgs(security)])
       await within(push.send(['job', 'from ours']), 20000, 'send')
       await push.send(['job', 'two'])
       assert.equal(await within(py.line(0), 20000, 'pyzmq received'), 'job|from ours')
@@ -294,14 +261,14 @@ for (const [transport, security] of [['tcp', 'null'], ['ipc', 'null'], ['tcp', '
 
     test('PUSH (pyzmq) -> PULL (ours)', async (t) => {
       const pull = use(t, new ours.Pull(options))
-      python(t, ['push', await bound(t, pull), ...pyArgs(security)])
+      pyzmqScript(t, PY, ['push', await bound(t, pull), ...pyArgs(security)])
       assert.deepEqual(texts(await within(pull.receive(), 20000, 'receive')), ['job', 'from pyzmq'])
       assert.deepEqual(texts(await within(pull.receive(), 5000, 'receive')), ['job', 'two'])
     })
 
     test('PAIR (ours) <-> PAIR (pyzmq): both directions', async (t) => {
       const pair = use(t, new ours.Pair(options))
-      const py = python(t, ['pair', await bound(t, pair), ...pyArgs(security)])
+      const py = pyzmqScript(t, PY, ['pair', await bound(t, pair), ...pyArgs(security)])
       assert.deepEqual(texts(await within(pair.receive(), 20000, 'receive')), ['ping', 'pyzmq'])
       await pair.send(['pong', 'ours'])
       assert.equal(await within(py.line(0), 5000, 'pyzmq received'), 'pong|ours')

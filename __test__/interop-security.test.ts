@@ -2,12 +2,11 @@
 // pyzmq (a child process): encrypted REQ<->REP, a wrong server key refused on either side, PLAIN
 // credentials, and our authenticate refusing a libzmq client (never served).
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { describe } from 'node:test'
 import * as zmq from 'zeromq'
 import { curveKeyPair, Reply, Request } from 'zeromq-napi'
 import type { AuthenticatePeer } from 'zeromq-napi'
-import { pythonWithPyzmq } from './python'
+import { pyzmqScript } from './python'
 import { rejectsCode, test, texts, use, within } from './helpers'
 
 type TestContext = import('node:test').TestContext
@@ -219,43 +218,6 @@ describe('PLAIN with zeromq.js (libzmq)', () => {
   })
 })
 
-/** Runs a pyzmq script; resolves to its stdout lines as they come (first line first). */
-function python(t: TestContext, script: string, args: string[]) {
-  const child = spawn(pythonWithPyzmq(), ['-u', '-c', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  let err = ''
-  const waiters: Array<() => void> = []
-  child.stdout.setEncoding('utf8')
-  child.stderr.setEncoding('utf8')
-  child.stdout.on('data', (chunk: string) => {
-    out += chunk
-    for (const w of waiters.splice(0)) w()
-  })
-  child.stderr.on('data', (chunk: string) => {
-    err += chunk
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return {
-    /** The `n`-th line (0-based) of its output. */
-    line(n: number): Promise<string> {
-      return within(
-        new Promise<string>((resolve, reject) => {
-          const check = () => {
-            const lines = out.split('\n')
-            if (lines.length > n + 1) resolve(lines[n])
-            else waiters.push(check)
-          }
-          void exited.then((code) => reject(new Error(`python exited ${code}: ${err}`)))
-          check()
-        }),
-        20000,
-        `python line ${n}`,
-      )
-    },
-  }
-}
-
 const PY = `
 import sys, zmq
 mode = sys.argv[1]
@@ -299,7 +261,7 @@ else:
 
 describe('CURVE and PLAIN with pyzmq (libzmq)', () => {
   test('our CURVE Request -> pyzmq CURVE REP; a wrong key is refused', async (t) => {
-    const py = python(t, PY, ['curve-server', server.secretKey])
+    const py = pyzmqScript(t, PY, ['curve-server', server.secretKey])
     const endpoint = await py.line(0)
     const req = use(t, new Request({ curveServerKey: server.publicKey, curveSecretKey: client.secretKey, linger: 0 }))
     req.connect(endpoint)
@@ -315,15 +277,15 @@ describe('CURVE and PLAIN with pyzmq (libzmq)', () => {
     await rep.bind('tcp://127.0.0.1:*')
     const endpoint = String(rep.lastEndpoint)
     const state = ourServe(rep)
-    const good = python(t, PY, ['curve-client', endpoint, '5000', server.publicKey, client.publicKey, client.secretKey])
+    const good = pyzmqScript(t, PY, ['curve-client', endpoint, '5000', server.publicKey, client.publicKey, client.secretKey])
     assert.equal(await good.line(0), 'ours:hello')
-    const bad = python(t, PY, ['curve-client', endpoint, '500', client.publicKey, client.publicKey, client.secretKey])
+    const bad = pyzmqScript(t, PY, ['curve-client', endpoint, '500', client.publicKey, client.publicKey, client.secretKey])
     assert.equal(await bad.line(0), 'EAGAIN')
     assert.equal(state.served, 1)
   })
 
   test('PLAIN both ways', async (t) => {
-    const py = python(t, PY, ['plain-server'])
+    const py = pyzmqScript(t, PY, ['plain-server'])
     const pyEndpoint = await py.line(0)
     const req = use(t, new Request({ plainUsername: 'u', plainPassword: 'p', linger: 0 }))
     req.connect(pyEndpoint)
@@ -333,9 +295,9 @@ describe('CURVE and PLAIN with pyzmq (libzmq)', () => {
     await rep.bind('tcp://127.0.0.1:*')
     const endpoint = String(rep.lastEndpoint)
     const state = ourServe(rep)
-    const good = python(t, PY, ['plain-client', endpoint, '5000', 'u', 'right'])
+    const good = pyzmqScript(t, PY, ['plain-client', endpoint, '5000', 'u', 'right'])
     assert.equal(await good.line(0), 'ours:hello')
-    const bad = python(t, PY, ['plain-client', endpoint, '500', 'u', 'wrong'])
+    const bad = pyzmqScript(t, PY, ['plain-client', endpoint, '500', 'u', 'wrong'])
     assert.equal(await bad.line(0), 'EAGAIN')
     assert.equal(state.served, 1)
   })
