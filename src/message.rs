@@ -357,13 +357,26 @@ unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
 /// # Safety
 /// `env` must be the live environment of the calling JS thread.
 pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::napi_value> {
+    // SAFETY: as the caller guarantees.
+    unsafe { to_js_packed(env, message, &mut Packer::new()) }
+}
+
+/// [`to_js`] packing into the slab after what `packer` packed before (the messages of a batch,
+/// back to back).
+///
+/// # Safety
+/// As [`to_js`].
+pub(crate) unsafe fn to_js_packed(
+    env: sys::napi_env,
+    message: Message,
+    packer: &mut Packer,
+) -> Result<sys::napi_value> {
     let mut array = ptr::null_mut();
     check(
         // SAFETY: JS thread of `env` (so every call below); `array` is a local.
         unsafe { sys::napi_create_array_with_length(env, message.len(), &mut array) },
         "napi_create_array_with_length",
     )?;
-    let mut packer = Packer::new();
     for (i, bytes) in message.into_iter().enumerate() {
         let value = if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
             // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.

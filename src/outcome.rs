@@ -5,6 +5,7 @@
 //! | `Done`      | `undefined`                               |
 //! | `Endpoint`  | the resolved endpoint string              |
 //! | `Message`   | `Buffer[]`                                |
+//! | `Messages`  | `Buffer[][]` (a batch, `src/batch.rs`)    |
 //! | `Request`   | `[token, Buffer[]]` (REP `recvRequest`)   |
 //! | `Failed`    | `Error` with `.code` (and `.address`)     |
 //! | `Panicked`  | `Error` with `.code === 'EINTERNAL'`      |
@@ -22,6 +23,7 @@ pub enum Outcome {
     Done,
     Endpoint(String),
     Message(Message),
+    Messages(Vec<Message>),
     Request(u32, Message),
     Failed(EngineError),
     Panicked(String),
@@ -41,6 +43,27 @@ impl From<std::result::Result<Message, EngineError>> for Outcome {
         match r {
             Ok(m) => Outcome::Message(m),
             Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+impl From<std::result::Result<Vec<Message>, EngineError>> for Outcome {
+    fn from(r: std::result::Result<Vec<Message>, EngineError>) -> Outcome {
+        match r {
+            Ok(batch) => Outcome::batch(batch),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
+impl Outcome {
+    /// A received batch; one message crosses as a plain `Message` (no array around it).
+    pub(crate) fn batch(mut batch: Vec<Message>) -> Outcome {
+        match batch.len() {
+            1 => batch
+                .pop()
+                .map_or(Outcome::Messages(batch), Outcome::Message),
+            _ => Outcome::Messages(batch),
         }
     }
 }
@@ -72,6 +95,8 @@ impl ToNapiValue for Outcome {
             Outcome::Endpoint(s) => unsafe { String::to_napi_value(env, s) },
             // SAFETY: see above.
             Outcome::Message(m) => unsafe { message::to_js(env, m) },
+            // SAFETY: see above.
+            Outcome::Messages(batch) => unsafe { crate::batch::to_js(env, batch) },
             Outcome::Request(token, m) => {
                 check(
                     // SAFETY: see above.

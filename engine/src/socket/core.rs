@@ -556,8 +556,43 @@ impl SocketCore {
 
     /// Takes the next message in fair-queue order.
     pub(crate) fn pop_inbound(&self) -> Option<Received> {
-        let hwm = self.option(|o| o.receive_hwm);
-        self.inbound.pop(usize::try_from(hwm).unwrap_or(usize::MAX))
+        self.inbound.pop(self.receive_hwm())
+    }
+
+    fn receive_hwm(&self) -> usize {
+        usize::try_from(self.option(|o| o.receive_hwm)).unwrap_or(usize::MAX)
+    }
+
+    /// The caller has read every message a batch lent it: their room goes back to the peers.
+    pub(crate) fn release_lent(&self) {
+        self.inbound.release_lent(self.receive_hwm());
+    }
+
+    /// Up to `max` accepted messages in fair-queue order (empty when none is queued): the first
+    /// taken as `pop_inbound` does, the rest lent (see [`Inbound::pop_lent`]), since they wait
+    /// unread in the caller's queue. With `conflate` only the newest one is worth having: one.
+    pub(crate) fn pop_accepted_many<T>(
+        &self,
+        max: usize,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(first) = self.pop_accepted(&mut accept) else {
+            return Vec::new();
+        };
+        let max = if self.conflate.load(Ordering::Relaxed) {
+            1
+        } else {
+            max
+        };
+        let hwm = self.receive_hwm();
+        let mut batch = vec![first];
+        while batch.len() < max {
+            let Some(received) = self.inbound.pop_lent(hwm) else {
+                break;
+            };
+            batch.extend(accept(received));
+        }
+        batch
     }
 
     // ----- waiting -----
@@ -655,6 +690,33 @@ impl SocketCore {
             }
         }
         None
+    }
+
+    /// `recv_with` for a batch: waits (until `deadline`) for at least one accepted message, then
+    /// takes up to `max` (see [`SocketCore::pop_accepted_many`]).
+    pub(crate) async fn recv_many_with<T>(
+        &self,
+        max: usize,
+        deadline: Option<Instant>,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<Vec<T>, WaitError> {
+        self.wait_for(&self.inbound.notify, deadline, || {
+            let batch = self.pop_accepted_many(max, &mut accept);
+            (!batch.is_empty()).then_some(batch)
+        })
+        .await
+    }
+
+    /// `recv_many_with` bounded by `receive_timeout`, failing as a public `recv` does.
+    pub(crate) async fn recv_many_timed<T>(
+        &self,
+        max: usize,
+        accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<Vec<T>, Error> {
+        let deadline = Timeout::from_ms(self.option(|o| o.receive_timeout)).deadline();
+        self.recv_many_with(max, deadline, accept)
+            .await
+            .map_err(|e| self.explain(e.into_error("receive")))
     }
 
     /// `send_round_robin` bounded by `send_timeout`, failing as a public `send` does.

@@ -80,6 +80,18 @@ impl DealerSocket {
         self.queue.try_recv(self.core())
     }
 
+    /// Up to `max` queued messages in fair-queue order, at least one (waiting as
+    /// [`DealerSocket::recv`] does). All but the first stay counted against `receive_hwm` until the
+    /// next receive: the caller keeps them unread in a queue of its own.
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.recv_many(self.core(), max).await
+    }
+
+    /// [`DealerSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.try_recv_many(self.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.queue.begin_proxy(self.core())
     }
