@@ -102,6 +102,16 @@ impl PullSocket {
         self.queue.try_recv(self.core())
     }
 
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.recv_many(self.core(), max).await
+    }
+
+    /// [`PullSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.try_recv_many(self.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.queue.begin_proxy(self.core())
     }

@@ -304,6 +304,16 @@ impl XPubSocket {
         self.0.queue.try_recv(self.0.core())
     }
 
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`XPubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.0.queue.begin_proxy(self.0.core())
     }

@@ -159,6 +159,16 @@ impl SubSocket {
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.0.queue.try_recv(self.0.core())
     }
+
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`SubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
+    }
 }
 
 socket_handle!(SubSocket, |socket| &socket.0.handle);
@@ -196,6 +206,16 @@ impl XSubSocket {
 
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.0.queue.try_recv(self.0.core())
+    }
+
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`XSubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
     }
 
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
