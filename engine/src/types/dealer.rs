@@ -9,7 +9,7 @@ use crate::options::Options;
 use crate::socket::core::{SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::round_robin::RoundRobin;
 use crate::wire::memory::FrameMemory;
@@ -96,8 +96,9 @@ impl DealerSocket {
         self.queue.begin_proxy(self.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.queue.proxy_recv(self.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.queue, self.core())
     }
 
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure

@@ -87,8 +87,18 @@ impl FairQueue {
         hold: &ProxyHold,
     ) -> Result<Option<Message>, WaitError> {
         core.wait_for(&core.inbound.notify, None, || {
-            hold.take(|| core.pop_accepted(self.hand_out))
+            self.proxy_try_recv(core, hold)
         })
         .await
+    }
+
+    /// The proxy's receive without waiting: None when nothing is queued or it is paused,
+    /// `Some(None)` once `hold` is released.
+    pub(crate) fn proxy_try_recv(
+        &self,
+        core: &SocketCore,
+        hold: &ProxyHold,
+    ) -> Option<Option<Message>> {
+        hold.take(|| core.pop_accepted(self.hand_out))
     }
 }

@@ -9,7 +9,7 @@ use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::wire::memory::FrameMemory;
 use crate::wire::socket_type::SocketType;
@@ -187,8 +187,9 @@ impl RouterSocket {
         self.queue.begin_proxy(self.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.queue.proxy_recv(self.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.queue, self.core())
     }
 
     /// The proxy's send: what cannot be routed (no routing id frame, an unknown peer) is dropped,

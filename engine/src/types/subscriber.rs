@@ -11,7 +11,7 @@ use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::subscriptions::{topic, Prefixes, Subscription};
 use crate::wire::memory::FrameMemory;
@@ -222,8 +222,9 @@ impl XSubSocket {
         self.0.queue.begin_proxy(self.0.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.0.queue.proxy_recv(self.0.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.0.queue, self.0.core())
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
