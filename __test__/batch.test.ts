@@ -5,7 +5,7 @@
 // drops the unread rest of a batch as it drops every unread message.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import { Dealer, Pull, Push, Router } from 'zeromq-napi'
+import { Dealer, Proxy, Pull, Push, Router } from 'zeromq-napi'
 import { TCP_LOOPBACK, rejectsCode, stateAfter, test, texts, use, within } from './helpers'
 
 type TestContext = import('node:test').TestContext
@@ -121,6 +121,29 @@ describe('receive batching', () => {
     assert.equal(seen, 3)
     assert.equal(router.readable, false)
     await rejectsCode(router.receive(), 'EBADF')
+  })
+
+  test('a proxy started on a socket forwards the unread rest of its batch first', async (t) => {
+    const { router: frontend, endpoint } = await boundRouter(t)
+    const backend = use(t, new Dealer())
+    await backend.bind(TCP_LOOPBACK)
+    const client = use(t, new Dealer({ routingId: 'c' }))
+    client.connect(endpoint)
+    for (let i = 0; i < 20; i++) await client.send(String(i))
+    await readable(frontend, 'frontend')
+    assert.deepEqual(texts(await frontend.receive()), ['c', '0'])
+    const worker = use(t, new Dealer())
+    worker.connect(String(backend.lastEndpoint))
+    const proxy = new Proxy(frontend, backend)
+    const running = proxy.run()
+    t.after(async () => {
+      proxy.terminate()
+      await running
+    })
+    for (let i = 20; i < 40; i++) await client.send(String(i))
+    for (let i = 1; i < 40; i++) {
+      assert.deepEqual(texts(await within(worker.receive(), 5000, `worker receive ${i}`)), ['c', String(i)])
+    }
   })
 
   test('an aborted receive takes nothing from the batch', async (t) => {

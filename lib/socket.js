@@ -321,6 +321,20 @@ class Socket {
 }
 
 /**
+ * Takes the unread rest of `socket`'s last batch (for a proxy taking the socket over: what the
+ * user has not read is the proxy's to forward, as it would be if it were still in the engine).
+ * @param {Socket} socket
+ * @returns {Buffer[][]}
+ */
+function takeUnread(socket) {
+  const batch = socket[kBatch];
+  if (batch === null) return [];
+  const at = socket[kBatchAt];
+  socket[kBatch] = null;
+  return batch.slice(at);
+}
+
+/**
  * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
  * @param {object} proto
  * @param {import('./options.js').Kind} kind
@@ -373,4 +387,4 @@ function withoutMethods(proto, without) {
   }
 }
 
-module.exports = { Socket, defineOptionProperties, withoutMethods, kNative, kClosed, kOnClose, disposeSymbol };
+module.exports = { Socket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
