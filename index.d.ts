@@ -1,6 +1,7 @@
 /// <reference types="node" />
 import type { EventEmitter } from "node:events";
-// Type declarations of zeromq-napi (hand-written; the contract is API.md).
+// Type declarations of zeromq-napi (hand-written, but for the option declarations between
+// `// <generated ...>` markers: those come from scripts/option-table.js; the contract is API.md).
 
 /**
  * One message frame: strings are sent as UTF-8, `null` is an empty frame, binary data is sent as is
@@ -105,7 +106,8 @@ export interface SocketOptions {
   /**
    * ms `close()` keeps delivering queued outgoing messages in the background (-1 = until delivered,
    * 0 = drop them). It never keeps the process alive, and it does not survive the end of the
-   * thread (process exit, worker termination): unsent messages are dropped then. Default 1000.
+   * thread (process exit, worker termination): unsent messages are dropped then. A connection
+   * with nothing queued is closed at once. Default 1000.
    */
   linger?: number;
   /** ms before reconnecting a lost or refused connection. Default 100. */
@@ -432,7 +434,8 @@ declare abstract class SocketBase {
   /**
    * ms `close()` keeps delivering queued outgoing messages in the background (-1 = until delivered,
    * 0 = drop them). It never keeps the process alive, and it does not survive the end of the
-   * thread (process exit, worker termination): unsent messages are dropped then. Default 1000.
+   * thread (process exit, worker termination): unsent messages are dropped then. A connection
+   * with nothing queued is closed at once. Default 1000.
    */
   linger: number;
   /** ms before reconnecting a lost or refused connection. Default 100. */

@@ -1,12 +1,10 @@
 'use strict';
 // Socket options: validation and the native option object. Which options exist, on which socket
-// types, with what ranges, comes from the option table (scripts/option-table.js, generated into
-// ./option-table.js). Default values come from the engine (`Options::default()`, generated from the
-// same table, read once through src/options.rs `option_defaults`).
+// types, with what ranges and defaults, comes from the option table (scripts/option-table.js,
+// generated into ./option-table.js).
 // Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
 
 const { types } = require('node:util');
-const native = require('./native.js');
 const { typeError, describe } = require('./errors.js');
 const { closestName } = require('./closest-name.js');
 const security = require('./security.js');
@@ -17,9 +15,6 @@ const table = require('./option-table.js');
 
 /** Read-only socket properties (lib/socket.js): named as such when given as options. */
 const READ_ONLY = ['securityMechanism', 'readable', 'writable', 'closed', 'lastEndpoint', 'events'];
-
-/** Options whose "none" is null in JS and absent for the addon. */
-const NULLABLE = Object.keys(table.OPTIONS).filter((name) => ['key', 'credential'].includes(table.OPTIONS[name].spec.kind));
 
 /**
  * The options of each socket type, in the table's order.
@@ -40,27 +35,11 @@ const schemas = /** @type {Record<Kind, Record<string, { spec: Spec }>>} */ (
 
 
 /**
- * The engine's defaults of every option the native socket takes (the REQ-only ones included:
- * a REP socket is given them too).
+ * Each option's default as the JS layer shows it (null = none). The engine's defaults are generated
+ * from the same table (__test__/option-table.test.ts compares them).
  * @type {Readonly<Record<string, unknown>>}
  */
-const nativeDefaults = Object.freeze({ ...native.optionDefaults });
-
-/**
- * Each option's default as the JS layer shows it: the engine's, with "no identity" as null.
- * @type {Readonly<Record<string, unknown>>}
- */
-const defaults = Object.freeze({
-  ...nativeDefaults,
-  routingId: nativeDefaults.routingId ?? null,
-  ...Object.fromEntries(NULLABLE.map((name) => [name, null])),
-  authenticate: null,
-  verbosity: nativeDefaults.verbosity ?? null,
-});
-
-for (const name of Object.values(schemas).flatMap((schema) => Object.keys(schema))) {
-  if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
-}
+const defaults = Object.freeze(Object.fromEntries(Object.entries(table.OPTIONS).map(([name, option]) => [name, option.default])));
 
 /**
  * @param {string} name
@@ -207,21 +186,16 @@ function checkOne(kind, name, value) {
 }
 
 /**
- * The object the native `Socket` takes (src/options.rs): every option it knows (the engine's
- * default for those this socket type has not), routingId as bytes, and absent rather than null
- * (napi-rs reads only `undefined` as "none").
+ * The object the native `Socket` takes (src/options.rs): every option it knows (the default for
+ * those this socket type has not), routingId as bytes, and absent rather than null (napi-rs reads
+ * only `undefined` as "none").
  * @param {Record<string, unknown>} values
  */
 function toNative(values) {
-  const routingId = values.routingId;
   /** @type {Record<string, unknown>} */
-  const out = {
-    ...nativeDefaults,
-    ...values,
-    routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
-  };
-  for (const name of NULLABLE) out[name] = out[name] ?? undefined;
-  out.verbosity = out.verbosity ?? undefined;
+  const out = {};
+  for (const [name, value] of Object.entries({ ...defaults, ...values })) out[name] = value ?? undefined;
+  if (typeof out.routingId === 'string') out.routingId = Buffer.from(out.routingId);
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;

@@ -302,13 +302,19 @@ ${tsOptionMembers(COMMON, '  ')}
   return [common, ...others].join('\n\n');
 }
 
-/** @param {string} text @param {string} marker @param {string} body */
+/**
+ * `text` with the body of its region `marker` replaced: between `// <generated marker>` and
+ * `// </generated marker>` (in Markdown, the same as HTML comments).
+ * @param {string} text @param {string} marker @param {string} body @param {string} file
+ */
 function replaceRegion(text, marker, body, file) {
-  const begin = `// <generated ${marker}>`;
-  const end = `// </generated ${marker}>`;
+  const html = file.endsWith('.md');
+  const begin = html ? `<!-- <generated ${marker}>` : `// <generated ${marker}>`;
+  const end = html ? `<!-- </generated ${marker}> -->` : `// </generated ${marker}>`;
   const re = new RegExp(`([ \\t]*)${escape(begin)}[^\\n]*\\n[\\s\\S]*?[ \\t]*${escape(end)}`);
   if (!re.test(text)) throw new Error(`${file}: no region "${begin}" ... "${end}"`);
-  return text.replace(re, (_m, indent) => `${indent}${begin} ${NOTICE}\n${body}\n${indent}${end}`);
+  const notice = html ? `${NOTICE} -->` : NOTICE;
+  return text.replace(re, (_m, indent) => `${indent}${begin} ${notice}\n${body}\n${indent}${end}`);
 }
 
 /** @param {string} s */
@@ -361,6 +367,28 @@ function v5Dts(text) {
   return out;
 }
 
+/** README's option table: one row per option, its doc on one line. */
+function readme(text) {
+  const unsupported = Object.entries(table.UNSUPPORTED).flatMap(([kind, names]) => Object.keys(names).map((name) => [name, table.KINDS[kind]]));
+  const rows = OPTIONS.map((o) => {
+    const owners = o.kinds.length === ALL_KINDS.length ? '' : ` (${o.kinds.map((k) => table.KINDS[k]).join(', ')})`;
+    const value = o.default === null ? 'null' : String(o.default);
+    const meaning = [o.doc.replace(/\n/g, ' '), ...(o.readme === undefined ? [] : [o.readme])].join(' ');
+    return `| \`${o.name}\`${owners} | ${value} | ${meaning.replace(/\|/g, '\\|')} |`;
+  });
+  const byName = new Map();
+  for (const [name, owner] of unsupported) byName.set(name, [...(byName.get(name) ?? []), owner]);
+  const missing = [...byName].map(([name, owners]) => `\`${name}\` (${owners.join(', ')})`).join(', ');
+  const body = [
+    '| option | default | meaning |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `zeromq.js options this engine does not implement throw \`TypeError\` when set: ${missing}.`,
+  ].join('\n');
+  return replaceRegion(text, 'options', body, 'README.md');
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 /** @type {[string, (old: string) => string][]} */
@@ -370,6 +398,7 @@ const OUTPUTS = [
   ['src/option_table.rs', () => bindingTable()],
   ['index.d.ts', indexDts],
   ['lib/v5-compat.d.ts', v5Dts],
+  ['README.md', readme],
 ];
 
 /**

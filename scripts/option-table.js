@@ -19,7 +19,8 @@
 //   libzmq   [ZMQ_NAME, number, ...v5 short names] (or a list of them); `hintOnly` when the
 //            libzmq option's value is not ours: v5-compat does not map it, an unknown-option
 //            error still names our option
-//   doc      the documentation, shared by index.d.ts (constructor options and properties) and Rust
+//   doc      the documentation, shared by index.d.ts (constructor options and properties), Rust
+//            and README's option table (`readme`: what only README adds)
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_U31 = 0x7fffffff;
@@ -61,7 +62,8 @@ const OPTIONS = [
     doc:
       'ms `close()` keeps delivering queued outgoing messages in the background (-1 = until delivered,\n' +
       '0 = drop them). It never keeps the process alive, and it does not survive the end of the\n' +
-      'thread (process exit, worker termination): unsent messages are dropped then.',
+      'thread (process exit, worker termination): unsent messages are dropped then. A connection\n' +
+      'with nothing queued is closed at once.',
   },
   {
     name: 'reconnectInterval',
@@ -157,6 +159,7 @@ const OPTIONS = [
     name: 'curveServer',
     kind: 'bool', default: false, kinds: 'all',
     libzmq: ['ZMQ_CURVE_SERVER', 47, 'curve_server'],
+    readme: 'See [Security](#security).',
     doc: 'This side is the CURVE server (RFC 26); needs `curveSecretKey`.',
   },
   {
@@ -165,6 +168,7 @@ const OPTIONS = [
     rust: { type: 'SecretKey', default: 'SecretKey(None)' },
     binding: { js: 'Option<String>', into: 'secret_key_into_engine', from: null },
     libzmq: ['ZMQ_CURVE_SECRETKEY', 49, 'curve_secretkey'],
+    readme: 'See [Security](#security).',
     doc:
       'Our long-term CURVE secret key: 40 characters of Z85 or 32 bytes; reads back as Z85. Kept out of\n' +
       'logs; its bytes are wiped when the last copy goes.',
@@ -175,6 +179,7 @@ const OPTIONS = [
     rust: 'Option<CurveKey>',
     binding: { js: 'Option<String>', into: 'public_key_into_engine', from: null },
     libzmq: ['ZMQ_CURVE_PUBLICKEY', 48, 'curve_publickey'],
+    readme: 'See [Security](#security).',
     doc: 'Our long-term CURVE public key (Z85 or 32 bytes); derived from `curveSecretKey` when omitted.',
   },
   {
@@ -183,12 +188,14 @@ const OPTIONS = [
     rust: 'Option<CurveKey>',
     binding: { js: 'Option<String>', into: 'public_key_into_engine', from: null },
     libzmq: ['ZMQ_CURVE_SERVERKEY', 50, 'curve_serverkey'],
+    readme: 'See [Security](#security).',
     doc: "Client side: the server's public key; setting it makes this side a CURVE client (needs `curveSecretKey`).",
   },
   {
     name: 'plainServer',
     kind: 'bool', default: false, kinds: 'all',
     libzmq: ['ZMQ_PLAIN_SERVER', 44, 'plain_server'],
+    readme: 'See [Security](#security).',
     doc: 'This side is the PLAIN server (RFC 24): credentials travel in clear.',
   },
   {
@@ -197,6 +204,7 @@ const OPTIONS = [
     rust: 'Option<Bytes>',
     binding: { js: 'Option<String>', into: 'username_into_engine', from: null },
     libzmq: ['ZMQ_PLAIN_USERNAME', 45, 'plain_username'],
+    readme: 'See [Security](#security).',
     doc: 'PLAIN client: the username (at most 255 bytes); setting it makes this side a PLAIN client.',
   },
   {
@@ -205,6 +213,7 @@ const OPTIONS = [
     rust: { type: 'SecretBytes', default: 'SecretBytes(None)' },
     binding: { js: 'Option<String>', into: 'password_into_engine', from: null },
     libzmq: ['ZMQ_PLAIN_PASSWORD', 46, 'plain_password'],
+    readme: 'See [Security](#security).',
     doc: 'PLAIN client: the password (at most 255 bytes), kept out of logs.',
   },
   {
@@ -215,6 +224,7 @@ const OPTIONS = [
     binding: null,
     libzmq: ['ZMQ_ZAP_DOMAIN', 55, 'zap_domain'],
     hintOnly: true,
+    readme: '`(peer) => boolean | Promise<boolean>`, see [Security](#security).',
     doc:
       'Called once per new connection after its handshake is cryptographically complete and before\n' +
       'any message of it is delivered; `false`, a throw or a rejection refuses the peer (it gets a\n' +

@@ -17,7 +17,8 @@ pub struct Options {
     pub send_timeout: i64,
     /// ms `close()` keeps delivering queued outgoing messages in the background (-1 = until delivered,
     /// 0 = drop them). It never keeps the process alive, and it does not survive the end of the
-    /// thread (process exit, worker termination): unsent messages are dropped then.
+    /// thread (process exit, worker termination): unsent messages are dropped then. A connection
+    /// with nothing queued is closed at once.
     pub linger: i64,
     /// ms before reconnecting a lost or refused connection.
     pub reconnect_interval: i64,
