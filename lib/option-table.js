@@ -25,137 +25,172 @@ const KINDS = {
 };
 
 /**
- * Every option: how its values are checked, the socket types that have it, its default.
- * @type {Readonly<Record<string, { spec: Spec, kinds: readonly Kind[], default: unknown }>>}
+ * Every option: how its values are checked, the socket types that have it, its default, whether
+ * it applies to existing connections at once.
+ * @type {Readonly<Record<string, { spec: Spec, kinds: readonly Kind[], default: unknown, immediate: boolean }>>}
  */
 const OPTIONS = {
   receiveTimeout: {
     spec: { kind: 'int', min: -1, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: -1,
+    immediate: true,
   },
   sendTimeout: {
     spec: { kind: 'int', min: -1, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: -1,
+    immediate: true,
   },
   linger: {
     spec: { kind: 'int', min: -1, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 1000,
+    immediate: true,
   },
   reconnectInterval: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 100,
+    immediate: true,
   },
   reconnectMaxInterval: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 0,
+    immediate: true,
   },
   connectTimeout: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 0,
+    immediate: true,
   },
   handshakeInterval: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 30000,
+    immediate: false,
   },
   heartbeatInterval: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 0,
+    immediate: false,
   },
   heartbeatTimeout: {
     spec: { kind: 'int', min: 0, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 0,
+    immediate: false,
   },
   heartbeatTimeToLive: {
     spec: { kind: 'int', min: 0, max: 6553500 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 0,
+    immediate: false,
   },
   maxMessageSize: {
     spec: { kind: 'int', min: -1, max: 9007199254740991 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: -1,
+    immediate: false,
   },
   maxMessageFrames: {
     spec: { kind: 'int', min: 0, max: 2147483647 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 4096,
+    immediate: false,
   },
   maxCommandSize: {
     spec: { kind: 'int', min: 512, max: 2147483647 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 65536,
+    immediate: false,
   },
   sendHighWaterMark: {
     spec: { kind: 'int', min: 0, max: 2147483647 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 1000,
+    immediate: false,
   },
   receiveHighWaterMark: {
     spec: { kind: 'int', min: 0, max: 2147483647 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: 1000,
+    immediate: false,
   },
   routingId: {
     spec: { kind: 'routingId' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   curveServer: {
     spec: { kind: 'bool' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: false,
+    immediate: false,
   },
   curveSecretKey: {
     spec: { kind: 'key' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   curvePublicKey: {
     spec: { kind: 'key' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   curveServerKey: {
     spec: { kind: 'key' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   plainServer: {
     spec: { kind: 'bool' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: false,
+    immediate: false,
   },
   plainUsername: {
     spec: { kind: 'credential' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   plainPassword: {
     spec: { kind: 'credential' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
   authenticate: {
     spec: { kind: 'function' },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
     default: null,
+    immediate: false,
   },
-  correlate: { spec: { kind: 'bool' }, kinds: ['request'], default: false },
-  relaxed: { spec: { kind: 'bool' }, kinds: ['request'], default: false },
-  mandatory: { spec: { kind: 'bool' }, kinds: ['router'], default: false },
-  conflate: { spec: { kind: 'bool' }, kinds: ['dealer', 'subscriber', 'pull'], default: false },
-  noDrop: { spec: { kind: 'bool' }, kinds: ['publisher', 'xpublisher'], default: false },
-  invertMatching: { spec: { kind: 'bool' }, kinds: ['publisher', 'subscriber', 'xpublisher'], default: false },
-  verbosity: { spec: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'] }, kinds: ['xpublisher'], default: null },
+  correlate: { spec: { kind: 'bool' }, kinds: ['request'], default: false, immediate: true },
+  relaxed: { spec: { kind: 'bool' }, kinds: ['request'], default: false, immediate: true },
+  mandatory: { spec: { kind: 'bool' }, kinds: ['router'], default: false, immediate: true },
+  conflate: { spec: { kind: 'bool' }, kinds: ['dealer', 'subscriber', 'pull'], default: false, immediate: true },
+  noDrop: { spec: { kind: 'bool' }, kinds: ['publisher', 'xpublisher'], default: false, immediate: false },
+  invertMatching: {
+    spec: { kind: 'bool' },
+    kinds: ['publisher', 'subscriber', 'xpublisher'],
+    default: false,
+    immediate: false,
+  },
+  verbosity: {
+    spec: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'] },
+    kinds: ['xpublisher'],
+    default: null,
+    immediate: true,
+  },
 };
 
 /**

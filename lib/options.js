@@ -224,4 +224,12 @@ function unsupportedNames(kind) {
   return Object.keys(table.UNSUPPORTED[kind] ?? {});
 }
 
-module.exports = { schemas, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };
+/**
+ * The options that apply to existing connections at once (see scripts/option-table.js).
+ * @returns {Set<string>}
+ */
+function immediateNames() {
+  return new Set(Object.keys(table.OPTIONS).filter((name) => table.OPTIONS[name].immediate));
+}
+
+module.exports = { schemas, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };

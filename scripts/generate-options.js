@@ -68,7 +68,9 @@ function literal(value, indent) {
 }
 
 function libTable() {
-  const options = Object.fromEntries(OPTIONS.map((o) => [o.name, { spec: specOf(o), kinds: o.kinds, default: o.default }]));
+  const options = Object.fromEntries(
+    OPTIONS.map((o) => [o.name, { spec: specOf(o), kinds: o.kinds, default: o.default, immediate: o.immediate === true }]),
+  );
   /** @type {Record<string, string>} */
   const hints = {};
   /** @type {[string, [number, string | null]][]} */
@@ -105,8 +107,9 @@ function libTable() {
 const KINDS = ${json(table.KINDS)};
 
 /**
- * Every option: how its values are checked, the socket types that have it, its default.
- * @type {Readonly<Record<string, { spec: Spec, kinds: readonly Kind[], default: unknown }>>}
+ * Every option: how its values are checked, the socket types that have it, its default, whether
+ * it applies to existing connections at once.
+ * @type {Readonly<Record<string, { spec: Spec, kinds: readonly Kind[], default: unknown, immediate: boolean }>>}
  */
 const OPTIONS = ${json(options)};
 

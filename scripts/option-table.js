@@ -13,6 +13,9 @@
 //   kind     how JS validates it: int (min, max), bool, routingId, key, credential, enum, function
 //   default  the JS value (null = none); the engine's default is derived from it
 //   kinds    the socket types that have it ('all' or a list of lib/options.js kinds)
+//   immediate  it applies to existing connections at once (read at each operation or attempt);
+//            any other set after a bind or connect warns, as zeromq.js does, that it applies to
+//            later ones
 //   rust     the engine field's type; for ints 'i64' or 'u32' (the binding passes it through)
 //   binding  how src/options.rs converts a non-scalar: JsOptions type and helper names, or null
 //            when it is not passed as a plain value
@@ -45,18 +48,21 @@ const KINDS = {
 const OPTIONS = [
   {
     name: 'receiveTimeout',
+    immediate: true,
     kind: 'int', min: -1, max: MAX_SAFE, default: -1, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_RCVTIMEO', 27, 'rcvtimeo'],
     doc: 'ms before a pending `receive` rejects `EAGAIN`; -1 = wait forever.',
   },
   {
     name: 'sendTimeout',
+    immediate: true,
     kind: 'int', min: -1, max: MAX_SAFE, default: -1, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_SNDTIMEO', 28, 'sndtimeo'],
     doc: 'ms a `send` may wait for a peer / queue room before rejecting `EAGAIN`; -1 = forever.',
   },
   {
     name: 'linger',
+    immediate: true,
     kind: 'int', min: -1, max: MAX_SAFE, default: 1000, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_LINGER', 17, 'linger'],
     doc:
@@ -67,18 +73,21 @@ const OPTIONS = [
   },
   {
     name: 'reconnectInterval',
+    immediate: true,
     kind: 'int', min: 0, max: MAX_SAFE, default: 100, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_RECONNECT_IVL', 18, 'reconnect_ivl'],
     doc: 'ms before reconnecting a lost or refused connection.',
   },
   {
     name: 'reconnectMaxInterval',
+    immediate: true,
     kind: 'int', min: 0, max: MAX_SAFE, default: 0, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_RECONNECT_IVL_MAX', 21, 'reconnect_ivl_max'],
     doc: 'Upper bound (ms) of the exponential reconnect back-off; 0 = no back-off.',
   },
   {
     name: 'connectTimeout',
+    immediate: true,
     kind: 'int', min: 0, max: MAX_SAFE, default: 0, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_CONNECT_TIMEOUT', 79, 'connect_timeout'],
     doc: 'ms for one TCP connect attempt; 0 = the OS default.',
@@ -233,18 +242,21 @@ const OPTIONS = [
   },
   {
     name: 'correlate',
+    immediate: true,
     kind: 'bool', default: false, kinds: ['request'],
     libzmq: ['ZMQ_REQ_CORRELATE', 52, 'req_correlate'],
     doc: 'Prefix each request with a request-id frame and drop replies whose id does not match (libzmq `ZMQ_REQ_CORRELATE`).',
   },
   {
     name: 'relaxed',
+    immediate: true,
     kind: 'bool', default: false, kinds: ['request'],
     libzmq: ['ZMQ_REQ_RELAXED', 53, 'req_relaxed'],
     doc: 'Allow a new `send` while a reply is pending; the old request is abandoned (libzmq `ZMQ_REQ_RELAXED`).',
   },
   {
     name: 'mandatory',
+    immediate: true,
     kind: 'bool', default: false, kinds: ['router'],
     libzmq: ['ZMQ_ROUTER_MANDATORY', 33, 'router_mandatory'],
     doc:
@@ -253,6 +265,7 @@ const OPTIONS = [
   },
   {
     name: 'conflate',
+    immediate: true,
     kind: 'bool', default: false, kinds: ['dealer', 'subscriber', 'pull'],
     libzmq: ['ZMQ_CONFLATE', 54, 'conflate'],
     doc: 'Keep only the newest received message (libzmq `ZMQ_CONFLATE`; single-frame messages).',
@@ -276,6 +289,7 @@ const OPTIONS = [
   },
   {
     name: 'verbosity',
+    immediate: true,
     kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'], ts: 'XPublisherVerbosity', default: null,
     kinds: ['xpublisher'],
     rust: { type: 'XPublisherVerbosity', default: 'XPublisherVerbosity::Changes' },
