@@ -17,6 +17,29 @@ function snake(name) {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** Throws for a table entry the generators would turn into nonsense. */
+function validate() {
+  const kinds = new Set(ALL_KINDS);
+  const seen = new Set();
+  for (const o of table.OPTIONS) {
+    const where = `scripts/option-table.js: option ${JSON.stringify(o.name)}`;
+    if (typeof o.name !== 'string' || !/^[a-z][A-Za-z]*$/.test(o.name)) throw new Error(`${where}: the name must be camelCase`);
+    if (seen.has(o.name)) throw new Error(`${where}: twice`);
+    seen.add(o.name);
+    if (typeof o.doc !== 'string' || o.doc.length === 0) throw new Error(`${where}: no doc`);
+    if (o.kinds !== 'all' && !(Array.isArray(o.kinds) && o.kinds.length > 0 && o.kinds.every((k) => kinds.has(k)))) {
+      throw new Error(`${where}: kinds must be 'all' or socket types of KINDS`);
+    }
+    if (o.kind === 'int' && !(Number.isInteger(o.min) && Number.isInteger(o.max) && ['i64', 'u32'].includes(o.rust))) {
+      throw new Error(`${where}: an int needs min, max and rust 'i64' or 'u32'`);
+    }
+    if (o.kind === 'int' && !(o.default >= o.min && o.default <= o.max)) throw new Error(`${where}: the default is out of range`);
+  }
+  for (const kind of Object.keys(table.UNSUPPORTED)) if (!kinds.has(kind)) throw new Error(`UNSUPPORTED: unknown socket type ${kind}`);
+}
+
+validate();
+
 /** Each option with its socket types spelled out and its libzmq names as a list. */
 const OPTIONS = table.OPTIONS.map((o) => ({
   ...o,
