@@ -560,7 +560,7 @@ impl SocketCore {
     }
 
     fn receive_hwm(&self) -> usize {
-        usize::try_from(self.option(|o| o.receive_hwm)).unwrap_or(usize::MAX)
+        crate::conn::delivery::receive_hwm(self.option(|o| o.receive_high_water_mark))
     }
 
     /// The caller has read every message a batch lent it: their room goes back to the peers.

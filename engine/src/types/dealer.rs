@@ -81,7 +81,7 @@ impl DealerSocket {
     }
 
     /// Up to `max` queued messages in fair-queue order, at least one (waiting as
-    /// [`DealerSocket::recv`] does). All but the first stay counted against `receive_hwm` until the
+    /// [`DealerSocket::recv`] does). All but the first stay counted against `receive_high_water_mark` until the
     /// next receive: the caller keeps them unread in a queue of its own.
     pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
         self.queue.recv_many(self.core(), max).await
