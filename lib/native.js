@@ -7,6 +7,7 @@
 // a wake-up that finished nothing.) `hub.cancel(id)` drops a pending operation synchronously.
 
 const { abortError } = require('./errors.js');
+const { IdTable } = require('./id-table.js');
 
 /**
  * What a native async method returns: its result (it finished on this thread), or a number, the
@@ -91,8 +92,8 @@ const binding = /** @type {Binding} */ (require('./binding.js').load());
  * @property {object | undefined} owner  keeps the JS socket (and so the native one) reachable
  */
 
-/** @type {Map<number, Pending>} */
-const pending = new Map();
+/** @type {IdTable<Pending>} (not a `Map`: see lib/id-table.js) */
+const pending = new IdTable();
 
 // Small received frames arrive packed in here, standing in the frame array as their lengths
 // (src/slab.rs); `unpack` turns them into Buffers before anything else can write the slab again.
