@@ -188,8 +188,8 @@ impl Executor {
             })
             .unwrap_or(0);
         if before == 1 {
-            // SAFETY: the same argument as `napi_ref_threadsafe_function` in `begin_pending`: our
-            // env's JS thread, a live function made in it.
+            // SAFETY: `env` is an `Env` of a call or callback on its JS thread, the env this
+            // threadsafe function was made in (one executor per env); we hold it, so it is live.
             unsafe { sys::napi_unref_threadsafe_function(env.raw(), self.tsfn.raw()) };
         }
     }

@@ -264,8 +264,9 @@ impl Hub {
         if status == sys::Status::napi_pending_exception {
             // As if thrown from any event callback: an uncaught exception.
             let mut error = std::ptr::null_mut();
-            // SAFETY: as above; an exception is pending, so there is one to take, and it is
-            // handed straight to napi's uncaught-exception path.
+            // SAFETY: this env's JS thread outside any JS call (the caller's condition); an
+            // exception is pending (the status says so), so there is one to take into the local
+            // `error`, which goes straight to napi's uncaught-exception path.
             unsafe {
                 sys::napi_get_and_clear_last_exception(env.raw(), &mut error);
                 sys::napi_fatal_exception(env.raw(), error);

@@ -15,7 +15,7 @@
 use crate::hub::Hub;
 use crate::js_error::check;
 use bytes::Bytes;
-use napi::bindgen_prelude::{BufferSlice, ToNapiValue};
+use napi::bindgen_prelude::BufferSlice;
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
 use zeromq_napi_engine::{FrameMemory, Message};
@@ -109,8 +109,8 @@ unsafe fn frame(
 ) -> Result<Bytes> {
     let mut kind = sys::ValueType::napi_undefined;
     check(
-        // SAFETY: `env` and `value` as the caller guarantees (so in every napi call below); the
-        // out-pointers are locals that outlive the call.
+        // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
+        // contract); `kind` is a local that outlives the call.
         unsafe { sys::napi_typeof(env, value, &mut kind) },
         "napi_typeof",
     )?;
@@ -119,7 +119,8 @@ unsafe fn frame(
         sys::ValueType::napi_string => {
             let mut len = 0usize;
             check(
-                // SAFETY: as above; a null buffer asks for the length only.
+                // SAFETY: `env`/`value` per this function's contract, `value` a string (its
+                // `typeof`); a null buffer asks for the length only, into the local `len`.
                 unsafe {
                     sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len)
                 },
@@ -129,7 +130,8 @@ unsafe fn frame(
             let mut buf = vec![0u8; len + 1];
             let mut written = 0usize;
             check(
-                // SAFETY: as above; `buf` has room for `buf.len()` bytes, NUL included.
+                // SAFETY: `env`/`value` per this function's contract, `value` a string; `buf` has
+                // room for the `buf.len()` bytes napi may write, NUL included.
                 unsafe {
                     sys::napi_get_value_string_utf8(
                         env,
@@ -147,7 +149,7 @@ unsafe fn frame(
         sys::ValueType::napi_object => {}
         _ => return Err(type_error(index)),
     }
-    // SAFETY: as above.
+    // SAFETY: `env`/`value` per this function's contract: what `binary_view::of` asks.
     let Some((data, len)) = (unsafe { crate::binary_view::of(env, value)? }) else {
         return Err(type_error(index));
     };
@@ -184,19 +186,21 @@ pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Resu
     let mut lent = false;
     let mut is_array = false;
     check(
-        // SAFETY: `env` and `value` as the caller guarantees (so in every call below); the
-        // out-pointers are locals that outlive the call.
+        // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
+        // contract); `is_array` is a local that outlives the call.
         unsafe { sys::napi_is_array(env, value, &mut is_array) },
         "napi_is_array",
     )?;
     if !is_array {
-        // SAFETY: as above.
+        // SAFETY: `frame`'s contract is this function's: the same `env`/`value`, and frames that
+        // point into JS memory only until the call returns (this function's caller's duty).
         let frames = vec![unsafe { frame(env, value, &mut lent, None)? }];
         return Ok(CallMessage { frames, lent });
     }
     let mut count = 0u32;
     check(
-        // SAFETY: as above; `value` is an array.
+        // SAFETY: `env`/`value` per this function's contract, `value` an array (just checked);
+        // `count` is a local.
         unsafe { sys::napi_get_array_length(env, value, &mut count) },
         "napi_get_array_length",
     )?;
@@ -204,11 +208,13 @@ pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Resu
     for i in 0..count {
         let mut element = ptr::null_mut();
         check(
-            // SAFETY: as above.
+            // SAFETY: `env`/`value` per this function's contract, `value` an array of `count`
+            // elements and `i` below that; `element` is a local.
             unsafe { sys::napi_get_element(env, value, i, &mut element) },
             "napi_get_element",
         )?;
-        // SAFETY: as above; `element` is a value of this env.
+        // SAFETY: `element` was just read from `value`, so is a value of this live env; frames
+        // pointing into JS memory are bounded by the call as for the single frame above.
         message.push(unsafe { frame(env, element, &mut lent, Some(i))? });
     }
     Ok(CallMessage {
@@ -240,10 +246,10 @@ fn report_external(env: &Env, bytes: i64) {
 /// Where the runtime refuses external Buffers (napi-rs then copies the frame), or the JS layer
 /// asked for copies, large frames are copied; after a refusal every later one is (see
 /// `Hub::refuse_external_buffers`).
-fn buffer(env: &Env, hub: &Hub, bytes: Bytes) -> Result<sys::napi_value> {
+fn buffer<'env>(env: &'env Env, hub: &Hub, bytes: Bytes) -> Result<BufferSlice<'env>> {
     let len = bytes.len();
     if len < RX_ZERO_COPY_MIN || !hub.external_buffers() {
-        return Ok(BufferSlice::copy_from(env, &bytes)?.raw());
+        return BufferSlice::copy_from(env, &bytes);
     }
     let data = bytes.as_ptr().cast_mut();
     // Before creating: the finalizer (which reports the release) may run even on failure.
@@ -261,7 +267,7 @@ fn buffer(env: &Env, hub: &Hub, bytes: Bytes) -> Result<sys::napi_value> {
         // The runtime refused external memory (a V8 sandbox): napi-rs copied; so will we.
         hub.refuse_external_buffers();
     }
-    Ok(made.raw())
+    Ok(made)
 }
 
 /// A message as `Buffer[]`, except that small frames packed into the environment's slab (see
@@ -275,18 +281,9 @@ pub(crate) fn to_js(env: &Env, message: Message) -> Result<sys::napi_value> {
                 // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
                 array.set(i as u32, bytes.len() as u32)?;
             } else {
-                array.set(i as u32, Raw(buffer(env, hub, bytes)?))?;
+                array.set(i as u32, &buffer(env, hub, bytes)?)?;
             }
         }
         Ok(array.raw())
     })
-}
-
-/// A value already made in the env it is set into.
-struct Raw(sys::napi_value);
-
-impl ToNapiValue for Raw {
-    unsafe fn to_napi_value(_: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        Ok(val.0)
-    }
 }

@@ -29,8 +29,8 @@ impl Slab {
     /// Runs `f` with a packer that writes from the front of the slab.
     pub(crate) fn pack<R>(&self, f: impl FnOnce(&mut Packer<'_>) -> R) -> R {
         let mut array = self.array.borrow_mut();
-        // SAFETY: napi-rs marks this `unsafe` because JavaScript may write the array's memory at any
-        // time. None runs while the packer exists: it lives inside one native call on the JS
+        // SAFETY: napi-rs cannot rule out that JavaScript writes the array's memory meanwhile.
+        // None runs while the packer exists: it lives inside one native call on the JS
         // thread (the hub is only reachable there), and the napi calls made meanwhile create
         // values, they run no JavaScript. The array is not detached: `lib/native.js` owns it and
         // never transfers it; a detached one would give an empty slice.

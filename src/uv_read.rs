@@ -35,7 +35,7 @@ const UV_READABLE: c_int = 1;
 /// name for it where the host exports `uv_handle_type_name` (Node does; Deno and Bun, which have
 /// only the libuv functions addons commonly call, do not, and never read on the JS thread): a
 /// mismatch refuses the reader ([`UvReader::new`]: the engine's readers read instead), which
-/// `__test__/liveness.test.ts` sees.
+/// `__test__/runtime-paths.test.ts` sees (it expects the JS thread to read on Node).
 const UV_POLL: c_int = 8;
 
 /// Room for a `uv_poll_t` (libuv reports its size at run time, [`poll_size`]; 160 bytes on
