@@ -47,16 +47,26 @@ pub(crate) trait Pattern: Send + Sync + 'static {
         None
     }
 
-    /// zeromq.js's `readable` (libzmq's POLLIN): a message is queued that the state allows to
-    /// receive now. False for a type that does not receive.
-    fn readable(&self) -> bool {
+    /// Whether the type receives at all.
+    fn receives(&self) -> bool {
         false
     }
 
-    /// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
-    /// go. False for a type that does not send.
-    fn writable(&self) -> bool {
+    /// Whether the type sends at all.
+    fn sends(&self) -> bool {
         false
+    }
+
+    /// zeromq.js's `readable` (libzmq's POLLIN): a message is queued that the state allows to
+    /// receive now. By default: a type that receives has a message queued.
+    fn readable(&self) -> bool {
+        self.receives() && self.handle().has_messages()
+    }
+
+    /// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
+    /// go. By default: a type that sends has somewhere to send ([`connected`]).
+    fn writable(&self) -> bool {
+        self.sends() && connected(self.handle())
     }
 
     /// For the methods of one type (`request`, `subscribe`...): the socket itself.
@@ -92,8 +102,8 @@ fn connected(handle: &SocketHandle) -> bool {
 }
 
 /// The `Pattern` methods of a type, from the capabilities it has: `send`, `recv`, `proxy`, and
-/// how `readable`/`writable` read its state when not by default (`ready: |socket| ...` with
-/// the default's value at hand).
+/// how `readable` (given whether a message is queued) and `writable` read its state where the
+/// defaults do not fit.
 macro_rules! pattern {
     ($socket:ty $(, $cap:ident)* $(; readable: $readable:expr)? $(; writable: $writable:expr)?) => {
         impl Pattern for $socket {
@@ -122,6 +132,10 @@ macro_rules! pattern {
         }
     };
     (@ send) => {
+        fn sends(&self) -> bool {
+            true
+        }
+
         fn try_send(&self, message: Message, memory: FrameMemory) -> EngineResult<Option<Message>> {
             self.try_send_with(message, memory)
         }
@@ -132,6 +146,10 @@ macro_rules! pattern {
         }
     };
     (@ recv) => {
+        fn receives(&self) -> bool {
+            true
+        }
+
         fn try_recv(&self) -> EngineResult<Option<Message>> {
             <Self>::try_recv(self)
         }
@@ -148,35 +166,19 @@ macro_rules! pattern {
     };
 }
 
-// `readable` of a type that receives: a message is queued (the state allowing); `writable` of
-// one that sends: it has somewhere to send (ROUTER drops a message for no peer, PUB and XPUB one
-// nobody takes: they always take one).
+// ROUTER drops a message for no peer, PUB and XPUB one nobody takes: they always take one.
 pattern!(ReqSocket, send, recv;
     readable: |s: &ReqSocket, queued| s.awaiting_reply() && queued;
     writable: |s: &ReqSocket| !s.awaiting_reply() && connected(s.handle()));
 pattern!(RepSocket, send, recv;
     readable: |s: &RepSocket, queued| !s.owes_reply() && queued;
     writable: |s: &RepSocket| s.owes_reply());
-pattern!(DealerSocket, send, recv, proxy;
-    readable: |_, queued| queued;
-    writable: |s: &DealerSocket| connected(s.handle()));
-pattern!(RouterSocket, send, recv, proxy;
-    readable: |_, queued| queued;
-    writable: |_| true);
-pattern!(PubSocket, send;
-    writable: |_| true);
-pattern!(SubSocket, recv;
-    readable: |_, queued| queued);
-pattern!(XPubSocket, send, recv, proxy;
-    readable: |_, queued| queued;
-    writable: |_| true);
-pattern!(XSubSocket, send, recv, proxy;
-    readable: |_, queued| queued;
-    writable: |s: &XSubSocket| connected(s.handle()));
-pattern!(PushSocket, send, proxy;
-    writable: |s: &PushSocket| connected(s.handle()));
-pattern!(PullSocket, recv, proxy;
-    readable: |_, queued| queued);
-pattern!(PairSocket, send, recv;
-    readable: |_, queued| queued;
-    writable: |s: &PairSocket| connected(s.handle()));
+pattern!(DealerSocket, send, recv, proxy);
+pattern!(RouterSocket, send, recv, proxy; writable: |_| true);
+pattern!(PubSocket, send; writable: |_| true);
+pattern!(SubSocket, recv);
+pattern!(XPubSocket, send, recv, proxy; writable: |_| true);
+pattern!(XSubSocket, send, recv, proxy);
+pattern!(PushSocket, send, proxy);
+pattern!(PullSocket, recv, proxy);
+pattern!(PairSocket, send, recv);

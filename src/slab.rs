@@ -30,10 +30,10 @@ impl Slab {
     pub(crate) fn pack<R>(&self, f: impl FnOnce(&mut Packer<'_>) -> R) -> R {
         let mut array = self.array.borrow_mut();
         // SAFETY: napi-rs cannot rule out that JavaScript writes the array's memory meanwhile.
-        // None runs while the packer exists: it lives inside one native call on the JS
+        // None runs while the packer exists: it lives inside one conversion of a result on the JS
         // thread (the hub is only reachable there), and the napi calls made meanwhile create
-        // values, they run no JavaScript. The array is not detached: `lib/native.js` owns it and
-        // never transfers it; a detached one would give an empty slice.
+        // values (arrays, numbers, Buffers), which runs no JavaScript. The array is not detached:
+        // `lib/native.js` owns it and never transfers it; a detached one gives an empty slice.
         let bytes = unsafe { array.as_mut() };
         f(&mut Packer { bytes, used: 0 })
     }
