@@ -12,7 +12,7 @@ use crate::hub::Hub;
 use crate::options::JsOptions;
 use crate::socket::Socket;
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{Env, Result};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use std::rc::Rc;
 
@@ -27,7 +27,8 @@ fn live(env: &Env, id: i64) -> Option<Rc<Socket>> {
 pub fn socket_open(env: Env, kind: String, options: JsOptions) -> Result<i64> {
     let id = Socket::open(env, &kind, options)?;
     // Ids count up from 1 and stay far below 2^53 (JS numbers are exact up to there).
-    Ok(i64::try_from(id).unwrap_or(i64::MAX))
+    i64::try_from(id)
+        .map_err(|_| Error::new(Status::GenericFailure, "out of socket ids".to_owned()))
 }
 
 /// The JS object holding `id` was collected (its `FinalizationRegistry`): the socket goes.
