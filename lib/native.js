@@ -160,8 +160,8 @@ function settle(id, value) {
 //   to addons;
 // - Bun and Deno implement napi but not libuv, and Node's worker threads wait until it is shown
 //   that a worker's teardown always runs the close callbacks of the poll handles src/uv_read.rs
-//   closes from the env cleanup hook: there the engine's own reader threads read, and results
-//   settle through the hub's threadsafe function;
+//   closes at env teardown (the addon's instance data finalizer): there the engine's own reader
+//   threads read, and results settle through the hub's threadsafe function;
 // - Windows: the engine's readers too. The addon's Windows build has no event-loop reader: a DLL
 //   cannot leave libuv's symbols for node.exe to fill in as a Unix shared object does (only
 //   Node-API is resolved at load), and a measurement of libuv's SOCKET polling under Wine would

@@ -8,7 +8,7 @@
 //! - an operation that can finish at once (first poll) returns its result synchronously;
 //! - usually what makes it ready is a message read on the JS thread itself (`uv_read`): the
 //!   operation is then polled and settled right after that read ([`Executor::collect_wakes`],
-//!   [`Executor::settle_now`]), with no thread involved;
+//!   `Hub::settle_now`), with no thread involved;
 //! - otherwise (a timer, a connection lost, queue room on a tokio worker) the waker asks the
 //!   threadsafe function to poll it: one hop, and the JS thread never wakes a worker to start a
 //!   wait;
