@@ -433,7 +433,7 @@ impl Socket {
     /// Replaces the whole option set (the JS layer passes all current values).
     pub(crate) fn set_options(&self, options: JsOptions) {
         let mut options = options.into_engine();
-        options.authenticator = self.handle.options().authenticator;
+        options.authenticate = self.handle.options().authenticate;
         self.handle.set_options(options);
     }
 
@@ -448,7 +448,7 @@ impl Socket {
             None => None,
         };
         let mut options = self.handle.options();
-        options.authenticator = hook;
+        options.authenticate = hook;
         self.handle.set_options(options);
         Ok(())
     }
