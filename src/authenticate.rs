@@ -122,6 +122,7 @@ impl Authenticator for JsAuthenticator {
 }
 
 /// The JS layer's answer to the request `id` (ignored if that handshake gave up meanwhile).
+#[cfg_attr(test, allow(dead_code))]
 #[napi]
 pub fn auth_decision(id: u32, allowed: bool) {
     let tx = pending().as_mut().and_then(|map| map.remove(&id));

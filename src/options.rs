@@ -77,6 +77,7 @@ fn verbosity_from_engine(verbosity: XPublisherVerbosity) -> Option<String> {
 
 /// The engine's default options, in the JS layer's names (`routingId` absent: none).
 // Under `cfg(test)` napi-derive emits no export, so only the exported build uses it.
+#[cfg_attr(test, allow(dead_code))]
 #[napi]
 pub fn option_defaults() -> JsOptions {
     JsOptions::from_engine(Options::default())
