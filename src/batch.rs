@@ -1,13 +1,11 @@
 //! Receive batching: when a receive finds several messages queued, they cross into JavaScript in
 //! one call, as an array of messages, and the JS layer serves the next receives from a queue of
-//! its own (`lib/native.js`). The engine keeps counting those against the receive high-water mark
+//! its own (`lib/socket.js`). The engine keeps counting those against the receive high-water mark
 //! until the next native receive (see `Inbound::pop_lent`), so back-pressure stays exact.
 
-use crate::js_error::check;
+use crate::hub::Hub;
 use crate::message;
-use crate::slab::Packer;
-use napi::sys;
-use std::ptr;
+use napi::{sys, Env, JsValue, Result};
 use zeromq_napi_engine::Message;
 
 /// The most messages one receive hands over. Past a few dozen the per-call cost is already
@@ -18,28 +16,13 @@ pub(crate) const MAX: usize = 256;
 
 /// A batch as `Buffer[][]` (frames packed into the slab as in [`message::to_js`], one packer
 /// across the batch, so the JS layer unpacks them in order from offset 0).
-///
-/// # Safety
-/// `env` must be the live environment of the calling JS thread.
-pub(crate) unsafe fn to_js(
-    env: sys::napi_env,
-    batch: Vec<Message>,
-) -> napi::Result<sys::napi_value> {
-    let mut array = ptr::null_mut();
-    check(
-        // SAFETY: JS thread of `env` (so every call below); `array` is a local.
-        unsafe { sys::napi_create_array_with_length(env, batch.len(), &mut array) },
-        "napi_create_array_with_length",
-    )?;
-    let mut packer = Packer::new();
-    for (i, m) in batch.into_iter().enumerate() {
-        // SAFETY: as above.
-        let value = unsafe { message::to_js_packed(env, m, &mut packer)? };
-        check(
-            // SAFETY: as above; `array` and `value` were made in this env.
-            unsafe { sys::napi_set_element(env, array, i as u32, value) },
-            "napi_set_element",
-        )?;
-    }
-    Ok(array)
+pub(crate) fn to_js(env: &Env, batch: Vec<Message>) -> Result<sys::napi_value> {
+    let hub = Hub::of(env)?;
+    let mut array = env.create_array(batch.len() as u32)?;
+    hub.slab().pack(|packer| {
+        for (i, m) in batch.into_iter().enumerate() {
+            array.set(i as u32, message::to_js_packed(env, hub, m, packer)?)?;
+        }
+        Ok(array.raw())
+    })
 }
