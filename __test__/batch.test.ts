@@ -66,14 +66,14 @@ describe('receive batching', () => {
   })
 
   test('the unread rest of a batch counts against receiveHighWaterMark', async (t) => {
-    const mark = 16
+    const mark = 32
     const pull = use(t, new Pull({ receiveHighWaterMark: mark }))
     await pull.bind(TCP_LOOPBACK)
     const push = use(t, new Push({ sendHighWaterMark: 2 }))
     push.connect(String(pull.lastEndpoint))
     // Frames large enough that the OS buffers hold only a few: the queues' bounds decide.
     const big = Buffer.alloc(512 * 1024, 3)
-    const total = 64
+    const total = 128
     let accepted = 0
     const sending = (async () => {
       for (let i = 0; i < total; i++) {
@@ -91,12 +91,12 @@ describe('receive batching', () => {
     }
     const full = await settled()
     assert.ok(full < total)
-    // This receive takes the Pull's whole queue (16) in one batch and hands out one message: that
-    // message's room is freed, not the batch's. The OS buffers and the reader's read-ahead may let
-    // a message or two more through; the batch's room would let ~15 more.
+    // This receive takes the Pull's whole queue (32) in one batch and hands out one message: that
+    // message's room is freed, not the batch's. The OS buffers (which may grow meanwhile) and the
+    // reader's read-ahead may let a few more through; the batch's room would let ~31 more.
     assert.equal(texts(await within(pull.receive(), 5000, 'receive 0'))[0], '0')
     const after = await settled()
-    assert.ok(after - full <= 3, `one message read, ${after - full} more taken`)
+    assert.ok(after - full <= 8, `one message read, ${after - full} more taken`)
     for (let i = 1; i < total; i++) {
       assert.equal(texts(await within(pull.receive(), 5000, `receive ${i}`))[0], String(i))
     }
