@@ -17,14 +17,10 @@ use napi_derive::napi;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use tokio::runtime::Handle;
+use zeromq_napi_engine::lock;
 use zeromq_napi_engine::{ReadDriver, SocketHandle};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here is a single map operation: a poisoned map is still consistent.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The sockets of one environment that are still open, for env teardown.
 #[derive(Default)]

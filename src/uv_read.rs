@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
+use zeromq_napi_engine::lock;
 use zeromq_napi_engine::{DrivenRead, Pump, ReadDriver};
 
 /// `UV_POLL` in `uv_handle_type` (uv.h: UNKNOWN, ASYNC, CHECK, FS_EVENT, FS_POLL, HANDLE, IDLE,
@@ -37,11 +38,6 @@ extern "C" {
     fn uv_unref(handle: *mut c_void);
     fn uv_handle_set_data(handle: *mut c_void, data: *mut c_void);
     fn uv_handle_get_data(handle: *const c_void) -> *mut c_void;
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here is a single push, take or map operation: still consistent.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Work for the JS thread, queued from engine threads.

@@ -35,6 +35,7 @@
 mod error;
 mod events;
 mod key_cell;
+mod lock;
 mod once_event;
 mod options;
 mod time;
@@ -54,6 +55,7 @@ pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use key_cell::KeyCell;
+pub use lock::lock;
 pub use net::readiness::RawSocket;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,

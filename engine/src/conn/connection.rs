@@ -10,6 +10,7 @@ use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
 use crate::events::{self, EventError, EventKind, Events, SocketEvent};
+use crate::lock::lock;
 use crate::net::transport::{ReadHalf, Stream};
 use crate::once_event::OnceEvent;
 use crate::options::Options;
@@ -397,7 +398,7 @@ impl Wake for Gate {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let task = lock(&self.task).clone();
         if let Some(task) = task {
             task.wake();
         }
@@ -427,7 +428,7 @@ impl<F: Future> Future for WhenWoken<F> {
         // The lock only when the task's waker changed (in practice: the first poll).
         if !this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
             let waker = cx.waker().clone();
-            *this.gate.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            *lock(&this.gate.task) = Some(waker.clone());
             this.task = Some(waker);
         }
         // The task's waker is stored before the flag is read: a wake-up after this swap finds it.

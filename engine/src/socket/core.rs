@@ -9,6 +9,7 @@ use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
+use crate::lock::lock;
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -23,15 +24,10 @@ use crate::wire::Message;
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A bound endpoint: the listener is in a slot so `unbind`/`close` can drop it synchronously,
 /// releasing the port at once even while the accept task has not run yet.

@@ -3,6 +3,7 @@
 use crate::conn::connection;
 use crate::conn::connection::SocketLink;
 use crate::events::{EventError, EventKind, SocketEvent};
+use crate::lock::lock;
 use crate::net::transport::Listener;
 use crate::once_event::OnceEvent;
 use std::io;
@@ -23,7 +24,7 @@ pub(crate) async fn accept_loop<S: SocketLink>(
 ) {
     loop {
         let accepted = std::future::poll_fn(|cx| {
-            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = lock(&slot);
             match guard.as_mut() {
                 Some(listener) => listener.poll_accept(cx).map(Some),
                 // Unbound or closed: the listener was dropped by `unbind`/`close`.

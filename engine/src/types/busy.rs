@@ -2,6 +2,7 @@
 //! socket type), and a proxy that owns the socket while it runs (every send and receive is EBUSY).
 
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::once_event::OnceEvent;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -55,7 +56,7 @@ impl ProxyHold {
     /// Runs `take` while the proxy holds its sockets and is not paused: `Some(None)` once
     /// released (which ends a wait), None while paused, otherwise what `take` found.
     pub(crate) fn take<T>(&self, take: impl FnOnce() -> Option<T>) -> Option<Option<T>> {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let held = lock(&self.held);
         if held.is_none() {
             return Some(None);
         }
@@ -68,7 +69,7 @@ impl ProxyHold {
     /// Pauses or resumes the forwarding. Idempotent.
     pub(crate) fn set_paused(&self, paused: bool) {
         // Under the take lock: a take under way finishes first, and none starts paused.
-        let _held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let _held = lock(&self.held);
         self.paused.send_replace(paused);
     }
 
@@ -87,7 +88,7 @@ impl ProxyHold {
 
     /// Gives the sockets back, after any take under way. Idempotent.
     pub(crate) fn release(&self) {
-        drop(self.held.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(lock(&self.held).take());
         self.released.fire();
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
@@ -52,7 +53,7 @@ impl SharedRep {
     }
 
     fn state(&self) -> MutexGuard<'_, Serving> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     fn begin_recv(&self) -> Result<Receiving<'_>, Error> {

@@ -7,6 +7,7 @@
 
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
@@ -90,7 +91,7 @@ impl SharedReq {
     }
 
     fn state(&self) -> MutexGuard<'_, Exchange> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     fn begin(&self, op: Op) -> Result<Busy<'_>, Error> {
