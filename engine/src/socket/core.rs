@@ -3,7 +3,7 @@
 //! and close with linger. The socket types are thin layers on top; what one does when a peer
 //! joins, sends or leaves it tells the core through [`TypeHooks`].
 
-use crate::conn::connection::SocketLink;
+use crate::conn::connection::{LinkConfig, LinkSource, SocketLink};
 use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
@@ -127,7 +127,7 @@ pub(crate) struct SocketCore {
     pub(crate) kind: SocketType,
     pub(crate) handle: Handle,
     options: Mutex<Options>,
-    pub(crate) closed: OnceEvent,
+    pub(crate) closed: Arc<OnceEvent>,
     peers: Mutex<PeerTable>,
     /// A peer joined or got queue room: senders waiting for a peer re-check.
     pub(crate) out_changed: Notify,
@@ -139,7 +139,7 @@ pub(crate) struct SocketCore {
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
     /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
     last_handshake_failure: Mutex<Option<String>>,
-    pub(crate) events: Events,
+    pub(crate) events: Arc<Events>,
     held_connects: Mutex<Vec<HeldConnect>>,
     hooks: OnceLock<Arc<dyn TypeHooks>>,
     /// `conflate`, read per received message: kept apart from the option lock.
@@ -152,7 +152,7 @@ impl SocketCore {
             kind,
             handle: handle.clone(),
             options: Mutex::new(options),
-            closed: OnceEvent::new(),
+            closed: Arc::new(OnceEvent::new()),
             peers: Mutex::new(PeerTable::default()),
             out_changed: Notify::new(),
             inbound: Inbound::default(),
@@ -161,7 +161,7 @@ impl SocketCore {
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
             last_handshake_failure: Mutex::new(None),
-            events: Events::default(),
+            events: Arc::default(),
             held_connects: Mutex::new(Vec::new()),
             hooks: OnceLock::new(),
             conflate: AtomicBool::new(false),
@@ -183,10 +183,6 @@ impl SocketCore {
 
     pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
         *lock(&self.read_driver) = Some(driver);
-    }
-
-    pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        lock(&self.read_driver).clone()
     }
 
     /// Events from now on go to `sink` (until the socket's close has been reported).
@@ -706,31 +702,20 @@ impl InboundQueue for SocketCore {
     }
 }
 
+impl LinkSource for SocketCore {
+    fn link_config(&self) -> LinkConfig {
+        LinkConfig {
+            socket_type: self.kind,
+            options: self.options(),
+            runtime: self.handle.clone(),
+            read_driver: lock(&self.read_driver).clone(),
+            closed: self.closed.clone(),
+            events: self.events.clone(),
+        }
+    }
+}
+
 impl SocketLink for SocketCore {
-    fn socket_type(&self) -> SocketType {
-        self.kind
-    }
-
-    fn options(&self) -> Options {
-        SocketCore::options(self)
-    }
-
-    fn closed(&self) -> &OnceEvent {
-        &self.closed
-    }
-
-    fn runtime(&self) -> &Handle {
-        &self.handle
-    }
-
-    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        SocketCore::read_driver(self)
-    }
-
-    fn generate_routing_id(&self) -> Bytes {
-        SocketCore::generate_routing_id(self)
-    }
-
     fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
         SocketCore::add_peer(self, peer, endpoint)
     }
@@ -743,15 +728,15 @@ impl SocketLink for SocketCore {
         self.out_changed.notify_waiters();
     }
 
-    fn linger(&self) -> Timeout {
-        Timeout::from_ms(self.option(|o| o.linger))
-    }
-
     fn handshake_failed(&self, reason: String) {
         *lock(&self.last_handshake_failure) = Some(reason);
     }
 
-    fn events(&self) -> &Events {
-        &self.events
+    fn generate_routing_id(&self) -> Bytes {
+        SocketCore::generate_routing_id(self)
+    }
+
+    fn linger(&self) -> Timeout {
+        Timeout::from_ms(self.option(|o| o.linger))
     }
 }
