@@ -15,7 +15,7 @@ use crate::error::ProtocolError;
 use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
-use crate::wire::security::server_handshake::{ServerState, ServerSteps};
+use crate::wire::security::server_handshake::{ServerHandshake, ServerState, ServerSteps};
 use crate::wire::security::{SecurityError, ERROR, HELLO, INITIATE, READY, WELCOME};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -155,9 +155,8 @@ impl Mechanism for PlainClient {
 }
 
 pub struct PlainServer {
-    state: ServerState,
+    handshake: ServerHandshake,
     local: Metadata,
-    authenticate: bool,
     username: Bytes,
     password: Bytes,
     peer: Option<Metadata>,
@@ -168,9 +167,8 @@ impl PlainServer {
     /// after INITIATE until `authorize`.
     pub fn new(local: Metadata, authenticate: bool) -> PlainServer {
         PlainServer {
-            state: ServerState::ExpectHello,
+            handshake: ServerHandshake::new(authenticate),
             local,
-            authenticate,
             username: Bytes::new(),
             password: Bytes::new(),
             peer: None,
@@ -179,12 +177,8 @@ impl PlainServer {
 }
 
 impl ServerSteps for PlainServer {
-    fn state(&mut self) -> &mut ServerState {
-        &mut self.state
-    }
-
-    fn authenticates(&self) -> bool {
-        self.authenticate
+    fn handshake(&mut self) -> &mut ServerHandshake {
+        &mut self.handshake
     }
 
     fn hello(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
@@ -233,7 +227,7 @@ impl Mechanism for PlainServer {
     }
 
     fn status(&self) -> MechanismStatus {
-        self.state.status()
+        self.handshake.status()
     }
 
     fn peer_metadata(&self) -> Option<&Metadata> {
@@ -245,7 +239,7 @@ impl Mechanism for PlainServer {
     }
 
     fn peer_credentials(&self) -> Credentials {
-        match self.state {
+        match self.handshake.state() {
             ServerState::ExpectHello | ServerState::Failed => Credentials::Null,
             _ => Credentials::Plain {
                 username: self.username.clone(),
@@ -255,7 +249,7 @@ impl Mechanism for PlainServer {
     }
 
     fn authorize(&mut self, allowed: bool) {
-        self.state.authorize(allowed);
+        self.handshake.authorize(allowed);
     }
 }
 

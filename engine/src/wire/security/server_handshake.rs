@@ -25,12 +25,18 @@ pub(crate) enum ServerState {
     Failed,
 }
 
+/// A server's place in its handshake, and whether it asks for a decision on its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ServerHandshake {
+    state: ServerState,
+    /// A known client waits for `authorize` (else READY follows INITIATE at once).
+    authenticate: bool,
+}
+
 /// What a server mechanism does at each step; [`ServerSteps::next_server_command`] and
 /// [`ServerSteps::process_server_command`] run them in order.
 pub(crate) trait ServerSteps {
-    fn state(&mut self) -> &mut ServerState;
-    /// Whether a known client waits for `authorize` (else READY follows INITIATE at once).
-    fn authenticates(&self) -> bool;
+    fn handshake(&mut self) -> &mut ServerHandshake;
     /// Takes the client's HELLO (name included).
     fn hello(&mut self, body: &Bytes) -> Result<(), ProtocolError>;
     fn welcome(&mut self) -> Result<Bytes, ProtocolError>;
@@ -42,13 +48,13 @@ pub(crate) trait ServerSteps {
 
     /// `Mechanism::next_command` of a server: the command due in this state, if any.
     fn next_server_command(&mut self) -> Result<Option<Bytes>, ProtocolError> {
-        let (body, next) = match *self.state() {
+        let (body, next) = match self.handshake().state {
             ServerState::SendWelcome => (self.welcome(), ServerState::ExpectInitiate),
             ServerState::SendReady => (self.ready(), ServerState::Ready),
             ServerState::SendError => (Ok(self.refusal()), ServerState::ErrorSent),
             _ => return Ok(None),
         };
-        *self.state() = if body.is_ok() {
+        self.handshake().state = if body.is_ok() {
             next
         } else {
             ServerState::Failed
@@ -58,7 +64,10 @@ pub(crate) trait ServerSteps {
 
     /// `Mechanism::process_command` of a server: HELLO and INITIATE in turn, nothing else.
     fn process_server_command(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
-        let state = *self.state();
+        let ServerHandshake {
+            state,
+            authenticate,
+        } = *self.handshake();
         let result = match state {
             ServerState::ExpectHello if body.starts_with(HELLO) => self.hello(body),
             ServerState::ExpectInitiate if body.starts_with(INITIATE) => self.initiate(body),
@@ -72,21 +81,32 @@ pub(crate) trait ServerSteps {
             )),
             _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
         };
-        *self.state() = match (&result, state) {
+        self.handshake().state = match (&result, state) {
             // A refused client keeps its refusal: the ERROR still goes out.
             (Err(_), ServerState::SendError | ServerState::ErrorSent) => state,
             (Err(_), _) => ServerState::Failed,
             (Ok(()), ServerState::ExpectHello) => ServerState::SendWelcome,
-            (Ok(()), _) if self.authenticates() => ServerState::AwaitingAuth,
+            (Ok(()), _) if authenticate => ServerState::AwaitingAuth,
             (Ok(()), _) => ServerState::SendReady,
         };
         result
     }
 }
 
-impl ServerState {
-    pub(crate) fn status(self) -> MechanismStatus {
-        match self {
+impl ServerHandshake {
+    pub(crate) fn new(authenticate: bool) -> ServerHandshake {
+        ServerHandshake {
+            state: ServerState::ExpectHello,
+            authenticate,
+        }
+    }
+
+    pub(crate) fn state(&self) -> ServerState {
+        self.state
+    }
+
+    pub(crate) fn status(&self) -> MechanismStatus {
+        match self.state {
             ServerState::AwaitingAuth => MechanismStatus::AwaitingAuth,
             ServerState::Ready => MechanismStatus::Ready,
             ServerState::SendError | ServerState::ErrorSent => MechanismStatus::Refused,
@@ -96,8 +116,8 @@ impl ServerState {
 
     /// The decision `AwaitingAuth` waits for; ignored in any other state.
     pub(crate) fn authorize(&mut self, allowed: bool) {
-        if *self == ServerState::AwaitingAuth {
-            *self = if allowed {
+        if self.state == ServerState::AwaitingAuth {
+            self.state = if allowed {
                 ServerState::SendReady
             } else {
                 ServerState::SendError

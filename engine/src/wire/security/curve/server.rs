@@ -21,16 +21,15 @@ use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
-use crate::wire::security::server_handshake::{ServerState, ServerSteps};
+use crate::wire::security::server_handshake::{ServerHandshake, ServerState, ServerSteps};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 pub struct CurveServer {
-    state: ServerState,
+    handshake: ServerHandshake,
     local: Metadata,
-    authenticate: bool,
     /// Our long-term secret key (s).
     secret: CurveSecretKey,
     /// Our short-term key pair (S', s'), new for this connection.
@@ -62,9 +61,8 @@ impl CurveServer {
         let mut cookie_key = Zeroizing::new([0u8; KEY_LEN]);
         random::fill(&mut *cookie_key)?;
         Ok(CurveServer {
-            state: ServerState::ExpectHello,
+            handshake: ServerHandshake::new(authenticate),
             local,
-            authenticate,
             secret,
             short_public: short_secret.public_key(),
             short_secret,
@@ -81,12 +79,8 @@ impl CurveServer {
 }
 
 impl ServerSteps for CurveServer {
-    fn state(&mut self) -> &mut ServerState {
-        &mut self.state
-    }
-
-    fn authenticates(&self) -> bool {
-        self.authenticate
+    fn handshake(&mut self) -> &mut ServerHandshake {
+        &mut self.handshake
     }
 
     fn hello(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
@@ -248,11 +242,14 @@ impl ServerSteps for CurveServer {
 
 impl CurveServer {
     fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        data_phase::ready(self.state == ServerState::Ready, self.codec.as_mut())
+        data_phase::ready(
+            self.handshake.state() == ServerState::Ready,
+            self.codec.as_mut(),
+        )
     }
 
     fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
-        data_phase::split(self.state == ServerState::Ready, self.codec)
+        data_phase::split(self.handshake.state() == ServerState::Ready, self.codec)
     }
 }
 
@@ -270,7 +267,7 @@ impl Mechanism for CurveServer {
     }
 
     fn status(&self) -> MechanismStatus {
-        self.state.status()
+        self.handshake.status()
     }
 
     fn peer_metadata(&self) -> Option<&Metadata> {
@@ -289,7 +286,7 @@ impl Mechanism for CurveServer {
     }
 
     fn authorize(&mut self, allowed: bool) {
-        self.state.authorize(allowed);
+        self.handshake.authorize(allowed);
     }
 
     curve_data_phase!();
