@@ -195,10 +195,10 @@ where
             let shaken = downgrade(exchange, config, mechanism.name()).await?;
             // ZMTP 2.0 has no ERROR command: a refused peer is just disconnected.
             let id = shaken.peer_identity.clone();
-            return match authorize(setup, Credentials::Null, id).await {
-                true => Ok(shaken),
-                false => Err(ProtocolError::Refused.into()),
-            };
+            if !authorize(setup, Credentials::Null, id).await {
+                return Err(ProtocolError::Refused.into());
+            }
+            return Ok(shaken);
         }
         Greeted::Zmtp3(theirs) => theirs,
     };
