@@ -112,7 +112,7 @@ async fn run_connection<S: SocketLink>(
     };
     let data = std::mem::take(&mut shaken.data);
     let joined = join(&*link, config, stream, &shaken, data.sealer, &endpoint_stop);
-    let Some((peer, read_half)) = joined else {
+    let Some((peer, reader)) = joined else {
         return ConnectionOutcome::NotEstablished;
     };
     // Only now, with the peer among the socket's peers: the event promises that messages flow, so
@@ -127,21 +127,20 @@ async fn run_connection<S: SocketLink>(
         state = state.zmtp2();
     }
     let closed = &*config.closed;
-    match (&config.read_driver, read_half) {
-        (Some(driver), _) => {
+    match reader {
+        Reader::Driver(driver) => {
             let runtime = config.runtime.clone();
             let driven =
-                DrivenConnection::new(link.clone(), &peer, driver.clone(), state, options, runtime);
+                DrivenConnection::new(link.clone(), &peer, driver, state, options, runtime);
             driven.attach();
             drive(&*link, closed, &peer, driven.watch(&*link), &endpoint_stop).await;
             driven.stop();
         }
-        (None, Some(read_half)) => {
+        Reader::Task(read_half) => {
             let hwm = receive_hwm(options.receive_hwm);
             let reader = read_loop(&*link, &peer, read_half, state, hwm);
             drive(&*link, closed, &peer, reader, &endpoint_stop).await;
         }
-        (None, None) => {}
     }
     link.remove_peer(&peer);
     peer.stream.shutdown();
@@ -193,8 +192,16 @@ async fn shake_hands(
         .ok()
 }
 
-/// The connection's peer, among the socket's peers now, and the read half unless a driver reads
-/// the stream; None when the socket refuses the peer.
+/// Who reads a connection.
+enum Reader {
+    /// The caller's event loop, through the socket's driver.
+    Driver(Arc<dyn ReadDriver>),
+    /// The engine's own task, from this half of the stream.
+    Task(ReadHalf),
+}
+
+/// The connection's peer, among the socket's peers now, and who reads it; None when the socket
+/// refuses the peer.
 fn join(
     link: &impl SocketLink,
     config: &LinkConfig,
@@ -202,17 +209,17 @@ fn join(
     shaken: &Handshaken,
     sealer: FrameSealer,
     endpoint_stop: &Arc<OnceEvent>,
-) -> Option<(Arc<Peer>, Option<ReadHalf>)> {
+) -> Option<(Arc<Peer>, Reader)> {
     let routing_id = match &shaken.peer_identity {
         Some(id) if !id.is_empty() => id.clone(),
         _ => link.generate_routing_id(),
     };
-    let (read_half, write_half) = match config.read_driver {
+    let (reader, write_half) = match &config.read_driver {
         None => {
             let (r, w) = stream.into_split();
-            (Some(r), w)
+            (Reader::Task(r), w)
         }
-        Some(_) => (None, stream.into_driven().ok()?),
+        Some(driver) => (Reader::Driver(driver.clone()), stream.into_driven().ok()?),
     };
     let peer = Peer::new(
         Peer::next_id(),
@@ -227,7 +234,7 @@ fn join(
         peer.stream.shutdown();
         return None;
     }
-    Some((peer, read_half))
+    Some((peer, reader))
 }
 
 /// A failed handshake in words a caller can act on.
