@@ -137,7 +137,7 @@ async fn run_connection<S: SocketLink>(
             driven.stop();
         }
         Reader::Task(read_half) => {
-            let hwm = receive_hwm(options.receive_hwm);
+            let hwm = receive_hwm(options.receive_high_water_mark);
             let reader = read_loop(&*link, &peer, read_half, state, hwm);
             drive(&*link, closed, &peer, reader, &endpoint_stop).await;
         }
@@ -176,7 +176,7 @@ async fn shake_hands(
     };
     let setup = SecuritySetup {
         security,
-        authenticator: options.authenticator.clone(),
+        authenticator: options.authenticate.clone(),
         peer_address: stream.peer_address(),
     };
     let shaken = tokio::select! {
@@ -225,7 +225,7 @@ fn join(
         Peer::next_id(),
         routing_id,
         write_half,
-        config.options.send_hwm,
+        config.options.send_high_water_mark,
     )
     .sealed(sealer)
     .speaking_zmtp31(shaken.peer_version >= (3, 1));
