@@ -3,12 +3,13 @@
 //! and close with linger. The socket types are thin layers on top; what one does when a peer
 //! joins, sends or leaves it tells the core through [`TypeHooks`].
 
-use crate::conn::connection::SocketLink;
+use crate::conn::connection::{LinkConfig, LinkSource, SocketLink};
 use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
+use crate::lock::lock;
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -23,15 +24,10 @@ use crate::wire::Message;
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A bound endpoint: the listener is in a slot so `unbind`/`close` can drop it synchronously,
 /// releasing the port at once even while the accept task has not run yet.
@@ -131,7 +127,7 @@ pub(crate) struct SocketCore {
     pub(crate) kind: SocketType,
     pub(crate) handle: Handle,
     options: Mutex<Options>,
-    pub(crate) closed: OnceEvent,
+    pub(crate) closed: Arc<OnceEvent>,
     peers: Mutex<PeerTable>,
     /// A peer joined or got queue room: senders waiting for a peer re-check.
     pub(crate) out_changed: Notify,
@@ -143,7 +139,7 @@ pub(crate) struct SocketCore {
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
     /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
     last_handshake_failure: Mutex<Option<String>>,
-    pub(crate) events: Events,
+    pub(crate) events: Arc<Events>,
     held_connects: Mutex<Vec<HeldConnect>>,
     hooks: OnceLock<Arc<dyn TypeHooks>>,
     /// `conflate`, read per received message: kept apart from the option lock.
@@ -156,7 +152,7 @@ impl SocketCore {
             kind,
             handle: handle.clone(),
             options: Mutex::new(options),
-            closed: OnceEvent::new(),
+            closed: Arc::new(OnceEvent::new()),
             peers: Mutex::new(PeerTable::default()),
             out_changed: Notify::new(),
             inbound: Inbound::default(),
@@ -165,7 +161,7 @@ impl SocketCore {
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
             last_handshake_failure: Mutex::new(None),
-            events: Events::default(),
+            events: Arc::default(),
             held_connects: Mutex::new(Vec::new()),
             hooks: OnceLock::new(),
             conflate: AtomicBool::new(false),
@@ -187,10 +183,6 @@ impl SocketCore {
 
     pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
         *lock(&self.read_driver) = Some(driver);
-    }
-
-    pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        lock(&self.read_driver).clone()
     }
 
     /// Events from now on go to `sink` (until the socket's close has been reported).
@@ -772,31 +764,20 @@ impl InboundQueue for SocketCore {
     }
 }
 
+impl LinkSource for SocketCore {
+    fn link_config(&self) -> LinkConfig {
+        LinkConfig {
+            socket_type: self.kind,
+            options: self.options(),
+            runtime: self.handle.clone(),
+            read_driver: lock(&self.read_driver).clone(),
+            closed: self.closed.clone(),
+            events: self.events.clone(),
+        }
+    }
+}
+
 impl SocketLink for SocketCore {
-    fn socket_type(&self) -> SocketType {
-        self.kind
-    }
-
-    fn options(&self) -> Options {
-        SocketCore::options(self)
-    }
-
-    fn closed(&self) -> &OnceEvent {
-        &self.closed
-    }
-
-    fn runtime(&self) -> &Handle {
-        &self.handle
-    }
-
-    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        SocketCore::read_driver(self)
-    }
-
-    fn generate_routing_id(&self) -> Bytes {
-        SocketCore::generate_routing_id(self)
-    }
-
     fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
         SocketCore::add_peer(self, peer, endpoint)
     }
@@ -809,15 +790,15 @@ impl SocketLink for SocketCore {
         self.out_changed.notify_waiters();
     }
 
-    fn linger(&self) -> Timeout {
-        Timeout::from_ms(self.option(|o| o.linger))
-    }
-
     fn handshake_failed(&self, reason: String) {
         *lock(&self.last_handshake_failure) = Some(reason);
     }
 
-    fn events(&self) -> &Events {
-        &self.events
+    fn generate_routing_id(&self) -> Bytes {
+        SocketCore::generate_routing_id(self)
+    }
+
+    fn linger(&self) -> Timeout {
+        Timeout::from_ms(self.option(|o| o.linger))
     }
 }

@@ -2,6 +2,7 @@
 //! ring over the peers that have something queued, so one busy peer cannot starve the others.
 
 use crate::conn::peer::Peer;
+use crate::lock::lock;
 use crate::wire::Message;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -76,7 +77,7 @@ pub(crate) struct Inbound {
 
 impl Inbound {
     fn state(&self) -> MutexGuard<'_, Queues> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// Whether a message is queued (a receive would finish at once).

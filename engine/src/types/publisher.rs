@@ -8,6 +8,7 @@
 
 use crate::conn::peer::Peer;
 use crate::error::Error;
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
@@ -49,7 +50,7 @@ struct Subscribers {
 
 impl Subscribers {
     fn filters(&self) -> MutexGuard<'_, Filters> {
-        self.filters.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.filters)
     }
 
     /// Applies a subscription from `peer`; true when XPUB's `recv` should see it.

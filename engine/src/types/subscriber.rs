@@ -7,6 +7,7 @@
 
 use crate::conn::peer::Peer;
 use crate::error::Error;
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
@@ -31,7 +32,7 @@ struct Subscriptions {
 
 impl Subscriptions {
     fn prefixes(&self) -> MutexGuard<'_, Prefixes> {
-        self.prefixes.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.prefixes)
     }
 }
 
