@@ -265,10 +265,6 @@ impl CurveServer {
         }
     }
 
-    fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        data_phase::ready(self.state == State::Ready, self.codec.as_mut())
-    }
-
     fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
         data_phase::split(self.state == State::Ready, self.codec)
     }
@@ -343,5 +339,7 @@ impl Mechanism for CurveServer {
         }
     }
 
-    curve_data_phase!();
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        self.split_codec()
+    }
 }
