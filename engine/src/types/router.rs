@@ -1,6 +1,6 @@
 //! ROUTER: every received message starts with the sending peer's routing id (its Identity, or one
 //! we generated); a sent message's first frame names the peer. Messages for unknown or full peers
-//! are dropped silently, as libzmq does without ROUTER_MANDATORY; with it (`router_mandatory`) an
+//! are dropped silently, as libzmq does without ROUTER_MANDATORY; with it (`mandatory`) an
 //! unknown peer fails EHOSTUNREACH and a full one makes the send wait (up to `send_timeout`).
 
 use crate::error::{Error, ErrorCode};
@@ -122,7 +122,7 @@ impl RouterSocket {
         .await
     }
 
-    /// Routes `[routing id, frames...]` to that peer. Without `router_mandatory` it never waits
+    /// Routes `[routing id, frames...]` to that peer. Without `mandatory` it never waits
     /// (unknown/full peer: dropped); with it, see the module comment.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         let Some(back) = self.try_send(message)? else {
@@ -155,7 +155,7 @@ impl RouterSocket {
                 "a ROUTER message needs a routing id and a body",
             ));
         }
-        let mandatory = self.core().option(|o| o.router_mandatory);
+        let mandatory = self.core().option(|o| o.mandatory);
         match self.route(message, mandatory, memory)? {
             Routed::Done => Ok(None),
             Routed::Full(back) => Ok(Some(back)),
@@ -185,7 +185,7 @@ impl RouterSocket {
         if message.len() < 2 {
             return Ok(());
         }
-        let mandatory = self.core().option(|o| o.router_mandatory);
+        let mandatory = self.core().option(|o| o.mandatory);
         match self.route(message, mandatory, FrameMemory::Owned) {
             Ok(Routed::Full(back)) => self.route_waiting(back, None).await.map(drop),
             Ok(Routed::Done) | Err(_) => Ok(()),
