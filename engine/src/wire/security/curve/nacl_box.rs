@@ -5,10 +5,10 @@
 //! `crypto_box_open_afternm` are), detached and in place, as a box goes on the wire as its tag
 //! followed by the ciphertext. The tests compare it byte for byte with RustCrypto's `crypto_box`.
 //!
-//! Why libsodium: its Salsa20 and Poly1305 choose SSE2/AVX2 code at run time, ~3 cycles per byte
-//! on one core of the dev VM against ~16 for RustCrypto's scalar `salsa20` composition
-//! (`cargo bench -p zeromq-napi-engine --bench box_primitives`), so a 1 MiB box costs about what a
-//! fifth of it did, on the calling thread, with no helper threads.
+//! Why libsodium: its Salsa20 and Poly1305 choose SSE2/AVX2 code at run time, 2-3.5 cycles per
+//! byte from 64 KiB up on one core of the dev VM against 7-17 for RustCrypto's scalar `salsa20`
+//! composition, the same at 16 B (`cargo bench -p zeromq-napi-engine --bench box_primitives`), so a
+//! large box costs about a fifth of what it did, on the calling thread, with no helper threads.
 
 use libsodium_sys as sodium;
 use salsa20::cipher::consts::U10;
