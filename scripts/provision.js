@@ -253,7 +253,10 @@ function mingwSodium() {
   const dir = path.join(CACHE, `libsodium-mingw-${crate.version}`);
   const lib = path.join(dir, 'lib');
   if (fs.existsSync(path.join(lib, 'libsodium.a'))) return lib;
-  const work = `${dir}.partial`;
+  // Built and installed in a directory of this process's own, then renamed into place: two runs at
+  // once (lint:platforms and build:platforms in parallel) never share a half-built tree.
+  const work = `${dir}.build-${process.pid}`;
+  const installed = path.join(work, 'installed');
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
   const source = path.join(work, 'libsodium-stable');
@@ -264,13 +267,20 @@ function mingwSodium() {
     ['tar', ['xzf', tarball, '-C', work], work],
     // The crate's own flags (minimal, static, no stack protector: nothing to link against).
     ['./configure', ['--host=x86_64-w64-mingw32', '--enable-minimal', '--disable-shared', '--disable-ssp',
-      '--disable-dependency-tracking', `--prefix=${dir}`], source],
+      '--disable-dependency-tracking', `--prefix=${installed}`], source],
     ['make', [`-j${jobs}`, 'install'], source],
   ];
   process.stdout.write(`building libsodium for mingw into ${path.relative(ROOT, dir)} (once)\n`);
   for (const [command, args, cwd] of steps) {
     const failure = run(command, args, { cwd, maxBuffer: 64 << 20 });
-    if (failure !== '') throw new Error(`could not build libsodium for mingw: ${failure.slice(-4000)}`);
+    if (failure !== '') {
+      fs.rmSync(work, { recursive: true, force: true });
+      throw new Error(`could not build libsodium for mingw: ${failure.slice(-4000)}`);
+    }
+  }
+  if (!fs.existsSync(path.join(lib, 'libsodium.a'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(installed, dir);
   }
   fs.rmSync(work, { recursive: true, force: true });
   return lib;
