@@ -30,7 +30,7 @@ function main() {
     // Nothing is linked here, so libsodium need not be built for the target (its crate's build
     // script would configure a C build with whatever compiler cc finds): a directory to name is
     // all that build script needs.
-    const env = { ...process.env, ...cargoEnv(p), SODIUM_LIB_DIR: path.join(ROOT, 'target', 'no-libsodium') };
+    const env = { ...process.env, ...cargoEnv(p, { check: true }), SODIUM_LIB_DIR: path.join(ROOT, 'target', 'no-libsodium') };
     fs.mkdirSync(env.SODIUM_LIB_DIR, { recursive: true });
     const result = spawnSync('cargo', args, { cwd: ROOT, env, stdio: 'inherit' });
     const ok = !result.error && result.status === 0;

@@ -203,20 +203,17 @@ function targetVar(/** @type {Platform} */ p, /** @type {string} */ key) {
 }
 
 /**
- * The environment cargo needs to build or check for `p`: its linker, and for Windows the libsodium
- * built for mingw (`mingwSodium` in provision.js builds it the first time, when the cross gcc is here). Flags stay in
- * .cargo/config.toml (musl's dynamic libc there, with the repository's poly1305_force_soft): RUSTFLAGS
- * in the environment would replace them.
+ * The environment cargo needs to build for `p`: its linker, and for a platform other than this
+ * machine's the libsodium built for it (`crossSodium` in provision.js builds it the first time; the
+ * callers have checked that the platform's toolchain is here). `check` is for `cargo check`/clippy,
+ * which link nothing: no libsodium is built for them. Flags stay in .cargo/config.toml (musl's dynamic
+ * libc there, with the repository's poly1305_force_soft): RUSTFLAGS in the environment would replace them.
  * @returns {Record<string, string>}
  */
-function cargoEnv(/** @type {Platform} */ p) {
+function cargoEnv(/** @type {Platform} */ p, { check = false } = {}) {
   /** @type {Record<string, string>} */
   const env = p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
-  if (p.os === 'win32') {
-    const provision = require('./provision.js');
-    // Without the cross gcc the callers skip this platform (and say why) before running cargo.
-    if (p.link.tool === 'gcc' && provision.onPath(p.link.linker)) env.SODIUM_LIB_DIR = provision.mingwSodium();
-  }
+  if (p.link.tool !== 'host' && !check) env.SODIUM_LIB_DIR = require('./provision.js').crossSodium(p);
   return env;
 }
 

@@ -233,24 +233,18 @@ function muslNode(/** @type {string} */ requirement, /** @type {string} */ wheel
 }
 
 /**
- * libsodium for Windows (mingw), built once under .cache from the source the `libsodium-sys-stable`
- * crate ships: that crate's own build runs `./configure --host=<rust triple>`, which autotools does
- * not know for `x86_64-pc-windows-gnu`, and then falls back to downloading a prebuilt archive.
- * Handed to the crate through SODIUM_LIB_DIR (see `cargoEnv` in platforms.js).
+ * libsodium for a platform other than this machine's, built once under .cache from the source the
+ * `libsodium-sys-stable` crate ships, and handed to the crate through SODIUM_LIB_DIR (see `cargoEnv`
+ * in platforms.js). Two reasons not to let the crate build it: its `./configure --host=<rust triple>`
+ * does not know `x86_64-pc-windows-gnu` (and then downloads a prebuilt archive), and under
+ * cargo-zigbuild every compiler call of configure and make goes through two wrappers, which made one
+ * target's libsodium take ~5 minutes against ~1 with zig called directly.
+ * @param {{ triple: string, link: { tool: string, linker?: string } }} p
  * @returns {string} the directory holding libsodium.a
  */
-function mingwSodium() {
-  const metadata = spawnSync('cargo', ['metadata', '--format-version', '1', '--locked'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (metadata.error || metadata.status !== 0) throw new Error(`cargo metadata failed: ${metadata.stderr ?? metadata.error}`);
-  /** @type {{ packages: { name: string, version: string, manifest_path: string }[] }} */
-  const { packages } = JSON.parse(metadata.stdout);
-  const crate = packages.find((pkg) => pkg.name === 'libsodium-sys-stable');
-  if (!crate) throw new Error('libsodium-sys-stable is not in Cargo.lock');
-  const dir = path.join(CACHE, `libsodium-mingw-${crate.version}`);
+function crossSodium(p) {
+  const crate = sodiumCrate();
+  const dir = path.join(CACHE, `libsodium-${crate.version}-${p.triple}`);
   const lib = path.join(dir, 'lib');
   if (fs.existsSync(path.join(lib, 'libsodium.a'))) return lib;
   // Built and installed in a directory of this process's own, then renamed into place: two runs at
@@ -265,17 +259,17 @@ function mingwSodium() {
   /** @type {Array<[string, string[], string]>} */
   const steps = [
     ['tar', ['xzf', tarball, '-C', work], work],
-    // The crate's own flags (minimal, static, no stack protector: nothing to link against).
-    ['./configure', ['--host=x86_64-w64-mingw32', '--enable-minimal', '--disable-shared', '--disable-ssp',
-      '--disable-dependency-tracking', `--prefix=${installed}`], source],
+    // The crate's own flags (minimal, static, no stack protector), position-independent for the cdylib.
+    ['./configure', [`--host=${autotoolsHost(p.triple)}`, '--enable-minimal', '--disable-shared', '--disable-ssp',
+      '--with-pic', '--disable-dependency-tracking', `--prefix=${installed}`, ...crossTools(p, work)], source],
     ['make', [`-j${jobs}`, 'install'], source],
   ];
-  process.stdout.write(`building libsodium for mingw into ${path.relative(ROOT, dir)} (once)\n`);
+  process.stdout.write(`building libsodium for ${p.triple} into ${path.relative(ROOT, dir)} (once)\n`);
   for (const [command, args, cwd] of steps) {
     const failure = run(command, args, { cwd, maxBuffer: 64 << 20 });
     if (failure !== '') {
       fs.rmSync(work, { recursive: true, force: true });
-      throw new Error(`could not build libsodium for mingw: ${failure.slice(-4000)}`);
+      throw new Error(`could not build libsodium for ${p.triple}: ${failure.slice(-4000)}`);
     }
   }
   if (!fs.existsSync(path.join(lib, 'libsodium.a'))) {
@@ -284,6 +278,52 @@ function mingwSodium() {
   }
   fs.rmSync(work, { recursive: true, force: true });
   return lib;
+}
+
+/** The `libsodium-sys-stable` package of Cargo.lock (its version and where its source is). */
+function sodiumCrate() {
+  const metadata = spawnSync('cargo', ['metadata', '--format-version', '1', '--locked'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (metadata.error || metadata.status !== 0) throw new Error(`cargo metadata failed: ${metadata.stderr ?? metadata.error}`);
+  /** @type {{ packages: { name: string, version: string, manifest_path: string }[] }} */
+  const { packages } = JSON.parse(metadata.stdout);
+  const crate = packages.find((pkg) => pkg.name === 'libsodium-sys-stable');
+  if (!crate) throw new Error('libsodium-sys-stable is not in Cargo.lock');
+  return crate;
+}
+
+/** The autotools `--host` for a Rust triple. */
+function autotoolsHost(/** @type {string} */ triple) {
+  const known = /** @type {Record<string, string>} */ ({
+    'x86_64-pc-windows-gnu': 'x86_64-w64-mingw32',
+    'x86_64-unknown-linux-musl': 'x86_64-linux-musl',
+    'aarch64-unknown-linux-musl': 'aarch64-linux-musl',
+    'aarch64-unknown-linux-gnu': 'aarch64-linux-gnu',
+  });
+  return known[triple] ?? triple;
+}
+
+/**
+ * CC (and for zig AR/RANLIB) as configure arguments: the platform's cross gcc, or zig through small
+ * wrapper scripts written into `work` (configure takes one program name per tool).
+ * @param {{ triple: string, link: { tool: string, linker?: string } }} p
+ */
+function crossTools(p, /** @type {string} */ work) {
+  if (p.link.tool === 'gcc' && p.link.linker) return [`CC=${p.link.linker}`];
+  if (p.link.tool !== 'zig') return [];
+  const python = path.join(zigToolchain(), 'python');
+  const [arch, , os, abi] = p.triple.split('-');
+  const target = os === 'darwin' ? `${arch}-macos` : `${arch}-${os}-${abi}`;
+  /** @type {Array<[string, string]>} */
+  const tools = [['CC', `cc -target ${target}`], ['AR', 'ar'], ['RANLIB', 'ranlib']];
+  return tools.map(([name, command]) => {
+    const script = path.join(work, `zig-${name.toLowerCase()}`);
+    fs.writeFileSync(script, `#!/bin/sh\nexec '${python}' -m ziglang ${command} "$@"\n`, { mode: 0o755 });
+    return `${name}=${script}`;
+  });
 }
 
 module.exports = {
@@ -300,5 +340,5 @@ module.exports = {
   winePrefix,
   muslLoader,
   muslNode,
-  mingwSodium,
+  crossSodium,
 };
