@@ -11,9 +11,8 @@
 //! - `attach` is called once per connection, from an engine thread, when its handshake is done;
 //!   from then on nothing else reads that connection;
 //! - call `pump` whenever the descriptor is readable (level-triggered), and once after `attach`
-//!   (bytes may have arrived with the handshake). The engine pumps too, from the sending thread,
-//!   just before it routes a round-robin send to the connection: so a peer that went away while
-//!   the driver's loop was busy is noticed (and skipped) by that send, not after it;
+//!   (bytes may have arrived with the handshake). Nothing else pumps: a send that must know
+//!   whether a peer went away while the driver's loop was busy asks the socket (`Peer::refresh`);
 //! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again and
 //!   watch again. Treat every `resume` as "pump now": it can also come for a connection whose
 //!   `Full` the engine's own pump saw, or one that ended while parked (the pump says `Ended`);
@@ -21,7 +20,7 @@
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
-use crate::conn::peer::{DrivenReader, Peer};
+use crate::conn::peer::Peer;
 use crate::conn::read_state::{ReadEnd, ReadState, Step};
 use crate::net::readiness::RawSocket;
 use crate::once_event::OnceEvent;
@@ -236,12 +235,6 @@ impl DrivenRead {
     }
 }
 
-impl DrivenReader for DrivenConnection {
-    fn pump_now(self: Arc<Self>) -> bool {
-        DrivenRead(self).pump() != Pump::Full
-    }
-}
-
 impl DrivenConnection {
     pub(crate) fn new<Q: InboundQueue>(
         queue: Arc<Q>,
@@ -266,8 +259,6 @@ impl DrivenConnection {
             ended: OnceEvent::new(),
             rearm: Notify::new(),
         });
-        let reader: Arc<dyn DrivenReader> = shared.clone();
-        let _ = peer.driven.set(Arc::downgrade(&reader));
         shared
     }
 

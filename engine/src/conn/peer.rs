@@ -17,18 +17,11 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 /// Peer ids are unique across all sockets of the process.
 static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A connection's reader when a `ReadDriver` reads it (see `driven`): what a send runs first.
-pub(crate) trait DrivenReader: Send + Sync {
-    /// Reads what has arrived, so that a peer that went away is noticed before a send picks it.
-    /// False when it stopped short of the end (the socket's inbound queue is full).
-    fn pump_now(self: std::sync::Arc<Self>) -> bool;
-}
 
 /// Most bytes of small frames the writer gathers into one batch.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -186,8 +179,6 @@ pub(crate) struct Peer {
     pub(crate) kill: OnceEvent,
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
-    /// The connection's reader when a `ReadDriver` reads it.
-    pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
     /// The peer speaks ZMTP 3.1 (commands such as SUBSCRIBE are understood).
     zmtp31: bool,
 }
@@ -204,7 +195,6 @@ impl Peer {
             in_room: Notify::new(),
             kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
-            driven: OnceLock::new(),
             zmtp31: false,
         }
     }
@@ -235,19 +225,15 @@ impl Peer {
         NEXT_PEER_ID.load(Ordering::Relaxed)
     }
 
-    /// Before a send picks this connection: notices that its peer went away. A driven connection
-    /// is read now (see `driven`); otherwise, and when that read stopped at a full queue, the
-    /// socket is asked whether the peer hung up, since the engine's reader task may not have run
-    /// since the FIN came. A hung-up peer takes no more messages (the next live one, or the next
-    /// connection, gets the send); its reader still delivers what came before the FIN and then
-    /// ends the connection. Only sends run this, so a REQ never waits for a reply from a peer
-    /// marked dead here: its request went to another.
+    /// Before a send picks this connection: notices that its peer went away, by asking the
+    /// transport (as the hang-up poll does, `net::hang_up`), never by reading: reading is the
+    /// reader's job, and a send that read would deliver into the inbound queue mid-send. The
+    /// reader (a task, or the caller's loop) may not have run since the FIN came. A hung-up peer
+    /// takes no more messages (the next live one, or the next connection, gets the send); its
+    /// reader still delivers what came before the FIN and then ends the connection. Only sends run
+    /// this, so a REQ never waits for a reply from a peer marked dead here: its request went to
+    /// another.
     pub(crate) fn refresh(&self) {
-        if let Some(reader) = self.driven.get().and_then(Weak::upgrade) {
-            if reader.pump_now() {
-                return;
-            }
-        }
         if !self.is_dead() && self.stream.hung_up() {
             self.mark_dead();
         }

@@ -521,7 +521,7 @@ impl SocketCore {
         message: Message,
         memory: FrameMemory,
     ) -> Result<Arc<Peer>, Message> {
-        // Outside the table's lock: a pump may be reading a large frame.
+        // Outside the table's lock: asking the socket is a system call.
         let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
             peer.refresh();
