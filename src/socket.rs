@@ -14,7 +14,6 @@ use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
 use crate::{js_error, liveness, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::JsValue;
 use napi::{sys, Error, Result, Status};
 use napi_derive::napi;
 use std::collections::HashMap;
@@ -25,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
     start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
-    ReplyTo, ReqSocket, SocketHandle, SubSocket,
+    ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -107,12 +106,12 @@ impl Socket {
         self.finish(self.hub.executor().start_for(Some(self.key), fut))
     }
 
-    /// The message `value`, valid during this native call only (see [`message::CallMessage`]).
-    fn message(&self, value: &Unknown<'_>) -> Result<message::CallMessage> {
+    /// The message `value`, borrowing its JS memory for as long as `value` is borrowed (see
+    /// [`message::CallMessage`]).
+    fn message<'a>(&self, value: &'a Unknown<'_>) -> Result<message::CallMessage<'a>> {
         // SAFETY: called from a `#[napi]` method: the hub's env is this call's env, on its thread,
-        // and `value` is an argument of this call. Every caller hands the message to an engine send
-        // told its `FrameMemory`, or copies it (`owned`), before it returns.
-        unsafe { message::from_js(self.env(), value.raw()) }.map_err(|e| match e.status {
+        // and `value` is an argument of this call.
+        unsafe { message::from_js(self.env(), value) }.map_err(|e| match e.status {
             Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
             _ => e,
         })
@@ -207,13 +206,12 @@ impl Socket {
     #[napi(catch_unwind)]
     pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
         liveness::check(self)?;
-        let (message, memory) = self.message(&message)?.into_frames();
-        match self.pattern.try_send(message, memory) {
-            Ok(None) => Ok(Started::Ready(Outcome::Done)),
-            Ok(Some(message)) => {
+        let message = self.message(&message)?;
+        match self.pattern.try_send(&message.frames()) {
+            Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
+            Ok(TrySend::Wait) => {
                 // It has to wait for a peer: the bytes are taken now.
-                let message = message::owned(message, memory);
-                let sending = self.pattern.send(message);
+                let sending = self.pattern.send(message.owned());
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { sending.await.into() })
             }
@@ -259,9 +257,8 @@ impl Socket {
             // Nothing to resend: when the send needs no waiting this is a send on the spot (the
             // bytes written or copied before this returns) plus a reply wait, without `request`'s
             // queue (and, with no limit, its timers).
-            let (message, memory) = message.into_frames();
-            match socket.try_send_request_with(message, memory) {
-                Ok(None) => {
+            match socket.try_send_request(&message.frames()) {
+                Ok(TrySend::Sent) => {
                     let socket = socket.clone();
                     return self.start(async move {
                         if unlimited {
@@ -271,7 +268,7 @@ impl Socket {
                         }
                     });
                 }
-                Ok(Some(back)) => message::owned(back, memory),
+                Ok(TrySend::Wait) => message.owned(),
                 Err(e) => return Err(js_error::throw(self.env(), &e)),
             }
         } else {
@@ -314,12 +311,12 @@ impl Socket {
     pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
         liveness::check(self)?;
         let socket = self.rep()?;
-        let (message, memory) = self.message(&message)?.into_frames();
+        let message = self.message(&message)?;
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
         // A reply never waits: done (written or copied) before this returns.
-        match socket.try_reply(to, message, memory) {
+        match socket.try_reply(to, &message.frames()) {
             Ok(()) => Ok(Started::Ready(Outcome::Done)),
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }

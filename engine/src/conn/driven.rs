@@ -14,8 +14,8 @@
 //!   (bytes may have arrived with the handshake). Nothing else pumps: a send that must know
 //!   whether a peer went away while the driver's loop was busy asks the socket (`Peer::refresh`);
 //! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again and
-//!   watch again. Treat every `resume` as "pump now": it can also come for a connection whose
-//!   `Full` the engine's own pump saw, or one that ended while parked (the pump says `Ended`);
+//!   watch again. Treat every `resume` as "pump now": it also comes for a connection that ended
+//!   while parked (the pump then says `Ended`);
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
@@ -245,7 +245,7 @@ impl DrivenConnection {
         runtime: Handle,
     ) -> Arc<DrivenConnection> {
         let queue: Arc<dyn InboundQueue> = queue;
-        let shared = Arc::new(DrivenConnection {
+        Arc::new(DrivenConnection {
             queue: Arc::downgrade(&queue),
             runtime,
             hwm: receive_hwm(options.receive_hwm),
@@ -258,8 +258,7 @@ impl DrivenConnection {
             }),
             ended: OnceEvent::new(),
             rearm: Notify::new(),
-        });
-        shared
+        })
     }
 
     /// Gives the connection to its driver.

@@ -10,7 +10,7 @@ use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::error::ProtocolError;
 use crate::net::transport::WriteHalf;
 use crate::once_event::OnceEvent;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef};
 use crate::wire::security::data::FrameSealer;
 use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
@@ -32,9 +32,9 @@ const BATCH_ITEMS: usize = 256;
 enum OutItem {
     Message(Message),
     /// The unwritten rest of a message whose direct write the OS took only partly.
-    Rest(WriteBuf),
+    Rest(WriteBuf<'static>),
     /// The unwritten rest of a command frame written directly: not a message (not counted).
-    CommandRest(WriteBuf),
+    CommandRest(WriteBuf<'static>),
     /// An encoded command frame that must keep its place among the messages (SUBSCRIBE,
     /// CANCEL): not a message (not counted).
     Command(Bytes),
@@ -61,11 +61,11 @@ impl PendingCommands {
     /// `take_into` for a sealed connection: each command goes in its own MESSAGE box.
     fn take_sealed_into(
         &mut self,
-        buf: &mut WriteBuf,
+        buf: &mut WriteBuf<'static>,
         sealer: &mut FrameSealer,
     ) -> Result<(), ProtocolError> {
         for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
-            buf.push_sealed(sealer, &[command_body(&frame)], true)?;
+            buf.push_sealed(sealer, [&command_body(&frame)[..]].into_iter(), true)?;
         }
         Ok(())
     }
@@ -82,7 +82,7 @@ impl PendingCommands {
     }
 
     /// Moves the pending commands into `buf` (at a message boundary).
-    fn take_into(&mut self, buf: &mut WriteBuf) {
+    fn take_into(&mut self, buf: &mut WriteBuf<'static>) {
         for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
             buf.push_encoded(&frame);
         }
@@ -259,12 +259,12 @@ impl Peer {
     }
 
     /// Hands a message to this connection: written at once from this thread when possible,
-    /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
-    /// `memory` says whether what is queued may reference the frames or must copy them.
-    pub(crate) fn try_push(&self, message: Message, memory: FrameMemory) -> Result<(), Message> {
+    /// otherwise queued (what is queued is kept, `FrameRef::keep`: nothing of the borrow outlives
+    /// the call). False, taking nothing, when the peer is dead or its queue is full.
+    pub(crate) fn try_push(&self, message: &[FrameRef<'_>]) -> bool {
         let mut out = self.outbox();
         if out.dead || self.full(&out) {
-            return Err(message);
+            return false;
         }
         if out.queue.is_empty() && !out.writing {
             let sealed = out.sealer.0.encrypts();
@@ -272,7 +272,8 @@ impl Peer {
                 let out = &mut *out;
                 // Sealed in the reused scratch: its memory is back to us once the OS took it all.
                 let mut buf = WriteBuf::with_scratch(std::mem::take(&mut out.scratch));
-                match buf.push_sealed(&mut out.sealer.0, &message, false) {
+                let bodies = message.iter().map(FrameRef::bytes);
+                match buf.push_sealed(&mut out.sealer.0, bodies, false) {
                     Ok(()) => buf.write_now(&self.stream).map(|done| match done {
                         WriteOutcome::Done => {
                             out.scratch = buf.into_scratch(SEALED_SCRATCH_MAX);
@@ -283,17 +284,12 @@ impl Peer {
                     Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
                 }
             } else {
-                write_message_now(&self.stream, &mut out.scratch, &message)
+                write_message_now(&self.stream, &mut out.scratch, message)
             };
             match written {
                 Ok(Direct::Done) => {}
                 Ok(Direct::Rest(buf)) => {
-                    // A sealed rest is already the engine's own (the box was made in it).
-                    let buf = match memory {
-                        FrameMemory::CallOnly if !sealed => buf.into_owned(),
-                        _ => buf,
-                    };
-                    out.queue.push_back(OutItem::Rest(buf));
+                    out.queue.push_back(OutItem::Rest(buf.into_static()));
                     out.messages += 1;
                     drop(out);
                     self.writer_wake.notify_one();
@@ -305,19 +301,20 @@ impl Peer {
                     self.kill.fire();
                 }
             }
-            return Ok(());
+            return true;
         }
-        out.queue.push_back(OutItem::Message(memory.keep(message)));
+        out.queue
+            .push_back(OutItem::Message(frame_ref::keep(message)));
         out.messages += 1;
         drop(out);
         self.writer_wake.notify_one();
-        Ok(())
+        true
     }
 
     /// Queues a message for the connection's writer without writing from this thread: for a
     /// sender with many peers (PUB), one write per message per peer on the caller's thread costs
-    /// more than the writers' batches. The frames must be the engine's own (`Owned`). Gives the
-    /// message back when the peer is dead or its queue is full.
+    /// more than the writers' batches. Gives the message back when the peer is dead or its queue
+    /// is full.
     pub(crate) fn try_queue(&self, message: Message) -> Result<(), Message> {
         let mut out = self.outbox();
         if out.dead || self.full(&out) {
@@ -375,7 +372,11 @@ impl Peer {
     fn write_command_now(&self, mut out: MutexGuard<'_, Outbox>, frame: Bytes) -> bool {
         let mut buf = WriteBuf::new();
         let sealed = if out.sealer.0.encrypts() {
-            buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
+            buf.push_sealed(
+                &mut out.sealer.0,
+                [&command_body(&frame)[..]].into_iter(),
+                true,
+            )
         } else {
             buf.push_encoded(&frame);
             Ok(())
@@ -420,7 +421,7 @@ impl Peer {
 
     /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
     /// next sender writes directly.
-    pub(crate) fn take_batch(&self, buf: &mut WriteBuf) -> Batch {
+    pub(crate) fn take_batch(&self, buf: &mut WriteBuf<'static>) -> Batch {
         let mut out = self.outbox();
         if out.queue.is_empty() && out.commands.is_empty() {
             out.writing = false;
@@ -440,9 +441,10 @@ impl Peer {
                 OutItem::Message(message) => {
                     taken_messages += 1;
                     if out.sealer.0.encrypts() {
-                        sealing = sealing.and(buf.push_sealed(&mut out.sealer.0, &message, false));
+                        let bodies = message.iter().map(|f| &f[..]);
+                        sealing = sealing.and(buf.push_sealed(&mut out.sealer.0, bodies, false));
                     } else {
-                        buf.push_message(&message);
+                        buf.push_owned(&message);
                     }
                 }
                 OutItem::Rest(rest) => {
@@ -454,7 +456,7 @@ impl Peer {
                     if out.sealer.0.encrypts() {
                         sealing = sealing.and(buf.push_sealed(
                             &mut out.sealer.0,
-                            &[command_body(&frame)],
+                            [&command_body(&frame)[..]].into_iter(),
                             true,
                         ));
                     } else {
@@ -586,12 +588,12 @@ mod tests {
         let (peer, mut theirs) = peer(2);
         // More than the socket buffer takes: the rest is queued and counts as one message.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()], FrameMemory::Owned)
-            .expect("room");
-        peer.try_push(vec![Bytes::from_static(b"small")], FrameMemory::Owned)
-            .expect("room for the second");
-        let refused = peer.try_push(vec![Bytes::from_static(b"third")], FrameMemory::Owned);
-        assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)]), "room");
+        assert!(
+            peer.try_push(&[FrameRef::Lent(b"small")]),
+            "room for the second"
+        );
+        assert!(!peer.try_push(&[FrameRef::Lent(b"third")]), "full");
         // Commands bypass the mark; they go out at the next message boundary.
         peer.push_command(CommandKind::Pong, pong_frame());
         let reader = std::thread::spawn(move || {
@@ -627,8 +629,7 @@ mod tests {
         let (peer, mut theirs) = peer(0);
         // Blocks the writer's way: everything after it waits.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()], FrameMemory::Owned)
-            .expect("room");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)]), "room");
         let pong = |context: &'static [u8]| {
             let mut out = BytesMut::new();
             Command::Pong {
@@ -661,48 +662,18 @@ mod tests {
         );
     }
 
-    /// Memory that records when the last `Bytes` over it is gone.
-    struct Tracked {
-        bytes: Vec<u8>,
-        dropped: std::sync::Arc<AtomicBool>,
-    }
-
-    impl AsRef<[u8]> for Tracked {
-        fn as_ref(&self) -> &[u8] {
-            &self.bytes
-        }
-    }
-
-    impl Drop for Tracked {
-        fn drop(&mut self) {
-            self.dropped.store(true, Ordering::SeqCst);
-        }
-    }
-
     #[tokio::test]
-    async fn call_only_frames_are_not_referenced_once_the_push_returns() {
+    async fn lent_frames_are_not_referenced_once_the_push_returns() {
         let (peer, mut theirs) = peer(0);
-        let tracked = |fill: u8| {
-            let dropped = std::sync::Arc::new(AtomicBool::new(false));
-            let bytes = Bytes::from_owner(Tracked {
-                bytes: vec![fill; 4 * 1024 * 1024],
-                dropped: dropped.clone(),
-            });
-            (bytes, dropped)
-        };
         // The first is written directly and the OS takes only part of it; the second queues whole.
-        let (first, first_gone) = tracked(1);
-        let (second, second_gone) = tracked(2);
-        let small = Bytes::from_static(b"small");
-        peer.try_push(vec![small.clone(), first], FrameMemory::CallOnly)
-            .expect("room");
-        peer.try_push(vec![second, small], FrameMemory::CallOnly)
-            .expect("room");
-        assert!(first_gone.load(Ordering::SeqCst), "the rest was copied");
-        assert!(
-            second_gone.load(Ordering::SeqCst),
-            "the queued message was copied"
-        );
+        let mut first = vec![1u8; 4 * 1024 * 1024];
+        let mut second = vec![2u8; 4 * 1024 * 1024];
+        let small: &[u8] = b"small";
+        assert!(peer.try_push(&[FrameRef::Lent(small), FrameRef::Lent(&first)]));
+        assert!(peer.try_push(&[FrameRef::Lent(&second), FrameRef::Lent(small)]));
+        // The borrows ended with the calls: what the lender does with its memory now is not sent.
+        first.fill(0);
+        second.fill(0);
         let reader = std::thread::spawn(move || {
             let mut all = Vec::new();
             theirs.read_to_end(&mut all).expect("read");
@@ -732,10 +703,7 @@ mod tests {
         peer.kill(true);
         assert!(peer.is_dead());
         assert!(peer.wants_reconnect_now());
-        assert_eq!(
-            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
-            Err(vec![Bytes::from_static(b"x")])
-        );
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")]));
         peer.push_command(CommandKind::Pong, pong_frame());
         let mut buf = WriteBuf::new();
         assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
@@ -755,11 +723,7 @@ mod tests {
 
         let (busy, busy_theirs) = peer(0);
         // More than the socket buffer takes: the rest waits for the writer.
-        busy.try_push(
-            vec![Bytes::from(vec![9u8; 4 * 1024 * 1024])],
-            FrameMemory::Owned,
-        )
-        .expect("room");
+        assert!(busy.try_push(&[FrameRef::Lent(&vec![9u8; 4 * 1024 * 1024])]));
         busy.end_unless_lingering(false);
         assert!(!busy.is_dead(), "linger delivers what is queued");
         busy.end_unless_lingering(true);
@@ -789,9 +753,6 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         assert!(peer.is_dead(), "the FIN is seen without reading");
-        assert_eq!(
-            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
-            Err(vec![Bytes::from_static(b"x")])
-        );
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")]));
     }
 }

@@ -17,7 +17,7 @@ use crate::socket::inbound::{Inbound, Received};
 use crate::socket::peer_table::PeerTable;
 use crate::socket::{connector, listener};
 use crate::time::{self, Timeout};
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -515,18 +515,14 @@ impl SocketCore {
     }
 
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
-    /// full ones. Gives the message back if none can take it now. `memory`: see [`FrameMemory`].
-    pub(crate) fn try_send_round_robin(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Arc<Peer>, Message> {
+    /// full ones. None, having kept nothing, if none can take it now.
+    pub(crate) fn try_send_round_robin(&self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {
         // Outside the table's lock: asking the socket is a system call.
         let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
             peer.refresh();
         }
-        lock(&self.peers).push_round_robin(message, memory)
+        lock(&self.peers).push_round_robin(message)
     }
 
     /// The live peers, in round-robin order (a copy: sending to them takes no table lock).
@@ -616,16 +612,9 @@ impl SocketCore {
         deadline: Option<Instant>,
         mut on_sent: impl FnMut(Arc<Peer>) -> R,
     ) -> Result<R, WaitError> {
-        let mut slot = Some(message);
+        let frames = frame_ref::shared(&message);
         self.wait_for(&self.out_changed, deadline, || {
-            let message = slot.take()?;
-            match self.try_send_round_robin(message, FrameMemory::Owned) {
-                Ok(peer) => Some(on_sent(peer)),
-                Err(back) => {
-                    slot = Some(back);
-                    None
-                }
-            }
+            self.try_send_round_robin(&frames).map(&mut on_sent)
         })
         .await
     }
@@ -682,7 +671,7 @@ impl SocketCore {
 }
 
 /// EINVAL for a message without frames: ZMTP cannot carry one.
-pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
+pub(crate) fn check_message<F>(message: &[F]) -> Result<(), Error> {
     if message.is_empty() {
         Err(Error::new(
             ErrorCode::Einval,

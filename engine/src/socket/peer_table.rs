@@ -3,8 +3,7 @@
 
 use crate::conn::peer::Peer;
 use crate::once_event::OnceEvent;
-use crate::wire::memory::FrameMemory;
-use crate::wire::Message;
+use crate::wire::frame_ref::FrameRef;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,28 +79,18 @@ impl PeerTable {
     }
 
     /// Hands the message to the next peer in turn that takes it (skipping dead and full ones),
-    /// and moves the turn past it; gives the message back if none does.
-    pub(crate) fn push_round_robin(
-        &mut self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Arc<Peer>, Message> {
+    /// and moves the turn past it; None if none does.
+    pub(crate) fn push_round_robin(&mut self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {
         let count = self.list.len();
-        let mut message = message;
         for step in 0..count {
             let index = (self.next + step) % count;
-            let Some(peer) = self.list.get(index).map(|m| m.peer.clone()) else {
-                break;
-            };
-            match peer.try_push(message, memory) {
-                Ok(()) => {
-                    self.next = (index + 1) % count;
-                    return Ok(peer);
-                }
-                Err(back) => message = back,
+            let peer = self.list.get(index).map(|m| &m.peer)?;
+            if peer.try_push(message) {
+                self.next = (index + 1) % count;
+                return Some(peer.clone());
             }
         }
-        Err(message)
+        None
     }
 
     pub(crate) fn by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {
