@@ -22,7 +22,7 @@ const { abortError } = require('./errors.js');
  * @property {(endpoint: string) => void} connect  validates and registers; starts at releaseConnects
  * @property {() => void} releaseConnects
  * @property {(endpoint: string) => void} disconnect
- * @property {(message: unknown) => Started} send
+ * @property {(message: unknown, burst: boolean) => Started} send  `burst`: a later send of this event-loop turn (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message (see `unpack`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
@@ -260,6 +260,30 @@ function createSocket(kind, options) {
   return socket;
 }
 
+/**
+ * Native sockets that sent during this event-loop turn; emptied by one `setImmediate` per turn.
+ * @type {Set<NativeSocket>}
+ */
+const sentThisTurn = new Set();
+
+function endTurn() {
+  sentThisTurn.clear();
+}
+
+/**
+ * Whether a send on `nativeSocket` is a later one of this event-loop turn: the first is written at
+ * once from this thread (one message in flight stays as fast as it can be), the later ones are left
+ * to the connection's writer, which writes them together in one vectored write
+ * (`SocketHandle::batch_sends`). Same order, same high-water marks.
+ * @param {NativeSocket} nativeSocket
+ */
+function laterInTurn(nativeSocket) {
+  if (sentThisTurn.has(nativeSocket)) return true;
+  if (sentThisTurn.size === 0) setImmediate(endTurn);
+  sentThisTurn.add(nativeSocket);
+  return false;
+}
+
 /** Operations awaiting settlement in this thread (diagnostics). */
 function pendingCount() {
   return hub.pending;
@@ -282,6 +306,7 @@ module.exports = {
   abort,
   unpack,
   createSocket,
+  laterInTurn,
   pendingCount,
   paths,
   optionDefaults,

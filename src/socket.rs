@@ -202,11 +202,13 @@ impl Socket {
             .map_err(|e| js_error::throw(self.env(), &e))
     }
 
-    /// `message`: one frame (string, binary, null) or an array of them.
+    /// `message`: one frame (string, binary, null) or an array of them. `burst`: this is a later
+    /// send of the caller's event-loop turn (see `SocketHandle::batch_sends`).
     #[napi(catch_unwind)]
-    pub fn send(&self, message: Unknown<'_>) -> Result<Started> {
+    pub fn send(&self, message: Unknown<'_>, burst: Option<bool>) -> Result<Started> {
         liveness::check(self)?;
         let message = self.message(&message)?;
+        self.handle.batch_sends(burst.unwrap_or(false));
         match self.pattern.try_send(&message.frames()) {
             Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
             Ok(TrySend::Wait) => {

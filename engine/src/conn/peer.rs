@@ -23,6 +23,17 @@ use tokio::sync::Notify;
 /// Peer ids are unique across all sockets of the process.
 static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Who writes a message a peer takes while its connection is idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// The sender, from its own thread, at once (no task wake-up): one message in flight is
+    /// fastest so.
+    Now,
+    /// The connection's writer: the sender's further messages of the same burst join it in the
+    /// writer's batch, one vectored write for many instead of a system call each.
+    ByWriter,
+}
+
 /// Most bytes of small frames the writer gathers into one batch.
 const BATCH_BYTES: usize = 256 * 1024;
 /// Most queue items the writer gathers into one batch.
@@ -258,15 +269,16 @@ impl Peer {
         !out.dead && !self.full(&out)
     }
 
-    /// Hands a message to this connection: written at once from this thread when possible,
-    /// otherwise queued (what is queued is kept, `FrameRef::keep`: nothing of the borrow outlives
-    /// the call). False, taking nothing, when the peer is dead or its queue is full.
-    pub(crate) fn try_push(&self, message: &[FrameRef<'_>]) -> bool {
+    /// Hands a message to this connection: written at once from this thread when the connection
+    /// is idle and `flush` says so, otherwise queued for the writer (what is queued is kept,
+    /// `FrameRef::keep`: nothing of the borrow outlives the call). False, taking nothing, when the
+    /// peer is dead or its queue is full.
+    pub(crate) fn try_push(&self, message: &[FrameRef<'_>], flush: Flush) -> bool {
         let mut out = self.outbox();
         if out.dead || self.full(&out) {
             return false;
         }
-        if out.queue.is_empty() && !out.writing {
+        if flush == Flush::Now && out.queue.is_empty() && !out.writing {
             let sealed = out.sealer.0.encrypts();
             let written = if sealed {
                 let out = &mut *out;
@@ -588,12 +600,15 @@ mod tests {
         let (peer, mut theirs) = peer(2);
         // More than the socket buffer takes: the rest is queued and counts as one message.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        assert!(peer.try_push(&[FrameRef::Shared(&big)]), "room");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)], Flush::Now), "room");
         assert!(
-            peer.try_push(&[FrameRef::Lent(b"small")]),
+            peer.try_push(&[FrameRef::Lent(b"small")], Flush::Now),
             "room for the second"
         );
-        assert!(!peer.try_push(&[FrameRef::Lent(b"third")]), "full");
+        assert!(
+            !peer.try_push(&[FrameRef::Lent(b"third")], Flush::Now),
+            "full"
+        );
         // Commands bypass the mark; they go out at the next message boundary.
         peer.push_command(CommandKind::Pong, pong_frame());
         let reader = std::thread::spawn(move || {
@@ -625,11 +640,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_burst_left_to_the_writer_counts_against_the_mark_and_goes_out_in_one_batch() {
+        let (peer, mut theirs) = peer(3);
+        let bodies: [&[u8]; 4] = [b"m0", b"m1", b"m2", b"m3"];
+        // tokio writes only once the runtime has seen the socket writable.
+        peer.stream.writable().await.expect("writable");
+        // The first of a burst is written at once; the rest wait for the writer, counted.
+        assert!(peer.try_push(&[FrameRef::Lent(bodies[0])], Flush::Now));
+        for body in &bodies[1..] {
+            assert!(peer.try_push(&[FrameRef::Lent(body)], Flush::ByWriter));
+        }
+        assert_eq!(peer.queued().0, 3, "nothing written from here");
+        assert!(
+            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::ByWriter),
+            "the mark holds exactly"
+        );
+        assert!(
+            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::Now),
+            "and for a send that would write at once"
+        );
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            theirs.read_to_end(&mut all).expect("read");
+            all
+        });
+        assert_eq!(drain(&peer).await, [true], "one batch, one write");
+        peer.stream.shutdown();
+        let got = frames(&reader.join().expect("reader"));
+        let want: Vec<Frame> = bodies
+            .iter()
+            .map(|b| Frame::Data {
+                more: false,
+                body: Bytes::copy_from_slice(b),
+            })
+            .collect();
+        assert_eq!(got, want, "in order");
+    }
+
+    #[tokio::test]
     async fn a_newer_pong_replaces_one_not_yet_written() {
         let (peer, mut theirs) = peer(0);
         // Blocks the writer's way: everything after it waits.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        assert!(peer.try_push(&[FrameRef::Shared(&big)]), "room");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)], Flush::Now), "room");
         let pong = |context: &'static [u8]| {
             let mut out = BytesMut::new();
             Command::Pong {
@@ -669,8 +722,11 @@ mod tests {
         let mut first = vec![1u8; 4 * 1024 * 1024];
         let mut second = vec![2u8; 4 * 1024 * 1024];
         let small: &[u8] = b"small";
-        assert!(peer.try_push(&[FrameRef::Lent(small), FrameRef::Lent(&first)]));
-        assert!(peer.try_push(&[FrameRef::Lent(&second), FrameRef::Lent(small)]));
+        assert!(peer.try_push(&[FrameRef::Lent(small), FrameRef::Lent(&first)], Flush::Now));
+        assert!(peer.try_push(
+            &[FrameRef::Lent(&second), FrameRef::Lent(small)],
+            Flush::Now
+        ));
         // The borrows ended with the calls: what the lender does with its memory now is not sent.
         first.fill(0);
         second.fill(0);
@@ -703,7 +759,7 @@ mod tests {
         peer.kill(true);
         assert!(peer.is_dead());
         assert!(peer.wants_reconnect_now());
-        assert!(!peer.try_push(&[FrameRef::Lent(b"x")]));
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")], Flush::Now));
         peer.push_command(CommandKind::Pong, pong_frame());
         let mut buf = WriteBuf::new();
         assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
@@ -723,7 +779,7 @@ mod tests {
 
         let (busy, busy_theirs) = peer(0);
         // More than the socket buffer takes: the rest waits for the writer.
-        assert!(busy.try_push(&[FrameRef::Lent(&vec![9u8; 4 * 1024 * 1024])]));
+        assert!(busy.try_push(&[FrameRef::Lent(&vec![9u8; 4 * 1024 * 1024])], Flush::Now));
         busy.end_unless_lingering(false);
         assert!(!busy.is_dead(), "linger delivers what is queued");
         busy.end_unless_lingering(true);
@@ -753,6 +809,6 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         assert!(peer.is_dead(), "the FIN is seen without reading");
-        assert!(!peer.try_push(&[FrameRef::Lent(b"x")]));
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")], Flush::Now));
     }
 }

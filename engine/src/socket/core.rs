@@ -6,7 +6,7 @@
 use crate::conn::connection::SocketLink;
 use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
 use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
 use crate::net::endpoint::Endpoint;
@@ -148,6 +148,8 @@ pub(crate) struct SocketCore {
     hooks: OnceLock<Arc<dyn TypeHooks>>,
     /// `conflate`, read per received message: kept apart from the option lock.
     conflate: AtomicBool,
+    /// The caller is sending a burst (see [`SocketCore::flush`]).
+    batching: AtomicBool,
 }
 
 impl SocketCore {
@@ -169,6 +171,7 @@ impl SocketCore {
             held_connects: Mutex::new(Vec::new()),
             hooks: OnceLock::new(),
             conflate: AtomicBool::new(false),
+            batching: AtomicBool::new(false),
         })
         .with_conflate()
     }
@@ -514,6 +517,22 @@ impl SocketCore {
         self.inbound.wake_all();
     }
 
+    /// Marks the sends that follow as part of a burst (or not): see [`SocketCore::flush`].
+    pub(crate) fn set_batching(&self, on: bool) {
+        self.batching.store(on, Ordering::Relaxed);
+    }
+
+    /// Who writes a send to an idle connection: the sender at once, unless the caller said its
+    /// sends come in a burst (a later send of the same event-loop turn), which its connection's
+    /// writer then takes in one batch.
+    pub(crate) fn flush(&self) -> Flush {
+        if self.batching.load(Ordering::Relaxed) {
+            Flush::ByWriter
+        } else {
+            Flush::Now
+        }
+    }
+
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
     /// full ones. None, having kept nothing, if none can take it now.
     pub(crate) fn try_send_round_robin(&self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {
@@ -522,7 +541,7 @@ impl SocketCore {
         if let Some(peer) = first {
             peer.refresh();
         }
-        lock(&self.peers).push_round_robin(message)
+        lock(&self.peers).push_round_robin(message, self.flush())
     }
 
     /// The live peers, in round-robin order (a copy: sending to them takes no table lock).

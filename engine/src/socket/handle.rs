@@ -122,6 +122,15 @@ impl SocketHandle {
         self.core().has_connects()
     }
 
+    /// Whether the sends that follow are later sends of one burst (the same event-loop turn of
+    /// the caller): then one that finds its connection idle is left to the connection's writer,
+    /// which writes the burst in batches (one vectored write for many messages), instead of
+    /// being written from the caller's thread at once. Order and high-water marks are the same
+    /// either way (a message left to the writer counts against the mark until written).
+    pub fn batch_sends(&self, on: bool) {
+        self.core().set_batching(on);
+    }
+
     /// Whether a message is queued for this socket (zeromq.js's `readable`).
     pub fn has_messages(&self) -> bool {
         self.core().inbound.has_messages()

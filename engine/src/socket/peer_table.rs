@@ -1,7 +1,7 @@
 //! The live peers of one socket (handshake done), in the order they joined: the round-robin
 //! order of sending, with the turn kept across removals; ROUTER's lookup by routing id.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::once_event::OnceEvent;
 use crate::wire::frame_ref::FrameRef;
 use bytes::Bytes;
@@ -80,12 +80,16 @@ impl PeerTable {
 
     /// Hands the message to the next peer in turn that takes it (skipping dead and full ones),
     /// and moves the turn past it; None if none does.
-    pub(crate) fn push_round_robin(&mut self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {
+    pub(crate) fn push_round_robin(
+        &mut self,
+        message: &[FrameRef<'_>],
+        flush: Flush,
+    ) -> Option<Arc<Peer>> {
         let count = self.list.len();
         for step in 0..count {
             let index = (self.next + step) % count;
             let peer = self.list.get(index).map(|m| &m.peer)?;
-            if peer.try_push(message) {
+            if peer.try_push(message, flush) {
                 self.next = (index + 1) % count;
                 return Some(peer.clone());
             }

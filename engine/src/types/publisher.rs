@@ -6,7 +6,7 @@
 //! only, every subscribe with `xpub_verbose`, every cancel too with `xpub_verboser`, and cancels for
 //! what a subscriber that left was the last to have.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
@@ -190,7 +190,7 @@ impl Publisher {
             [] => {}
             // One subscriber: written from here when its connection is idle, as other sends are.
             [peer] => {
-                let _ = peer.try_push(message);
+                let _ = peer.try_push(message, Flush::Now);
             }
             // Many: kept once (not per subscriber), queued for their writers, which write in
             // batches on the engine's threads rather than once per subscriber on the caller's.

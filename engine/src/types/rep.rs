@@ -5,7 +5,7 @@
 //! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
 //! The reply goes back with the same envelope to the same connection.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
@@ -74,7 +74,7 @@ impl SharedRep {
         };
         let mut frames = frame_ref::shared(&to.envelope);
         frames.extend_from_slice(message);
-        let _ = peer.try_push(&frames);
+        let _ = peer.try_push(&frames, Flush::Now);
     }
 }
 

@@ -85,7 +85,7 @@ impl RouterSocket {
                 Ok(Routed::Done)
             };
         };
-        if peer.try_push(body) || !mandatory {
+        if peer.try_push(body, self.core().flush()) || !mandatory {
             Ok(Routed::Done)
         } else if peer.is_dead() {
             Err(unreachable_peer(routing_id))

@@ -5,7 +5,7 @@
 //! `unsubscribe`; XSUB through the subscription messages it sends (`[0x01|0x00 + prefix]`), and
 //! any other message it sends goes to every publisher.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
@@ -88,7 +88,7 @@ impl Subscriber {
     /// Every publisher gets `message` now, or misses it when its queue is full (never waits).
     fn to_all(&self, message: &[FrameRef<'_>]) {
         for peer in self.core().peers() {
-            let _ = peer.try_push(message);
+            let _ = peer.try_push(message, Flush::Now);
         }
     }
 

@@ -3,7 +3,7 @@
 //! peers, the message form (`0x01` + prefix to subscribe, `0x00` + prefix to cancel) to 3.0 and 2.0
 //! peers; received commands reach the socket in the message form (see `conn::read_state`).
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::wire::command::Command;
 use crate::wire::frame_ref;
 use crate::wire::Message;
@@ -117,7 +117,7 @@ impl<'a> Subscription<'a> {
     /// 37), in the message form to 3.0 and 2.0 peers. Never waits: a dead or full peer misses it.
     pub(crate) fn send_to(self, peer: &Peer) {
         if !peer.speaks_zmtp31() {
-            let _ = peer.try_push(&frame_ref::shared(&self.to_message()));
+            let _ = peer.try_push(&frame_ref::shared(&self.to_message()), Flush::Now);
             return;
         }
         let (name, prefix) = match self {
