@@ -23,6 +23,7 @@ const { abortError } = require('./errors.js');
  * @property {() => void} releaseConnects
  * @property {(endpoint: string) => void} disconnect
  * @property {(message: unknown, burst: boolean) => Started} send  `burst`: a later send of this event-loop turn (see `laterInTurn`)
+ * @property {() => void} flushSends  writes what this turn's later sends left (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message (see `unpack`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
@@ -261,20 +262,22 @@ function createSocket(kind, options) {
 }
 
 /**
- * Native sockets that sent during this event-loop turn; emptied by one `setImmediate` per turn.
+ * Native sockets that sent during this event-loop turn; flushed and emptied by one `setImmediate`
+ * per turn.
  * @type {Set<NativeSocket>}
  */
 const sentThisTurn = new Set();
 
 function endTurn() {
+  for (const nativeSocket of sentThisTurn) nativeSocket.flushSends();
   sentThisTurn.clear();
 }
 
 /**
  * Whether a send on `nativeSocket` is a later one of this event-loop turn: the first is written at
- * once from this thread (one message in flight stays as fast as it can be), the later ones are left
- * to the connection's writer, which writes them together in one vectored write
- * (`SocketHandle::batch_sends`). Same order, same high-water marks.
+ * once from this thread (one message in flight stays as fast as it can be), the later ones are
+ * queued and written together, in one vectored write per connection, when the turn ends
+ * (`SocketHandle::batch_sends`, `flushSends`). Same order, same high-water marks.
  * @param {NativeSocket} nativeSocket
  */
 function laterInTurn(nativeSocket) {
@@ -282,6 +285,14 @@ function laterInTurn(nativeSocket) {
   if (sentThisTurn.size === 0) setImmediate(endTurn);
   sentThisTurn.add(nativeSocket);
   return false;
+}
+
+/**
+ * Ends this turn's burst of `nativeSocket` now (before it closes): what its sends left is written.
+ * @param {NativeSocket} nativeSocket
+ */
+function endBurst(nativeSocket) {
+  if (sentThisTurn.delete(nativeSocket)) nativeSocket.flushSends();
 }
 
 /** Operations awaiting settlement in this thread (diagnostics). */
@@ -307,6 +318,7 @@ module.exports = {
   unpack,
   createSocket,
   laterInTurn,
+  endBurst,
   pendingCount,
   paths,
   optionDefaults,

@@ -256,6 +256,7 @@ class Socket {
     this[kClosed] = true;
     this[kOnClose]();
     this[kEvents]?.closing();
+    native.endBurst(this[kNative]);
     this[kNative].close();
   }
 

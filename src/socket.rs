@@ -208,8 +208,13 @@ impl Socket {
     pub fn send(&self, message: Unknown<'_>, burst: Option<bool>) -> Result<Started> {
         liveness::check(self)?;
         let message = self.message(&message)?;
-        self.handle.batch_sends(burst.unwrap_or(false));
-        match self.pattern.try_send(&message.frames()) {
+        let burst = burst.unwrap_or(false);
+        self.handle.batch_sends(burst);
+        let sent = self.pattern.try_send(&message.frames());
+        if burst {
+            self.handle.batch_sends(false);
+        }
+        match sent {
             Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
             Ok(TrySend::Wait) => {
                 // It has to wait for a peer: the bytes are taken now.
@@ -218,6 +223,15 @@ impl Socket {
                 self.start(async move { sending.await.into() })
             }
             Err(e) => Err(js_error::throw(self.env(), &e)),
+        }
+    }
+
+    /// The end of this event-loop turn's burst of sends: writes what they left (see
+    /// `SocketHandle::flush_sends`).
+    #[napi(catch_unwind)]
+    pub fn flush_sends(&self) {
+        if liveness::is_live(self) {
+            self.handle.flush_sends();
         }
     }
 

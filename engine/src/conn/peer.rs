@@ -29,9 +29,10 @@ pub(crate) enum Flush {
     /// The sender, from its own thread, at once (no task wake-up): one message in flight is
     /// fastest so.
     Now,
-    /// The connection's writer: the sender's further messages of the same burst join it in the
-    /// writer's batch, one vectored write for many instead of a system call each.
-    ByWriter,
+    /// Later, all at once: queued (counted against the high-water mark) without waking the
+    /// writer, for the sender's [`Peer::flush`] at the end of its burst to write in one vectored
+    /// write with the burst's other messages, instead of a system call each.
+    Later,
 }
 
 /// Most bytes of small frames the writer gathers into one batch.
@@ -108,6 +109,17 @@ impl PendingCommands {
 /// for the largest frames it is worth it for, without pinning more per idle connection.
 const SEALED_SCRATCH_MAX: usize = 4 * 1024 * 1024;
 
+/// Who is writing a batch taken from the queue.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    #[default]
+    Nobody,
+    /// The connection's writer task.
+    Writer,
+    /// A sender's thread, flushing what its burst left (see [`Peer::flush`]).
+    Sender,
+}
+
 #[derive(Debug, Default)]
 struct Outbox {
     queue: VecDeque<OutItem>,
@@ -115,8 +127,10 @@ struct Outbox {
     messages: usize,
     /// Commands waiting to be written, behind whatever the writer holds.
     commands: PendingCommands,
-    /// The writer holds a batch it is writing: new messages must queue behind it.
-    writing: bool,
+    /// Who holds a batch being written: new messages must queue behind it.
+    held: Held,
+    /// A sender's flush made room in a full queue: senders waiting for room are to be told.
+    room_freed: bool,
     /// The connection is gone or going: nothing more is accepted.
     dead: bool,
     /// Reused to encode small messages written directly (see `write_message_now`); on a CURVE
@@ -275,10 +289,20 @@ impl Peer {
     /// peer is dead or its queue is full.
     pub(crate) fn try_push(&self, message: &[FrameRef<'_>], flush: Flush) -> bool {
         let mut out = self.outbox();
+        // A burst that fills the queue (or a batch) is written now: left for later, it would make
+        // a send wait (or a ROUTER drop) that writing at once lets through.
+        if flush == Flush::Later
+            && out.held == Held::Nobody
+            && (self.full(&out) || out.queue.len() >= BATCH_ITEMS)
+        {
+            drop(out);
+            self.flush();
+            out = self.outbox();
+        }
         if out.dead || self.full(&out) {
             return false;
         }
-        if flush == Flush::Now && out.queue.is_empty() && !out.writing {
+        if flush == Flush::Now && out.queue.is_empty() && out.held == Held::Nobody {
             let sealed = out.sealer.0.encrypts();
             let written = if sealed {
                 let out = &mut *out;
@@ -319,7 +343,9 @@ impl Peer {
             .push_back(OutItem::Message(frame_ref::keep(message)));
         out.messages += 1;
         drop(out);
-        self.writer_wake.notify_one();
+        if flush == Flush::Now {
+            self.writer_wake.notify_one();
+        }
         true
     }
 
@@ -348,7 +374,7 @@ impl Peer {
         }
         // Written from here when the connection is idle, as a message would be: subscriptions
         // made one after the other on different connections leave in that order.
-        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+        if out.queue.is_empty() && out.held == Held::Nobody && out.commands.is_empty() {
             if self.write_command_now(out, frame) {
                 self.writer_wake.notify_one();
             }
@@ -368,7 +394,7 @@ impl Peer {
         if out.dead {
             return;
         }
-        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+        if out.queue.is_empty() && out.held == Held::Nobody && out.commands.is_empty() {
             if !self.write_command_now(out, frame) {
                 return;
             }
@@ -432,17 +458,71 @@ impl Peer {
     }
 
     /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
-    /// next sender writes directly.
+    /// next sender writes directly (or, while a sender flushes, the writer waits to be woken).
     pub(crate) fn take_batch(&self, buf: &mut WriteBuf<'static>) -> Batch {
         let mut out = self.outbox();
-        if out.queue.is_empty() && out.commands.is_empty() {
-            out.writing = false;
+        if out.held == Held::Sender {
             return Batch::Empty;
         }
-        let was_full = self.full(&out);
+        if out.queue.is_empty() && out.commands.is_empty() {
+            out.held = Held::Nobody;
+            return Batch::Empty;
+        }
+        let batch = self.fill(&mut out, buf);
+        if matches!(batch, Batch::Bytes { .. }) {
+            out.held = Held::Writer;
+        }
+        batch
+    }
+
+    /// Writes, from the calling thread, what sends left for later (`Flush::Later`) and anything
+    /// else queued, when no one else is writing: one vectored write for a burst. What the OS does
+    /// not take goes to the writer, first in the queue.
+    pub(crate) fn flush(&self) {
+        let mut out = self.outbox();
+        if out.dead || out.held != Held::Nobody || out.queue.is_empty() {
+            return;
+        }
+        let mut buf = WriteBuf::new();
+        let Batch::Bytes { freed_room } = self.fill(&mut out, &mut buf) else {
+            return;
+        };
+        out.room_freed |= freed_room;
+        out.held = Held::Sender;
+        drop(out);
+        let written = buf.write_now(&self.stream);
+        let mut out = self.outbox();
+        out.held = Held::Nobody;
+        match written {
+            Ok(WriteOutcome::Done) => {}
+            Ok(WriteOutcome::Blocked) => {
+                out.queue.push_front(OutItem::Rest(buf));
+                out.messages += 1;
+            }
+            Err(_) => {
+                out.dead = true;
+                drop(out);
+                self.kill.fire();
+                return;
+            }
+        }
+        let more = !out.queue.is_empty() || !out.commands.is_empty();
+        drop(out);
+        if more {
+            self.writer_wake.notify_one();
+        }
+    }
+
+    /// Whether a flush made room in a full queue since the last call.
+    pub(crate) fn take_room_freed(&self) -> bool {
+        std::mem::take(&mut self.outbox().room_freed)
+    }
+
+    /// Moves queued items (up to a batch) into `buf`, then the pending commands.
+    fn fill(&self, out: &mut Outbox, buf: &mut WriteBuf<'static>) -> Batch {
+        let was_full = self.full(out);
         let mut items = 0;
         let mut taken_messages = 0;
-        let out = &mut *out;
         let mut sealing: Result<(), ProtocolError> = Ok(());
         while items < BATCH_ITEMS && buf.len() < BATCH_BYTES {
             let Some(item) = out.queue.pop_front() else {
@@ -492,7 +572,6 @@ impl Peer {
             return Batch::Empty;
         }
         out.messages = out.messages.saturating_sub(taken_messages);
-        out.writing = true;
         Batch::Bytes {
             freed_room: was_full && !self.full(out),
         }
@@ -519,8 +598,11 @@ impl Peer {
     /// window in which a request goes into the old connection.
     pub(crate) fn end_unless_lingering(&self, drop_queue: bool) {
         let mut out = self.outbox();
-        let idle = out.queue.is_empty() && out.commands.is_empty() && !out.writing;
+        let idle = out.queue.is_empty() && out.commands.is_empty() && out.held == Held::Nobody;
         if !idle && !drop_queue {
+            // What a burst left for later is the writer's to deliver now.
+            drop(out);
+            self.writer_wake.notify_one();
             return;
         }
         // Dead under the lock first: no direct write can start once the stream is shut.
@@ -640,33 +722,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_burst_left_to_the_writer_counts_against_the_mark_and_goes_out_in_one_batch() {
+    async fn a_burst_left_for_later_counts_against_the_mark_and_one_flush_writes_it() {
         let (peer, mut theirs) = peer(3);
-        let bodies: [&[u8]; 4] = [b"m0", b"m1", b"m2", b"m3"];
+        let bodies: [&[u8]; 5] = [b"m0", b"m1", b"m2", b"m3", b"m4"];
         // tokio writes only once the runtime has seen the socket writable.
         peer.stream.writable().await.expect("writable");
-        // The first of a burst is written at once; the rest wait for the writer, counted.
+        // The first of a burst is written at once; the rest wait for the flush, counted.
         assert!(peer.try_push(&[FrameRef::Lent(bodies[0])], Flush::Now));
-        for body in &bodies[1..] {
-            assert!(peer.try_push(&[FrameRef::Lent(body)], Flush::ByWriter));
+        for body in &bodies[1..4] {
+            assert!(peer.try_push(&[FrameRef::Lent(body)], Flush::Later));
         }
         assert_eq!(peer.queued().0, 3, "nothing written from here");
         assert!(
-            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::ByWriter),
+            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::Now),
             "the mark holds exactly"
         );
-        assert!(
-            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::Now),
-            "and for a send that would write at once"
-        );
-        let reader = std::thread::spawn(move || {
-            let mut all = Vec::new();
-            theirs.read_to_end(&mut all).expect("read");
-            all
-        });
-        assert_eq!(drain(&peer).await, [true], "one batch, one write");
+        // A burst that meets the mark writes what it left first (the OS takes it): room again.
+        assert!(peer.try_push(&[FrameRef::Lent(bodies[4])], Flush::Later));
+        assert_eq!(peer.queued().0, 1);
+        assert!(peer.take_room_freed(), "that flush made room");
+        peer.flush();
+        assert_eq!(peer.queued(), (0, 0), "all written from here");
+        assert!(drain(&peer).await.is_empty(), "nothing left for the writer");
         peer.stream.shutdown();
-        let got = frames(&reader.join().expect("reader"));
+        let mut all = Vec::new();
+        theirs.read_to_end(&mut all).expect("read");
         let want: Vec<Frame> = bodies
             .iter()
             .map(|b| Frame::Data {
@@ -674,7 +754,7 @@ mod tests {
                 body: Bytes::copy_from_slice(b),
             })
             .collect();
-        assert_eq!(got, want, "in order");
+        assert_eq!(frames(&all), want, "in order");
     }
 
     #[tokio::test]

@@ -523,13 +523,26 @@ impl SocketCore {
     }
 
     /// Who writes a send to an idle connection: the sender at once, unless the caller said its
-    /// sends come in a burst (a later send of the same event-loop turn), which its connection's
-    /// writer then takes in one batch.
+    /// sends come in a burst (a later send of the same event-loop turn): then it is left for
+    /// [`SocketCore::flush_sends`] at the burst's end.
     pub(crate) fn flush(&self) -> Flush {
         if self.batching.load(Ordering::Relaxed) {
-            Flush::ByWriter
+            Flush::Later
         } else {
             Flush::Now
+        }
+    }
+
+    /// The end of a burst: writes, from the calling thread, what its sends left for later, one
+    /// vectored write per connection.
+    pub(crate) fn flush_sends(&self) {
+        let mut freed_room = false;
+        for peer in self.peers() {
+            peer.flush();
+            freed_room |= peer.take_room_freed();
+        }
+        if freed_room {
+            self.out_changed.notify_waiters();
         }
     }
 
