@@ -262,14 +262,14 @@ function createSocket(kind, options) {
 }
 
 /**
- * Native sockets that sent during this event-loop turn; flushed and emptied by one `setImmediate`
- * per turn.
- * @type {Set<NativeSocket>}
+ * Native sockets that sent during this event-loop turn, each with whether a later send left
+ * something to flush; flushed and emptied by one `setImmediate` per turn.
+ * @type {Map<NativeSocket, boolean>}
  */
-const sentThisTurn = new Set();
+const sentThisTurn = new Map();
 
 function endTurn() {
-  for (const nativeSocket of sentThisTurn) nativeSocket.flushSends();
+  for (const [nativeSocket, later] of sentThisTurn) if (later) nativeSocket.flushSends();
   sentThisTurn.clear();
 }
 
@@ -281,9 +281,13 @@ function endTurn() {
  * @param {NativeSocket} nativeSocket
  */
 function laterInTurn(nativeSocket) {
-  if (sentThisTurn.has(nativeSocket)) return true;
+  const later = sentThisTurn.get(nativeSocket);
+  if (later !== undefined) {
+    if (!later) sentThisTurn.set(nativeSocket, true);
+    return true;
+  }
   if (sentThisTurn.size === 0) setImmediate(endTurn);
-  sentThisTurn.add(nativeSocket);
+  sentThisTurn.set(nativeSocket, false);
   return false;
 }
 
@@ -292,7 +296,9 @@ function laterInTurn(nativeSocket) {
  * @param {NativeSocket} nativeSocket
  */
 function endBurst(nativeSocket) {
-  if (sentThisTurn.delete(nativeSocket)) nativeSocket.flushSends();
+  const later = sentThisTurn.get(nativeSocket);
+  sentThisTurn.delete(nativeSocket);
+  if (later) nativeSocket.flushSends();
 }
 
 /** Operations awaiting settlement in this thread (diagnostics). */
