@@ -1,171 +1,45 @@
 'use strict';
-// Socket options: names, validation, and the native option object. Default values come from the
-// engine (`Options::default()`, read once through src/options.rs `option_defaults`), nowhere else.
+// Socket options: validation and the native option object. Which options exist, on which socket
+// types, with what ranges and defaults, comes from the option table (scripts/option-table.js,
+// generated into ./option-table.js).
 // Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
 
 const { types } = require('node:util');
-const native = require('./native.js');
 const { typeError, describe } = require('./errors.js');
 const { closestName } = require('./closest-name.js');
 const security = require('./security.js');
+const table = require('./option-table.js');
 
-const MAX_U31 = 0x7fffffff;
-// ZMTP PING carries its TTL in deciseconds in 16 bits.
-const MAX_TTL_MS = 0xffff * 100;
-
-/**
- * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' } | { kind: 'enum', values: readonly (string | null)[] }} Spec
- */
-
-/** @type {Record<string, { spec: Spec }>} */
-const common = {
-  receiveTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
-  sendTimeout: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
-  linger: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
-  reconnectInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  reconnectMaxInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  connectTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  handshakeInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  heartbeatInterval: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  heartbeatTimeout: { spec: { kind: 'int', min: 0, max: Number.MAX_SAFE_INTEGER } },
-  heartbeatTimeToLive: { spec: { kind: 'int', min: 0, max: MAX_TTL_MS } },
-  maxMessageSize: { spec: { kind: 'int', min: -1, max: Number.MAX_SAFE_INTEGER } },
-  maxMessageFrames: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
-  // Below a few hundred bytes no CURVE or PLAIN handshake would fit.
-  maxCommandSize: { spec: { kind: 'int', min: 512, max: MAX_U31 } },
-  sendHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
-  receiveHighWaterMark: { spec: { kind: 'int', min: 0, max: MAX_U31 } },
-  routingId: { spec: { kind: 'routingId' } },
-  curveServer: { spec: { kind: 'bool' } },
-  curveSecretKey: { spec: { kind: 'key' } },
-  curvePublicKey: { spec: { kind: 'key' } },
-  curveServerKey: { spec: { kind: 'key' } },
-  plainServer: { spec: { kind: 'bool' } },
-  plainUsername: { spec: { kind: 'credential' } },
-  plainPassword: { spec: { kind: 'credential' } },
-  authenticate: { spec: { kind: 'function' } },
-};
+/** @typedef {import('./option-table.js').Spec} Spec */
+/** @typedef {import('./option-table.js').Kind} Kind */
 
 /** Read-only socket properties (lib/socket.js): named as such when given as options. */
 const READ_ONLY = ['securityMechanism', 'readable', 'writable', 'closed', 'lastEndpoint', 'events'];
 
-/** Options whose "none" is null in JS and absent for the addon. */
-const NULLABLE = ['curveSecretKey', 'curvePublicKey', 'curveServerKey', 'plainUsername', 'plainPassword'];
-
-/** @type {Record<string, { spec: Spec }>} */
-const requestOnly = {
-  correlate: { spec: { kind: 'bool' } },
-  relaxed: { spec: { kind: 'bool' } },
-};
-
-/** @type {Record<string, { spec: Spec }>} */
-const routerOnly = {
-  mandatory: { spec: { kind: 'bool' } },
-};
-
 /**
- * libzmq's names (as zeromq.js 5 and `zmq_setsockopt` spell them) whose spelling is too far from
- * ours for a typo match, so an unknown-option error can still name the option meant.
- * @type {Readonly<Record<string, string>>}
+ * The options of each socket type, in the table's order.
+ * @type {Readonly<Record<Kind, Readonly<Record<string, { spec: Spec }>>>>}
  */
-const LIBZMQ_NAMES = {
-  rcvtimeo: 'receiveTimeout',
-  sndtimeo: 'sendTimeout',
-  rcvhwm: 'receiveHighWaterMark',
-  sndhwm: 'sendHighWaterMark',
-  identity: 'routingId',
-  maxmsgsize: 'maxMessageSize',
-  reconnect_ivl: 'reconnectInterval',
-  reconnect_ivl_max: 'reconnectMaxInterval',
-  handshake_ivl: 'handshakeInterval',
-  heartbeat_ivl: 'heartbeatInterval',
-  heartbeat_ttl: 'heartbeatTimeToLive',
-  req_correlate: 'correlate',
-  req_relaxed: 'relaxed',
-  router_mandatory: 'mandatory',
-  curve_server: 'curveServer',
-  curve_secretkey: 'curveSecretKey',
-  curve_publickey: 'curvePublicKey',
-  curve_serverkey: 'curveServerKey',
-  plain_server: 'plainServer',
-  plain_username: 'plainUsername',
-  plain_password: 'plainPassword',
-  zap_domain: 'authenticate',
-};
+const schemas = /** @type {Record<Kind, Record<string, { spec: Spec }>>} */ (
+  Object.fromEntries(
+    Object.keys(table.KINDS).map((kind) => [
+      kind,
+      Object.fromEntries(
+        Object.entries(table.OPTIONS)
+          .filter(([, option]) => option.kinds.includes(/** @type {Kind} */ (kind)))
+          .map(([name, option]) => [name, { spec: option.spec }]),
+      ),
+    ]),
+  )
+);
 
-/** @type {{ spec: Spec }} */
-const conflate = { spec: { kind: 'bool' } };
-/** @type {{ spec: Spec }} */
-const invertMatching = { spec: { kind: 'bool' } };
-/** @type {{ spec: Spec }} */
-const noDrop = { spec: { kind: 'bool' } };
-/** @type {{ spec: Spec }} */
-const verbosity = { spec: { kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'] } };
-
-/** @type {Record<'reply' | 'request' | 'dealer' | 'router' | 'publisher' | 'subscriber' | 'xpublisher' | 'xsubscriber' | 'push' | 'pull' | 'pair', Record<string, { spec: Spec }>>} */
-const schemas = {
-  /** Options accepted by `Reply`. */
-  reply: common,
-  /** Options accepted by `Request`. */
-  request: { ...common, ...requestOnly },
-  /** Options accepted by `Dealer`. */
-  dealer: { ...common, conflate },
-  /** Options accepted by `Router`. */
-  router: { ...common, ...routerOnly },
-  /** Options accepted by `Publisher`. */
-  publisher: { ...common, noDrop, invertMatching },
-  /** Options accepted by `Subscriber`. */
-  subscriber: { ...common, conflate, invertMatching },
-  /** Options accepted by `XPublisher`. */
-  xpublisher: { ...common, noDrop, invertMatching, verbosity },
-  /** Options accepted by `XSubscriber`. */
-  xsubscriber: common,
-  /** Options accepted by `Push`. */
-  push: common,
-  /** Options accepted by `Pull`. */
-  pull: { ...common, conflate },
-  /** Options accepted by `Pair`. */
-  pair: common,
-};
 
 /**
- * Options zeromq.js has on a socket type that this engine does not implement: setting one throws a
- * TypeError that names it and says why, rather than doing nothing.
- * @type {Partial<Record<string, Record<string, string>>>}
- */
-const UNSUPPORTED = {
-  publisher: { conflate: 'keeping only the newest outgoing message per subscriber is not implemented' },
-  push: { conflate: 'keeping only the newest outgoing message is not implemented' },
-  xpublisher: {
-    manual: 'manual subscription handling (ZMQ_XPUB_MANUAL) is not implemented',
-    welcomeMessage: 'welcome messages (ZMQ_XPUB_WELCOME_MSG) are not implemented',
-  },
-};
-
-/** @typedef {keyof typeof schemas} Kind */
-
-/**
- * The engine's defaults of every option the native socket takes (the REQ-only ones included:
- * a REP socket is given them too).
+ * Each option's default as the JS layer shows it (null = none). The engine's defaults are generated
+ * from the same table (__test__/option-table.test.ts compares them).
  * @type {Readonly<Record<string, unknown>>}
  */
-const nativeDefaults = Object.freeze({ ...native.optionDefaults });
-
-/**
- * Each option's default as the JS layer shows it: the engine's, with "no identity" as null.
- * @type {Readonly<Record<string, unknown>>}
- */
-const defaults = Object.freeze({
-  ...nativeDefaults,
-  routingId: nativeDefaults.routingId ?? null,
-  ...Object.fromEntries(NULLABLE.map((name) => [name, null])),
-  authenticate: null,
-  verbosity: nativeDefaults.verbosity ?? null,
-});
-
-for (const name of Object.values(schemas).flatMap((schema) => Object.keys(schema))) {
-  if (!(name in defaults)) throw new Error(`zeromq-napi: the addon has no default for option "${name}"`);
-}
+const defaults = Object.freeze(Object.fromEntries(Object.entries(table.OPTIONS).map(([name, option]) => [name, option.default])));
 
 /**
  * @param {string} name
@@ -277,17 +151,19 @@ function unknownOption(kind, name) {
     return err;
   }
   const schema = schemas[kind];
-  const unsupported = UNSUPPORTED[kind];
+  const unsupported = table.UNSUPPORTED[kind];
   if (unsupported !== undefined && Object.hasOwn(unsupported, name)) {
     return typeError(`option '${name}' is not supported by zeromq-napi: ${unsupported[name]}`, 'ERR_INVALID_ARG_VALUE');
   }
+  // An option of one other socket type is named as such; of several, it is simply unknown here.
+  const owners = Object.hasOwn(table.OPTIONS, name) ? table.OPTIONS[name].kinds : [];
   let hint = '';
-  if (kind !== 'request' && Object.hasOwn(requestOnly, name)) {
-    hint = ' (it is a Request option)';
-  } else if (kind !== 'router' && Object.hasOwn(routerOnly, name)) {
-    hint = ' (it is a Router option)';
+  if (owners.length === 1) {
+    const owner = table.KINDS[owners[0]];
+    hint = ` (it is ${/^[AEIOUX]/.test(owner) ? 'an' : 'a'} ${owner} option)`;
   } else {
-    const libzmq = Object.hasOwn(LIBZMQ_NAMES, name.toLowerCase()) ? LIBZMQ_NAMES[name.toLowerCase()] : undefined;
+    const lower = name.toLowerCase();
+    const libzmq = Object.hasOwn(table.LIBZMQ_NAMES, lower) ? table.LIBZMQ_NAMES[lower] : undefined;
     const meant = libzmq !== undefined && Object.hasOwn(schema, libzmq) ? libzmq : closestName(name, Object.keys(schema));
     if (meant !== undefined) hint = `; did you mean '${meant}'?`;
   }
@@ -310,21 +186,16 @@ function checkOne(kind, name, value) {
 }
 
 /**
- * The object the native `Socket` takes (src/options.rs): every option it knows (the engine's
- * default for those this socket type has not), routingId as bytes, and absent rather than null
- * (napi-rs reads only `undefined` as "none").
+ * The object the native `Socket` takes (src/options.rs): every option it knows (the default for
+ * those this socket type has not), routingId as bytes, and absent rather than null (napi-rs reads
+ * only `undefined` as "none").
  * @param {Record<string, unknown>} values
  */
 function toNative(values) {
-  const routingId = values.routingId;
   /** @type {Record<string, unknown>} */
-  const out = {
-    ...nativeDefaults,
-    ...values,
-    routingId: typeof routingId === 'string' ? Buffer.from(routingId) : (routingId ?? undefined),
-  };
-  for (const name of NULLABLE) out[name] = out[name] ?? undefined;
-  out.verbosity = out.verbosity ?? undefined;
+  const out = {};
+  for (const [name, value] of Object.entries({ ...defaults, ...values })) out[name] = value ?? undefined;
+  if (typeof out.routingId === 'string') out.routingId = Buffer.from(out.routingId);
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;
@@ -350,7 +221,15 @@ function read(values, name) {
  * @returns {string[]}
  */
 function unsupportedNames(kind) {
-  return Object.keys(UNSUPPORTED[kind] ?? {});
+  return Object.keys(table.UNSUPPORTED[kind] ?? {});
 }
 
-module.exports = { schemas, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };
+/**
+ * The options that apply to existing connections at once (see scripts/option-table.js).
+ * @returns {Set<string>}
+ */
+function immediateNames() {
+  return new Set(Object.keys(table.OPTIONS).filter((name) => table.OPTIONS[name].immediate));
+}
+
+module.exports = { schemas, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };

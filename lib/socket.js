@@ -30,22 +30,10 @@ const kEvents = Symbol('zeromq-napi.events');
 const kHasEndpoints = Symbol('zeromq-napi.hasEndpoints');
 
 /**
- * Options that apply to existing connections at once (read at each operation or attempt); any
- * other set after a bind or connect warns, as zeromq.js does, that it applies to later ones.
+ * Options that apply to existing connections at once (the option table's `immediate`); any other
+ * set after a bind or connect warns, as zeromq.js does, that it applies to later ones.
  */
-const IMMEDIATE_OPTIONS = new Set([
-  'receiveTimeout',
-  'sendTimeout',
-  'linger',
-  'mandatory',
-  'correlate',
-  'relaxed',
-  'reconnectInterval',
-  'reconnectMaxInterval',
-  'connectTimeout',
-  'verbosity',
-  'conflate',
-]);
+const IMMEDIATE_OPTIONS = options.immediateNames();
 const LATER_WARNING = 'Socket option will not take effect until next connect/bind.';
 
 // Node 20 has Symbol.dispose; the fallback is the symbol older polyfills (and Node's) agreed on.

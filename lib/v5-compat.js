@@ -11,6 +11,7 @@
 const { EventEmitter } = require('node:events');
 const zmq = require('../index.js');
 const { schemas } = require('./options.js');
+const table = require('./option-table.js');
 
 /** @typedef {import('../index.js').Socket} PromiseSocket */
 /** @typedef {import('../index.js').Message} Message */
@@ -18,56 +19,12 @@ const { schemas } = require('./options.js');
 
 /**
  * libzmq's option numbers (zmq.h), as zeromq.js exports them, and their name here (null: ZMQ_TYPE,
- * answered by the v5 socket itself).
- * @type {Readonly<Record<string, readonly [number, string | null]>>}
+ * answered by the v5 socket itself); from the option table (scripts/option-table.js).
  */
-const OPTIONS = {
-  ZMQ_IDENTITY: [5, 'routingId'],
-  ZMQ_TYPE: [16, null],
-  ZMQ_LINGER: [17, 'linger'],
-  ZMQ_RECONNECT_IVL: [18, 'reconnectInterval'],
-  ZMQ_RECONNECT_IVL_MAX: [21, 'reconnectMaxInterval'],
-  ZMQ_MAXMSGSIZE: [22, 'maxMessageSize'],
-  ZMQ_SNDHWM: [23, 'sendHighWaterMark'],
-  ZMQ_RCVHWM: [24, 'receiveHighWaterMark'],
-  ZMQ_RCVTIMEO: [27, 'receiveTimeout'],
-  ZMQ_SNDTIMEO: [28, 'sendTimeout'],
-  ZMQ_LAST_ENDPOINT: [32, 'lastEndpoint'],
-  ZMQ_ROUTER_MANDATORY: [33, 'mandatory'],
-  ZMQ_REQ_CORRELATE: [52, 'correlate'],
-  ZMQ_REQ_RELAXED: [53, 'relaxed'],
-  ZMQ_HANDSHAKE_IVL: [66, 'handshakeInterval'],
-  ZMQ_HEARTBEAT_IVL: [75, 'heartbeatInterval'],
-  ZMQ_HEARTBEAT_TTL: [76, 'heartbeatTimeToLive'],
-  ZMQ_HEARTBEAT_TIMEOUT: [77, 'heartbeatTimeout'],
-  ZMQ_CONNECT_TIMEOUT: [79, 'connectTimeout'],
-};
+const OPTIONS = table.LIBZMQ_OPTIONS;
 
-/**
- * The v5 short names (socket properties and `socket(type, options)` keys) and their option.
- * @type {Readonly<Record<string, string>>}
- */
-const SHORT = {
-  identity: 'ZMQ_IDENTITY',
-  routing_id: 'ZMQ_IDENTITY',
-  linger: 'ZMQ_LINGER',
-  reconnect_ivl: 'ZMQ_RECONNECT_IVL',
-  reconnect_ivl_max: 'ZMQ_RECONNECT_IVL_MAX',
-  maxmsgsize: 'ZMQ_MAXMSGSIZE',
-  sndhwm: 'ZMQ_SNDHWM',
-  rcvhwm: 'ZMQ_RCVHWM',
-  rcvtimeo: 'ZMQ_RCVTIMEO',
-  sndtimeo: 'ZMQ_SNDTIMEO',
-  last_endpoint: 'ZMQ_LAST_ENDPOINT',
-  router_mandatory: 'ZMQ_ROUTER_MANDATORY',
-  req_correlate: 'ZMQ_REQ_CORRELATE',
-  req_relaxed: 'ZMQ_REQ_RELAXED',
-  handshake_ivl: 'ZMQ_HANDSHAKE_IVL',
-  heartbeat_ivl: 'ZMQ_HEARTBEAT_IVL',
-  heartbeat_ttl: 'ZMQ_HEARTBEAT_TTL',
-  heartbeat_timeout: 'ZMQ_HEARTBEAT_TIMEOUT',
-  connect_timeout: 'ZMQ_CONNECT_TIMEOUT',
-};
+/** The v5 short names (socket properties and `socket(type, options)` keys) and their option. */
+const SHORT = table.LIBZMQ_SHORT;
 
 /** Options that are booleans here and ints (0/1) in libzmq. */
 const BOOLEAN_OPTIONS = new Set(

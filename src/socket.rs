@@ -502,7 +502,7 @@ impl Socket {
             return;
         }
         let mut options = options.into_engine();
-        options.authenticator = self.handle.options().authenticator;
+        options.authenticate = self.handle.options().authenticate;
         self.handle.set_options(options);
     }
 
@@ -518,7 +518,7 @@ impl Socket {
             None => None,
         };
         let mut options = self.handle.options();
-        options.authenticator = hook;
+        options.authenticate = hook;
         self.handle.set_options(options);
         Ok(())
     }

@@ -24,7 +24,7 @@ pub enum ErrorCode {
     Enoent,
     /// The host part of an endpoint does not resolve / cannot be bound (maps to libzmq's ENODEV / EADDRNOTAVAIL).
     Eaddrnotavail,
-    /// ROUTER with `router_mandatory`: the message names no connected peer.
+    /// ROUTER with `mandatory`: the message names no connected peer.
     Ehostunreach,
 }
 

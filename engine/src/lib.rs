@@ -57,7 +57,8 @@ pub use key_cell::KeyCell;
 pub use net::readiness::RawSocket;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,
-    DEFAULT_MAX_COMMAND_SIZE, DEFAULT_MAX_MESSAGE_FRAMES, FRAME_COST, FREE_FRAMES,
+    XPublisherVerbosity, DEFAULT_MAX_COMMAND_SIZE, DEFAULT_MAX_MESSAGE_FRAMES, FRAME_COST,
+    FREE_FRAMES,
 };
 pub use socket::core::QueuedOutput;
 pub use socket::handle::SocketHandle;

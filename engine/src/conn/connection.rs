@@ -105,7 +105,7 @@ async fn run_connection<S: SocketLink>(
     };
     let setup = SecuritySetup {
         security,
-        authenticator: options.authenticator.clone(),
+        authenticator: options.authenticate.clone(),
         peer_address: stream.peer_address(),
     };
     let shaken = tokio::select! {
@@ -140,9 +140,14 @@ async fn run_connection<S: SocketLink>(
         },
     };
     let peer = Arc::new(
-        Peer::new(Peer::next_id(), routing_id, write_half, options.send_hwm)
-            .sealed(data.sealer)
-            .speaking_zmtp31(zmtp31),
+        Peer::new(
+            Peer::next_id(),
+            routing_id,
+            write_half,
+            options.send_high_water_mark,
+        )
+        .sealed(data.sealer)
+        .speaking_zmtp31(zmtp31),
     );
     if !core.add_peer(&peer, &endpoint_stop) {
         peer.stream.shutdown();
@@ -172,7 +177,7 @@ async fn run_connection<S: SocketLink>(
             driven.stop();
         }
         (None, Some(read_half)) => {
-            let hwm = receive_hwm(options.receive_hwm);
+            let hwm = receive_hwm(options.receive_high_water_mark);
             let reader = read_loop(&*core, &peer, read_half, state, hwm);
             drive(&*core, &peer, reader, &endpoint_stop).await;
         }

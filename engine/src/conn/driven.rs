@@ -248,7 +248,7 @@ impl DrivenConnection {
         Arc::new(DrivenConnection {
             queue: Arc::downgrade(&queue),
             runtime,
-            hwm: receive_hwm(options.receive_hwm),
+            hwm: receive_hwm(options.receive_high_water_mark),
             peer: peer.clone(),
             driver,
             state: Mutex::new(PumpState {

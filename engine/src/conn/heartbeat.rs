@@ -40,7 +40,8 @@ impl Heartbeat {
             .duration()
             .or(every)
             .unwrap_or(Duration::ZERO);
-        let ttl_deciseconds = u16::try_from(options.heartbeat_ttl.max(0) / 100).unwrap_or(u16::MAX);
+        let ttl_deciseconds =
+            u16::try_from(options.heartbeat_time_to_live.max(0) / 100).unwrap_or(u16::MAX);
         Heartbeat {
             every,
             timeout,
@@ -115,7 +116,7 @@ mod tests {
         Options {
             heartbeat_interval: interval,
             heartbeat_timeout: timeout,
-            heartbeat_ttl: ttl,
+            heartbeat_time_to_live: ttl,
             ..Options::default()
         }
     }

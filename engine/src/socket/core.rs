@@ -584,7 +584,7 @@ impl SocketCore {
 
     /// Takes the next message in fair-queue order.
     pub(crate) fn pop_inbound(&self) -> Option<Received> {
-        let hwm = self.option(|o| o.receive_hwm);
+        let hwm = self.option(|o| o.receive_high_water_mark);
         self.inbound.pop(usize::try_from(hwm).unwrap_or(usize::MAX))
     }
 

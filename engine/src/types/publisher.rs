@@ -3,7 +3,7 @@
 //! makes the send wait until every matching subscriber has room. Subscriptions are kept per
 //! peer, applied as they arrive (by the connection's reader, before anything reaches a queue)
 //! and forgotten with the peer. XPUB's `recv` yields the subscription messages: new prefixes
-//! only, every subscribe with `xpub_verbose`, every cancel too with `xpub_verboser`, and cancels for
+//! only, every subscribe with `verbosity` `AllSubs`, every cancel too with `AllSubsUnsubs`, and cancels for
 //! what a subscriber that left was the last to have.
 
 use crate::conn::peer::{Flush, Peer};
@@ -106,7 +106,7 @@ impl TypeHooks for Subscribers {
     }
 
     /// Forgets the peer's subscriptions; XPUB's `recv` sees a cancel for each that no other
-    /// subscriber has (every one with `xpub_verboser`), as libzmq reports them, so a forwarder
+    /// subscriber has (every one with `verbosity` `AllSubsUnsubs`), as libzmq reports them, so a forwarder
     /// passes the cancels upstream.
     fn left(&self, peer: &Arc<Peer>) {
         let gone: Vec<bytes::Bytes> = {
@@ -138,9 +138,10 @@ impl TypeHooks for Subscribers {
         self.invert
             .store(options.invert_matching, Ordering::Relaxed);
         self.no_drop.store(options.no_drop, Ordering::Relaxed);
-        self.verbose.store(options.xpub_verbose, Ordering::Relaxed);
+        self.verbose
+            .store(options.verbosity.every_subscribe(), Ordering::Relaxed);
         self.verboser
-            .store(options.xpub_verboser, Ordering::Relaxed);
+            .store(options.verbosity.every_unsubscribe(), Ordering::Relaxed);
     }
 }
 

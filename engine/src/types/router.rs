@@ -1,6 +1,6 @@
 //! ROUTER: every received message starts with the sending peer's routing id (its Identity, or one
 //! we generated); a sent message's first frame names the peer. Messages for unknown or full peers
-//! are dropped silently, as libzmq does without ROUTER_MANDATORY; with it (`router_mandatory`) an
+//! are dropped silently, as libzmq does without ROUTER_MANDATORY; with it (`mandatory`) an
 //! unknown peer fails EHOSTUNREACH and a full one makes the send wait (up to `send_timeout`).
 
 use crate::error::{Error, ErrorCode};
@@ -112,7 +112,7 @@ impl RouterSocket {
         .await
     }
 
-    /// Routes `[routing id, frames...]` to that peer. Without `router_mandatory` it never waits
+    /// Routes `[routing id, frames...]` to that peer. Without `mandatory` it never waits
     /// (unknown/full peer: dropped); with it, see the module comment.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         if self.try_send(&frame_ref::shared(&message))? == TrySend::Sent {
@@ -134,7 +134,7 @@ impl RouterSocket {
                 "a ROUTER message needs a routing id and a body",
             ));
         }
-        let mandatory = self.core().option(|o| o.router_mandatory);
+        let mandatory = self.core().option(|o| o.mandatory);
         Ok(match self.route(message, mandatory)? {
             Routed::Done => TrySend::Sent,
             Routed::Full => TrySend::Wait,
@@ -164,7 +164,7 @@ impl RouterSocket {
         if message.len() < 2 {
             return Ok(());
         }
-        let mandatory = self.core().option(|o| o.router_mandatory);
+        let mandatory = self.core().option(|o| o.mandatory);
         match self.route(&frame_ref::shared(&message), mandatory) {
             Ok(Routed::Full) => self.route_waiting(&message, None).await.map(drop),
             Ok(Routed::Done) | Err(_) => Ok(()),

@@ -260,7 +260,7 @@ async fn authenticator_sees_the_client_key_and_can_refuse() {
     );
     let (s, endpoint, served) = server(
         Options {
-            authenticator: Some(hook),
+            authenticate: Some(hook),
             ..curve_server()
         },
         "tcp://127.0.0.1:*",
@@ -308,7 +308,7 @@ async fn an_async_decision_holds_delivery_until_it_is_made() {
     let (seen, hook) = recorder(|_| true, Duration::from_millis(50));
     let (s, endpoint, _) = server(
         Options {
-            authenticator: Some(hook),
+            authenticate: Some(hook),
             ..curve_server()
         },
         "tcp://127.0.0.1:*",
@@ -330,7 +330,7 @@ async fn null_sockets_with_an_authenticator() {
     );
     let (s, endpoint, served) = server(
         Options {
-            authenticator: Some(hook),
+            authenticate: Some(hook),
             ..fast()
         },
         "tcp://127.0.0.1:*",
@@ -372,7 +372,7 @@ async fn plain_username_and_password() {
     let (s, endpoint, served) = server(
         Options {
             plain_server: true,
-            authenticator: Some(hook),
+            authenticate: Some(hook),
             ..fast()
         },
         "tcp://127.0.0.1:*",
@@ -453,7 +453,7 @@ async fn a_curve_client_with_an_authenticator_is_not_asked_about_its_server() {
     let (seen, hook) = recorder(|_| false, Duration::ZERO);
     let (s, endpoint, _) = server(curve_server(), "tcp://127.0.0.1:*").await;
     let c = req(Options {
-        authenticator: Some(hook),
+        authenticate: Some(hook),
         ..curve_client(SERVER_PUBLIC)
     });
     c.connect(&endpoint).expect("connect");

@@ -176,7 +176,7 @@ async fn a_send_reads_nothing_and_each_full_is_resumed() {
         .await
         .expect("bind");
     let c = dealer(Options {
-        receive_hwm: 1,
+        receive_high_water_mark: 1,
         ..fast()
     });
     c.set_read_driver(manual.clone());
@@ -345,7 +345,7 @@ async fn large_frames_and_mixed_multipart() {
 /// ("m0", "m1", ...), once the driver has seen the connection park (`Full`).
 async fn parked_router(d: &Driver, hwm: u32, count: usize) -> (RouterSocket, DealerSocket) {
     let receiver = router(Options {
-        receive_hwm: hwm,
+        receive_high_water_mark: hwm,
         ..fast()
     });
     receiver.set_read_driver(d.reader());
@@ -398,7 +398,7 @@ async fn back_pressure_with_heartbeats_keeps_the_connection() {
     ] {
         let driver = kind.map(Driver::new);
         let receiver = router(Options {
-            receive_hwm: 2,
+            receive_high_water_mark: 2,
             heartbeat_interval: 20,
             heartbeat_timeout: 60,
             ..fast()
@@ -475,7 +475,7 @@ fn heartbeats() -> Options {
     Options {
         heartbeat_interval: 10,
         heartbeat_timeout: 40,
-        heartbeat_ttl: 100,
+        heartbeat_time_to_live: 100,
         ..fast()
     }
 }

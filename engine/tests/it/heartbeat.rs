@@ -22,7 +22,7 @@ async fn pings_and_drops_a_peer_that_stops_answering() {
     let (s, endpoint) = server(Options {
         heartbeat_interval: 20,
         heartbeat_timeout: 60,
-        heartbeat_ttl: 500,
+        heartbeat_time_to_live: 500,
         ..fast()
     })
     .await;
@@ -113,7 +113,7 @@ async fn idle_connection_with_heartbeats_stays_up() {
     let hb = Options {
         heartbeat_interval: 10,
         heartbeat_timeout: 40,
-        heartbeat_ttl: 100,
+        heartbeat_time_to_live: 100,
         ..fast()
     };
     let (s, endpoint) = server(hb.clone()).await;

@@ -73,7 +73,7 @@ async fn full_queues_make_send_wait_then_eagain() {
     let receiver = RouterSocket::new(
         &Handle::current(),
         Options {
-            receive_hwm: 1,
+            receive_high_water_mark: 1,
             ..fast()
         },
     );
@@ -83,7 +83,7 @@ async fn full_queues_make_send_wait_then_eagain() {
     let sender = DealerSocket::new(
         &Handle::current(),
         Options {
-            send_hwm: 2,
+            send_high_water_mark: 2,
             send_timeout: 30,
             ..fast()
         },

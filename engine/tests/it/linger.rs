@@ -17,7 +17,7 @@ async fn delivered_after_close(linger: i64) -> usize {
     let receiver = RouterSocket::new(
         &Handle::current(),
         Options {
-            receive_hwm: 1,
+            receive_high_water_mark: 1,
             receive_timeout: 300,
             ..fast()
         },

@@ -9,7 +9,7 @@ use tokio::runtime::Handle;
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
 use zeromq_napi_engine::{
     run_proxy, Options, PairSocket, PubSocket, PullSocket, PushSocket, SubSocket, XPubSocket,
-    XSubSocket,
+    XPublisherVerbosity, XSubSocket,
 };
 
 fn rt() -> Handle {
@@ -80,7 +80,7 @@ async fn a_publisher_never_waits_for_a_full_subscriber() {
     let publisher = PubSocket::new(
         &rt(),
         Options {
-            send_hwm: 2,
+            send_high_water_mark: 2,
             ..fast()
         },
     );
@@ -90,7 +90,7 @@ async fn a_publisher_never_waits_for_a_full_subscriber() {
     let sub = SubSocket::new(
         &rt(),
         Options {
-            receive_hwm: 2,
+            receive_high_water_mark: 2,
             ..fast()
         },
     );
@@ -113,7 +113,11 @@ async fn xpub_receives_new_subscriptions_and_verbose_receives_all() {
         let xpub = XPubSocket::new(
             &rt(),
             Options {
-                xpub_verbose: verbose,
+                verbosity: if verbose {
+                    XPublisherVerbosity::AllSubs
+                } else {
+                    XPublisherVerbosity::Changes
+                },
                 ..fast()
             },
         );
@@ -270,7 +274,7 @@ async fn push_waits_at_the_high_water_mark() {
     let push = PushSocket::new(
         &rt(),
         Options {
-            send_hwm: 1,
+            send_high_water_mark: 1,
             send_timeout: 0,
             ..fast()
         },

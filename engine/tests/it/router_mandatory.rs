@@ -20,7 +20,7 @@ fn router(options: Options) -> RouterSocket {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mandatory_router_refuses_unknown_peers() {
     let r = router(Options {
-        router_mandatory: true,
+        mandatory: true,
         ..fast()
     });
     let endpoint = prompt(r.bind("tcp://127.0.0.1:*")).await.expect("bind");
