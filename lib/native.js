@@ -4,9 +4,14 @@
 // Native async methods return either their result (they finished on this thread) or a number: the
 // id of a pending operation. Its outcome arrives later through `settle(id, value)`, called by the
 // hub's threadsafe function; `value` is the result or an Error with `.code`. (`settle(0, ...)` is
-// a wake-up that finished nothing.) `hub.cancel(id)` drops a pending operation synchronously.
+// a wake-up that finished nothing.) `binding.cancel(id)` drops a pending operation synchronously.
+//
+// A native socket is a number, its id in this environment's registry (src/liveness.rs);
+// `NativeSocket` below calls the addon's `socket*` functions with it. Ids are never reused, and a
+// socket's native half is released only once its `NativeSocket` has been collected.
 
 const { abortError } = require('./errors.js');
+const { IdTable } = require('./id-table.js');
 
 /**
  * What a native async method returns: its result (it finished on this thread), or a number, the
@@ -37,7 +42,7 @@ const { abortError } = require('./errors.js');
  * @property {(callback: (name: string, address: string, code: string | null, message: string | null, interval: number | null) => void) => void} watchEvents
  * @property {(on: boolean) => void} keepEventsAlive
  * @property {(callback: ((request: AuthRequest) => void) | null) => void} setAuthenticator
- * @property {() => void} adopt  right after construction (src/liveness.rs)
+ * @property {number} id  its id in the addon's registry
  * @property {boolean} closed
  * @property {boolean} readable  a receive would finish at once
  * @property {boolean} writable  a send would be taken at once
@@ -45,19 +50,15 @@ const { abortError } = require('./errors.js');
  */
 
 /**
- * The addon's hub (src/hub.rs): one per thread.
- * @typedef {object} NativeHub
- * @property {(id: number) => boolean} cancel
- * @property {number} pending
- * @property {boolean} readsOnJsThread
- * @property {boolean} externalBuffers
- * @property {() => void} adopt  right after construction (src/liveness.rs)
- */
-
-/**
+ * The addon's functions (src/hub.rs, src/socket_functions.rs and the rest); each `socket*`
+ * function takes a socket id first.
  * @typedef {object} Binding
- * @property {new (settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => NativeHub} Hub
- * @property {new (hub: NativeHub, kind: NativeKind, options: Record<string, unknown>) => NativeSocket} Socket
+ * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => void} init
+ * @property {(id: number) => boolean} cancel
+ * @property {() => number} pendingCount
+ * @property {() => { readsOnJsThread: boolean, externalBuffers: boolean }} paths
+ * @property {(kind: NativeKind, options: Record<string, unknown>) => number} socketOpen
+ * @property {(id: number) => void} socketRelease
  * @property {() => Record<string, unknown>} optionDefaults
  * @property {() => { code: string, errno: number, message: string }[]} errorTable
  * @property {() => { publicKey: string, secretKey: string }} curveKeyPair
@@ -92,8 +93,8 @@ const binding = /** @type {Binding} */ (require('./binding.js').load());
  * @property {object | undefined} owner  keeps the JS socket (and so the native one) reachable
  */
 
-/** @type {Map<number, Pending>} */
-const pending = new Map();
+/** @type {IdTable<Pending>} (not a `Map`: see lib/id-table.js) */
+const pending = new IdTable();
 
 // Small received frames arrive packed in here, standing in the frame array as their lengths
 // (src/slab.rs); `unpack` turns them into Buffers before anything else can write the slab again.
@@ -161,8 +162,8 @@ function settle(id, value) {
 //   to addons;
 // - Bun and Deno implement napi but not libuv, and Node's worker threads wait until it is shown
 //   that a worker's teardown always runs the close callbacks of the poll handles src/uv_read.rs
-//   closes from the env cleanup hook: there the engine's own reader threads read, and results
-//   settle through the hub's threadsafe function;
+//   closes at env teardown (the addon's instance data finalizer): there the engine's own reader
+//   threads read, and results settle through the hub's threadsafe function;
 // - Windows: the engine's readers too. The addon's Windows build has no event-loop reader: a DLL
 //   cannot leave libuv's symbols for node.exe to fill in as a Unix shared object does (only
 //   Node-API is resolved at load), and a measurement of libuv's SOCKET polling under Wine would
@@ -178,10 +179,7 @@ const readOnJsThread =
 // those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
 const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
-const hub = new binding.Hub(settle, readOnJsThread, externalBuffers, slab);
-// Registers the object's final address: a native object whose finalizer already ran then throws
-// EBADF instead of being read (src/liveness.rs).
-hub.adopt();
+binding.init(settle, readOnJsThread, externalBuffers, slab);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -207,7 +205,7 @@ function wait(id, signal, owner) {
     } catch (err) {
       if (pending.get(id) === entry) {
         pending.delete(id);
-        hub.cancel(id);
+        binding.cancel(id);
       }
       reject(err);
       return;
@@ -236,7 +234,7 @@ function settleWith(id, resolve, reject, owner) {
  * @param {AbortSignal | undefined} signal
  */
 function abort(id, signal) {
-  if (!hub.cancel(id)) return false;
+  if (!binding.cancel(id)) return false;
   const entry = pending.get(id);
   if (entry !== undefined) {
     pending.delete(id);
@@ -250,15 +248,96 @@ function abort(id, signal) {
 
 /** @typedef {'req' | 'rep' | 'dealer' | 'router' | 'pub' | 'sub' | 'xpub' | 'xsub' | 'push' | 'pull' | 'pair'} NativeKind */
 
+/** @type {any} */
+const fns = binding;
+
+// A collected NativeSocket's native socket goes (src/socket_functions.rs `socket_release`).
+const released = new FinalizationRegistry((/** @type {number} */ id) => fns.socketRelease(id));
+
+/**
+ * A socket of the addon, by id: every method passes the id to the native function of its name. No
+ * native memory is behind this object, so a method can never reach a socket that is gone: the
+ * addon answers EBADF for an id it no longer has (src/liveness.rs).
+ * @implements {NativeSocket}
+ */
+class NativeSocketById {
+  /** @readonly */
+  id;
+
+  /**
+   * @param {NativeKind} kind
+   * @param {Record<string, unknown>} options
+   */
+  constructor(kind, options) {
+    this.id = binding.socketOpen(kind, options);
+    released.register(this, this.id);
+  }
+
+  /** @param {string} endpoint */
+  bind(endpoint) { return fns.socketBind(this.id, endpoint); }
+  /** @param {string} endpoint */
+  unbind(endpoint) { return fns.socketUnbind(this.id, endpoint); }
+  /** @param {string} endpoint */
+  connect(endpoint) { fns.socketConnect(this.id, endpoint); }
+  releaseConnects() { fns.socketReleaseConnects(this.id); }
+  /** @param {string} endpoint */
+  disconnect(endpoint) { fns.socketDisconnect(this.id, endpoint); }
+  /**
+   * @param {unknown} message
+   * @param {boolean} burst
+   */
+  send(message, burst) { return fns.socketSend(this.id, message, burst); }
+  flushSends() { fns.socketFlushSends(this.id); }
+  recv() { return fns.socketRecv(this.id); }
+  /**
+   * @param {unknown} message
+   * @param {number | undefined} timeout
+   * @param {number} retries
+   */
+  request(message, timeout, retries) { return fns.socketRequest(this.id, message, timeout, retries); }
+  recvRequest() { return fns.socketRecvRequest(this.id); }
+  /**
+   * @param {number} token
+   * @param {unknown} message
+   */
+  reply(token, message) { return fns.socketReply(this.id, token, message); }
+  /** @param {number} token */
+  forget(token) { fns.socketForget(this.id, token); }
+  /** @param {NativeSocket} other */
+  proxy(other) { return fns.socketProxy(this.id, other.id); }
+  /** @param {boolean} paused */
+  pauseProxy(paused) { fns.socketPauseProxy(this.id, paused); }
+  /**
+   * @param {Buffer} prefix
+   * @param {boolean} on
+   */
+  subscribe(prefix, on) { fns.socketSubscribe(this.id, prefix, on); }
+  close() { fns.socketClose(this.id); }
+  /** @param {Record<string, unknown>} options */
+  setOptions(options) { fns.socketSetOptions(this.id, options); }
+  /** @param {(name: string, address: string, code: string | null, message: string | null, interval: number | null) => void} callback */
+  watchEvents(callback) { fns.socketWatchEvents(this.id, callback); }
+  /** @param {boolean} on */
+  keepEventsAlive(on) { fns.socketKeepEventsAlive(this.id, on); }
+  /** @param {((request: AuthRequest) => void) | null} callback */
+  setAuthenticator(callback) { fns.socketSetAuthenticator(this.id, callback); }
+  /** @returns {boolean} */
+  get closed() { return fns.socketClosed(this.id); }
+  /** @returns {boolean} */
+  get readable() { return fns.socketReadable(this.id); }
+  /** @returns {boolean} */
+  get writable() { return fns.socketWritable(this.id); }
+  /** @returns {string | null} */
+  get lastEndpoint() { return fns.socketLastEndpoint(this.id) ?? null; }
+}
+
 /**
  * @param {NativeKind} kind
  * @param {Record<string, unknown>} options  all current option values (see lib/options.js)
  * @returns {NativeSocket}
  */
 function createSocket(kind, options) {
-  const socket = new binding.Socket(hub, kind, options);
-  socket.adopt();
-  return socket;
+  return new NativeSocketById(kind, options);
 }
 
 /**
@@ -303,12 +382,12 @@ function endBurst(nativeSocket) {
 
 /** Operations awaiting settlement in this thread (diagnostics). */
 function pendingCount() {
-  return hub.pending;
+  return binding.pendingCount();
 }
 
 /** Which path this thread reads and hands over received frames by (diagnostics and tests). */
 function paths() {
-  return { readsOnJsThread: hub.readsOnJsThread, externalBuffers: hub.externalBuffers };
+  return binding.paths();
 }
 
 /**

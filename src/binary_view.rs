@@ -16,8 +16,8 @@ pub(crate) unsafe fn of(
 ) -> Result<Option<(*mut u8, usize)>> {
     let mut yes = false;
     check(
-        // SAFETY: `env` and `value` as the caller guarantees (so in every napi call below); the
-        // out-pointers are locals that outlive the call.
+        // SAFETY: `env` is the live env of this thread and `value` a value in it (the caller's
+        // contract); `yes` is a local that outlives the call.
         unsafe { sys::napi_is_typedarray(env, value, &mut yes) },
         "napi_is_typedarray",
     )?;
@@ -26,7 +26,8 @@ pub(crate) unsafe fn of(
         let mut length = 0usize;
         let mut data = ptr::null_mut();
         check(
-            // SAFETY: as above; `value` is a typed array, null out-pointers are allowed.
+            // SAFETY: `env`/`value` per the caller's contract, and `value` is a typed array (just
+            // checked); the out-pointers are locals or null, which napi allows for unwanted fields.
             unsafe {
                 sys::napi_get_typedarray_info(
                     env,
@@ -55,7 +56,7 @@ pub(crate) unsafe fn of(
         return Ok(Some((data.cast(), length.saturating_mul(size))));
     }
     check(
-        // SAFETY: as above.
+        // SAFETY: `env`/`value` per the caller's contract; `yes` is a local.
         unsafe { sys::napi_is_dataview(env, value, &mut yes) },
         "napi_is_dataview",
     )?;
@@ -63,7 +64,8 @@ pub(crate) unsafe fn of(
         let mut length = 0usize;
         let mut data = ptr::null_mut();
         check(
-            // SAFETY: as above; `value` is a DataView, null out-pointers are allowed.
+            // SAFETY: `env`/`value` per the caller's contract, and `value` is a DataView (just
+            // checked); the out-pointers are locals or null, which napi allows for unwanted fields.
             unsafe {
                 sys::napi_get_dataview_info(
                     env,
@@ -79,7 +81,7 @@ pub(crate) unsafe fn of(
         return Ok(Some((data.cast(), length)));
     }
     check(
-        // SAFETY: as above.
+        // SAFETY: `env`/`value` per the caller's contract; `yes` is a local.
         unsafe { sys::napi_is_arraybuffer(env, value, &mut yes) },
         "napi_is_arraybuffer",
     )?;
@@ -87,7 +89,8 @@ pub(crate) unsafe fn of(
         let mut length = 0usize;
         let mut data = ptr::null_mut();
         check(
-            // SAFETY: as above; `value` is an ArrayBuffer.
+            // SAFETY: `env`/`value` per the caller's contract, and `value` is an ArrayBuffer (just
+            // checked); `data` and `length` are locals.
             unsafe { sys::napi_get_arraybuffer_info(env, value, &mut data, &mut length) },
             "napi_get_arraybuffer_info",
         )?;

@@ -10,12 +10,11 @@
 //! its clone after the socket's last events, the native socket drops its own, and the function,
 //! released, delivers what is queued and closes.
 
-use crate::js_thread::JsEnv;
 use napi::bindgen_prelude::{FnArgs, Function};
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
-use napi::{sys, Result, Status};
+use napi::{sys, Env, Result, Status};
 use zeromq_napi_engine::{EventSink, SocketEvent};
 
 /// `(name, address, errorCode, errorMessage, intervalMs)`: what `lib/events.js` turns into the
@@ -25,32 +24,31 @@ pub(crate) type EventArgs = FnArgs<(String, String, Option<String>, Option<Strin
 type EventFn = ThreadsafeFunction<SocketEvent, (), EventArgs, Status, false, true, 0>;
 
 pub(crate) struct JsEventSink {
-    env: JsEnv,
     tsfn: EventFn,
 }
 
 impl JsEventSink {
     /// JS thread: `callback` is called there for each event.
-    pub(crate) fn new(env: JsEnv, callback: Function<'_, EventArgs, ()>) -> Result<JsEventSink> {
+    pub(crate) fn new(callback: Function<'_, EventArgs, ()>) -> Result<JsEventSink> {
         let tsfn: EventFn = callback
             .build_threadsafe_function::<SocketEvent>()
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(|ctx: ThreadsafeCallContext<SocketEvent>| Ok(args(ctx.value)))?;
-        Ok(JsEventSink { env, tsfn })
+        Ok(JsEventSink { tsfn })
     }
 
-    /// JS thread: whether pending events keep the event loop alive (while someone listens).
-    pub(crate) fn keep_alive(&self, on: bool) {
-        // SAFETY: called from a `#[napi]` method, on the JS thread of `env`, which created this
-        // threadsafe function; it is live (we hold it).
-        unsafe {
-            if on {
-                sys::napi_ref_threadsafe_function(self.env.get(), self.tsfn.raw());
-            } else {
-                sys::napi_unref_threadsafe_function(self.env.get(), self.tsfn.raw());
-            }
-        }
+    /// Whether pending events keep the event loop alive (while someone listens). `env`: the
+    /// socket's, whose JS thread made this function (a socket is only reached from its own env).
+    pub(crate) fn keep_alive(&self, env: &Env, on: bool) {
+        let change = if on {
+            sys::napi_ref_threadsafe_function
+        } else {
+            sys::napi_unref_threadsafe_function
+        };
+        // SAFETY: `env` is an `Env` of a call on its JS thread, the environment this threadsafe
+        // function was made in; it is live (we hold it).
+        unsafe { change(env.raw(), self.tsfn.raw()) };
     }
 }
 

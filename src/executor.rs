@@ -8,7 +8,7 @@
 //! - an operation that can finish at once (first poll) returns its result synchronously;
 //! - usually what makes it ready is a message read on the JS thread itself (`uv_read`): the
 //!   operation is then polled and settled right after that read ([`Executor::collect_wakes`],
-//!   [`Executor::settle_now`]), with no thread involved;
+//!   `Hub::settle_now`), with no thread involved;
 //! - otherwise (a timer, a connection lost, queue room on a tokio worker) the waker asks the
 //!   threadsafe function to poll it: one hop, and the JS thread never wakes a worker to start a
 //!   wait;
@@ -22,22 +22,20 @@
 //!
 //! Panics are caught at the poll site and become `Outcome::Panicked`: no panic unwinds into Node.
 
-use crate::js_error::check;
-use crate::js_thread::{JsEnv, JsThreadOnly};
 use crate::outcome::Outcome;
 use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
 use napi::sys;
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
-use napi::{Env, Result, Status};
+use napi::{Env, JsValue, Result, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 use tokio::runtime::Handle;
 
@@ -47,8 +45,8 @@ const NOTHING: u32 = 0;
 /// Calls `settle(id, value)` on the JS thread; the payload is the id of the operation to poll.
 type SettleFn = ThreadsafeFunction<u32, (), FnArgs<(u32, Outcome)>, Status, false, true, 0>;
 
-/// Hook run on the JS thread at every wake-up of the threadsafe function, before the poll.
-type OnWake = Box<dyn Fn() + Send + Sync>;
+/// The JS settle callback's arguments.
+pub(crate) type SettleArgs = FnArgs<(u32, Outcome)>;
 
 /// What a native method returns: the finished result, or the id of a pending operation whose
 /// outcome the executor will pass to the JS settle callback.
@@ -59,13 +57,12 @@ pub enum Started {
 
 impl ToNapiValue for Started {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        match val {
-            // SAFETY: napi-rs calls this on the JS thread of `env` (the trait's contract).
-            Started::Ready(outcome) => unsafe { Outcome::to_napi_value(env, outcome) },
-            // A number always means "pending: wait for settle(id, ...)"; no result is a number.
-            // SAFETY: as above.
-            Started::Pending(id) => unsafe { u32::to_napi_value(env, id) },
-        }
+        // A number always means "pending: wait for settle(id, ...)"; no result is a number.
+        let value = match val {
+            Started::Ready(outcome) => outcome.into_js(&Env::from_raw(env))?,
+            Started::Pending(id) => Env::from_raw(env).create_uint32(id)?.raw(),
+        };
+        Ok(value)
     }
 }
 
@@ -92,9 +89,10 @@ thread_local! {
     static COLLECTING: RefCell<Option<(usize, Vec<u32>)>> = const { RefCell::new(None) };
 }
 
-/// The executor of one JS environment (see the module doc).
+/// The executor of one JS environment (see the module doc). Shared with engine threads, whose
+/// wakers schedule polls; whatever needs the JS thread takes its [`Env`] as an argument, which
+/// only code running on that thread has.
 pub(crate) struct Executor {
-    env: JsEnv,
     runtime: Handle,
     tsfn: SettleFn,
     /// Operations parked and not yet settled or cancelled; the threadsafe function is referenced
@@ -103,96 +101,31 @@ pub(crate) struct Executor {
     next_id: AtomicU32,
     /// Pending operations, by id. Only the JS thread touches it (the mutex is never contended).
     ops: Mutex<HashMap<u32, Op>>,
-    /// The JS settle function and an async context, for settling on the spot after a read
-    /// (`settle_now`; never read where there is no `uv_read`).
-    #[cfg_attr(not(unix), allow(dead_code))]
-    settle: JsThreadOnly<sys::napi_ref>,
-    #[cfg_attr(not(unix), allow(dead_code))]
-    async_context: JsThreadOnly<sys::napi_async_context>,
-    on_wake: OnceLock<OnWake>,
 }
 
 impl Executor {
-    /// JS thread (a constructor call): `settle(id, value)` will be called for each finished
-    /// pending operation; `value` is the result, or an `Error` (see `outcome.rs`). `id` 0 means
-    /// nothing (ignore the call).
+    /// JS thread (`init`): `settle(id, value)` will be called for each finished pending
+    /// operation; `value` is the result, or an `Error` (see `outcome.rs`). `id` 0 means nothing
+    /// (ignore the call). Each wake-up first runs the hub's queued work (`Hub::woken`).
     pub(crate) fn new(
-        env: Env,
-        settle: Function<'_, FnArgs<(u32, Outcome)>, ()>,
+        settle: &Function<'_, SettleArgs, ()>,
         runtime: Handle,
     ) -> Result<Arc<Executor>> {
-        let mut settle_ref = std::ptr::null_mut();
-        let mut async_context = std::ptr::null_mut();
-        let raw = env.raw();
-        // SAFETY: a constructor call on the JS thread of `env`; `settle` is a live function
-        // value of this call; the out-pointers are locals.
-        unsafe {
-            check(
-                sys::napi_create_reference(raw, napi::JsValue::raw(&settle), 1, &mut settle_ref),
-                "hub setup",
-            )?;
-            let mut name = std::ptr::null_mut();
-            check(
-                sys::napi_create_string_utf8(raw, c"zeromq-napi".as_ptr(), 11, &mut name),
-                "hub setup",
-            )?;
-            check(
-                sys::napi_async_init(raw, std::ptr::null_mut(), name, &mut async_context),
-                "hub setup",
-            )?;
-        }
-        // The callback needs the executor, which needs the threadsafe function: tie the knot after.
-        let this: Arc<OnceLock<Weak<Executor>>> = Arc::new(OnceLock::new());
-        let on_call = {
-            let this = this.clone();
-            move |ctx: ThreadsafeCallContext<u32>| Ok(FnArgs::from(Executor::woken(&this, ctx)))
-        };
         let tsfn: SettleFn = settle
             .build_threadsafe_function::<u32>()
             .callee_handled::<false>()
             // Unreferenced until an operation is pending (see `pending`).
             .weak::<true>()
-            .build_callback(on_call)?;
-        let executor = Arc::new(Executor {
-            env: JsEnv::new(raw),
+            .build_callback(|ctx: ThreadsafeCallContext<u32>| {
+                Ok(FnArgs::from(crate::hub::Hub::woken(&ctx.env, ctx.value)))
+            })?;
+        Ok(Arc::new(Executor {
             runtime,
             tsfn,
             pending: AtomicU32::new(0),
             next_id: AtomicU32::new(1),
             ops: Mutex::new(HashMap::new()),
-            settle: JsThreadOnly::new(settle_ref),
-            async_context: JsThreadOnly::new(async_context),
-            on_wake: OnceLock::new(),
-        });
-        let _ = this.set(Arc::downgrade(&executor));
-        Ok(executor)
-    }
-
-    /// The threadsafe function's callback (JS thread): polls operation `ctx.value`; the arguments
-    /// for `settle`.
-    fn woken(this: &OnceLock<Weak<Executor>>, ctx: ThreadsafeCallContext<u32>) -> (u32, Outcome) {
-        let id = ctx.value;
-        let Some(executor) = this.get().and_then(Weak::upgrade) else {
-            return (NOTHING, Outcome::Done);
-        };
-        // This runs inside napi's `extern "C"` callback: no panic may leave it. (Polls are
-        // already guarded; this also covers dropping a finished engine future.)
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            if let Some(on_wake) = executor.on_wake.get() {
-                on_wake();
-            }
-            executor.poll(id)
         }))
-        .unwrap_or_else(|payload| Some(Outcome::Panicked(panic_message(&*payload))));
-        match outcome {
-            Some(outcome) => (id, outcome),
-            None => (NOTHING, Outcome::Done),
-        }
-    }
-
-    /// Sets the hook that runs on the JS thread at every wake-up, before the poll (once).
-    pub(crate) fn set_on_wake(&self, on_wake: OnWake) {
-        let _ = self.on_wake.set(on_wake);
     }
 
     pub(crate) fn runtime(&self) -> &Handle {
@@ -205,10 +138,11 @@ impl Executor {
     }
 
     /// JS thread: polls `fut` once; parks it if it has to wait.
-    /// `owner`: the hub key of the socket it belongs to, whose finalizer drops it
+    /// `owner`: the id of the socket it belongs to, whose release drops it
     /// ([`Executor::drop_owned_by`]).
     pub(crate) fn start_for(
         self: &Arc<Self>,
+        env: &Env,
         owner: Option<u64>,
         fut: impl Future<Output = Outcome> + Send + 'static,
     ) -> Started {
@@ -218,7 +152,7 @@ impl Executor {
             Poll::Ready(outcome) => Started::Ready(outcome),
             Poll::Pending => {
                 lock(&self.ops).insert(id, op);
-                self.begin_pending();
+                self.begin_pending(env);
                 Started::Pending(id)
             }
         }
@@ -235,16 +169,18 @@ impl Executor {
         }
     }
 
-    /// JS thread: one more pending operation; the first keeps the event loop alive.
-    fn begin_pending(&self) {
+    /// One more pending operation; the first keeps the event loop alive.
+    fn begin_pending(&self, env: &Env) {
         if self.pending.fetch_add(1, Ordering::AcqRel) == 0 {
-            // SAFETY: the JS thread of `env`, which owns this live threadsafe function.
-            unsafe { sys::napi_ref_threadsafe_function(self.env.get(), self.tsfn.raw()) };
+            // SAFETY: `env` is an `Env` of a call on its JS thread (no other code has one), the
+            // environment this threadsafe function was made in (there is one executor per env and
+            // its callers pass their own call's `Env`); we hold the function, so it is live.
+            unsafe { sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw()) };
         }
     }
 
-    /// JS thread: one pending operation fewer; the last lets the event loop exit.
-    fn end_pending(&self) {
+    /// One pending operation fewer; the last lets the event loop exit.
+    fn end_pending(&self, env: &Env) {
         let before = self
             .pending
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -252,8 +188,9 @@ impl Executor {
             })
             .unwrap_or(0);
         if before == 1 {
-            // SAFETY: as in `begin_pending`.
-            unsafe { sys::napi_unref_threadsafe_function(self.env.get(), self.tsfn.raw()) };
+            // SAFETY: `env` is an `Env` of a call or callback on its JS thread, the env this
+            // threadsafe function was made in (one executor per env); we hold it, so it is live.
+            unsafe { sys::napi_unref_threadsafe_function(env.raw(), self.tsfn.raw()) };
         }
     }
 
@@ -264,12 +201,12 @@ impl Executor {
     }
 
     /// JS thread: polls operation `id`; its outcome if that finished it.
-    fn poll(&self, id: u32) -> Option<Outcome> {
+    pub(crate) fn poll(&self, env: &Env, id: u32) -> Option<Outcome> {
         // Taken out while polling, so engine code running inside the poll may use the executor.
         let mut op = lock(&self.ops).remove(&id)?;
         match op.poll(&self.runtime) {
             Poll::Ready(outcome) => {
-                self.end_pending();
+                self.end_pending(env);
                 Some(outcome)
             }
             Poll::Pending => {
@@ -279,13 +216,24 @@ impl Executor {
         }
     }
 
+    /// JS thread: polls operation `id` with any panic caught; `(id, outcome)` for the settle
+    /// callback, or `NOTHING` when it did not finish.
+    pub(crate) fn poll_to_settle(&self, env: &Env, id: u32) -> (u32, Outcome) {
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.poll(env, id)))
+            .unwrap_or_else(|payload| Some(Outcome::Panicked(panic_message(&*payload))));
+        match outcome {
+            Some(outcome) => (id, outcome),
+            None => (NOTHING, Outcome::Done),
+        }
+    }
+
     /// JS thread: drops pending operation `id` (the engine's futures are cancel-safe). Returns
     /// whether it was still pending; if not, its outcome has already been delivered.
-    pub(crate) fn cancel(&self, id: u32) -> bool {
+    pub(crate) fn cancel(&self, env: &Env, id: u32) -> bool {
         let op = lock(&self.ops).remove(&id);
         match op {
             Some(op) => {
-                self.end_pending();
+                self.end_pending(env);
                 drop(op);
                 true
             }
@@ -293,11 +241,10 @@ impl Executor {
         }
     }
 
-    /// JS thread, a socket's finalizer: drops that socket's pending operations without settling
+    /// JS thread, a socket's release: drops that socket's pending operations without settling
     /// them. Closing the socket would settle them with `EAGAIN`, and the JS code awaiting them
-    /// (a `serve()` loop) would then call into the freed native socket; a runtime that finalizes
-    /// objects JS can still reach (Deno at the end of a test file) would let it.
-    pub(crate) fn drop_owned_by(&self, owner: u64) {
+    /// would then call into a socket that is gone (`EBADF` now, but nobody should be woken for it).
+    pub(crate) fn drop_owned_by(&self, env: &Env, owner: u64) {
         let ops: Vec<Op> = {
             let mut map = lock(&self.ops);
             let ids: Vec<u32> = map
@@ -308,7 +255,7 @@ impl Executor {
             ids.iter().filter_map(|id| map.remove(id)).collect()
         };
         for _ in &ops {
-            self.end_pending();
+            self.end_pending(env);
         }
         drop(ops);
     }
@@ -324,98 +271,20 @@ impl Executor {
 /// there the engine's readers settle through the threadsafe function).
 #[cfg_attr(not(unix), allow(dead_code))]
 impl Executor {
-    /// Any thread: wakes the JS thread for work that is not an operation (the `on_wake` hook).
+    /// Any thread: wakes the JS thread for work that is not an operation (the hub's queued
+    /// reader commands).
     pub(crate) fn wake(&self) {
         self.schedule(NOTHING);
     }
 
     /// Runs `f` (on the JS thread), collecting the operations it wakes instead of scheduling
-    /// them; returns them (for [`Executor::settle_now`]).
+    /// them; returns them (for `Hub::settle_now`).
     pub(crate) fn collect_wakes(self: &Arc<Self>, f: impl FnOnce()) -> Vec<u32> {
         let key = Arc::as_ptr(self) as usize;
         let outer = COLLECTING.with(|c| c.replace(Some((key, Vec::new()))));
         f();
         let mine = COLLECTING.with(|c| c.replace(outer));
         mine.map(|(_, ids)| ids).unwrap_or_default()
-    }
-
-    /// JS thread, called from the event loop (no JavaScript on the stack): polls the operations
-    /// a read woke and calls the JS settle function for each one that finished, running the
-    /// microtasks it queues as any event callback does.
-    pub(crate) fn settle_now(&self, ids: Vec<u32>) {
-        if ids.is_empty() {
-            return;
-        }
-        let env = self.env.get();
-        let mut scope = std::ptr::null_mut();
-        // SAFETY: the JS thread of this executor's env. Everything below creates or releases JS
-        // handles (results, released buffers), which needs a scope outside any JS call.
-        if unsafe { sys::napi_open_handle_scope(env, &mut scope) } != sys::Status::napi_ok {
-            return;
-        }
-        {
-            for id in ids {
-                let outcome = catch_unwind(AssertUnwindSafe(|| self.poll(id)))
-                    .unwrap_or_else(|p| Some(Outcome::Panicked(panic_message(&*p))));
-                if let Some(outcome) = outcome {
-                    // SAFETY: as above, inside the scope, no JavaScript on the stack.
-                    unsafe { self.call_settle(id, outcome) };
-                }
-            }
-        }
-        // SAFETY: the scope opened above, on the same thread.
-        unsafe { sys::napi_close_handle_scope(env, scope) };
-    }
-
-    /// # Safety
-    /// JS thread of this executor's env, inside a handle scope, with no JavaScript on the stack.
-    unsafe fn call_settle(&self, id: u32, outcome: Outcome) {
-        let env = self.env.get();
-        let mut settle = std::ptr::null_mut();
-        let mut recv = std::ptr::null_mut();
-        // SAFETY: the caller's guarantees; `self.settle` is a live reference (made in `new`,
-        // never deleted while the env lives); the out-pointers are locals.
-        let found = unsafe {
-            sys::napi_get_reference_value(env, self.settle.get(), &mut settle)
-                == sys::Status::napi_ok
-                && sys::napi_get_global(env, &mut recv) == sys::Status::napi_ok
-        };
-        if !found || settle.is_null() {
-            return;
-        }
-        // SAFETY: the caller's guarantees.
-        let id = unsafe { u32::to_napi_value(env, id) };
-        // SAFETY: the caller's guarantees.
-        let value = unsafe { Outcome::to_napi_value(env, outcome) };
-        let (Ok(id), Ok(value)) = (id, value) else {
-            return;
-        };
-        let args = [id, value];
-        let mut result = std::ptr::null_mut();
-        // Runs the microtasks and nextTicks the settlement queues once it returns, like any
-        // event callback (the async context makes it one for async_hooks too).
-        // SAFETY: the caller's guarantees; `settle` is a function and `recv`, `args` values of
-        // this scope; `async_context` was made in `new` for this env.
-        let status = unsafe {
-            sys::napi_make_callback(
-                env,
-                self.async_context.get(),
-                recv,
-                settle,
-                args.len(),
-                args.as_ptr(),
-                &mut result,
-            )
-        };
-        if status == sys::Status::napi_pending_exception {
-            // As if thrown from any event callback: an uncaught exception.
-            let mut error = std::ptr::null_mut();
-            // SAFETY: the caller's guarantees; an exception is pending, so there is one to take.
-            unsafe {
-                sys::napi_get_and_clear_last_exception(env, &mut error);
-                sys::napi_fatal_exception(env, error);
-            }
-        }
     }
 }
 

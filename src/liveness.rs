@@ -1,79 +1,65 @@
-//! Which native objects are still alive, by address, so that a method called on an object whose
-//! finalizer already ran throws `EBADF` instead of reading freed memory.
+//! Native objects that JavaScript names by id, so that no method can reach one that is gone.
 //!
-//! A runtime may run a wrapped object's finalizer while JavaScript can still reach the object:
-//! Deno's test runner finalizes a test file's leftover objects when the file ends and keeps
-//! running its JavaScript (a `serve()` loop, a handler finishing, a timer). napi-rs frees the
-//! object in the finalizer, but the JS object still unwraps to the old pointer, and napi-rs has
-//! nothing to tell a freed pointer from a live one. So every object registers its address once
-//! it has one (`adopt`, called by the JS layer right after construction; the constructor cannot,
-//! napi-rs moves the value afterwards) and removes it when dropped; methods compare their `self`
-//! address against the set before touching `self`. A later object at a reused address makes a
-//! stale JS object act on it: wrong, but never a read of freed memory.
+//! A JS socket does not wrap native memory: it holds a number, the id its native socket has in
+//! its environment's [`Registry`], and every native call looks the id up. Ids are never reused (a
+//! 64-bit counter, handed to JS as a number: 2^53 sockets are out of reach), so a stale id finds
+//! nothing rather than a newer object at a reused address (no ABA), and a lookup that finds
+//! nothing is an `EBADF` error, not a read of freed memory. Entries leave the registry when the JS
+//! object holding the id has been collected (`lib/native.js` registers it with a
+//! `FinalizationRegistry`, which calls [`Registry::remove`]) or when the environment tears down.
+//!
+//! The registry belongs to one environment's hub (napi instance data) and is only touched on its
+//! JS thread: a `RefCell`, not a lock, and `Rc` handles, so the compiler keeps it there.
 
-use napi::{sys, Error, Result, Status};
-use std::cell::Cell;
-use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
 
-/// Addresses of live native objects. Global, not per thread: a runtime may finalize on another
-/// thread than the one that made the object.
-static LIVE: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
-
-thread_local! {
-    /// The env of this JS thread's hub, for throwing from an object that is gone (its own env
-    /// handle went with it).
-    static THREAD_ENV: Cell<sys::napi_env> = const { Cell::new(std::ptr::null_mut()) };
+/// The live objects of one environment, by id.
+pub(crate) struct Registry<T> {
+    next: Cell<u64>,
+    live: RefCell<HashMap<u64, Rc<T>>>,
 }
 
-fn live() -> MutexGuard<'static, Option<HashSet<usize>>> {
-    // One set operation per critical section: a poisoned set is still consistent.
-    LIVE.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn address<T>(object: &T) -> usize {
-    object as *const T as usize
-}
-
-/// JS thread, at hub construction: the env that [`check`] throws in on this thread.
-pub(crate) fn set_thread_env(env: sys::napi_env) {
-    THREAD_ENV.with(|e| e.set(env));
-}
-
-/// Registers `object` (at its final address) as alive.
-pub(crate) fn adopt<T>(object: &T) {
-    live()
-        .get_or_insert_with(HashSet::new)
-        .insert(address(object));
-}
-
-/// Drop: `object` is going away.
-pub(crate) fn release<T>(object: &T) {
-    if let Some(set) = live().as_mut() {
-        set.remove(&address(object));
+impl<T> Default for Registry<T> {
+    fn default() -> Self {
+        Registry {
+            next: Cell::new(1),
+            live: RefCell::new(HashMap::new()),
+        }
     }
 }
 
-/// Whether `object` is registered and not yet dropped. Reads nothing through `object`.
-pub(crate) fn is_live<T>(object: *const T) -> bool {
-    live()
-        .as_ref()
-        .is_some_and(|set| set.contains(&(object as usize)))
-}
+impl<T> Registry<T> {
+    /// An id no object of this registry ever had (ids start at 1).
+    pub(crate) fn fresh_id(&self) -> u64 {
+        let id = self.next.get();
+        self.next.set(id + 1);
+        id
+    }
 
-/// `Ok` if `object` is alive; else throws `EBADF` (on this thread's env) for the method to return.
-pub(crate) fn check<T>(object: *const T) -> Result<()> {
-    if is_live(object) {
-        return Ok(());
+    /// Adds `object` under `id` (from [`Registry::fresh_id`]).
+    pub(crate) fn insert(&self, id: u64, object: T) {
+        self.live.borrow_mut().insert(id, Rc::new(object));
     }
-    let message = "the socket is closed: its native object was finalized";
-    let env = THREAD_ENV.with(Cell::get);
-    if env.is_null() {
-        return Err(Error::new(Status::GenericFailure, message.to_owned()));
+
+    /// The object `id` names, if it is still registered. A clone of the handle: the registry is not
+    /// borrowed while the caller works with it (which may re-enter the registry).
+    pub(crate) fn get(&self, id: u64) -> Option<Rc<T>> {
+        self.live.borrow().get(&id).cloned()
     }
-    Err(crate::js_error::throw_code(
-        env,
-        zeromq_napi_engine::ErrorCode::Ebadf,
-        message,
-    ))
+
+    /// Removes `id`; the object is dropped once the last handle to it goes.
+    pub(crate) fn remove(&self, id: u64) -> Option<Rc<T>> {
+        self.live.borrow_mut().remove(&id)
+    }
+
+    /// Empties the registry (environment teardown).
+    pub(crate) fn drain(&self) -> Vec<Rc<T>> {
+        self.live
+            .borrow_mut()
+            .drain()
+            .map(|(_, object)| object)
+            .collect()
+    }
 }

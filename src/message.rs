@@ -11,43 +11,23 @@
 //! finalizer drops the `Bytes`; small ones are copied into a JS-owned `Buffer`. Each external
 //! Buffer is reported to V8 as external memory while it lives (see [`buffer`]).
 
+use crate::hub::Hub;
 use crate::js_error::check;
-use crate::slab::Packer;
 use bytes::Bytes;
-use napi::bindgen_prelude::{ToNapiValue, Unknown};
-use napi::{sys, Error, JsValue, Result, Status};
-use std::cell::Cell;
-use std::ffi::c_void;
+use napi::bindgen_prelude::{BufferSlice, Unknown};
+use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
 use zeromq_napi_engine::wire::frame_ref::{self, FrameRef};
 use zeromq_napi_engine::Message;
 
-thread_local! {
-    /// Whether this JS thread's runtime takes external Buffers. Cleared when the JS layer asks
-    /// for copies, or the first time napi refuses one (`napi_no_external_buffers_allowed`:
-    /// runtimes whose V8 sandbox keeps array buffers in a memory cage, as Electron's), so that
-    /// later frames go straight to the copy.
-    static EXTERNAL_BUFFERS: Cell<bool> = const { Cell::new(true) };
-}
-
-/// From now on this JS thread gets large received frames as copies.
-pub(crate) fn refuse_external_buffers() {
-    EXTERNAL_BUFFERS.with(|e| e.set(false));
-}
-
-/// Whether large received frames become external Buffers on this JS thread.
-pub(crate) fn external_buffers() -> bool {
-    EXTERNAL_BUFFERS.with(Cell::get)
-}
-
 /// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
 ///
-/// The engine decodes frames as slices of its read buffer,
-/// which it allocates at least 8 KiB at a time, so a small received frame shares (and keeps alive)
-/// a whole read chunk. Wrapped as an external Buffer, V8 would account it at its own size while it
-/// pins 8 KiB or more until the next GC: 100k round trips of 1 KiB frames grew RSS by ~170 MB that
-/// way, and were ~10% slower than copying (a copy of a few KiB costs less than an external
-/// buffer's creation and finalization). From 8 KiB up a frame fills most of the chunk it lives in.
+/// The engine decodes frames as slices of its read buffer, which it allocates at least 8 KiB at a
+/// time, so a small received frame shares (and keeps alive) a whole read chunk. Wrapped as an
+/// external Buffer, V8 would account it at its own size while it pins 8 KiB or more until the next
+/// GC: 100k round trips of 1 KiB frames grew RSS by ~170 MB that way, and were ~10% slower than
+/// copying (a copy of a few KiB costs less than an external buffer's creation and finalization).
+/// From 8 KiB up a frame fills most of the chunk it lives in.
 pub(crate) const RX_ZERO_COPY_MIN: usize = 8 * 1024;
 
 fn type_error(index: Option<u32>) -> Error {
@@ -105,8 +85,8 @@ unsafe fn frame<'a>(
 ) -> Result<CallFrame<'a>> {
     let mut kind = sys::ValueType::napi_undefined;
     check(
-        // SAFETY: `env` and `value` as the caller guarantees (so in every napi call below); the
-        // out-pointers are locals that outlive the call.
+        // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
+        // contract); `kind` is a local that outlives the call.
         unsafe { sys::napi_typeof(env, value, &mut kind) },
         "napi_typeof",
     )?;
@@ -115,8 +95,8 @@ unsafe fn frame<'a>(
         sys::ValueType::napi_string => {
             let mut len = 0usize;
             check(
-                // SAFETY: `env`/`value` as the caller guarantees; a null buffer asks for the
-                // length only.
+                // SAFETY: `env`/`value` per this function's contract, `value` a string (its
+                // `typeof`); a null buffer asks for the length only, into the local `len`.
                 unsafe {
                     sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len)
                 },
@@ -126,8 +106,8 @@ unsafe fn frame<'a>(
             let mut buf = vec![0u8; len + 1];
             let mut written = 0usize;
             check(
-                // SAFETY: `env`/`value` as the caller guarantees; `buf` has room for
-                // `buf.len()` bytes, NUL included.
+                // SAFETY: `env`/`value` per this function's contract, `value` a string; `buf` has
+                // room for the `buf.len()` bytes napi may write, NUL included.
                 unsafe {
                     sys::napi_get_value_string_utf8(
                         env,
@@ -145,7 +125,7 @@ unsafe fn frame<'a>(
         sys::ValueType::napi_object => {}
         _ => return Err(type_error(index)),
     }
-    // SAFETY: `env`/`value` as the caller guarantees.
+    // SAFETY: `env`/`value` per this function's contract: what `binary_view::of` asks.
     let Some((data, len)) = (unsafe { crate::binary_view::of(env, value)? }) else {
         return Err(type_error(index));
     };
@@ -180,19 +160,21 @@ pub(crate) unsafe fn from_js<'a>(
     let value = value.raw();
     let mut is_array = false;
     check(
-        // SAFETY: `env` and `value` as the caller guarantees (so in every call below); the
-        // out-pointers are locals that outlive the call.
+        // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
+        // contract); `is_array` is a local that outlives the call.
         unsafe { sys::napi_is_array(env, value, &mut is_array) },
         "napi_is_array",
     )?;
     if !is_array {
-        // SAFETY: the caller's guarantees, passed on.
+        // SAFETY: `frame`'s contract is this function's: the same `env`/`value`, and `'a` ends
+        // before the call returns (the borrow of `value`, an argument of the call).
         let frames = vec![unsafe { frame(env, value, None)? }];
         return Ok(CallMessage { frames });
     }
     let mut count = 0u32;
     check(
-        // SAFETY: `env`/`value` as the caller guarantees; `value` is an array.
+        // SAFETY: `env`/`value` per this function's contract, `value` an array (just checked);
+        // `count` is a local.
         unsafe { sys::napi_get_array_length(env, value, &mut count) },
         "napi_get_array_length",
     )?;
@@ -200,35 +182,22 @@ pub(crate) unsafe fn from_js<'a>(
     for i in 0..count {
         let mut element = ptr::null_mut();
         check(
-            // SAFETY: `env`/`value` as the caller guarantees; `element` is a local.
+            // SAFETY: `env`/`value` per this function's contract, `value` an array of `count`
+            // elements and `i` below that; `element` is a local.
             unsafe { sys::napi_get_element(env, value, i, &mut element) },
             "napi_get_element",
         )?;
-        // SAFETY: the caller's guarantees, passed on; `element` is a value of this env.
+        // SAFETY: `element` was just read from `value`, so is a value of this live env; its
+        // frames borrow for `'a` as the single frame's above.
         frames.push(unsafe { frame(env, element, Some(i))? });
     }
     Ok(CallMessage { frames })
 }
 
 /// Tells V8 that `bytes` more (or fewer) bytes outside its heap live and die with JS objects.
-fn report_external(env: sys::napi_env, bytes: i64) {
-    let mut total = 0i64;
+fn report_external(env: &Env, bytes: i64) {
     // Only fails for an invalid env; the count is a GC hint, nothing to do about it then.
-    // SAFETY: called on the JS thread of `env` (native calls and Buffer finalizers).
-    let _ = unsafe { sys::napi_adjust_external_memory(env, bytes, &mut total) };
-}
-
-/// Finalizer of an external Buffer made by [`buffer`].
-///
-/// # Safety
-/// Called by napi, once, on the JS thread of `env`, with the `hint` that [`buffer`] registered.
-unsafe extern "C" fn drop_bytes(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the `Box<Bytes>` leaked in `buffer` for exactly this finalizer.
-    let bytes = unsafe { Box::from_raw(hint.cast::<Bytes>()) };
-    // Node runs Buffer finalizers on the JS thread (from a setImmediate-like callback, not
-    // inside the GC), so the env may be used here.
-    report_external(env, -(bytes.len() as i64));
-    drop(bytes);
+    let _ = env.adjust_external_memory(bytes);
 }
 
 /// One frame as a Node `Buffer`.
@@ -245,112 +214,47 @@ unsafe extern "C" fn drop_bytes(env: sys::napi_env, _data: *mut c_void, hint: *m
 /// round trips GC time rose from ~4 to ~20-25 ms and p99 latency from ~0.25 to ~0.6-1.5 ms (again
 /// as zeromq.js's), the median did not move.
 ///
-/// Where the runtime refuses external Buffers, or the JS layer asked for copies (see
-/// [`refuse_external_buffers`]), large frames are copied too.
-///
-/// # Safety
-/// `env` must be the live environment of the calling JS thread.
-pub(crate) unsafe fn buffer(env: sys::napi_env, bytes: Bytes) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
+/// Where the runtime refuses external Buffers (napi-rs then copies the frame), or the JS layer
+/// asked for copies, large frames are copied; after a refusal every later one is (see
+/// `Hub::refuse_external_buffers`).
+fn buffer<'env>(env: &'env Env, hub: &Hub, bytes: Bytes) -> Result<BufferSlice<'env>> {
     let len = bytes.len();
-    if len >= RX_ZERO_COPY_MIN && external_buffers() {
-        let data = bytes.as_ptr().cast_mut().cast::<c_void>();
-        let hint = Box::into_raw(Box::new(bytes));
-        // Before creating: the finalizer (which reports the release) may run even on failure.
-        report_external(env, len as i64);
-        // SAFETY: JS thread of `env` (the caller's guarantee); `data`/`len` stay valid while
-        // `hint` (which owns them) lives, and `drop_bytes` frees `hint` when the Buffer dies.
-        let status = unsafe {
-            sys::napi_create_external_buffer(
-                env,
-                len,
-                data,
-                Some(drop_bytes),
-                hint.cast(),
-                &mut out,
-            )
-        };
-        if status == sys::Status::napi_ok {
-            return Ok(out);
-        }
-        if status != sys::Status::napi_no_external_buffers_allowed {
-            // Node may already have run the finalizer for a failed buffer: leave `hint` alone
-            // (a leak on a failure path beats a double free).
-            return Err(Error::new(
-                Status::from(status),
-                "napi_create_external_buffer".to_owned(),
-            ));
-        }
-        // Runtimes with a V8 sandbox refuse external memory: this frame and every later one
-        // are copied (below).
-        report_external(env, -(len as i64));
-        refuse_external_buffers();
-        // SAFETY: the finalizer was not registered, so the box is still ours.
-        let bytes = unsafe { Box::from_raw(hint) };
-        // SAFETY: the caller's guarantee.
-        return unsafe { copy(env, &bytes) };
+    if len < RX_ZERO_COPY_MIN || !hub.external_buffers() {
+        return BufferSlice::copy_from(env, &bytes);
     }
-    // SAFETY: the caller's guarantee.
-    unsafe { copy(env, &bytes) }
+    let data = bytes.as_ptr().cast_mut();
+    // Before creating: the finalizer (which reports the release) may run even on failure.
+    report_external(env, len as i64);
+    // SAFETY: `data` is `len` bytes that `bytes` owns; napi-rs hands `bytes` to the finalizer
+    // (which drops it) only when the Buffer is collected, or at once when it copied instead, so the
+    // bytes outlive every view of them. JS may write through the Buffer: `Bytes` from the engine's
+    // read buffer are not read again by anyone else once handed over (this is their only owner).
+    let made = unsafe {
+        BufferSlice::from_external(env, data, len, bytes, |env, bytes: Bytes| {
+            report_external(&env, -(bytes.len() as i64));
+        })
+    }?;
+    if made.as_ptr() != data.cast_const() {
+        // The runtime refused external memory (a V8 sandbox): napi-rs copied; so will we.
+        hub.refuse_external_buffers();
+    }
+    Ok(made)
 }
 
-/// `bytes` copied into a new JS-owned `Buffer`.
-///
-/// # Safety
-/// `env` must be the live environment of the calling JS thread.
-unsafe fn copy(env: sys::napi_env, bytes: &[u8]) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    if bytes.is_empty() {
-        check(
-            // SAFETY: JS thread of `env`; no data pointer is asked for.
-            unsafe { sys::napi_create_buffer(env, 0, ptr::null_mut(), &mut out) },
-            "napi_create_buffer",
-        )?;
-        return Ok(out);
-    }
-    check(
-        // SAFETY: JS thread of `env`; `bytes` is `bytes.len()` readable bytes during the call.
-        unsafe {
-            sys::napi_create_buffer_copy(
-                env,
-                bytes.len(),
-                bytes.as_ptr().cast(),
-                ptr::null_mut(),
-                &mut out,
-            )
-        },
-        "napi_create_buffer_copy",
-    )?;
-    Ok(out)
-}
-
-/// A message as `Buffer[]`, except that small frames packed into this thread's slab (see
+/// A message as `Buffer[]`, except that small frames packed into the environment's slab (see
 /// `slab.rs`) stand as their lengths (numbers), which the JS layer turns into Buffers at once.
-///
-/// # Safety
-/// `env` must be the live environment of the calling JS thread.
-pub(crate) unsafe fn to_js(env: sys::napi_env, message: Message) -> Result<sys::napi_value> {
-    let mut array = ptr::null_mut();
-    check(
-        // SAFETY: JS thread of `env` (so every call below); `array` is a local.
-        unsafe { sys::napi_create_array_with_length(env, message.len(), &mut array) },
-        "napi_create_array_with_length",
-    )?;
-    let mut packer = Packer::new();
-    for (i, bytes) in message.into_iter().enumerate() {
-        let value = if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
-            // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
-            // SAFETY: as above.
-            unsafe { u32::to_napi_value(env, bytes.len() as u32)? }
-        } else {
-            // SAFETY: as above.
-            unsafe { buffer(env, bytes)? }
-        };
-        check(
-            // SAFETY: as above; `array` and `value` were made in this env.
-            unsafe { sys::napi_set_element(env, array, i as u32, value) },
-            "napi_set_element",
-        )?;
-    }
-    Ok(array)
+pub(crate) fn to_js(env: &Env, message: Message) -> Result<sys::napi_value> {
+    let hub = Hub::of(env)?;
+    let mut array = env.create_array(message.len() as u32)?;
+    hub.slab().pack(|packer| {
+        for (i, bytes) in message.into_iter().enumerate() {
+            if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
+                // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
+                array.set(i as u32, bytes.len() as u32)?;
+            } else {
+                array.set(i as u32, &buffer(env, hub, bytes)?)?;
+            }
+        }
+        Ok(array.raw())
+    })
 }

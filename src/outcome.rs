@@ -11,13 +11,10 @@
 //!
 //! Errors are passed as values (the JS layer rejects with them), so a settlement never throws.
 
-use crate::js_error::check;
 use crate::{js_error, message};
 use napi::bindgen_prelude::ToNapiValue;
-use napi::{sys, Result};
-use std::ptr;
+use napi::{sys, Env, JsValue, Result};
 use zeromq_napi_engine::{Error as EngineError, Message};
-
 pub enum Outcome {
     Done,
     Endpoint(String),
@@ -54,57 +51,30 @@ impl From<std::result::Result<String, EngineError>> for Outcome {
     }
 }
 
+impl Outcome {
+    /// The JS value of this outcome (see the table above), made in `env`: a call's or a callback's
+    /// environment, on its JS thread.
+    pub(crate) fn into_js(self, env: &Env) -> Result<sys::napi_value> {
+        Ok(match self {
+            // SAFETY: `env` is a live environment on its own JS thread, as napi-rs's `Env` methods
+            // used for every other arm assume too; `undefined` needs nothing else.
+            Outcome::Done => unsafe { <()>::to_napi_value(env.raw(), ())? },
+            Outcome::Endpoint(s) => env.create_string(&s)?.raw(),
+            Outcome::Message(m) => message::to_js(env, m)?,
+            Outcome::Request(token, m) => {
+                let mut pair = env.create_array(2)?;
+                pair.set(0, token)?;
+                pair.set(1, message::to_js(env, m)?)?;
+                pair.raw()
+            }
+            Outcome::Failed(e) => js_error::from_engine(env, &e)?.raw(),
+            Outcome::Panicked(why) => js_error::internal(env, &why)?.raw(),
+        })
+    }
+}
+
 impl ToNapiValue for Outcome {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
-        let mut out = ptr::null_mut();
-        // SAFETY (every block below): the trait's contract, this runs on the JS thread of the
-        // live `env`; `out` is a local and every value passed was made in `env`.
-        match val {
-            Outcome::Done => {
-                check(
-                    // SAFETY: see above.
-                    unsafe { sys::napi_get_undefined(env, &mut out) },
-                    "napi_get_undefined",
-                )?;
-                Ok(out)
-            }
-            // SAFETY: see above.
-            Outcome::Endpoint(s) => unsafe { String::to_napi_value(env, s) },
-            // SAFETY: see above.
-            Outcome::Message(m) => unsafe { message::to_js(env, m) },
-            Outcome::Request(token, m) => {
-                check(
-                    // SAFETY: see above.
-                    unsafe { sys::napi_create_array_with_length(env, 2, &mut out) },
-                    "napi_create_array_with_length",
-                )?;
-                // SAFETY: see above.
-                let token = unsafe { u32::to_napi_value(env, token)? };
-                // SAFETY: see above.
-                let frames = unsafe { message::to_js(env, m)? };
-                check(
-                    // SAFETY: see above.
-                    unsafe { sys::napi_set_element(env, out, 0, token) },
-                    "napi_set_element",
-                )?;
-                check(
-                    // SAFETY: see above.
-                    unsafe { sys::napi_set_element(env, out, 1, frames) },
-                    "napi_set_element",
-                )?;
-                Ok(out)
-            }
-            // SAFETY: see above.
-            Outcome::Failed(e) => unsafe { js_error::from_engine(env, &e) },
-            // SAFETY: see above.
-            Outcome::Panicked(why) => unsafe {
-                js_error::make(
-                    env,
-                    js_error::PANIC_CODE,
-                    &format!("internal error in zeromq-napi (please report): {why}"),
-                    None,
-                )
-            },
-        }
+        val.into_js(&Env::from_raw(env))
     }
 }

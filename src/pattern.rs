@@ -47,55 +47,30 @@ pub(crate) trait Pattern: Send + Sync + 'static {
         None
     }
 
-    /// Whether the type receives at all (`readable` is false for one that does not).
+    /// Whether the type receives at all.
     fn receives(&self) -> bool {
         false
     }
 
-    /// Whether the type sends at all (`writable` is false for one that does not).
+    /// Whether the type sends at all.
     fn sends(&self) -> bool {
         false
     }
 
+    /// zeromq.js's `readable` (libzmq's POLLIN): a message is queued that the state allows to
+    /// receive now. By default: a type that receives has a message queued.
+    fn readable(&self) -> bool {
+        self.receives() && self.handle().has_messages()
+    }
+
+    /// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
+    /// go. By default: a type that sends has somewhere to send ([`connected`]).
+    fn writable(&self) -> bool {
+        self.sends() && connected(self.handle())
+    }
+
     /// For the methods of one type (`request`, `subscribe`...): the socket itself.
     fn as_any(&self) -> &dyn Any;
-}
-
-/// zeromq.js's `readable` (libzmq's POLLIN): a message is queued that the state allows to
-/// receive now.
-pub(crate) fn readable(pattern: &dyn Pattern) -> bool {
-    let queued = pattern.receives() && pattern.handle().has_messages();
-    let any = pattern.as_any();
-    if let Some(req) = any.downcast_ref::<ReqSocket>() {
-        return req.awaiting_reply() && queued;
-    }
-    if let Some(rep) = any.downcast_ref::<RepSocket>() {
-        return !rep.owes_reply() && queued;
-    }
-    queued
-}
-
-/// zeromq.js's `writable` (libzmq's POLLOUT): the state allows a send and it has somewhere to
-/// go: a peer, or (as libzmq, which makes a connect's pipe at once) a `connect` endpoint, up or
-/// not, where a send waits for the connection; the types that never wait (ROUTER drops a message
-/// for no peer, PUB and XPUB one nobody takes) always take one.
-pub(crate) fn writable(pattern: &dyn Pattern) -> bool {
-    if !pattern.sends() {
-        return false;
-    }
-    let handle = pattern.handle();
-    let connected = handle.peer_count() > 0 || handle.has_connects();
-    let any = pattern.as_any();
-    if let Some(req) = any.downcast_ref::<ReqSocket>() {
-        return !req.awaiting_reply() && connected;
-    }
-    if let Some(rep) = any.downcast_ref::<RepSocket>() {
-        return rep.owes_reply();
-    }
-    if any.is::<RouterSocket>() || any.is::<PubSocket>() || any.is::<XPubSocket>() {
-        return true;
-    }
-    connected
 }
 
 /// The engine socket for a JS kind name, or None for an unknown one.
@@ -120,9 +95,17 @@ pub(crate) fn kind(
     })
 }
 
-/// The `Pattern` methods of a type, from the capabilities it has: `send`, `recv`, `proxy`.
+/// Where a send goes by default: a peer, or (as libzmq, which makes a connect's pipe at once) a
+/// `connect` endpoint, up or not, where a send waits for the connection.
+fn connected(handle: &SocketHandle) -> bool {
+    handle.peer_count() > 0 || handle.has_connects()
+}
+
+/// The `Pattern` methods of a type, from the capabilities it has: `send`, `recv`, `proxy`, and
+/// how `readable` (given whether a message is queued) and `writable` read its state where the
+/// defaults do not fit.
 macro_rules! pattern {
-    ($socket:ty $(, $cap:ident)*) => {
+    ($socket:ty $(, $cap:ident)* $(; readable: $readable:expr)? $(; writable: $writable:expr)?) => {
         impl Pattern for $socket {
             fn handle(&self) -> &SocketHandle {
                 <$socket>::handle(self)
@@ -133,6 +116,19 @@ macro_rules! pattern {
             }
 
             $(pattern!(@ $cap);)*
+
+            $(
+                fn readable(&self) -> bool {
+                    let queued = self.handle().has_messages();
+                    ($readable)(self, queued)
+                }
+            )?
+
+            $(
+                fn writable(&self) -> bool {
+                    ($writable)(self)
+                }
+            )?
         }
     };
     (@ send) => {
@@ -170,13 +166,18 @@ macro_rules! pattern {
     };
 }
 
-pattern!(ReqSocket, send, recv);
-pattern!(RepSocket, send, recv);
+// ROUTER drops a message for no peer, PUB and XPUB one nobody takes: they always take one.
+pattern!(ReqSocket, send, recv;
+    readable: |s: &ReqSocket, queued| s.awaiting_reply() && queued;
+    writable: |s: &ReqSocket| !s.awaiting_reply() && connected(s.handle()));
+pattern!(RepSocket, send, recv;
+    readable: |s: &RepSocket, queued| !s.owes_reply() && queued;
+    writable: |s: &RepSocket| s.owes_reply());
 pattern!(DealerSocket, send, recv, proxy);
-pattern!(RouterSocket, send, recv, proxy);
-pattern!(PubSocket, send);
+pattern!(RouterSocket, send, recv, proxy; writable: |_| true);
+pattern!(PubSocket, send; writable: |_| true);
 pattern!(SubSocket, recv);
-pattern!(XPubSocket, send, recv, proxy);
+pattern!(XPubSocket, send, recv, proxy; writable: |_| true);
 pattern!(XSubSocket, send, recv, proxy);
 pattern!(PushSocket, send, proxy);
 pattern!(PullSocket, recv, proxy);

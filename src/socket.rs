@@ -1,5 +1,9 @@
-//! The native socket class: one engine socket of any type, driven from the JS layer (`lib/`); its
+//! The native socket: one engine socket of any type, driven from the JS layer (`lib/`); its
 //! type-specific half is a [`Pattern`] (see `pattern.rs`).
+//!
+//! JavaScript does not hold it: it holds the socket's id in its environment's registry
+//! (`liveness.rs`), and each native function (`socket_*`, generated below from the methods'
+//! list) looks the id up and calls the method on a live socket, or throws `EBADF`.
 //!
 //! Async operations return either their result (finished on the calling thread) or a pending op
 //! id (a number) settled later through the hub's executor; see `executor.rs`. Errors of the sync part are thrown
@@ -7,15 +11,15 @@
 
 use crate::authenticate::{AuthRequest, JsAuthenticator};
 use crate::events::{EventArgs, JsEventSink};
-use crate::executor::Started;
-use crate::hub::{Hub, HubShared};
+use crate::executor::{Executor, Started};
+use crate::hub::Hub;
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
-use crate::{js_error, liveness, message};
+use crate::{js_error, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{sys, Error, Result, Status};
-use napi_derive::napi;
+use napi::{Env, Error, Result, Status};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -71,22 +75,30 @@ impl Owed {
     }
 }
 
-#[napi]
-pub struct Socket {
+pub(crate) struct Socket {
+    /// The environment the socket belongs to (a socket is only reached from it, see `Hub`).
+    env: Env,
+    /// Its id in the hub's registry; also the owner of its pending operations.
+    id: u64,
     handle: SocketHandle,
     pattern: Box<dyn Pattern>,
-    hub: Arc<HubShared>,
-    key: u64,
+    executor: Arc<Executor>,
+    /// Whether connections are read on the JS thread (the proxy is then polled there too).
+    reads_on_js_thread: bool,
     owed: Arc<Owed>,
     /// Set by `watchEvents`; dropped on close (see `events.rs`).
-    events: Mutex<Option<Arc<JsEventSink>>>,
+    events: RefCell<Option<Arc<JsEventSink>>>,
     /// The latest proxy this socket is the frontend of, for `pauseProxy`.
-    proxy: Mutex<Option<ProxyControl>>,
+    proxy: RefCell<Option<ProxyControl>>,
 }
 
 impl Socket {
-    fn env(&self) -> sys::napi_env {
-        self.hub.env().get()
+    fn env(&self) -> &Env {
+        &self.env
+    }
+
+    pub(crate) fn handle(&self) -> &SocketHandle {
+        &self.handle
     }
 
     /// Throws engine errors of an operation that finished on the spot.
@@ -103,15 +115,15 @@ impl Socket {
 
     /// Runs `fut` as an operation of this environment (see `executor.rs`); throws what fails at once.
     fn start(&self, fut: impl Future<Output = Outcome> + Send + 'static) -> Result<Started> {
-        self.finish(self.hub.executor().start_for(Some(self.key), fut))
+        self.finish(self.executor.start_for(&self.env, Some(self.id), fut))
     }
 
     /// The message `value`, borrowing its JS memory for as long as `value` is borrowed (see
     /// [`message::CallMessage`]).
     fn message<'a>(&self, value: &'a Unknown<'_>) -> Result<message::CallMessage<'a>> {
-        // SAFETY: called from a `#[napi]` method: the hub's env is this call's env, on its thread,
-        // and `value` is an argument of this call.
-        unsafe { message::from_js(self.env(), value) }.map_err(|e| match e.status {
+        // SAFETY: called from a native function of this socket's env, on its thread, and `value`
+        // is an argument of this call (so the message's borrow of it ends before the call returns).
+        unsafe { message::from_js(self.env.raw(), value) }.map_err(|e| match e.status {
             Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
             _ => e,
         })
@@ -130,73 +142,63 @@ impl Socket {
     }
 }
 
-#[napi]
 impl Socket {
     /// `kind` is `"req"`, `"rep"`, `"dealer"`, `"router"`, `"pub"`, `"sub"`, `"xpub"`, `"xsub"`,
-    /// `"push"`, `"pull"` or `"pair"`.
-    #[napi(constructor, catch_unwind)]
-    pub fn new(hub: &Hub, kind: String, options: JsOptions) -> Result<Socket> {
-        liveness::check(hub)?;
-        let shared = hub.shared().clone();
-        let runtime = shared.executor().runtime();
+    /// `"push"`, `"pull"` or `"pair"`. Registers the socket in its environment; its id.
+    pub(crate) fn open(env: Env, kind: &str, options: JsOptions) -> Result<u64> {
+        let hub = Hub::of(&env)?;
+        let executor = hub.executor().clone();
         let options = options.into_engine();
-        let Some(pattern) = pattern::kind(&kind, runtime, options) else {
+        let Some(pattern) = pattern::kind(kind, executor.runtime(), options) else {
             return Err(Error::new(
                 Status::InvalidArg,
                 format!("unknown socket kind {kind:?}"),
             ));
         };
         let handle = pattern.handle().clone();
-        if let Some(driver) = shared.read_driver() {
-            handle.set_read_driver(driver);
+        if let Some(reader) = hub.reader() {
+            handle.set_read_driver(reader.driver());
         }
-        let key = shared.register(handle.clone());
-        Ok(Socket {
+        let id = hub.sockets().fresh_id();
+        let socket = Socket {
+            env,
+            id,
             handle,
             pattern,
-            hub: shared,
-            key,
+            executor,
+            reads_on_js_thread: hub.reads_on_js_thread(),
             owed: Arc::new(Owed::default()),
-            events: Mutex::new(None),
-            proxy: Mutex::new(None),
-        })
+            events: RefCell::new(None),
+            proxy: RefCell::new(None),
+        };
+        hub.sockets().insert(id, socket);
+        Ok(id)
     }
 
     /// Resolves to the resolved endpoint string.
-    #[napi(catch_unwind)]
-    pub fn bind(&self, endpoint: String) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn bind(&self, endpoint: String) -> Result<Started> {
         let handle = self.handle.clone();
         self.start(async move { handle.bind(&endpoint).await.into() })
     }
 
-    #[napi(catch_unwind)]
-    pub fn unbind(&self, endpoint: String) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn unbind(&self, endpoint: String) -> Result<Started> {
         let handle = self.handle.clone();
         self.start(async move { handle.unbind(&endpoint).await.into() })
     }
 
     /// Validates and registers the connect; it starts at `release_connects`, which the JS layer
     /// calls when the caller's synchronous run ends (events read in that run see it all).
-    #[napi(catch_unwind)]
-    pub fn connect(&self, endpoint: String) -> Result<()> {
-        liveness::check(self)?;
+    pub(crate) fn connect(&self, endpoint: String) -> Result<()> {
         self.handle
             .connect_later(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
     }
 
-    #[napi(catch_unwind)]
-    pub fn release_connects(&self) {
-        if liveness::is_live(self) {
-            self.handle.release_connects();
-        }
+    pub(crate) fn release_connects(&self) {
+        self.handle.release_connects();
     }
 
-    #[napi(catch_unwind)]
-    pub fn disconnect(&self, endpoint: String) -> Result<()> {
-        liveness::check(self)?;
+    pub(crate) fn disconnect(&self, endpoint: String) -> Result<()> {
         self.handle
             .disconnect(&endpoint)
             .map_err(|e| js_error::throw(self.env(), &e))
@@ -204,11 +206,8 @@ impl Socket {
 
     /// `message`: one frame (string, binary, null) or an array of them. `burst`: this is a later
     /// send of the caller's event-loop turn (see `SocketHandle::batch_sends`).
-    #[napi(catch_unwind)]
-    pub fn send(&self, message: Unknown<'_>, burst: Option<bool>) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn send(&self, message: Unknown<'_>, burst: bool) -> Result<Started> {
         let message = self.message(&message)?;
-        let burst = burst.unwrap_or(false);
         self.handle.batch_sends(burst);
         let sent = self.pattern.try_send(&message.frames());
         if burst {
@@ -228,17 +227,12 @@ impl Socket {
 
     /// The end of this event-loop turn's burst of sends: writes what they left (see
     /// `SocketHandle::flush_sends`).
-    #[napi(catch_unwind)]
-    pub fn flush_sends(&self) {
-        if liveness::is_live(self) {
-            self.handle.flush_sends();
-        }
+    pub(crate) fn flush_sends(&self) {
+        self.handle.flush_sends();
     }
 
     /// Resolves to `Buffer[]`.
-    #[napi(catch_unwind)]
-    pub fn recv(&self) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn recv(&self) -> Result<Started> {
         match self.pattern.try_recv() {
             Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
             Ok(None) => {
@@ -253,14 +247,12 @@ impl Socket {
     /// REQ: send + receive with retries. `timeout_ms`: `undefined` = the socket's receive timeout,
     /// negative = no limit. The JS layer calls this for one request at a time, in call order
     /// (`lib/request.js`), so the engine's own request queue never has to wait.
-    #[napi(catch_unwind)]
-    pub fn request(
+    pub(crate) fn request(
         &self,
         message: Unknown<'_>,
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        liveness::check(self)?;
         let socket: &ReqSocket = self.as_type("REQ")?;
         let message = self.message(&message)?;
         let unlimited = match timeout_ms {
@@ -296,9 +288,7 @@ impl Socket {
     }
 
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
-    #[napi(catch_unwind)]
-    pub fn recv_request(&self) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn recv_request(&self) -> Result<Started> {
         let socket = self.rep()?;
         // A request already queued is taken without building a pending operation.
         match socket.try_recv_request() {
@@ -323,9 +313,7 @@ impl Socket {
 
     /// REP: answers the request `token` came with. Unknown tokens (already answered or forgotten)
     /// are ignored, like a reply to a peer that has gone away.
-    #[napi(catch_unwind)]
-    pub fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        liveness::check(self)?;
+    pub(crate) fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
         let socket = self.rep()?;
         let message = self.message(&message)?;
         let Some(to) = self.owed.take(token) else {
@@ -339,18 +327,12 @@ impl Socket {
     }
 
     /// REP: drops a request that will not be answered (its handler failed).
-    #[napi(catch_unwind)]
-    pub fn forget(&self, token: u32) {
-        if !liveness::is_live(self) {
-            return;
-        }
+    pub(crate) fn forget(&self, token: u32) {
         self.owed.take(token);
     }
 
     /// SUB: `on` = subscribe to `prefix`, otherwise undo one subscribe of it.
-    #[napi(catch_unwind)]
-    pub fn subscribe(&self, prefix: Buffer, on: bool) -> Result<()> {
-        liveness::check(self)?;
+    pub(crate) fn subscribe(&self, prefix: Buffer, on: bool) -> Result<()> {
         let socket: &SubSocket = self.as_type("SUB")?;
         let done = if on {
             socket.subscribe(&prefix)
@@ -364,10 +346,7 @@ impl Socket {
     /// closes or the operation is cancelled (`terminate()`, a signal); resolves with nothing.
     /// Where messages are read on the JS thread the proxy is polled there too, right after each
     /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
-    #[napi(catch_unwind)]
-    pub fn proxy(&self, other: &Socket) -> Result<Started> {
-        liveness::check(self)?;
-        liveness::check(other)?;
+    pub(crate) fn proxy(&self, other: &Socket) -> Result<Started> {
         let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
         else {
             return Err(js_error::throw_type_error(
@@ -380,8 +359,8 @@ impl Socket {
             Ok(started) => started,
             Err(e) => return self.start(async move { Err::<(), EngineError>(e).into() }),
         };
-        *self.proxy.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop.control());
-        if self.hub.read_driver().is_some() {
+        *self.proxy.borrow_mut() = Some(stop.control());
+        if self.reads_on_js_thread {
             // Polled right after each read on the JS thread (see above): no task to hop to.
             return self.start(async move {
                 let _stop = stop;
@@ -390,7 +369,7 @@ impl Socket {
             });
         }
         let task = AbortOnDrop {
-            task: self.hub.executor().runtime().spawn(forwarding),
+            task: self.executor.runtime().spawn(forwarding),
             _stop: stop,
         };
         // Ends when the forwarding does (a socket closed); `task` and its hold are dropped before
@@ -406,10 +385,8 @@ impl Socket {
 
     /// Pauses (`true`) or resumes the proxy this socket is the frontend of (`proxy()`); a no-op
     /// when none was started.
-    #[napi(catch_unwind)]
-    pub fn pause_proxy(&self, paused: bool) -> Result<()> {
-        liveness::check(self)?;
-        if let Some(control) = &*self.proxy.lock().unwrap_or_else(|p| p.into_inner()) {
+    pub(crate) fn pause_proxy(&self, paused: bool) -> Result<()> {
+        if let Some(control) = &*self.proxy.borrow() {
             if paused {
                 control.pause();
             } else {
@@ -420,87 +397,51 @@ impl Socket {
     }
 
     /// Idempotent; pending operations settle with `EAGAIN`.
-    #[napi(catch_unwind)]
-    pub fn close(&self) {
-        if !liveness::is_live(self) {
-            return;
-        }
-        self.hub.unregister(self.key);
+    pub(crate) fn close(&self) {
         self.handle.close();
         // The engine reported the socket's last events in `close`; the queue still delivers them.
-        drop(self.events.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(self.events.borrow_mut().take());
     }
 
-    #[napi(getter, catch_unwind)]
-    pub fn closed(&self) -> bool {
-        if !liveness::is_live(self) {
-            return true;
-        }
+    pub(crate) fn closed(&self) -> bool {
         self.handle.is_closed()
     }
 
-    #[napi(getter, catch_unwind)]
-    pub fn last_endpoint(&self) -> Option<String> {
-        if !liveness::is_live(self) {
-            return None;
-        }
+    pub(crate) fn last_endpoint(&self) -> Option<String> {
         self.handle.last_endpoint()
     }
 
     /// zeromq.js's `readable`: a receive would finish at once.
-    #[napi(getter)]
-    pub fn readable(&self) -> bool {
-        liveness::is_live(self)
-            && !self.handle.is_closed()
-            && crate::pattern::readable(self.pattern.as_ref())
+    pub(crate) fn readable(&self) -> bool {
+        !self.handle.is_closed() && self.pattern.readable()
     }
 
     /// zeromq.js's `writable`: a send would be taken at once.
-    #[napi(getter)]
-    pub fn writable(&self) -> bool {
-        liveness::is_live(self)
-            && !self.handle.is_closed()
-            && crate::pattern::writable(self.pattern.as_ref())
+    pub(crate) fn writable(&self) -> bool {
+        !self.handle.is_closed() && self.pattern.writable()
     }
 
     /// Reports this socket's events from now on: `callback(name, address, errorCode, errorMessage,
     /// intervalMs)` on this thread (see `events.rs`). Called once, when `sock.events` is first read.
-    #[napi(catch_unwind)]
-    pub fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
-        liveness::check(self)?;
+    pub(crate) fn watch_events(&self, callback: Function<'_, EventArgs, ()>) -> Result<()> {
         if self.handle.is_closed() {
             return Ok(());
         }
-        let sink = Arc::new(JsEventSink::new(self.hub.env(), callback)?);
+        let sink = Arc::new(JsEventSink::new(callback)?);
         self.handle.set_event_sink(sink.clone());
-        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+        *self.events.borrow_mut() = Some(sink);
         Ok(())
     }
 
     /// Whether the socket's events keep the process alive (the JS layer: while it has listeners).
-    #[napi(catch_unwind)]
-    pub fn keep_events_alive(&self, on: bool) {
-        if !liveness::is_live(self) {
-            return;
+    pub(crate) fn keep_events_alive(&self, on: bool) {
+        if let Some(sink) = &*self.events.borrow() {
+            sink.keep_alive(&self.env, on);
         }
-        if let Some(sink) = &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
-            sink.keep_alive(on);
-        }
-    }
-
-    /// Called by the JS layer right after construction, once the object has its final address
-    /// (see `liveness.rs`): until then every method throws `EBADF`.
-    #[napi(catch_unwind)]
-    pub fn adopt(&self) {
-        liveness::adopt(self);
     }
 
     /// Replaces the whole option set (the JS layer passes all current values).
-    #[napi(catch_unwind)]
-    pub fn set_options(&self, options: JsOptions) {
-        if !liveness::is_live(self) {
-            return;
-        }
+    pub(crate) fn set_options(&self, options: JsOptions) {
         let mut options = options.into_engine();
         options.authenticate = self.handle.options().authenticate;
         self.handle.set_options(options);
@@ -508,11 +449,10 @@ impl Socket {
 
     /// The `authenticate` option: `callback(request)` on this thread for each new connection's
     /// peer, answered through `authDecision` (see `authenticate.rs`); `null` accepts every peer.
-    #[napi(catch_unwind)]
-    pub fn set_authenticator(&self, callback: Option<Function<'_, AuthRequest, ()>>) -> Result<()> {
-        if !liveness::is_live(self) {
-            return Ok(());
-        }
+    pub(crate) fn set_authenticator(
+        &self,
+        callback: Option<Function<'_, AuthRequest, ()>>,
+    ) -> Result<()> {
         let hook = match callback {
             Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
             None => None,
@@ -526,15 +466,12 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        // Runs in a GC finalizer or at env teardown (an `extern "C"` context): contain panics.
-        // On Node an unreachable socket has no pending JS operation (the JS layer keeps sockets
-        // with pending operations reachable); Deno may finalize reachable ones (`liveness.rs`).
+        // Runs when the JS object holding the id was collected (`release`) or at env teardown,
+        // inside napi callbacks (`extern "C"` contexts): contain panics.
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            liveness::release(self);
-            // Settling them would resume JS code that calls this socket again (see
-            // `Executor::drop_owned_by`); a runtime that finalizes what JS can still reach lets it.
-            self.hub.executor().drop_owned_by(self.key);
-            self.hub.unregister(self.key);
+            // Settling them would wake JS code for a socket that is gone (see
+            // `Executor::drop_owned_by`).
+            self.executor.drop_owned_by(&self.env, self.id);
             self.handle.close();
         }));
     }

@@ -4,27 +4,17 @@
 //! never asks for it there; the engine's own reader threads read instead.
 
 use crate::executor::Executor;
-use crate::js_thread::JsEnv;
+use napi::Env;
 use std::sync::Arc;
-use zeromq_napi_engine::{DrivenRead, ReadDriver};
+use zeromq_napi_engine::ReadDriver;
 
 enum Never {}
 
 /// Cannot be made: [`UvReader::new`] says why.
 pub(crate) struct UvReader(Never);
 
-impl ReadDriver for UvReader {
-    fn attach(&self, _: DrivenRead) {
-        match self.0 {}
-    }
-
-    fn resume(&self, _: DrivenRead) {
-        match self.0 {}
-    }
-}
-
 impl UvReader {
-    pub(crate) fn new(_: JsEnv, _: &Arc<Executor>) -> napi::Result<UvReader> {
+    pub(crate) fn new(_: Env, _: &Arc<Executor>) -> napi::Result<UvReader> {
         Err(napi::Error::new(
             napi::Status::GenericFailure,
             "reading connections on the JS thread's event loop is not available on this \
@@ -32,7 +22,11 @@ impl UvReader {
         ))
     }
 
-    pub(crate) fn run_commands(self: &Arc<Self>) {
+    pub(crate) fn driver(&self) -> Arc<dyn ReadDriver> {
+        match self.0 {}
+    }
+
+    pub(crate) fn run_commands(&self) {
         match self.0 {}
     }
 
