@@ -65,6 +65,8 @@ async function startLib(lib, ipcDir, withBroker) {
 const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
 
 const libOf = (/** @type {string} */ impl) => (impl.startsWith('ours') ? 'ours' : impl);
+/** The library processes that run the node:net floor (no ZeroMQ in it: any of them will do). */
+const netFloorLib = (/** @type {Record<string, unknown>} */ libs) => ('ours' in libs ? 'ours' : 'zeromqjs');
 
 async function main() {
   const floorBin = ensureFloor(root);
@@ -103,6 +105,15 @@ async function main() {
         floorClientRss = Math.max(floorClientRss, r.maxRssKiB);
         return c.kind === 'seq' ? summarizeSequential(r.samplesNs) : summarizeThroughput(r.elapsedNs, r.roundTrips);
       }
+      if (impl === 'netfloor') {
+        const { client, endpoints } = libs[netFloorLib(libs)];
+        const r = await client.ask(
+          { cmd: 'netpipeline', endpoint: endpoints.netfloor.tcp, size: c.size, iters: c.iters, warmup: c.warmup, window: c.window },
+          cfg.batchTimeoutMs,
+        );
+        if (!r.ok) throw new Error(r.error);
+        return summarizeThroughput(r.elapsedNs, r.roundTrips);
+      }
       const { client, server, endpoints, brokerProcs } = libs[libOf(impl)];
       // The previous batch's garbage (received buffers above all) is collected now, in both
       // processes, rather than in whichever batch happens to come next.
@@ -140,7 +151,8 @@ async function main() {
       for (const c of cases) {
         // Interleaved: every implementation runs once per case per round, the order rotating each round.
         for (const impl of rotate(c.impls, round)) {
-          if (disabled.has(impl) || (libOf(impl) !== 'floor' && !libs[libOf(impl)])) continue;
+          const floorImpl = impl === 'floor' || impl === 'netfloor';
+          if (disabled.has(impl) || (!floorImpl && !libs[libOf(impl)])) continue;
           try {
             raw[c.id][impl].push(await runBatch(c, impl));
           } catch (/** @type {any} */ err) {

@@ -30,15 +30,27 @@ async function main() {
   });
   await sink.bind(endpoint);
   console.log(`Sink on ${sink.lastEndpoint}`);
-  const [kind, count] = await sink.receive();
-  if (kind.toString() !== 'start') throw new Error(`expected the start of a batch, got ${kind.toString()}`);
-  const started = Date.now();
   const byWorker = new Map();
   const seen = new Set();
-  for (let i = 0; i < Number(count); i++) {
-    const [, id, worker] = await sink.receive();
+  let taken = 0;
+  /** @param {Buffer} id @param {Buffer} worker */
+  const take = (id, worker) => {
     seen.add(id.toString());
     byWorker.set(worker.toString(), (byWorker.get(worker.toString()) ?? 0) + 1);
+    taken++;
+  };
+  // The start comes over the ventilator's own connection, the results over the workers': ZeroMQ
+  // orders messages per connection only, so a quick result may arrive first. It is counted too.
+  let count = NaN;
+  while (Number.isNaN(count)) {
+    const [kind, a, b] = await sink.receive();
+    if (kind.toString() === 'start') count = Number(a);
+    else take(a, b);
+  }
+  const started = Date.now();
+  while (taken < count) {
+    const [, id, worker] = await sink.receive();
+    take(id, worker);
   }
   const shares = [...byWorker].map(([worker, n]) => `${worker}: ${n}`).join(', ');
   console.log(`Received ${seen.size} distinct results of ${count} in ${Date.now() - started} ms (${shares})`);

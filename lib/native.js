@@ -30,7 +30,7 @@ const { IdTable } = require('./id-table.js');
  * @property {(message: unknown, burst: boolean) => Started} send  `burst`: a later send of this event-loop turn (see `laterInTurn`)
  * @property {() => void} flushSends  writes what this turn's later sends left (see `laterInTurn`)
  * @property {number} turn  its sends in this event-loop turn: `NO_SEND`, `ONE_SEND` or `LATER_SENDS` (see `laterInTurn`)
- * @property {() => Started} recv  resolves to a message (see `unpack`)
+ * @property {() => Started} recv  resolves to a message or a batch of them (see `unpack`, `isBatch`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
  * @property {(token: number, message: unknown) => Started} reply
@@ -102,12 +102,13 @@ const pending = new IdTable();
 const slab = new Uint8Array(64 * 1024);
 
 /**
- * A message from the addon with its packed frames made into Buffers (in place).
+ * A message from the addon with its packed frames made into Buffers (in place), the first of them
+ * at `offset` in the slab; returns the offset after its last.
  * @param {(Buffer | number)[]} frames
- * @returns {Buffer[]}
+ * @param {number} offset
+ * @returns {number}
  */
-function unpackFrames(frames) {
-  let offset = 0;
+function unpackFrames(frames, offset) {
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
     if (typeof frame === 'number') {
@@ -119,23 +120,37 @@ function unpackFrames(frames) {
       offset += frame;
     }
   }
-  return /** @type {Buffer[]} */ (frames);
+  return offset;
 }
 
 /**
- * Any value the addon returns or settles with, messages unpacked: `Buffer[]` (a message) or
- * `[token, Buffer[]]` (a request taken by `recvRequest`); other values pass through.
+ * Any value the addon returns or settles with, messages unpacked: `Buffer[]` (a message),
+ * `Buffer[][]` (a batch of messages, src/batch.rs: see `isBatch`) or `[token, Buffer[]]` (a
+ * request taken by `recvRequest`); other values pass through.
  * @param {unknown} value
  * @returns {any}
  */
 function unpack(value) {
   if (!Array.isArray(value)) return value;
-  // Frames are never arrays, so an array in second place means [token, frames].
-  if (value.length === 2 && Array.isArray(value[1])) {
-    unpackFrames(value[1]);
-    return value;
+  // Frames are never arrays: an array first means a batch, an array second [token, frames].
+  if (Array.isArray(value[0])) {
+    let offset = 0;
+    for (let i = 0; i < value.length; i++) offset = unpackFrames(value[i], offset);
+  } else if (value.length === 2 && Array.isArray(value[1])) {
+    unpackFrames(value[1], 0);
+  } else {
+    unpackFrames(value, 0);
   }
-  return unpackFrames(value);
+  return value;
+}
+
+/**
+ * Whether an unpacked receive result is a batch (`Buffer[][]`) rather than one message.
+ * @param {Buffer[] | Buffer[][]} value
+ * @returns {value is Buffer[][]}
+ */
+function isBatch(value) {
+  return Array.isArray(value[0]);
 }
 
 /**
@@ -189,12 +204,19 @@ binding.init(settle, readOnJsThread, externalBuffers, slab);
  * @param {number} id
  * @param {AbortSignal | undefined} signal
  * @param {object | undefined} owner
+ * @param {((value: any) => unknown) | undefined} [map]  what the promise resolves to, from the value
  * @returns {Promise<any>}
  */
-function wait(id, signal, owner) {
+function wait(id, signal, owner, map) {
   return new Promise((resolve, reject) => {
     /** @type {Pending} */
-    const entry = { resolve, reject, signal, onAbort: undefined, owner };
+    const entry = {
+      resolve: map === undefined ? resolve : (value) => resolve(map(value)),
+      reject,
+      signal,
+      onAbort: undefined,
+      owner,
+    };
     // The entry first: a signal may call the listener from inside addEventListener (abort then
     // finds the entry and rejects), or throw from it (the operation is then cancelled here).
     // Either way no native operation is left without a JS owner.
@@ -422,6 +444,7 @@ module.exports = {
   settleWith,
   abort,
   unpack,
+  isBatch,
   createSocket,
   laterInTurn,
   endBurst,

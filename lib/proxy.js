@@ -9,7 +9,7 @@ const { Dealer } = require('./dealer.js');
 const { Router } = require('./router.js');
 const { XPublisher, XSubscriber } = require('./pubsub.js');
 const { Push, Pull } = require('./pipeline.js');
-const { kNative } = require('./socket.js');
+const { kNative, takeUnread } = require('./socket.js');
 const { signalOf, checkKeys } = require('./message.js');
 const { typeError, describe, closedError } = require('./errors.js');
 
@@ -116,6 +116,13 @@ class Proxy {
     checkKeys(opts, 'run()', RUN_KEYS);
     const signal = signalOf(opts, 'run()');
     if (signal !== undefined && signal.aborted) return;
+    // Messages a receive took in a batch and the user has not read yet are forwarded first, as
+    // they would be from the engine's queue (with none, nothing is awaited: the sockets are
+    // taken in this call, as ever).
+    const fromFront = takeUnread(this.#frontend);
+    const fromBack = takeUnread(this.#backend);
+    for (const message of fromFront) await /** @type {any} */ (this.#backend).send(message);
+    for (const message of fromBack) await /** @type {any} */ (this.#frontend).send(message);
     const r = this.#frontend[kNative].proxy(this.#backend[kNative]);
     if (typeof r !== 'number') return;
     const id = r;

@@ -28,6 +28,12 @@ const kOnClose = Symbol('zeromq-napi.onClose');
 const kEvents = Symbol('zeromq-napi.events');
 /** @type {unique symbol} */
 const kHasEndpoints = Symbol('zeromq-napi.hasEndpoints');
+/** @type {unique symbol} */
+const kBatch = Symbol('zeromq-napi.batch');
+/** @type {unique symbol} */
+const kBatchAt = Symbol('zeromq-napi.batchAt');
+/** @type {unique symbol} */
+const kTakeBatch = Symbol('zeromq-napi.takeBatch');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -91,6 +97,16 @@ class Socket {
     this[kEvents] = undefined;
     /** @type {boolean} a bind or connect was made: options set now are for later connections */
     this[kHasEndpoints] = false;
+    /**
+     * The rest of the last received batch (src/batch.rs), served by the next receives in order
+     * without a native call. The engine counts them against `receiveHighWaterMark` until it is
+     * asked again, which happens only once they are all read; close() drops them, as it drops
+     * every unread message.
+     * @type {Buffer[][] | null}
+     */
+    this[kBatch] = null;
+    /** @type {number} the next of `kBatch` to hand out */
+    this[kBatchAt] = 0;
     // As zeromq.js: an assignment to anything but an option (a typo: `sock.recieveTimeout = 1`)
     // throws a TypeError instead of quietly doing nothing.
     Object.seal(this);
@@ -109,7 +125,7 @@ class Socket {
 
   /** zeromq.js's `readable`: a `receive()` would finish at once. */
   get readable() {
-    return !this[kClosed] && this[kNative].readable;
+    return !this[kClosed] && (this[kBatch] !== null || this[kNative].readable);
   }
 
   /** zeromq.js's `writable`: a `send()` would be taken at once. */
@@ -230,18 +246,41 @@ class Socket {
       const signal = signalOf(opts, 'receive()');
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
+      const batch = this[kBatch];
+      if (batch !== null) {
+        const message = batch[this[kBatchAt]++];
+        if (this[kBatchAt] === batch.length) this[kBatch] = null;
+        return Promise.resolve(message);
+      }
       const r = this[kNative].recv();
-      if (typeof r === 'number') return native.wait(r, signal, this);
-      return Promise.resolve(native.unpack(r));
+      if (typeof r === 'number') return native.wait(r, signal, this, this[kTakeBatch]);
+      return Promise.resolve(this[kTakeBatch](native.unpack(r)));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
+  /**
+   * What a native receive gave, as the message to hand out now: the first of a batch, whose
+   * rest waits in `kBatch` (only ever empty when the native receive was made).
+   * @param {Buffer[] | Buffer[][]} received
+   * @returns {Buffer[]}
+   */
+  [kTakeBatch] = (received) => {
+    if (!native.isBatch(received)) return received;
+    // Settled after close(): the rest is dropped with the socket's other unread messages.
+    if (!this[kClosed]) {
+      this[kBatch] = received;
+      this[kBatchAt] = 1;
+    }
+    return received[0];
+  };
+
   /** Idempotent. Pending operations reject EAGAIN, later ones EBADF. */
   close() {
     if (this[kClosed]) return;
     this[kClosed] = true;
+    this[kBatch] = null;
     this[kOnClose]();
     this[kEvents]?.closing();
     native.endBurst(this[kNative]);
@@ -269,6 +308,20 @@ class Socket {
       yield message;
     }
   }
+}
+
+/**
+ * Takes the unread rest of `socket`'s last batch (for a proxy taking the socket over: what the
+ * user has not read is the proxy's to forward, as it would be if it were still in the engine).
+ * @param {Socket} socket
+ * @returns {Buffer[][]}
+ */
+function takeUnread(socket) {
+  const batch = socket[kBatch];
+  if (batch === null) return [];
+  const at = socket[kBatchAt];
+  socket[kBatch] = null;
+  return batch.slice(at);
 }
 
 /**
@@ -324,4 +377,4 @@ function withoutMethods(proto, without) {
   }
 }
 
-module.exports = { Socket, defineOptionProperties, withoutMethods, kNative, kClosed, kOnClose, disposeSymbol };
+module.exports = { Socket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };

@@ -34,6 +34,7 @@
 #![deny(clippy::missing_safety_doc)]
 
 mod authenticate;
+mod batch;
 mod binary_view;
 mod events;
 mod executor;

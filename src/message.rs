@@ -13,6 +13,7 @@
 
 use crate::hub::Hub;
 use crate::js_error::check;
+use crate::slab::Packer;
 use bytes::Bytes;
 use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
@@ -245,16 +246,26 @@ fn buffer<'env>(env: &'env Env, hub: &Hub, bytes: Bytes) -> Result<BufferSlice<'
 /// `slab.rs`) stand as their lengths (numbers), which the JS layer turns into Buffers at once.
 pub(crate) fn to_js(env: &Env, message: Message) -> Result<sys::napi_value> {
     let hub = Hub::of(env)?;
+    hub.slab()
+        .pack(|packer| to_js_packed(env, hub, message, packer))
+}
+
+/// [`to_js`] packing into the slab after what `packer` packed before (the messages of a batch,
+/// back to back: `src/batch.rs`).
+pub(crate) fn to_js_packed(
+    env: &Env,
+    hub: &Hub,
+    message: Message,
+    packer: &mut Packer<'_>,
+) -> Result<sys::napi_value> {
     let mut array = env.create_array(message.len() as u32)?;
-    hub.slab().pack(|packer| {
-        for (i, bytes) in message.into_iter().enumerate() {
-            if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
-                // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
-                array.set(i as u32, bytes.len() as u32)?;
-            } else {
-                array.set(i as u32, &buffer(env, hub, bytes)?)?;
-            }
+    for (i, bytes) in message.into_iter().enumerate() {
+        if bytes.len() < RX_ZERO_COPY_MIN && packer.pack(&bytes) {
+            // Stands for the bytes just packed into the slab; the JS layer makes the Buffer.
+            array.set(i as u32, bytes.len() as u32)?;
+        } else {
+            array.set(i as u32, &buffer(env, hub, bytes)?)?;
         }
-        Ok(array.raw())
-    })
+    }
+    Ok(array.raw())
 }

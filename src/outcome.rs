@@ -5,6 +5,7 @@
 //! | `Done`      | `undefined`                               |
 //! | `Endpoint`  | the resolved endpoint string              |
 //! | `Message`   | `Buffer[]`                                |
+//! | `Messages`  | `Buffer[][]` (a batch, `src/batch.rs`)    |
 //! | `Request`   | `[token, Buffer[]]` (REP `recvRequest`)   |
 //! | `Failed`    | `Error` with `.code` (and `.address`)     |
 //! | `Panicked`  | `Error` with `.code === 'EINTERNAL'`      |
@@ -19,6 +20,7 @@ pub enum Outcome {
     Done,
     Endpoint(String),
     Message(Message),
+    Messages(Vec<Message>),
     Request(u32, Message),
     Failed(EngineError),
     Panicked(String),
@@ -42,6 +44,15 @@ impl From<std::result::Result<Message, EngineError>> for Outcome {
     }
 }
 
+impl From<std::result::Result<Vec<Message>, EngineError>> for Outcome {
+    fn from(r: std::result::Result<Vec<Message>, EngineError>) -> Outcome {
+        match r {
+            Ok(batch) => Outcome::batch(batch),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
 impl From<std::result::Result<String, EngineError>> for Outcome {
     fn from(r: std::result::Result<String, EngineError>) -> Outcome {
         match r {
@@ -52,6 +63,16 @@ impl From<std::result::Result<String, EngineError>> for Outcome {
 }
 
 impl Outcome {
+    /// A received batch; one message crosses as a plain `Message` (no array around it).
+    pub(crate) fn batch(mut batch: Vec<Message>) -> Outcome {
+        match batch.len() {
+            1 => batch
+                .pop()
+                .map_or(Outcome::Messages(batch), Outcome::Message),
+            _ => Outcome::Messages(batch),
+        }
+    }
+
     /// The JS value of this outcome (see the table above), made in `env`: a call's or a callback's
     /// environment, on its JS thread.
     pub(crate) fn into_js(self, env: &Env) -> Result<sys::napi_value> {
@@ -61,6 +82,7 @@ impl Outcome {
             Outcome::Done => unsafe { <()>::to_napi_value(env.raw(), ())? },
             Outcome::Endpoint(s) => env.create_string(&s)?.raw(),
             Outcome::Message(m) => message::to_js(env, m)?,
+            Outcome::Messages(batch) => crate::batch::to_js(env, batch)?,
             Outcome::Request(token, m) => {
                 let mut pair = env.create_array(2)?;
                 pair.set(0, token)?;

@@ -42,6 +42,18 @@ pub(crate) trait Pattern: Send + Sync + 'static {
         Box::pin(async { Err(unsupported("receive")) })
     }
 
+    /// Up to `max` queued messages, empty when none is (see `src/batch.rs`); a type without a
+    /// batch receive of its own takes one.
+    fn try_recv_many(&self, _max: usize) -> EngineResult<Vec<Message>> {
+        Ok(self.try_recv()?.into_iter().collect())
+    }
+
+    /// The waiting `try_recv_many`: at least one message.
+    fn recv_many(&self, _max: usize) -> Pending<Vec<Message>> {
+        let one = self.recv();
+        Box::pin(async move { Ok(vec![one.await?]) })
+    }
+
     /// The socket as a proxy end, for the types a proxy joins.
     fn proxy_end(&self) -> Option<ProxyEnd> {
         None
@@ -159,6 +171,16 @@ macro_rules! pattern {
             Box::pin(async move { socket.recv().await })
         }
     };
+    (@ recv_many) => {
+        fn try_recv_many(&self, max: usize) -> EngineResult<Vec<Message>> {
+            <Self>::try_recv_many(self, max)
+        }
+
+        fn recv_many(&self, max: usize) -> Pending<Vec<Message>> {
+            let socket = self.clone();
+            Box::pin(async move { socket.recv_many(max).await })
+        }
+    };
     (@ proxy) => {
         fn proxy_end(&self) -> Option<ProxyEnd> {
             Some(self.clone().into())
@@ -173,12 +195,12 @@ pattern!(ReqSocket, send, recv;
 pattern!(RepSocket, send, recv;
     readable: |s: &RepSocket, queued| !s.owes_reply() && queued;
     writable: |s: &RepSocket| s.owes_reply());
-pattern!(DealerSocket, send, recv, proxy);
-pattern!(RouterSocket, send, recv, proxy; writable: |_| true);
+pattern!(DealerSocket, send, recv, recv_many, proxy);
+pattern!(RouterSocket, send, recv, recv_many, proxy; writable: |_| true);
 pattern!(PubSocket, send; writable: |_| true);
-pattern!(SubSocket, recv);
-pattern!(XPubSocket, send, recv, proxy; writable: |_| true);
-pattern!(XSubSocket, send, recv, proxy);
+pattern!(SubSocket, recv, recv_many);
+pattern!(XPubSocket, send, recv, recv_many, proxy; writable: |_| true);
+pattern!(XSubSocket, send, recv, recv_many, proxy);
 pattern!(PushSocket, send, proxy);
-pattern!(PullSocket, recv, proxy);
-pattern!(PairSocket, send, recv);
+pattern!(PullSocket, recv, recv_many, proxy);
+pattern!(PairSocket, send, recv, recv_many);

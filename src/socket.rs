@@ -231,12 +231,13 @@ impl Socket {
         self.handle.flush_sends();
     }
 
-    /// Resolves to `Buffer[]`.
+    /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,
+    /// `src/batch.rs`: the JS layer has read everything the previous one gave it).
     pub(crate) fn recv(&self) -> Result<Started> {
-        match self.pattern.try_recv() {
-            Ok(Some(message)) => Ok(Started::Ready(Outcome::Message(message))),
-            Ok(None) => {
-                let receiving = self.pattern.recv();
+        match self.pattern.try_recv_many(crate::batch::MAX) {
+            Ok(batch) if !batch.is_empty() => Ok(Started::Ready(Outcome::batch(batch))),
+            Ok(_) => {
+                let receiving = self.pattern.recv_many(crate::batch::MAX);
                 // As in `send`: a zero receive timeout fails on the first poll.
                 self.start(async move { receiving.await.into() })
             }

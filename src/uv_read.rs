@@ -22,7 +22,8 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use zeromq_napi_engine::lock;
 use zeromq_napi_engine::{DrivenRead, Pump, ReadDriver};
 
 /// `UV_READABLE` of `enum uv_poll_event` (uv.h): a bit flag of libuv's ABI, fixed since 1.0.
@@ -182,11 +183,6 @@ unsafe extern "C" fn on_readable(handle: *mut c_void, _status: c_int, _events: c
             hub.settle_now(woken);
         }
     }));
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section here is a single push or take: still consistent.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Work for the JS thread, queued from engine threads.

@@ -1,13 +1,14 @@
 // Client process for one library. Runs the batches the parent asks for over the IPC channel and answers
 // with raw timings; keeps its sockets connected between batches (a batch warms up, then measures).
 import { performance } from 'node:perf_hooks';
+import { closeNetConnections, netPipeline } from '../lib/net-floor.mjs';
 import { CURVE_CLIENT, loadLib } from './libs.mjs';
 
 const [name] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /**
  * What the parent asks for (see bench/run.mjs).
- * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline' | 'fanout' | 'pushpull', endpoint: string, size: number, iters: number, warmup: number,
+ * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline' | 'netpipeline' | 'fanout' | 'pushpull', endpoint: string, size: number, iters: number, warmup: number,
  *   conns: number, api: 'sendrecv' | 'request', window?: number, curve?: boolean }} Batch
  */
 /** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
@@ -173,6 +174,7 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
   if (m.cmd === 'stop') {
     for (const pool of pools.values()) for (const s of pool) s.close();
     for (const d of dealers.values()) d.close();
+    closeNetConnections();
     for (const { out, reports } of streams.values()) {
       out.close();
       reports.close();
@@ -188,9 +190,11 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
         ? await sequential(m)
         : m.cmd === 'pipeline'
           ? await pipeline(m)
-          : m.cmd === 'fanout' || m.cmd === 'pushpull'
-            ? await streamed(/** @type {any} */ (m))
-            : await throughput(m);
+          : m.cmd === 'netpipeline'
+            ? await netPipeline(m)
+            : m.cmd === 'fanout' || m.cmd === 'pushpull'
+              ? await streamed(/** @type {any} */ (m))
+              : await throughput(m);
     process.send?.({ ok: true, ...result });
   } catch (/** @type {any} */ err) {
     process.send?.({ ok: false, error: String(err?.stack ?? err) });

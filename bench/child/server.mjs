@@ -1,6 +1,7 @@
 // Server process for one library: a Reply socket running a receive/send loop on tcp and on ipc, and for
 // ours also a Reply running serve({ concurrency: 16 }) on each. Tells the parent its endpoints over the
 // IPC channel; on { cmd: 'collect' } runs a full GC (before each batch), on { cmd: 'stop' } closes everything and reports its peak RSS.
+import { startNetEcho } from '../lib/net-floor.mjs';
 import { CURVE_SERVER, loadLib } from './libs.mjs';
 
 const [name, ipcDir] = process.argv.slice(2);
@@ -101,6 +102,9 @@ await pull.bind('tcp://127.0.0.1:*');
 countUntilEnd(pull, 'pull');
 endpoints.fanout = { tcp: JSON.stringify({ subscribers, report: report.lastEndpoint }), ipc: '' };
 endpoints.pushpull = { tcp: JSON.stringify({ subscribers: [pull.lastEndpoint], report: report.lastEndpoint }), ipc: '' };
+// The pipelined case's floor (bench/lib/net-floor.mjs): node:net with JS framing, no ZeroMQ.
+const netEcho = await startNetEcho();
+endpoints.netfloor = { tcp: netEcho.endpoint, ipc: '' };
 
 process.on('message', (/** @type {{ cmd?: string }} */ m) => {
   if (m?.cmd === 'collect') {
@@ -110,6 +114,7 @@ process.on('message', (/** @type {{ cmd?: string }} */ m) => {
     return;
   }
   if (m?.cmd !== 'stop') return;
+  netEcho.close();
   for (const s of sockets) s.close();
   process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
 });

@@ -20,6 +20,8 @@ export const IMPL_NAMES = {
   zeromqjs: 'zeromq.js',
   // The broker and pipeline cases: the same code on both libraries (their own Proxy each).
   floor: 'floor',
+  // The pipelined case's floor: node:net with JS length-prefixed framing, the same window (bench/lib/net-floor.mjs).
+  netfloor: 'node:net floor',
 };
 
 /** @param {number} n */
@@ -157,7 +159,7 @@ export function makeCases(cfg) {
     iters: messages,
     warmup: pipelineWarmup,
     window: PIPELINE_WINDOW,
-    impls: ['ours', 'zeromqjs'],
+    impls: ['ours', 'zeromqjs', 'netfloor'],
   });
   cases.push({
     id: `tcp PUB -> ${FANOUT_SUBSCRIBERS} SUB fan-out, 16 B`,

@@ -28,15 +28,17 @@ export function aggregateCase(c, rounds) {
       rounds: list,
     };
   }
+  // A case has one floor: the blocking ping-pong, or node:net for the pipelined case.
+  const floor = results.floor ?? results.netfloor;
   for (const [impl, r] of Object.entries(results)) {
     if (!impl.startsWith('ours')) continue;
     // Ratios of medians: < 1 means ours takes less time per round trip.
     if (results.zeromqjs) r.vsZeromqjs = r.usPerRt / results.zeromqjs.usPerRt;
-    if (results.floor) r.vsFloor = r.usPerRt / results.floor.usPerRt;
+    if (floor) r.vsFloor = r.usPerRt / floor.usPerRt;
     // Also the median of same-round ratios: neighbouring batches share the machine's mood, so this one
     // is steadier when the load changes during the run (JSON only; the table shows ratios of medians).
     if (results.zeromqjs) r.vsZeromqjsPaired = pairedRatio(r.rounds, results.zeromqjs.rounds, c.kind);
-    if (results.floor) r.vsFloorPaired = pairedRatio(r.rounds, results.floor.rounds, c.kind);
+    if (floor) r.vsFloorPaired = pairedRatio(r.rounds, floor.rounds, c.kind);
   }
   return { ...c, results };
 }

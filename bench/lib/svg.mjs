@@ -10,6 +10,7 @@ const COLORS = {
   'ours-serve': '#79b8ff',
   zeromqjs: '#e36209',
   floor: '#8b949e',
+  netfloor: '#8b949e',
 };
 const FONT = 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif';
 const WIDTH = 1000;

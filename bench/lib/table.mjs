@@ -15,11 +15,15 @@ function layout(rows) {
     .join('\n');
 }
 
+/** Cases that stream one-way messages (their us/rt is wall time per message): rated in msg/s. */
+const MESSAGE_STREAMS = new Set(['pipeline', 'fanout', 'pushpull']);
+
 /** @param {ReturnType<import('./report.mjs').aggregateCase>[]} cases */
 export function resultsTable(cases) {
-  const rows = [['case', 'library', 'us/rt', 'p99 us', 'rt/s', 'ours/zeromq.js', 'ours/floor']];
+  const rows = [['case', 'library', 'us/rt', 'p99 us', 'rt/s', 'msg/s', 'ours/zeromq.js', 'ours/floor']];
   for (const c of cases) {
     let first = true;
+    const streamed = MESSAGE_STREAMS.has(c.topology);
     for (const impl of c.impls) {
       const r = c.results[impl];
       rows.push([
@@ -27,7 +31,8 @@ export function resultsTable(cases) {
         IMPL_NAMES[impl],
         r ? num(r.usPerRt, 1) : 'n/a',
         num(r?.p99Us, 1),
-        num(r?.rtPerSec, 0),
+        streamed ? '-' : num(r?.rtPerSec, 0),
+        streamed ? num(r?.rtPerSec, 0) : '-',
         num(r?.vsZeromqjs, 2),
         num(r?.vsFloor, 2),
       ]);

@@ -10,6 +10,7 @@
 //! `connect:retry` and the events of a connected connection carry the address given to `connect`.
 
 use crate::error::ProtocolError;
+use crate::lock::lock;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,7 +159,7 @@ pub(crate) struct Events {
 
 impl Events {
     pub(crate) fn set_sink(&self, sink: Arc<dyn EventSink>) {
-        *self.lock() = Some(sink);
+        *lock(&self.sink) = Some(sink);
         self.on.store(true, Ordering::Release);
     }
 
@@ -175,7 +176,7 @@ impl Events {
         }
         // Handed over under the lock: `finish` cannot slip between building and delivering, so
         // nothing arrives after the socket's last event.
-        let sink = self.lock();
+        let sink = lock(&self.sink);
         if let Some(sink) = sink.as_ref() {
             let event = make();
             // libzmq (and so zeromq.js) reports nothing of inproc endpoints and connections.
@@ -189,15 +190,10 @@ impl Events {
     /// caller's).
     pub(crate) fn finish(&self) {
         self.on.store(false, Ordering::Release);
-        let sink = self.lock().take();
+        let sink = lock(&self.sink).take();
         if let Some(sink) = sink {
             sink.event(SocketEvent::new(EventKind::End, ""));
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Arc<dyn EventSink>>> {
-        // A poisoned lock only means a sink panicked; the slot itself is consistent.
-        self.sink.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -16,11 +16,11 @@
 //!   writes), `write_buf`, `read_buf` (shared buffer for small frames, one buffer per large frame),
 //!   `read_state` (bytes to messages, sans-IO, into a `ReadSink`), `delivery` (that sink for a live
 //!   connection: the socket's inbound queue and the peer's outbox), `heartbeat`, [`driven`] (reading
-//!   from the caller's event loop), `connection` (the task; the socket it belongs to is a
-//!   `SocketLink`);
+//!   from the caller's event loop), `connection` (the task: given a `LinkConfig` snapshot once, it
+//!   tells the socket it belongs to what happens through `SocketLink`);
 //! - `socket`: what every socket type shares: `core` (`SocketCore`: options, endpoints, the peer
-//!   table with round-robin sending, waiting, close; it implements `SocketLink`), `inbound` (the
-//!   fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
+//!   table with round-robin sending, waiting, close; it implements `SocketLink` and `LinkSource`),
+//!   `inbound` (the fair queue), `connector` (connect + reconnect), `listener` (accept loop), `handle`
 //!   ([`SocketHandle`], which every type derefs to: bind, connect, close, options);
 //! - `types`: [`DealerSocket`], [`RouterSocket`], [`ReqSocket`], [`RepSocket`], [`PubSocket`],
 //!   [`SubSocket`], [`XPubSocket`], [`XSubSocket`], [`PushSocket`], [`PullSocket`], [`PairSocket`],
@@ -35,6 +35,7 @@
 mod error;
 mod events;
 mod key_cell;
+mod lock;
 mod once_event;
 mod options;
 mod time;
@@ -54,6 +55,7 @@ pub use conn::security::security_of;
 pub use error::{Error, ErrorCode, ProtocolError};
 pub use events::{EventError, EventKind, EventSink, SocketEvent};
 pub use key_cell::KeyCell;
+pub use lock::lock;
 pub use net::readiness::RawSocket;
 pub use options::{
     Authenticator, AuthenticatorHook, CurveKey, Options, PeerInfo, SecretBytes, SecretKey,

@@ -4,16 +4,20 @@
 //! protocol error, `kill`, unbind/disconnect, or close (then linger).
 
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
-use crate::conn::driven::{self, ReadDriver};
-use crate::conn::handshake::{handshake_secured, HandshakeConfig, HandshakeError, SecuritySetup};
+use crate::conn::driven::{DrivenConnection, ReadDriver};
+use crate::conn::handshake::{
+    handshake_secured, HandshakeConfig, HandshakeError, Handshaken, SecuritySetup,
+};
 use crate::conn::peer::{Batch, Peer};
 use crate::conn::read_state::{ReadEnd, ReadState, ReadTarget, Step};
 use crate::conn::write_buf::WriteBuf;
 use crate::events::{self, EventError, EventKind, Events, SocketEvent};
+use crate::lock::lock;
 use crate::net::transport::{ReadHalf, Stream};
 use crate::once_event::OnceEvent;
 use crate::options::Options;
 use crate::time::{self, Interval, Timeout};
+use crate::wire::security::FrameSealer;
 use crate::wire::socket_type::SocketType;
 use bytes::Bytes;
 use std::future::Future;
@@ -27,34 +31,46 @@ use tokio::io::AsyncReadExt;
 use tokio::runtime::Handle;
 use tokio::time::Instant;
 
-/// What a connection needs from the socket it belongs to (the socket core implements it): this
-/// keeps connections below sockets, knowing nothing of peer tables or socket types' rules.
-pub(crate) trait SocketLink: InboundQueue {
-    fn socket_type(&self) -> SocketType;
-    /// The options as they are now (a connection reads them once, when it starts).
-    fn options(&self) -> Options;
-    /// Fires on `close()`.
-    fn closed(&self) -> &OnceEvent;
-    fn is_closed(&self) -> bool {
-        self.closed().is_fired()
-    }
+/// What a connection is given once, when it starts: the socket's settings as they are then, and
+/// the socket-wide signals it watches.
+#[derive(Clone)]
+pub(crate) struct LinkConfig {
+    pub(crate) socket_type: SocketType,
+    /// The options when the connection starts (a change applies to the connections after it).
+    pub(crate) options: Options,
     /// Where the socket's background tasks run.
-    fn runtime(&self) -> &Handle;
-    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>>;
-    /// A routing id for a peer that did not announce one.
-    fn generate_routing_id(&self) -> Bytes;
+    pub(crate) runtime: Handle,
+    /// Reads the connection instead of an engine task, when set.
+    pub(crate) read_driver: Option<Arc<dyn ReadDriver>>,
+    /// Fires on `close()`.
+    pub(crate) closed: Arc<OnceEvent>,
+    /// Where the connection's life is reported (handshake, disconnect).
+    pub(crate) events: Arc<Events>,
+}
+
+/// What a connection tells the socket it belongs to, and asks it while it runs (the socket core
+/// implements it): this keeps connections below sockets, knowing nothing of peer tables or socket
+/// types' rules. Received messages go through [`InboundQueue`].
+pub(crate) trait SocketLink: InboundQueue {
     /// A peer whose handshake is done, through the endpoint whose stop signal is `endpoint`:
     /// false when the socket refuses it (closed, endpoint gone, identity taken).
     fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool;
     fn remove_peer(&self, peer: &Arc<Peer>);
     /// A peer's outgoing queue has room again: senders waiting for one re-check.
     fn out_room(&self);
-    /// The `linger` option now: how long a closing socket keeps delivering (0 = drop the queue).
-    fn linger(&self) -> Timeout;
     /// Why the latest handshake of this socket failed, for the EAGAIN of a caller left with no peer.
     fn handshake_failed(&self, reason: String);
-    /// Where the connection's life is reported (handshake, disconnect).
-    fn events(&self) -> &Events;
+    /// A routing id for a peer that did not announce one.
+    fn generate_routing_id(&self) -> Bytes;
+    /// The `linger` option now, asked once the socket closes: how long a closing socket keeps
+    /// delivering (0 = drop the queue).
+    fn linger(&self) -> Timeout;
+}
+
+/// Where listeners and connectors get the [`LinkConfig`] of a connection they start (the socket
+/// core), as the socket is at that moment.
+pub(crate) trait LinkSource: SocketLink {
+    fn link_config(&self) -> LinkConfig;
 }
 
 /// How a connection ended, for the connector.
@@ -68,39 +84,94 @@ pub(crate) enum ConnectionOutcome {
 
 /// `address`: the endpoint the connection came through (bound, or given to `connect`), for events.
 pub(crate) async fn run<S: SocketLink>(
-    core: Arc<S>,
+    link: Arc<S>,
+    config: LinkConfig,
     stream: Stream,
     endpoint_stop: Arc<OnceEvent>,
     address: Arc<str>,
 ) -> ConnectionOutcome {
-    let outcome = run_connection(core.clone(), stream, endpoint_stop, &address).await;
+    let outcome = run_connection(link, &config, stream, endpoint_stop, &address).await;
     // Every accepted or connected stream ends with one `disconnect`, as in libzmq, whether or not
     // its handshake succeeded.
-    core.events()
+    config
+        .events
         .emit(|| SocketEvent::new(EventKind::Disconnect, &address));
     outcome
 }
 
 async fn run_connection<S: SocketLink>(
-    core: Arc<S>,
+    link: Arc<S>,
+    config: &LinkConfig,
     mut stream: Stream,
     endpoint_stop: Arc<OnceEvent>,
     address: &str,
 ) -> ConnectionOutcome {
-    let options = core.options();
-    let config = HandshakeConfig {
-        socket_type: core.socket_type(),
+    let Some(mut shaken) = shake_hands(&*link, config, &mut stream, &endpoint_stop, address).await
+    else {
+        return ConnectionOutcome::NotEstablished;
+    };
+    let data = std::mem::take(&mut shaken.data);
+    let joined = join(&*link, config, stream, &shaken, data.sealer, &endpoint_stop);
+    let Some((peer, reader)) = joined else {
+        return ConnectionOutcome::NotEstablished;
+    };
+    // Only now, with the peer among the socket's peers: the event promises that messages flow, so
+    // a send made on it (a PUSH round-robin, a ROUTER reply) must already see this peer.
+    config
+        .events
+        .emit(|| SocketEvent::new(EventKind::Handshake, address));
+    let options = &config.options;
+    let (zmtp31, zmtp2) = (shaken.peer_version >= (3, 1), shaken.is_zmtp2());
+    let mut state = ReadState::new(options, zmtp31, shaken.leftover).opened(data.opener);
+    if zmtp2 {
+        state = state.zmtp2();
+    }
+    let closed = &*config.closed;
+    match reader {
+        Reader::Driver(driver) => {
+            let runtime = config.runtime.clone();
+            let driven =
+                DrivenConnection::new(link.clone(), &peer, driver, state, options, runtime);
+            driven.attach();
+            drive(&*link, closed, &peer, driven.watch(&*link), &endpoint_stop).await;
+            driven.stop();
+        }
+        Reader::Task(read_half) => {
+            let hwm = receive_hwm(options.receive_high_water_mark);
+            let reader = read_loop(&*link, &peer, read_half, state, hwm);
+            drive(&*link, closed, &peer, reader, &endpoint_stop).await;
+        }
+    }
+    link.remove_peer(&peer);
+    peer.stream.shutdown();
+    ConnectionOutcome::Lost {
+        reconnect_now: peer.wants_reconnect_now(),
+    }
+}
+
+/// The handshake, unless the endpoint or the socket stops first; a failure is told to the socket
+/// and reported as an event.
+async fn shake_hands(
+    link: &impl SocketLink,
+    config: &LinkConfig,
+    stream: &mut Stream,
+    endpoint_stop: &OnceEvent,
+    address: &str,
+) -> Option<Handshaken> {
+    let options = &config.options;
+    let handshake = HandshakeConfig {
+        socket_type: config.socket_type,
         identity: options.routing_id.clone().filter(|id| !id.is_empty()),
         as_server: false,
         timeout: Interval::from_ms(options.handshake_interval).duration(),
         max_message_size: options.max_message_size,
         max_command_size: options.max_command_size,
     };
-    let security = match crate::conn::security::security_of(&options) {
+    let security = match crate::conn::security::security_of(options) {
         Ok(security) => security,
         Err(e) => {
-            core.handshake_failed(e.message);
-            return ConnectionOutcome::NotEstablished;
+            link.handshake_failed(e.message);
+            return None;
         }
     };
     let setup = SecuritySetup {
@@ -109,85 +180,61 @@ async fn run_connection<S: SocketLink>(
         peer_address: stream.peer_address(),
     };
     let shaken = tokio::select! {
-        r = handshake_secured(&mut stream, &config, &setup) => r,
-        _ = endpoint_stop.wait() => return ConnectionOutcome::NotEstablished,
-        _ = core.closed().wait() => return ConnectionOutcome::NotEstablished,
+        r = handshake_secured(stream, &handshake, &setup) => r,
+        _ = endpoint_stop.wait() => return None,
+        _ = config.closed.wait() => return None,
     };
-    let mut shaken = match shaken {
-        Ok(shaken) => shaken,
-        Err(e) => {
-            core.handshake_failed(failure_reason(&e, &setup));
-            core.events().emit(|| handshake_failed(&e, address));
-            return ConnectionOutcome::NotEstablished;
-        }
+    shaken
+        .inspect_err(|e| {
+            link.handshake_failed(failure_reason(e, &setup));
+            config.events.emit(|| handshake_failed(e, address));
+        })
+        .ok()
+}
+
+/// Who reads a connection.
+enum Reader {
+    /// The caller's event loop, through the socket's driver.
+    Driver(Arc<dyn ReadDriver>),
+    /// The engine's own task, from this half of the stream.
+    Task(ReadHalf),
+}
+
+/// The connection's peer, among the socket's peers now, and who reads it; None when the socket
+/// refuses the peer.
+fn join(
+    link: &impl SocketLink,
+    config: &LinkConfig,
+    stream: Stream,
+    shaken: &Handshaken,
+    sealer: FrameSealer,
+    endpoint_stop: &Arc<OnceEvent>,
+) -> Option<(Arc<Peer>, Reader)> {
+    let routing_id = match &shaken.peer_identity {
+        Some(id) if !id.is_empty() => id.clone(),
+        _ => link.generate_routing_id(),
     };
-    let data = std::mem::take(&mut shaken.data);
-    let zmtp2 = shaken.is_zmtp2();
-    let routing_id = match shaken.peer_identity {
-        Some(id) if !id.is_empty() => id,
-        _ => core.generate_routing_id(),
-    };
-    let zmtp31 = shaken.peer_version >= (3, 1);
-    let driver = core.read_driver();
-    let (read_half, write_half) = match driver {
+    let (reader, write_half) = match &config.read_driver {
         None => {
             let (r, w) = stream.into_split();
-            (Some(r), w)
+            (Reader::Task(r), w)
         }
-        Some(_) => match stream.into_driven() {
-            Ok(w) => (None, w),
-            Err(_) => return ConnectionOutcome::NotEstablished,
-        },
+        Some(driver) => (Reader::Driver(driver.clone()), stream.into_driven().ok()?),
     };
-    let peer = Arc::new(
-        Peer::new(
-            Peer::next_id(),
-            routing_id,
-            write_half,
-            options.send_high_water_mark,
-        )
-        .sealed(data.sealer)
-        .speaking_zmtp31(zmtp31),
-    );
-    if !core.add_peer(&peer, &endpoint_stop) {
+    let peer = Peer::new(
+        Peer::next_id(),
+        routing_id,
+        write_half,
+        config.options.send_high_water_mark,
+    )
+    .sealed(sealer)
+    .speaking_zmtp31(shaken.peer_version >= (3, 1));
+    let peer = Arc::new(peer);
+    if !link.add_peer(&peer, endpoint_stop) {
         peer.stream.shutdown();
-        return ConnectionOutcome::NotEstablished;
+        return None;
     }
-    // Only now, with the peer among the socket's peers: the event promises that messages flow, so
-    // a send made on it (a PUSH round-robin, a ROUTER reply) must already see this peer.
-    core.events()
-        .emit(|| SocketEvent::new(EventKind::Handshake, address));
-    let mut state = ReadState::new(&options, zmtp31, shaken.leftover).opened(data.opener);
-    if zmtp2 {
-        state = state.zmtp2();
-    }
-    match (driver, read_half) {
-        (Some(driver), _) => {
-            let runtime = core.runtime().clone();
-            let driven = driven::DrivenConnection::new(
-                core.clone(),
-                &peer,
-                driver,
-                state,
-                &options,
-                runtime,
-            );
-            driven.attach();
-            drive(&*core, &peer, driven.watch(&*core), &endpoint_stop).await;
-            driven.stop();
-        }
-        (None, Some(read_half)) => {
-            let hwm = receive_hwm(options.receive_high_water_mark);
-            let reader = read_loop(&*core, &peer, read_half, state, hwm);
-            drive(&*core, &peer, reader, &endpoint_stop).await;
-        }
-        (None, None) => {}
-    }
-    core.remove_peer(&peer);
-    peer.stream.shutdown();
-    ConnectionOutcome::Lost {
-        reconnect_now: peer.wants_reconnect_now(),
-    }
+    Some((peer, reader))
 }
 
 /// A failed handshake in words a caller can act on.
@@ -236,12 +283,13 @@ fn handshake_failed(error: &HandshakeError, address: &str) -> SocketEvent {
 /// Runs a connection's reader (`reader`: ends when the connection does) and writer until either
 /// ends or the connection is stopped; then, if the socket is closing, lingers.
 async fn drive(
-    core: &impl SocketLink,
+    link: &impl SocketLink,
+    closed: &OnceEvent,
     peer: &Arc<Peer>,
     reader: impl Future<Output = ReadEnd>,
     endpoint_stop: &OnceEvent,
 ) {
-    let writer = write_loop(core, peer);
+    let writer = write_loop(link, closed, peer);
     tokio::pin!(reader, writer);
     let stopped = {
         // Everything but the reader is polled only when its own waker fired: the task wakes once
@@ -252,7 +300,7 @@ async fn drive(
                 _ = &mut writer => false,
                 _ = peer.kill.wait() => false,
                 _ = endpoint_stop.wait() => true,
-                _ = core.closed().wait() => true,
+                _ = closed.wait() => true,
             }
         });
         tokio::select! {
@@ -262,11 +310,11 @@ async fn drive(
         }
     };
     // close() also stops every endpoint: whichever signal won the race, a closing socket lingers.
-    if !(stopped && core.is_closed()) {
+    if !(stopped && closed.is_fired()) {
         return;
     }
     // Linger: the writer returns once the queue is drained (it sees the close).
-    let linger = core.linger();
+    let linger = link.linger();
     if linger == Timeout::After(Duration::ZERO) {
         return;
     }
@@ -285,13 +333,13 @@ async fn drive(
 }
 
 /// Drains the peer's queue; returns on a write error, or once the queue is empty after close.
-async fn write_loop(core: &impl SocketLink, peer: &Peer) -> io::Result<()> {
+async fn write_loop(link: &impl SocketLink, closed: &OnceEvent, peer: &Peer) -> io::Result<()> {
     let mut buf = WriteBuf::new();
     loop {
         match peer.take_batch(&mut buf) {
             Batch::Bytes { freed_room } => {
                 if freed_room {
-                    core.out_room();
+                    link.out_room();
                 }
                 if let Err(e) = buf.write_all(&peer.stream).await {
                     peer.kill(false);
@@ -299,12 +347,12 @@ async fn write_loop(core: &impl SocketLink, peer: &Peer) -> io::Result<()> {
                 }
             }
             Batch::Empty => {
-                if core.is_closed() {
+                if closed.is_fired() {
                     return Ok(());
                 }
                 tokio::select! {
                     _ = peer.writer_wake.notified() => {}
-                    _ = core.closed().wait() => {}
+                    _ = closed.wait() => {}
                 }
             }
         }
@@ -313,17 +361,13 @@ async fn write_loop(core: &impl SocketLink, peer: &Peer) -> io::Result<()> {
 
 /// The engine's own reader: reads, decodes and delivers until the stream ends or misbehaves.
 async fn read_loop(
-    core: &impl SocketLink,
+    queue: &impl InboundQueue,
     peer: &Arc<Peer>,
     mut read_half: ReadHalf,
     mut state: ReadState,
     hwm: usize,
 ) -> ReadEnd {
-    let mut sink = PeerSink {
-        queue: core,
-        peer,
-        hwm,
-    };
+    let mut sink = PeerSink { queue, peer, hwm };
     let timer = tokio::time::sleep_until(time::never());
     tokio::pin!(timer);
     let mut timer_at: Option<Instant> = None;
@@ -402,7 +446,7 @@ impl Wake for Gate {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let task = lock(&self.task).clone();
         if let Some(task) = task {
             task.wake();
         }
@@ -432,7 +476,7 @@ impl<F: Future> Future for WhenWoken<F> {
         // The lock only when the task's waker changed (in practice: the first poll).
         if !this.task.as_ref().is_some_and(|t| t.will_wake(cx.waker())) {
             let waker = cx.waker().clone();
-            *this.gate.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(waker.clone());
+            *lock(&this.gate.task) = Some(waker.clone());
             this.task = Some(waker);
         }
         // The task's waker is stored before the flag is read: a wake-up after this swap finds it.

@@ -22,11 +22,12 @@
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::peer::Peer;
 use crate::conn::read_state::{ReadEnd, ReadState, Step};
+use crate::lock::lock;
 use crate::net::readiness::RawSocket;
 use crate::once_event::OnceEvent;
 use crate::options::Options;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -145,10 +146,6 @@ struct PumpState {
     resume_armed: bool,
     /// The receive low-water mark set on the socket (1: the OS default).
     lowat: usize,
-}
-
-fn lock(m: &Mutex<PumpState>) -> MutexGuard<'_, PumpState> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl DrivenRead {

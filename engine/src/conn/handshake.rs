@@ -177,6 +177,8 @@ where
     }
 }
 
+/// The handshake, step by step: greetings (or the ZMTP 2.0 downgrade), the mechanism with its
+/// authorization, the peer's socket type, NULL's decision after READY, the data phase.
 async fn run<S>(
     stream: &mut S,
     config: &HandshakeConfig,
@@ -185,161 +187,263 @@ async fn run<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // A NULL socket is asked after the handshake instead (see below): an authenticating NULL
-    // mechanism holds its READY back, which deadlocks if both ends do it.
-    let holds_for_auth = setup.authenticator.is_some() && setup.security.as_server();
-    let mut mechanism = setup
-        .security
-        .mechanism(local_metadata(config), holds_for_auth)
-        .map_err(|_| {
-            HandshakeError::Io(std::io::Error::other(
-                "the OS random source failed: no CURVE keys",
-            ))
-        })?;
+    let mut mechanism = build_mechanism(config, setup)?;
     let as_server = config.as_server || mechanism.as_server();
-
-    // Signature and version octet go out at once (libzmq waits for our signature before it sends
-    // its version octet, so holding them back could deadlock against it); the rest depends on
-    // the peer's version octet: a ZMTP 2.0 peer would read our 3.x greeting's tail as frames.
-    let ours = Greeting::new(mechanism.name(), as_server).encode();
-    let (prefix, rest) = ours.split_at(VERSION_PREFIX_LEN);
-    stream.write_all(prefix).await?;
-    stream.flush().await?;
-
-    let mut buf = BytesMut::new();
-    let revision = loop {
-        if let Some(revision) = Greeting::revision(&buf)? {
-            break revision;
+    let mut exchange = Exchange::new(stream);
+    let theirs = match greet(&mut exchange, mechanism.name(), as_server).await? {
+        Greeted::Zmtp2 => {
+            let shaken = downgrade(exchange, config, mechanism.name()).await?;
+            // ZMTP 2.0 has no ERROR command: a refused peer is just disconnected.
+            let id = shaken.peer_identity.clone();
+            if !authorize(setup, Credentials::Null, id).await {
+                return Err(ProtocolError::Refused.into());
+            }
+            return Ok(shaken);
         }
-        let want = VERSION_PREFIX_LEN.saturating_sub(buf.len());
-        read_some(stream, &mut buf, want).await?;
+        Greeted::Zmtp3(theirs) => theirs,
     };
-    if revision == Revision::Zmtp2 {
-        let shaken = downgrade(stream, config, mechanism.name(), buf).await?;
-        // ZMTP 2.0 has no ERROR command: a refused peer is just disconnected.
-        let id = shaken.peer_identity.clone();
-        if !decide(setup, Credentials::Null, id).await {
-            return Err(ProtocolError::Refused.into());
-        }
-        return Ok(shaken);
-    }
-    stream.write_all(rest).await?;
-    stream.flush().await?;
-
-    while buf.len() < GREETING_LEN {
-        let want = GREETING_LEN - buf.len();
-        read_some(stream, &mut buf, want).await?;
-        // Check what is there after every read: a non-ZMTP or pre-3.0 peer is dropped at once
-        // instead of after the timeout.
-        let prefix = buf.get(..GREETING_LEN).unwrap_or(&buf);
-        Greeting::check_version_prefix(prefix)?;
-    }
-    let mut raw = [0u8; GREETING_LEN];
-    raw.copy_from_slice(&buf.split_to(GREETING_LEN));
-    let theirs = Greeting::parse(&raw)?;
-    if theirs.mechanism != mechanism.name() {
-        return Err(ProtocolError::MechanismMismatch {
-            ours: mechanism.name().to_owned(),
-            theirs: theirs.mechanism,
-        }
-        .into());
-    }
-    // PLAIN and CURVE have one client and one server (RFC 24, 26). libzmq never sets the
-    // as-server bit (its greeting has zeros there), so only two servers can be told apart here;
-    // two clients fail in the mechanism (each gets the other's HELLO).
-    if mechanism.name() != "NULL" && theirs.as_server && as_server {
-        let role = format!("{} server", mechanism.name());
-        return Err(ProtocolError::MechanismMismatch {
-            ours: role.clone(),
-            theirs: role,
-        }
-        .into());
-    }
-
-    let decoder = Decoder::new(config.max_message_size).commands_up_to(config.max_command_size);
-    let mut out = BytesMut::new();
-    let mut decided = false;
-    loop {
-        while let Some(body) = mechanism.next_command()? {
-            codec::encode_command(&mut out, &body);
-        }
-        if !out.is_empty() {
-            stream.write_all(&out).await?;
-            stream.flush().await?;
-            out.clear();
-        }
-        match mechanism.status() {
-            MechanismStatus::Ready => break,
-            MechanismStatus::Refused => return Err(ProtocolError::Refused.into()),
-            MechanismStatus::AwaitingAuth => {
-                let (credentials, id) = peer_of(&*mechanism);
-                let allowed = decide(setup, credentials, id).await;
-                decided = true;
-                mechanism.authorize(allowed);
-                continue;
-            }
-            MechanismStatus::Handshaking => {}
-        }
-        let body = match decoder.decode_header(&buf)? {
-            // Judged by its header alone: a data frame is refused before its body is read (as
-            // the decoder refused a command over the limit).
-            Some(header) if !header.is_command() => {
-                return Err(
-                    ProtocolError::UnexpectedCommand("data frame during handshake".into()).into(),
-                )
-            }
-            Some(header) => header.split_body_from(&mut buf),
-            None => None,
-        };
-        match body {
-            Some(body) => mechanism.process_command(body)?,
-            None => {
-                let want = decoder.missing(&buf);
-                read_some(stream, &mut buf, want).await?;
-            }
-        }
-    }
-
+    check_roles(&theirs, mechanism.name(), as_server)?;
+    run_mechanism(&mut exchange, &mut *mechanism, config, setup).await?;
     let peer = mechanism.peer_metadata();
     let peer_socket_type = validate_socket_type(config.socket_type, peer)?;
-    let peer_identity = peer
-        .and_then(|m| m.get("Identity"))
-        .filter(|id| !id.is_empty())
-        .cloned();
-    // NULL: the decision comes after READY (NULL has no server role, and an authenticating NULL
-    // holding its READY back would deadlock two such ends), and nothing the peer sent is delivered
-    // before it; a refused peer gets an ERROR. PLAIN and CURVE clients decide nothing.
-    let (credentials, id) = peer_of(&*mechanism);
-    let null_decides = mechanism.name() == "NULL" && setup.authenticator.is_some() && !decided;
-    if null_decides && !decide(setup, credentials, id).await {
-        Command::Error(REFUSED_REASON.into()).encode(&mut out);
-        stream.write_all(&out).await?;
-        stream.flush().await?;
-        return Err(ProtocolError::Refused.into());
+    let peer_identity = identity_of(peer);
+    if mechanism.name() == "NULL" && setup.authenticator.is_some() {
+        let (credentials, id) = peer_of(&*mechanism);
+        refuse_unless_authorized(&mut exchange, setup, credentials, id).await?;
     }
     let (sealer, opener) = mechanism.into_data_phase()?;
     Ok(Handshaken {
         peer_socket_type,
         peer_identity,
         peer_version: (theirs.major, theirs.minor),
-        leftover: buf,
+        leftover: exchange.buf,
         data: DataPhase { sealer, opener },
     })
+}
+
+/// This connection's mechanism. A NULL socket is asked after the handshake instead (see
+/// [`refuse_unless_authorized`]): an authenticating NULL mechanism holds its READY back, which
+/// deadlocks if both ends do it.
+fn build_mechanism(
+    config: &HandshakeConfig,
+    setup: &SecuritySetup,
+) -> Result<Box<dyn Mechanism>, HandshakeError> {
+    let holds_for_auth = setup.authenticator.is_some() && setup.security.as_server();
+    setup
+        .security
+        .mechanism(local_metadata(config), holds_for_auth)
+        .map_err(|_| {
+            HandshakeError::Io(std::io::Error::other(
+                "the OS random source failed: no CURVE keys",
+            ))
+        })
+}
+
+/// The stream a handshake runs over, and what was read from it and not used yet.
+struct Exchange<'s, S> {
+    stream: &'s mut S,
+    buf: BytesMut,
+}
+
+impl<'s, S: AsyncRead + AsyncWrite + Unpin> Exchange<'s, S> {
+    fn new(stream: &'s mut S) -> Exchange<'s, S> {
+        Exchange {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), HandshakeError> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await?;
+        Ok(())
+    }
+
+    /// One read of at most `want` bytes, clamped to MIN_READ..=READ_CHUNK; EOF is an error
+    /// because the handshake is not finished.
+    async fn read_some(&mut self, want: usize) -> Result<(), HandshakeError> {
+        let want = want.clamp(MIN_READ, READ_CHUNK);
+        self.buf.reserve(want);
+        let n = (&mut *self.stream)
+            .take(want as u64)
+            .read_buf(&mut self.buf)
+            .await?;
+        if n == 0 {
+            return Err(HandshakeError::Io(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "peer closed the connection during the handshake",
+            )));
+        }
+        Ok(())
+    }
+
+    /// The body of the peer's next command frame. A data frame is refused from its header alone,
+    /// before its body is read (as the decoder refuses a command over the limit).
+    async fn next_command(&mut self, decoder: &Decoder) -> Result<Bytes, HandshakeError> {
+        loop {
+            match decoder.decode_header(&self.buf)? {
+                Some(header) if !header.is_command() => {
+                    let unexpected = "data frame during handshake".into();
+                    return Err(ProtocolError::UnexpectedCommand(unexpected).into());
+                }
+                Some(header) => {
+                    if let Some(body) = header.split_body_from(&mut self.buf) {
+                        return Ok(body);
+                    }
+                }
+                None => {}
+            }
+            let want = decoder.missing(&self.buf);
+            self.read_some(want).await?;
+        }
+    }
+}
+
+/// What the greeting exchange found the peer to speak.
+enum Greeted {
+    /// ZMTP 2.0 (RFC 15): its signature and revision are in; the rest is [`downgrade`]'s.
+    Zmtp2,
+    /// ZMTP 3.x: its whole greeting.
+    Zmtp3(Greeting),
+}
+
+/// Exchanges greetings. Signature and version octet go out at once (libzmq waits for our
+/// signature before it sends its version octet, so holding them back could deadlock against
+/// it); the rest depends on the peer's version octet: a ZMTP 2.0 peer would read our 3.x
+/// greeting's tail as frames.
+async fn greet<S>(
+    exchange: &mut Exchange<'_, S>,
+    mechanism: &str,
+    as_server: bool,
+) -> Result<Greeted, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let ours = Greeting::new(mechanism, as_server).encode();
+    let (prefix, rest) = ours.split_at(VERSION_PREFIX_LEN);
+    exchange.send(prefix).await?;
+    let revision = loop {
+        if let Some(revision) = Greeting::revision(&exchange.buf)? {
+            break revision;
+        }
+        let want = VERSION_PREFIX_LEN.saturating_sub(exchange.buf.len());
+        exchange.read_some(want).await?;
+    };
+    if revision == Revision::Zmtp2 {
+        return Ok(Greeted::Zmtp2);
+    }
+    exchange.send(rest).await?;
+    while exchange.buf.len() < GREETING_LEN {
+        let want = GREETING_LEN - exchange.buf.len();
+        exchange.read_some(want).await?;
+        // Check what is there after every read: a non-ZMTP or pre-3.0 peer is dropped at once
+        // instead of after the timeout.
+        let prefix = exchange.buf.get(..GREETING_LEN).unwrap_or(&exchange.buf);
+        Greeting::check_version_prefix(prefix)?;
+    }
+    let mut raw = [0u8; GREETING_LEN];
+    raw.copy_from_slice(&exchange.buf.split_to(GREETING_LEN));
+    Ok(Greeted::Zmtp3(Greeting::parse(&raw)?))
+}
+
+/// The peer's greeting against ours: the same mechanism, and not both its server. PLAIN and
+/// CURVE have one client and one server (RFC 24, 26). libzmq never sets the as-server bit (its
+/// greeting has zeros there), so only two servers can be told apart here; two clients fail in
+/// the mechanism (each gets the other's HELLO).
+fn check_roles(theirs: &Greeting, mechanism: &str, as_server: bool) -> Result<(), ProtocolError> {
+    if theirs.mechanism != mechanism {
+        return Err(ProtocolError::MechanismMismatch {
+            ours: mechanism.to_owned(),
+            theirs: theirs.mechanism.clone(),
+        });
+    }
+    if mechanism != "NULL" && theirs.as_server && as_server {
+        let role = format!("{mechanism} server");
+        return Err(ProtocolError::MechanismMismatch {
+            ours: role.clone(),
+            theirs: role,
+        });
+    }
+    Ok(())
+}
+
+/// Pumps the mechanism's commands both ways until it is ready; a server waiting for the decision
+/// on its client gets it from the authenticator.
+async fn run_mechanism<S>(
+    exchange: &mut Exchange<'_, S>,
+    mechanism: &mut dyn Mechanism,
+    config: &HandshakeConfig,
+    setup: &SecuritySetup,
+) -> Result<(), HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let decoder = Decoder::new(config.max_message_size).commands_up_to(config.max_command_size);
+    let mut out = BytesMut::new();
+    loop {
+        while let Some(body) = mechanism.next_command()? {
+            codec::encode_command(&mut out, &body);
+        }
+        if !out.is_empty() {
+            exchange.send(&out).await?;
+            out.clear();
+        }
+        match mechanism.status() {
+            MechanismStatus::Ready => return Ok(()),
+            MechanismStatus::Refused => return Err(ProtocolError::Refused.into()),
+            MechanismStatus::AwaitingAuth => {
+                let (credentials, id) = peer_of(mechanism);
+                let allowed = authorize(setup, credentials, id).await;
+                mechanism.authorize(allowed);
+            }
+            MechanismStatus::Handshaking => {
+                let body = exchange.next_command(&decoder).await?;
+                mechanism.process_command(body)?;
+            }
+        }
+    }
+}
+
+/// NULL's decision, after READY: NULL has no server role, and an authenticating NULL holding its
+/// READY back would deadlock two such ends. Nothing the peer sent is delivered before it; a
+/// refused peer gets an ERROR. (PLAIN and CURVE servers decided in the mechanism, their clients
+/// decide nothing.)
+async fn refuse_unless_authorized<S>(
+    exchange: &mut Exchange<'_, S>,
+    setup: &SecuritySetup,
+    credentials: Credentials,
+    routing_id: Option<Bytes>,
+) -> Result<(), HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if authorize(setup, credentials, routing_id).await {
+        return Ok(());
+    }
+    let mut out = BytesMut::new();
+    Command::Error(REFUSED_REASON.into()).encode(&mut out);
+    exchange.send(&out).await?;
+    Err(ProtocolError::Refused.into())
+}
+
+/// The peer's Identity property, if non-empty.
+fn identity_of(peer: Option<&Metadata>) -> Option<Bytes> {
+    peer.and_then(|m| m.get("Identity"))
+        .filter(|id| !id.is_empty())
+        .cloned()
 }
 
 /// What the authenticator is told of the peer `mechanism` authenticated (taken before any await:
 /// a mechanism is `Send` but not `Sync`).
 fn peer_of(mechanism: &dyn Mechanism) -> (Credentials, Option<Bytes>) {
-    let routing_id = mechanism
-        .peer_metadata()
-        .and_then(|m| m.get("Identity"))
-        .filter(|id| !id.is_empty())
-        .cloned();
-    (mechanism.peer_credentials(), routing_id)
+    (
+        mechanism.peer_credentials(),
+        identity_of(mechanism.peer_metadata()),
+    )
 }
 
 /// Asks the authenticator (true without one).
-async fn decide(
+async fn authorize(
     setup: &SecuritySetup,
     credentials: Credentials,
     routing_id: Option<Bytes>,
@@ -375,10 +479,9 @@ async fn decide(
 /// one refuses such a peer (libzmq refuses it when ZAP is on; RFC 23 "Security Considerations":
 /// a crafted 1.0/2.0 header is a downgrade attack): claiming to be old is no way around CURVE.
 async fn downgrade<S>(
-    stream: &mut S,
+    mut exchange: Exchange<'_, S>,
     config: &HandshakeConfig,
     mechanism: &str,
-    mut buf: BytesMut,
 ) -> Result<Handshaken, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -393,8 +496,7 @@ where
     let mut out = BytesMut::new();
     let identity = config.identity.as_deref().unwrap_or_default();
     Zmtp2Greeting::encode_rest(&mut out, config.socket_type, identity);
-    stream.write_all(&out).await?;
-    stream.flush().await?;
+    exchange.send(&out).await?;
     // RFC 15 says SHOULD; libzmq does not check, but a REP fed by a PUB is a bug worth refusing.
     let check_type = |code: u8| {
         SocketType::from_zmtp2_code(code)
@@ -402,20 +504,20 @@ where
             .ok_or_else(|| ProtocolError::IncompatibleSocketType(format!("ZMTP 2.0 type {code}")))
     };
     let theirs = loop {
-        if let Some(code) = Zmtp2Greeting::socket_type_of(&buf) {
+        if let Some(code) = Zmtp2Greeting::socket_type_of(&exchange.buf) {
             check_type(code)?;
         }
-        if let Some(greeting) = Zmtp2Greeting::decode(&mut buf)? {
+        if let Some(greeting) = Zmtp2Greeting::decode(&mut exchange.buf)? {
             break greeting;
         }
-        read_some(stream, &mut buf, 1).await?;
+        exchange.read_some(1).await?;
     };
     let peer_socket_type = check_type(theirs.socket_type)?;
     Ok(Handshaken {
         peer_socket_type,
         peer_identity: Some(theirs.identity).filter(|id| !id.is_empty()),
         peer_version: ZMTP2_VERSION,
-        leftover: buf,
+        leftover: exchange.buf,
         data: DataPhase::default(),
     })
 }
@@ -446,24 +548,6 @@ fn validate_socket_type(
         return Err(ProtocolError::IncompatibleSocketType(printable()));
     }
     Ok(peer_type)
-}
-
-/// One read of at most `want` bytes, clamped to MIN_READ..=READ_CHUNK; EOF is an error because
-/// the handshake is not finished.
-async fn read_some<S>(stream: &mut S, buf: &mut BytesMut, want: usize) -> Result<(), HandshakeError>
-where
-    S: AsyncRead + Unpin,
-{
-    let want = want.clamp(MIN_READ, READ_CHUNK);
-    buf.reserve(want);
-    let n = (&mut *stream).take(want as u64).read_buf(buf).await?;
-    if n == 0 {
-        return Err(HandshakeError::Io(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "peer closed the connection during the handshake",
-        )));
-    }
-    Ok(())
 }
 
 // Keeps the constant referenced where the greeting logic relies on it.
@@ -820,7 +904,11 @@ mod tests {
         let (mut a, mut b) = tokio::io::duplex(64 * 1024);
         let mut buf = BytesMut::new();
         buf.extend_from_slice(&zmtp2_greeting(4, b""));
-        let r = downgrade(&mut a, &config(SocketType::Req), "CURVE", buf).await;
+        let exchange = Exchange {
+            stream: &mut a,
+            buf,
+        };
+        let r = downgrade(exchange, &config(SocketType::Req), "CURVE").await;
         match r {
             Err(HandshakeError::Protocol(ProtocolError::MechanismMismatch { ours, .. })) => {
                 assert_eq!(ours, "CURVE");

@@ -8,6 +8,7 @@
 
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::error::ProtocolError;
+use crate::lock::lock;
 use crate::net::transport::WriteHalf;
 use crate::once_event::OnceEvent;
 use crate::wire::frame_ref::{self, FrameRef};
@@ -266,7 +267,7 @@ impl Peer {
 
     fn outbox(&self) -> MutexGuard<'_, Outbox> {
         // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
-        self.out.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.out)
     }
 
     fn full(&self, out: &Outbox) -> bool {

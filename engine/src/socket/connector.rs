@@ -2,7 +2,7 @@
 //! try again after `reconnect_interval` (doubling up to `reconnect_max_interval`), forever,
 //! until `disconnect` or `close`.
 
-use crate::conn::connection::SocketLink;
+use crate::conn::connection::LinkSource;
 use crate::conn::connection::{self, ConnectionOutcome};
 use crate::events::{EventError, EventKind, SocketEvent};
 use crate::net::endpoint::Endpoint;
@@ -33,30 +33,36 @@ impl Backoff {
 }
 
 /// `address`: as given to `connect`, what this endpoint's events carry.
-pub(crate) async fn run<S: SocketLink>(
+pub(crate) async fn run<S: LinkSource>(
     core: Arc<S>,
     endpoint: Endpoint,
     stop: Arc<OnceEvent>,
     address: Arc<str>,
 ) {
     let mut backoff = Backoff::default();
+    // Its signals: the same in every connection's config.
+    let socket = core.link_config();
     loop {
-        if stop.is_fired() || core.is_closed() {
+        if stop.is_fired() || socket.closed.is_fired() {
             return;
         }
-        let attempt_timeout = Interval::from_ms(core.options().connect_timeout).duration();
+        let connect_timeout = core.link_config().options.connect_timeout;
+        let attempt_timeout = Interval::from_ms(connect_timeout).duration();
         let attempt = tokio::select! {
             r = transport::connect(&endpoint, attempt_timeout) => r,
             _ = stop.wait() => return,
-            _ = core.closed().wait() => return,
+            _ = socket.closed.wait() => return,
         };
         // Why the next attempt is needed, for `connect:retry`.
         let mut failure = None;
         let reconnect_now = match attempt {
             Ok(stream) => {
-                core.events()
+                socket
+                    .events
                     .emit(|| SocketEvent::new(EventKind::Connect, &address));
-                let run = connection::run(core.clone(), stream, stop.clone(), address.clone());
+                let config = core.link_config();
+                let run =
+                    connection::run(core.clone(), config, stream, stop.clone(), address.clone());
                 match run.await {
                     ConnectionOutcome::Lost { reconnect_now } => {
                         backoff = Backoff::default();
@@ -66,7 +72,7 @@ pub(crate) async fn run<S: SocketLink>(
                 }
             }
             Err(e) => {
-                failure = core.events().on().then(|| EventError::io(&e));
+                failure = socket.events.on().then(|| EventError::io(&e));
                 false
             }
         };
@@ -74,7 +80,7 @@ pub(crate) async fn run<S: SocketLink>(
             continue;
         }
         // libzmq: a negative reconnect interval means "do not reconnect".
-        let options = core.options();
+        let options = core.link_config().options;
         let Timeout::After(start) = Timeout::from_ms(options.reconnect_interval) else {
             return;
         };
@@ -83,8 +89,8 @@ pub(crate) async fn run<S: SocketLink>(
             .duration()
             .unwrap_or(Duration::ZERO);
         let delay = backoff.next(start, max);
-        if !(stop.is_fired() || core.is_closed()) {
-            core.events().emit(|| SocketEvent {
+        if !(stop.is_fired() || socket.closed.is_fired()) {
+            socket.events.emit(|| SocketEvent {
                 kind: EventKind::ConnectRetry,
                 address: address.to_string(),
                 error: failure,
@@ -94,7 +100,7 @@ pub(crate) async fn run<S: SocketLink>(
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait() => return,
-            _ = core.closed().wait() => return,
+            _ = socket.closed.wait() => return,
         }
     }
 }

@@ -3,12 +3,13 @@
 //! and close with linger. The socket types are thin layers on top; what one does when a peer
 //! joins, sends or leaves it tells the core through [`TypeHooks`].
 
-use crate::conn::connection::SocketLink;
+use crate::conn::connection::{LinkConfig, LinkSource, SocketLink};
 use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
 use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
 use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
+use crate::lock::lock;
 use crate::net::endpoint::Endpoint;
 use crate::net::transport::{self, Listener};
 use crate::once_event::OnceEvent;
@@ -23,15 +24,10 @@ use crate::wire::Message;
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means another thread panicked mid-update of plain data; keep going.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// A bound endpoint: the listener is in a slot so `unbind`/`close` can drop it synchronously,
 /// releasing the port at once even while the accept task has not run yet.
@@ -131,7 +127,7 @@ pub(crate) struct SocketCore {
     pub(crate) kind: SocketType,
     pub(crate) handle: Handle,
     options: Mutex<Options>,
-    pub(crate) closed: OnceEvent,
+    pub(crate) closed: Arc<OnceEvent>,
     peers: Mutex<PeerTable>,
     /// A peer joined or got queue room: senders waiting for a peer re-check.
     pub(crate) out_changed: Notify,
@@ -143,7 +139,7 @@ pub(crate) struct SocketCore {
     read_driver: Mutex<Option<Arc<dyn ReadDriver>>>,
     /// Why the latest handshake failed, if one did: told to callers whose wait for a peer ends EAGAIN.
     last_handshake_failure: Mutex<Option<String>>,
-    pub(crate) events: Events,
+    pub(crate) events: Arc<Events>,
     held_connects: Mutex<Vec<HeldConnect>>,
     hooks: OnceLock<Arc<dyn TypeHooks>>,
     /// `conflate`, read per received message: kept apart from the option lock.
@@ -158,7 +154,7 @@ impl SocketCore {
             kind,
             handle: handle.clone(),
             options: Mutex::new(options),
-            closed: OnceEvent::new(),
+            closed: Arc::new(OnceEvent::new()),
             peers: Mutex::new(PeerTable::default()),
             out_changed: Notify::new(),
             inbound: Inbound::default(),
@@ -167,7 +163,7 @@ impl SocketCore {
             next_routing_id: AtomicU32::new(random_u32()),
             read_driver: Mutex::new(None),
             last_handshake_failure: Mutex::new(None),
-            events: Events::default(),
+            events: Arc::default(),
             held_connects: Mutex::new(Vec::new()),
             hooks: OnceLock::new(),
             conflate: AtomicBool::new(false),
@@ -190,10 +186,6 @@ impl SocketCore {
 
     pub(crate) fn set_read_driver(&self, driver: Arc<dyn ReadDriver>) {
         *lock(&self.read_driver) = Some(driver);
-    }
-
-    pub(crate) fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        lock(&self.read_driver).clone()
     }
 
     /// Events from now on go to `sink` (until the socket's close has been reported).
@@ -584,8 +576,43 @@ impl SocketCore {
 
     /// Takes the next message in fair-queue order.
     pub(crate) fn pop_inbound(&self) -> Option<Received> {
-        let hwm = self.option(|o| o.receive_high_water_mark);
-        self.inbound.pop(usize::try_from(hwm).unwrap_or(usize::MAX))
+        self.inbound.pop(self.receive_hwm())
+    }
+
+    fn receive_hwm(&self) -> usize {
+        crate::conn::delivery::receive_hwm(self.option(|o| o.receive_high_water_mark))
+    }
+
+    /// The caller has read every message a batch lent it: their room goes back to the peers.
+    pub(crate) fn release_lent(&self) {
+        self.inbound.release_lent(self.receive_hwm());
+    }
+
+    /// Up to `max` accepted messages in fair-queue order (empty when none is queued): the first
+    /// taken as `pop_inbound` does, the rest lent (see [`Inbound::pop_lent`]), since they wait
+    /// unread in the caller's queue. With `conflate` only the newest one is worth having: one.
+    pub(crate) fn pop_accepted_many<T>(
+        &self,
+        max: usize,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(first) = self.pop_accepted(&mut accept) else {
+            return Vec::new();
+        };
+        let max = if self.conflate.load(Ordering::Relaxed) {
+            1
+        } else {
+            max
+        };
+        let hwm = self.receive_hwm();
+        let mut batch = vec![first];
+        while batch.len() < max {
+            let Some(received) = self.inbound.pop_lent(hwm) else {
+                break;
+            };
+            batch.extend(accept(received));
+        }
+        batch
     }
 
     // ----- waiting -----
@@ -678,6 +705,33 @@ impl SocketCore {
         None
     }
 
+    /// `recv_with` for a batch: waits (until `deadline`) for at least one accepted message, then
+    /// takes up to `max` (see [`SocketCore::pop_accepted_many`]).
+    pub(crate) async fn recv_many_with<T>(
+        &self,
+        max: usize,
+        deadline: Option<Instant>,
+        mut accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<Vec<T>, WaitError> {
+        self.wait_for(&self.inbound.notify, deadline, || {
+            let batch = self.pop_accepted_many(max, &mut accept);
+            (!batch.is_empty()).then_some(batch)
+        })
+        .await
+    }
+
+    /// `recv_many_with` bounded by `receive_timeout`, failing as a public `recv` does.
+    pub(crate) async fn recv_many_timed<T>(
+        &self,
+        max: usize,
+        accept: impl FnMut(Received) -> Option<T>,
+    ) -> Result<Vec<T>, Error> {
+        let deadline = Timeout::from_ms(self.option(|o| o.receive_timeout)).deadline();
+        self.recv_many_with(max, deadline, accept)
+            .await
+            .map_err(|e| self.explain(e.into_error("receive")))
+    }
+
     /// `send_round_robin` bounded by `send_timeout`, failing as a public `send` does.
     pub(crate) async fn send_timed<R>(
         &self,
@@ -731,31 +785,20 @@ impl InboundQueue for SocketCore {
     }
 }
 
+impl LinkSource for SocketCore {
+    fn link_config(&self) -> LinkConfig {
+        LinkConfig {
+            socket_type: self.kind,
+            options: self.options(),
+            runtime: self.handle.clone(),
+            read_driver: lock(&self.read_driver).clone(),
+            closed: self.closed.clone(),
+            events: self.events.clone(),
+        }
+    }
+}
+
 impl SocketLink for SocketCore {
-    fn socket_type(&self) -> SocketType {
-        self.kind
-    }
-
-    fn options(&self) -> Options {
-        SocketCore::options(self)
-    }
-
-    fn closed(&self) -> &OnceEvent {
-        &self.closed
-    }
-
-    fn runtime(&self) -> &Handle {
-        &self.handle
-    }
-
-    fn read_driver(&self) -> Option<Arc<dyn ReadDriver>> {
-        SocketCore::read_driver(self)
-    }
-
-    fn generate_routing_id(&self) -> Bytes {
-        SocketCore::generate_routing_id(self)
-    }
-
     fn add_peer(&self, peer: &Arc<Peer>, endpoint: &Arc<OnceEvent>) -> bool {
         SocketCore::add_peer(self, peer, endpoint)
     }
@@ -768,15 +811,15 @@ impl SocketLink for SocketCore {
         self.out_changed.notify_waiters();
     }
 
-    fn linger(&self) -> Timeout {
-        Timeout::from_ms(self.option(|o| o.linger))
-    }
-
     fn handshake_failed(&self, reason: String) {
         *lock(&self.last_handshake_failure) = Some(reason);
     }
 
-    fn events(&self) -> &Events {
-        &self.events
+    fn generate_routing_id(&self) -> Bytes {
+        SocketCore::generate_routing_id(self)
+    }
+
+    fn linger(&self) -> Timeout {
+        Timeout::from_ms(self.option(|o| o.linger))
     }
 }

@@ -2,6 +2,7 @@
 //! ring over the peers that have something queued, so one busy peer cannot starve the others.
 
 use crate::conn::peer::Peer;
+use crate::lock::lock;
 use crate::wire::Message;
 use bytes::Bytes;
 use std::collections::{HashMap, VecDeque};
@@ -23,6 +24,15 @@ struct Inbox {
     peer: Weak<Peer>,
     routing_id: Bytes,
     messages: VecDeque<Message>,
+    /// Taken by a batch receive and not yet read by the user (see [`Inbound::pop_lent`]): they
+    /// still count against the high-water mark until [`Inbound::release_lent`].
+    lent: usize,
+}
+
+impl Inbox {
+    fn held(&self) -> usize {
+        self.messages.len() + self.lent
+    }
 }
 
 /// Hashes peer ids (small sequential numbers of our own, not input from the network) with one
@@ -54,6 +64,8 @@ struct Queues {
     inboxes: HashMap<u64, Inbox, BuildHasherDefault<PeerIdHasher>>,
     /// Peers with queued messages, in turn order.
     ready: VecDeque<u64>,
+    /// Some inbox has `lent` messages (so `release_lent` has work).
+    any_lent: bool,
 }
 
 #[derive(Debug, Default)]
@@ -65,7 +77,7 @@ pub(crate) struct Inbound {
 
 impl Inbound {
     fn state(&self) -> MutexGuard<'_, Queues> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// Whether a message is queued (a receive would finish at once).
@@ -84,7 +96,7 @@ impl Inbound {
             let mut state = self.state();
             let now_ready = match state.inboxes.get_mut(&peer.id) {
                 Some(inbox) => {
-                    if hwm != 0 && inbox.messages.len() >= hwm {
+                    if hwm != 0 && inbox.held() >= hwm {
                         return Err(message);
                     }
                     inbox.messages.push_back(message);
@@ -102,6 +114,7 @@ impl Inbound {
                             peer: Arc::downgrade(peer),
                             routing_id: peer.routing_id.clone(),
                             messages: VecDeque::from([message]),
+                            lent: 0,
                         },
                     );
                     true
@@ -117,17 +130,55 @@ impl Inbound {
 
     /// Takes the next message in fair-queue order.
     pub(crate) fn pop(&self, hwm: usize) -> Option<Received> {
+        self.take(hwm, false)
+    }
+
+    /// Like [`Inbound::pop`], but the message stays counted against its peer's high-water mark
+    /// (its reader is not given the room) until [`Inbound::release_lent`]: for a batch handed to
+    /// a queue of the caller's own, where it waits unread.
+    pub(crate) fn pop_lent(&self, hwm: usize) -> Option<Received> {
+        self.take(hwm, true)
+    }
+
+    /// Everything lent has been read: its room goes back to the peers' readers.
+    pub(crate) fn release_lent(&self, hwm: usize) {
+        let mut woken = Vec::new();
+        {
+            let mut state = self.state();
+            if !state.any_lent {
+                return;
+            }
+            state.any_lent = false;
+            state.inboxes.retain(|_, inbox| {
+                if inbox.lent > 0 {
+                    if hwm != 0 && inbox.held() >= hwm {
+                        woken.push(inbox.peer.clone());
+                    }
+                    inbox.lent = 0;
+                }
+                !inbox.messages.is_empty() || inbox.peer.strong_count() > 0
+            });
+        }
+        for peer in woken.iter().filter_map(Weak::upgrade) {
+            peer.in_room.notify_one();
+        }
+    }
+
+    fn take(&self, hwm: usize, lend: bool) -> Option<Received> {
         let mut state = self.state();
         loop {
             let id = state.ready.pop_front()?;
             let Some(inbox) = state.inboxes.get_mut(&id) else {
                 continue;
             };
-            let was_full = hwm != 0 && inbox.messages.len() >= hwm;
+            let was_full = !lend && hwm != 0 && inbox.held() >= hwm;
             let Some(message) = inbox.messages.pop_front() else {
                 state.inboxes.remove(&id);
                 continue;
             };
+            if lend {
+                inbox.lent += 1;
+            }
             let received = Received {
                 peer_id: id,
                 peer: inbox.peer.clone(),
@@ -135,12 +186,13 @@ impl Inbound {
                 message,
             };
             if inbox.messages.is_empty() {
-                if inbox.peer.strong_count() == 0 {
+                if inbox.lent == 0 && inbox.peer.strong_count() == 0 {
                     state.inboxes.remove(&id);
                 }
             } else {
                 state.ready.push_back(id);
             }
+            state.any_lent |= lend;
             drop(state);
             if was_full {
                 if let Some(peer) = received.peer.upgrade() {
@@ -242,6 +294,41 @@ mod tests {
         inbound.discard_from(1);
         assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("x")));
         assert!(inbound.pop(2).is_none());
+    }
+
+    #[tokio::test]
+    async fn lent_messages_count_against_the_high_water_mark_until_released() {
+        let inbound = Inbound::default();
+        let (p1, p2) = (peer(1), peer(2));
+        for s in ["a", "b", "c"] {
+            inbound.try_push(&p1, m(s), 3).expect("push");
+        }
+        inbound.try_push(&p2, m("x"), 3).expect("push");
+        // Lent in fair-queue order, as `pop` would take them.
+        let lent: Vec<_> = std::iter::from_fn(|| inbound.pop_lent(3))
+            .map(|r| r.message)
+            .collect();
+        assert_eq!(lent, vec![m("a"), m("x"), m("b"), m("c")]);
+        // Unread in the caller's queue: p1 still holds its three.
+        assert_eq!(inbound.try_push(&p1, m("d"), 3), Err(m("d")));
+        inbound
+            .try_push(&p2, m("y"), 3)
+            .expect("p2 holds two of three");
+        let room = p1.in_room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        inbound.release_lent(3);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), room)
+                .await
+                .is_ok(),
+            "the release wakes the reader of a peer that was full"
+        );
+        for s in ["d", "e", "f"] {
+            inbound.try_push(&p1, m(s), 3).expect("room again");
+        }
+        assert_eq!(inbound.try_push(&p1, m("g"), 3), Err(m("g")));
+        assert_eq!(inbound.pop(3).map(|r| r.message), Some(m("y")));
     }
 
     #[tokio::test]

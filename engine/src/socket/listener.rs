@@ -1,8 +1,9 @@
 //! The accept loop of one bound endpoint: each accepted stream gets its own connection task.
 
 use crate::conn::connection;
-use crate::conn::connection::SocketLink;
+use crate::conn::connection::LinkSource;
 use crate::events::{EventError, EventKind, SocketEvent};
+use crate::lock::lock;
 use crate::net::transport::Listener;
 use crate::once_event::OnceEvent;
 use std::io;
@@ -14,16 +15,18 @@ use std::time::Duration;
 /// descriptors), so a persistent condition cannot spin the loop.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(10);
 
-pub(crate) async fn accept_loop<S: SocketLink>(
+pub(crate) async fn accept_loop<S: LinkSource>(
     core: Arc<S>,
     slot: Arc<Mutex<Option<Listener>>>,
     stop: Arc<OnceEvent>,
     // The bound endpoint as resolved: what the events of its connections carry.
     address: Arc<str>,
 ) {
+    // Its signals and runtime: the same in every connection's config.
+    let socket = core.link_config();
     loop {
         let accepted = std::future::poll_fn(|cx| {
-            let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = lock(&slot);
             match guard.as_mut() {
                 Some(listener) => listener.poll_accept(cx).map(Some),
                 // Unbound or closed: the listener was dropped by `unbind`/`close`.
@@ -33,15 +36,17 @@ pub(crate) async fn accept_loop<S: SocketLink>(
         let result = tokio::select! {
             r = accepted => r,
             _ = stop.wait() => return,
-            _ = core.closed().wait() => return,
+            _ = socket.closed.wait() => return,
         };
         match result {
             None => return,
             Some(Ok(stream)) => {
-                core.events()
+                socket
+                    .events
                     .emit(|| SocketEvent::new(EventKind::Accept, &address));
-                core.runtime().spawn(connection::run(
+                socket.runtime.spawn(connection::run(
                     core.clone(),
+                    core.link_config(),
                     stream,
                     stop.clone(),
                     address.clone(),
@@ -49,7 +54,7 @@ pub(crate) async fn accept_loop<S: SocketLink>(
             }
             Some(Err(e)) if is_per_connection_error(&e) => {}
             Some(Err(e)) => {
-                core.events().emit(|| {
+                socket.events.emit(|| {
                     SocketEvent::new(EventKind::AcceptError, &address)
                         .with_error(EventError::io(&e))
                 });

@@ -1,23 +1,33 @@
-//! The two ways a DEALER or ROUTER is taken: one receive at a time (a second is EBUSY, as on every
-//! socket type), and a proxy that owns the socket while it runs (every send and receive is EBUSY).
+//! Which operations of a socket are under way: one send and one receive at a time (a second is
+//! EBUSY, as on every socket type), and a proxy that owns the socket while it runs (every send and
+//! receive is EBUSY).
 
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::once_event::OnceEvent;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
+const SEND: u8 = 1;
+const RECV: u8 = 2;
+const PROXY: u8 = 4;
+
+/// The operations under way on one socket, as bits: taking several is one atomic step, so no
+/// two callers can each get half of what they asked for.
 #[derive(Default)]
 pub(crate) struct Busy {
-    receiving: AtomicBool,
-    proxied: AtomicBool,
+    taken: AtomicU8,
 }
 
-/// Clears the flag it set however the operation ends (including its future being dropped).
-pub(crate) struct Taken<'a>(&'a AtomicBool);
+/// Gives back what it took however the operation ends (including its future being dropped).
+pub(crate) struct Taken<'a> {
+    taken: &'a AtomicU8,
+    bits: u8,
+}
 
 impl Drop for Taken<'_> {
     fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
+        self.taken.fetch_and(!self.bits, Ordering::SeqCst);
     }
 }
 
@@ -26,7 +36,7 @@ pub(crate) struct Proxied(Arc<Busy>);
 
 impl Drop for Proxied {
     fn drop(&mut self) {
-        self.0.proxied.store(false, Ordering::SeqCst);
+        self.0.taken.fetch_and(!PROXY, Ordering::SeqCst);
     }
 }
 
@@ -55,7 +65,7 @@ impl ProxyHold {
     /// Runs `take` while the proxy holds its sockets and is not paused: `Some(None)` once
     /// released (which ends a wait), None while paused, otherwise what `take` found.
     pub(crate) fn take<T>(&self, take: impl FnOnce() -> Option<T>) -> Option<Option<T>> {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let held = lock(&self.held);
         if held.is_none() {
             return Some(None);
         }
@@ -68,7 +78,7 @@ impl ProxyHold {
     /// Pauses or resumes the forwarding. Idempotent.
     pub(crate) fn set_paused(&self, paused: bool) {
         // Under the take lock: a take under way finishes first, and none starts paused.
-        let _held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let _held = lock(&self.held);
         self.paused.send_replace(paused);
     }
 
@@ -87,7 +97,7 @@ impl ProxyHold {
 
     /// Gives the sockets back, after any take under way. Idempotent.
     pub(crate) fn release(&self) {
-        drop(self.held.lock().unwrap_or_else(|p| p.into_inner()).take());
+        drop(lock(&self.held).take());
         self.released.fire();
     }
 }
@@ -102,7 +112,7 @@ fn proxied_error() -> Error {
 impl Busy {
     /// EBUSY while a proxy runs on the socket.
     pub(crate) fn check_free(&self) -> Result<(), Error> {
-        if self.proxied.load(Ordering::SeqCst) {
+        if self.taken.load(Ordering::SeqCst) & PROXY != 0 {
             return Err(proxied_error());
         }
         Ok(())
@@ -110,29 +120,50 @@ impl Busy {
 
     /// Takes the receive turn; EBUSY if a receive is pending or a proxy runs.
     pub(crate) fn begin_recv(&self) -> Result<Taken<'_>, Error> {
-        self.check_free()?;
-        if self.receiving.swap(true, Ordering::SeqCst) {
-            return Err(Error::new(
-                ErrorCode::Ebusy,
-                "a receive is already pending on this socket",
-            ));
-        }
-        Ok(Taken(&self.receiving))
+        self.take(RECV, "a receive is already pending on this socket")
+    }
+
+    /// Takes the send turn; EBUSY if a send is pending or a proxy runs.
+    pub(crate) fn begin_send(&self) -> Result<Taken<'_>, Error> {
+        self.take(SEND, "a send is already pending on this socket")
+    }
+
+    /// Takes both turns, for a request and its reply; EBUSY if either is taken.
+    pub(crate) fn begin_request(&self) -> Result<Taken<'_>, Error> {
+        self.take(SEND | RECV, "another operation is pending on this socket")
     }
 
     /// Hands the socket to a proxy; EBUSY if a proxy already has it or a receive is pending
     /// (that receive and the proxy would compete for the same messages).
     pub(crate) fn begin_proxy(self: &Arc<Self>) -> Result<Proxied, Error> {
-        if self.proxied.swap(true, Ordering::SeqCst) {
-            return Err(proxied_error());
+        self.take_bits(
+            PROXY,
+            RECV,
+            "a receive is pending on this socket: a proxy cannot take it over",
+        )?;
+        Ok(Proxied(self.clone()))
+    }
+
+    fn take(&self, bits: u8, busy: &str) -> Result<Taken<'_>, Error> {
+        self.take_bits(bits, bits, busy)?;
+        Ok(Taken {
+            taken: &self.taken,
+            bits,
+        })
+    }
+
+    /// Sets `bits` unless a proxy holds the socket or any of `conflicts` is set (EBUSY saying
+    /// `busy`).
+    fn take_bits(&self, bits: u8, conflicts: u8, busy: &str) -> Result<(), Error> {
+        let taken = self
+            .taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |now| {
+                (now & (conflicts | PROXY) == 0).then_some(now | bits)
+            });
+        match taken {
+            Ok(_) => Ok(()),
+            Err(now) if now & PROXY != 0 => Err(proxied_error()),
+            Err(_) => Err(Error::new(ErrorCode::Ebusy, busy)),
         }
-        let held = Proxied(self.clone());
-        if self.receiving.load(Ordering::SeqCst) {
-            return Err(Error::new(
-                ErrorCode::Ebusy,
-                "a receive is pending on this socket: a proxy cannot take it over",
-            ));
-        }
-        Ok(held)
     }
 }

@@ -9,7 +9,7 @@ use crate::options::Options;
 use crate::socket::core::{SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::round_robin::RoundRobin;
 use crate::wire::frame_ref::{FrameRef, TrySend};
@@ -71,12 +71,25 @@ impl DealerSocket {
         self.queue.try_recv(self.core())
     }
 
+    /// Up to `max` queued messages in fair-queue order, at least one (waiting as
+    /// [`DealerSocket::recv`] does). All but the first stay counted against `receive_high_water_mark` until the
+    /// next receive: the caller keeps them unread in a queue of its own.
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.recv_many(self.core(), max).await
+    }
+
+    /// [`DealerSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.try_recv_many(self.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.queue.begin_proxy(self.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.queue.proxy_recv(self.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.queue, self.core())
     }
 
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure

@@ -45,9 +45,38 @@ impl FairQueue {
         Ok(core.pop_accepted(self.hand_out))
     }
 
+    /// `recv` for a batch of up to `max` messages (at least one). Called only once the caller
+    /// has read what the previous batch lent it, so that room is given back first.
+    pub(crate) async fn recv_many(
+        &self,
+        core: &SocketCore,
+        max: usize,
+    ) -> Result<Vec<Message>, Error> {
+        self.check(core)?;
+        let _receiving = self.busy.begin_recv()?;
+        core.release_lent();
+        core.recv_many_timed(max, self.hand_out).await
+    }
+
+    /// `try_recv` for a batch: empty when nothing is queued. Releases the lent room as
+    /// `recv_many` does.
+    pub(crate) fn try_recv_many(
+        &self,
+        core: &SocketCore,
+        max: usize,
+    ) -> Result<Vec<Message>, Error> {
+        self.check(core)?;
+        let _receiving = self.busy.begin_recv()?;
+        core.release_lent();
+        Ok(core.pop_accepted_many(max, self.hand_out))
+    }
+
     pub(crate) fn begin_proxy(&self, core: &SocketCore) -> Result<Proxied, Error> {
         core.check_open()?;
-        self.busy.begin_proxy()
+        let proxied = self.busy.begin_proxy()?;
+        // What a batch lent is the user's now (or dropped with its socket): not the proxy's.
+        core.release_lent();
+        Ok(proxied)
     }
 
     /// The proxy's receive: no timeout, ends when the socket closes (`Err`) or `hold` is
@@ -58,8 +87,18 @@ impl FairQueue {
         hold: &ProxyHold,
     ) -> Result<Option<Message>, WaitError> {
         core.wait_for(&core.inbound.notify, None, || {
-            hold.take(|| core.pop_accepted(self.hand_out))
+            self.proxy_try_recv(core, hold)
         })
         .await
+    }
+
+    /// The proxy's receive without waiting: None when nothing is queued or it is paused,
+    /// `Some(None)` once `hold` is released.
+    pub(crate) fn proxy_try_recv(
+        &self,
+        core: &SocketCore,
+        hold: &ProxyHold,
+    ) -> Option<Option<Message>> {
+        hold.take(|| core.pop_accepted(self.hand_out))
     }
 }

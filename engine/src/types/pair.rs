@@ -61,6 +61,16 @@ impl PairSocket {
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.queue.try_recv(self.core())
     }
+
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.recv_many(self.core(), max).await
+    }
+
+    /// [`PairSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.try_recv_many(self.core(), max)
+    }
 }
 
 socket_handle!(PairSocket, |socket| &socket.handle);

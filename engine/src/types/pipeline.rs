@@ -6,7 +6,7 @@ use crate::options::Options;
 use crate::socket::core::{SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::round_robin::RoundRobin;
 use crate::wire::frame_ref::{FrameRef, TrySend};
@@ -58,10 +58,9 @@ impl PushSocket {
         self.queue.begin_proxy(self.core())
     }
 
-    /// Never yields a message (a PUSH receives none); ends when the socket closes or the hold is
-    /// released.
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.queue.proxy_recv(self.core(), hold).await
+    /// The queue a proxy takes this socket's messages from (a PUSH's stays empty).
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.queue, self.core())
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
@@ -99,12 +98,23 @@ impl PullSocket {
         self.queue.try_recv(self.core())
     }
 
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.recv_many(self.core(), max).await
+    }
+
+    /// [`PullSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.queue.try_recv_many(self.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.queue.begin_proxy(self.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.queue.proxy_recv(self.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.queue, self.core())
     }
 }
 

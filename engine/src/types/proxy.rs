@@ -67,7 +67,15 @@ impl ProxyEnd {
 
     /// A PUSH receives nothing: its receive waits until the socket closes or the hold ends.
     async fn recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        each_end!(self, s => s.proxy_recv(hold).await)
+        let (queue, core) = each_end!(self, s => s.proxy_queue());
+        queue.proxy_recv(core, hold).await
+    }
+
+    /// The next queued message without waiting (None when there is none, or paused or
+    /// released: the waiting `recv` tells those apart).
+    fn try_recv(&self, hold: &ProxyHold) -> Option<Message> {
+        let (queue, core) = each_end!(self, s => s.proxy_queue());
+        queue.proxy_try_recv(core, hold).flatten()
     }
 
     async fn send(&self, message: Message) -> Result<(), WaitError> {
@@ -97,11 +105,26 @@ async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
         let Ok(Some(message)) = received else {
             return;
         };
-        if to.send(message).await.is_err() {
-            return;
+        // A burst (libzmq's proxy does the same): what is queued now is forwarded without
+        // waiting for a wake-up per message, one message in hand at a time as ever, so that a
+        // stop drops no more than it did.
+        let mut next = Some(message);
+        let mut sent = 0;
+        while let Some(message) = next.take() {
+            if to.send(message).await.is_err() {
+                return;
+            }
+            sent += 1;
+            if sent < BURST {
+                next = from.try_recv(hold);
+            }
         }
     }
 }
+
+/// The most messages a burst forwards before the loop looks at pause and release again, so
+/// that one busy direction cannot keep the other waiting.
+const BURST: usize = 256;
 
 /// Takes both sockets for the proxy, or neither: a failed second take drops the first hold.
 fn take(frontend: &ProxyEnd, backend: &ProxyEnd) -> Result<(Proxied, Proxied), Error> {

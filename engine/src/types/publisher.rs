@@ -8,12 +8,13 @@
 
 use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::subscriptions::{Prefixes, Subscription};
 use crate::wire::frame_ref::{self, FrameRef, TrySend};
@@ -49,7 +50,7 @@ struct Subscribers {
 
 impl Subscribers {
     fn filters(&self) -> MutexGuard<'_, Filters> {
-        self.filters.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.filters)
     }
 
     /// Applies a subscription from `peer`; true when XPUB's `recv` should see it.
@@ -287,12 +288,23 @@ impl XPubSocket {
         self.0.queue.try_recv(self.0.core())
     }
 
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`XPubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.0.queue.begin_proxy(self.0.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.0.queue.proxy_recv(self.0.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.0.queue, self.0.core())
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {

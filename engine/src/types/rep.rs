@@ -7,10 +7,12 @@
 
 use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
+use crate::types::busy::{Busy, Taken};
 use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -28,22 +30,13 @@ pub struct ReplyTo {
 struct Serving {
     /// The request `recv` returned that `send` must answer.
     owed: Option<ReplyTo>,
-    /// A receive is pending: another is EBUSY.
-    receiving: bool,
 }
 
 struct SharedRep {
     handle: SocketHandle,
     state: Mutex<Serving>,
-}
-
-/// Clears the receiving flag however the receive ends (including being dropped).
-struct Receiving<'a>(&'a SharedRep);
-
-impl Drop for Receiving<'_> {
-    fn drop(&mut self) {
-        self.0.state().receiving = false;
-    }
+    /// The receive in progress: another is EBUSY.
+    busy: Busy,
 }
 
 impl SharedRep {
@@ -52,19 +45,11 @@ impl SharedRep {
     }
 
     fn state(&self) -> MutexGuard<'_, Serving> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
-    fn begin_recv(&self) -> Result<Receiving<'_>, Error> {
-        let mut state = self.state();
-        if state.receiving {
-            return Err(Error::new(
-                ErrorCode::Ebusy,
-                "a receive is already pending on this socket",
-            ));
-        }
-        state.receiving = true;
-        Ok(Receiving(self))
+    fn begin_recv(&self) -> Result<Taken<'_>, Error> {
+        self.busy.begin_recv()
     }
 
     /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
@@ -107,10 +92,8 @@ impl RepSocket {
         RepSocket {
             inner: Arc::new(SharedRep {
                 handle: SocketHandle::new(runtime, SocketType::Rep, options),
-                state: Mutex::new(Serving {
-                    owed: None,
-                    receiving: false,
-                }),
+                state: Mutex::new(Serving { owed: None }),
+                busy: Busy::default(),
             }),
         }
     }

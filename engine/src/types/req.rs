@@ -7,11 +7,13 @@
 
 use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
+use crate::types::busy::{Busy, Taken};
 use crate::wire::frame_ref::{FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
@@ -33,16 +35,14 @@ enum Phase {
 
 struct Exchange {
     phase: Phase,
-    /// A send (or request) is in progress: another is EBUSY.
-    sending: bool,
-    /// A receive (or request) is in progress: another is EBUSY.
-    receiving: bool,
     next_request_id: u32,
 }
 
 struct SharedReq {
     handle: SocketHandle,
     state: Mutex<Exchange>,
+    /// The send and receive in progress (a request takes both): another is EBUSY.
+    busy: Busy,
     /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
     turn: tokio::sync::Mutex<()>,
 }
@@ -52,24 +52,6 @@ enum Op {
     Send,
     Recv,
     Both,
-}
-
-/// Clears the busy flag(s) it set, whatever way the operation ends (including being dropped).
-struct Busy<'a> {
-    inner: &'a SharedReq,
-    op: Op,
-}
-
-impl Drop for Busy<'_> {
-    fn drop(&mut self) {
-        let mut state = self.inner.state();
-        if matches!(self.op, Op::Send | Op::Both) {
-            state.sending = false;
-        }
-        if matches!(self.op, Op::Recv | Op::Both) {
-            state.receiving = false;
-        }
-    }
 }
 
 /// Abandons the request in flight if a `request()` future is dropped before its reply.
@@ -90,34 +72,20 @@ impl SharedReq {
     }
 
     fn state(&self) -> MutexGuard<'_, Exchange> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
-    fn begin(&self, op: Op) -> Result<Busy<'_>, Error> {
-        let mut state = self.state();
-        let busy = match op {
-            Op::Send => state.sending,
-            Op::Recv => state.receiving,
-            Op::Both => state.sending || state.receiving,
-        };
-        if busy {
-            return Err(Error::new(
-                ErrorCode::Ebusy,
-                "another operation is pending on this socket",
-            ));
+    fn begin(&self, op: Op) -> Result<Taken<'_>, Error> {
+        match op {
+            Op::Send => self.busy.begin_send(),
+            Op::Recv => self.busy.begin_recv(),
+            Op::Both => self.busy.begin_request(),
         }
-        if matches!(op, Op::Send | Op::Both) {
-            state.sending = true;
-        }
-        if matches!(op, Op::Recv | Op::Both) {
-            state.receiving = true;
-        }
-        Ok(Busy { inner: self, op })
     }
 
     /// Checks a wait for the reply may start (open, not already waiting, a request sent) and
     /// marks it pending.
-    fn begin_reply_wait(&self, op: Op) -> Result<Busy<'_>, Error> {
+    fn begin_reply_wait(&self, op: Op) -> Result<Taken<'_>, Error> {
         self.core().check_open()?;
         let busy = self.begin(op)?;
         if matches!(self.state().phase, Phase::Idle) {
@@ -168,7 +136,7 @@ impl SharedReq {
 
     /// What `send` and `try_send` do before handing the request over: checks, marks the send
     /// pending, and picks the request id; gives back the guard and the id.
-    fn start_send<F>(&self, message: &[F]) -> Result<(Busy<'_>, Option<u32>), Error> {
+    fn start_send<F>(&self, message: &[F]) -> Result<(Taken<'_>, Option<u32>), Error> {
         self.core().check_open()?;
         check_message(message)?;
         let busy = self.begin(Op::Send)?;
@@ -289,10 +257,9 @@ impl ReqSocket {
                 handle,
                 state: Mutex::new(Exchange {
                     phase: Phase::Idle,
-                    sending: false,
-                    receiving: false,
                     next_request_id: crate::socket::core::random_u32(),
                 }),
+                busy: Busy::default(),
                 turn: tokio::sync::Mutex::new(()),
             }),
         }

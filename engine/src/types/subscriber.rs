@@ -7,11 +7,12 @@
 
 use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
+use crate::lock::lock;
 use crate::options::Options;
 use crate::socket::core::{check_message, SocketCore, TypeHooks, WaitError};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
-use crate::types::busy::{Proxied, ProxyHold};
+use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::subscriptions::{topic, Prefixes, Subscription};
 use crate::wire::frame_ref::{self, FrameRef, TrySend};
@@ -31,7 +32,7 @@ struct Subscriptions {
 
 impl Subscriptions {
     fn prefixes(&self) -> MutexGuard<'_, Prefixes> {
-        self.prefixes.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.prefixes)
     }
 }
 
@@ -162,6 +163,16 @@ impl SubSocket {
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.0.queue.try_recv(self.0.core())
     }
+
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`SubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
+    }
 }
 
 socket_handle!(SubSocket, |socket| &socket.0.handle);
@@ -196,12 +207,23 @@ impl XSubSocket {
         self.0.queue.try_recv(self.0.core())
     }
 
+    /// Up to `max` queued messages, at least one (see `DealerSocket::recv_many`).
+    pub async fn recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.recv_many(self.0.core(), max).await
+    }
+
+    /// [`XSubSocket::recv_many`] without waiting: empty when nothing is queued.
+    pub fn try_recv_many(&self, max: usize) -> Result<Vec<Message>, Error> {
+        self.0.queue.try_recv_many(self.0.core(), max)
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.0.queue.begin_proxy(self.0.core())
     }
 
-    pub(crate) async fn proxy_recv(&self, hold: &ProxyHold) -> Result<Option<Message>, WaitError> {
-        self.0.queue.proxy_recv(self.0.core(), hold).await
+    /// The queue a proxy takes this socket's messages from.
+    pub(crate) fn proxy_queue(&self) -> (&FairQueue, &SocketCore) {
+        (&self.0.queue, self.0.core())
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {

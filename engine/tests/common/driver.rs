@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::Notify;
 use zeromq_napi_engine::{DrivenRead, Pump, RawSocket, ReadDriver};
@@ -38,9 +38,7 @@ pub fn assert_one_live_connection(d: &Driver, kind: impl std::fmt::Debug) {
     assert_eq!(d.seen().ends(), 0, "{kind:?}: {}", d.seen().summary());
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub use zeromq_napi_engine::lock;
 
 /// What a driver saw. `changed` wakes tests awaiting a count, so they await events, not time.
 #[derive(Default)]

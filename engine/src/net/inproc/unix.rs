@@ -1,6 +1,7 @@
 //! `inproc://` where Unix socket pairs exist (see `net::inproc`).
 
 use crate::error::{Error, ErrorCode};
+use crate::lock::lock;
 use crate::net::ipc::{StdStream as StdUnixStream, Stream as UnixStream};
 use std::collections::HashMap;
 use std::io;
@@ -29,7 +30,7 @@ fn registry() -> &'static Registry {
 
 fn names() -> MutexGuard<'static, HashMap<String, Binding>> {
     // A poisoned lock only means another thread panicked mid-update of the map; it is consistent.
-    registry().names.lock().unwrap_or_else(|p| p.into_inner())
+    lock(&registry().names)
 }
 
 /// The accepting side of a bound name; dropping it unbinds the name.

@@ -11,6 +11,7 @@ pub mod data;
 pub mod error;
 pub mod keys;
 pub mod plain;
+mod server_handshake;
 pub mod z85;
 
 mod random;
@@ -27,3 +28,11 @@ pub use data::{FrameOpener, FrameSealer};
 pub use error::SecurityError;
 pub use keys::{curve_keypair, curve_public, CurveKeyPair, CurvePublicKey, CurveSecretKey};
 pub use plain::{PlainClient, PlainServer};
+
+// The handshake commands' names as a command body starts (name size, name): the same in PLAIN
+// and CURVE.
+pub(crate) const HELLO: &[u8] = b"\x05HELLO";
+pub(crate) const WELCOME: &[u8] = b"\x07WELCOME";
+pub(crate) const INITIATE: &[u8] = b"\x08INITIATE";
+pub(crate) const READY: &[u8] = b"\x05READY";
+pub(crate) const ERROR: &[u8] = b"\x05ERROR";

@@ -15,14 +15,10 @@ use crate::error::ProtocolError;
 use crate::wire::command::{name_of, Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
-use crate::wire::security::SecurityError;
+use crate::wire::security::server_handshake::{ServerHandshake, ServerState, ServerSteps};
+use crate::wire::security::{SecurityError, ERROR, HELLO, INITIATE, READY, WELCOME};
 use bytes::{BufMut, Bytes, BytesMut};
 
-const HELLO: &[u8] = b"\x05HELLO";
-const WELCOME: &[u8] = b"\x07WELCOME";
-const INITIATE: &[u8] = b"\x08INITIATE";
-const READY: &[u8] = b"\x05READY";
-const ERROR: &[u8] = b"\x05ERROR";
 /// libzmq's PLAIN ERROR name (see the module comment).
 const LIBZMQ_ERROR: &[u8] = b"^RROR";
 
@@ -158,23 +154,9 @@ impl Mechanism for PlainClient {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ServerState {
-    ExpectHello,
-    SendWelcome,
-    ExpectInitiate,
-    AwaitingAuth,
-    SendReady,
-    Ready,
-    SendError,
-    ErrorSent,
-    Failed,
-}
-
 pub struct PlainServer {
-    state: ServerState,
+    handshake: ServerHandshake,
     local: Metadata,
-    authenticate: bool,
     username: Bytes,
     password: Bytes,
     peer: Option<Metadata>,
@@ -185,13 +167,18 @@ impl PlainServer {
     /// after INITIATE until `authorize`.
     pub fn new(local: Metadata, authenticate: bool) -> PlainServer {
         PlainServer {
-            state: ServerState::ExpectHello,
+            handshake: ServerHandshake::new(authenticate),
             local,
-            authenticate,
             username: Bytes::new(),
             password: Bytes::new(),
             peer: None,
         }
+    }
+}
+
+impl ServerSteps for PlainServer {
+    fn handshake(&mut self) -> &mut ServerHandshake {
+        &mut self.handshake
     }
 
     fn hello(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
@@ -205,29 +192,24 @@ impl PlainServer {
         }
         self.username = username;
         self.password = password;
-        self.state = ServerState::SendWelcome;
         Ok(())
     }
 
-    fn process(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
-        match self.state {
-            ServerState::ExpectHello if body.starts_with(HELLO) => self.hello(body),
-            ServerState::ExpectInitiate if body.starts_with(INITIATE) => {
-                self.peer = Some(Metadata::parse(&body.slice(INITIATE.len()..))?);
-                self.state = if self.authenticate {
-                    ServerState::AwaitingAuth
-                } else {
-                    ServerState::SendReady
-                };
-                Ok(())
-            }
-            ServerState::AwaitingAuth | ServerState::SendError | ServerState::ErrorSent => {
-                Err(ProtocolError::UnexpectedCommand(
-                    "command while the client is being authenticated".into(),
-                ))
-            }
-            _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
-        }
+    fn welcome(&mut self) -> Result<Bytes, ProtocolError> {
+        Ok(Bytes::from_static(WELCOME))
+    }
+
+    fn initiate(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
+        self.peer = Some(Metadata::parse(&body.slice(INITIATE.len()..))?);
+        Ok(())
+    }
+
+    fn ready(&mut self) -> Result<Bytes, ProtocolError> {
+        Ok(Command::Ready(self.local.clone()).to_body())
+    }
+
+    fn refusal(&self) -> Bytes {
+        libzmq_error(REFUSED_REASON)
     }
 }
 
@@ -237,35 +219,15 @@ impl Mechanism for PlainServer {
     }
 
     fn next_command(&mut self) -> Result<Option<Bytes>, ProtocolError> {
-        let (body, next) = match self.state {
-            ServerState::SendWelcome => (Bytes::from_static(WELCOME), ServerState::ExpectInitiate),
-            ServerState::SendReady => (
-                Command::Ready(self.local.clone()).to_body(),
-                ServerState::Ready,
-            ),
-            ServerState::SendError => (libzmq_error(REFUSED_REASON), ServerState::ErrorSent),
-            _ => return Ok(None),
-        };
-        self.state = next;
-        Ok(Some(body))
+        self.next_server_command()
     }
 
     fn process_command(&mut self, body: Bytes) -> Result<(), ProtocolError> {
-        let result = self.process(&body);
-        if result.is_err() && !matches!(self.state, ServerState::SendError | ServerState::ErrorSent)
-        {
-            self.state = ServerState::Failed;
-        }
-        result
+        self.process_server_command(&body)
     }
 
     fn status(&self) -> MechanismStatus {
-        match self.state {
-            ServerState::AwaitingAuth => MechanismStatus::AwaitingAuth,
-            ServerState::Ready => MechanismStatus::Ready,
-            ServerState::SendError | ServerState::ErrorSent => MechanismStatus::Refused,
-            _ => MechanismStatus::Handshaking,
-        }
+        self.handshake.status()
     }
 
     fn peer_metadata(&self) -> Option<&Metadata> {
@@ -277,7 +239,7 @@ impl Mechanism for PlainServer {
     }
 
     fn peer_credentials(&self) -> Credentials {
-        match self.state {
+        match self.handshake.state() {
             ServerState::ExpectHello | ServerState::Failed => Credentials::Null,
             _ => Credentials::Plain {
                 username: self.username.clone(),
@@ -287,13 +249,7 @@ impl Mechanism for PlainServer {
     }
 
     fn authorize(&mut self, allowed: bool) {
-        if self.state == ServerState::AwaitingAuth {
-            self.state = if allowed {
-                ServerState::SendReady
-            } else {
-                ServerState::SendError
-            };
-        }
+        self.handshake.authorize(allowed);
     }
 }
 

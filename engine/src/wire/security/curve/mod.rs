@@ -32,11 +32,7 @@ use nacl_box::{BoxKey, NONCE_LEN};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-pub(crate) const HELLO: &[u8] = b"\x05HELLO";
-pub(crate) const WELCOME: &[u8] = b"\x07WELCOME";
-pub(crate) const INITIATE: &[u8] = b"\x08INITIATE";
-pub(crate) const READY: &[u8] = b"\x05READY";
-pub(crate) const ERROR: &[u8] = b"\x05ERROR";
+pub(crate) use super::{ERROR, HELLO, INITIATE, READY, WELCOME};
 
 /// libzmq's sizes: HELLO and WELCOME are fixed, INITIATE and READY grow with their metadata.
 pub(crate) const HELLO_LEN: usize = 200;

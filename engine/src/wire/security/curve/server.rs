@@ -11,38 +11,25 @@ use super::message::MessageCodec;
 use super::nacl_box::BoxKey;
 use super::{
     counter_at, key_at, long_nonce, nonce_tail_at, open, precompute, seal_into, short_nonce,
-    COOKIE_LEN, COOKIE_NONCE, HELLO, HELLO_LEN, HELLO_NONCE, INITIATE, INITIATE_MIN_LEN,
-    INITIATE_NONCE, KEY_LEN, MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_NONCE,
-    VOUCH_LEN, VOUCH_NONCE, WELCOME, WELCOME_LEN, WELCOME_NONCE,
+    COOKIE_LEN, COOKIE_NONCE, HELLO_LEN, HELLO_NONCE, INITIATE_MIN_LEN, INITIATE_NONCE, KEY_LEN,
+    MESSAGE_FROM_CLIENT, MESSAGE_FROM_SERVER, READY, READY_NONCE, VOUCH_LEN, VOUCH_NONCE, WELCOME,
+    WELCOME_LEN, WELCOME_NONCE,
 };
 use crate::error::ProtocolError;
-use crate::wire::command::{name_of, Command, Metadata};
+use crate::wire::command::{Command, Metadata};
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
 use crate::wire::security::keys::{CurvePublicKey, CurveSecretKey};
+use crate::wire::security::server_handshake::{ServerHandshake, ServerState, ServerSteps};
 use crate::wire::security::{random, SecurityError};
 use bytes::{BufMut, Bytes, BytesMut};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    ExpectHello,
-    SendWelcome,
-    ExpectInitiate,
-    AwaitingAuth,
-    SendReady,
-    Ready,
-    SendError,
-    ErrorSent,
-    Failed,
-}
-
 pub struct CurveServer {
-    state: State,
+    handshake: ServerHandshake,
     local: Metadata,
-    authenticate: bool,
     /// Our long-term secret key (s).
     secret: CurveSecretKey,
     /// Our short-term key pair (S', s'), new for this connection.
@@ -74,9 +61,8 @@ impl CurveServer {
         let mut cookie_key = Zeroizing::new([0u8; KEY_LEN]);
         random::fill(&mut *cookie_key)?;
         Ok(CurveServer {
-            state: State::ExpectHello,
+            handshake: ServerHandshake::new(authenticate),
             local,
-            authenticate,
             secret,
             short_public: short_secret.public_key(),
             short_secret,
@@ -90,8 +76,14 @@ impl CurveServer {
             codec: None,
         })
     }
+}
 
-    fn hello(&mut self, body: &[u8]) -> Result<(), ProtocolError> {
+impl ServerSteps for CurveServer {
+    fn handshake(&mut self) -> &mut ServerHandshake {
+        &mut self.handshake
+    }
+
+    fn hello(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
         if body.len() != HELLO_LEN {
             return Err(ProtocolError::BadCommand("CURVE HELLO is not 200 bytes"));
         }
@@ -117,7 +109,6 @@ impl CurveServer {
         )?;
         self.client_short = Some(client_short);
         self.hello_key = Some(key);
-        self.state = State::SendWelcome;
         Ok(())
     }
 
@@ -156,7 +147,7 @@ impl CurveServer {
         Ok(out.freeze())
     }
 
-    fn initiate(&mut self, body: &[u8]) -> Result<(), ProtocolError> {
+    fn initiate(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
         if body.len() < INITIATE_MIN_LEN {
             return Err(ProtocolError::BadCommand("truncated CURVE INITIATE"));
         }
@@ -222,11 +213,6 @@ impl CurveServer {
         self.codec = Some(codec);
         self.client_key = Some(CurvePublicKey::from_bytes(client_key));
         self.peer = Some(metadata);
-        self.state = if self.authenticate {
-            State::AwaitingAuth
-        } else {
-            State::SendReady
-        };
         Ok(())
     }
 
@@ -249,28 +235,21 @@ impl CurveServer {
         Ok(out.freeze())
     }
 
-    fn process(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
-        match self.state {
-            State::ExpectHello if body.starts_with(HELLO) => self.hello(body),
-            State::ExpectInitiate if body.starts_with(INITIATE) => self.initiate(body),
-            State::Failed => Err(ProtocolError::UnexpectedCommand(
-                "command after a failed CURVE handshake".into(),
-            )),
-            State::AwaitingAuth | State::SendError | State::ErrorSent => {
-                Err(ProtocolError::UnexpectedCommand(
-                    "command while the client is being authenticated".into(),
-                ))
-            }
-            _ => Err(ProtocolError::UnexpectedCommand(name_of(body))),
-        }
+    fn refusal(&self) -> Bytes {
+        Command::Error(REFUSED_REASON.into()).to_body()
     }
+}
 
+impl CurveServer {
     fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        data_phase::ready(self.state == State::Ready, self.codec.as_mut())
+        data_phase::ready(
+            self.handshake.state() == ServerState::Ready,
+            self.codec.as_mut(),
+        )
     }
 
     fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
-        data_phase::split(self.state == State::Ready, self.codec)
+        data_phase::split(self.handshake.state() == ServerState::Ready, self.codec)
     }
 }
 
@@ -280,42 +259,15 @@ impl Mechanism for CurveServer {
     }
 
     fn next_command(&mut self) -> Result<Option<Bytes>, ProtocolError> {
-        let out = match self.state {
-            State::SendWelcome => self.welcome().map(|b| (b, State::ExpectInitiate)),
-            State::SendReady => self.ready().map(|b| (b, State::Ready)),
-            State::SendError => Ok((
-                Command::Error(REFUSED_REASON.into()).to_body(),
-                State::ErrorSent,
-            )),
-            _ => return Ok(None),
-        };
-        match out {
-            Ok((body, next)) => {
-                self.state = next;
-                Ok(Some(body))
-            }
-            Err(e) => {
-                self.state = State::Failed;
-                Err(e)
-            }
-        }
+        self.next_server_command()
     }
 
     fn process_command(&mut self, body: Bytes) -> Result<(), ProtocolError> {
-        let result = self.process(&body);
-        if result.is_err() && !matches!(self.state, State::SendError | State::ErrorSent) {
-            self.state = State::Failed;
-        }
-        result
+        self.process_server_command(&body)
     }
 
     fn status(&self) -> MechanismStatus {
-        match self.state {
-            State::AwaitingAuth => MechanismStatus::AwaitingAuth,
-            State::Ready => MechanismStatus::Ready,
-            State::SendError | State::ErrorSent => MechanismStatus::Refused,
-            _ => MechanismStatus::Handshaking,
-        }
+        self.handshake.status()
     }
 
     fn peer_metadata(&self) -> Option<&Metadata> {
@@ -334,13 +286,7 @@ impl Mechanism for CurveServer {
     }
 
     fn authorize(&mut self, allowed: bool) {
-        if self.state == State::AwaitingAuth {
-            self.state = if allowed {
-                State::SendReady
-            } else {
-                State::SendError
-            };
-        }
+        self.handshake.authorize(allowed);
     }
 
     curve_data_phase!();

@@ -1,0 +1,28 @@
+//! Receive batching: when a receive finds several messages queued, they cross into JavaScript in
+//! one call, as an array of messages, and the JS layer serves the next receives from a queue of
+//! its own (`lib/socket.js`). The engine keeps counting those against the receive high-water mark
+//! until the next native receive (see `Inbound::pop_lent`), so back-pressure stays exact.
+
+use crate::hub::Hub;
+use crate::message;
+use napi::{sys, Env, JsValue, Result};
+use zeromq_napi_engine::Message;
+
+/// The most messages one receive hands over. Past a few dozen the per-call cost is already
+/// spread thin; more only holds messages longer in the JS queue (and in the slab, 64 KiB: a
+/// batch's small frames are packed there back to back, and those that do not fit cross as
+/// Buffers of their own).
+pub(crate) const MAX: usize = 256;
+
+/// A batch as `Buffer[][]` (frames packed into the slab as in [`message::to_js`], one packer
+/// across the batch, so the JS layer unpacks them in order from offset 0).
+pub(crate) fn to_js(env: &Env, batch: Vec<Message>) -> Result<sys::napi_value> {
+    let hub = Hub::of(env)?;
+    let mut array = env.create_array(batch.len() as u32)?;
+    hub.slab().pack(|packer| {
+        for (i, m) in batch.into_iter().enumerate() {
+            array.set(i as u32, message::to_js_packed(env, hub, m, packer)?)?;
+        }
+        Ok(array.raw())
+    })
+}
