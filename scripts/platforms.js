@@ -203,13 +203,21 @@ function targetVar(/** @type {Platform} */ p, /** @type {string} */ key) {
 }
 
 /**
- * The environment cargo needs to build or check for `p`: its linker. Flags stay in
+ * The environment cargo needs to build or check for `p`: its linker, and for Windows the libsodium
+ * built for mingw (`mingwSodium` in provision.js builds it the first time, when the cross gcc is here). Flags stay in
  * .cargo/config.toml (musl's dynamic libc there, with the repository's poly1305_force_soft): RUSTFLAGS
  * in the environment would replace them.
  * @returns {Record<string, string>}
  */
 function cargoEnv(/** @type {Platform} */ p) {
-  return p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
+  /** @type {Record<string, string>} */
+  const env = p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
+  if (p.os === 'win32') {
+    const provision = require('./provision.js');
+    // Without the cross gcc the callers skip this platform (and say why) before running cargo.
+    if (p.link.tool === 'gcc' && provision.onPath(p.link.linker)) env.SODIUM_LIB_DIR = provision.mingwSodium();
+  }
+  return env;
 }
 
 /** The Debian packages that link and run every platform here (what .ci/run installs). */

@@ -232,6 +232,60 @@ function muslNode(/** @type {string} */ requirement, /** @type {string} */ wheel
   return { node, libs };
 }
 
+/**
+ * libsodium for Windows (mingw), built once under .cache from the source the `libsodium-sys-stable`
+ * crate ships: that crate's own build runs `./configure --host=<rust triple>`, which autotools does
+ * not know for `x86_64-pc-windows-gnu`, and then falls back to downloading a prebuilt archive.
+ * Handed to the crate through SODIUM_LIB_DIR (see `cargoEnv` in platforms.js).
+ * @returns {string} the directory holding libsodium.a
+ */
+function mingwSodium() {
+  const metadata = spawnSync('cargo', ['metadata', '--format-version', '1', '--locked'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (metadata.error || metadata.status !== 0) throw new Error(`cargo metadata failed: ${metadata.stderr ?? metadata.error}`);
+  /** @type {{ packages: { name: string, version: string, manifest_path: string }[] }} */
+  const { packages } = JSON.parse(metadata.stdout);
+  const crate = packages.find((pkg) => pkg.name === 'libsodium-sys-stable');
+  if (!crate) throw new Error('libsodium-sys-stable is not in Cargo.lock');
+  const dir = path.join(CACHE, `libsodium-mingw-${crate.version}`);
+  const lib = path.join(dir, 'lib');
+  if (fs.existsSync(path.join(lib, 'libsodium.a'))) return lib;
+  // Built and installed in a directory of this process's own, then renamed into place: two runs at
+  // once (lint:platforms and build:platforms in parallel) never share a half-built tree.
+  const work = `${dir}.build-${process.pid}`;
+  const installed = path.join(work, 'installed');
+  fs.rmSync(work, { recursive: true, force: true });
+  fs.mkdirSync(work, { recursive: true });
+  const source = path.join(work, 'libsodium-stable');
+  const tarball = path.join(path.dirname(crate.manifest_path), 'LATEST.tar.gz');
+  const jobs = String(Math.max(1, require('node:os').availableParallelism()));
+  /** @type {Array<[string, string[], string]>} */
+  const steps = [
+    ['tar', ['xzf', tarball, '-C', work], work],
+    // The crate's own flags (minimal, static, no stack protector: nothing to link against).
+    ['./configure', ['--host=x86_64-w64-mingw32', '--enable-minimal', '--disable-shared', '--disable-ssp',
+      '--disable-dependency-tracking', `--prefix=${installed}`], source],
+    ['make', [`-j${jobs}`, 'install'], source],
+  ];
+  process.stdout.write(`building libsodium for mingw into ${path.relative(ROOT, dir)} (once)\n`);
+  for (const [command, args, cwd] of steps) {
+    const failure = run(command, args, { cwd, maxBuffer: 64 << 20 });
+    if (failure !== '') {
+      fs.rmSync(work, { recursive: true, force: true });
+      throw new Error(`could not build libsodium for mingw: ${failure.slice(-4000)}`);
+    }
+  }
+  if (!fs.existsSync(path.join(lib, 'libsodium.a'))) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(installed, dir);
+  }
+  fs.rmSync(work, { recursive: true, force: true });
+  return lib;
+}
+
 module.exports = {
   ROOT,
   CACHE,
@@ -246,4 +300,5 @@ module.exports = {
   winePrefix,
   muslLoader,
   muslNode,
+  mingwSodium,
 };

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use zeromq_napi_engine::wire::codec::Frame;
 use zeromq_napi_engine::wire::command::Metadata;
 use zeromq_napi_engine::wire::mechanism::{Mechanism, MechanismStatus};
-use zeromq_napi_engine::wire::security::{CurveKeyPair, CurvePublicKey, CurveSecretKey, Security};
+use zeromq_napi_engine::wire::security::{
+    CurveKeyPair, CurvePublicKey, CurveSecretKey, FrameOpener, FrameSealer, Security,
+};
 
 /// Damage applied to a genuine command or MESSAGE.
 #[derive(Arbitrary, Debug, Clone)]
@@ -44,16 +46,16 @@ pub enum Op {
     Raw(Vec<u8>),
     /// The server's decision, when the mechanism under test is a server.
     Authorize(bool),
-    /// A frame the peer boxes (when it can), damaged, to `decode_data`.
+    /// A frame the peer boxes (when it can), damaged, to the target's data phase.
     DamagedData {
         body: Vec<u8>,
         more: bool,
         command: bool,
         damage: Damage,
     },
-    /// The last frame `decode_data` accepted, again (a replay).
+    /// The last frame the target's data phase accepted, again (a replay).
     Replay,
-    /// Arbitrary bytes to `decode_data`.
+    /// Arbitrary bytes to the target's data phase.
     RawData { body: Vec<u8>, command: bool },
     /// Something for the mechanism under test to send.
     Encode { body: Vec<u8>, more: bool },
@@ -67,9 +69,70 @@ pub struct Script {
     pub ops: Vec<Op>,
 }
 
+/// One end: its mechanism during the handshake, its data phase once that is `Ready`.
+pub enum Side {
+    Handshake(Box<dyn Mechanism>),
+    Data(FrameSealer, FrameOpener),
+}
+
+/// Commands to an end already in its data phase go nowhere: a connection hands them to no
+/// mechanism any more. `next_command` then has nothing, `status` is `Ready`.
+impl Side {
+    fn mechanism(&mut self) -> Option<&mut dyn Mechanism> {
+        match self {
+            Side::Handshake(m) => Some(m.as_mut()),
+            Side::Data(..) => None,
+        }
+    }
+
+    fn status(&self) -> MechanismStatus {
+        match self {
+            Side::Handshake(m) => m.status(),
+            Side::Data(..) => MechanismStatus::Ready,
+        }
+    }
+
+    fn process_command(&mut self, body: Bytes) {
+        if let Some(m) = self.mechanism() {
+            let _ = m.process_command(body);
+        }
+    }
+
+    fn next_command(&mut self) -> Option<Bytes> {
+        self.mechanism()?.next_command().ok().flatten()
+    }
+
+    fn authorize(&mut self, allowed: bool) {
+        if let Some(m) = self.mechanism() {
+            m.authorize(allowed);
+        }
+    }
+
+    /// The data phase, entered on first use once the handshake is `Ready`.
+    fn data(&mut self) -> Option<(&mut FrameSealer, &mut FrameOpener)> {
+        if let Side::Handshake(m) = self {
+            if m.status() != MechanismStatus::Ready {
+                return None;
+            }
+            let placeholder: Box<dyn Mechanism> = Box::new(
+                zeromq_napi_engine::wire::mechanism::NullMechanism::new(Metadata::new()),
+            );
+            let m = std::mem::replace(m, placeholder);
+            let (sealer, opener) = m
+                .into_data_phase()
+                .expect("a Ready mechanism has a data phase");
+            *self = Side::Data(sealer, opener);
+        }
+        match self {
+            Side::Data(sealer, opener) => Some((sealer, opener)),
+            Side::Handshake(_) => None,
+        }
+    }
+}
+
 pub struct Session {
-    pub target: Box<dyn Mechanism>,
-    pub peer: Box<dyn Mechanism>,
+    pub target: Side,
+    pub peer: Side,
     allow: bool,
     last_from_peer: Option<Bytes>,
     last_accepted: Option<Bytes>,
@@ -123,8 +186,8 @@ impl Session {
             (client, server)
         };
         Session {
-            target,
-            peer,
+            target: Side::Handshake(target),
+            peer: Side::Handshake(peer),
             allow: script.allow,
             last_from_peer: None,
             last_accepted: None,
@@ -135,7 +198,7 @@ impl Session {
         if self.peer.status() == MechanismStatus::AwaitingAuth {
             self.peer.authorize(self.allow);
         }
-        let next = self.peer.next_command().ok().flatten();
+        let next = self.peer.next_command();
         if let Some(c) = &next {
             self.last_from_peer = Some(c.clone());
         }
@@ -143,15 +206,15 @@ impl Session {
     }
 
     fn flush_target(&mut self) {
-        while let Ok(Some(cmd)) = self.target.next_command() {
-            let _ = self.peer.process_command(cmd);
+        while let Some(cmd) = self.target.next_command() {
+            self.peer.process_command(cmd);
         }
     }
 
     pub fn genuine_round(&mut self) {
         self.flush_target();
         if let Some(cmd) = self.peer_next() {
-            let _ = self.target.process_command(cmd);
+            self.target.process_command(cmd);
         }
         self.flush_target();
     }
@@ -173,11 +236,11 @@ impl Session {
                 self.flush_target();
                 let base = self.peer_next().or_else(|| self.last_from_peer.clone());
                 if let Some(base) = base {
-                    let _ = self.target.process_command(damage.apply(&base));
+                    self.target.process_command(damage.apply(&base));
                 }
             }
             Op::Raw(body) => {
-                let _ = self.target.process_command(Bytes::copy_from_slice(body));
+                self.target.process_command(Bytes::copy_from_slice(body));
             }
             Op::Authorize(allowed) => self.target.authorize(*allowed),
             Op::DamagedData {
@@ -194,17 +257,17 @@ impl Session {
                         body: Bytes::copy_from_slice(body),
                     }
                 };
-                if let Ok(Frame::Data { body, .. } | Frame::Command(body)) =
-                    self.peer.encode_data(frame)
-                {
+                let sealed = self.peer.data().map(|(sealer, _)| sealer.seal(frame));
+                if let Some(Ok(Frame::Data { body, .. } | Frame::Command(body))) = sealed {
                     self.decode(damage.apply(&body), false);
                 }
             }
             Op::Replay => {
-                if let Some(body) = self.last_accepted.clone() {
-                    let replayed = self.target.decode_data(Frame::Data { more: false, body });
+                let last = self.last_accepted.clone();
+                if let (Some(body), Some((_, opener))) = (last, self.target.data()) {
+                    let replayed = opener.open(Frame::Data { more: false, body });
                     // A box opens once: its nonce is no longer above the last accepted one.
-                    assert!(!self.target.encrypts_data() || replayed.is_err());
+                    assert!(!opener.decrypts() || replayed.is_err());
                 }
             }
             Op::RawData { body, command } => self.decode(Bytes::copy_from_slice(body), *command),
@@ -213,19 +276,25 @@ impl Session {
                     more: *more,
                     body: Bytes::copy_from_slice(body),
                 };
-                if let Ok(wire) = self.target.encode_data(frame.clone()) {
+                let sealed = self
+                    .target
+                    .data()
+                    .map(|(sealer, _)| sealer.seal(frame.clone()));
+                if let Some(Ok(wire)) = sealed {
                     // What the target boxes, its genuine peer opens to the same frame.
-                    if self.peer.status() == MechanismStatus::Ready {
-                        if let Ok(back) = self.peer.decode_data(wire) {
+                    if let Some((_, opener)) = self.peer.data() {
+                        if let Ok(back) = opener.open(wire) {
                             assert_eq!(back, frame);
                         }
                     }
                 }
             }
         }
-        let _ = self.target.status();
-        let _ = self.target.peer_metadata();
-        let _ = self.target.peer_credentials();
+        if let Some(m) = self.target.mechanism() {
+            let _ = m.status();
+            let _ = m.peer_metadata();
+            let _ = m.peer_credentials();
+        }
     }
 
     fn decode(&mut self, body: Bytes, command: bool) {
@@ -237,7 +306,8 @@ impl Session {
                 body: body.clone(),
             }
         };
-        if self.target.decode_data(frame).is_ok() {
+        let opened = self.target.data().map(|(_, opener)| opener.open(frame));
+        if let Some(Ok(_)) = opened {
             self.last_accepted = Some(body);
         }
     }

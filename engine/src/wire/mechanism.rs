@@ -11,17 +11,16 @@
 //! (possibly asynchronously) and calls `authorize`. Refused, the mechanism turns `Refused` and
 //! `next_command` yields one ERROR for the driver to send before it closes the connection.
 //!
-//! After the handshake the connection passes every frame, both ways, through `encode_data` /
-//! `decode_data` (or `encode_data_into`): the identity for NULL and PLAIN, a MESSAGE box for CURVE.
-//! `encrypts_data` says whether that is needed at all, so the NULL path keeps its zero-copy writes.
-//! `into_data_phase` splits the same into a writer's and a reader's half for different tasks.
+//! Once `Ready`, `into_data_phase` turns the mechanism into the data phase: a writer's half
+//! ([`FrameSealer`]) and a reader's half ([`FrameOpener`]) for different tasks, through which every
+//! frame passes both ways: the identity for NULL and PLAIN (`Clear`, so the zero-copy writes stay),
+//! a MESSAGE box for CURVE.
 
 use crate::error::ProtocolError;
-use crate::wire::codec::{self, Frame};
 use crate::wire::command::{self, name_of, Command, Metadata};
 use crate::wire::security::credentials::{Credentials, REFUSED_REASON};
 use crate::wire::security::data::{FrameOpener, FrameSealer};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MechanismStatus {
@@ -59,43 +58,6 @@ pub trait Mechanism: Send {
     /// The decision `AwaitingAuth` waits for; ignored in any other state.
     fn authorize(&mut self, allowed: bool) {
         let _ = allowed;
-    }
-
-    /// Whether frames change on the wire after the handshake. When false, `encode_data`,
-    /// `encode_data_into` and `decode_data` are the identity and the connection may skip them.
-    fn encrypts_data(&self) -> bool {
-        false
-    }
-
-    /// Bytes `encode_data` adds to a frame body (CURVE: the MESSAGE header, nonce, tag and flags):
-    /// what the connection must allow for when sizing buffers or checking `maxMessageSize`.
-    fn data_overhead(&self) -> usize {
-        0
-    }
-
-    /// One outgoing frame (data or command, e.g. PING) as it goes on the wire.
-    fn encode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        Ok(frame)
-    }
-
-    /// Appends one outgoing frame to `dst` as a complete wire frame, header included: the path for
-    /// frames copied into a write buffer anyway (CURVE seals in place there, no extra copy).
-    fn encode_data_into(
-        &mut self,
-        body: &[u8],
-        more: bool,
-        command: bool,
-        dst: &mut BytesMut,
-    ) -> Result<(), ProtocolError> {
-        codec::encode_header(dst, body.len(), more, command);
-        dst.extend_from_slice(body);
-        Ok(())
-    }
-
-    /// One frame received after the handshake, as the socket or the command handler must see it.
-    /// An error means the connection must be dropped.
-    fn decode_data(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
-        Ok(frame)
     }
 
     /// Once `Ready`: the data phase as a writer's half and a reader's half, so that the two sides
@@ -226,6 +188,7 @@ impl Mechanism for NullMechanism {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::codec::Frame;
 
     fn local() -> Metadata {
         let mut m = Metadata::new();
@@ -295,22 +258,24 @@ mod tests {
     #[test]
     fn null_defaults_are_the_identity_on_data() {
         let mut m = NullMechanism::new(local());
-        assert!(!m.encrypts_data());
-        assert_eq!(m.data_overhead(), 0);
         assert!(!m.as_server());
         assert_eq!(m.peer_credentials(), Credentials::Null);
+        // Not authenticating: `authorize` is ignored.
+        m.authorize(false);
+        assert_eq!(m.status(), MechanismStatus::Handshaking);
+        let m: Box<dyn Mechanism> = Box::new(m);
+        let (mut sealer, mut opener) = m.into_data_phase().unwrap();
+        assert!(!sealer.encrypts() && !opener.decrypts());
+        assert_eq!(sealer.overhead(), 0);
         let frame = Frame::Data {
             more: true,
             body: Bytes::from_static(b"abc"),
         };
-        assert_eq!(m.encode_data(frame.clone()).unwrap(), frame);
-        assert_eq!(m.decode_data(frame.clone()).unwrap(), frame);
-        let mut out = BytesMut::new();
-        m.encode_data_into(b"abc", true, false, &mut out).unwrap();
+        assert_eq!(sealer.seal(frame.clone()).unwrap(), frame);
+        assert_eq!(opener.open(frame.clone()).unwrap(), frame);
+        let mut out = bytes::BytesMut::new();
+        sealer.seal_into(b"abc", true, false, &mut out).unwrap();
         assert_eq!(&out[..], b"\x01\x03abc");
-        // Not authenticating: `authorize` is ignored.
-        m.authorize(false);
-        assert_eq!(m.status(), MechanismStatus::Handshaking);
     }
 
     #[test]

@@ -16,7 +16,9 @@ use zeromq_napi_engine::wire::codec::{self, Decoder, Frame};
 use zeromq_napi_engine::wire::command::Metadata;
 use zeromq_napi_engine::wire::greeting::{Greeting, GREETING_LEN};
 use zeromq_napi_engine::wire::mechanism::{Mechanism, MechanismStatus};
-use zeromq_napi_engine::wire::security::{CurvePublicKey, CurveSecretKey, Security};
+use zeromq_napi_engine::wire::security::{
+    CurvePublicKey, CurveSecretKey, FrameOpener, FrameSealer, Security,
+};
 
 // doc/zmq_curve.adoc test key pairs.
 const CLIENT_PUBLIC: &str = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
@@ -224,19 +226,20 @@ impl Conn {
         }
     }
 
-    fn send(&mut self, m: &mut dyn Mechanism, frames: &[&[u8]]) {
+    fn send(&mut self, sealer: &mut FrameSealer, frames: &[&[u8]]) {
         let mut out = BytesMut::new();
         for (i, f) in frames.iter().enumerate() {
-            m.encode_data_into(f, i + 1 < frames.len(), false, &mut out)
+            sealer
+                .seal_into(f, i + 1 < frames.len(), false, &mut out)
                 .unwrap();
         }
         self.stream.write_all(&out).unwrap();
     }
 
-    fn recv(&mut self, m: &mut dyn Mechanism) -> Vec<Bytes> {
+    fn recv(&mut self, opener: &mut FrameOpener) -> Vec<Bytes> {
         let mut message = Vec::new();
         loop {
-            match m.decode_data(self.frame().unwrap()).unwrap() {
+            match opener.open(self.frame().unwrap()).unwrap() {
                 Frame::Command(_) => {}
                 Frame::Data { more, body } => {
                     message.push(body);
@@ -261,8 +264,9 @@ fn request_body_to_libzmq(security: Security, mech: &str, body: &[u8]) {
     let mut conn = Conn::new(TcpStream::connect(format!("127.0.0.1:{port}")).unwrap());
     let mut m = security.mechanism(meta("REQ"), false).unwrap();
     conn.handshake(m.as_mut(), true).unwrap();
-    conn.send(m.as_mut(), &[b"", body]);
-    let reply = conn.recv(m.as_mut());
+    let (mut sealer, mut opener) = m.into_data_phase().unwrap();
+    conn.send(&mut sealer, &[b"", body]);
+    let reply = conn.recv(&mut opener);
     let expected = Bytes::from([&b"reply:"[..], body].concat());
     assert_eq!(reply, vec![Bytes::new(), expected]);
     assert_eq!(peer.line(), "served");
@@ -283,13 +287,14 @@ fn request_from_libzmq(
     let mut m = security.mechanism(meta("REP"), true).unwrap();
     match conn.handshake(m.as_mut(), allow) {
         Ok(()) => {
-            let request = conn.recv(m.as_mut());
+            let (mut sealer, mut opener) = m.into_data_phase().unwrap();
+            let request = conn.recv(&mut opener);
             let mut reply = request.clone();
             if let Some(last) = reply.last_mut() {
                 *last = Bytes::from([&b"reply:"[..], last].concat());
             }
             let frames: Vec<&[u8]> = reply.iter().map(|b| &b[..]).collect();
-            conn.send(m.as_mut(), &frames);
+            conn.send(&mut sealer, &frames);
             (Some(request), peer.line())
         }
         Err(Failure::Refused) => (None, peer.line()),

@@ -309,7 +309,12 @@ mod tests {
         );
         assert!(s.as_server() && !c.as_server());
         assert_eq!(c.name(), "PLAIN");
-        assert!(!c.encrypts_data() && !s.encrypts_data());
+        let c: Box<dyn Mechanism> = Box::new(c);
+        let s: Box<dyn Mechanism> = Box::new(s);
+        let ((c_seal, c_open), (s_seal, s_open)) =
+            (c.into_data_phase().unwrap(), s.into_data_phase().unwrap());
+        assert!(!c_seal.encrypts() && !c_open.decrypts());
+        assert!(!s_seal.encrypts() && !s_open.decrypts());
     }
 
     #[test]

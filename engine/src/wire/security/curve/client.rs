@@ -231,13 +231,6 @@ impl CurveClient {
         }
     }
 
-    fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        data_phase::ready(
-            self.state == State::Ready,
-            self.welcomed.as_mut().map(|w| &mut w.codec),
-        )
-    }
-
     fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
         data_phase::split(self.state == State::Ready, self.welcomed.map(|w| w.codec))
     }
@@ -285,5 +278,7 @@ impl Mechanism for CurveClient {
         self.peer.as_ref()
     }
 
-    curve_data_phase!();
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        self.split_codec()
+    }
 }

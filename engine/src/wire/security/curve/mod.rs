@@ -5,16 +5,13 @@
 //! server) / `CurveZMQMESSAGES` (server to client), and a MESSAGE boxes a flags byte (MORE = 1,
 //! COMMAND = 2) ahead of the frame, inside an outer frame without flags.
 //!
-//! Every box is NaCl's `crypto_box` (X25519, HSalsa20, XSalsa20-Poly1305), composed from the
-//! RustCrypto primitives in [`nacl_box`] (byte for byte `crypto_box`'s `SalsaBox`, so that large
-//! boxes can use more than one thread); the cookie is a `crypto_secretbox` under a key drawn for
-//! this one connection. A box on the wire is its 16-byte tag followed by the ciphertext, so both
-//! are sealed detached and in place.
+//! Every box is NaCl's `crypto_box` (X25519, HSalsa20, XSalsa20-Poly1305): the key agreement from
+//! RustCrypto, the box under the precomputed key from libsodium ([`nacl_box`]); the cookie is a
+//! `crypto_secretbox` under a key drawn for this one connection. A box on the wire is its 16-byte
+//! tag followed by the ciphertext, so both are sealed detached and in place.
 
-#[macro_use]
-mod data_phase;
 pub mod client;
-mod keystream_pool;
+mod data_phase;
 pub mod message;
 pub(crate) mod nacl_box;
 pub mod server;

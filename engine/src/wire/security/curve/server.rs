@@ -241,13 +241,6 @@ impl ServerSteps for CurveServer {
 }
 
 impl CurveServer {
-    fn codec(&mut self) -> Result<&mut MessageCodec, ProtocolError> {
-        data_phase::ready(
-            self.handshake.state() == ServerState::Ready,
-            self.codec.as_mut(),
-        )
-    }
-
     fn split_codec(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
         data_phase::split(self.handshake.state() == ServerState::Ready, self.codec)
     }
@@ -289,5 +282,7 @@ impl Mechanism for CurveServer {
         self.handshake.authorize(allowed);
     }
 
-    curve_data_phase!();
+    fn into_data_phase(self: Box<Self>) -> Result<(FrameSealer, FrameOpener), ProtocolError> {
+        self.split_codec()
+    }
 }

@@ -7,7 +7,9 @@ use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::Metadata;
 use crate::wire::mechanism::{Mechanism, MechanismStatus};
 use crate::wire::security::testing::{drive, local, Side};
-use crate::wire::security::{Credentials, CurveKeyPair, CurvePublicKey, CurveSecretKey};
+use crate::wire::security::{
+    Credentials, CurveKeyPair, CurvePublicKey, CurveSecretKey, FrameOpener, FrameSealer,
+};
 use bytes::{Bytes, BytesMut};
 
 // doc/zmq_curve.adoc test key pairs.
@@ -43,6 +45,16 @@ fn metadata_len(m: &Metadata) -> usize {
     let mut b = BytesMut::new();
     m.encode(&mut b);
     b.len()
+}
+
+/// The data phase of a mechanism that reached `Ready`.
+fn halves(m: impl Mechanism + 'static) -> (FrameSealer, FrameOpener) {
+    Box::new(m).into_data_phase().expect("ready")
+}
+
+/// Whether a mechanism refuses to enter the data phase (not `Ready`).
+fn no_data_phase(m: impl Mechanism + 'static) -> bool {
+    Box::new(m).into_data_phase().is_err()
 }
 
 fn next(m: &mut dyn Mechanism) -> Bytes {
@@ -104,14 +116,16 @@ fn handshake_has_libzmq_sizes_and_exchanges_metadata() {
     );
     assert_eq!(c.peer_credentials(), Credentials::Null);
     assert!(s.as_server() && !c.as_server());
-    assert!(c.encrypts_data() && s.encrypts_data());
-    assert_eq!(c.data_overhead(), 33);
+    let ((c_seal, c_open), (s_seal, s_open)) = (halves(c), halves(s));
+    assert!(c_seal.encrypts() && c_open.decrypts() && s_seal.encrypts() && s_open.decrypts());
+    assert_eq!(c_seal.overhead(), 33);
 }
 
 #[test]
 fn messages_flow_both_ways_after_the_handshake() {
     let (mut c, mut s) = (client(), server(false));
     drive(&mut c, &mut s).unwrap();
+    let ((mut c_seal, mut c_open), (mut s_seal, mut s_open)) = (halves(c), halves(s));
     let frames = [
         data(true, b""),
         data(true, b"routing"),
@@ -119,39 +133,41 @@ fn messages_flow_both_ways_after_the_handshake() {
         Frame::Command(Bytes::from_static(b"\x04PING\x00\x0actx")),
     ];
     for f in &frames {
-        let wire = c.encode_data(f.clone()).unwrap();
-        assert_eq!(s.decode_data(wire).unwrap(), *f);
-        let wire = s.encode_data(f.clone()).unwrap();
-        assert_eq!(c.decode_data(wire).unwrap(), *f);
+        let wire = c_seal.seal(f.clone()).unwrap();
+        assert_eq!(s_open.open(wire).unwrap(), *f);
+        let wire = s_seal.seal(f.clone()).unwrap();
+        assert_eq!(c_open.open(wire).unwrap(), *f);
     }
     // The write-buffer path: whole wire frames appended to one buffer, decoded by the codec.
     let mut out = BytesMut::new();
-    c.encode_data_into(b"a", true, false, &mut out).unwrap();
-    c.encode_data_into(&[7u8; 1 << 20], false, false, &mut out)
+    c_seal.seal_into(b"a", true, false, &mut out).unwrap();
+    c_seal
+        .seal_into(&[7u8; 1 << 20], false, false, &mut out)
         .unwrap();
     let mut decoder = Decoder::new(-1);
     let first = decoder.decode(&mut out).unwrap().unwrap();
     let second = decoder.decode(&mut out).unwrap().unwrap();
     assert!(out.is_empty());
-    assert_eq!(s.decode_data(first).unwrap(), data(true, b"a"));
-    assert_eq!(s.decode_data(second).unwrap(), data(false, &[7u8; 1 << 20]));
+    assert_eq!(s_open.open(first).unwrap(), data(true, b"a"));
+    assert_eq!(s_open.open(second).unwrap(), data(false, &[7u8; 1 << 20]));
 }
 
 #[test]
 fn mechanism_level_replay_and_reorder_are_refused() {
     let (mut c, mut s) = (client(), server(false));
     drive(&mut c, &mut s).unwrap();
-    let one = c.encode_data(data(false, b"1")).unwrap();
-    let two = c.encode_data(data(false, b"2")).unwrap();
-    assert_eq!(s.decode_data(two).unwrap(), data(false, b"2"));
+    let ((mut c_seal, _), (_, mut s_open)) = (halves(c), halves(s));
+    let one = c_seal.seal(data(false, b"1")).unwrap();
+    let two = c_seal.seal(data(false, b"2")).unwrap();
+    assert_eq!(s_open.open(two).unwrap(), data(false, b"2"));
     assert!(matches!(
-        s.decode_data(one),
+        s_open.open(one),
         Err(ProtocolError::BadCommand(_))
     ));
-    let three = c.encode_data(data(false, b"3")).unwrap();
-    assert_eq!(s.decode_data(three.clone()).unwrap(), data(false, b"3"));
+    let three = c_seal.seal(data(false, b"3")).unwrap();
+    assert_eq!(s_open.open(three.clone()).unwrap(), data(false, b"3"));
     assert!(matches!(
-        s.decode_data(three),
+        s_open.open(three),
         Err(ProtocolError::BadCommand(_))
     ));
 }
@@ -162,21 +178,25 @@ fn a_message_from_another_connection_does_not_open() {
     let (mut c2, mut s2) = (client(), server(false));
     drive(&mut c1, &mut s1).unwrap();
     drive(&mut c2, &mut s2).unwrap();
-    let wire = c1.encode_data(data(false, b"for s1")).unwrap();
+    let (mut c1_seal, _) = halves(c1);
+    let (_, mut s2_open) = halves(s2);
+    let wire = c1_seal.seal(data(false, b"for s1")).unwrap();
     assert_eq!(
-        s2.decode_data(wire),
+        s2_open.open(wire),
         Err(ProtocolError::BadCommand("CURVE MESSAGE box does not open"))
     );
 }
 
 #[test]
 fn data_before_ready_is_refused() {
+    assert!(no_data_phase(client()));
+    assert!(no_data_phase(server(false)));
+    // Halfway: the client has sent HELLO, the server answered WELCOME.
     let (mut c, mut s) = (client(), server(false));
-    assert!(c.encode_data(data(false, b"x")).is_err());
-    assert!(s.decode_data(data(false, b"\x07MESSAGE")).is_err());
-    let mut out = BytesMut::new();
-    assert!(c.encode_data_into(b"x", false, false, &mut out).is_err());
-    assert!(out.is_empty());
+    s.process_command(next(&mut c)).unwrap();
+    c.process_command(next(&mut s)).unwrap();
+    assert!(no_data_phase(c));
+    assert!(no_data_phase(s));
 }
 
 #[test]
@@ -321,13 +341,17 @@ fn authentication_allows_after_a_verified_initiate() {
         s.peer_metadata().and_then(|m| m.get("Identity")),
         Some(&Bytes::from_static(b"client-1"))
     );
-    assert!(s.encode_data(data(false, b"early")).is_err());
+    let (mut waiting_c, mut waiting) = (client(), server(true));
+    drive(&mut waiting_c, &mut waiting).unwrap();
+    assert_eq!(waiting.status(), MechanismStatus::AwaitingAuth);
+    assert!(no_data_phase(waiting));
     s.authorize(true);
     drive(&mut c, &mut s).unwrap();
     assert_eq!(c.status(), MechanismStatus::Ready);
     assert_eq!(s.status(), MechanismStatus::Ready);
-    let wire = s.encode_data(data(false, b"welcome in")).unwrap();
-    assert_eq!(c.decode_data(wire).unwrap(), data(false, b"welcome in"));
+    let ((_, mut c_open), (mut s_seal, _)) = (halves(c), halves(s));
+    let wire = s_seal.seal(data(false, b"welcome in")).unwrap();
+    assert_eq!(c_open.open(wire).unwrap(), data(false, b"welcome in"));
 }
 
 #[test]
@@ -340,8 +364,11 @@ fn authentication_deny_sends_error_and_nothing_else() {
     assert_eq!(&error[..], b"\x05ERROR\x03400");
     assert_eq!(s.next_command().unwrap(), None);
     assert_eq!(s.status(), MechanismStatus::Refused);
-    assert!(s.encode_data(data(false, b"x")).is_err());
-    assert!(s.decode_data(data(false, b"x")).is_err());
+    let (mut refused_c, mut refused) = (client(), server(true));
+    drive(&mut refused_c, &mut refused).unwrap();
+    refused.authorize(false);
+    assert_eq!(refused.status(), MechanismStatus::Refused);
+    assert!(no_data_phase(refused));
     // A later change of mind is ignored.
     s.authorize(true);
     assert_eq!(s.status(), MechanismStatus::Refused);
