@@ -227,7 +227,8 @@ class Socket {
       checkMessage(message);
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
-      const r = this[kNative].send(plainMessage(message));
+      const nativeSocket = this[kNative];
+      const r = nativeSocket.send(plainMessage(message), native.laterInTurn(nativeSocket));
       if (typeof r === 'number') return native.wait(r, signal, this);
       return RESOLVED;
     } catch (err) {
@@ -282,6 +283,7 @@ class Socket {
     this[kBatch] = null;
     this[kOnClose]();
     this[kEvents]?.closing();
+    native.endBurst(this[kNative]);
     this[kNative].close();
   }
 

@@ -1,12 +1,11 @@
 //! Message frames across the boundary, without copying large ones.
 //!
-//! JS -> Rust: a large `ArrayBufferView`/`ArrayBuffer` becomes a `Bytes` over the JS memory that
-//! is valid only during the native call that read it (a [`CallMessage`]): the engine writes what
-//! the OS takes during that call straight from it and copies the rest before the call returns
-//! (`FrameMemory::CallOnly`), and a message that has to wait is copied here ([`CallMessage::owned`]).
-//! So no JS memory is referenced once the call has returned, and the caller may change, reuse,
-//! transfer or detach its buffers right after `send()` (API.md, Messages). Small frames and strings
-//! are copied at once (cheaper than the bookkeeping).
+//! JS -> Rust: an `ArrayBufferView`/`ArrayBuffer` is borrowed, as `&'a [u8]` over the JS memory,
+//! for as long as the native call's argument is (a [`CallMessage<'a>`]); strings are copied (as
+//! UTF-8). The engine's sends take the frames as `FrameRef`s for the call and keep (copy) only what
+//! they could not write; a message that has to wait is copied here ([`CallMessage::owned`]). The
+//! borrow cannot outlive the call, so no JS memory is referenced once it has returned, and the
+//! caller may change, reuse, transfer or detach its buffers right after `send()` (API.md, Messages).
 //!
 //! Rust -> JS: a large `Bytes` (see [`RX_ZERO_COPY_MIN`]) becomes an external `Buffer` whose
 //! finalizer drops the `Bytes`; small ones are copied into a JS-owned `Buffer`. Each external
@@ -16,23 +15,20 @@ use crate::hub::Hub;
 use crate::js_error::check;
 use crate::slab::Packer;
 use bytes::Bytes;
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
-use zeromq_napi_engine::{FrameMemory, Message};
-
-/// JS -> Rust: frames of at least this many bytes are not copied during the call; below it a copy
-/// is cheaper than the bookkeeping.
-pub(crate) const ZERO_COPY_MIN: usize = 256;
+use zeromq_napi_engine::wire::frame_ref::{self, FrameRef};
+use zeromq_napi_engine::Message;
 
 /// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
 ///
-/// Higher than `ZERO_COPY_MIN` on purpose. The engine decodes frames as slices of its read buffer,
-/// which it allocates at least 8 KiB at a time, so a small received frame shares (and keeps alive)
-/// a whole read chunk. Wrapped as an external Buffer, V8 would account it at its own size while it
-/// pins 8 KiB or more until the next GC: 100k round trips of 1 KiB frames grew RSS by ~170 MB that
-/// way, and were ~10% slower than copying (a copy of a few KiB costs less than an external
-/// buffer's creation and finalization). From 8 KiB up a frame fills most of the chunk it lives in.
+/// The engine decodes frames as slices of its read buffer, which it allocates at least 8 KiB at a
+/// time, so a small received frame shares (and keeps alive) a whole read chunk. Wrapped as an
+/// external Buffer, V8 would account it at its own size while it pins 8 KiB or more until the next
+/// GC: 100k round trips of 1 KiB frames grew RSS by ~170 MB that way, and were ~10% slower than
+/// copying (a copy of a few KiB costs less than an external buffer's creation and finalization).
+/// From 8 KiB up a frame fills most of the chunk it lives in.
 pub(crate) const RX_ZERO_COPY_MIN: usize = 8 * 1024;
 
 fn type_error(index: Option<u32>) -> Error {
@@ -46,68 +42,48 @@ fn type_error(index: Option<u32>) -> Error {
     )
 }
 
-/// A message read from JS by [`from_js`]: its large frames point into JS memory that is valid only
-/// until the native call that read it returns.
-pub(crate) struct CallMessage {
-    frames: Message,
-    /// Some frame points into JS memory.
-    lent: bool,
+/// One frame of a message read from JS.
+enum CallFrame<'a> {
+    /// A string, as UTF-8 bytes of its own.
+    Copied(Bytes),
+    /// The bytes of a binary value, in JS memory, borrowed for the native call.
+    Lent(&'a [u8]),
 }
 
-impl CallMessage {
-    /// The frames, for an engine send that is told [`CallMessage::memory`] and hands back what it did
-    /// not take (then [`CallMessage::owned`] before anything waits).
-    pub(crate) fn into_frames(self) -> (Message, FrameMemory) {
-        let memory = if self.lent {
-            FrameMemory::CallOnly
-        } else {
-            FrameMemory::Owned
-        };
-        (self.frames, memory)
-    }
-
-    /// The frames, with any that point into JS memory copied: what an operation that outlives the
-    /// call may hold.
-    pub(crate) fn owned(self) -> Message {
-        let memory = if self.lent {
-            FrameMemory::CallOnly
-        } else {
-            FrameMemory::Owned
-        };
-        owned(self.frames, memory)
-    }
+/// A message read from JS by [`from_js`]: its binary frames borrow JS memory for `'a`, a borrow of
+/// the native call's argument, so they cannot outlive the call.
+pub(crate) struct CallMessage<'a> {
+    frames: Vec<CallFrame<'a>>,
 }
 
-/// `frames` handed back by an engine send told `memory`, made safe to keep past the call: the frames
-/// that may point into JS memory (large ones; the engine's own envelope frames are small) copied.
-pub(crate) fn owned(frames: Message, memory: FrameMemory) -> Message {
-    match memory {
-        FrameMemory::Owned => frames,
-        FrameMemory::CallOnly => frames
-            .into_iter()
-            .map(|f| {
-                if f.len() >= ZERO_COPY_MIN {
-                    Bytes::copy_from_slice(&f)
-                } else {
-                    f
-                }
+impl CallMessage<'_> {
+    /// The frames, for an engine send (which keeps nothing of them past the call but copies).
+    pub(crate) fn frames(&self) -> Vec<FrameRef<'_>> {
+        self.frames
+            .iter()
+            .map(|frame| match frame {
+                CallFrame::Copied(bytes) => FrameRef::Shared(bytes),
+                CallFrame::Lent(bytes) => FrameRef::Lent(bytes),
             })
-            .collect(),
+            .collect()
+    }
+
+    /// The message as the engine's own: what an operation that outlives the call may hold.
+    pub(crate) fn owned(&self) -> Message {
+        frame_ref::keep(&self.frames())
     }
 }
 
-/// One frame (`MessageLike`) as bytes: copied, or (large binary) pointing into the JS memory
-/// (`lent` is then set).
+/// One frame (`MessageLike`): a string copied, binary bytes borrowed for `'a`.
 ///
 /// # Safety
-/// `env` must be the live environment of the calling JS thread and `value` a value in it. A frame
-/// that points into JS memory must be gone, or copied, before the current native call returns.
-unsafe fn frame(
+/// `env` must be the live environment of the calling JS thread and `value` a value in it, and `'a`
+/// must end before the current native call returns (no JavaScript runs until then).
+unsafe fn frame<'a>(
     env: sys::napi_env,
     value: sys::napi_value,
-    lent: &mut bool,
     index: Option<u32>,
-) -> Result<Bytes> {
+) -> Result<CallFrame<'a>> {
     let mut kind = sys::ValueType::napi_undefined;
     check(
         // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
@@ -116,7 +92,7 @@ unsafe fn frame(
         "napi_typeof",
     )?;
     match kind {
-        sys::ValueType::napi_null => return Ok(Bytes::new()),
+        sys::ValueType::napi_null => return Ok(CallFrame::Lent(&[])),
         sys::ValueType::napi_string => {
             let mut len = 0usize;
             check(
@@ -145,7 +121,7 @@ unsafe fn frame(
                 "napi_get_value_string_utf8",
             )?;
             buf.truncate(written);
-            return Ok(Bytes::from(buf));
+            return Ok(CallFrame::Copied(Bytes::from(buf)));
         }
         sys::ValueType::napi_object => {}
         _ => return Err(type_error(index)),
@@ -156,35 +132,33 @@ unsafe fn frame(
     };
     // A detached buffer reports a null pointer; it has no bytes.
     if len == 0 || data.is_null() {
-        return Ok(Bytes::new());
+        return Ok(CallFrame::Lent(&[]));
     }
-    if len < ZERO_COPY_MIN {
-        // SAFETY: napi reported `len` readable bytes at `data`.
-        return Ok(Bytes::copy_from_slice(unsafe {
-            std::slice::from_raw_parts(data, len)
-        }));
-    }
-    *lent = true;
-    // SAFETY: napi reported `len` readable bytes at `data`, and they stay readable (no JavaScript
-    // runs, so nothing can detach, shrink or free the buffer: the napi calls made here run none,
-    // and a multipart message is a plain array without holes, made by `plainMessage` in
-    // `lib/message.js`, so reading its elements runs no getter) until this native call returns; the
-    // caller's duty is that no `Bytes` over them is left then (see `CallMessage`). `'static` is
-    // what `Bytes` needs to borrow without an owner: it is never relied on past the call.
-    let bytes: &'static [u8] = unsafe { std::slice::from_raw_parts(data, len) };
-    Ok(Bytes::from_static(bytes))
+    // SAFETY: napi reported `len` readable bytes at `data`, and they stay readable for `'a`: no
+    // JavaScript runs before the native call returns (the napi calls made here run none, and a
+    // multipart message is a plain array without holes, made by `plainMessage` in
+    // `lib/message.js`, so reading its elements runs no getter), so nothing can detach, shrink or
+    // free the buffer, and `'a` ends before the call returns (the caller's guarantee).
+    Ok(CallFrame::Lent(unsafe {
+        std::slice::from_raw_parts(data, len)
+    }))
 }
 
-/// One `MessageLike` or an array of them -> engine message. An empty array gives an empty
-/// message, which the engine refuses (`EINVAL`); the JS layer has already rejected it with a
-/// `TypeError` (`checkMessage` in `lib/message.js`), the one check users see.
+/// One `MessageLike` or an array of them -> a message borrowing the JS memory of its binary
+/// frames for `'a`. An empty array gives an empty message, which the engine refuses (`EINVAL`);
+/// the JS layer has already rejected it with a `TypeError` (`checkMessage` in `lib/message.js`),
+/// the one check users see.
+///
+/// `'a` is the borrow of `value`, an argument of the current native call, so it ends before the
+/// call returns.
 ///
 /// # Safety
-/// `env` must be the live environment of the calling JS thread and `value` a value in it; the
-/// result must not outlive the current native call except through [`CallMessage::owned`] or an
-/// engine send told `FrameMemory::CallOnly`.
-pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Result<CallMessage> {
-    let mut lent = false;
+/// `env` must be the live environment of the calling JS thread and `value` a value in it.
+pub(crate) unsafe fn from_js<'a>(
+    env: sys::napi_env,
+    value: &'a Unknown<'_>,
+) -> Result<CallMessage<'a>> {
+    let value = value.raw();
     let mut is_array = false;
     check(
         // SAFETY: `env` is the live env of this thread and `value` a value in it (this function's
@@ -193,10 +167,10 @@ pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Resu
         "napi_is_array",
     )?;
     if !is_array {
-        // SAFETY: `frame`'s contract is this function's: the same `env`/`value`, and frames that
-        // point into JS memory only until the call returns (this function's caller's duty).
-        let frames = vec![unsafe { frame(env, value, &mut lent, None)? }];
-        return Ok(CallMessage { frames, lent });
+        // SAFETY: `frame`'s contract is this function's: the same `env`/`value`, and `'a` ends
+        // before the call returns (the borrow of `value`, an argument of the call).
+        let frames = vec![unsafe { frame(env, value, None)? }];
+        return Ok(CallMessage { frames });
     }
     let mut count = 0u32;
     check(
@@ -205,7 +179,7 @@ pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Resu
         unsafe { sys::napi_get_array_length(env, value, &mut count) },
         "napi_get_array_length",
     )?;
-    let mut message = Vec::with_capacity(count as usize);
+    let mut frames = Vec::with_capacity(count as usize);
     for i in 0..count {
         let mut element = ptr::null_mut();
         check(
@@ -214,14 +188,11 @@ pub(crate) unsafe fn from_js(env: sys::napi_env, value: sys::napi_value) -> Resu
             unsafe { sys::napi_get_element(env, value, i, &mut element) },
             "napi_get_element",
         )?;
-        // SAFETY: `element` was just read from `value`, so is a value of this live env; frames
-        // pointing into JS memory are bounded by the call as for the single frame above.
-        message.push(unsafe { frame(env, element, &mut lent, Some(i))? });
+        // SAFETY: `element` was just read from `value`, so is a value of this live env; its
+        // frames borrow for `'a` as the single frame's above.
+        frames.push(unsafe { frame(env, element, Some(i))? });
     }
-    Ok(CallMessage {
-        frames: message,
-        lent,
-    })
+    Ok(CallMessage { frames })
 }
 
 /// Tells V8 that `bytes` more (or fewer) bytes outside its heap live and die with JS objects.

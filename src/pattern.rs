@@ -6,9 +6,9 @@ use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use zeromq_napi_engine::{
-    DealerSocket, Error, ErrorCode, FrameMemory, Message, PairSocket, ProxyEnd, PubSocket,
-    PullSocket, PushSocket, RepSocket, ReqSocket, RouterSocket, SocketHandle, SubSocket,
-    XPubSocket, XSubSocket,
+    DealerSocket, Error, ErrorCode, FrameRef, Message, PairSocket, ProxyEnd, PubSocket, PullSocket,
+    PushSocket, RepSocket, ReqSocket, RouterSocket, SocketHandle, SubSocket, TrySend, XPubSocket,
+    XSubSocket,
 };
 
 pub(crate) type EngineResult<T> = std::result::Result<T, Error>;
@@ -24,12 +24,12 @@ fn unsupported(what: &str) -> Error {
 pub(crate) trait Pattern: Send + Sync + 'static {
     fn handle(&self) -> &SocketHandle;
 
-    /// Sends now, or hands the message back when it has to wait (see [`FrameMemory`]).
-    fn try_send(&self, _message: Message, _memory: FrameMemory) -> EngineResult<Option<Message>> {
+    /// Sends now, or says `Wait` (nothing kept) when it has to wait.
+    fn try_send(&self, _message: &[FrameRef<'_>]) -> EngineResult<TrySend> {
         Err(unsupported("send"))
     }
 
-    /// The waiting send, for a message `try_send` handed back (owned by now).
+    /// The waiting send, for a message `try_send` said `Wait` to (owned by now).
     fn send(&self, _message: Message) -> Pending<()> {
         Box::pin(async { Err(unsupported("send")) })
     }
@@ -148,8 +148,8 @@ macro_rules! pattern {
             true
         }
 
-        fn try_send(&self, message: Message, memory: FrameMemory) -> EngineResult<Option<Message>> {
-            self.try_send_with(message, memory)
+        fn try_send(&self, message: &[FrameRef<'_>]) -> EngineResult<TrySend> {
+            <Self>::try_send(self, message)
         }
 
         fn send(&self, message: Message) -> Pending<()> {

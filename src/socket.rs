@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
 use crate::{js_error, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{Env, Error, JsValue, Result, Status};
+use napi::{Env, Error, Result, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
     start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
-    ReplyTo, ReqSocket, SocketHandle, SubSocket,
+    ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
 
 /// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
@@ -118,12 +118,12 @@ impl Socket {
         self.finish(self.executor.start_for(&self.env, Some(self.id), fut))
     }
 
-    /// The message `value`, valid during this native call only (see [`message::CallMessage`]).
-    fn message(&self, value: &Unknown<'_>) -> Result<message::CallMessage> {
+    /// The message `value`, borrowing its JS memory for as long as `value` is borrowed (see
+    /// [`message::CallMessage`]).
+    fn message<'a>(&self, value: &'a Unknown<'_>) -> Result<message::CallMessage<'a>> {
         // SAFETY: called from a native function of this socket's env, on its thread, and `value`
-        // is an argument of this call. Every caller hands the message to an engine send told its
-        // `FrameMemory`, or copies it (`owned`), before it returns.
-        unsafe { message::from_js(self.env.raw(), value.raw()) }.map_err(|e| match e.status {
+        // is an argument of this call (so the message's borrow of it ends before the call returns).
+        unsafe { message::from_js(self.env.raw(), value) }.map_err(|e| match e.status {
             Status::InvalidArg => js_error::throw_type_error(self.env(), &e.reason),
             _ => e,
         })
@@ -204,20 +204,31 @@ impl Socket {
             .map_err(|e| js_error::throw(self.env(), &e))
     }
 
-    /// `message`: one frame (string, binary, null) or an array of them.
-    pub(crate) fn send(&self, message: Unknown<'_>) -> Result<Started> {
-        let (message, memory) = self.message(&message)?.into_frames();
-        match self.pattern.try_send(message, memory) {
-            Ok(None) => Ok(Started::Ready(Outcome::Done)),
-            Ok(Some(message)) => {
+    /// `message`: one frame (string, binary, null) or an array of them. `burst`: this is a later
+    /// send of the caller's event-loop turn (see `SocketHandle::batch_sends`).
+    pub(crate) fn send(&self, message: Unknown<'_>, burst: bool) -> Result<Started> {
+        let message = self.message(&message)?;
+        self.handle.batch_sends(burst);
+        let sent = self.pattern.try_send(&message.frames());
+        if burst {
+            self.handle.batch_sends(false);
+        }
+        match sent {
+            Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
+            Ok(TrySend::Wait) => {
                 // It has to wait for a peer: the bytes are taken now.
-                let message = message::owned(message, memory);
-                let sending = self.pattern.send(message);
+                let sending = self.pattern.send(message.owned());
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { sending.await.into() })
             }
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }
+    }
+
+    /// The end of this event-loop turn's burst of sends: writes what they left (see
+    /// `SocketHandle::flush_sends`).
+    pub(crate) fn flush_sends(&self) {
+        self.handle.flush_sends();
     }
 
     /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,
@@ -255,9 +266,8 @@ impl Socket {
             // Nothing to resend: when the send needs no waiting this is a send on the spot (the
             // bytes written or copied before this returns) plus a reply wait, without `request`'s
             // queue (and, with no limit, its timers).
-            let (message, memory) = message.into_frames();
-            match socket.try_send_request_with(message, memory) {
-                Ok(None) => {
+            match socket.try_send_request(&message.frames()) {
+                Ok(TrySend::Sent) => {
                     let socket = socket.clone();
                     return self.start(async move {
                         if unlimited {
@@ -267,7 +277,7 @@ impl Socket {
                         }
                     });
                 }
-                Ok(Some(back)) => message::owned(back, memory),
+                Ok(TrySend::Wait) => message.owned(),
                 Err(e) => return Err(js_error::throw(self.env(), &e)),
             }
         } else {
@@ -306,12 +316,12 @@ impl Socket {
     /// are ignored, like a reply to a peer that has gone away.
     pub(crate) fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
         let socket = self.rep()?;
-        let (message, memory) = self.message(&message)?.into_frames();
+        let message = self.message(&message)?;
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
         // A reply never waits: done (written or copied) before this returns.
-        match socket.try_reply(to, message, memory) {
+        match socket.try_reply(to, &message.frames()) {
             Ok(()) => Ok(Started::Ready(Outcome::Done)),
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }

@@ -66,9 +66,22 @@ pub fn socket_disconnect(env: Env, id: i64, endpoint: String) -> Result<()> {
     Hub::socket(&env, id)?.disconnect(endpoint)
 }
 
+/// `burst`: a later send of the caller's event-loop turn (see `Socket::send`); absent, it is not.
 #[napi(catch_unwind)]
-pub fn socket_send(env: Env, id: i64, message: Unknown<'_>) -> Result<Started> {
-    Hub::socket(&env, id)?.send(message)
+pub fn socket_send(
+    env: Env,
+    id: i64,
+    message: Unknown<'_>,
+    burst: Option<bool>,
+) -> Result<Started> {
+    Hub::socket(&env, id)?.send(message, burst.unwrap_or(false))
+}
+
+#[napi(catch_unwind)]
+pub fn socket_flush_sends(env: Env, id: i64) {
+    if let Some(socket) = live(&env, id) {
+        socket.flush_sends();
+    }
 }
 
 #[napi(catch_unwind)]

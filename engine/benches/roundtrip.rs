@@ -21,7 +21,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 use tokio::runtime::{Builder, Handle, Runtime};
 use zeromq::{Socket, SocketRecv, SocketSend, ZmqMessage};
-use zeromq_napi_engine::{Options, RepSocket, ReqSocket};
+use zeromq_napi_engine::wire::frame_ref::shared;
+use zeromq_napi_engine::{Options, RepSocket, ReqSocket, TrySend};
 
 const SIZES: [usize; 3] = [16, 64 * 1024, 1024 * 1024];
 
@@ -154,9 +155,9 @@ fn ours_foreign_echo(rt: Handle, rep: RepSocket, fast: bool) {
             }
         };
         let m = if fast {
-            match rep.try_send(m) {
-                Ok(None) => continue,
-                Ok(Some(m)) => m,
+            match rep.try_send(&shared(&m)) {
+                Ok(TrySend::Sent) => continue,
+                Ok(TrySend::Wait) => m,
                 Err(_) => break,
             }
         } else {
@@ -231,7 +232,11 @@ impl OursForeign {
         timed(warmup, iters, || {
             let mut msg = Some(ours_msg(&payload));
             if fast {
-                msg = req.try_send(msg.take().unwrap()).unwrap();
+                if let Some(m) = msg.take() {
+                    if req.try_send(&shared(&m)).unwrap() == TrySend::Wait {
+                        msg = Some(m);
+                    }
+                }
             }
             if let Some(m) = msg {
                 let r = req.clone();

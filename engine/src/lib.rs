@@ -73,6 +73,6 @@ pub use types::rep::{RepSocket, ReplyTo};
 pub use types::req::ReqSocket;
 pub use types::router::RouterSocket;
 pub use types::subscriber::{SubSocket, XSubSocket};
-pub use wire::memory::FrameMemory;
+pub use wire::frame_ref::{FrameRef, TrySend};
 pub use wire::socket_type::SocketType;
 pub use wire::Message;

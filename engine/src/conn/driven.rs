@@ -11,17 +11,16 @@
 //! - `attach` is called once per connection, from an engine thread, when its handshake is done;
 //!   from then on nothing else reads that connection;
 //! - call `pump` whenever the descriptor is readable (level-triggered), and once after `attach`
-//!   (bytes may have arrived with the handshake). The engine pumps too, from the sending thread,
-//!   just before it routes a round-robin send to the connection: so a peer that went away while
-//!   the driver's loop was busy is noticed (and skipped) by that send, not after it;
+//!   (bytes may have arrived with the handshake). Nothing else pumps: a send that must know
+//!   whether a peer went away while the driver's loop was busy asks the socket (`Peer::refresh`);
 //! - `Pump::Full`: stop watching until `resume` hands the connection back, then pump again and
-//!   watch again. Treat every `resume` as "pump now": it can also come for a connection whose
-//!   `Full` the engine's own pump saw, or one that ended while parked (the pump says `Ended`);
+//!   watch again. Treat every `resume` as "pump now": it also comes for a connection that ended
+//!   while parked (the pump then says `Ended`);
 //! - `Pump::Ended`: stop watching and drop the `DrivenRead` (it keeps the descriptor open until
 //!   the last clone is gone, so a watcher is never left on a closed, reused descriptor).
 
 use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
-use crate::conn::peer::{DrivenReader, Peer};
+use crate::conn::peer::Peer;
 use crate::conn::read_state::{ReadEnd, ReadState, Step};
 use crate::lock::lock;
 use crate::net::readiness::RawSocket;
@@ -233,12 +232,6 @@ impl DrivenRead {
     }
 }
 
-impl DrivenReader for DrivenConnection {
-    fn pump_now(self: Arc<Self>) -> bool {
-        DrivenRead(self).pump() != Pump::Full
-    }
-}
-
 impl DrivenConnection {
     pub(crate) fn new<Q: InboundQueue>(
         queue: Arc<Q>,
@@ -249,7 +242,7 @@ impl DrivenConnection {
         runtime: Handle,
     ) -> Arc<DrivenConnection> {
         let queue: Arc<dyn InboundQueue> = queue;
-        let shared = Arc::new(DrivenConnection {
+        Arc::new(DrivenConnection {
             queue: Arc::downgrade(&queue),
             runtime,
             hwm: receive_hwm(options.receive_high_water_mark),
@@ -262,10 +255,7 @@ impl DrivenConnection {
             }),
             ended: OnceEvent::new(),
             rearm: Notify::new(),
-        });
-        let reader: Arc<dyn DrivenReader> = shared.clone();
-        let _ = peer.driven.set(Arc::downgrade(&reader));
-        shared
+        })
     }
 
     /// Gives the connection to its driver.

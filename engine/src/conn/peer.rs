@@ -11,24 +11,29 @@ use crate::error::ProtocolError;
 use crate::lock::lock;
 use crate::net::transport::WriteHalf;
 use crate::once_event::OnceEvent;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef};
 use crate::wire::security::data::FrameSealer;
 use crate::wire::Message;
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 /// Peer ids are unique across all sockets of the process.
 static NEXT_PEER_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A connection's reader when a `ReadDriver` reads it (see `driven`): what a send runs first.
-pub(crate) trait DrivenReader: Send + Sync {
-    /// Reads what has arrived, so that a peer that went away is noticed before a send picks it.
-    /// False when it stopped short of the end (the socket's inbound queue is full).
-    fn pump_now(self: std::sync::Arc<Self>) -> bool;
+/// Who writes a message a peer takes while its connection is idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// The sender, from its own thread, at once (no task wake-up): one message in flight is
+    /// fastest so.
+    Now,
+    /// Later, all at once: queued (counted against the high-water mark) without waking the
+    /// writer, for the sender's [`Peer::flush`] at the end of its burst to write in one vectored
+    /// write with the burst's other messages, instead of a system call each.
+    Later,
 }
 
 /// Most bytes of small frames the writer gathers into one batch.
@@ -40,9 +45,9 @@ const BATCH_ITEMS: usize = 256;
 enum OutItem {
     Message(Message),
     /// The unwritten rest of a message whose direct write the OS took only partly.
-    Rest(WriteBuf),
+    Rest(WriteBuf<'static>),
     /// The unwritten rest of a command frame written directly: not a message (not counted).
-    CommandRest(WriteBuf),
+    CommandRest(WriteBuf<'static>),
     /// An encoded command frame that must keep its place among the messages (SUBSCRIBE,
     /// CANCEL): not a message (not counted).
     Command(Bytes),
@@ -69,11 +74,11 @@ impl PendingCommands {
     /// `take_into` for a sealed connection: each command goes in its own MESSAGE box.
     fn take_sealed_into(
         &mut self,
-        buf: &mut WriteBuf,
+        buf: &mut WriteBuf<'static>,
         sealer: &mut FrameSealer,
     ) -> Result<(), ProtocolError> {
         for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
-            buf.push_sealed(sealer, &[command_body(&frame)], true)?;
+            buf.push_sealed(sealer, [&command_body(&frame)[..]].into_iter(), true)?;
         }
         Ok(())
     }
@@ -90,7 +95,7 @@ impl PendingCommands {
     }
 
     /// Moves the pending commands into `buf` (at a message boundary).
-    fn take_into(&mut self, buf: &mut WriteBuf) {
+    fn take_into(&mut self, buf: &mut WriteBuf<'static>) {
         for frame in [self.ping.take(), self.pong.take()].into_iter().flatten() {
             buf.push_encoded(&frame);
         }
@@ -105,6 +110,17 @@ impl PendingCommands {
 /// for the largest frames it is worth it for, without pinning more per idle connection.
 const SEALED_SCRATCH_MAX: usize = 4 * 1024 * 1024;
 
+/// Who is writing a batch taken from the queue.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    #[default]
+    Nobody,
+    /// The connection's writer task.
+    Writer,
+    /// A sender's thread, flushing what its burst left (see [`Peer::flush`]).
+    Sender,
+}
+
 #[derive(Debug, Default)]
 struct Outbox {
     queue: VecDeque<OutItem>,
@@ -112,8 +128,10 @@ struct Outbox {
     messages: usize,
     /// Commands waiting to be written, behind whatever the writer holds.
     commands: PendingCommands,
-    /// The writer holds a batch it is writing: new messages must queue behind it.
-    writing: bool,
+    /// Who holds a batch being written: new messages must queue behind it.
+    held: Held,
+    /// A sender's flush made room in a full queue: senders waiting for room are to be told.
+    room_freed: bool,
     /// The connection is gone or going: nothing more is accepted.
     dead: bool,
     /// Reused to encode small messages written directly (see `write_message_now`); on a CURVE
@@ -187,8 +205,6 @@ pub(crate) struct Peer {
     pub(crate) kill: OnceEvent,
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
-    /// The connection's reader when a `ReadDriver` reads it.
-    pub(crate) driven: OnceLock<Weak<dyn DrivenReader>>,
     /// The peer speaks ZMTP 3.1 (commands such as SUBSCRIBE are understood).
     zmtp31: bool,
 }
@@ -205,7 +221,6 @@ impl Peer {
             in_room: Notify::new(),
             kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
-            driven: OnceLock::new(),
             zmtp31: false,
         }
     }
@@ -236,19 +251,15 @@ impl Peer {
         NEXT_PEER_ID.load(Ordering::Relaxed)
     }
 
-    /// Before a send picks this connection: notices that its peer went away. A driven connection
-    /// is read now (see `driven`); otherwise, and when that read stopped at a full queue, the
-    /// socket is asked whether the peer hung up, since the engine's reader task may not have run
-    /// since the FIN came. A hung-up peer takes no more messages (the next live one, or the next
-    /// connection, gets the send); its reader still delivers what came before the FIN and then
-    /// ends the connection. Only sends run this, so a REQ never waits for a reply from a peer
-    /// marked dead here: its request went to another.
+    /// Before a send picks this connection: notices that its peer went away, by asking the
+    /// transport (as the hang-up poll does, `net::hang_up`), never by reading: reading is the
+    /// reader's job, and a send that read would deliver into the inbound queue mid-send. The
+    /// reader (a task, or the caller's loop) may not have run since the FIN came. A hung-up peer
+    /// takes no more messages (the next live one, or the next connection, gets the send); its
+    /// reader still delivers what came before the FIN and then ends the connection. Only sends run
+    /// this, so a REQ never waits for a reply from a peer marked dead here: its request went to
+    /// another.
     pub(crate) fn refresh(&self) {
-        if let Some(reader) = self.driven.get().and_then(Weak::upgrade) {
-            if reader.pump_now() {
-                return;
-            }
-        }
         if !self.is_dead() && self.stream.hung_up() {
             self.mark_dead();
         }
@@ -273,21 +284,33 @@ impl Peer {
         !out.dead && !self.full(&out)
     }
 
-    /// Hands a message to this connection: written at once from this thread when possible,
-    /// otherwise queued. Gives the message back when the peer is dead or its queue is full.
-    /// `memory` says whether what is queued may reference the frames or must copy them.
-    pub(crate) fn try_push(&self, message: Message, memory: FrameMemory) -> Result<(), Message> {
+    /// Hands a message to this connection: written at once from this thread when the connection
+    /// is idle and `flush` says so, otherwise queued for the writer (what is queued is kept,
+    /// `FrameRef::keep`: nothing of the borrow outlives the call). False, taking nothing, when the
+    /// peer is dead or its queue is full.
+    pub(crate) fn try_push(&self, message: &[FrameRef<'_>], flush: Flush) -> bool {
         let mut out = self.outbox();
-        if out.dead || self.full(&out) {
-            return Err(message);
+        // A burst that fills the queue (or a batch) is written now: left for later, it would make
+        // a send wait (or a ROUTER drop) that writing at once lets through.
+        if flush == Flush::Later
+            && out.held == Held::Nobody
+            && (self.full(&out) || out.queue.len() >= BATCH_ITEMS)
+        {
+            drop(out);
+            self.flush();
+            out = self.outbox();
         }
-        if out.queue.is_empty() && !out.writing {
+        if out.dead || self.full(&out) {
+            return false;
+        }
+        if flush == Flush::Now && out.queue.is_empty() && out.held == Held::Nobody {
             let sealed = out.sealer.0.encrypts();
             let written = if sealed {
                 let out = &mut *out;
                 // Sealed in the reused scratch: its memory is back to us once the OS took it all.
                 let mut buf = WriteBuf::with_scratch(std::mem::take(&mut out.scratch));
-                match buf.push_sealed(&mut out.sealer.0, &message, false) {
+                let bodies = message.iter().map(FrameRef::bytes);
+                match buf.push_sealed(&mut out.sealer.0, bodies, false) {
                     Ok(()) => buf.write_now(&self.stream).map(|done| match done {
                         WriteOutcome::Done => {
                             out.scratch = buf.into_scratch(SEALED_SCRATCH_MAX);
@@ -298,17 +321,12 @@ impl Peer {
                     Err(_) => Err(std::io::ErrorKind::InvalidData.into()),
                 }
             } else {
-                write_message_now(&self.stream, &mut out.scratch, &message)
+                write_message_now(&self.stream, &mut out.scratch, message)
             };
             match written {
                 Ok(Direct::Done) => {}
                 Ok(Direct::Rest(buf)) => {
-                    // A sealed rest is already the engine's own (the box was made in it).
-                    let buf = match memory {
-                        FrameMemory::CallOnly if !sealed => buf.into_owned(),
-                        _ => buf,
-                    };
-                    out.queue.push_back(OutItem::Rest(buf));
+                    out.queue.push_back(OutItem::Rest(buf.into_static()));
                     out.messages += 1;
                     drop(out);
                     self.writer_wake.notify_one();
@@ -320,19 +338,22 @@ impl Peer {
                     self.kill.fire();
                 }
             }
-            return Ok(());
+            return true;
         }
-        out.queue.push_back(OutItem::Message(memory.keep(message)));
+        out.queue
+            .push_back(OutItem::Message(frame_ref::keep(message)));
         out.messages += 1;
         drop(out);
-        self.writer_wake.notify_one();
-        Ok(())
+        if flush == Flush::Now {
+            self.writer_wake.notify_one();
+        }
+        true
     }
 
     /// Queues a message for the connection's writer without writing from this thread: for a
     /// sender with many peers (PUB), one write per message per peer on the caller's thread costs
-    /// more than the writers' batches. The frames must be the engine's own (`Owned`). Gives the
-    /// message back when the peer is dead or its queue is full.
+    /// more than the writers' batches. Gives the message back when the peer is dead or its queue
+    /// is full.
     pub(crate) fn try_queue(&self, message: Message) -> Result<(), Message> {
         let mut out = self.outbox();
         if out.dead || self.full(&out) {
@@ -354,7 +375,7 @@ impl Peer {
         }
         // Written from here when the connection is idle, as a message would be: subscriptions
         // made one after the other on different connections leave in that order.
-        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+        if out.queue.is_empty() && out.held == Held::Nobody && out.commands.is_empty() {
             if self.write_command_now(out, frame) {
                 self.writer_wake.notify_one();
             }
@@ -374,7 +395,7 @@ impl Peer {
         if out.dead {
             return;
         }
-        if out.queue.is_empty() && !out.writing && out.commands.is_empty() {
+        if out.queue.is_empty() && out.held == Held::Nobody && out.commands.is_empty() {
             if !self.write_command_now(out, frame) {
                 return;
             }
@@ -390,7 +411,11 @@ impl Peer {
     fn write_command_now(&self, mut out: MutexGuard<'_, Outbox>, frame: Bytes) -> bool {
         let mut buf = WriteBuf::new();
         let sealed = if out.sealer.0.encrypts() {
-            buf.push_sealed(&mut out.sealer.0, &[command_body(&frame)], true)
+            buf.push_sealed(
+                &mut out.sealer.0,
+                [&command_body(&frame)[..]].into_iter(),
+                true,
+            )
         } else {
             buf.push_encoded(&frame);
             Ok(())
@@ -434,17 +459,71 @@ impl Peer {
     }
 
     /// For the writer: moves queued items into `buf`. On `Empty` the writer is marked idle, so the
-    /// next sender writes directly.
-    pub(crate) fn take_batch(&self, buf: &mut WriteBuf) -> Batch {
+    /// next sender writes directly (or, while a sender flushes, the writer waits to be woken).
+    pub(crate) fn take_batch(&self, buf: &mut WriteBuf<'static>) -> Batch {
         let mut out = self.outbox();
-        if out.queue.is_empty() && out.commands.is_empty() {
-            out.writing = false;
+        if out.held == Held::Sender {
             return Batch::Empty;
         }
-        let was_full = self.full(&out);
+        if out.queue.is_empty() && out.commands.is_empty() {
+            out.held = Held::Nobody;
+            return Batch::Empty;
+        }
+        let batch = self.fill(&mut out, buf);
+        if matches!(batch, Batch::Bytes { .. }) {
+            out.held = Held::Writer;
+        }
+        batch
+    }
+
+    /// Writes, from the calling thread, what sends left for later (`Flush::Later`) and anything
+    /// else queued, when no one else is writing: one vectored write for a burst. What the OS does
+    /// not take goes to the writer, first in the queue.
+    pub(crate) fn flush(&self) {
+        let mut out = self.outbox();
+        if out.dead || out.held != Held::Nobody || out.queue.is_empty() {
+            return;
+        }
+        let mut buf = WriteBuf::new();
+        let Batch::Bytes { freed_room } = self.fill(&mut out, &mut buf) else {
+            return;
+        };
+        out.room_freed |= freed_room;
+        out.held = Held::Sender;
+        drop(out);
+        let written = buf.write_now(&self.stream);
+        let mut out = self.outbox();
+        out.held = Held::Nobody;
+        match written {
+            Ok(WriteOutcome::Done) => {}
+            Ok(WriteOutcome::Blocked) => {
+                out.queue.push_front(OutItem::Rest(buf));
+                out.messages += 1;
+            }
+            Err(_) => {
+                out.dead = true;
+                drop(out);
+                self.kill.fire();
+                return;
+            }
+        }
+        let more = !out.queue.is_empty() || !out.commands.is_empty();
+        drop(out);
+        if more {
+            self.writer_wake.notify_one();
+        }
+    }
+
+    /// Whether a flush made room in a full queue since the last call.
+    pub(crate) fn take_room_freed(&self) -> bool {
+        std::mem::take(&mut self.outbox().room_freed)
+    }
+
+    /// Moves queued items (up to a batch) into `buf`, then the pending commands.
+    fn fill(&self, out: &mut Outbox, buf: &mut WriteBuf<'static>) -> Batch {
+        let was_full = self.full(out);
         let mut items = 0;
         let mut taken_messages = 0;
-        let out = &mut *out;
         let mut sealing: Result<(), ProtocolError> = Ok(());
         while items < BATCH_ITEMS && buf.len() < BATCH_BYTES {
             let Some(item) = out.queue.pop_front() else {
@@ -455,9 +534,10 @@ impl Peer {
                 OutItem::Message(message) => {
                     taken_messages += 1;
                     if out.sealer.0.encrypts() {
-                        sealing = sealing.and(buf.push_sealed(&mut out.sealer.0, &message, false));
+                        let bodies = message.iter().map(|f| &f[..]);
+                        sealing = sealing.and(buf.push_sealed(&mut out.sealer.0, bodies, false));
                     } else {
-                        buf.push_message(&message);
+                        buf.push_owned(&message);
                     }
                 }
                 OutItem::Rest(rest) => {
@@ -469,7 +549,7 @@ impl Peer {
                     if out.sealer.0.encrypts() {
                         sealing = sealing.and(buf.push_sealed(
                             &mut out.sealer.0,
-                            &[command_body(&frame)],
+                            [&command_body(&frame)[..]].into_iter(),
                             true,
                         ));
                     } else {
@@ -493,7 +573,6 @@ impl Peer {
             return Batch::Empty;
         }
         out.messages = out.messages.saturating_sub(taken_messages);
-        out.writing = true;
         Batch::Bytes {
             freed_room: was_full && !self.full(out),
         }
@@ -520,8 +599,11 @@ impl Peer {
     /// window in which a request goes into the old connection.
     pub(crate) fn end_unless_lingering(&self, drop_queue: bool) {
         let mut out = self.outbox();
-        let idle = out.queue.is_empty() && out.commands.is_empty() && !out.writing;
+        let idle = out.queue.is_empty() && out.commands.is_empty() && out.held == Held::Nobody;
         if !idle && !drop_queue {
+            // What a burst left for later is the writer's to deliver now.
+            drop(out);
+            self.writer_wake.notify_one();
             return;
         }
         // Dead under the lock first: no direct write can start once the stream is shut.
@@ -601,12 +683,15 @@ mod tests {
         let (peer, mut theirs) = peer(2);
         // More than the socket buffer takes: the rest is queued and counts as one message.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()], FrameMemory::Owned)
-            .expect("room");
-        peer.try_push(vec![Bytes::from_static(b"small")], FrameMemory::Owned)
-            .expect("room for the second");
-        let refused = peer.try_push(vec![Bytes::from_static(b"third")], FrameMemory::Owned);
-        assert_eq!(refused, Err(vec![Bytes::from_static(b"third")]), "full");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)], Flush::Now), "room");
+        assert!(
+            peer.try_push(&[FrameRef::Lent(b"small")], Flush::Now),
+            "room for the second"
+        );
+        assert!(
+            !peer.try_push(&[FrameRef::Lent(b"third")], Flush::Now),
+            "full"
+        );
         // Commands bypass the mark; they go out at the next message boundary.
         peer.push_command(CommandKind::Pong, pong_frame());
         let reader = std::thread::spawn(move || {
@@ -638,12 +723,47 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_burst_left_for_later_counts_against_the_mark_and_one_flush_writes_it() {
+        let (peer, mut theirs) = peer(3);
+        let bodies: [&[u8]; 5] = [b"m0", b"m1", b"m2", b"m3", b"m4"];
+        // tokio writes only once the runtime has seen the socket writable.
+        peer.stream.writable().await.expect("writable");
+        // The first of a burst is written at once; the rest wait for the flush, counted.
+        assert!(peer.try_push(&[FrameRef::Lent(bodies[0])], Flush::Now));
+        for body in &bodies[1..4] {
+            assert!(peer.try_push(&[FrameRef::Lent(body)], Flush::Later));
+        }
+        assert_eq!(peer.queued().0, 3, "nothing written from here");
+        assert!(
+            !peer.try_push(&[FrameRef::Lent(b"over")], Flush::Now),
+            "the mark holds exactly"
+        );
+        // A burst that meets the mark writes what it left first (the OS takes it): room again.
+        assert!(peer.try_push(&[FrameRef::Lent(bodies[4])], Flush::Later));
+        assert_eq!(peer.queued().0, 1);
+        assert!(peer.take_room_freed(), "that flush made room");
+        peer.flush();
+        assert_eq!(peer.queued(), (0, 0), "all written from here");
+        assert!(drain(&peer).await.is_empty(), "nothing left for the writer");
+        peer.stream.shutdown();
+        let mut all = Vec::new();
+        theirs.read_to_end(&mut all).expect("read");
+        let want: Vec<Frame> = bodies
+            .iter()
+            .map(|b| Frame::Data {
+                more: false,
+                body: Bytes::copy_from_slice(b),
+            })
+            .collect();
+        assert_eq!(frames(&all), want, "in order");
+    }
+
+    #[tokio::test]
     async fn a_newer_pong_replaces_one_not_yet_written() {
         let (peer, mut theirs) = peer(0);
         // Blocks the writer's way: everything after it waits.
         let big = Bytes::from(vec![9u8; 4 * 1024 * 1024]);
-        peer.try_push(vec![big.clone()], FrameMemory::Owned)
-            .expect("room");
+        assert!(peer.try_push(&[FrameRef::Shared(&big)], Flush::Now), "room");
         let pong = |context: &'static [u8]| {
             let mut out = BytesMut::new();
             Command::Pong {
@@ -676,48 +796,21 @@ mod tests {
         );
     }
 
-    /// Memory that records when the last `Bytes` over it is gone.
-    struct Tracked {
-        bytes: Vec<u8>,
-        dropped: std::sync::Arc<AtomicBool>,
-    }
-
-    impl AsRef<[u8]> for Tracked {
-        fn as_ref(&self) -> &[u8] {
-            &self.bytes
-        }
-    }
-
-    impl Drop for Tracked {
-        fn drop(&mut self) {
-            self.dropped.store(true, Ordering::SeqCst);
-        }
-    }
-
     #[tokio::test]
-    async fn call_only_frames_are_not_referenced_once_the_push_returns() {
+    async fn lent_frames_are_not_referenced_once_the_push_returns() {
         let (peer, mut theirs) = peer(0);
-        let tracked = |fill: u8| {
-            let dropped = std::sync::Arc::new(AtomicBool::new(false));
-            let bytes = Bytes::from_owner(Tracked {
-                bytes: vec![fill; 4 * 1024 * 1024],
-                dropped: dropped.clone(),
-            });
-            (bytes, dropped)
-        };
         // The first is written directly and the OS takes only part of it; the second queues whole.
-        let (first, first_gone) = tracked(1);
-        let (second, second_gone) = tracked(2);
-        let small = Bytes::from_static(b"small");
-        peer.try_push(vec![small.clone(), first], FrameMemory::CallOnly)
-            .expect("room");
-        peer.try_push(vec![second, small], FrameMemory::CallOnly)
-            .expect("room");
-        assert!(first_gone.load(Ordering::SeqCst), "the rest was copied");
-        assert!(
-            second_gone.load(Ordering::SeqCst),
-            "the queued message was copied"
-        );
+        let mut first = vec![1u8; 4 * 1024 * 1024];
+        let mut second = vec![2u8; 4 * 1024 * 1024];
+        let small: &[u8] = b"small";
+        assert!(peer.try_push(&[FrameRef::Lent(small), FrameRef::Lent(&first)], Flush::Now));
+        assert!(peer.try_push(
+            &[FrameRef::Lent(&second), FrameRef::Lent(small)],
+            Flush::Now
+        ));
+        // The borrows ended with the calls: what the lender does with its memory now is not sent.
+        first.fill(0);
+        second.fill(0);
         let reader = std::thread::spawn(move || {
             let mut all = Vec::new();
             theirs.read_to_end(&mut all).expect("read");
@@ -747,10 +840,7 @@ mod tests {
         peer.kill(true);
         assert!(peer.is_dead());
         assert!(peer.wants_reconnect_now());
-        assert_eq!(
-            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
-            Err(vec![Bytes::from_static(b"x")])
-        );
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")], Flush::Now));
         peer.push_command(CommandKind::Pong, pong_frame());
         let mut buf = WriteBuf::new();
         assert!(matches!(peer.take_batch(&mut buf), Batch::Empty));
@@ -770,11 +860,7 @@ mod tests {
 
         let (busy, busy_theirs) = peer(0);
         // More than the socket buffer takes: the rest waits for the writer.
-        busy.try_push(
-            vec![Bytes::from(vec![9u8; 4 * 1024 * 1024])],
-            FrameMemory::Owned,
-        )
-        .expect("room");
+        assert!(busy.try_push(&[FrameRef::Lent(&vec![9u8; 4 * 1024 * 1024])], Flush::Now));
         busy.end_unless_lingering(false);
         assert!(!busy.is_dead(), "linger delivers what is queued");
         busy.end_unless_lingering(true);
@@ -804,9 +890,6 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         assert!(peer.is_dead(), "the FIN is seen without reading");
-        assert_eq!(
-            peer.try_push(vec![Bytes::from_static(b"x")], FrameMemory::Owned),
-            Err(vec![Bytes::from_static(b"x")])
-        );
+        assert!(!peer.try_push(&[FrameRef::Lent(b"x")], Flush::Now));
     }
 }

@@ -1,10 +1,15 @@
 //! Outgoing bytes of one connection as a list of chunks: frame headers and small bodies are copied
 //! into one buffer, large bodies are referenced (never copied), so a whole message, or a batch of
 //! messages, goes out in one vectored write.
+//!
+//! A `WriteBuf<'a>` may reference frames lent for one send call (`FrameRef::Lent`); only a
+//! `WriteBuf<'static>` can be queued, and [`WriteBuf::into_static`] is how the unwritten rest of a
+//! direct write becomes one.
 
 use crate::error::ProtocolError;
 use crate::net::transport::WriteHalf;
 use crate::wire::codec::{encode_header, header_len};
+use crate::wire::frame_ref::FrameRef;
 use crate::wire::security::data::FrameSealer;
 use bytes::{Buf, Bytes, BytesMut};
 use std::collections::VecDeque;
@@ -21,29 +26,29 @@ const SCRATCH_MAX: usize = 8 * 1024;
 
 /// What [`write_message_now`] achieved.
 #[derive(Debug)]
-pub(crate) enum Direct {
+pub(crate) enum Direct<'a> {
     /// The whole message is written.
     Done,
-    /// The OS took only part (maybe none): the rest, to queue.
-    Rest(WriteBuf),
+    /// The OS took only part (maybe none): the rest, to queue (see [`WriteBuf::into_static`]).
+    Rest(WriteBuf<'a>),
 }
 
 /// Writes one whole message now, without waiting. A small message (every body copied, at most
 /// [`SCRATCH_MAX`] encoded) is encoded into `scratch`, which the caller keeps between messages, and
 /// goes out in one plain write: no allocation, and `send` is cheaper than `writev`. Any other goes
 /// through a [`WriteBuf`] (one vectored write, large bodies by reference).
-pub(crate) fn write_message_now(
+pub(crate) fn write_message_now<'a>(
     stream: &WriteHalf,
     scratch: &mut BytesMut,
-    frames: &[Bytes],
-) -> io::Result<Direct> {
+    frames: &[FrameRef<'a>],
+) -> io::Result<Direct<'a>> {
     let mut encoded = 0usize;
     let small = frames.iter().all(|f| {
         encoded += header_len(f.len()) + f.len();
         f.len() < COPY_LIMIT
     }) && encoded <= SCRATCH_MAX;
     if !small {
-        let mut buf = WriteBuf::new();
+        let mut buf = WriteBuf::default();
         buf.push_message(frames);
         return Ok(match buf.write_now(stream)? {
             WriteOutcome::Done => Direct::Done,
@@ -54,7 +59,7 @@ pub(crate) fn write_message_now(
     let last = frames.len().saturating_sub(1);
     for (i, frame) in frames.iter().enumerate() {
         encode_header(scratch, frame.len(), i < last, false);
-        scratch.extend_from_slice(frame);
+        scratch.extend_from_slice(frame.bytes());
     }
     let mut written = 0;
     while written < scratch.len() {
@@ -82,24 +87,79 @@ pub(crate) enum WriteOutcome {
     Blocked,
 }
 
+/// A run of bytes to write: the buffer's own, or a frame lent for the send call.
+#[derive(Debug)]
+enum Chunk<'a> {
+    Own(Bytes),
+    Lent(&'a [u8]),
+}
+
+impl Chunk<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Chunk::Own(bytes) => bytes,
+            Chunk::Lent(bytes) => bytes,
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        match self {
+            Chunk::Own(bytes) => bytes.advance(n),
+            Chunk::Lent(bytes) => *bytes = bytes.get(n..).unwrap_or_default(),
+        }
+    }
+}
+
+/// A frame a `WriteBuf<'a>` takes: its body, and the chunk that references it.
+trait OutFrame<'a> {
+    fn body(&self) -> &[u8];
+    fn chunk(&self) -> Chunk<'a>;
+}
+
+impl<'a> OutFrame<'a> for FrameRef<'a> {
+    fn body(&self) -> &[u8] {
+        self.bytes()
+    }
+
+    fn chunk(&self) -> Chunk<'a> {
+        match *self {
+            FrameRef::Shared(bytes) => Chunk::Own(bytes.clone()),
+            FrameRef::Lent(bytes) => Chunk::Lent(bytes),
+        }
+    }
+}
+
+impl<'a> OutFrame<'a> for Bytes {
+    fn body(&self) -> &[u8] {
+        self
+    }
+
+    fn chunk(&self) -> Chunk<'a> {
+        Chunk::Own(self.clone())
+    }
+}
+
 #[derive(Debug, Default)]
-pub(crate) struct WriteBuf {
-    chunks: VecDeque<Bytes>,
+pub(crate) struct WriteBuf<'a> {
+    chunks: VecDeque<Chunk<'a>>,
     /// Bytes in `chunks` (kept so that `len` is O(1)).
     chunked: usize,
     scratch: BytesMut,
 }
 
-impl WriteBuf {
-    pub(crate) fn new() -> WriteBuf {
+impl WriteBuf<'static> {
+    pub(crate) fn new() -> WriteBuf<'static> {
         WriteBuf::default()
     }
+}
 
+impl<'a> WriteBuf<'a> {
     /// A buffer that encodes into `scratch` (empty; its capacity is what is reused).
-    pub(crate) fn with_scratch(scratch: BytesMut) -> WriteBuf {
+    pub(crate) fn with_scratch(scratch: BytesMut) -> WriteBuf<'a> {
         WriteBuf {
             scratch,
-            ..WriteBuf::default()
+            chunks: VecDeque::new(),
+            chunked: 0,
         }
     }
 
@@ -116,30 +176,40 @@ impl WriteBuf {
     }
 
     /// Appends all frames of one message, MORE on all but the last.
-    pub(crate) fn push_message(&mut self, frames: &[Bytes]) {
+    pub(crate) fn push_message(&mut self, frames: &[FrameRef<'a>]) {
+        self.push_frames(frames);
+    }
+
+    /// Appends all frames of one queued (owned) message, MORE on all but the last.
+    pub(crate) fn push_owned(&mut self, frames: &[Bytes]) {
+        self.push_frames(frames);
+    }
+
+    fn push_frames<F: OutFrame<'a>>(&mut self, frames: &[F]) {
         let last = frames.len().saturating_sub(1);
         for (i, frame) in frames.iter().enumerate() {
-            encode_header(&mut self.scratch, frame.len(), i < last, false);
-            if frame.len() >= COPY_LIMIT {
+            let body = frame.body();
+            encode_header(&mut self.scratch, body.len(), i < last, false);
+            if body.len() >= COPY_LIMIT {
                 self.flush_scratch();
-                self.chunked += frame.len();
-                self.chunks.push_back(frame.clone());
+                self.chunked += body.len();
+                self.chunks.push_back(frame.chunk());
             } else {
-                self.scratch.extend_from_slice(frame);
+                self.scratch.extend_from_slice(body);
             }
         }
     }
 
     /// Appends all frames of one message sealed (CURVE MESSAGE boxes): each body is copied once,
     /// into the buffer it is encrypted in, which is all the crypto needs.
-    pub(crate) fn push_sealed(
+    pub(crate) fn push_sealed<'f>(
         &mut self,
         sealer: &mut FrameSealer,
-        frames: &[Bytes],
+        frames: impl ExactSizeIterator<Item = &'f [u8]>,
         command: bool,
     ) -> Result<(), ProtocolError> {
         let last = frames.len().saturating_sub(1);
-        for (i, frame) in frames.iter().enumerate() {
+        for (i, frame) in frames.enumerate() {
             sealer.seal_into(frame, i < last, command, &mut self.scratch)?;
         }
         Ok(())
@@ -151,7 +221,7 @@ impl WriteBuf {
     }
 
     /// Appends the unwritten rest of another buffer.
-    pub(crate) fn append(&mut self, mut other: WriteBuf) {
+    pub(crate) fn append(&mut self, mut other: WriteBuf<'a>) {
         other.flush_scratch();
         if !other.chunks.is_empty() {
             self.flush_scratch();
@@ -163,7 +233,8 @@ impl WriteBuf {
     fn flush_scratch(&mut self) {
         if !self.scratch.is_empty() {
             self.chunked += self.scratch.len();
-            self.chunks.push_back(self.scratch.split().freeze());
+            self.chunks
+                .push_back(Chunk::Own(self.scratch.split().freeze()));
         }
     }
 
@@ -172,20 +243,22 @@ impl WriteBuf {
         self.chunks.is_empty() && self.scratch.is_empty()
     }
 
-    /// The unwritten bytes copied into one buffer of their own: for a rest that must not keep
-    /// referencing the sender's memory (see `FrameMemory::CallOnly`).
-    pub(crate) fn into_owned(mut self) -> WriteBuf {
-        self.flush_scratch();
-        let mut all = BytesMut::with_capacity(self.chunked);
-        for chunk in &self.chunks {
-            all.extend_from_slice(chunk);
+    /// The unwritten rest as the engine's own, to queue past the send call: lent chunks kept
+    /// (copied, `FrameRef::keep`), the rest moved.
+    pub(crate) fn into_static(self) -> WriteBuf<'static> {
+        let chunks = self
+            .chunks
+            .into_iter()
+            .map(|chunk| match chunk {
+                Chunk::Own(bytes) => Chunk::Own(bytes),
+                Chunk::Lent(bytes) => Chunk::Own(FrameRef::Lent(bytes).keep()),
+            })
+            .collect();
+        WriteBuf {
+            chunks,
+            chunked: self.chunked,
+            scratch: self.scratch,
         }
-        let mut owned = WriteBuf::new();
-        owned.chunked = all.len();
-        if !all.is_empty() {
-            owned.chunks.push_back(all.freeze());
-        }
-        owned
     }
 
     /// Bytes still to write.
@@ -200,8 +273,9 @@ impl WriteBuf {
             let Some(front) = self.chunks.front_mut() else {
                 return;
             };
-            if n >= front.len() {
-                n -= front.len();
+            let len = front.bytes().len();
+            if n >= len {
+                n -= len;
                 self.chunks.pop_front();
             } else {
                 front.advance(n);
@@ -218,7 +292,7 @@ impl WriteBuf {
                 let mut slices = [IoSlice::new(&[]); MAX_SLICES];
                 let mut count = 0;
                 for (slot, chunk) in slices.iter_mut().zip(self.chunks.iter()) {
-                    *slot = IoSlice::new(chunk);
+                    *slot = IoSlice::new(chunk.bytes());
                     count += 1;
                 }
                 // One chunk (the usual small batch): a plain write is cheaper than `writev`.
@@ -258,14 +332,17 @@ mod tests {
 
     fn flatten(buf: &mut WriteBuf) -> Vec<u8> {
         buf.flush_scratch();
-        buf.chunks.iter().flat_map(|c| c.iter().copied()).collect()
+        buf.chunks
+            .iter()
+            .flat_map(|c| c.bytes().iter().copied())
+            .collect()
     }
 
     #[test]
     fn large_frames_are_referenced_not_copied() {
         let big = Bytes::from(vec![7u8; COPY_LIMIT]);
         let mut buf = WriteBuf::new();
-        buf.push_message(&[
+        buf.push_owned(&[
             Bytes::from_static(b"ab"),
             big.clone(),
             Bytes::from_static(b"c"),
@@ -273,14 +350,14 @@ mod tests {
         buf.flush_scratch();
         assert_eq!(buf.chunks.len(), 3);
         // The middle chunk is the caller's allocation itself.
-        assert_eq!(buf.chunks[1].as_ptr(), big.as_ptr());
+        assert_eq!(buf.chunks[1].bytes().as_ptr(), big.as_ptr());
         assert_eq!(buf.len(), 2 + 2 + 9 + COPY_LIMIT + 2 + 1);
     }
 
     #[test]
     fn advance_across_chunks() {
         let mut buf = WriteBuf::new();
-        buf.push_message(&[Bytes::from(vec![1u8; 2000]), Bytes::from_static(b"xy")]);
+        buf.push_owned(&[Bytes::from(vec![1u8; 2000]), Bytes::from_static(b"xy")]);
         let all = flatten(&mut buf);
         buf.advance(5);
         assert_eq!(flatten(&mut buf), all[5..].to_vec());
@@ -296,6 +373,7 @@ mod tests {
     async fn direct_writes_match_the_encoding_and_hand_back_what_did_not_fit() {
         use crate::net::transport::{test_pair, TestPeer};
         use crate::wire::codec::encode_message;
+        use crate::wire::frame_ref::shared;
         use std::io::Read;
         let (stream, b) = test_pair();
         b.set_nonblocking(true).expect("nonblocking");
@@ -323,7 +401,7 @@ mod tests {
         for message in [&small, &large] {
             let mut want = BytesMut::new();
             encode_message(&mut want, message);
-            let done = write_message_now(&write, &mut scratch, message).expect("write");
+            let done = write_message_now(&write, &mut scratch, &shared(message)).expect("write");
             assert!(matches!(done, Direct::Done));
             assert_eq!(read_n(&mut peer, want.len()), want.to_vec());
         }
@@ -332,7 +410,7 @@ mod tests {
         let mut rests = Vec::new();
         for _ in 0..10_000 {
             encode_message(&mut want, &small);
-            match write_message_now(&write, &mut scratch, &small).expect("write") {
+            match write_message_now(&write, &mut scratch, &shared(&small)).expect("write") {
                 Direct::Done => {}
                 Direct::Rest(rest) => {
                     rests.push(rest);

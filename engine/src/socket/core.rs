@@ -6,7 +6,7 @@
 use crate::conn::connection::{LinkConfig, LinkSource, SocketLink};
 use crate::conn::delivery::InboundQueue;
 use crate::conn::driven::ReadDriver;
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
 use crate::events::{EventError, EventKind, EventSink, Events, SocketEvent};
 use crate::lock::lock;
@@ -18,7 +18,7 @@ use crate::socket::inbound::{Inbound, Received};
 use crate::socket::peer_table::PeerTable;
 use crate::socket::{connector, listener};
 use crate::time::{self, Timeout};
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -144,6 +144,8 @@ pub(crate) struct SocketCore {
     hooks: OnceLock<Arc<dyn TypeHooks>>,
     /// `conflate`, read per received message: kept apart from the option lock.
     conflate: AtomicBool,
+    /// The caller is sending a burst (see [`SocketCore::flush`]).
+    batching: AtomicBool,
 }
 
 impl SocketCore {
@@ -165,6 +167,7 @@ impl SocketCore {
             held_connects: Mutex::new(Vec::new()),
             hooks: OnceLock::new(),
             conflate: AtomicBool::new(false),
+            batching: AtomicBool::new(false),
         })
         .with_conflate()
     }
@@ -506,19 +509,44 @@ impl SocketCore {
         self.inbound.wake_all();
     }
 
+    /// Marks the sends that follow as part of a burst (or not): see [`SocketCore::flush`].
+    pub(crate) fn set_batching(&self, on: bool) {
+        self.batching.store(on, Ordering::Relaxed);
+    }
+
+    /// Who writes a send to an idle connection: the sender at once, unless the caller said its
+    /// sends come in a burst (a later send of the same event-loop turn): then it is left for
+    /// [`SocketCore::flush_sends`] at the burst's end.
+    pub(crate) fn flush(&self) -> Flush {
+        if self.batching.load(Ordering::Relaxed) {
+            Flush::Later
+        } else {
+            Flush::Now
+        }
+    }
+
+    /// The end of a burst: writes, from the calling thread, what its sends left for later, one
+    /// vectored write per connection.
+    pub(crate) fn flush_sends(&self) {
+        let mut freed_room = false;
+        for peer in self.peers() {
+            peer.flush();
+            freed_room |= peer.take_room_freed();
+        }
+        if freed_room {
+            self.out_changed.notify_waiters();
+        }
+    }
+
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
-    /// full ones. Gives the message back if none can take it now. `memory`: see [`FrameMemory`].
-    pub(crate) fn try_send_round_robin(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Arc<Peer>, Message> {
-        // Outside the table's lock: a pump may be reading a large frame.
+    /// full ones. None, having kept nothing, if none can take it now.
+    pub(crate) fn try_send_round_robin(&self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {
+        // Outside the table's lock: asking the socket is a system call.
         let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
             peer.refresh();
         }
-        lock(&self.peers).push_round_robin(message, memory)
+        lock(&self.peers).push_round_robin(message, self.flush())
     }
 
     /// The live peers, in round-robin order (a copy: sending to them takes no table lock).
@@ -643,16 +671,9 @@ impl SocketCore {
         deadline: Option<Instant>,
         mut on_sent: impl FnMut(Arc<Peer>) -> R,
     ) -> Result<R, WaitError> {
-        let mut slot = Some(message);
+        let frames = frame_ref::shared(&message);
         self.wait_for(&self.out_changed, deadline, || {
-            let message = slot.take()?;
-            match self.try_send_round_robin(message, FrameMemory::Owned) {
-                Ok(peer) => Some(on_sent(peer)),
-                Err(back) => {
-                    slot = Some(back);
-                    None
-                }
-            }
+            self.try_send_round_robin(&frames).map(&mut on_sent)
         })
         .await
     }
@@ -736,7 +757,7 @@ impl SocketCore {
 }
 
 /// EINVAL for a message without frames: ZMTP cannot carry one.
-pub(crate) fn check_message(message: &Message) -> Result<(), Error> {
+pub(crate) fn check_message<F>(message: &[F]) -> Result<(), Error> {
     if message.is_empty() {
         Err(Error::new(
             ErrorCode::Einval,

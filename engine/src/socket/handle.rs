@@ -122,6 +122,22 @@ impl SocketHandle {
         self.core().has_connects()
     }
 
+    /// Whether the synchronous sends that follow are later sends of one burst (the same
+    /// event-loop turn of the caller): then one that finds its connection idle is queued (counted
+    /// against the high-water mark, as any queued message) instead of written at once, for
+    /// [`SocketHandle::flush_sends`] to write with the rest of the burst. The caller turns it off
+    /// after its send and must call `flush_sends` when the burst ends.
+    pub fn batch_sends(&self, on: bool) {
+        self.core().set_batching(on);
+    }
+
+    /// The end of a burst (see [`SocketHandle::batch_sends`]): writes what it left, from this
+    /// thread, one vectored write per connection; what the OS does not take now goes to the
+    /// connection's writer.
+    pub fn flush_sends(&self) {
+        self.core().flush_sends();
+    }
+
     /// Whether a message is queued for this socket (zeromq.js's `readable`).
     pub fn has_messages(&self) -> bool {
         self.core().inbound.has_messages()

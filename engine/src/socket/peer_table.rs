@@ -1,10 +1,9 @@
 //! The live peers of one socket (handshake done), in the order they joined: the round-robin
 //! order of sending, with the turn kept across removals; ROUTER's lookup by routing id.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::once_event::OnceEvent;
-use crate::wire::memory::FrameMemory;
-use crate::wire::Message;
+use crate::wire::frame_ref::FrameRef;
 use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,28 +79,22 @@ impl PeerTable {
     }
 
     /// Hands the message to the next peer in turn that takes it (skipping dead and full ones),
-    /// and moves the turn past it; gives the message back if none does.
+    /// and moves the turn past it; None if none does.
     pub(crate) fn push_round_robin(
         &mut self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Arc<Peer>, Message> {
+        message: &[FrameRef<'_>],
+        flush: Flush,
+    ) -> Option<Arc<Peer>> {
         let count = self.list.len();
-        let mut message = message;
         for step in 0..count {
             let index = (self.next + step) % count;
-            let Some(peer) = self.list.get(index).map(|m| m.peer.clone()) else {
-                break;
-            };
-            match peer.try_push(message, memory) {
-                Ok(()) => {
-                    self.next = (index + 1) % count;
-                    return Ok(peer);
-                }
-                Err(back) => message = back,
+            let peer = self.list.get(index).map(|m| &m.peer)?;
+            if peer.try_push(message, flush) {
+                self.next = (index + 1) % count;
+                return Some(peer.clone());
             }
         }
-        Err(message)
+        None
     }
 
     pub(crate) fn by_routing_id(&self, routing_id: &[u8]) -> Option<Arc<Peer>> {

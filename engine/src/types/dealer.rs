@@ -12,7 +12,7 @@ use crate::socket::inbound::Received;
 use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::round_robin::RoundRobin;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
@@ -55,20 +55,11 @@ impl DealerSocket {
         self.sender.send(self.core(), message).await
     }
 
-    /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the
-    /// message back.
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.try_send_with(message, FrameMemory::Owned)
-    }
-
-    /// [`DealerSocket::try_send`] for frames in `memory` (see [`FrameMemory`]).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    /// Sends now if no earlier send is waiting and a live peer has room; otherwise keeps nothing
+    /// and says `Wait` (then `send` it).
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.check()?;
-        self.sender.try_send_with(self.core(), message, memory)
+        self.sender.try_send(self.core(), message)
     }
 
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).

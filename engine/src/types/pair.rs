@@ -8,7 +8,7 @@ use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::types::fair_queue::FairQueue;
 use crate::types::round_robin::RoundRobin;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::Arc;
@@ -46,14 +46,11 @@ impl PairSocket {
         self.sender.send(self.core(), message).await
     }
 
-    /// Sends now if possible; otherwise hands the message back (see [`FrameMemory`]).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    /// Sends now if no earlier send is waiting and a live peer has room; otherwise keeps nothing
+    /// and says `Wait` (then `send` it).
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.queue.check(self.core())?;
-        self.sender.try_send_with(self.core(), message, memory)
+        self.sender.try_send(self.core(), message)
     }
 
     /// Receives the peer's next message (up to `receive_timeout`, then EAGAIN).

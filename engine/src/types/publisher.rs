@@ -6,7 +6,7 @@
 //! only, every subscribe with `verbosity` `AllSubs`, every cancel too with `AllSubsUnsubs`, and cancels for
 //! what a subscriber that left was the last to have.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
 use crate::lock::lock;
 use crate::options::Options;
@@ -16,8 +16,8 @@ use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
-use crate::types::subscriptions::{topic, Prefixes, Subscription};
-use crate::wire::memory::FrameMemory;
+use crate::types::subscriptions::{Prefixes, Subscription};
+use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::collections::HashMap;
@@ -72,8 +72,8 @@ impl Subscribers {
     }
 
     /// The live peers `message` goes to.
-    fn targets(&self, peers: Vec<Arc<Peer>>, message: &Message) -> Vec<Arc<Peer>> {
-        let topic = topic(message);
+    /// The subscribers whose filters take a message whose first frame is `topic`.
+    fn targets(&self, peers: Vec<Arc<Peer>>, topic: &[u8]) -> Vec<Arc<Peer>> {
         let invert = self.invert.load(Ordering::Relaxed);
         let filters = self.filters();
         peers
@@ -179,70 +179,60 @@ impl Publisher {
     }
 
     /// One attempt: hands the message to every matching subscriber with room. With `no_drop`,
-    /// all or none: the message comes back while a matching one is full.
-    fn publish(&self, message: Message, memory: FrameMemory) -> Option<Message> {
-        let targets = self.subscribers.targets(self.core().peers(), &message);
+    /// all or none: `Wait` (nothing kept) while a matching one is full.
+    fn publish(&self, message: &[FrameRef<'_>]) -> TrySend {
+        let topic = message.first().map_or(&[][..], FrameRef::bytes);
+        let targets = self.subscribers.targets(self.core().peers(), topic);
         if self.subscribers.no_drop.load(Ordering::Relaxed)
             && targets.iter().any(|p| !p.has_room() && !p.is_dead())
         {
-            return Some(message);
+            return TrySend::Wait;
         }
         match targets.as_slice() {
             [] => {}
             // One subscriber: written from here when its connection is idle, as other sends are.
             [peer] => {
-                let _ = peer.try_push(message, memory);
+                let _ = peer.try_push(message, Flush::Now);
             }
-            // Many: copied once (not per subscriber), queued for their writers, which write in
+            // Many: kept once (not per subscriber), queued for their writers, which write in
             // batches on the engine's threads rather than once per subscriber on the caller's.
             many => {
-                let message = memory.keep(message);
+                let message = frame_ref::keep(message);
                 for peer in many {
                     // A full or dead subscriber misses the message: a publisher never waits.
                     let _ = peer.try_queue(message.clone());
                 }
             }
         }
-        None
+        TrySend::Sent
     }
 
-    fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.queue.check(self.core())?;
-        check_message(&message)?;
-        Ok(self.publish(message, memory))
+        check_message(message)?;
+        Ok(self.publish(message))
     }
 
     /// Publishes, waiting (until `deadline`) only when `no_drop` holds it back.
     async fn publish_waiting(
         &self,
-        message: Message,
+        message: &Message,
         deadline: Option<Instant>,
     ) -> Result<(), WaitError> {
         let core = self.core();
-        let mut slot = Some(message);
+        let frames = frame_ref::shared(message);
         core.wait_for(&core.out_changed, deadline, || {
-            let message = slot.take()?;
-            match self.publish(message, FrameMemory::Owned) {
-                None => Some(()),
-                Some(back) => {
-                    slot = Some(back);
-                    None
-                }
-            }
+            (self.publish(&frames) == TrySend::Sent).then_some(())
         })
         .await
     }
 
     async fn send(&self, message: Message) -> Result<(), Error> {
-        let Some(back) = self.try_send_with(message, FrameMemory::Owned)? else {
+        if self.try_send(&frame_ref::shared(&message))? == TrySend::Sent {
             return Ok(());
-        };
+        }
         let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
-        self.publish_waiting(back, deadline)
+        self.publish_waiting(&message, deadline)
             .await
             .map_err(|e| e.into_error("send"))
     }
@@ -262,13 +252,9 @@ impl PubSocket {
         self.0.send(message).await
     }
 
-    /// Publishes now (see [`FrameMemory`]); a PUB never hands a message back.
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
-        self.0.try_send_with(message, memory)
+    /// Publishes now; a PUB never says `Wait`.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
+        self.0.try_send(message)
     }
 }
 
@@ -288,13 +274,9 @@ impl XPubSocket {
         self.0.send(message).await
     }
 
-    /// Publishes now; hands the message back only when `no_drop` holds it (see [`FrameMemory`]).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
-        self.0.try_send_with(message, memory)
+    /// Publishes now; `Wait` only when `no_drop` holds the message back.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
+        self.0.try_send(message)
     }
 
     /// The next subscription message (`[0x01|0x00 + prefix]`) or other message of a subscriber.
@@ -326,7 +308,7 @@ impl XPubSocket {
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
-        self.0.publish_waiting(message, None).await
+        self.0.publish_waiting(&message, None).await
     }
 }
 

@@ -5,7 +5,7 @@
 //! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
 //! The reply goes back with the same envelope to the same connection.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::{Error, ErrorCode};
 use crate::lock::lock;
 use crate::options::Options;
@@ -13,7 +13,7 @@ use crate::socket::core::{check_message, SocketCore};
 use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::types::busy::{Busy, Taken};
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -53,13 +53,13 @@ impl SharedRep {
     }
 
     /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
-    fn deliver(&self, to: ReplyTo, message: Message, memory: FrameMemory) {
+    fn deliver(&self, to: ReplyTo, message: &[FrameRef<'_>]) {
         let Some(peer) = to.peer.upgrade() else {
             return;
         };
-        let mut frames = to.envelope;
-        frames.extend(message);
-        let _ = peer.try_push(frames, memory);
+        let mut frames = frame_ref::shared(&to.envelope);
+        frames.extend_from_slice(message);
+        let _ = peer.try_push(&frames, Flush::Now);
     }
 }
 
@@ -122,7 +122,7 @@ impl RepSocket {
 
     /// Replies to the request last returned by `recv` (EFSM if none is owed).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        self.try_send(message).map(|_| ())
+        self.try_send(&frame_ref::shared(&message)).map(drop)
     }
 
     /// Receives a request without entering the alternation state: for `serve()` with concurrency.
@@ -135,49 +135,32 @@ impl RepSocket {
 
     /// Answers a request obtained from `recv_request`. A peer that has gone away makes this a no-op.
     pub async fn reply(&self, to: ReplyTo, message: Message) -> Result<(), Error> {
-        self.try_reply(to, message, FrameMemory::Owned)
+        self.try_reply(to, &frame_ref::shared(&message))
     }
 
-    /// [`RepSocket::reply`], which never waits, done synchronously; with
-    /// [`FrameMemory::CallOnly`] nothing of the frames is referenced once this returns.
-    pub fn try_reply(
-        &self,
-        to: ReplyTo,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<(), Error> {
+    /// [`RepSocket::reply`], which never waits, done synchronously.
+    pub fn try_reply(&self, to: ReplyTo, message: &[FrameRef<'_>]) -> Result<(), Error> {
         self.inner.core().check_open()?;
-        check_message(&message)?;
-        self.inner.deliver(to, message, memory);
+        check_message(message)?;
+        self.inner.deliver(to, message);
         Ok(())
     }
 
-    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
-    /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
-    /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
-    /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
-    /// (A REP reply never waits: it is queued or, for a gone or full peer, dropped.)
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.try_send_with(message, FrameMemory::Owned)
-    }
-
-    /// [`RepSocket::try_send`] for frames in `memory` (see [`RepSocket::try_reply`]).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    /// Synchronous fast path for the addon: the reply, right now, from the calling thread. A REP
+    /// reply never waits (it is queued or, for a gone or full peer, dropped): never `Wait`.
+    /// Same errors as `send`.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         let inner = &*self.inner;
         inner.core().check_open()?;
-        check_message(&message)?;
+        check_message(message)?;
         let Some(to) = inner.state().owed.take() else {
             return Err(Error::new(
                 ErrorCode::Efsm,
                 "no request to reply to: receive first",
             ));
         };
-        inner.deliver(to, message, memory);
-        Ok(None)
+        inner.deliver(to, message);
+        Ok(TrySend::Sent)
     }
 
     /// A request was received and not answered yet (only a send is allowed now).

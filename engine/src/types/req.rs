@@ -14,7 +14,7 @@ use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::{Busy, Taken};
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
@@ -124,30 +124,26 @@ impl SharedReq {
     }
 
     /// The request as it goes on the wire: [request id,] empty delimiter, body.
-    fn envelope(&self, state: &mut Exchange, message: Message) -> (Message, Option<u32>) {
+    /// The id of the next request, with `correlate` (its first envelope frame).
+    fn next_request_id(&self, state: &mut Exchange) -> Option<u32> {
         let correlate = self.core().option(|o| o.correlate);
-        let mut frames = Vec::with_capacity(message.len() + 2);
-        let request_id = correlate.then(|| {
+        correlate.then(|| {
             let id = state.next_request_id;
             state.next_request_id = id.wrapping_add(1);
-            frames.push(Bytes::copy_from_slice(&id.to_be_bytes()));
             id
-        });
-        frames.push(Bytes::new());
-        frames.extend(message);
-        (frames, request_id)
+        })
     }
 
     /// What `send` and `try_send` do before handing the request over: checks, marks the send
-    /// pending, and wraps the message; gives back the guard, the frames and the request id.
-    fn start_send(&self, message: Message) -> Result<(Taken<'_>, Message, Option<u32>), Error> {
+    /// pending, and picks the request id; gives back the guard and the id.
+    fn start_send<F>(&self, message: &[F]) -> Result<(Taken<'_>, Option<u32>), Error> {
         self.core().check_open()?;
-        check_message(&message)?;
+        check_message(message)?;
         let busy = self.begin(Op::Send)?;
         let mut state = self.state();
         self.prepare_send(&mut state)?;
-        let (frames, request_id) = self.envelope(&mut state, message);
-        Ok((busy, frames, request_id))
+        let request_id = self.next_request_id(&mut state);
+        Ok((busy, request_id))
     }
 
     fn sent(&self, peer: Arc<Peer>, request_id: Option<u32>) {
@@ -230,6 +226,17 @@ fn reply_body(received: Received, peer_id: u64, request_id: Option<u32>) -> Opti
     Some(message)
 }
 
+/// A request as it goes on the wire: `[request id,] empty delimiter, body...`.
+fn envelope(request_id: Option<u32>, message: Message) -> Message {
+    let mut frames = Vec::with_capacity(message.len() + 2);
+    if let Some(id) = request_id {
+        frames.push(Bytes::copy_from_slice(&id.to_be_bytes()));
+    }
+    frames.push(Bytes::new());
+    frames.extend(message);
+    frames
+}
+
 /// A REQ socket. Cheap to clone (all clones are the same socket); when the last clone is dropped
 /// the socket closes as if `close()` had been called.
 ///
@@ -262,10 +269,12 @@ impl ReqSocket {
     /// waits for a peer up to `send_timeout`, then EAGAIN).
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         let inner = &*self.inner;
-        let (_busy, frames, request_id) = inner.start_send(message)?;
+        let (_busy, request_id) = inner.start_send(&message)?;
         inner
             .core()
-            .send_timed(frames, |peer| inner.sent(peer, request_id))
+            .send_timed(envelope(request_id, message), |peer| {
+                inner.sent(peer, request_id)
+            })
             .await
     }
 
@@ -311,7 +320,8 @@ impl ReqSocket {
                 break;
             };
             let deadline = timeout.deadline();
-            let (frames, request_id) = inner.envelope(&mut inner.state(), body);
+            let request_id = inner.next_request_id(&mut inner.state());
+            let frames = envelope(request_id, body);
             match inner
                 .core()
                 .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
@@ -372,50 +382,33 @@ impl ReqSocket {
     /// [`ReqSocket::try_send`] for the first half of a request (then [`ReqSocket::await_reply`]):
     /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
     /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
-    pub fn try_send_request(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.try_send_request_with(message, FrameMemory::Owned)
-    }
-
-    /// [`ReqSocket::try_send_request`] for frames in `memory` (see [`ReqSocket::try_send_with`]).
-    pub fn try_send_request_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    pub fn try_send_request(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.inner.core().check_open()?;
         drop(self.inner.begin(Op::Both)?);
-        self.try_send_with(message, memory)
+        self.try_send(message)
     }
 
-    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when that
-    /// needs no waiting (the state allows it, a live peer has queue room; bytes go straight to the OS
-    /// socket when that connection has nothing queued). `Ok(Some(message))` hands the message back
-    /// when it would have to wait: the caller then uses `send`. Same errors as `send`.
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.try_send_with(message, FrameMemory::Owned)
-    }
-
-    /// [`ReqSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing of
-    /// the frames is referenced once this returns (what the OS did not take is copied; a message
-    /// handed back is the caller's, to copy before it waits).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    /// Synchronous fast path for the addon: does the send right now, from the calling thread, when
+    /// that needs no waiting (the state allows it, a live peer has queue room; bytes go straight to
+    /// the OS socket when that connection has nothing queued). `Wait` when it would have to wait
+    /// (nothing of the message is kept): the caller then uses `send`. Same errors as `send`.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         let inner = &*self.inner;
-        let (_busy, frames, request_id) = inner.start_send(message)?;
-        match inner.core().try_send_round_robin(frames, memory) {
-            Ok(peer) => {
-                inner.sent(peer, request_id);
-                Ok(None)
-            }
-            Err(mut back) => {
-                let prefix = if request_id.is_some() { 2 } else { 1 };
-                back.drain(..prefix.min(back.len()));
-                Ok(Some(back))
-            }
+        let (_busy, request_id) = inner.start_send(message)?;
+        let id = request_id.map(u32::to_be_bytes);
+        let mut frames = Vec::with_capacity(message.len() + 2);
+        if let Some(id) = &id {
+            frames.push(FrameRef::Lent(id));
         }
+        frames.push(FrameRef::Lent(&[]));
+        frames.extend_from_slice(message);
+        Ok(match inner.core().try_send_round_robin(&frames) {
+            Some(peer) => {
+                inner.sent(peer, request_id);
+                TrySend::Sent
+            }
+            None => TrySend::Wait,
+        })
     }
 
     /// A request was sent and its reply not received yet (a send now is EFSM).
@@ -557,7 +550,8 @@ mod tests {
             ..Options::default()
         });
         let inner = &*req.inner;
-        let (first, id) = inner.envelope(&mut inner.state(), vec![b("x")]);
+        let id = inner.next_request_id(&mut inner.state());
+        let first = envelope(id, vec![b("x")]);
         let id = id.expect("an id under correlate");
         assert_eq!(
             first,
@@ -567,7 +561,7 @@ mod tests {
                 b("x")
             ]
         );
-        let (_, next) = inner.envelope(&mut inner.state(), vec![b("y")]);
+        let next = inner.next_request_id(&mut inner.state());
         assert_eq!(next, Some(id.wrapping_add(1)));
         let (peer, _theirs) = a_peer();
         inner.sent(peer.clone(), Some(id));

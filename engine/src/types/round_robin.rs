@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::socket::core::{check_message, SocketCore, WaitError};
 use crate::time::Timeout;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{FrameRef, TrySend};
 use crate::wire::Message;
 use std::sync::Arc;
 use tokio::sync::Mutex as FairLock;
@@ -36,20 +36,21 @@ impl RoundRobin {
             .map_err(|e| e.into_error("send"))
     }
 
-    /// Sends now if no earlier send is waiting and a live peer has room; otherwise hands the
-    /// message back. With [`FrameMemory::CallOnly`] nothing of the frames is referenced once this
-    /// returns (a message handed back is the caller's, to copy before it waits for its turn).
-    pub(crate) fn try_send_with(
+    /// Sends now if no earlier send is waiting and a live peer has room; otherwise keeps nothing
+    /// and says `Wait`.
+    pub(crate) fn try_send(
         &self,
         core: &SocketCore,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
-        check_message(&message)?;
+        message: &[FrameRef<'_>],
+    ) -> Result<TrySend, Error> {
+        check_message(message)?;
         let Ok(_turn) = self.send_turn.try_lock() else {
-            return Ok(Some(message));
+            return Ok(TrySend::Wait);
         };
-        Ok(core.try_send_round_robin(message, memory).err())
+        Ok(match core.try_send_round_robin(message) {
+            Some(_) => TrySend::Sent,
+            None => TrySend::Wait,
+        })
     }
 
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure

@@ -11,10 +11,9 @@ use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
-use bytes::Bytes;
 use std::sync::Arc;
 use tokio::runtime::Handle;
 use tokio::time::Instant;
@@ -30,8 +29,8 @@ pub struct RouterSocket {
 enum Routed {
     /// Handed to the peer, or dropped as the options say.
     Done,
-    /// Mandatory and the peer's queue is full: the message back, routing id first again.
-    Full(Message),
+    /// Mandatory and the peer's queue is full: nothing was kept.
+    Full,
 }
 
 fn unreachable_peer(routing_id: &[u8]) -> Error {
@@ -73,49 +72,40 @@ impl RouterSocket {
         self.queue.check(self.core())
     }
 
-    /// One routing attempt of `[routing id, frames...]`, its frames in `memory`.
-    fn route(
-        &self,
-        mut message: Message,
-        mandatory: bool,
-        memory: FrameMemory,
-    ) -> Result<Routed, Error> {
-        let routing_id: Bytes = message.remove(0);
-        let Some(peer) = self.core().peer_by_routing_id(&routing_id) else {
+    /// One routing attempt of `[routing id, frames...]` (at least two frames).
+    fn route(&self, message: &[FrameRef<'_>], mandatory: bool) -> Result<Routed, Error> {
+        let [routing_id, body @ ..] = message else {
+            return Ok(Routed::Done);
+        };
+        let routing_id = routing_id.bytes();
+        let Some(peer) = self.core().peer_by_routing_id(routing_id) else {
             return if mandatory {
-                Err(unreachable_peer(&routing_id))
+                Err(unreachable_peer(routing_id))
             } else {
                 Ok(Routed::Done)
             };
         };
-        match peer.try_push(message, memory) {
-            Ok(()) => Ok(Routed::Done),
-            Err(_) if !mandatory => Ok(Routed::Done),
-            Err(_) if peer.is_dead() => Err(unreachable_peer(&routing_id)),
-            Err(mut back) => {
-                back.insert(0, routing_id);
-                Ok(Routed::Full(back))
-            }
+        if peer.try_push(body, self.core().flush()) || !mandatory {
+            Ok(Routed::Done)
+        } else if peer.is_dead() {
+            Err(unreachable_peer(routing_id))
+        } else {
+            Ok(Routed::Full)
         }
     }
 
     /// Routes, waiting (until `deadline`) while the mandatory peer's queue is full.
     async fn route_waiting(
         &self,
-        message: Message,
+        message: &Message,
         deadline: Option<Instant>,
     ) -> Result<Result<(), Error>, WaitError> {
         let core = self.core();
-        let mut slot = Some(message);
+        let frames = frame_ref::shared(message);
         core.wait_for(&core.out_changed, deadline, || {
-            let message = slot.take()?;
-            // A message that waits is the socket's own by now (the caller copied it).
-            match self.route(message, true, FrameMemory::Owned) {
+            match self.route(&frames, true) {
                 Ok(Routed::Done) => Some(Ok(())),
-                Ok(Routed::Full(back)) => {
-                    slot = Some(back);
-                    None
-                }
+                Ok(Routed::Full) => None,
                 Err(e) => Some(Err(e)),
             }
         })
@@ -125,30 +115,19 @@ impl RouterSocket {
     /// Routes `[routing id, frames...]` to that peer. Without `mandatory` it never waits
     /// (unknown/full peer: dropped); with it, see the module comment.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let Some(back) = self.try_send(message)? else {
+        if self.try_send(&frame_ref::shared(&message))? == TrySend::Sent {
             return Ok(());
-        };
+        }
         let deadline = Timeout::from_ms(self.core().option(|o| o.send_timeout)).deadline();
-        self.route_waiting(back, deadline)
+        self.route_waiting(&message, deadline)
             .await
             .map_err(|e| e.into_error("send"))?
     }
 
-    /// Routes now; `Ok(Some(message))` only when mandatory and the peer's queue is full.
-    pub fn try_send(&self, message: Message) -> Result<Option<Message>, Error> {
-        self.try_send_with(message, FrameMemory::Owned)
-    }
-
-    /// [`RouterSocket::try_send`] for frames in `memory`: with [`FrameMemory::CallOnly`] nothing
-    /// of the frames is referenced once this returns (what the OS did not take is copied; a
-    /// message handed back is the caller's, to copy before it waits for the peer).
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
+    /// Routes now; `Wait` (nothing kept) only when mandatory and the peer's queue is full.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.check()?;
-        check_message(&message)?;
+        check_message(message)?;
         if message.len() < 2 {
             return Err(Error::new(
                 ErrorCode::Einval,
@@ -156,10 +135,10 @@ impl RouterSocket {
             ));
         }
         let mandatory = self.core().option(|o| o.mandatory);
-        match self.route(message, mandatory, memory)? {
-            Routed::Done => Ok(None),
-            Routed::Full(back) => Ok(Some(back)),
-        }
+        Ok(match self.route(message, mandatory)? {
+            Routed::Done => TrySend::Sent,
+            Routed::Full => TrySend::Wait,
+        })
     }
 
     /// Receives `[routing id, frames...]` from any peer (up to `receive_timeout`, then EAGAIN).
@@ -199,8 +178,8 @@ impl RouterSocket {
             return Ok(());
         }
         let mandatory = self.core().option(|o| o.mandatory);
-        match self.route(message, mandatory, FrameMemory::Owned) {
-            Ok(Routed::Full(back)) => self.route_waiting(back, None).await.map(drop),
+        match self.route(&frame_ref::shared(&message), mandatory) {
+            Ok(Routed::Full) => self.route_waiting(&message, None).await.map(drop),
             Ok(Routed::Done) | Err(_) => Ok(()),
         }
     }

@@ -5,7 +5,7 @@
 //! `unsubscribe`; XSUB through the subscription messages it sends (`[0x01|0x00 + prefix]`), and
 //! any other message it sends goes to every publisher.
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::error::Error;
 use crate::lock::lock;
 use crate::options::Options;
@@ -15,7 +15,7 @@ use crate::socket::inbound::Received;
 use crate::types::busy::Proxied;
 use crate::types::fair_queue::FairQueue;
 use crate::types::subscriptions::{topic, Prefixes, Subscription};
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,9 +87,9 @@ impl Subscriber {
     }
 
     /// Every publisher gets `message` now, or misses it when its queue is full (never waits).
-    fn to_all(&self, message: &Message) {
+    fn to_all(&self, message: &[FrameRef<'_>]) {
         for peer in self.core().peers() {
-            let _ = peer.try_push(message.clone(), FrameMemory::Owned);
+            let _ = peer.try_push(message, Flush::Now);
         }
     }
 
@@ -114,17 +114,20 @@ impl Subscriber {
     }
 
     /// XSUB's send: subscription messages are applied, everything is passed on.
-    fn send_upstream(&self, message: Message) -> Result<(), Error> {
+    fn send_upstream(&self, message: &[FrameRef<'_>]) -> Result<(), Error> {
         self.queue.check(self.core())?;
-        check_message(&message)?;
-        self.pass_upstream(&message);
+        check_message(message)?;
+        self.pass_upstream(message);
         Ok(())
     }
 
-    fn pass_upstream(&self, message: &Message) {
-        match Subscription::parse(message) {
-            Some(subscription) => self.apply(subscription),
-            None => self.to_all(message),
+    fn pass_upstream(&self, message: &[FrameRef<'_>]) {
+        match message {
+            [only] => match Subscription::parse_frame(only.bytes()) {
+                Some(subscription) => self.apply(subscription),
+                None => self.to_all(message),
+            },
+            _ => self.to_all(message),
         }
     }
 }
@@ -186,18 +189,13 @@ impl XSubSocket {
     /// Sends to every publisher (never waits): `[0x01 + prefix]` subscribes, `[0x00 + prefix]`
     /// cancels, anything else is passed on as it is.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        self.0.send_upstream(message)
+        self.0.send_upstream(&frame_ref::shared(&message))
     }
 
-    /// As [`XSubSocket::send`]; never hands the message back. Frames in
-    /// [`FrameMemory::CallOnly`] are copied where kept.
-    pub fn try_send_with(
-        &self,
-        message: Message,
-        memory: FrameMemory,
-    ) -> Result<Option<Message>, Error> {
-        self.0.send_upstream(memory.keep(message))?;
-        Ok(None)
+    /// As [`XSubSocket::send`]; never says `Wait`.
+    pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
+        self.0.send_upstream(message)?;
+        Ok(TrySend::Sent)
     }
 
     /// Receives the next matching message (up to `receive_timeout`, then EAGAIN).
@@ -229,7 +227,7 @@ impl XSubSocket {
     }
 
     pub(crate) async fn proxy_send(&self, message: Message) -> Result<(), WaitError> {
-        self.0.pass_upstream(&message);
+        self.0.pass_upstream(&frame_ref::shared(&message));
         Ok(())
     }
 }

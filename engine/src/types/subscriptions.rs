@@ -3,9 +3,9 @@
 //! peers, the message form (`0x01` + prefix to subscribe, `0x00` + prefix to cancel) to 3.0 and 2.0
 //! peers; received commands reach the socket in the message form (see `conn::read_state`).
 
-use crate::conn::peer::Peer;
+use crate::conn::peer::{Flush, Peer};
 use crate::wire::command::Command;
-use crate::wire::memory::FrameMemory;
+use crate::wire::frame_ref;
 use crate::wire::Message;
 use bytes::{BufMut, Bytes, BytesMut};
 use std::collections::BTreeMap;
@@ -101,6 +101,11 @@ impl<'a> Subscription<'a> {
         let [frame] = message.as_slice() else {
             return None;
         };
+        Subscription::parse_frame(frame)
+    }
+
+    /// The one frame of a one-frame message: a subscription when it starts with 0x01 or 0x00.
+    pub(crate) fn parse_frame(frame: &'a [u8]) -> Option<Subscription<'a>> {
         match frame.split_first() {
             Some((1, prefix)) => Some(Subscription::Subscribe(prefix)),
             Some((0, prefix)) => Some(Subscription::Cancel(prefix)),
@@ -112,7 +117,7 @@ impl<'a> Subscription<'a> {
     /// 37), in the message form to 3.0 and 2.0 peers. Never waits: a dead or full peer misses it.
     pub(crate) fn send_to(self, peer: &Peer) {
         if !peer.speaks_zmtp31() {
-            let _ = peer.try_push(self.to_message(), FrameMemory::Owned);
+            let _ = peer.try_push(&frame_ref::shared(&self.to_message()), Flush::Now);
             return;
         }
         let (name, prefix) = match self {

@@ -4,9 +4,9 @@
 pub mod assembly;
 pub mod codec;
 pub mod command;
+pub mod frame_ref;
 pub mod greeting;
 pub mod mechanism;
-pub mod memory;
 pub mod security;
 pub mod socket_type;
 

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::runtime::Handle;
 use zeromq_napi_engine::wire::command::{Command, Metadata};
+pub use zeromq_napi_engine::{FrameRef, TrySend};
 use zeromq_napi_engine::{Message, Options, RepSocket, ReqSocket};
 
 /// Upper bound for anything a test awaits that should happen promptly: a hang fails fast.
@@ -18,6 +19,11 @@ pub const PROMPT: Duration = Duration::from_secs(5);
 
 /// Whether this platform has ipc (Unix domain sockets); elsewhere ipc endpoints are refused.
 pub const HAS_IPC: bool = cfg!(unix);
+
+/// An owned message's frames, as a synchronous `try_send` borrows them.
+pub fn lend(message: &Message) -> Vec<FrameRef<'_>> {
+    zeromq_napi_engine::wire::frame_ref::shared(message)
+}
 
 pub fn msg(parts: &[&str]) -> Message {
     parts

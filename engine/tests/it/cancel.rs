@@ -138,8 +138,10 @@ async fn dropped_request_abandons_and_resets() {
         client.connect(&endpoint).expect("connect");
         let dropped = if fast_path {
             until(|| client.peer_count() == 1).await;
-            let sent = client.try_send_request(msg(&["slow"])).expect("send");
-            assert!(sent.is_none(), "{case}");
+            let sent = client
+                .try_send_request(&lend(&msg(&["slow"])))
+                .expect("send");
+            assert_eq!(sent, TrySend::Sent, "{case}");
             tokio::time::timeout(Duration::from_millis(15), client.await_reply()).await
         } else {
             let request = client.request(msg(&["slow"]), None, 0);
@@ -169,8 +171,10 @@ async fn timed_reply_wait_fails_like_request() {
         until(|| client.peer_count() == 1).await;
         let late = Some(Duration::from_millis(15));
         let failed = if fast_path {
-            let sent = client.try_send_request(msg(&["slow"])).expect("send");
-            assert!(sent.is_none(), "fast path {fast_path}");
+            let sent = client
+                .try_send_request(&lend(&msg(&["slow"])))
+                .expect("send");
+            assert_eq!(sent, TrySend::Sent, "fast path {fast_path}");
             client.await_reply_within(late).await
         } else {
             client.request(msg(&["slow"]), late, 0).await

@@ -21,8 +21,9 @@ async fn disconnect_then_send(client: &ReqSocket, endpoint_b: &str, rounds: usiz
         let body = format!("r{round}");
         // The synchronous fast path first: with nothing else running in between, it shows the
         // state `disconnect` left behind.
-        if let Some(back) = client.try_send(msg(&[&body])).expect("try_send") {
-            prompt(client.send(back)).await.expect("send");
+        let message = msg(&[&body]);
+        if client.try_send(&lend(&message)).expect("try_send") == TrySend::Wait {
+            prompt(client.send(message)).await.expect("send");
         }
         let reply = prompt(client.recv())
             .await

@@ -165,12 +165,11 @@ async fn round_robin_send_skips_a_peer_gone_unnoticed() {
     until(|| c.peer_count() == 1).await;
 }
 
-/// The engine pumps too (a round-robin send reads its peer first), so the pump that hits a full
-/// queue may be the engine's: then `resume` comes for a connection whose driver never saw `Full`
-/// (its own last pump said `Idle`, or it never pumped). Drivers must take such a resume as "pump
-/// now". Step by step with receiveHighWaterMark 1.
+/// A send never reads (reading is the driver's job): what has arrived stays unread until the
+/// driver pumps, and each `Full` its pump meets is followed by a `resume` once the queue has room.
+/// Step by step with receiveHighWaterMark 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resume_after_a_full_queue_met_by_the_engines_pump() {
+async fn a_send_reads_nothing_and_each_full_is_resumed() {
     let manual = Arc::new(Manual::default());
     let server = router(fast());
     let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
@@ -194,8 +193,10 @@ async fn resume_after_a_full_queue_met_by_the_engines_pump() {
     // All three (4 bytes each on the wire) have arrived; nobody has pumped.
     until(|| unread(conn.fd()) >= 12).await;
     assert_eq!(c.try_recv().expect("try_recv"), None);
-    // This send pumps: r0 is queued, r1 finds the queue full.
     prompt(c.send(msg(&["more"]))).await.expect("send");
+    assert!(unread(conn.fd()) >= 12, "the send read nothing");
+    assert_eq!(c.try_recv().expect("try_recv"), None);
+    assert_eq!(conn.pump(), Pump::Full, "r0 queued, r1 finds it full");
     assert_eq!(text(&c.try_recv().expect("try_recv").expect("r0")), ["r0"]);
     // Taking r0 made room: the engine hands the connection to the driver.
     manual.resumed(1).await;

@@ -14,13 +14,13 @@ async fn try_send_and_try_recv_round_trip() {
     let client = req(fast());
     // No peer yet: the message comes back untouched and the state is unchanged.
     assert_eq!(
-        client.try_send(msg(&["q"])).expect("try_send"),
-        Some(msg(&["q"]))
+        client.try_send(&lend(&msg(&["q"]))).expect("try_send"),
+        TrySend::Wait
     );
     assert_eq!(client.try_recv().map_err(|e| e.code), Err(ErrorCode::Efsm));
     assert_eq!(server.try_recv().expect("try_recv"), None);
     assert_eq!(
-        server.try_send(msg(&["x"])).map_err(|e| e.code),
+        server.try_send(&lend(&msg(&["x"]))).map_err(|e| e.code),
         Err(ErrorCode::Efsm)
     );
 
@@ -30,12 +30,12 @@ async fn try_send_and_try_recv_round_trip() {
         let big = Bytes::from(vec![round as u8; 100_000]);
         let request = vec![Bytes::from(format!("q{round}")), big.clone()];
         assert_eq!(
-            client.try_send(request).expect("try_send"),
-            None,
+            client.try_send(&lend(&request)).expect("try_send"),
+            TrySend::Sent,
             "sent at once"
         );
         assert_eq!(
-            client.try_send(msg(&["again"])).map_err(|e| e.code),
+            client.try_send(&lend(&msg(&["again"]))).map_err(|e| e.code),
             Err(ErrorCode::Efsm)
         );
         let mut got = None;
@@ -49,8 +49,10 @@ async fn try_send_and_try_recv_round_trip() {
         assert_eq!(got[1], big);
         assert_eq!(server.try_recv().map_err(|e| e.code), Err(ErrorCode::Efsm));
         assert_eq!(
-            server.try_send(vec![got[1].clone()]).expect("try_send"),
-            None
+            server
+                .try_send(&lend(&vec![got[1].clone()]))
+                .expect("try_send"),
+            TrySend::Sent
         );
         let mut reply = None;
         until(|| {

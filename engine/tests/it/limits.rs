@@ -105,10 +105,9 @@ async fn full_queues_make_send_wait_then_eagain() {
     assert_eq!(blocked.code, ErrorCode::Eagain);
     assert_eq!(
         sender
-            .try_send(vec![body.clone()])
-            .expect("try_send")
-            .map(|m| m.len()),
-        Some(1)
+            .try_send(&lend(&vec![body.clone()]))
+            .expect("try_send"),
+        TrySend::Wait
     );
     // Once the receiver reads again, everything sent arrives and sending works again.
     for _ in 0..sent {
