@@ -213,7 +213,14 @@ function targetVar(/** @type {Platform} */ p, /** @type {string} */ key) {
 function cargoEnv(/** @type {Platform} */ p, { check = false } = {}) {
   /** @type {Record<string, string>} */
   const env = p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
-  if (p.link.tool !== 'host' && !check) env.SODIUM_LIB_DIR = require('./provision.js').crossSodium(p);
+  if (check) {
+    // Nothing is linked, so no libsodium is built: a directory to name is all its crate's build
+    // script needs (without one it would configure a C build with whatever compiler cc finds).
+    env.SODIUM_LIB_DIR = path.join(ROOT, 'target', 'no-libsodium');
+    fs.mkdirSync(env.SODIUM_LIB_DIR, { recursive: true });
+  } else if (p.link.tool !== 'host') {
+    env.SODIUM_LIB_DIR = require('./provision.js').crossSodium(p);
+  }
   return env;
 }
 
