@@ -228,7 +228,11 @@ class Socket {
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
       const nativeSocket = this[kNative];
-      const r = nativeSocket.send(plainMessage(message), native.laterInTurn(nativeSocket));
+      const plain = plainMessage(message);
+      const burst = native.laterInTurn(nativeSocket);
+      // A later send of the turn the engine has room for: kept for one native call per turn.
+      if (burst && nativeSocket.queueSend(plain)) return RESOLVED;
+      const r = nativeSocket.send(plain, burst);
       if (typeof r === 'number') return native.wait(r, signal, this);
       return RESOLVED;
     } catch (err) {
