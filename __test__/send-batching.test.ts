@@ -206,6 +206,10 @@ describe('sends kept in JS within the room the engine has', () => {
     // Not mandatory: dropped, as a send taken on the spot is.
     const dropping = use(t, new Router())
     await Promise.all([dropping.send(['nobody', 'a']), dropping.send(['nobody', 'b']), dropping.send(['nobody', 'c'])])
+    // A ROUTER message with no body is refused by the engine (EINVAL): never kept, in a burst too.
+    const routed = [dropping.send(['nobody', 'a']), dropping.send(['only-an-id']), dropping.send('only-an-id')]
+    await routed[0]
+    for (const p of routed.slice(1)) await assert.rejects(p, (err: { code?: string }) => err.code === 'EINVAL')
     const lonely = use(t, new Dealer({ sendTimeout: 0 }))
     const waiting = [lonely.send('a'), lonely.send('b')]
     for (const p of waiting) await assert.rejects(p, (err: { code?: string }) => err.code === 'EAGAIN')

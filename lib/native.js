@@ -317,6 +317,12 @@ class NativeSocketById {
   /** Whether its type's sends can be queued (they never wait or fail on their own: see `queueSend`). */
   #queues;
 
+  /**
+   * The fewest frames of a message it queues: 2 for a ROUTER (a routing id and a body; the
+   * engine refuses less, EINVAL, which only a send of its own can report), else 1.
+   */
+  #minFrames;
+
   /** @type {SendQueue | null} this turn's queued sends (made at the first) */
   #queue = null;
 
@@ -327,6 +333,7 @@ class NativeSocketById {
   constructor(kind, options) {
     this.id = binding.socketOpen(kind, options);
     this.#queues = QUEUEING_KINDS.has(kind);
+    this.#minFrames = kind === 'router' ? 2 : 1;
     released.register(this, this.id);
   }
 
@@ -339,6 +346,7 @@ class NativeSocketById {
    */
   queueSend(message) {
     if (!this.#queues) return false;
+    if (this.#minFrames > 1 && !(Array.isArray(message) && message.length >= this.#minFrames)) return false;
     if (this.room < 0) this.room = fns.socketSendRoom(this.id);
     if (this.room === 0) return false;
     const queue = (this.#queue ??= new SendQueue());
