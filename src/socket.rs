@@ -278,7 +278,9 @@ impl Socket {
             }
             match self.pattern.try_send(&frames) {
                 Ok(TrySend::Sent) => {}
-                Ok(TrySend::Wait) => waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames)),
+                Ok(TrySend::Wait) => {
+                    waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames))
+                }
                 // Accepted, then the socket refused it (it closed under it): lost as a queued
                 // message of a closing socket is.
                 Err(_) => {}
@@ -296,14 +298,16 @@ impl Socket {
     /// for the outcome (their `send()`s resolved already).
     fn send_in_background(&self, messages: Vec<Message>) {
         let sends: Vec<_> = messages.into_iter().map(|m| self.pattern.send(m)).collect();
-        let _ = self.executor.start_for(&self.env, Some(self.id), async move {
-            for send in sends {
-                if send.await.is_err() {
-                    break;
+        let _ = self
+            .executor
+            .start_for(&self.env, Some(self.id), async move {
+                for send in sends {
+                    if send.await.is_err() {
+                        break;
+                    }
                 }
-            }
-            Outcome::Done
-        });
+                Outcome::Done
+            });
     }
 
     /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,
