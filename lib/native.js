@@ -239,18 +239,6 @@ function wait(id, signal, owner, map) {
 }
 
 /**
- * Like `wait`, but hands the outcome straight to `resolve`/`reject` (no promise of its own): for
- * callers that settle a promise of their own with it, one promise and one microtask fewer.
- * @param {number} id
- * @param {(value: any) => void} resolve
- * @param {(reason: unknown) => void} reject
- * @param {object | undefined} owner
- */
-function settleWith(id, resolve, reject, owner) {
-  pending.set(id, { resolve, reject, signal: undefined, onAbort: undefined, owner });
-}
-
-/**
  * Cancels pending operation `id`; if it was still pending its promise rejects with an AbortError
  * (carrying `signal.reason`). Returns whether it was.
  * @param {number} id
@@ -441,7 +429,6 @@ const optionDefaults = binding.optionDefaults();
 
 module.exports = {
   wait,
-  settleWith,
   abort,
   unpack,
   isBatch,
