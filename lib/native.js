@@ -186,8 +186,9 @@ function settle(id, value) {
 //   not say how it does on Windows;
 // - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
+// (Whether this is Node's main thread rather than a worker the addon asks libuv, src/uv_read.rs:
+// loading node:worker_threads to ask would cost more memory than the rest of this package.)
 const readOnJsThread =
-  require('node:worker_threads').isMainThread &&
   hostHasLibuv &&
   process.platform !== 'win32' &&
   process.env.ZEROMQ_NAPI_READER !== 'engine';

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
+    lock, start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
     ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
 
@@ -54,7 +54,7 @@ struct Owed {
 
 impl Owed {
     fn insert(&self, to: ReplyTo) -> u32 {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.map);
         let mut token = self.next.fetch_add(1, Ordering::Relaxed);
         while map.contains_key(&token) {
             token = self.next.fetch_add(1, Ordering::Relaxed);
@@ -64,10 +64,7 @@ impl Owed {
     }
 
     fn take(&self, token: u32) -> Option<ReplyTo> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&token)
+        lock(&self.map).remove(&token)
     }
 }
 
@@ -426,7 +423,12 @@ impl Socket {
         callback: Option<Function<'_, AuthRequest, ()>>,
     ) -> Result<()> {
         let hook = match callback {
-            Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
+            Some(f) => {
+                let decisions = Hub::of(self.env())?.auth_decisions().clone();
+                Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(
+                    f, decisions,
+                )?)))
+            }
             None => None,
         };
         let mut options = self.handle.options();
