@@ -186,8 +186,8 @@ function settle(id, value) {
 //   not say how it does on Windows;
 // - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
-// (Whether this is Node's main thread rather than a worker the addon asks libuv, src/uv_read.rs:
-// loading node:worker_threads to ask would cost more memory than the rest of this package.)
+// (Whether this is Node's main thread rather than a worker the addon asks libuv, src/uv_read.rs,
+// rather than loading node:worker_threads and its streams and worker internals to ask.)
 const readOnJsThread =
   hostHasLibuv &&
   process.platform !== 'win32' &&
