@@ -110,6 +110,225 @@ impl BoxKey {
     }
 }
 
+/// Splits one box's work into two halves that may run at the same time; given by the layer that
+/// owns threads (the connection), which may run them on two threads or one after the other. The
+/// wire layer itself never starts a thread.
+pub type Join = fn(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send));
+
+/// Runs both halves on the calling thread, one after the other.
+pub fn serial(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+    a();
+    b();
+}
+
+/// Bytes processed at once in one pass (keystream, then MAC): small enough to stay in a core's
+/// cache between the two, where libsodium's one-call box makes two passes over the whole message.
+const PASS: usize = 64 * 1024;
+
+/// Where a message byte's keystream starts: XSalsa20's first 32 bytes are the Poly1305 key.
+const MESSAGE_AT: u64 = 32;
+
+/// The XSalsa20 keystream of one box (HSalsa20 subkey and nonce tail), at any offset of its
+/// message: what lets a box be sealed or opened piece by piece, and its pieces on several threads.
+struct Keystream {
+    subkey: Zeroizing<[u8; KEY_LEN]>,
+    nonce: [u8; 8],
+}
+
+impl Keystream {
+    fn new(key: &BoxKey, nonce: &[u8; NONCE_LEN]) -> Keystream {
+        let mut subkey = Zeroizing::new([0u8; KEY_LEN]);
+        // SAFETY: hsalsa20 writes 32 bytes to `subkey` and reads 16 of `nonce` and 32 of the key;
+        // a null constant selects the standard one. It cannot fail.
+        let _ = unsafe {
+            sodium::crypto_core_hsalsa20(
+                subkey.as_mut_ptr(),
+                nonce.as_ptr(),
+                key.key.as_ptr(),
+                std::ptr::null(),
+            )
+        };
+        let mut tail = [0u8; 8];
+        tail.copy_from_slice(&nonce[16..]);
+        Keystream {
+            subkey,
+            nonce: tail,
+        }
+    }
+
+    /// XORs keystream blocks from block `block` on into `buf` (any length).
+    fn xor_blocks(&self, block: u64, buf: &mut [u8]) {
+        if buf.is_empty() {
+            return;
+        }
+        let ptr = buf.as_mut_ptr();
+        // SAFETY: `ptr` is valid for reads and writes of `buf.len()` bytes (we hold `&mut buf`);
+        // libsodium allows c == m; the nonce is 8 bytes and the subkey 32, as salsa20 reads.
+        let _ = unsafe {
+            sodium::crypto_stream_salsa20_xor_ic(
+                ptr,
+                ptr,
+                buf.len() as u64,
+                self.nonce.as_ptr(),
+                block,
+                self.subkey.as_ptr(),
+            )
+        };
+    }
+
+    /// XORs the keystream of message bytes `at..at + buf.len()` into `buf`.
+    fn xor_at(&self, at: u64, buf: &mut [u8]) {
+        let pos = at.saturating_add(MESSAGE_AT);
+        let into_block = (pos % 64) as usize;
+        let mut rest = buf;
+        if into_block != 0 {
+            // The keystream block this run starts inside: made whole, then its tail used.
+            let mut block = [0u8; 64];
+            self.xor_blocks(pos / 64, &mut block);
+            let n = (64 - into_block).min(rest.len());
+            let (head, tail) = rest.split_at_mut(n);
+            for (b, k) in head.iter_mut().zip(&block[into_block..]) {
+                *b ^= k;
+            }
+            block.zeroize();
+            rest = tail;
+        }
+        self.xor_blocks(pos.div_ceil(64), rest);
+    }
+
+    /// The Poly1305 key: the first 32 bytes of the keystream.
+    fn mac(&self) -> Mac {
+        let mut block = Zeroizing::new([0u8; 32]);
+        self.xor_blocks(0, &mut block[..]);
+        Mac::new(&block)
+    }
+}
+
+/// Poly1305 over a box's ciphertext, fed piece by piece.
+struct Mac(Box<sodium::crypto_onetimeauth_poly1305_state>);
+
+impl Mac {
+    fn new(key: &[u8; 32]) -> Mac {
+        let mut state = Box::new(sodium::crypto_onetimeauth_poly1305_state { opaque: [0; 256] });
+        // SAFETY: `state` is a live state of libsodium's size and the key 32 bytes. Cannot fail.
+        let _ = unsafe { sodium::crypto_onetimeauth_poly1305_init(&mut *state, key.as_ptr()) };
+        Mac(state)
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        // SAFETY: the state was initialised by `new`; `bytes` is readable for its length.
+        let _ = unsafe {
+            sodium::crypto_onetimeauth_poly1305_update(
+                &mut *self.0,
+                bytes.as_ptr(),
+                bytes.len() as u64,
+            )
+        };
+    }
+
+    fn finish(mut self) -> [u8; TAG_LEN] {
+        let mut tag = [0u8; TAG_LEN];
+        // SAFETY: an initialised state; `tag` has the 16 bytes final writes.
+        let _ =
+            unsafe { sodium::crypto_onetimeauth_poly1305_final(&mut *self.0, tag.as_mut_ptr()) };
+        tag
+    }
+}
+
+impl Drop for Mac {
+    fn drop(&mut self) {
+        self.0.opaque.zeroize();
+    }
+}
+
+/// Encrypts `buf` (message bytes from `at`) then MACs it, a [`PASS`] at a time.
+fn seal_pass(stream: &Keystream, mac: &mut Mac, at: u64, buf: &mut [u8]) {
+    let mut at = at;
+    for piece in buf.chunks_mut(PASS) {
+        stream.xor_at(at, piece);
+        mac.update(piece);
+        at += piece.len() as u64;
+    }
+}
+
+impl BoxKey {
+    /// [`BoxKey::seal_in_place`] with the work split by `join`: the message's second half is
+    /// encrypted (`b`) while the first is encrypted and MACed (`a`); the second half's MAC follows.
+    /// The same bytes and tag as `seal_in_place`, however `join` runs the halves.
+    pub(crate) fn seal_in_place_split(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        buf: &mut [u8],
+        join: Join,
+    ) -> [u8; TAG_LEN] {
+        let stream = Keystream::new(self, nonce);
+        let mut mac = stream.mac();
+        // The second half starts on a keystream block, so neither half recomputes a block.
+        let half = (buf.len() / 2 + MESSAGE_AT as usize) / 64 * 64;
+        let half = half.saturating_sub(MESSAGE_AT as usize).min(buf.len());
+        let (first, second) = buf.split_at_mut(half);
+        {
+            let (stream, mac) = (&stream, &mut mac);
+            let mut a = || seal_pass(stream, mac, 0, first);
+            let mut b = || {
+                for (i, piece) in second.chunks_mut(PASS).enumerate() {
+                    stream.xor_at((half + i * PASS) as u64, piece);
+                }
+            };
+            join(&mut a, &mut b);
+        }
+        mac.update(second);
+        mac.finish()
+    }
+}
+
+/// One box being opened as its ciphertext arrives: each piece is MACed, then decrypted in place,
+/// while it is still in cache. Nothing decrypted may be used before [`Opening::finish`] said the
+/// tag matched.
+pub(crate) struct Opening {
+    stream: Keystream,
+    mac: Mac,
+    tag: [u8; TAG_LEN],
+    /// Message bytes processed so far.
+    done: u64,
+}
+
+impl Opening {
+    pub(crate) fn new(key: &BoxKey, nonce: &[u8; NONCE_LEN], tag: &[u8; TAG_LEN]) -> Opening {
+        let stream = Keystream::new(key, nonce);
+        let mac = stream.mac();
+        Opening {
+            stream,
+            mac,
+            tag: *tag,
+            done: 0,
+        }
+    }
+
+    /// The next ciphertext bytes of the box, decrypted in place (unverified until `finish`).
+    pub(crate) fn update(&mut self, buf: &mut [u8]) {
+        for piece in buf.chunks_mut(PASS) {
+            self.mac.update(piece);
+            self.stream.xor_at(self.done, piece);
+            self.done += piece.len() as u64;
+        }
+    }
+
+    /// Whether the tag matches everything fed to `update` (compared in constant time). On `Err`
+    /// the caller must wipe what `update` decrypted.
+    pub(crate) fn finish(self) -> Result<(), Forged> {
+        let Opening { mac, tag, .. } = self;
+        let got = mac.finish();
+        // SAFETY: both are 16-byte arrays, what crypto_verify_16 reads.
+        let same = unsafe { sodium::crypto_verify_16(got.as_ptr(), tag.as_ptr()) } == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(Forged)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +484,94 @@ mod tests {
             .collect();
         for t in threads {
             t.join().expect("no panic");
+        }
+    }
+
+    fn threaded(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+        std::thread::scope(|s| {
+            s.spawn(b);
+            a();
+        });
+    }
+
+    /// Opens `sealed` piece by piece, in pieces of `sizes` (cycled).
+    fn open_streamed(
+        key: &BoxKey,
+        nonce: &[u8; 24],
+        tag: &[u8; 16],
+        sealed: &[u8],
+        sizes: &[usize],
+    ) -> Result<Vec<u8>, Forged> {
+        let mut buf = sealed.to_vec();
+        let mut opening = Opening::new(key, nonce, tag);
+        let mut at = 0;
+        for size in sizes.iter().cycle() {
+            if at == buf.len() {
+                break;
+            }
+            let end = (at + size).min(buf.len());
+            opening.update(&mut buf[at..end]);
+            at = end;
+        }
+        opening.finish().map(|()| buf)
+    }
+
+    #[test]
+    fn split_seal_and_streamed_open_match_the_one_call_box() {
+        let (key, _) = pair([1u8; 32], [2u8; 32]);
+        let mut sizes = edge_sizes();
+        sizes.extend([PASS - 1, PASS, PASS + 1, 3 * PASS + 33, (1 << 20) + 33]);
+        for (n, len) in sizes.into_iter().enumerate() {
+            let mut nonce = [5u8; 24];
+            nonce[0] = n as u8;
+            let plain = body(len, n as u8);
+            let mut whole = plain.clone();
+            let tag = key.seal_in_place(&nonce, &mut whole);
+            for join in [serial as Join, threaded as Join] {
+                let mut split = plain.clone();
+                assert_eq!(
+                    key.seal_in_place_split(&nonce, &mut split, join),
+                    tag,
+                    "{len}"
+                );
+                assert!(split == whole, "ciphertext, {len} bytes");
+            }
+            // Pieces of every alignment against the 64-byte keystream blocks and 16-byte MAC blocks.
+            for pieces in [
+                &[1usize][..],
+                &[7, 64, 3],
+                &[31, 33],
+                &[4096, 5],
+                &[usize::MAX],
+            ] {
+                if len > 5000 && pieces[0] < 64 {
+                    continue;
+                }
+                let opened = open_streamed(&key, &nonce, &tag, &whole, pieces);
+                assert!(
+                    opened == Ok(plain.clone()),
+                    "{len} bytes in pieces {pieces:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn streamed_open_refuses_forgeries() {
+        let (key, _) = pair([5u8; 32], [6u8; 32]);
+        let nonce = [1u8; 24];
+        for len in [0usize, 1, 100, 70_000] {
+            let mut sealed = body(len, 1);
+            let tag = key.seal_in_place(&nonce, &mut sealed);
+            let mut bad_tag = tag;
+            bad_tag[3] ^= 1;
+            assert!(open_streamed(&key, &nonce, &bad_tag, &sealed, &[1000]).is_err());
+            assert!(open_streamed(&key, &[2u8; 24], &tag, &sealed, &[1000]).is_err());
+            if len > 0 {
+                let mut bad = sealed.clone();
+                bad[len - 1] ^= 0x40;
+                assert!(open_streamed(&key, &nonce, &tag, &bad, &[999]).is_err());
+            }
         }
     }
 
