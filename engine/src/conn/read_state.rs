@@ -94,7 +94,8 @@ impl ReadState {
             });
             self.decoder = self.decoder.frames_up_to(max);
         }
-        self.opener = opener;
+        // Large boxes are opened on two threads (`box_threads`).
+        self.opener = opener.split_with(crate::conn::box_threads::two_threads);
         self
     }
 
@@ -704,7 +705,7 @@ mod tests {
 
     #[test]
     fn curve_frames_opened_as_they_arrive_come_out_whole_at_every_split() {
-        use crate::wire::security::curve::message::SPLIT_SEAL_MIN;
+        use crate::wire::security::curve::message::SPLIT_MIN;
         let big = |len: usize, seed: u8| -> Vec<u8> {
             (0..len).map(|i| (i as u8).wrapping_add(seed)).collect()
         };
@@ -712,7 +713,7 @@ mod tests {
             message(&[b"small"]),
             message(&[&big(LARGE_FRAME_MIN - OPEN_OVERHEAD, 1)]),
             message(&[&big(LARGE_FRAME_MIN, 2), b"tail"]),
-            message(&[&big(SPLIT_SEAL_MIN + 77, 3)]),
+            message(&[&big(SPLIT_MIN + 77, 3)]),
             message(&[&big((1 << 20) + 5, 4), &big(70_000, 5)]),
             message(&[b"last"]),
         ];

@@ -74,6 +74,14 @@ impl FrameOpener {
         matches!(self, FrameOpener::Curve(_))
     }
 
+    /// Large frames opened as they arrive have their work run by `join` (see `MessageOpener`).
+    pub fn split_with(self, join: Join) -> FrameOpener {
+        match self {
+            FrameOpener::Clear => FrameOpener::Clear,
+            FrameOpener::Curve(o) => FrameOpener::Curve(o.split_with(join)),
+        }
+    }
+
     /// Starts opening a frame as its body arrives (`arrived`: what is there so far): `None` for
     /// `Clear`, or while too little has arrived to start. See `MessageOpener::start`.
     pub fn start(&self, arrived: &[u8]) -> Result<Option<StreamedMessage>, ProtocolError> {

@@ -49,6 +49,7 @@ impl MessageCodec {
                 key: Arc::clone(&key),
                 prefix: recv_prefix,
                 last_peer: 0,
+                join: serial,
             },
             sealer: MessageSealer {
                 key,
@@ -100,9 +101,9 @@ impl MessageCodec {
     }
 }
 
-/// Frames at least this long are sealed in two halves that `MessageSealer::join` may run at once
-/// (and in cache-sized passes): below it, a second thread costs about what it saves.
-pub const SPLIT_SEAL_MIN: usize = 256 * 1024;
+/// Frames at least this long are sealed, and opened, with their work split in two that a [`Join`]
+/// may run at once (and in cache-sized passes): below it, a second thread costs about what it saves.
+pub const SPLIT_MIN: usize = 256 * 1024;
 
 /// Boxes outgoing frames: the sending direction's key copy, nonce prefix and counter.
 pub struct MessageSealer {
@@ -110,7 +111,7 @@ pub struct MessageSealer {
     prefix: &'static [u8; 16],
     /// The counter our next box uses.
     next: u64,
-    /// How a large frame's two halves run (see [`SPLIT_SEAL_MIN`]); one after the other unless the
+    /// How a large frame's two halves run (see [`SPLIT_MIN`]); one after the other unless the
     /// layer that owns threads says otherwise ([`MessageSealer::split_with`]).
     join: Join,
 }
@@ -158,7 +159,7 @@ impl MessageSealer {
         dst.extend_from_slice(body);
         let nonce = short_nonce(self.prefix, counter);
         let boxed = &mut dst[start + FLAGS_AT..];
-        let tag = if body.len() >= SPLIT_SEAL_MIN {
+        let tag = if body.len() >= SPLIT_MIN {
             self.key.seal_in_place_split(&nonce, boxed, self.join)
         } else {
             self.key.seal_in_place(&nonce, boxed)
@@ -199,6 +200,8 @@ impl MessageSealer {
 /// last of them arrives.
 pub struct StreamedMessage {
     opening: Opening,
+    /// How a large piece's MAC and decryption run (the opener's).
+    join: Join,
     counter: u64,
     /// Bytes of the frame body (the whole MESSAGE) processed so far.
     done: usize,
@@ -209,7 +212,11 @@ impl StreamedMessage {
     /// decrypted in place. Nothing of it may be used before [`MessageOpener::finish`] accepts it.
     pub fn update(&mut self, arrived: &mut [u8]) {
         if let Some(new) = arrived.get_mut(self.done..) {
-            self.opening.update(new);
+            if new.len() >= SPLIT_MIN {
+                self.opening.update_split(new, self.join);
+            } else {
+                self.opening.update(new);
+            }
             self.done = arrived.len();
         }
     }
@@ -222,9 +229,17 @@ pub struct MessageOpener {
     prefix: &'static [u8; 16],
     /// The highest counter accepted from the peer (its INITIATE's or READY's at first).
     last_peer: u64,
+    /// How a large piece of a streamed box is opened (see [`SPLIT_MIN`]).
+    join: Join,
 }
 
 impl MessageOpener {
+    /// Large pieces of streamed boxes are opened with their work run by `join` (two threads, maybe).
+    pub fn split_with(mut self, join: Join) -> MessageOpener {
+        self.join = join;
+        self
+    }
+
     /// Starts opening a MESSAGE whose frame is still arriving, from its first bytes (`head`; the
     /// name, counter and tag must be there: [`STREAM_HEAD`] bytes). `None` until they are. The
     /// checks `decode` makes before decrypting are made here, so a replayed box costs nothing.
@@ -237,6 +252,7 @@ impl MessageOpener {
         tag.copy_from_slice(&head[TAG_AT..FLAGS_AT]);
         Ok(Some(StreamedMessage {
             opening: Opening::new(&self.key, &short_nonce(self.prefix, counter), &tag),
+            join: self.join,
             counter,
             done: FLAGS_AT,
         }))
@@ -260,6 +276,7 @@ impl MessageOpener {
             opening,
             counter,
             done,
+            ..
         } = streamed;
         let checked = if done == buf.len() && counter > self.last_peer {
             opening.finish().is_ok()

@@ -111,8 +111,9 @@ impl BoxKey {
 }
 
 /// Splits one box's work into two halves that may run at the same time; given by the layer that
-/// owns threads (the connection), which may run them on two threads or one after the other. The
-/// wire layer itself never starts a thread.
+/// owns threads (the connection), which may run them on two threads or one after the other (`a`
+/// first: `b` may wait for `a`'s progress, never the reverse). The wire layer itself never starts
+/// a thread.
 pub type Join = fn(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send));
 
 /// Runs both halves on the calling thread, one after the other.
@@ -241,6 +242,13 @@ impl Drop for Mac {
     }
 }
 
+/// One pass of a split open: only one thread touches it at a time (see `Opening::update_split`).
+fn lock_piece<'a, 'b>(
+    piece: &'a std::sync::Mutex<&'b mut [u8]>,
+) -> std::sync::MutexGuard<'a, &'b mut [u8]> {
+    piece.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Encrypts `buf` (message bytes from `at`) then MACs it, a [`PASS`] at a time.
 fn seal_pass(stream: &Keystream, mac: &mut Mac, at: u64, buf: &mut [u8]) {
     let mut at = at;
@@ -303,6 +311,40 @@ impl Opening {
             tag: *tag,
             done: 0,
         }
+    }
+
+    /// [`Opening::update`] with the work split by `join`: `a` MACs the ciphertext a [`PASS`] at a
+    /// time and `b` decrypts each pass once `a` has read it (in place, so never before), waiting
+    /// (blocked, not spinning) when it catches up. On two threads the MAC's time hides under the
+    /// decryption's; one after the other, it is `update`.
+    pub(crate) fn update_split(&mut self, buf: &mut [u8], join: Join) {
+        let pieces: Vec<std::sync::Mutex<&mut [u8]>> =
+            buf.chunks_mut(PASS).map(std::sync::Mutex::new).collect();
+        let maced = std::sync::Mutex::new(0usize);
+        let more = std::sync::Condvar::new();
+        let (mac, stream, start) = (&mut self.mac, &self.stream, self.done);
+        let mut a = || {
+            for (i, piece) in pieces.iter().enumerate() {
+                mac.update(&lock_piece(piece));
+                *maced.lock().unwrap_or_else(|p| p.into_inner()) = i + 1;
+                more.notify_one();
+            }
+        };
+        let mut b = || {
+            let mut at = start;
+            for (i, piece) in pieces.iter().enumerate() {
+                let mut ready = maced.lock().unwrap_or_else(|p| p.into_inner());
+                while *ready <= i {
+                    ready = more.wait(ready).unwrap_or_else(|p| p.into_inner());
+                }
+                drop(ready);
+                let mut piece = lock_piece(piece);
+                stream.xor_at(at, &mut piece);
+                at += piece.len() as u64;
+            }
+        };
+        join(&mut a, &mut b);
+        self.done += buf.len() as u64;
     }
 
     /// The next ciphertext bytes of the box, decrypted in place (unverified until `finish`).
