@@ -155,14 +155,15 @@ impl MessageSealer {
         dst.extend_from_slice(MESSAGE);
         dst.put_u64(counter);
         dst.extend_from_slice(&[0u8; TAG_LEN]);
-        dst.put_u8(flags);
-        dst.extend_from_slice(body);
         let nonce = short_nonce(self.prefix, counter);
-        let boxed = &mut dst[start + FLAGS_AT..];
         let tag = if body.len() >= SPLIT_MIN {
-            self.key.seal_in_place_split(&nonce, boxed, self.join)
+            // Encrypted from the caller's memory straight into `dst`.
+            self.key
+                .seal_split_into(&nonce, flags, body, dst, self.join)
         } else {
-            self.key.seal_in_place(&nonce, boxed)
+            dst.put_u8(flags);
+            dst.extend_from_slice(body);
+            self.key.seal_in_place(&nonce, &mut dst[start + FLAGS_AT..])
         };
         dst[start + TAG_AT..start + FLAGS_AT].copy_from_slice(&tag);
         Ok(())
