@@ -8,7 +8,12 @@
 //! Why libsodium: its Salsa20 and Poly1305 choose SSE2/AVX2 code at run time, 2-3.5 cycles per
 //! byte from 64 KiB up on one core of the dev VM against 7-17 for RustCrypto's scalar `salsa20`
 //! composition, the same at 16 B (`cargo bench -p zeromq-napi-engine --bench box_primitives`), so a
-//! large box costs about a fifth of what it did, on the calling thread, with no helper threads.
+//! large box costs about a fifth of what it did.
+//!
+//! Large boxes are also made of libsodium's pieces (HSalsa20, Salsa20 from any block, Poly1305 fed
+//! piece by piece; the same bytes as the one-call box): opened as their bytes arrive ([`Opening`]),
+//! a cache-sized pass at a time, and split in two halves that a [`Join`] given by the caller may
+//! run at once. Nothing here starts a thread.
 
 use bytes::BytesMut;
 use libsodium_sys as sodium;
