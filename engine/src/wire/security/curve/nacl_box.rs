@@ -284,6 +284,16 @@ impl Drop for Mac {
     }
 }
 
+/// Marks every pass of a split open as MACed when dropped (see `Opening::update_split`).
+struct ReleaseAll<'a>(&'a std::sync::Mutex<usize>, &'a std::sync::Condvar);
+
+impl Drop for ReleaseAll<'_> {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = usize::MAX;
+        self.1.notify_one();
+    }
+}
+
 /// One pass of a split open: only one thread touches it at a time (see `Opening::update_split`).
 fn lock_piece<'a, 'b>(
     piece: &'a std::sync::Mutex<&'b mut [u8]>,
@@ -381,6 +391,9 @@ impl Opening {
         let more = std::sync::Condvar::new();
         let (mac, stream, start) = (&mut self.mac, &self.stream, self.done);
         let mut a = || {
+            // Should the MAC ever panic, `b` must not wait for it forever (the caller waits for
+            // `b`): whatever happens, `a` ends by releasing every pass.
+            let _release = ReleaseAll(&maced, &more);
             for (i, piece) in pieces.iter().enumerate() {
                 mac.update(&lock_piece(piece));
                 *maced.lock().unwrap_or_else(|p| p.into_inner()) = i + 1;
