@@ -20,7 +20,8 @@ pub(crate) fn spare_core() -> bool {
 /// Runs `b` on the helper thread while `a` runs on this one, and returns when both are done (a
 /// panic in either is resumed here, after both have finished). On a single core, or while another
 /// box has the helper (two sockets sealing at once), or if it could not be started, both run here,
-/// one after the other.
+/// one after the other; so does `b` when the helper has not started it by the time `a` is done (a
+/// loaded machine), so that a box never waits for the helper to be scheduled, only for it to finish.
 pub(crate) fn two_threads(a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
     let Some(helper) = helper() else {
         return serial(a, b);
@@ -137,6 +138,15 @@ impl Claim<'_> {
 
     fn finish(&self) -> Result<(), Box<dyn Any + Send>> {
         let mut slot = lock(&self.helper.slot);
+        // Not picked up yet (the helper is not running: a busy machine has not scheduled it): run
+        // it here rather than wait for the scheduler, which can take a whole tick (milliseconds).
+        if let Some(Job(job)) = slot.job.take() {
+            slot.claimed = false;
+            drop(slot);
+            // SAFETY: taken back from the slot, so the helper never saw it; this caller's borrow
+            // (see `Job`) is still alive, and nobody else has the closure.
+            return catch_unwind(AssertUnwindSafe(|| unsafe { (*job)() }));
+        }
         let result = loop {
             if let Some(result) = slot.finished.take() {
                 break result;
