@@ -34,6 +34,20 @@ const kBatch = Symbol('zeromq-napi.batch');
 const kBatchAt = Symbol('zeromq-napi.batchAt');
 /** @type {unique symbol} */
 const kTakeBatch = Symbol('zeromq-napi.takeBatch');
+/** @type {unique symbol} */
+const kSyncRun = Symbol('zeromq-napi.syncRun');
+/** @type {unique symbol} */
+const kYield = Symbol('zeromq-napi.yield');
+/** @type {unique symbol} */
+const kEndpointOps = Symbol('zeromq-napi.endpointOps');
+/** @type {unique symbol} */
+const kCloseAfterEndpointOps = Symbol('zeromq-napi.closeAfterEndpointOps');
+/** @type {unique symbol} */
+const kEndpointOp = Symbol('zeromq-napi.endpointOp');
+/** @type {unique symbol} */
+const kBind = Symbol('zeromq-napi.bind');
+/** @type {unique symbol} */
+const kUnbind = Symbol('zeromq-napi.unbind');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -46,6 +60,14 @@ const LATER_WARNING = 'Socket option will not take effect until next connect/bin
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * How many sends and receives in a row a socket finishes at once (promise settled in the same
+ * turn) before one settles a turn later instead: a loop of `await sock.send()` or of `await
+ * sock.receive()` over queued messages never leaves the microtask queue otherwise, and timers,
+ * I/O and `setImmediate` callbacks would wait until it ends. zeromq.js yields after as many.
+ */
+const SYNC_RUN_LIMIT = 128;
 /** @type {Record<import('./options.js').Kind, import('./native.js').NativeKind>} */
 const NATIVE_KINDS = {
   request: 'req',
@@ -61,6 +83,15 @@ const NATIVE_KINDS = {
   pair: 'pair',
 };
 const SIGNAL_ONLY = ['signal'];
+
+/**
+ * Whether `err` is what a pending receive gets from close(), or a receive after it.
+ * @param {unknown} err
+ */
+function isClosingError(err) {
+  const code = /** @type {{ code?: unknown } | null} */ (err)?.code;
+  return code === 'EAGAIN' || code === 'EBADF';
+}
 
 function toUndefined() {
   return undefined;
@@ -107,6 +138,12 @@ class Socket {
     this[kBatch] = null;
     /** @type {number} the next of `kBatch` to hand out */
     this[kBatchAt] = 0;
+    /** @type {number} sends and receives finished at once since one last waited (`SYNC_RUN_LIMIT`) */
+    this[kSyncRun] = 0;
+    /** @type {number} bind() and unbind() promises not settled yet */
+    this[kEndpointOps] = 0;
+    /** @type {boolean} close() was called while `kEndpointOps` > 0: it closes when they settle */
+    this[kCloseAfterEndpointOps] = false;
     // As zeromq.js: an assignment to anything but an option (a typo: `sock.recieveTimeout = 1`)
     // throws a TypeError instead of quietly doing nothing.
     Object.seal(this);
@@ -161,6 +198,41 @@ class Socket {
    * @returns {Promise<void>}
    */
   bind(address) {
+    return this[kEndpointOp](this[kBind](address));
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  unbind(address) {
+    return this[kEndpointOp](this[kUnbind](address));
+  }
+
+  /**
+   * `started`, counted until it settles: a close() meanwhile waits for it (zeromq.js's order: a
+   * socket closed while a bind or unbind is under way stays open, `closed` false, until that
+   * settles; then it closes).
+   * @param {Promise<void>} started
+   * @returns {Promise<void>}
+   */
+  [kEndpointOp](started) {
+    if (this[kClosed]) return started;
+    this[kEndpointOps]++;
+    const settled = () => {
+      if (--this[kEndpointOps] === 0 && this[kCloseAfterEndpointOps]) this.close();
+    };
+    return started.then(settled, (err) => {
+      settled();
+      throw err;
+    });
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  [kBind](address) {
     try {
       checkAddress(address, 'bind');
       if (this[kClosed]) return Promise.reject(closedError());
@@ -177,7 +249,7 @@ class Socket {
    * @param {string} address
    * @returns {Promise<void>}
    */
-  unbind(address) {
+  [kUnbind](address) {
     try {
       checkAddress(address, 'unbind');
       if (this[kClosed]) return Promise.reject(closedError());
@@ -229,7 +301,11 @@ class Socket {
       if (this[kClosed]) return Promise.reject(closedError());
       const nativeSocket = this[kNative];
       const r = nativeSocket.send(plainMessage(message), native.laterInTurn(nativeSocket));
-      if (typeof r === 'number') return native.wait(r, signal, this);
+      if (typeof r === 'number') {
+        this[kSyncRun] = 0;
+        return native.wait(r, signal, this);
+      }
+      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](undefined);
       return RESOLVED;
     } catch (err) {
       return Promise.reject(err);
@@ -247,14 +323,20 @@ class Socket {
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
       const batch = this[kBatch];
+      let message;
       if (batch !== null) {
-        const message = batch[this[kBatchAt]++];
+        message = batch[this[kBatchAt]++];
         if (this[kBatchAt] === batch.length) this[kBatch] = null;
-        return Promise.resolve(message);
+      } else {
+        const r = this[kNative].recv();
+        if (typeof r === 'number') {
+          this[kSyncRun] = 0;
+          return native.wait(r, signal, this, this[kTakeBatch]);
+        }
+        message = this[kTakeBatch](native.unpack(r));
       }
-      const r = this[kNative].recv();
-      if (typeof r === 'number') return native.wait(r, signal, this, this[kTakeBatch]);
-      return Promise.resolve(this[kTakeBatch](native.unpack(r)));
+      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](message);
+      return Promise.resolve(message);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -276,9 +358,28 @@ class Socket {
     return received[0];
   };
 
-  /** Idempotent. Pending operations reject EAGAIN, later ones EBADF. */
+  /**
+   * A promise for `value` settled in a later event-loop turn (`SYNC_RUN_LIMIT`); the operation
+   * itself is done.
+   * @template T
+   * @param {T} value
+   * @returns {Promise<T>}
+   */
+  [kYield](value) {
+    this[kSyncRun] = 0;
+    return new Promise((resolve) => setImmediate(resolve, value));
+  }
+
+  /**
+   * Idempotent. Pending operations reject EAGAIN, later ones EBADF. While a bind() or unbind() is
+   * under way the socket closes when it settles (`kEndpointOp`).
+   */
   close() {
     if (this[kClosed]) return;
+    if (this[kEndpointOps] > 0) {
+      this[kCloseAfterEndpointOps] = true;
+      return;
+    }
     this[kClosed] = true;
     this[kBatch] = null;
     this[kOnClose]();
@@ -301,8 +402,9 @@ class Socket {
       try {
         message = await this.receive();
       } catch (err) {
-        // close() while waiting ends the iteration; anything else is the caller's to see.
-        if (this[kClosed]) return;
+        // The close() ends the iteration (its cancellation EAGAIN, or EBADF after it); any other
+        // error, even one that settles after close(), is the caller's to see (zeromq.js too).
+        if (this[kClosed] && isClosingError(err)) return;
         throw err;
       }
       yield message;
