@@ -39,6 +39,10 @@ const kSyncRun = Symbol('zeromq-napi.syncRun');
 /** @type {unique symbol} */
 const kYield = Symbol('zeromq-napi.yield');
 /** @type {unique symbol} */
+const kYielding = Symbol('zeromq-napi.yielding');
+/** @type {unique symbol} */
+const kInOrder = Symbol('zeromq-napi.inOrder');
+/** @type {unique symbol} */
 const kEndpointOps = Symbol('zeromq-napi.endpointOps');
 /** @type {unique symbol} */
 const kCloseAfterEndpointOps = Symbol('zeromq-napi.closeAfterEndpointOps');
@@ -140,6 +144,8 @@ class Socket {
     this[kBatchAt] = 0;
     /** @type {number} sends and receives finished at once since one last waited (`SYNC_RUN_LIMIT`) */
     this[kSyncRun] = 0;
+    /** @type {Promise<unknown> | null} the last `kYield` promise while it is not settled */
+    this[kYielding] = null;
     /** @type {number} bind() and unbind() promises not settled yet */
     this[kEndpointOps] = 0;
     /** @type {boolean} close() was called while `kEndpointOps` > 0: it closes when they settle */
@@ -303,12 +309,12 @@ class Socket {
       const r = nativeSocket.send(plainMessage(message), native.laterInTurn(nativeSocket));
       if (typeof r === 'number') {
         this[kSyncRun] = 0;
-        return native.wait(r, signal, this);
+        return this[kInOrder](native.wait(r, signal, this));
       }
       if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](undefined);
-      return RESOLVED;
+      return this[kYielding] === null ? RESOLVED : this[kInOrder](RESOLVED);
     } catch (err) {
-      return Promise.reject(err);
+      return this[kInOrder](Promise.reject(err));
     }
   }
 
@@ -331,12 +337,12 @@ class Socket {
         const r = this[kNative].recv();
         if (typeof r === 'number') {
           this[kSyncRun] = 0;
-          return native.wait(r, signal, this, this[kTakeBatch]);
+          return this[kInOrder](native.wait(r, signal, this, this[kTakeBatch]));
         }
         message = this[kTakeBatch](native.unpack(r));
       }
       if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](message);
-      return Promise.resolve(message);
+      return this[kInOrder](Promise.resolve(message));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -367,7 +373,35 @@ class Socket {
    */
   [kYield](value) {
     this[kSyncRun] = 0;
-    return new Promise((resolve) => setImmediate(resolve, value));
+    /** @type {Promise<T>} */
+    const later = new Promise((resolve) => {
+      setImmediate(() => {
+        if (this[kYielding] === later) this[kYielding] = null;
+        resolve(value);
+      });
+    });
+    this[kYielding] = later;
+    return later;
+  }
+
+  /**
+   * `result`, settled no sooner than a `kYield` promise handed out before it: operations settle in
+   * the order they were called (unawaited sends in a burst), yielded or not.
+   * @template T
+   * @param {Promise<T>} result
+   * @returns {Promise<T>}
+   */
+  [kInOrder](result) {
+    const yielding = this[kYielding];
+    if (yielding === null) return result;
+    // Both handlers at once: a rejection waiting for `yielding` is not an unhandled one.
+    return result.then(
+      (value) => yielding.then(() => value),
+      (err) =>
+        yielding.then(() => {
+          throw err;
+        }),
+    );
   }
 
   /**
