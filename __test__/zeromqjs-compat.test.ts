@@ -270,3 +270,87 @@ describe('close() and what is under way', () => {
     assert.equal(other.closed, true)
   })
 })
+
+describe('ZAP: a handler bound at inproc://zeromq.zap.01 decides, as with libzmq', () => {
+  /** A ZAP handler (RFC 27) as zeromq.js code writes one: a Router answering each request. */
+  function zapHandler(t: Parameters<Parameters<typeof test>[1]>[0], accept: (mechanism: string, credentials: Buffer[]) => boolean) {
+    const router = use(t, new Router())
+    const requests: string[][] = []
+    const credentialsSeen: Buffer[][] = []
+    const serving = (async () => {
+      await router.bind('inproc://zeromq.zap.01')
+      for await (const [path, delimiter, version, id, domain, address, identity, mechanism, ...credentials] of router) {
+        requests.push([delimiter, version, domain, address, identity, mechanism].map(String))
+        credentialsSeen.push(credentials)
+        const ok = accept(String(mechanism), credentials)
+        await router.send([path, delimiter, version, id, ok ? '200' : '400', ok ? 'OK' : 'Refused', null, null])
+      }
+    })()
+    return { router, requests, credentialsSeen, serving }
+  }
+
+  test('PLAIN: the handler gets RFC 27 requests; 200 accepts, 400 refuses; none accepts all', async (t) => {
+    const zap = zapHandler(t, (_, [, password]) => password?.toString() === 'secret')
+    const server = use(t, new Pair({ plainServer: true }))
+    await server.bind(TCP_LOOPBACK)
+    const refused = new Promise((resolve) => server.events.once('handshake:error:auth', resolve))
+
+    const wrong = use(t, new Pair({ plainUsername: 'user', plainPassword: 'wrong' }))
+    wrong.connect(server.lastEndpoint ?? '')
+    await within(refused, 5000, 'the wrong password refused')
+    wrong.close()
+
+    const right = use(t, new Pair({ plainUsername: 'user', plainPassword: 'secret', routingId: 'client' }))
+    right.connect(server.lastEndpoint ?? '')
+    await within(server.send('welcome'), 5000, 'send to the accepted client')
+    assert.deepEqual((await within(right.receive(), 5000, 'receive')).map(String), ['welcome'])
+    assert.deepEqual(zap.requests[0], ['', '1.0', '', '127.0.0.1', '', 'PLAIN'])
+    assert.deepEqual(zap.credentialsSeen[0].map(String), ['user', 'wrong'])
+    assert.deepEqual(zap.requests.at(-1), ['', '1.0', '', '127.0.0.1', 'client', 'PLAIN'])
+    assert.deepEqual(zap.credentialsSeen.at(-1)?.map(String), ['user', 'secret'])
+
+    // The handler gone, every peer is accepted again (libzmq without a ZAP handler).
+    zap.router.close()
+    await zap.serving
+    right.close()
+    const later = use(t, new Pair({ plainUsername: 'user', plainPassword: 'anything' }))
+    later.connect(server.lastEndpoint ?? '')
+    await within(server.send('again'), 5000, 'send with no handler')
+    assert.deepEqual((await within(later.receive(), 5000, 'receive')).map(String), ['again'])
+  })
+
+  test('CURVE: the credential is the client\'s 32-byte public key', async (t) => {
+    const serverKeys = curveKeyPair()
+    const clientKeys = curveKeyPair()
+    let key: Buffer | undefined
+    const zap = zapHandler(t, (mechanism, [publicKey]) => {
+      key = publicKey
+      return mechanism === 'CURVE'
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+    const server = use(t, new Pair({ curveServer: true, curveSecretKey: serverKeys.secretKey }))
+    await server.bind(TCP_LOOPBACK)
+    const client = use(t, new Pair({ curveServerKey: serverKeys.publicKey, curveSecretKey: clientKeys.secretKey }))
+    client.connect(server.lastEndpoint ?? '')
+    await within(client.send('hi'), 5000, 'send')
+    assert.deepEqual((await within(server.receive(), 5000, 'receive')).map(String), ['hi'])
+    assert.equal(zap.requests[0][5], 'CURVE')
+    assert.equal(key?.length, 32)
+    // The client's key: 32 bytes read back as Z85 (a key option takes either).
+    const probe = use(t, new Dealer())
+    probe.curvePublicKey = key ?? null
+    assert.equal(probe.curvePublicKey, clientKeys.publicKey)
+    // With `authenticate` set, that decides instead (it names the key in Z85).
+    const seen = new Promise<string | undefined>((resolve) => {
+      server.authenticate = (peer) => {
+        resolve(peer.publicKey)
+        return true
+      }
+    })
+    const again = use(t, new Pair({ curveServerKey: serverKeys.publicKey, curveSecretKey: clientKeys.secretKey }))
+    client.close()
+    again.connect(server.lastEndpoint ?? '')
+    assert.equal(await within(seen, 5000, 'authenticate'), clientKeys.publicKey)
+    assert.equal(zap.requests.length, 1, 'a socket with authenticate does not ask the ZAP handler')
+  })
+})

@@ -10,6 +10,7 @@
 const native = require('./native.js');
 const options = require('./options.js');
 const security = require('./security.js');
+const zap = require('./zap.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
 const events = require('./events.js');
@@ -127,7 +128,7 @@ class Socket {
     /** @type {import('./native.js').NativeSocket} */
     this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
     // Before any bind or connect: no connection is ever accepted without the decision.
-    if (values.authenticate !== null) security.install(this[kNative], values.authenticate);
+    security.install(this[kNative], values, true);
     /** @type {import('./events.js').SocketEvents | undefined} */
     this[kEvents] = undefined;
     /** @type {boolean} a bind or connect was made: options set now are for later connections */
@@ -204,7 +205,9 @@ class Socket {
    * @returns {Promise<void>}
    */
   bind(address) {
-    return this[kEndpointOp](this[kBind](address));
+    const started = this[kBind](address);
+    if (address === zap.ENDPOINT) started.then(() => zap.bound(this, address), toUndefined);
+    return this[kEndpointOp](started);
   }
 
   /**
@@ -212,6 +215,7 @@ class Socket {
    * @returns {Promise<void>}
    */
   unbind(address) {
+    if (address === zap.ENDPOINT) zap.unbound(this, address);
     return this[kEndpointOp](this[kUnbind](address));
   }
 
@@ -416,6 +420,7 @@ class Socket {
     }
     this[kClosed] = true;
     this[kBatch] = null;
+    zap.unbound(this, undefined);
     this[kOnClose]();
     this[kEvents]?.closing();
     native.endBurst(this[kNative]);
@@ -479,7 +484,7 @@ function defineOptionProperties(proto, kind) {
         if (this[kHasEndpoints] && !IMMEDIATE_OPTIONS.has(name)) process.emitWarning(LATER_WARNING);
         this[kOptions][name] = checked;
         this[kNative].setOptions(options.toNative(this[kOptions]));
-        if (name === 'authenticate') security.install(this[kNative], checked);
+        if (security.DECIDING.has(name)) security.install(this[kNative], this[kOptions]);
       },
     });
   }
