@@ -232,6 +232,20 @@ describe('send/receive loops yield to the event loop (zeromq.js "should not star
   })
 })
 
+test('a receiveHighWaterMark raised after connect does not stall the connection at the old one', async (t) => {
+  const a = use(t, new Pair({ linger: 0 }))
+  const b = use(t, new Pair({ linger: 0 }))
+  await b.bind(TCP_LOOPBACK)
+  a.connect(b.lastEndpoint ?? '')
+  await a.send('up')
+  await within(b.receive(), 2000, 'the connection is up')
+  // As zeromq.js's starvation test does: for later connections only (a warning says so).
+  b.receiveHighWaterMark = 5000
+  const n = 2500
+  for (let i = 0; i < n; i++) await within(a.send(String(i)), 5000, `send ${i}`)
+  for (let i = 0; i < n; i++) assert.equal(String(await within(b.receive(), 5000, `receive ${i}`)), String(i))
+})
+
 describe('close() and what is under way', () => {
   test('an async iterator ends on close(), but an error other than the closing one still throws', async (t) => {
     const pairSock = use(t, new Pair())
