@@ -333,6 +333,22 @@ describe('ZAP: a handler bound at inproc://zeromq.zap.01 decides, as with libzmq
     assert.deepEqual((await within(later.receive(), 5000, 'receive')).map(String), ['again'])
   })
 
+  test('a malformed answer refuses the peer (libzmq: a ZAP protocol error)', async (t) => {
+    const router = use(t, new Router())
+    await router.bind('inproc://zeromq.zap.01')
+    const serving = (async () => {
+      for await (const [path, delimiter] of router) await router.send([path, delimiter, null, null])
+    })()
+    const server = use(t, new Pair({ plainServer: true }))
+    await server.bind(TCP_LOOPBACK)
+    const refused = new Promise((resolve) => server.events.once('handshake:error:auth', resolve))
+    const client = use(t, new Pair({ plainUsername: 'user', plainPassword: 'secret' }))
+    client.connect(server.lastEndpoint ?? '')
+    await within(refused, 5000, 'refused')
+    router.close()
+    await serving
+  })
+
   test('CURVE: the credential is the client\'s 32-byte public key', async (t) => {
     const serverKeys = curveKeyPair()
     const clientKeys = curveKeyPair()

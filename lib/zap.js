@@ -80,11 +80,19 @@ async function readAnswers(c) {
   c.reading = true;
   try {
     while (c.pending.size > 0 && client === c) {
-      const [, version, id, status] = await c.dealer.receive();
-      const decide = c.pending.get(String(id));
-      if (decide === undefined) continue;
-      c.pending.delete(String(id));
-      decide(String(version) === VERSION && String(status) === '200');
+      const answer = await c.dealer.receive();
+      const [, version, id, status] = answer;
+      // An answer that names no waiting request (malformed) is taken as the oldest one's: the
+      // handler answers in order, and a malformed answer refuses (libzmq: a ZAP protocol error).
+      let key = String(id);
+      if (!c.pending.has(key)) {
+        const oldest = c.pending.keys().next();
+        if (oldest.done === true) continue;
+        key = oldest.value;
+      }
+      const decide = /** @type {(allowed: boolean) => void} */ (c.pending.get(key));
+      c.pending.delete(key);
+      decide(answer.length >= 7 && String(version) === VERSION && String(id) === key && String(status) === '200');
     }
   } catch {
     // The client was closed (the handler went): endClient has refused what waited.
