@@ -19,5 +19,8 @@ export const {
   curveKeyPair,
   capability,
   version,
+  Context,
+  context,
+  Socket,
 } = zeromq;
 export default zeromq;

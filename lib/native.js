@@ -80,6 +80,7 @@ const { IdTable } = require('./id-table.js');
  * @property {Buffer | undefined} [usernameBytes]
  * @property {Buffer | undefined} [passwordBytes]
  * @property {Buffer | undefined} [routingId]
+ * @property {string | undefined} [domain]
  */
 
 // The loader's error already lists what it tried and how to get a binary.

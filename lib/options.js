@@ -41,6 +41,20 @@ const schemas = /** @type {Record<Kind, Record<string, { spec: Spec }>>} */ (
  */
 const defaults = Object.freeze(Object.fromEntries(Object.entries(table.OPTIONS).map(([name, option]) => [name, option.default])));
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * @param {string} name
+ * @param {Uint8Array} bytes
+ */
+function utf8(name, bytes) {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw typeError(`option "${name}" must be UTF-8 text, got bytes that are not`, 'ERR_INVALID_ARG_VALUE');
+  }
+}
+
 /**
  * @param {string} name
  * @param {Spec} spec
@@ -81,8 +95,10 @@ function check(name, spec, value) {
       return security.checkKey(name, value);
     case 'credential':
       if (value === null) return null;
+      // Bytes as libzmq takes them, kept as their text (what the handshake and a read give back).
+      if (types.isUint8Array(value)) value = utf8(name, value);
       if (typeof value !== 'string') {
-        throw typeError(`option "${name}" must be a string or null, got ${describe(value)}`);
+        throw typeError(`option "${name}" must be a string, a Uint8Array of UTF-8 or null, got ${describe(value)}`);
       }
       // RFC 24: each is one length octet long.
       if (Buffer.byteLength(value) > 255) {
@@ -119,7 +135,8 @@ function resolve(kind, options) {
   for (const name of Object.keys(schema)) values[name] = defaults[name];
   if (options === undefined || options === null) return values;
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw typeError(`options must be an object, got ${describe(options)}`);
+    // zeromq.js's text, what was given in `.detail`.
+    throw Object.assign(typeError('Options must be an object'), { detail: `socket options must be an object, got ${describe(options)}` });
   }
   for (const name of Object.keys(options)) {
     const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;
@@ -225,6 +242,15 @@ function unsupportedNames(kind) {
 }
 
 /**
+ * The options every socket type has (zeromq.js's base `Socket` has them).
+ * @returns {string[]}
+ */
+function commonNames() {
+  const kinds = Object.keys(table.KINDS);
+  return Object.keys(table.OPTIONS).filter((name) => kinds.every((kind) => table.OPTIONS[name].kinds.includes(/** @type {Kind} */ (kind))));
+}
+
+/**
  * The options that apply to existing connections at once (see scripts/option-table.js).
  * @returns {Set<string>}
  */
@@ -232,4 +258,4 @@ function immediateNames() {
   return new Set(Object.keys(table.OPTIONS).filter((name) => table.OPTIONS[name].immediate));
 }
 
-module.exports = { schemas, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };
+module.exports = { schemas, commonNames, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };

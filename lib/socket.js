@@ -11,8 +11,11 @@ const native = require('./native.js');
 const options = require('./options.js');
 const security = require('./security.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
-const { closedError, abortError, typeError, describe } = require('./errors.js');
+const { closedError, abortError, typeError, describe, zmqError } = require('./errors.js');
 const events = require('./events.js');
+const contexts = require('./context.js');
+const { requireNew } = require('./construct.js');
+const table = require('./option-table.js');
 
 /** @type {unique symbol} */
 const kNative = Symbol('zeromq-napi.native');
@@ -34,6 +37,10 @@ const kBatch = Symbol('zeromq-napi.batch');
 const kBatchAt = Symbol('zeromq-napi.batchAt');
 /** @type {unique symbol} */
 const kTakeBatch = Symbol('zeromq-napi.takeBatch');
+/** @type {unique symbol} */
+const kContext = Symbol('zeromq-napi.context');
+/** @type {unique symbol} */
+const kOptionOf = Symbol('zeromq-napi.optionOf');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -62,6 +69,42 @@ const NATIVE_KINDS = {
 };
 const SIGNAL_ONLY = ['signal'];
 
+/** libzmq's socket type numbers (zmq.h), which zeromq.js's base `Socket(type)` takes. */
+/** @type {Readonly<Record<number, import('./options.js').Kind>>} */
+const KIND_OF_TYPE = {
+  0: 'pair',
+  1: 'publisher',
+  2: 'subscriber',
+  3: 'request',
+  4: 'reply',
+  5: 'dealer',
+  6: 'router',
+  7: 'pull',
+  8: 'push',
+  9: 'xpublisher',
+  10: 'xsubscriber',
+};
+
+/** libzmq's option numbers (zmq.h) and this package's option of each. */
+const OPTION_OF_NUMBER = new Map(
+  Object.values(table.LIBZMQ_OPTIONS)
+    .filter(([, name]) => name !== null)
+    .map(([number, name]) => [number, /** @type {string} */ (name)]),
+);
+
+/**
+ * Takes zeromq.js's `context` out of a constructor's options: the context and the other options.
+ * @param {unknown} opts
+ * @returns {{ context: import('./context.js').Context, rest: unknown }}
+ */
+function splitContext(opts) {
+  if (opts === undefined || opts === null || typeof opts !== 'object' || !Object.hasOwn(opts, 'context')) {
+    return { context: contexts.context, rest: opts };
+  }
+  const { context, ...rest } = /** @type {Record<string, unknown>} */ (opts);
+  return { context: context === undefined ? contexts.context : contexts.checkContext(context), rest };
+}
+
 function toUndefined() {
   return undefined;
 }
@@ -82,7 +125,11 @@ class Socket {
    * @param {unknown} opts
    */
   constructor(kind, opts) {
-    const values = options.resolve(kind, opts);
+    // zeromq.js's `context` option: the group the socket belongs to (lib/context.js).
+    const { context, rest } = splitContext(opts);
+    const values = options.resolve(kind, rest);
+    /** @type {import('./context.js').Context} */
+    this[kContext] = context;
     /** @type {import('./options.js').Kind} */
     this[kKind] = kind;
     /** @type {Record<string, unknown>} */
@@ -131,6 +178,11 @@ class Socket {
   /** zeromq.js's `writable`: a `send()` would be taken at once. */
   get writable() {
     return !this[kClosed] && this[kNative].writable;
+  }
+
+  /** zeromq.js's `context`: the one given as an option, else the default `context`. */
+  get context() {
+    return this[kContext];
   }
 
   /** @returns {boolean} */
@@ -287,6 +339,20 @@ class Socket {
     this[kNative].close();
   }
 
+  /**
+   * zeromq.js's low-level option access by libzmq number (zmq.h): the option of this package with
+   * that number, read or assigned as its property is (so validated the same way).
+   * @param {unknown} number
+   * @returns {string}
+   */
+  [kOptionOf](number) {
+    const name = typeof number === 'number' ? OPTION_OF_NUMBER.get(number) : undefined;
+    if (name === undefined || !(name in this)) {
+      throw zmqError('EINVAL', `libzmq option ${describe(number)} is not an option of this socket here (zeromq-napi has the options of API.md)`);
+    }
+    return name;
+  }
+
   /** Subclasses settle their own JS-side queues here. */
   [kOnClose]() {}
 
@@ -310,6 +376,52 @@ class Socket {
   }
 }
 
+// zeromq.js's get/set{Bool,Int32,Uint32,Int64,Uint64,String}Option(number[, value]).
+for (const type of ['Bool', 'Int32', 'Uint32', 'Int64', 'Uint64', 'String']) {
+  const asString = type === 'String';
+  Object.defineProperty(Socket.prototype, `get${type}Option`, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    /** @this {Socket} @param {number} number */
+    value(number) {
+      const value = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this))[this[kOptionOf](number)];
+      return asString && Buffer.isBuffer(value) ? value.toString() : value;
+    },
+  });
+  Object.defineProperty(Socket.prototype, `set${type}Option`, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    /** @this {Socket} @param {number} number @param {unknown} value */
+    value(number, value) {
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this))[this[kOptionOf](number)] = value;
+    },
+  });
+}
+
+/**
+ * zeromq.js's base `Socket(type, options)`: `type` is libzmq's number of the socket type; the
+ * socket has the options every type shares (a subclass such as `Dealer` adds its own).
+ * @param {unknown[]} args
+ * @returns {[import('./options.js').Kind, unknown]}
+ */
+function baseSocketArgs(args) {
+  if (args.length > 2) throw typeError('Expected 2 arguments');
+  const [type, opts] = args;
+  if (typeof type !== 'number') {
+    throw Object.assign(typeError('Socket type must be a number'), { detail: `Socket type must be libzmq's number of the type, got ${describe(type)}` });
+  }
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+    throw Object.assign(typeError('Options must be an object'), { detail: `Socket options must be an object, got ${describe(opts)}` });
+  }
+  const kind = Object.hasOwn(KIND_OF_TYPE, type) ? KIND_OF_TYPE[type] : undefined;
+  if (kind === undefined) {
+    throw zmqError('EINVAL', `socket type ${type} is not one of zeromq-napi's (${Object.entries(KIND_OF_TYPE).map(([n, k]) => `${n} ${k}`).join(', ')})`);
+  }
+  return [kind, opts];
+}
+
 /**
  * Takes the unread rest of `socket`'s last batch (for a proxy taking the socket over: what the
  * user has not read is the proxy's to forward, as it would be if it were still in the engine).
@@ -328,9 +440,10 @@ function takeUnread(socket) {
  * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
  * @param {object} proto
  * @param {import('./options.js').Kind} kind
+ * @param {string[]} [names]  the options to define (default: all of `kind`'s)
  */
-function defineOptionProperties(proto, kind) {
-  for (const name of Object.keys(options.schemas[kind])) {
+function defineOptionProperties(proto, kind, names = Object.keys(options.schemas[kind])) {
+  for (const name of names) {
     Object.defineProperty(proto, name, {
       configurable: true,
       enumerable: false,
@@ -377,4 +490,9 @@ function withoutMethods(proto, without) {
   }
 }
 
-module.exports = { Socket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
+defineOptionProperties(Socket.prototype, 'pair', options.commonNames());
+
+/** The exported `Socket`: zeromq.js's base class (lib/construct.js), `extends` works as with a class. */
+const PublicSocket = requireNew(Socket, baseSocketArgs);
+
+module.exports = { Socket, PublicSocket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };

@@ -283,7 +283,7 @@ function tsTypes(o) {
     case 'key':
       return { option: 'CurveKey | null', get: 'string | null' };
     case 'credential':
-      return { option: 'string | null' };
+      return { option: 'string | Uint8Array | null', get: 'string | null' };
     default:
       return { option: o.ts };
   }

@@ -117,6 +117,32 @@ const OPTIONS = [
     doc: 'ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none.',
   },
   {
+    name: 'immediate',
+    kind: 'bool', default: false, kinds: 'all',
+    libzmq: [['ZMQ_IMMEDIATE', 39, 'immediate'], ['ZMQ_DELAY_ATTACH_ON_CONNECT', 39, 'delay_attach_on_connect']],
+    doc:
+      'Queue messages only to connections whose handshake is complete (libzmq `ZMQ_IMMEDIATE`). The\n' +
+      "engine always does: a peer joins a socket's round-robin when its handshake completes, so a\n" +
+      'send with none waits (up to `sendTimeout`). `false`, libzmq\'s default, is held and read back\n' +
+      'but queues nothing to a connection in progress (README, "How it differs").',
+  },
+  {
+    name: 'backlog',
+    kind: 'int', min: 0, max: MAX_U31, default: 100, rust: 'u32', kinds: 'all',
+    libzmq: ['ZMQ_BACKLOG', 19, 'backlog'],
+    doc: 'Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds.',
+  },
+  {
+    name: 'zapDomain',
+    kind: 'credential', default: null, kinds: 'all',
+    rust: 'Option<Bytes>',
+    binding: { js: 'Option<String>', into: 'text_into_engine', from: null },
+    libzmq: ['ZMQ_ZAP_DOMAIN', 55, 'zap_domain'],
+    doc:
+      "The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to\n" +
+      '`authenticate` as `peer.domain`, so one handler can tell the sockets it serves apart.',
+  },
+  {
     name: 'maxMessageSize',
     kind: 'int', min: -1, max: MAX_SAFE, default: -1, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_MAXMSGSIZE', 22, 'maxmsgsize'],
@@ -211,7 +237,7 @@ const OPTIONS = [
     name: 'plainUsername',
     kind: 'credential', default: null, kinds: 'all',
     rust: 'Option<Bytes>',
-    binding: { js: 'Option<String>', into: 'username_into_engine', from: null },
+    binding: { js: 'Option<String>', into: 'text_into_engine', from: null },
     libzmq: ['ZMQ_PLAIN_USERNAME', 45, 'plain_username'],
     readme: 'See [Security](#security).',
     doc: 'PLAIN client: the username (at most 255 bytes); setting it makes this side a PLAIN client.',
@@ -231,8 +257,6 @@ const OPTIONS = [
     rust: 'Option<AuthenticatorHook>',
     // Installed apart (`setAuthenticator`): a function is no plain option value.
     binding: null,
-    libzmq: ['ZMQ_ZAP_DOMAIN', 55, 'zap_domain'],
-    hintOnly: true,
     readme: '`(peer) => boolean | Promise<boolean>`, see [Security](#security).',
     doc:
       'Called once per new connection after its handshake is cryptographically complete and before\n' +

@@ -43,10 +43,9 @@ fn public_key_into_engine(z85: &mut Option<String>) -> Option<CurveKey> {
     key_bytes(z85.as_ref())
 }
 
-fn username_into_engine(username: &mut Option<String>) -> Option<Bytes> {
-    username
-        .as_ref()
-        .map(|u| Bytes::copy_from_slice(u.as_bytes()))
+/// A text option (a PLAIN username, the ZAP domain) as the bytes the engine keeps.
+fn text_into_engine(text: &mut Option<String>) -> Option<Bytes> {
+    text.as_ref().map(|t| Bytes::copy_from_slice(t.as_bytes()))
 }
 
 /// Wiped once taken, as the secret key is.
