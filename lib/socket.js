@@ -495,4 +495,4 @@ defineOptionProperties(Socket.prototype, 'pair', options.commonNames());
 /** The exported `Socket`: zeromq.js's base class (lib/construct.js), `extends` works as with a class. */
 const PublicSocket = requireNew(Socket, baseSocketArgs);
 
-module.exports = { Socket, PublicSocket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
+module.exports = { Socket, PublicSocket, KIND_OF_TYPE, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
