@@ -478,6 +478,15 @@ export declare class Context {
 /** The context of sockets made without a `context` option (zeromq.js's `context`). */
 export declare const context: Context;
 
+/**
+ * zeromq.js's `Observer`: `new Observer(socket)` is `socket.events` (the one {@link SocketEvents}
+ * of the socket; `socket.events instanceof Observer`).
+ */
+export declare const Observer: {
+  new (socket: SocketBase): SocketEvents;
+  readonly prototype: SocketEvents;
+};
+
 export interface SocketOptions {
   /** zeromq.js's `context` option: the {@link Context} the socket belongs to (default {@link context}). */
   context?: Context;

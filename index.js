@@ -15,7 +15,7 @@ const { isZmqError } = require('./lib/is-zmq-error.js');
 const { curveKeyPair } = require('./lib/security.js');
 const { capability, version } = require('./lib/capability.js');
 const { Context, context } = require('./lib/context.js');
-const { PublicSocket: Socket } = require('./lib/socket.js');
+const { PublicSocket: Socket, PublicObserver: Observer } = require('./lib/socket.js');
 
 module.exports = {
   Request,
@@ -37,4 +37,5 @@ module.exports = {
   Context,
   context,
   Socket,
+  Observer,
 };

@@ -22,5 +22,6 @@ export const {
   Context,
   context,
   Socket,
+  Observer,
 } = zeromq;
 export default zeromq;

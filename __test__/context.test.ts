@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
 import { describe } from 'node:test'
-import { Context, context, Dealer, Reply, Request, Router, Socket, type AuthenticatePeer } from 'zeromq-napi'
+import { Context, context, Dealer, Observer, Proxy, Reply, Request, Router, Socket, type AuthenticatePeer } from 'zeromq-napi'
 import { answerLoop, TCP_LOOPBACK, test, throwsCode, use } from './helpers'
 
 describe('Context', () => {
@@ -80,6 +80,19 @@ describe('the base Socket class', () => {
     assert.throws(() => new Any(3, 1), { name: 'TypeError', message: 'Options must be an object' })
     for (const type of [11, 14, 37, 4591]) assert.equal(throwsCode(() => new Any(type), 'EINVAL').message, 'Invalid argument')
     assert.throws(() => (Socket as unknown as (n: number) => void)(1), { name: 'TypeError', message: "Class constructors cannot be invoked without 'new'" })
+  })
+})
+
+describe("zeromq.js's other constructors", () => {
+  test('new Observer(socket) is socket.events; Proxy and Observer called without new throw its text', (t) => {
+    const dealer = use(t, new Dealer())
+    const observer = new Observer(dealer)
+    assert.equal(observer, dealer.events)
+    assert.ok(dealer.events instanceof Observer)
+    assert.throws(() => new Observer({} as Dealer), TypeError)
+    for (const Class of [Observer, Proxy]) {
+      assert.throws(() => (Class as unknown as () => void)(), { name: 'TypeError', message: "Class constructors cannot be invoked without 'new'" })
+    }
   })
 })
 

@@ -11,6 +11,7 @@ test('the runtime exports are the typed values, Socket and Context among them', 
   assert.deepEqual(Object.keys(zmq).filter((k) => k !== 'default').sort(), [
     'Context',
     'Dealer',
+    'Observer',
     'Pair',
     'Proxy',
     'Publisher',

@@ -7,6 +7,11 @@
 
 const CALLED_WITHOUT_NEW = "Class constructors cannot be invoked without 'new'";
 
+// Through the global object: a script's top-level `const { Proxy } = require('zeromq-napi')`
+// (`node -e`, a REPL) declares a global `Proxy` binding that hides the built-in from every module
+// until the require returns.
+const JsProxy = globalThis.Proxy;
+
 /**
  * @template {new (...args: any[]) => object} C
  * @param {C} cls
@@ -14,7 +19,7 @@ const CALLED_WITHOUT_NEW = "Class constructors cannot be invoked without 'new'";
  * @returns {C}
  */
 function requireNew(cls, toArgs) {
-  return new Proxy(cls, {
+  return new JsProxy(cls, {
     apply() {
       throw new TypeError(CALLED_WITHOUT_NEW);
     },

@@ -11,7 +11,7 @@ const native = require('./native.js');
 const options = require('./options.js');
 const security = require('./security.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
-const { closedError, abortError, typeError, describe, zmqError } = require('./errors.js');
+const { closedError, abortError, typeError, describe, zmqError, endpointBusyError } = require('./errors.js');
 const events = require('./events.js');
 const contexts = require('./context.js');
 const { requireNew } = require('./construct.js');
@@ -41,6 +41,10 @@ const kTakeBatch = Symbol('zeromq-napi.takeBatch');
 const kContext = Symbol('zeromq-napi.context');
 /** @type {unique symbol} */
 const kOptionOf = Symbol('zeromq-napi.optionOf');
+/** @type {unique symbol} */
+const kEndpointBusy = Symbol('zeromq-napi.endpointBusy');
+/** @type {unique symbol} */
+const kEndpointCall = Symbol('zeromq-napi.endpointCall');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -144,6 +148,8 @@ class Socket {
     this[kEvents] = undefined;
     /** @type {boolean} a bind or connect was made: options set now are for later connections */
     this[kHasEndpoints] = false;
+    /** @type {boolean} a bind or unbind has not settled yet: another one rejects `EBUSY` */
+    this[kEndpointBusy] = false;
     /**
      * The rest of the last received batch (src/batch.rs), served by the next receives in order
      * without a native call. The engine counts them against `receiveHighWaterMark` until it is
@@ -217,12 +223,28 @@ class Socket {
       checkAddress(address, 'bind');
       if (this[kClosed]) return Promise.reject(closedError());
       this[kHasEndpoints] = true;
-      const r = this[kNative].bind(address);
-      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
-      return RESOLVED;
+      return this[kEndpointCall](() => this[kNative].bind(address));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * One bind or unbind at a time, as zeromq.js (and libzmq under it) has it: while one has not
+   * settled, the next rejects `EBUSY`; the socket is free again once the promise has settled.
+   * @param {() => number | unknown} call  the native call: an op id (pending) or done
+   * @returns {Promise<void>}
+   */
+  [kEndpointCall](call) {
+    if (this[kEndpointBusy]) return Promise.reject(endpointBusyError());
+    const r = call();
+    const done = typeof r === 'number' ? native.wait(r, undefined, this).then(toUndefined) : RESOLVED;
+    this[kEndpointBusy] = true;
+    const free = () => {
+      this[kEndpointBusy] = false;
+    };
+    done.then(free, free);
+    return done;
   }
 
   /**
@@ -233,9 +255,7 @@ class Socket {
     try {
       checkAddress(address, 'unbind');
       if (this[kClosed]) return Promise.reject(closedError());
-      const r = this[kNative].unbind(address);
-      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
-      return RESOLVED;
+      return this[kEndpointCall](() => this[kNative].unbind(address));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -495,4 +515,17 @@ defineOptionProperties(Socket.prototype, 'pair', options.commonNames());
 /** The exported `Socket`: zeromq.js's base class (lib/construct.js), `extends` works as with a class. */
 const PublicSocket = requireNew(Socket, baseSocketArgs);
 
-module.exports = { Socket, PublicSocket, KIND_OF_TYPE, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
+/**
+ * zeromq.js's `Observer`: `new Observer(socket)` is the socket's one `events` (so
+ * `sock.events instanceof Observer`); made through `requireNew` like the other constructors.
+ * @param {unknown} socket
+ * @returns {import('./events.js').SocketEvents}
+ */
+function Observer(socket) {
+  if (!(socket instanceof Socket)) throw typeError(`new Observer(socket) takes a socket of zeromq-napi, got ${describe(socket)}`);
+  return socket.events;
+}
+Observer.prototype = events.SocketEvents.prototype;
+const PublicObserver = requireNew(/** @type {new (socket: unknown) => import('./events.js').SocketEvents} */ (/** @type {unknown} */ (Observer)));
+
+module.exports = { Socket, PublicSocket, PublicObserver, KIND_OF_TYPE, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };

@@ -206,6 +206,8 @@ class Socket extends EventEmitter {
     this._replied = undefined;
     /** @type {((event: { type: string, address?: string, error?: Error & { errno?: number }, interval?: number }) => void) | undefined} */
     this._monitor = undefined;
+    /** @type {Promise<void>} the last bind or unbind (lib/socket.js takes one at a time) */
+    this._endpoints = Promise.resolve();
     // REQ receives only after a send (its reply), REP receives, then waits for its reply to go
     // out; DEALER and ROUTER receive all the time.
     if (type !== 'req' && !SEND_ONLY.has(type)) this._receiveLoop();
@@ -282,7 +284,7 @@ class Socket extends EventEmitter {
    * @param {Callback} [callback]
    */
   bind(address, callback) {
-    this._socket.bind(address).then(
+    this._endpointCall(() => this._socket.bind(address)).then(
       () =>
         process.nextTick(() => {
           this.emit('bind', address);
@@ -299,6 +301,19 @@ class Socket extends EventEmitter {
   }
 
   /**
+   * Runs a bind or unbind after the ones before it: the promise socket takes one at a time (a
+   * second while one is pending rejects `EBUSY`), v5 code calls `bindSync` for several endpoints
+   * in a row.
+   * @param {() => Promise<void>} call
+   * @returns {Promise<void>}
+   */
+  _endpointCall(call) {
+    const next = this._endpoints.then(call, call);
+    this._endpoints = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
    * Starts the bind and returns at once (see the top of this file); failures are 'error' events.
    * @param {string} address
    */
@@ -311,7 +326,7 @@ class Socket extends EventEmitter {
    * @param {Callback} [callback]
    */
   unbind(address, callback) {
-    this._socket.unbind(address).then(
+    this._endpointCall(() => this._socket.unbind(address)).then(
       () =>
         process.nextTick(() => {
           this.emit('unbind', address);
