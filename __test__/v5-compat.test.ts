@@ -222,3 +222,29 @@ for (const [name, lib] of LIBRARIES) {
     }
   })
 }
+
+for (const [name, lib] of LIBRARIES) {
+  test(`${name}: a number is sent as its decimal text, alone or as a frame`, async () => {
+    const port = await freePort()
+    const pull = lib.socket('pull')
+    const push = lib.socket('push')
+    try {
+      const got: string[][] = []
+      const two = new Promise<void>((resolve) =>
+        pull.on('message', (...frames: Buffer[]) => {
+          got.push(frames.map(String))
+          if (got.length === 2) resolve()
+        }),
+      )
+      await new Promise<void>((resolve, reject) => pull.bind(`tcp://127.0.0.1:${port}`, (err) => (err ? reject(err) : resolve())))
+      push.connect(`tcp://127.0.0.1:${port}`)
+      push.send(15.99 as unknown as string)
+      push.send(['a', 7 as unknown as string])
+      await within(two, 5000, 'both messages')
+      assert.deepEqual(got, [['15.99'], ['a', '7']])
+    } finally {
+      push.close()
+      pull.close()
+    }
+  })
+}

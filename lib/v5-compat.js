@@ -367,7 +367,8 @@ class Socket extends EventEmitter {
    * @param {Callback} [callback]
    */
   send(message, flags = 0, callback = undefined) {
-    this._parts = this._parts.concat(message);
+    // v5 sent a number as its decimal text (`send(15.99)` is the frame "15.99").
+    this._parts = this._parts.concat(message).map((frame) => (typeof frame === 'number' ? String(frame) : frame));
     if (((flags ?? 0) & ZMQ_SNDMORE) === 0) {
       this._sendQueue.push([this._parts, callback]);
       this._parts = [];
