@@ -45,7 +45,8 @@ function checkValue(name, spec, value) {
     throw detailed(typeError('Option value must be a number'), `context option "${name}" must be an integer number, got ${describe(value)}`);
   }
   if (value < spec.min || value > spec.max) {
-    throw detailed(zmqError('EINVAL', `context option "${name}" must be between ${spec.min} and ${spec.max}, got ${value}`), undefined);
+    // libzmq's answer to an out-of-range context option.
+    throw zmqError('EINVAL', `context option "${name}" must be between ${spec.min} and ${spec.max}, got ${value}`);
   }
   return value;
 }
@@ -53,12 +54,11 @@ function checkValue(name, spec, value) {
 /**
  * @template {Error} E
  * @param {E} err
- * @param {string | undefined} detail
- * @returns {E & { detail?: string }}
+ * @param {string} detail  what happened, beside zeromq.js's text
+ * @returns {E & { detail: string }}
  */
 function detailed(err, detail) {
-  if (detail !== undefined) /** @type {E & { detail?: string }} */ (err).detail = detail;
-  return err;
+  return Object.assign(err, { detail });
 }
 
 class Context {
