@@ -1,11 +1,12 @@
 'use strict';
 // `zeromq-napi/v5-compat`: the callback API of zeromq.js up to 5.x (what zeromq.js 6 keeps as
 // `zeromq/v5-compat`), for code written in that style (`zmq.socket('rep')`, `.on('message')`),
-// built on the public promise sockets. REQ and REP now; DEALER and ROUTER once the package
-// exports `Dealer` and `Router`.
+// built on the public promise sockets: every socket type the package has, `proxy()`, `monitor()`,
+// v5's `Context` limits and libzmq's constants.
 //
 // One difference is structural: `bind` is asynchronous in this package, so `bindSync(address)`
-// starts the bind and returns at once; a failure is emitted as 'error' instead of thrown, and
+// starts the bind (after the binds and unbinds before it) and returns at once; a failure is
+// emitted as 'error' instead of thrown, and
 // `last_endpoint` is set once the bind is done (use `bind(address, callback)` to wait for it).
 
 const { EventEmitter } = require('node:events');
