@@ -241,6 +241,11 @@ export interface SubscriberOptions extends SocketOptions {
 /** Options of an {@link XPublisher} socket. */
 export interface XPublisherOptions extends PublisherOptions {
   /**
+   * A message sent to each subscriber as its connection completes, before anything published
+   * (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none. Default null.
+   */
+  welcomeMessage?: string | Uint8Array | null;
+  /**
    * Which subscription messages `receive()` yields: `null` = new subscriptions and last
    * unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);
    * `'allSubsUnsubs'` = every subscribe and unsubscribe (`ZMQ_XPUB_VERBOSER`). Default null.
@@ -861,6 +866,12 @@ export declare class XPublisher extends Socket {
    * none of its subscriptions (libzmq `ZMQ_INVERT_MATCHING`; both sides need it). Default false.
    */
   invertMatching: boolean;
+  /**
+   * A message sent to each subscriber as its connection completes, before anything published
+   * (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none. Default null.
+   */
+  get welcomeMessage(): string | Buffer | null;
+  set welcomeMessage(value: string | Uint8Array | null);
   /**
    * Which subscription messages `receive()` yields: `null` = new subscriptions and last
    * unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);

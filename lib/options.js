@@ -13,6 +13,9 @@ const table = require('./option-table.js');
 /** @typedef {import('./option-table.js').Spec} Spec */
 /** @typedef {import('./option-table.js').Kind} Kind */
 
+/** The options the engine takes as bytes. */
+const BYTE_OPTIONS = Object.keys(table.OPTIONS).filter((name) => ['routingId', 'bytes'].includes(table.OPTIONS[name].spec.kind));
+
 /** Read-only socket properties (lib/socket.js): named as such when given as options. */
 const READ_ONLY = ['securityMechanism', 'readable', 'writable', 'closed', 'lastEndpoint', 'events'];
 
@@ -91,6 +94,10 @@ function check(name, spec, value) {
       }
       return typeof value === 'string' ? value : Buffer.from(value);
     }
+    case 'bytes':
+      if (value === null || typeof value === 'string') return value;
+      if (types.isUint8Array(value)) return Buffer.from(value);
+      throw typeError(`option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
     case 'key':
       return security.checkKey(name, value);
     case 'credential':
@@ -212,7 +219,8 @@ function toNative(values) {
   /** @type {Record<string, unknown>} */
   const out = {};
   for (const [name, value] of Object.entries({ ...defaults, ...values })) out[name] = value ?? undefined;
-  if (typeof out.routingId === 'string') out.routingId = Buffer.from(out.routingId);
+  // Byte options cross as bytes (a string as its UTF-8).
+  for (const name of BYTE_OPTIONS) if (typeof out[name] === 'string') out[name] = Buffer.from(/** @type {string} */ (out[name]));
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;

@@ -57,6 +57,7 @@ export interface ShortOptions {
   conflate?: boolean;
   xpub_nodrop?: boolean;
   invert_matching?: boolean;
+  xpub_welcome_msg?: string | Uint8Array | null;
   // </generated short options>
 }
 
@@ -102,6 +103,7 @@ export declare class Socket extends EventEmitter {
   conflate: boolean;
   xpub_nodrop: boolean;
   invert_matching: boolean;
+  xpub_welcome_msg: string | Uint8Array | null;
   // </generated socket options>
 
   bind(address: string, callback?: Callback): this;
@@ -181,6 +183,7 @@ export declare const ZMQ_CONFLATE: 54;
 export declare const ZMQ_ZAP_DOMAIN: 55;
 export declare const ZMQ_HANDSHAKE_IVL: 66;
 export declare const ZMQ_XPUB_NODROP: 69;
+export declare const ZMQ_XPUB_WELCOME_MSG: 72;
 export declare const ZMQ_INVERT_MATCHING: 74;
 export declare const ZMQ_HEARTBEAT_IVL: 75;
 export declare const ZMQ_HEARTBEAT_TTL: 76;

@@ -10,7 +10,7 @@
 // A JS module rather than JSON: ranges read as what they are (`MAX_U31`, a TTL in deciseconds), and
 // each entry can say why. Per option:
 //   name     the one name in every layer: JS camelCase; the Rust fields are its snake_case
-//   kind     how JS validates it: int (min, max), bool, routingId, key, credential, enum, function
+//   kind     how JS validates it: int (min, max), bool, routingId, bytes, key, credential, enum, function
 //   default  the JS value (null = none); the engine's default is derived from it
 //   kinds    the socket types that have it ('all' or a list of lib/options.js kinds)
 //   immediate  it applies to existing connections at once (read at each operation or attempt);
@@ -186,7 +186,7 @@ const OPTIONS = [
     name: 'routingId',
     kind: 'routingId', default: null, kinds: 'all',
     rust: 'Option<Bytes>',
-    binding: { js: 'Option<Buffer>', into: 'routing_id_into_engine', from: 'routing_id_from_engine' },
+    binding: { js: 'Option<Buffer>', into: 'bytes_into_engine', from: 'bytes_from_engine' },
     libzmq: ['ZMQ_IDENTITY', 5, 'identity', 'routing_id'],
     doc: 'Identity sent to peers (1 to 255 bytes; a string is sent as UTF-8), or `null` for none.',
   },
@@ -312,6 +312,17 @@ const OPTIONS = [
       'none of its subscriptions (libzmq `ZMQ_INVERT_MATCHING`; both sides need it).',
   },
   {
+    name: 'welcomeMessage',
+    immediate: true,
+    kind: 'bytes', default: null, kinds: ['xpublisher'],
+    rust: 'Option<Bytes>',
+    binding: { js: 'Option<Buffer>', into: 'bytes_into_engine', from: 'bytes_from_engine' },
+    libzmq: ['ZMQ_XPUB_WELCOME_MSG', 72, 'xpub_welcome_msg'],
+    doc:
+      'A message sent to each subscriber as its connection completes, before anything published\n' +
+      '(libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none.',
+  },
+  {
     name: 'verbosity',
     immediate: true,
     kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'], ts: 'XPublisherVerbosity', default: null,
@@ -346,7 +357,6 @@ const UNSUPPORTED = {
   push: { conflate: 'keeping only the newest outgoing message is not implemented' },
   xpublisher: {
     manual: 'manual subscription handling (ZMQ_XPUB_MANUAL) is not implemented',
-    welcomeMessage: 'welcome messages (ZMQ_XPUB_WELCOME_MSG) are not implemented',
   },
 };
 

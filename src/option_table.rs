@@ -36,6 +36,7 @@ pub struct JsOptions {
     pub conflate: bool,
     pub no_drop: bool,
     pub invert_matching: bool,
+    pub welcome_message: Option<Buffer>,
     pub verbosity: Option<String>,
 }
 
@@ -61,7 +62,7 @@ impl JsOptions {
             max_command_size: self.max_command_size,
             send_high_water_mark: self.send_high_water_mark,
             receive_high_water_mark: self.receive_high_water_mark,
-            routing_id: routing_id_into_engine(&mut self.routing_id),
+            routing_id: bytes_into_engine(&mut self.routing_id),
             curve_server: self.curve_server,
             curve_secret_key: secret_key_into_engine(&mut self.curve_secret_key),
             curve_public_key: public_key_into_engine(&mut self.curve_public_key),
@@ -76,6 +77,7 @@ impl JsOptions {
             conflate: self.conflate,
             no_drop: self.no_drop,
             invert_matching: self.invert_matching,
+            welcome_message: bytes_into_engine(&mut self.welcome_message),
             verbosity: verbosity_into_engine(&mut self.verbosity),
         }
     }
@@ -101,7 +103,7 @@ impl JsOptions {
             max_command_size: o.max_command_size,
             send_high_water_mark: o.send_high_water_mark,
             receive_high_water_mark: o.receive_high_water_mark,
-            routing_id: routing_id_from_engine(o.routing_id),
+            routing_id: bytes_from_engine(o.routing_id),
             curve_server: o.curve_server,
             curve_secret_key: None,
             curve_public_key: None,
@@ -115,6 +117,7 @@ impl JsOptions {
             conflate: o.conflate,
             no_drop: o.no_drop,
             invert_matching: o.invert_matching,
+            welcome_message: bytes_from_engine(o.welcome_message),
             verbosity: verbosity_from_engine(o.verbosity),
         }
     }

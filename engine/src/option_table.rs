@@ -98,6 +98,9 @@ pub struct Options {
     /// subscribers with no subscription matching it, a subscriber receives the messages that match
     /// none of its subscriptions (libzmq `ZMQ_INVERT_MATCHING`; both sides need it).
     pub invert_matching: bool,
+    /// A message sent to each subscriber as its connection completes, before anything published
+    /// (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none.
+    pub welcome_message: Option<Bytes>,
     /// Which subscription messages `receive()` yields: `null` = new subscriptions and last
     /// unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);
     /// `'allSubsUnsubs'` = every subscribe and unsubscribe (`ZMQ_XPUB_VERBOSER`).
@@ -140,6 +143,7 @@ impl Default for Options {
             conflate: false,
             no_drop: false,
             invert_matching: false,
+            welcome_message: None,
             verbosity: XPublisherVerbosity::Changes,
         }
     }
