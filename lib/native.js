@@ -187,8 +187,9 @@ function settle(id, value) {
 //   not say how it does on Windows;
 // - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
+// (Whether this is Node's main thread rather than a worker the addon asks libuv, src/uv_read.rs,
+// rather than loading node:worker_threads and its streams and worker internals to ask.)
 const readOnJsThread =
-  require('node:worker_threads').isMainThread &&
   hostHasLibuv &&
   process.platform !== 'win32' &&
   process.env.ZEROMQ_NAPI_READER !== 'engine';
@@ -237,18 +238,6 @@ function wait(id, signal, owner, map) {
     // Only a listener that is registered is removed on settlement.
     if (pending.get(id) === entry) entry.onAbort = onAbort;
   });
-}
-
-/**
- * Like `wait`, but hands the outcome straight to `resolve`/`reject` (no promise of its own): for
- * callers that settle a promise of their own with it, one promise and one microtask fewer.
- * @param {number} id
- * @param {(value: any) => void} resolve
- * @param {(reason: unknown) => void} reject
- * @param {object | undefined} owner
- */
-function settleWith(id, resolve, reject, owner) {
-  pending.set(id, { resolve, reject, signal: undefined, onAbort: undefined, owner });
 }
 
 /**
@@ -442,7 +431,6 @@ const optionDefaults = binding.optionDefaults();
 
 module.exports = {
   wait,
-  settleWith,
   abort,
   unpack,
   isBatch,

@@ -27,13 +27,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
+    lock, start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
     ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
-
-/// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
-/// `Instant::now()` cannot overflow.
-const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// A spawned proxy's forwarding, stopped when the operation waiting for it is dropped
 /// (cancelled, on the JS thread): dropping `_stop` frees the sockets right there, before the
@@ -58,7 +54,7 @@ struct Owed {
 
 impl Owed {
     fn insert(&self, to: ReplyTo) -> u32 {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.map);
         let mut token = self.next.fetch_add(1, Ordering::Relaxed);
         while map.contains_key(&token) {
             token = self.next.fetch_add(1, Ordering::Relaxed);
@@ -68,10 +64,7 @@ impl Owed {
     }
 
     fn take(&self, token: u32) -> Option<ReplyTo> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&token)
+        lock(&self.map).remove(&token)
     }
 }
 
@@ -245,9 +238,9 @@ impl Socket {
         }
     }
 
-    /// REQ: send + receive with retries. `timeout_ms`: `undefined` = the socket's receive timeout,
-    /// negative = no limit. The JS layer calls this for one request at a time, in call order
-    /// (`lib/request.js`), so the engine's own request queue never has to wait.
+    /// REQ: send + receive with retries, through the engine's one request queue
+    /// ([`ReqSocket::request`], which sends on the spot from the JS memory when it may).
+    /// `timeout_ms`: `undefined` = the socket's receive timeout, negative = no limit.
     pub(crate) fn request(
         &self,
         message: Unknown<'_>,
@@ -256,36 +249,11 @@ impl Socket {
     ) -> Result<Started> {
         let socket: &ReqSocket = self.as_type("REQ")?;
         let message = self.message(&message)?;
-        let unlimited = match timeout_ms {
-            Some(ms) => ms < 0,
-            None => socket.options().receive_timeout < 0,
-        };
+        // Beyond any `Instant`: no deadline, so no timer either.
         let timeout =
-            timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
-        let message = if retries == 0 {
-            // Nothing to resend: when the send needs no waiting this is a send on the spot (the
-            // bytes written or copied before this returns) plus a reply wait, without `request`'s
-            // queue (and, with no limit, its timers).
-            match socket.try_send_request(&message.frames()) {
-                Ok(TrySend::Sent) => {
-                    let socket = socket.clone();
-                    return self.start(async move {
-                        if unlimited {
-                            socket.await_reply().await.into()
-                        } else {
-                            socket.await_reply_within(timeout).await.into()
-                        }
-                    });
-                }
-                Ok(TrySend::Wait) => message.owned(),
-                Err(e) => return Err(js_error::throw(self.env(), &e)),
-            }
-        } else {
-            // Resends keep the message: the bytes are taken now.
-            message.owned()
-        };
-        let socket = socket.clone();
-        self.start(async move { socket.request(message, timeout, retries).await.into() })
+            timeout_ms.map(|ms| u64::try_from(ms).map_or(Duration::MAX, Duration::from_millis));
+        let requesting = socket.request(&message.frames(), timeout, retries);
+        self.start(async move { requesting.await.into() })
     }
 
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
@@ -455,7 +423,12 @@ impl Socket {
         callback: Option<Function<'_, AuthRequest, ()>>,
     ) -> Result<()> {
         let hook = match callback {
-            Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
+            Some(f) => {
+                let decisions = Hub::of(self.env())?.auth_decisions().clone();
+                Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(
+                    f, decisions,
+                )?)))
+            }
             None => None,
         };
         let mut options = self.handle.options();
