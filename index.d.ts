@@ -125,6 +125,20 @@ export interface SocketOptions {
   /** ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none. Default 0. */
   heartbeatTimeToLive?: number;
   /**
+   * Queue messages only to connections whose handshake is complete (libzmq `ZMQ_IMMEDIATE`). The
+   * engine always does: a peer joins a socket's round-robin when its handshake completes, so a
+   * send with none waits (up to `sendTimeout`). `false`, libzmq's default, is held and read back
+   * but queues nothing to a connection in progress (README, "How it differs"). Default false.
+   */
+  immediate?: boolean;
+  /** Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds. Default 100. */
+  backlog?: number;
+  /**
+   * The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to
+   * `authenticate` as `peer.domain`, so one handler can tell the sockets it serves apart. Default null.
+   */
+  zapDomain?: string | Uint8Array | null;
+  /**
    * Largest accepted message in bytes: its frames' bodies, plus 128 bytes for every frame after the
    * 16th (an empty frame is not free). A peer announcing more is disconnected before anything is
    * allocated; -1 = no limit. Default -1.
@@ -162,9 +176,9 @@ export interface SocketOptions {
   /** This side is the PLAIN server (RFC 24): credentials travel in clear. Default false. */
   plainServer?: boolean;
   /** PLAIN client: the username (at most 255 bytes); setting it makes this side a PLAIN client. Default null. */
-  plainUsername?: string | null;
+  plainUsername?: string | Uint8Array | null;
   /** PLAIN client: the password (at most 255 bytes), kept out of logs. Default null. */
-  plainPassword?: string | null;
+  plainPassword?: string | Uint8Array | null;
   /**
    * Called once per new connection after its handshake is cryptographically complete and before
    * any message of it is delivered; `false`, a throw or a rejection refuses the peer (it gets a
@@ -227,6 +241,11 @@ export interface SubscriberOptions extends SocketOptions {
 /** Options of an {@link XPublisher} socket. */
 export interface XPublisherOptions extends PublisherOptions {
   /**
+   * A message sent to each subscriber as its connection completes, before anything published
+   * (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none. Default null.
+   */
+  welcomeMessage?: string | Uint8Array | null;
+  /**
    * Which subscription messages `receive()` yields: `null` = new subscriptions and last
    * unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);
    * `'allSubsUnsubs'` = every subscribe and unsubscribe (`ZMQ_XPUB_VERBOSER`). Default null.
@@ -261,6 +280,8 @@ export interface AuthenticatePeer {
   passwordBytes?: Buffer;
   /** The client's `routingId`, if it set one. */
   routingId: Buffer | null;
+  /** The serving socket's `zapDomain` (libzmq's ZAP domain), when it has one. */
+  domain?: string;
 }
 
 /** The `authenticate` option. */
@@ -421,6 +442,61 @@ export interface SocketEvents extends EventEmitter<{ [K in EventName]: [EventMap
   [Symbol.asyncIterator](): AsyncGenerator<AnySocketEvent, void, undefined>;
 }
 
+/** zeromq.js's `Context` options: validated and held (see {@link Context}). */
+export interface ContextOptions {
+  /** zeromq.js's (libzmq's `ZMQ_BLOCKY`). Held only: `close()` never keeps the process alive here. Default true. */
+  blocky?: boolean;
+  /** libzmq's `ZMQ_IO_THREADS`. Held only: the engine's threads are shared by the process. Default 1. */
+  ioThreads?: number;
+  /** libzmq's `ZMQ_IPV6`. Held only: IPv6 addresses always work here. Default false. */
+  ipv6?: boolean;
+  /** libzmq's `ZMQ_MAX_MSGSZ`. Held only: each socket has its own `maxMessageSize`. Default 2147483647. */
+  maxMessageSize?: number;
+  /** libzmq's `ZMQ_MAX_SOCKETS`. Held only: sockets are not a per-context resource here. Default 1023. */
+  maxSockets?: number;
+  /** libzmq's `ZMQ_THREAD_PRIORITY`. Held only. Default -1. */
+  threadPriority?: number;
+  /** libzmq's `ZMQ_THREAD_SCHED_POLICY`. Held only. Default -1. */
+  threadSchedulingPolicy?: number;
+}
+
+/**
+ * zeromq.js's `Context`, for code written against it (`new Dealer({ context })`,
+ * `context.blocky = false`). libzmq gives each context its own I/O threads; here the engine's
+ * threads are shared by the process, so a context is a group of sockets whose options are
+ * validated (unknown or read-only names throw, as in zeromq.js) and held without changing what the
+ * engine does.
+ */
+export declare class Context {
+  constructor(options?: ContextOptions);
+  blocky: boolean;
+  ioThreads: number;
+  ipv6: boolean;
+  maxMessageSize: number;
+  maxSockets: number;
+  threadPriority: number;
+  threadSchedulingPolicy: number;
+  /** libzmq's hard limit on `maxSockets`. */
+  readonly maxSocketsLimit: number;
+}
+
+/** The context of sockets made without a `context` option (zeromq.js's `context`). */
+export declare const context: Context;
+
+/**
+ * zeromq.js's `Observer`: `new Observer(socket)` is `socket.events` (the one {@link SocketEvents}
+ * of the socket; `socket.events instanceof Observer`).
+ */
+export declare const Observer: {
+  new (socket: SocketBase): SocketEvents;
+  readonly prototype: SocketEvents;
+};
+
+export interface SocketOptions {
+  /** zeromq.js's `context` option: the {@link Context} the socket belongs to (default {@link context}). */
+  context?: Context;
+}
+
 /**
  * Members every socket type has: a type only (`import type { SocketBase }`). There is no
  * `SocketBase` value at run time.
@@ -452,6 +528,21 @@ declare abstract class SocketBase {
   heartbeatTimeout: number;
   /** ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none. Default 0. */
   heartbeatTimeToLive: number;
+  /**
+   * Queue messages only to connections whose handshake is complete (libzmq `ZMQ_IMMEDIATE`). The
+   * engine always does: a peer joins a socket's round-robin when its handshake completes, so a
+   * send with none waits (up to `sendTimeout`). `false`, libzmq's default, is held and read back
+   * but queues nothing to a connection in progress (README, "How it differs"). Default false.
+   */
+  immediate: boolean;
+  /** Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds. Default 100. */
+  backlog: number;
+  /**
+   * The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to
+   * `authenticate` as `peer.domain`, so one handler can tell the sockets it serves apart. Default null.
+   */
+  get zapDomain(): string | null;
+  set zapDomain(value: string | Uint8Array | null);
   /**
    * Largest accepted message in bytes: its frames' bodies, plus 128 bytes for every frame after the
    * 16th (an empty frame is not free). A peer announcing more is disconnected before anything is
@@ -494,9 +585,11 @@ declare abstract class SocketBase {
   /** This side is the PLAIN server (RFC 24): credentials travel in clear. Default false. */
   plainServer: boolean;
   /** PLAIN client: the username (at most 255 bytes); setting it makes this side a PLAIN client. Default null. */
-  plainUsername: string | null;
+  get plainUsername(): string | null;
+  set plainUsername(value: string | Uint8Array | null);
   /** PLAIN client: the password (at most 255 bytes), kept out of logs. Default null. */
-  plainPassword: string | null;
+  get plainPassword(): string | null;
+  set plainPassword(value: string | Uint8Array | null);
   /**
    * Called once per new connection after its handshake is cryptographically complete and before
    * any message of it is delivered; `false`, a throw or a rejection refuses the peer (it gets a
@@ -519,6 +612,25 @@ declare abstract class SocketBase {
   readonly events: SocketEvents;
   /** `true` once `close()` was called (and, if a `bind`/`unbind` was under way then, it has settled). */
   readonly closed: boolean;
+  /** zeromq.js's `context`: the {@link Context} given as an option, else {@link context}. */
+  readonly context: Context;
+  /**
+   * zeromq.js's low-level option access by libzmq's option number (zmq.h, e.g. 39 `ZMQ_IMMEDIATE`):
+   * the option of this package with that number, read or assigned as its property is. A number
+   * with no option here throws `EINVAL`.
+   */
+  getBoolOption(option: number): boolean;
+  setBoolOption(option: number, value: boolean): void;
+  getInt32Option(option: number): number;
+  setInt32Option(option: number, value: number): void;
+  getUint32Option(option: number): number;
+  setUint32Option(option: number, value: number): void;
+  getInt64Option(option: number): number;
+  setInt64Option(option: number, value: number): void;
+  getUint64Option(option: number): number;
+  setUint64Option(option: number, value: number): void;
+  getStringOption(option: number): string | null;
+  setStringOption(option: number, value: string | Uint8Array | null): void;
   /** zeromq.js's `securityMechanism`: `'curve'` or `'plain'` when such options are set, else `null`. */
   readonly securityMechanism: 'curve' | 'plain' | null;
   /** zeromq.js's `readable`: a `receive()` now would finish at once (a message is waiting and the state allows it). */
@@ -594,12 +706,16 @@ export interface Readable {
 
 /**
  * Members shared by the types that both send and receive ({@link Request}, {@link Reply},
- * {@link Dealer}, {@link Router}, {@link Pair}, {@link XPublisher}, {@link XSubscriber}): a type
- * only (`import type { Socket }`), for code that takes any of them. There is no `Socket` value at
- * run time.
+ * {@link Dealer}, {@link Router}, {@link Pair}, {@link XPublisher}, {@link XSubscriber}), for code
+ * that takes any of them. As a value it is zeromq.js's base class: `new Socket(type, options)`
+ * with libzmq's number of the socket type (0 PAIR, 1 PUB, 2 SUB, 3 REQ, 4 REP, 5 DEALER,
+ * 6 ROUTER, 7 PULL, 8 PUSH, 9 XPUB, 10 XSUB; any other throws `EINVAL`) makes a socket with the
+ * options every type shares; `class MySocket extends Socket` works as in zeromq.js.
  */
-declare abstract class Socket extends SocketBase {}
-interface Socket extends Readable, Writable {}
+export declare class Socket extends SocketBase {
+  constructor(type: number, options?: SocketOptions);
+}
+export interface Socket extends Readable, Writable {}
 
 /**
  * A REQ socket (RFC 28): `send` then `receive`, strictly alternating (a second `send` before the
@@ -752,6 +868,12 @@ export declare class XPublisher extends Socket {
    */
   invertMatching: boolean;
   /**
+   * A message sent to each subscriber as its connection completes, before anything published
+   * (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none. Default null.
+   */
+  get welcomeMessage(): string | Buffer | null;
+  set welcomeMessage(value: string | Uint8Array | null);
+  /**
    * Which subscription messages `receive()` yields: `null` = new subscriptions and last
    * unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);
    * `'allSubsUnsubs'` = every subscribe and unsubscribe (`ZMQ_XPUB_VERBOSER`). Default null.
@@ -857,5 +979,5 @@ export declare const capability: Capability;
 /** This package's version (not a libzmq version). */
 export declare const version: string;
 
-// Only what is declared `export` above is a value at run time; `Socket` is exported as a type.
-export type { Socket, SocketBase };
+// Only what is declared `export` above is a value at run time; `SocketBase` is exported as a type.
+export type { SocketBase };

@@ -14,6 +14,8 @@ const { Proxy } = require('./lib/proxy.js');
 const { isZmqError } = require('./lib/is-zmq-error.js');
 const { curveKeyPair } = require('./lib/security.js');
 const { capability, version } = require('./lib/capability.js');
+const { Context, context } = require('./lib/context.js');
+const { PublicSocket: Socket, PublicObserver: Observer } = require('./lib/socket.js');
 
 module.exports = {
   Request,
@@ -32,4 +34,8 @@ module.exports = {
   curveKeyPair,
   capability,
   version,
+  Context,
+  context,
+  Socket,
+  Observer,
 };

@@ -19,5 +19,9 @@ export const {
   curveKeyPair,
   capability,
   version,
+  Context,
+  context,
+  Socket,
+  Observer,
 } = zeromq;
 export default zeromq;

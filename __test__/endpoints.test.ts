@@ -16,6 +16,7 @@ import {
   portOf,
   rejectsCode,
   TCP_ENDPOINT,
+  TCP_LOOPBACK,
   test,
   texts,
   throwsCode,
@@ -343,5 +344,24 @@ describe('endpoint errors', () => {
     const req = use(t, new Request({ sendTimeout: 100 }))
     assert.doesNotThrow(() => req.connect(`tcp://127.0.0.1:${port}`))
     await rejectsCode(req.send('nobody'), 'EAGAIN', 2000)
+  })
+})
+
+describe('one bind or unbind at a time (zeromq.js)', () => {
+  test('a bind or unbind while another is pending rejects EBUSY; once it settled the next goes ahead', async (t) => {
+    const rep = use(t, new Reply())
+    const first = rep.bind(TCP_LOOPBACK)
+    const busy = await rejectsCode(rep.bind(TCP_LOOPBACK), 'EBUSY')
+    assert.equal(busy.message, 'Socket is blocked by a bind or unbind operation')
+    assert.equal(typeof busy.errno, 'number')
+    await first
+    const endpoint = rep.lastEndpoint as string
+    const unbinding = rep.unbind(endpoint)
+    await rejectsCode(rep.unbind(endpoint), 'EBUSY')
+    await unbinding
+    // Sequential calls are never blocked, a failed one frees the socket too.
+    await rejectsCode(rep.unbind(endpoint), 'ENOENT')
+    await rep.bind(TCP_LOOPBACK)
+    await rep.bind(TCP_LOOPBACK)
   })
 })

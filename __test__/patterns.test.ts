@@ -200,8 +200,23 @@ describe('XPublisher and XSubscriber', () => {
     assert.deepEqual(texts(await within(xsub.receive(), 3000, 'receive')), ['news.1', 'x'])
   })
 
-  test('XPublisher options: manual and welcomeMessage throw TypeError naming them', (t) => {
-    for (const name of ['manual', 'welcomeMessage']) {
+  test('XPublisher welcomeMessage: each subscriber gets it first as its connection completes', async (t) => {
+    const xpub = use(t, new XPublisher({ welcomeMessage: 'hello' }))
+    assert.equal(xpub.welcomeMessage, 'hello')
+    await xpub.bind(TCP_LOOPBACK)
+    for (const welcome of ['hello', 'again']) {
+      const sub = use(t, new Subscriber())
+      sub.subscribe('')
+      sub.connect(String(xpub.lastEndpoint))
+      assert.deepEqual(texts(await within(sub.receive(), 3000, 'welcome')), [welcome])
+      // A later subscriber gets what the option says then.
+      xpub.welcomeMessage = Buffer.from('again')
+    }
+    assert.throws(() => new XPublisher({ welcomeMessage: 1 as unknown as string }), TypeError)
+  })
+
+  test('XPublisher options: manual throws TypeError naming it', (t) => {
+    for (const name of ['manual']) {
       assert.throws(() => new XPublisher({ [name]: true } as ConstructorParameters<typeof XPublisher>[0]), (err: Error) => {
         assert.ok(err instanceof TypeError)
         assert.match(err.message, new RegExp(`'${name}'.*not supported`))

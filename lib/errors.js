@@ -41,6 +41,16 @@ function zmqError(code, detail, address) {
   return err;
 }
 
+/**
+ * A bind or unbind while another is pending on the socket: `EBUSY` with zeromq.js's own text for
+ * this case (libzmq's "Socket is busy" is its text for every other `EBUSY`).
+ */
+function endpointBusyError() {
+  const err = zmqError('EBUSY', 'a bind or unbind of this socket is still pending: await it first');
+  err.message = 'Socket is blocked by a bind or unbind operation';
+  return err;
+}
+
 /** The socket is closed. */
 function closedError() {
   return zmqError('EBADF', 'the socket is closed');
@@ -88,4 +98,4 @@ function describe(value) {
   return `type ${typeof value} (${String(value)})`;
 }
 
-module.exports = { zmqError, errorTable, closedError, cancelledByClose, abortError, typeError, describe };
+module.exports = { zmqError, errorTable, endpointBusyError, closedError, cancelledByClose, abortError, typeError, describe };

@@ -84,6 +84,7 @@ const { SendQueue } = require('./send-queue.js');
  * @property {Buffer | undefined} [usernameBytes]
  * @property {Buffer | undefined} [passwordBytes]
  * @property {Buffer | undefined} [routingId]
+ * @property {string | undefined} [domain]
  */
 
 // The loader's error already lists what it tried and how to get a binary.

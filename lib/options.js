@@ -13,6 +13,9 @@ const table = require('./option-table.js');
 /** @typedef {import('./option-table.js').Spec} Spec */
 /** @typedef {import('./option-table.js').Kind} Kind */
 
+/** The options the engine takes as bytes. */
+const BYTE_OPTIONS = Object.keys(table.OPTIONS).filter((name) => ['routingId', 'bytes'].includes(table.OPTIONS[name].spec.kind));
+
 /** Read-only socket properties (lib/socket.js): named as such when given as options. */
 const READ_ONLY = ['securityMechanism', 'readable', 'writable', 'closed', 'lastEndpoint', 'events'];
 
@@ -40,6 +43,20 @@ const schemas = /** @type {Record<Kind, Record<string, { spec: Spec }>>} */ (
  * @type {Readonly<Record<string, unknown>>}
  */
 const defaults = Object.freeze(Object.fromEntries(Object.entries(table.OPTIONS).map(([name, option]) => [name, option.default])));
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * @param {string} name
+ * @param {Uint8Array} bytes
+ */
+function utf8(name, bytes) {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw typeError(`option "${name}" must be UTF-8 text, got bytes that are not`, 'ERR_INVALID_ARG_VALUE');
+  }
+}
 
 /**
  * @param {string} name
@@ -77,12 +94,18 @@ function check(name, spec, value) {
       }
       return typeof value === 'string' ? value : Buffer.from(value);
     }
+    case 'bytes':
+      if (value === null || typeof value === 'string') return value;
+      if (types.isUint8Array(value)) return Buffer.from(value);
+      throw typeError(`option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
     case 'key':
       return security.checkKey(name, value);
     case 'credential':
       if (value === null) return null;
+      // Bytes as libzmq takes them, kept as their text (what the handshake and a read give back).
+      if (types.isUint8Array(value)) value = utf8(name, value);
       if (typeof value !== 'string') {
-        throw typeError(`option "${name}" must be a string or null, got ${describe(value)}`);
+        throw typeError(`option "${name}" must be a string, a Uint8Array of UTF-8 or null, got ${describe(value)}`);
       }
       // RFC 24: each is one length octet long.
       if (Buffer.byteLength(value) > 255) {
@@ -119,7 +142,8 @@ function resolve(kind, options) {
   for (const name of Object.keys(schema)) values[name] = defaults[name];
   if (options === undefined || options === null) return values;
   if (typeof options !== 'object' || Array.isArray(options)) {
-    throw typeError(`options must be an object, got ${describe(options)}`);
+    // zeromq.js's text, what was given in `.detail`.
+    throw Object.assign(typeError('Options must be an object'), { detail: `socket options must be an object, got ${describe(options)}` });
   }
   for (const name of Object.keys(options)) {
     const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;
@@ -195,7 +219,8 @@ function toNative(values) {
   /** @type {Record<string, unknown>} */
   const out = {};
   for (const [name, value] of Object.entries({ ...defaults, ...values })) out[name] = value ?? undefined;
-  if (typeof out.routingId === 'string') out.routingId = Buffer.from(out.routingId);
+  // Byte options cross as bytes (a string as its UTF-8).
+  for (const name of BYTE_OPTIONS) if (typeof out[name] === 'string') out[name] = Buffer.from(/** @type {string} */ (out[name]));
   // Installed apart (`security.install`): a function is not a plain option value.
   delete out.authenticate;
   return out;
@@ -225,6 +250,15 @@ function unsupportedNames(kind) {
 }
 
 /**
+ * The options every socket type has (zeromq.js's base `Socket` has them).
+ * @returns {string[]}
+ */
+function commonNames() {
+  const kinds = Object.keys(table.KINDS);
+  return Object.keys(table.OPTIONS).filter((name) => kinds.every((kind) => table.OPTIONS[name].kinds.includes(/** @type {Kind} */ (kind))));
+}
+
+/**
  * The options that apply to existing connections at once (see scripts/option-table.js).
  * @returns {Set<string>}
  */
@@ -232,4 +266,4 @@ function immediateNames() {
   return new Set(Object.keys(table.OPTIONS).filter((name) => table.OPTIONS[name].immediate));
 }
 
-module.exports = { schemas, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };
+module.exports = { schemas, commonNames, immediateNames, resolve, checkOne, toNative, read, unsupportedNames, unknownOption };

@@ -12,6 +12,7 @@ const { Push, Pull } = require('./pipeline.js');
 const { kNative, takeUnread } = require('./socket.js');
 const { signalOf, checkKeys } = require('./message.js');
 const { typeError, describe, closedError } = require('./errors.js');
+const { requireNew } = require('./construct.js');
 
 const RUN_KEYS = ['signal'];
 
@@ -180,4 +181,5 @@ class Proxy {
   }
 }
 
-module.exports = { Proxy };
+// Called without `new`: zeromq.js's text (lib/construct.js).
+module.exports = { Proxy: requireNew(Proxy) };

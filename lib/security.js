@@ -59,6 +59,7 @@ function publicOf(secretKey) {
  * @property {Buffer} [usernameBytes]
  * @property {Buffer} [passwordBytes]
  * @property {Buffer | null} routingId
+ * @property {string} [domain]
  */
 
 /**
@@ -76,6 +77,7 @@ function nativeAuthenticator(handler) {
     if (request.password != null) peer.password = request.password;
     if (request.usernameBytes != null) peer.usernameBytes = request.usernameBytes;
     if (request.passwordBytes != null) peer.passwordBytes = request.passwordBytes;
+    if (request.domain != null) peer.domain = request.domain;
     const answer = (/** @type {unknown} */ allowed) => binding.authDecision(request.id, allowed === true);
     let result;
     try {

@@ -12,8 +12,11 @@ const options = require('./options.js');
 const security = require('./security.js');
 const zap = require('./zap.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
-const { closedError, abortError, typeError, describe } = require('./errors.js');
+const { closedError, abortError, typeError, describe, zmqError, endpointBusyError } = require('./errors.js');
 const events = require('./events.js');
+const contexts = require('./context.js');
+const { requireNew } = require('./construct.js');
+const table = require('./option-table.js');
 
 /** @type {unique symbol} */
 const kNative = Symbol('zeromq-napi.native');
@@ -53,6 +56,14 @@ const kEndpointOp = Symbol('zeromq-napi.endpointOp');
 const kBind = Symbol('zeromq-napi.bind');
 /** @type {unique symbol} */
 const kUnbind = Symbol('zeromq-napi.unbind');
+/** @type {unique symbol} */
+const kContext = Symbol('zeromq-napi.context');
+/** @type {unique symbol} */
+const kOptionOf = Symbol('zeromq-napi.optionOf');
+/** @type {unique symbol} */
+const kEndpointBusy = Symbol('zeromq-napi.endpointBusy');
+/** @type {unique symbol} */
+const kEndpointCall = Symbol('zeromq-napi.endpointCall');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -98,6 +109,42 @@ function isClosingError(err) {
   return code === 'EAGAIN' || code === 'EBADF';
 }
 
+/** libzmq's socket type numbers (zmq.h), which zeromq.js's base `Socket(type)` takes. */
+/** @type {Readonly<Record<number, import('./options.js').Kind>>} */
+const KIND_OF_TYPE = {
+  0: 'pair',
+  1: 'publisher',
+  2: 'subscriber',
+  3: 'request',
+  4: 'reply',
+  5: 'dealer',
+  6: 'router',
+  7: 'pull',
+  8: 'push',
+  9: 'xpublisher',
+  10: 'xsubscriber',
+};
+
+/** libzmq's option numbers (zmq.h) and this package's option of each. */
+const OPTION_OF_NUMBER = new Map(
+  Object.values(table.LIBZMQ_OPTIONS)
+    .filter(([, name]) => name !== null)
+    .map(([number, name]) => [number, /** @type {string} */ (name)]),
+);
+
+/**
+ * Takes zeromq.js's `context` out of a constructor's options: the context and the other options.
+ * @param {unknown} opts
+ * @returns {{ context: import('./context.js').Context, rest: unknown }}
+ */
+function splitContext(opts) {
+  if (opts === undefined || opts === null || typeof opts !== 'object' || !Object.hasOwn(opts, 'context')) {
+    return { context: contexts.context, rest: opts };
+  }
+  const { context, ...rest } = /** @type {Record<string, unknown>} */ (opts);
+  return { context: context === undefined ? contexts.context : contexts.checkContext(context), rest };
+}
+
 function toUndefined() {
   return undefined;
 }
@@ -118,7 +165,11 @@ class Socket {
    * @param {unknown} opts
    */
   constructor(kind, opts) {
-    const values = options.resolve(kind, opts);
+    // zeromq.js's `context` option: the group the socket belongs to (lib/context.js).
+    const { context, rest } = splitContext(opts);
+    const values = options.resolve(kind, rest);
+    /** @type {import('./context.js').Context} */
+    this[kContext] = context;
     /** @type {import('./options.js').Kind} */
     this[kKind] = kind;
     /** @type {Record<string, unknown>} */
@@ -133,6 +184,8 @@ class Socket {
     this[kEvents] = undefined;
     /** @type {boolean} a bind or connect was made: options set now are for later connections */
     this[kHasEndpoints] = false;
+    /** @type {boolean} a bind or unbind has not settled yet: another one rejects `EBUSY` */
+    this[kEndpointBusy] = false;
     /**
      * The rest of the last received batch (src/batch.rs), served by the next receives in order
      * without a native call. The engine counts them against `receiveHighWaterMark` until it is
@@ -175,6 +228,11 @@ class Socket {
   /** zeromq.js's `writable`: a `send()` would be taken at once. */
   get writable() {
     return !this[kClosed] && this[kNative].writable;
+  }
+
+  /** zeromq.js's `context`: the one given as an option, else the default `context`. */
+  get context() {
+    return this[kContext];
   }
 
   /** @returns {boolean} */
@@ -247,12 +305,28 @@ class Socket {
       checkAddress(address, 'bind');
       if (this[kClosed]) return Promise.reject(closedError());
       this[kHasEndpoints] = true;
-      const r = this[kNative].bind(address);
-      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
-      return RESOLVED;
+      return this[kEndpointCall](() => this[kNative].bind(address));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * One bind or unbind at a time, as zeromq.js (and libzmq under it) has it: while one has not
+   * settled, the next rejects `EBUSY`; the socket is free again once the promise has settled.
+   * @param {() => number | unknown} call  the native call: an op id (pending) or done
+   * @returns {Promise<void>}
+   */
+  [kEndpointCall](call) {
+    if (this[kEndpointBusy]) return Promise.reject(endpointBusyError());
+    const r = call();
+    const done = typeof r === 'number' ? native.wait(r, undefined, this).then(toUndefined) : RESOLVED;
+    this[kEndpointBusy] = true;
+    const free = () => {
+      this[kEndpointBusy] = false;
+    };
+    done.then(free, free);
+    return done;
   }
 
   /**
@@ -263,9 +337,7 @@ class Socket {
     try {
       checkAddress(address, 'unbind');
       if (this[kClosed]) return Promise.reject(closedError());
-      const r = this[kNative].unbind(address);
-      if (typeof r === 'number') return native.wait(r, undefined, this).then(toUndefined);
-      return RESOLVED;
+      return this[kEndpointCall](() => this[kNative].unbind(address));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -433,6 +505,20 @@ class Socket {
     this[kNative].close();
   }
 
+  /**
+   * zeromq.js's low-level option access by libzmq number (zmq.h): the option of this package with
+   * that number, read or assigned as its property is (so validated the same way).
+   * @param {unknown} number
+   * @returns {string}
+   */
+  [kOptionOf](number) {
+    const name = typeof number === 'number' ? OPTION_OF_NUMBER.get(number) : undefined;
+    if (name === undefined || !(name in this)) {
+      throw zmqError('EINVAL', `libzmq option ${describe(number)} is not an option of this socket here (zeromq-napi has the options of API.md)`);
+    }
+    return name;
+  }
+
   /** Subclasses settle their own JS-side queues here. */
   [kOnClose]() {}
 
@@ -457,6 +543,52 @@ class Socket {
   }
 }
 
+// zeromq.js's get/set{Bool,Int32,Uint32,Int64,Uint64,String}Option(number[, value]).
+for (const type of ['Bool', 'Int32', 'Uint32', 'Int64', 'Uint64', 'String']) {
+  const asString = type === 'String';
+  Object.defineProperty(Socket.prototype, `get${type}Option`, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    /** @this {Socket} @param {number} number */
+    value(number) {
+      const value = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this))[this[kOptionOf](number)];
+      return asString && Buffer.isBuffer(value) ? value.toString() : value;
+    },
+  });
+  Object.defineProperty(Socket.prototype, `set${type}Option`, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    /** @this {Socket} @param {number} number @param {unknown} value */
+    value(number, value) {
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (this))[this[kOptionOf](number)] = value;
+    },
+  });
+}
+
+/**
+ * zeromq.js's base `Socket(type, options)`: `type` is libzmq's number of the socket type; the
+ * socket has the options every type shares (a subclass such as `Dealer` adds its own).
+ * @param {unknown[]} args
+ * @returns {[import('./options.js').Kind, unknown]}
+ */
+function baseSocketArgs(args) {
+  if (args.length > 2) throw typeError('Expected 2 arguments');
+  const [type, opts] = args;
+  if (typeof type !== 'number') {
+    throw Object.assign(typeError('Socket type must be a number'), { detail: `Socket type must be libzmq's number of the type, got ${describe(type)}` });
+  }
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
+    throw Object.assign(typeError('Options must be an object'), { detail: `Socket options must be an object, got ${describe(opts)}` });
+  }
+  const kind = Object.hasOwn(KIND_OF_TYPE, type) ? KIND_OF_TYPE[type] : undefined;
+  if (kind === undefined) {
+    throw zmqError('EINVAL', `socket type ${type} is not one of zeromq-napi's (${Object.entries(KIND_OF_TYPE).map(([n, k]) => `${n} ${k}`).join(', ')})`);
+  }
+  return [kind, opts];
+}
+
 /**
  * Takes the unread rest of `socket`'s last batch (for a proxy taking the socket over: what the
  * user has not read is the proxy's to forward, as it would be if it were still in the engine).
@@ -475,9 +607,10 @@ function takeUnread(socket) {
  * Defines each option of `kind` as a validated accessor on `proto`; writes go to the engine.
  * @param {object} proto
  * @param {import('./options.js').Kind} kind
+ * @param {string[]} [names]  the options to define (default: all of `kind`'s)
  */
-function defineOptionProperties(proto, kind) {
-  for (const name of Object.keys(options.schemas[kind])) {
+function defineOptionProperties(proto, kind, names = Object.keys(options.schemas[kind])) {
+  for (const name of names) {
     Object.defineProperty(proto, name, {
       configurable: true,
       enumerable: false,
@@ -524,4 +657,22 @@ function withoutMethods(proto, without) {
   }
 }
 
-module.exports = { Socket, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };
+defineOptionProperties(Socket.prototype, 'pair', options.commonNames());
+
+/** The exported `Socket`: zeromq.js's base class (lib/construct.js), `extends` works as with a class. */
+const PublicSocket = requireNew(Socket, baseSocketArgs);
+
+/**
+ * zeromq.js's `Observer`: `new Observer(socket)` is the socket's one `events` (so
+ * `sock.events instanceof Observer`); made through `requireNew` like the other constructors.
+ * @param {unknown} socket
+ * @returns {import('./events.js').SocketEvents}
+ */
+function Observer(socket) {
+  if (!(socket instanceof Socket)) throw typeError(`new Observer(socket) takes a socket of zeromq-napi, got ${describe(socket)}`);
+  return socket.events;
+}
+Observer.prototype = events.SocketEvents.prototype;
+const PublicObserver = requireNew(/** @type {new (socket: unknown) => import('./events.js').SocketEvents} */ (/** @type {unknown} */ (Observer)));
+
+module.exports = { Socket, PublicSocket, PublicObserver, KIND_OF_TYPE, defineOptionProperties, withoutMethods, takeUnread, kNative, kClosed, kOnClose, disposeSymbol };

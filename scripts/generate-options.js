@@ -119,7 +119,7 @@ function libTable() {
 // ${NOTICE}
 
 /**
- * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' } | { kind: 'enum', values: readonly (string | null)[] }} Spec
+ * @typedef {{ kind: 'int', min: number, max: number } | { kind: 'bool' } | { kind: 'routingId' } | { kind: 'bytes' } | { kind: 'key' } | { kind: 'credential' } | { kind: 'function' } | { kind: 'enum', values: readonly (string | null)[] }} Spec
  * @typedef {${ALL_KINDS.map((k) => `'${k}'`).join(' | ')}} Kind
  */
 
@@ -279,11 +279,12 @@ function tsTypes(o) {
     case 'bool':
       return { option: 'boolean' };
     case 'routingId':
+    case 'bytes':
       return { option: 'string | Uint8Array | null', get: 'string | Buffer | null' };
     case 'key':
       return { option: 'CurveKey | null', get: 'string | null' };
     case 'credential':
-      return { option: 'string | null' };
+      return { option: 'string | Uint8Array | null', get: 'string | null' };
     default:
       return { option: o.ts };
   }
@@ -365,6 +366,7 @@ function v5Type(o) {
     case 'bool':
       return 'boolean';
     case 'routingId':
+    case 'bytes':
     case 'key':
       return 'string | Uint8Array | null';
     default:

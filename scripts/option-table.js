@@ -10,7 +10,7 @@
 // A JS module rather than JSON: ranges read as what they are (`MAX_U31`, a TTL in deciseconds), and
 // each entry can say why. Per option:
 //   name     the one name in every layer: JS camelCase; the Rust fields are its snake_case
-//   kind     how JS validates it: int (min, max), bool, routingId, key, credential, enum, function
+//   kind     how JS validates it: int (min, max), bool, routingId, bytes, key, credential, enum, function
 //   default  the JS value (null = none); the engine's default is derived from it
 //   kinds    the socket types that have it ('all' or a list of lib/options.js kinds)
 //   immediate  it applies to existing connections at once (read at each operation or attempt);
@@ -117,6 +117,32 @@ const OPTIONS = [
     doc: 'ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none.',
   },
   {
+    name: 'immediate',
+    kind: 'bool', default: false, kinds: 'all',
+    libzmq: [['ZMQ_IMMEDIATE', 39, 'immediate'], ['ZMQ_DELAY_ATTACH_ON_CONNECT', 39, 'delay_attach_on_connect']],
+    doc:
+      'Queue messages only to connections whose handshake is complete (libzmq `ZMQ_IMMEDIATE`). The\n' +
+      "engine always does: a peer joins a socket's round-robin when its handshake completes, so a\n" +
+      'send with none waits (up to `sendTimeout`). `false`, libzmq\'s default, is held and read back\n' +
+      'but queues nothing to a connection in progress (README, "How it differs").',
+  },
+  {
+    name: 'backlog',
+    kind: 'int', min: 0, max: MAX_U31, default: 100, rust: 'u32', kinds: 'all',
+    libzmq: ['ZMQ_BACKLOG', 19, 'backlog'],
+    doc: 'Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds.',
+  },
+  {
+    name: 'zapDomain',
+    kind: 'credential', default: null, kinds: 'all',
+    rust: 'Option<Bytes>',
+    binding: { js: 'Option<String>', into: 'text_into_engine', from: null },
+    libzmq: ['ZMQ_ZAP_DOMAIN', 55, 'zap_domain'],
+    doc:
+      "The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to\n" +
+      '`authenticate` as `peer.domain`, so one handler can tell the sockets it serves apart.',
+  },
+  {
     name: 'maxMessageSize',
     kind: 'int', min: -1, max: MAX_SAFE, default: -1, rust: 'i64', kinds: 'all',
     libzmq: ['ZMQ_MAXMSGSIZE', 22, 'maxmsgsize'],
@@ -160,7 +186,7 @@ const OPTIONS = [
     name: 'routingId',
     kind: 'routingId', default: null, kinds: 'all',
     rust: 'Option<Bytes>',
-    binding: { js: 'Option<Buffer>', into: 'routing_id_into_engine', from: 'routing_id_from_engine' },
+    binding: { js: 'Option<Buffer>', into: 'bytes_into_engine', from: 'bytes_from_engine' },
     libzmq: ['ZMQ_IDENTITY', 5, 'identity', 'routing_id'],
     doc: 'Identity sent to peers (1 to 255 bytes; a string is sent as UTF-8), or `null` for none.',
   },
@@ -211,7 +237,7 @@ const OPTIONS = [
     name: 'plainUsername',
     kind: 'credential', default: null, kinds: 'all',
     rust: 'Option<Bytes>',
-    binding: { js: 'Option<String>', into: 'username_into_engine', from: null },
+    binding: { js: 'Option<String>', into: 'text_into_engine', from: null },
     libzmq: ['ZMQ_PLAIN_USERNAME', 45, 'plain_username'],
     readme: 'See [Security](#security).',
     doc: 'PLAIN client: the username (at most 255 bytes); setting it makes this side a PLAIN client.',
@@ -231,8 +257,6 @@ const OPTIONS = [
     rust: 'Option<AuthenticatorHook>',
     // Installed apart (`setAuthenticator`): a function is no plain option value.
     binding: null,
-    libzmq: ['ZMQ_ZAP_DOMAIN', 55, 'zap_domain'],
-    hintOnly: true,
     readme: '`(peer) => boolean | Promise<boolean>`, see [Security](#security).',
     doc:
       'Called once per new connection after its handshake is cryptographically complete and before\n' +
@@ -288,6 +312,17 @@ const OPTIONS = [
       'none of its subscriptions (libzmq `ZMQ_INVERT_MATCHING`; both sides need it).',
   },
   {
+    name: 'welcomeMessage',
+    immediate: true,
+    kind: 'bytes', default: null, kinds: ['xpublisher'],
+    rust: 'Option<Bytes>',
+    binding: { js: 'Option<Buffer>', into: 'bytes_into_engine', from: 'bytes_from_engine' },
+    libzmq: ['ZMQ_XPUB_WELCOME_MSG', 72, 'xpub_welcome_msg'],
+    doc:
+      'A message sent to each subscriber as its connection completes, before anything published\n' +
+      '(libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none.',
+  },
+  {
     name: 'verbosity',
     immediate: true,
     kind: 'enum', values: [null, 'allSubs', 'allSubsUnsubs'], ts: 'XPublisherVerbosity', default: null,
@@ -322,7 +357,6 @@ const UNSUPPORTED = {
   push: { conflate: 'keeping only the newest outgoing message is not implemented' },
   xpublisher: {
     manual: 'manual subscription handling (ZMQ_XPUB_MANUAL) is not implemented',
-    welcomeMessage: 'welcome messages (ZMQ_XPUB_WELCOME_MSG) are not implemented',
   },
 };
 

@@ -38,6 +38,8 @@ pub struct AuthRequest {
     pub username_bytes: Option<Buffer>,
     pub password_bytes: Option<Buffer>,
     pub routing_id: Option<Buffer>,
+    /// The serving socket's `zapDomain`.
+    pub domain: Option<String>,
 }
 
 type AuthFn = ThreadsafeFunction<PeerCall, (), AuthRequest, Status, false, true, 0>;
@@ -127,6 +129,7 @@ fn request(call: PeerCall) -> AuthRequest {
         username_bytes: buffer(peer.username.as_ref()),
         password_bytes: buffer(peer.password.as_ref()),
         routing_id: peer.routing_id.map(|id| Buffer::from(id.to_vec())),
+        domain: text(peer.domain.as_ref()),
     }
 }
 

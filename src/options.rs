@@ -18,14 +18,16 @@ use zeromq_napi_engine::{CurveKey, Options, SecretBytes, SecretKey, XPublisherVe
 include!("option_table.rs");
 
 /// UTF-8 of a string identity, or the bytes of a binary one; empty = none.
-fn routing_id_into_engine(id: &mut Option<Buffer>) -> Option<Bytes> {
-    id.as_ref()
-        .filter(|id| !id.is_empty())
-        .map(|id| Bytes::copy_from_slice(id))
+/// An optional byte string (a routing id, a welcome message): empty is none, as in libzmq.
+fn bytes_into_engine(bytes: &mut Option<Buffer>) -> Option<Bytes> {
+    bytes
+        .as_ref()
+        .filter(|b| !b.is_empty())
+        .map(|b| Bytes::copy_from_slice(b))
 }
 
-fn routing_id_from_engine(id: Option<Bytes>) -> Option<Buffer> {
-    id.map(|id| Buffer::from(id.to_vec()))
+fn bytes_from_engine(bytes: Option<Bytes>) -> Option<Buffer> {
+    bytes.map(|b| Buffer::from(b.to_vec()))
 }
 
 /// The Z85 was checked by the JS layer (`curveKeyZ85`). Its copy out of JS, in this String, is
@@ -43,10 +45,9 @@ fn public_key_into_engine(z85: &mut Option<String>) -> Option<CurveKey> {
     key_bytes(z85.as_ref())
 }
 
-fn username_into_engine(username: &mut Option<String>) -> Option<Bytes> {
-    username
-        .as_ref()
-        .map(|u| Bytes::copy_from_slice(u.as_bytes()))
+/// A text option (a PLAIN username, the ZAP domain) as the bytes the engine keeps.
+fn text_into_engine(text: &mut Option<String>) -> Option<Bytes> {
+    text.as_ref().map(|t| Bytes::copy_from_slice(t.as_bytes()))
 }
 
 /// Wiped once taken, as the secret key is.

@@ -34,6 +34,16 @@ pub struct Options {
     pub heartbeat_timeout: i64,
     /// ms the peer should wait for our traffic before dropping us (sent in our PINGs, at most 6553500); 0 = none.
     pub heartbeat_time_to_live: i64,
+    /// Queue messages only to connections whose handshake is complete (libzmq `ZMQ_IMMEDIATE`). The
+    /// engine always does: a peer joins a socket's round-robin when its handshake completes, so a
+    /// send with none waits (up to `sendTimeout`). `false`, libzmq's default, is held and read back
+    /// but queues nothing to a connection in progress (README, "How it differs").
+    pub immediate: bool,
+    /// Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds.
+    pub backlog: u32,
+    /// The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to
+    /// `authenticate` as `peer.domain`, so one handler can tell the sockets it serves apart.
+    pub zap_domain: Option<Bytes>,
     /// Largest accepted message in bytes: its frames' bodies, plus 128 bytes for every frame after the
     /// 16th (an empty frame is not free). A peer announcing more is disconnected before anything is
     /// allocated; -1 = no limit.
@@ -88,6 +98,9 @@ pub struct Options {
     /// subscribers with no subscription matching it, a subscriber receives the messages that match
     /// none of its subscriptions (libzmq `ZMQ_INVERT_MATCHING`; both sides need it).
     pub invert_matching: bool,
+    /// A message sent to each subscriber as its connection completes, before anything published
+    /// (libzmq `ZMQ_XPUB_WELCOME_MSG`; a string is sent as UTF-8); `null` or empty = none.
+    pub welcome_message: Option<Bytes>,
     /// Which subscription messages `receive()` yields: `null` = new subscriptions and last
     /// unsubscriptions only; `'allSubs'` = every subscribe (libzmq `ZMQ_XPUB_VERBOSE`);
     /// `'allSubsUnsubs'` = every subscribe and unsubscribe (`ZMQ_XPUB_VERBOSER`).
@@ -107,6 +120,9 @@ impl Default for Options {
             heartbeat_interval: 0,
             heartbeat_timeout: 0,
             heartbeat_time_to_live: 0,
+            immediate: false,
+            backlog: 100,
+            zap_domain: None,
             max_message_size: -1,
             max_message_frames: DEFAULT_MAX_MESSAGE_FRAMES,
             max_command_size: DEFAULT_MAX_COMMAND_SIZE,
@@ -127,6 +143,7 @@ impl Default for Options {
             conflate: false,
             no_drop: false,
             invert_matching: false,
+            welcome_message: None,
             verbosity: XPublisherVerbosity::Changes,
         }
     }

@@ -35,6 +35,8 @@ pub struct PeerInfo {
     pub password: Option<Bytes>,
     /// The client's Identity property, if it sent one.
     pub routing_id: Option<Bytes>,
+    /// The serving socket's `zapDomain` (libzmq's ZAP domain), if set.
+    pub domain: Option<Bytes>,
 }
 
 impl fmt::Debug for PeerInfo {
@@ -46,6 +48,7 @@ impl fmt::Debug for PeerInfo {
             .field("public_key", &self.public_key)
             .field("username", &self.username)
             .field("routing_id", &self.routing_id)
+            .field("domain", &self.domain)
             .finish_non_exhaustive()
     }
 }

@@ -178,6 +178,7 @@ async fn shake_hands(
         security,
         authenticator: options.authenticate.clone(),
         peer_address: stream.peer_address(),
+        domain: options.zap_domain.clone(),
     };
     let shaken = tokio::select! {
         r = handshake_secured(stream, &handshake, &setup) => r,

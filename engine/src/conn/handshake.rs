@@ -51,6 +51,8 @@ pub struct SecuritySetup {
     pub authenticator: Option<AuthenticatorHook>,
     /// The remote end as the authenticator sees it (`tcp://127.0.0.1:51234`).
     pub peer_address: String,
+    /// The socket's `zapDomain`, told to the authenticator.
+    pub domain: Option<Bytes>,
 }
 
 /// The connection's data phase after the handshake: a writer's and a reader's half.
@@ -458,6 +460,7 @@ async fn authorize(
         username: None,
         password: None,
         routing_id,
+        domain: setup.domain.clone(),
     };
     match credentials {
         Credentials::Null => {}

@@ -241,6 +241,20 @@ impl Listener {
             Listener::Unix(l) => l.poll_accept(cx).map(|r| r.map(|(s, _)| Stream::Unix(s))),
         }
     }
+
+    /// `listen()` once more, with the socket's `backlog`: for a socket already listening, Linux,
+    /// macOS and the BSDs take the new queue length (tokio's listeners start with their own);
+    /// Windows keeps the first (its second `listen` succeeds and changes nothing).
+    fn set_backlog(&self, backlog: u32) -> io::Result<()> {
+        let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+        match self {
+            Listener::Tcp(l) => socket2::SockRef::from(l).listen(backlog),
+            #[cfg(unix)]
+            Listener::Unix(l) => socket2::SockRef::from(l).listen(backlog),
+            // An inproc listener queues no connection in the OS.
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A bound listener with the resolved endpoint and, for ipc, the file to remove on unbind.
@@ -260,8 +274,20 @@ fn bind_error(e: &io::Error, address: &str) -> Error {
     Error::with_address(code, format!("cannot bind: {e}"), address)
 }
 
-/// Binds a listener (must run inside the socket's runtime). `address` is the caller's string, for errors.
-pub(crate) async fn bind(endpoint: &Endpoint, address: &str) -> Result<Bound, Error> {
+/// Binds a listener with room for `backlog` pending connections (must run inside the socket's
+/// runtime). `address` is the caller's string, for errors.
+pub(crate) async fn bind(endpoint: &Endpoint, address: &str, backlog: u32) -> Result<Bound, Error> {
+    let bound = bind_listener(endpoint, address).await?;
+    if let Err(e) = bound.listener.set_backlog(backlog) {
+        if let Some(path) = &bound.ipc_path {
+            remove_ipc_file(path);
+        }
+        return Err(bind_error(&e, address));
+    }
+    Ok(bound)
+}
+
+async fn bind_listener(endpoint: &Endpoint, address: &str) -> Result<Bound, Error> {
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let port = port.for_bind();

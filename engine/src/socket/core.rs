@@ -254,11 +254,12 @@ impl SocketCore {
         self.check_open()?;
         let endpoint = Endpoint::parse(address)?;
         // tokio's listeners need the socket's runtime (reactor, resolver); run the bind there.
+        let backlog = self.option(|o| o.backlog);
         let task = {
             let endpoint = endpoint.clone();
             let address = address.to_owned();
             self.handle
-                .spawn(async move { transport::bind(&endpoint, &address).await })
+                .spawn(async move { transport::bind(&endpoint, &address, backlog).await })
         };
         let bound = task
             .await

@@ -44,6 +44,8 @@ struct Subscribers {
     no_drop: AtomicBool,
     verbose: AtomicBool,
     verboser: AtomicBool,
+    /// XPUB's `welcome_message`: sent to each subscriber as it joins.
+    welcome: Mutex<Option<bytes::Bytes>>,
     /// The socket, for XPUB's cancels of a subscriber that left.
     core: std::sync::OnceLock<std::sync::Weak<SocketCore>>,
 }
@@ -87,6 +89,14 @@ impl Subscribers {
 }
 
 impl TypeHooks for Subscribers {
+    /// XPUB's welcome message goes first to a new subscriber (its queue is empty: there is room).
+    fn joined(&self, peer: &Arc<Peer>) {
+        let welcome = lock(&self.welcome).clone();
+        if let Some(welcome) = welcome.filter(|_| self.extended) {
+            let _ = peer.try_queue(vec![welcome]);
+        }
+    }
+
     fn arrived(&self, peer: &Arc<Peer>, message: Message) -> Option<Message> {
         let shown = match Subscription::parse(&message) {
             Some(subscription) => self.apply(peer.id, subscription),
@@ -143,6 +153,7 @@ impl TypeHooks for Subscribers {
             .store(options.verbosity.every_subscribe(), Ordering::Relaxed);
         self.verboser
             .store(options.verbosity.every_unsubscribe(), Ordering::Relaxed);
+        lock(&self.welcome).clone_from(&options.welcome_message);
     }
 }
 
