@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
 use crate::{js_error, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{Env, Error, Result, Status};
+use napi::{Env, Error, JsValue, Result, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    lock, start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
-    ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
+    lock, start_proxy, AuthenticatorHook, Error as EngineError, FrameRef, Message, ProxyControl,
+    ProxyStop, RepSocket, ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
 
 /// A spawned proxy's forwarding, stopped when the operation waiting for it is dropped
@@ -222,6 +222,85 @@ impl Socket {
     /// `SocketHandle::flush_sends`).
     pub(crate) fn flush_sends(&self) {
         self.handle.flush_sends();
+    }
+
+    /// How many sends in a row the engine would take now without waiting (`Pattern::send_room`),
+    /// as a JS number (`u32::MAX`: any number).
+    pub(crate) fn send_room(&self) -> u32 {
+        u32::try_from(self.pattern.send_room()).unwrap_or(u32::MAX)
+    }
+
+    /// Sends, in order, the messages the JS layer accepted within `send_room` during this turn
+    /// (`lib/send-queue.js`), as later sends of one burst, and writes the burst. `bytes`: their
+    /// frames back to back; `layout`: 32-bit words, per message its frame count then each
+    /// frame's length.
+    ///
+    /// Each was accepted when its `send()` resolved: a message the engine cannot take now after
+    /// all (its peer died since) waits for room in the background, the rest behind it in order,
+    /// as the waiting send of an accepted message does.
+    pub(crate) fn send_many(&self, bytes: Unknown<'_>, layout: Unknown<'_>) -> Result<()> {
+        // SAFETY: called from a native function of this socket's env, on its thread, and both
+        // values are arguments of this call; the slices are dropped before it returns, and no JS
+        // runs meanwhile that could detach or resize their memory.
+        let (bytes, layout) = unsafe {
+            (
+                crate::binary_view::slice(self.env.raw(), bytes.raw())?,
+                crate::binary_view::slice(self.env.raw(), layout.raw())?,
+            )
+        };
+        let mut words = layout
+            .chunks_exact(4)
+            .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as usize);
+        let mut at = 0usize;
+        let mut frames: Vec<FrameRef<'_>> = Vec::new();
+        let mut waiting: Vec<Message> = Vec::new();
+        self.handle.batch_sends(true);
+        while let Some(count) = words.next() {
+            frames.clear();
+            for _ in 0..count {
+                let len = words.next().unwrap_or(0);
+                let frame = bytes.get(at..at.saturating_add(len)).ok_or_else(|| {
+                    Error::new(Status::InvalidArg, "sendMany: layout past its bytes")
+                })?;
+                frames.push(FrameRef::Lent(frame));
+                at += len;
+            }
+            if !waiting.is_empty() {
+                waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames));
+                continue;
+            }
+            match self.pattern.try_send(&frames) {
+                Ok(TrySend::Sent) => {}
+                Ok(TrySend::Wait) => {
+                    waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames))
+                }
+                // Accepted, then the socket refused it (it closed under it): lost as a queued
+                // message of a closing socket is.
+                Err(_) => {}
+            }
+        }
+        self.handle.batch_sends(false);
+        self.handle.flush_sends();
+        if !waiting.is_empty() {
+            self.send_in_background(waiting);
+        }
+        Ok(())
+    }
+
+    /// Sends `messages` in order, each waiting for room as a waiting `send()` does; nobody waits
+    /// for the outcome (their `send()`s resolved already).
+    fn send_in_background(&self, messages: Vec<Message>) {
+        let sends: Vec<_> = messages.into_iter().map(|m| self.pattern.send(m)).collect();
+        let _ = self
+            .executor
+            .start_for(&self.env, Some(self.id), async move {
+                for send in sends {
+                    if send.await.is_err() {
+                        break;
+                    }
+                }
+                Outcome::Done
+            });
     }
 
     /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,

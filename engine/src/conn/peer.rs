@@ -287,6 +287,19 @@ impl Peer {
         !out.dead && !self.full(&out)
     }
 
+    /// How many more messages a `try_push` would take now: 0 when dead, `usize::MAX` without a
+    /// high-water mark. Only ever grows until the connection dies (the writer only drains).
+    pub(crate) fn room(&self) -> usize {
+        let out = self.outbox();
+        if out.dead {
+            0
+        } else if self.send_hwm == 0 {
+            usize::MAX
+        } else {
+            self.send_hwm.saturating_sub(out.messages)
+        }
+    }
+
     /// Hands a message to this connection: written at once from this thread when the connection
     /// is idle and `flush` says so, otherwise queued for the writer (what is queued is kept,
     /// `FrameRef::keep`: nothing of the borrow outlives the call). False, taking nothing, when the
