@@ -339,6 +339,90 @@ async fn large_frames_and_mixed_multipart() {
     }
 }
 
+/// A 1 MiB frame that reaches a driven reader in many pieces (sizes below and above the point
+/// where the low-water mark is used, pauses between some), with the next request's start in the
+/// same write as its end: the reader wakes for partial bodies and for a mark it has to lower
+/// again, and both requests arrive intact and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_frame_split_over_many_reads_arrives_intact() {
+    const SIZE: usize = 1 << 20;
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let server = rep(fast());
+        server.set_read_driver(d.reader());
+        let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let body = pattern(SIZE, 9);
+        let mut wire = vec![0x01, 0x00];
+        wire.extend_from_slice(&long_header(SIZE as u64));
+        wire.extend_from_slice(&body);
+        // The second request: an empty delimiter and a short frame.
+        wire.extend_from_slice(&[0x01, 0x00, 0x00, 0x04]);
+        wire.extend_from_slice(b"next");
+        let mut peer = raw_peer(&endpoint, &handshake_bytes()).await;
+        d.seen().until("the attach", |s| s.attaches() == 1).await;
+        let mut at = 0;
+        for (i, step) in [1usize, 10, 4095, 40_000, 7, 200_000, 33 * 1024, 3]
+            .iter()
+            .cycle()
+            .enumerate()
+        {
+            if at >= wire.len() {
+                break;
+            }
+            let end = (at + step).min(wire.len());
+            peer.write_all(&wire[at..end]).await.expect("write");
+            at = end;
+            if i % 3 == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        let first = prompt(server.recv()).await.expect("the large request");
+        assert!(first == vec![body], "{kind:?}: the 1 MiB frame changed");
+        prompt(server.send(vec![Bytes::from_static(b"ok")]))
+            .await
+            .expect("reply");
+        let second = prompt(server.recv()).await.expect("the request after it");
+        assert_eq!(text(&second), ["next"], "{kind:?}");
+        assert!(d.seen().pumps() > 1, "{kind:?}: {}", d.seen().summary());
+        server.close();
+    }
+}
+
+/// A DEALER that closes right after its 1 MiB sends were accepted: a driven ROUTER still gets
+/// every one of them, whole and in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_right_after_large_sends_loses_nothing_accepted() {
+    const SIZE: usize = 1 << 20;
+    const COUNT: u8 = 4;
+    for kind in KINDS {
+        let d = Driver::new(kind);
+        let receiver = router(fast());
+        receiver.set_read_driver(d.reader());
+        let endpoint = prompt(receiver.bind("tcp://127.0.0.1:*"))
+            .await
+            .expect("bind");
+        let sender = dealer(Options {
+            linger: -1,
+            ..fast()
+        });
+        sender.connect(&endpoint).expect("connect");
+        for seed in 0..COUNT {
+            prompt(sender.send(vec![pattern(SIZE, seed)]))
+                .await
+                .expect("send");
+        }
+        sender.close();
+        for seed in 0..COUNT {
+            let got = prompt(receiver.recv()).await.expect("a large message");
+            assert_eq!(got.len(), 2, "{kind:?}: identity and body");
+            assert!(got[1] == pattern(SIZE, seed), "{kind:?}: message {seed}");
+        }
+        receiver.close();
+    }
+}
+
 // ----- back-pressure -----
 
 /// A driven ROUTER with receiveHighWaterMark `hwm` and a DEALER that sent it `count` messages
