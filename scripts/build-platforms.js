@@ -161,7 +161,8 @@ function supervise(/** @type {number} */ watched) {
   const timer = setInterval(() => {
     if (alive() || child.pid === undefined) return;
     process.stdout.write(`build:platforms: process ${watched} ended: stopping the background builds\n`);
-    process.kill(-child.pid, 'SIGTERM');
+    // SIGKILL: libsodium's configure traps SIGTERM and carries on; cargo's locks go with the process.
+    process.kill(-child.pid, 'SIGKILL');
   }, 2000);
   child.once('close', (code, signal) => {
     clearInterval(timer);

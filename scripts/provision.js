@@ -291,6 +291,11 @@ async function buildSodiums(/** @type {readonly SodiumPlatform[]} */ platforms) 
 async function buildSodium(/** @type {SodiumPlatform} */ p) {
   if (hasCrossSodium(p)) return;
   const started = Date.now();
+  if (onPath('flock')) {
+    // Under the lock, any other build directory of this target is a killed build's leftover.
+    const base = path.basename(sodiumDir(p));
+    for (const f of fs.readdirSync(CACHE).filter((name) => name.startsWith(`${base}.build-`))) fs.rmSync(path.join(CACHE, f), { recursive: true, force: true });
+  }
   const build = sodiumBuild(p);
   process.stdout.write(`building libsodium for ${p.triple} into ${path.relative(ROOT, build.dir)} (once)\n`);
   for (const [command, args, cwd] of build.steps) {
