@@ -15,7 +15,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { PLATFORMS, platform, binaryPath, cdylibName, cargoEnv, crossTargetDir } = require('./platforms.js');
-const { ROOT, missingApt, skipOrFail, ensureRustTarget, zigToolchain, crossSodiums, hasCrossSodium } = require('./provision.js');
+const { ROOT, onPath, missingApt, skipOrFail, ensureRustTarget, zigToolchain, crossSodiums, hasCrossSodium } = require('./provision.js');
 
 /** @typedef {import('./platforms.js').Platform} Platform */
 /** @typedef {{ platform: Platform, status: 'built' | 'skipped' | 'failed', file?: string, bytes?: number, seconds?: number, why?: string }} Built */
@@ -113,7 +113,7 @@ function buildOrder(/** @type {readonly Platform[]} */ platforms) {
 
 /**
  * `--background` (the first step of `npm test`): every cross build started in a detached process at
- * the lowest priority, so that it takes what CPU the lint, test and type-check steps leave idle (the JS
+ * the lowest priority (SCHED_IDLE and nice 19), so that it takes what CPU the lint, test and type-check steps leave idle (the JS
  * suite mostly waits on sockets and child processes), and returns at once. Nothing depends on it:
  * `buildPlatforms` in the foreground (install.test.ts, test:platforms) builds what is not built, and
  * waits for a build under way (cargo's lock on the cross target directory, the libsodium locks) rather
@@ -123,7 +123,11 @@ function startBackground() {
   const log = path.join(ROOT, '.cache', 'platform-tests', 'background.log');
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const out = fs.openSync(log, 'w');
-  const child = spawn('nice', ['-n', '19', process.execPath, __filename, `--supervise=${process.ppid}`], {
+  // SCHED_IDLE where util-linux's chrt is (any user may choose it for their own processes): then it
+  // runs only on a core nothing else wants, so a test's wake-up never waits behind it; nice 19 besides.
+  const idle = onPath('chrt') ? ['chrt', '--idle', '0'] : [];
+  const [command, ...args] = [...idle, 'nice', '-n', '19', process.execPath, __filename, `--supervise=${process.ppid}`];
+  const child = spawn(command, args, {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', out, out],
