@@ -517,7 +517,7 @@ declare abstract class SocketBase {
    * per endpoint, then `end`, the last event.
    */
   readonly events: SocketEvents;
-  /** `true` once `close()` was called. */
+  /** `true` once `close()` was called (and, if a `bind`/`unbind` was under way then, it has settled). */
   readonly closed: boolean;
   /** zeromq.js's `securityMechanism`: `'curve'` or `'plain'` when such options are set, else `null`. */
   readonly securityMechanism: 'curve' | 'plain' | null;
@@ -559,7 +559,8 @@ declare abstract class SocketBase {
   disconnect(address: string): void;
   /**
    * Closes the socket; idempotent. Pending operations reject `EAGAIN`, later ones `EBADF`. Queued
-   * outgoing messages are delivered in the background for up to `linger` ms.
+   * outgoing messages are delivered in the background for up to `linger` ms. While a `bind` or
+   * `unbind` is under way the socket closes once that has settled (as zeromq.js).
    */
   close(): void;
   /** Same as `close()`, for `using sock = new Reply()`. */

@@ -75,6 +75,19 @@ function copyFrame(frame) {
 }
 
 /**
+ * One binary frame's bytes as a Uint8Array over its memory (no copy), read through the intrinsic
+ * getters (see `getter`).
+ * @param {ArrayBufferView | ArrayBuffer} frame  (checked by checkMessage)
+ * @returns {Uint8Array}
+ */
+function frameView(frame) {
+  if (types.isUint8Array(frame)) return /** @type {Uint8Array} */ (frame);
+  if (types.isArrayBuffer(frame)) return new Uint8Array(frame, 0, arrayBufferByteLength(frame));
+  if (types.isDataView(frame)) return new Uint8Array(dataViewBuffer(frame), dataViewByteOffset(frame), dataViewByteLength(frame));
+  return new Uint8Array(typedArrayBuffer(frame), typedArrayByteOffset(frame), typedArrayByteLength(frame));
+}
+
+/**
  * A message that passed checkMessage, as the native side gets it: a multipart message becomes a
  * new plain array (the caller's is never modified), so what the native side reads is exactly what
  * was checked, whatever getters the caller's array has. The frames themselves are read by the
@@ -134,4 +147,13 @@ function checkKeys(opts, method, known) {
   }
 }
 
-module.exports = { checkMessage, plainMessage, copyMessage, signalOf, checkKeys };
+/**
+ * A view's byte length through the intrinsic getter (an own `byteLength` cannot change it).
+ * @param {Uint8Array} view
+ * @returns {number}
+ */
+function viewByteLength(view) {
+  return typedArrayByteLength(view);
+}
+
+module.exports = { checkMessage, plainMessage, copyMessage, frameView, viewByteLength, signalOf, checkKeys };

@@ -12,6 +12,7 @@
 
 const { abortError } = require('./errors.js');
 const { IdTable } = require('./id-table.js');
+const { SendQueue } = require('./send-queue.js');
 
 /**
  * What a native async method returns: its result (it finished on this thread), or a number, the
@@ -29,6 +30,9 @@ const { IdTable } = require('./id-table.js');
  * @property {(endpoint: string) => void} disconnect
  * @property {(message: unknown, burst: boolean) => Started} send  `burst`: a later send of this event-loop turn (see `laterInTurn`)
  * @property {() => void} flushSends  writes what this turn's later sends left (see `laterInTurn`)
+ * @property {() => boolean} flushQueued  hands this turn's queued sends to the engine and writes them, with the engine's burst; whether there were any (see `queueSend`)
+ * @property {number} room  how many more sends of this turn the engine said it takes (-1: not asked)
+ * @property {(message: unknown) => boolean} queueSend  keeps a later send of this turn for one native call, if the engine has room (see `queueSend`)
  * @property {number} turn  its sends in this event-loop turn: `NO_SEND`, `ONE_SEND` or `LATER_SENDS` (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message or a batch of them (see `unpack`, `isBatch`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
@@ -186,8 +190,9 @@ function settle(id, value) {
 //   not say how it does on Windows;
 // - ZEROMQ_NAPI_READER=engine picks the engine's readers on Node's main thread too (to test them).
 const hostHasLibuv = process.versions.bun === undefined && process.versions.deno === undefined && !('Deno' in globalThis);
+// (Whether this is Node's main thread rather than a worker the addon asks libuv, src/uv_read.rs,
+// rather than loading node:worker_threads and its streams and worker internals to ask.)
 const readOnJsThread =
-  require('node:worker_threads').isMainThread &&
   hostHasLibuv &&
   process.platform !== 'win32' &&
   process.env.ZEROMQ_NAPI_READER !== 'engine';
@@ -239,18 +244,6 @@ function wait(id, signal, owner, map) {
 }
 
 /**
- * Like `wait`, but hands the outcome straight to `resolve`/`reject` (no promise of its own): for
- * callers that settle a promise of their own with it, one promise and one microtask fewer.
- * @param {number} id
- * @param {(value: any) => void} resolve
- * @param {(reason: unknown) => void} reject
- * @param {object | undefined} owner
- */
-function settleWith(id, resolve, reject, owner) {
-  pending.set(id, { resolve, reject, signal: undefined, onAbort: undefined, owner });
-}
-
-/**
  * Cancels pending operation `id`; if it was still pending its promise rejects with an AbortError
  * (carrying `signal.reason`). Returns whether it was.
  * @param {number} id
@@ -277,6 +270,14 @@ const fns = binding;
 // A collected NativeSocket's native socket goes (src/socket_functions.rs `socket_release`).
 const released = new FinalizationRegistry((/** @type {number} */ id) => fns.socketRelease(id));
 
+/**
+ * The types whose sends `queueSend` may keep: a send of theirs that the engine has room for is
+ * taken, with no error of its own (ROUTER and PUB drop rather than wait; DEALER, PUSH and PAIR
+ * take what fits under their peers' high-water marks). REQ and REP sends follow a state (EFSM), and
+ * an XSUB's are subscriptions: one native call each, as before.
+ */
+const QUEUEING_KINDS = new Set(['dealer', 'router', 'pub', 'xpub', 'push', 'pair']);
+
 // A native socket's sends in this event-loop turn (its `turn`).
 const NO_SEND = 0;
 const ONE_SEND = 1;
@@ -297,28 +298,83 @@ class NativeSocketById {
   turn = NO_SEND;
 
   /**
+   * How many more sends of this turn the engine takes without waiting, as it said
+   * (`socketSendRoom`, asked at the turn's first queued send); -1: not asked in this turn.
+   */
+  room = -1;
+
+  /** Whether its type's sends can be queued (they never wait or fail on their own: see `queueSend`). */
+  #queues;
+
+  /**
+   * The fewest frames of a message it queues: 2 for a ROUTER (a routing id and a body; the
+   * engine refuses less, EINVAL, which only a send of its own can report), else 1.
+   */
+  #minFrames;
+
+  /** @type {SendQueue | null} this turn's queued sends (made at the first) */
+  #queue = null;
+
+  /**
    * @param {NativeKind} kind
    * @param {Record<string, unknown>} options
    */
   constructor(kind, options) {
     this.id = binding.socketOpen(kind, options);
+    this.#queues = QUEUEING_KINDS.has(kind);
+    this.#minFrames = kind === 'router' ? 2 : 1;
     released.register(this, this.id);
+  }
+
+  /**
+   * Keeps `message` (checked) for one native call at the end of this turn (`flushQueued`) when
+   * the engine has room for it: then it is accepted now, as a native send taken on the spot.
+   * Only for a later send of a turn (see `laterInTurn`): the first goes out at once.
+   * @param {unknown} message
+   * @returns {boolean} whether it was kept (its send is done)
+   */
+  queueSend(message) {
+    if (!this.#queues) return false;
+    if (this.#minFrames > 1 && !(Array.isArray(message) && message.length >= this.#minFrames)) return false;
+    if (this.room < 0) this.room = fns.socketSendRoom(this.id);
+    if (this.room === 0) return false;
+    const queue = (this.#queue ??= new SendQueue());
+    if (!queue.add(message)) return false;
+    this.room--;
+    if (queue.full) this.flushQueued();
+    return true;
+  }
+
+  /**
+   * Hands the queued sends to the engine (in order, one call) and writes them with the rest of
+   * the engine's burst; whether there were any.
+   */
+  flushQueued() {
+    const queue = this.#queue;
+    if (queue === null || queue.empty) return false;
+    queue.drain((bytes, layout) => fns.socketSendMany(this.id, bytes, layout));
+    return true;
   }
 
   /** @param {string} endpoint */
   bind(endpoint) { return fns.socketBind(this.id, endpoint); }
   /** @param {string} endpoint */
-  unbind(endpoint) { return fns.socketUnbind(this.id, endpoint); }
+  unbind(endpoint) { this.flushQueued(); return fns.socketUnbind(this.id, endpoint); }
   /** @param {string} endpoint */
   connect(endpoint) { fns.socketConnect(this.id, endpoint); }
   releaseConnects() { fns.socketReleaseConnects(this.id); }
   /** @param {string} endpoint */
-  disconnect(endpoint) { fns.socketDisconnect(this.id, endpoint); }
+  disconnect(endpoint) { this.flushQueued(); fns.socketDisconnect(this.id, endpoint); }
   /**
+   * After what this turn queued (its order), and the room the engine said is then one less.
    * @param {unknown} message
    * @param {boolean} burst
    */
-  send(message, burst) { return fns.socketSend(this.id, message, burst); }
+  send(message, burst) {
+    this.flushQueued();
+    this.room = -1;
+    return fns.socketSend(this.id, message, burst);
+  }
   flushSends() { fns.socketFlushSends(this.id); }
   recv() { return fns.socketRecv(this.id); }
   /**
@@ -336,7 +392,11 @@ class NativeSocketById {
   /** @param {number} token */
   forget(token) { fns.socketForget(this.id, token); }
   /** @param {NativeSocket} other */
-  proxy(other) { return fns.socketProxy(this.id, other.id); }
+  proxy(other) {
+    this.flushQueued();
+    other.flushQueued();
+    return fns.socketProxy(this.id, other.id);
+  }
   /** @param {boolean} paused */
   pauseProxy(paused) { fns.socketPauseProxy(this.id, paused); }
   /**
@@ -344,9 +404,13 @@ class NativeSocketById {
    * @param {boolean} on
    */
   subscribe(prefix, on) { fns.socketSubscribe(this.id, prefix, on); }
-  close() { fns.socketClose(this.id); }
-  /** @param {Record<string, unknown>} options */
-  setOptions(options) { fns.socketSetOptions(this.id, options); }
+  close() { this.flushQueued(); fns.socketClose(this.id); }
+  /** @param {Record<string, unknown>} options  (after this turn's queued sends: they were taken under the old ones) */
+  setOptions(options) {
+    this.flushQueued();
+    this.room = -1;
+    fns.socketSetOptions(this.id, options);
+  }
   /** @param {(name: string, address: string, code: string | null, message: string | null, interval: number | null) => void} callback */
   watchEvents(callback) { fns.socketWatchEvents(this.id, callback); }
   /** @param {boolean} on */
@@ -387,9 +451,7 @@ function endTurn() {
   for (let i = 0; i < sentCount; i++) {
     const nativeSocket = /** @type {NativeSocket} */ (sentThisTurn[i]);
     sentThisTurn[i] = undefined;
-    const later = nativeSocket.turn === LATER_SENDS;
-    nativeSocket.turn = NO_SEND;
-    if (later) nativeSocket.flushSends();
+    endBurst(nativeSocket);
   }
   sentCount = 0;
 }
@@ -397,8 +459,13 @@ function endTurn() {
 /**
  * Whether a send on `nativeSocket` is a later one of this event-loop turn: the first is written at
  * once from this thread (one message in flight stays as fast as it can be), the later ones are
- * queued and written together, in one vectored write per connection, when the turn ends
- * (`SocketHandle::batch_sends`, `flushSends`). Same order, same high-water marks.
+ * kept in JS within the room the engine has (`queueSend`) or queued in the engine, and all are
+ * written together, in one native call and one vectored write per connection, when the turn ends
+ * (`SocketHandle::batch_sends`, `flushSends`, `flushQueued`). Same order, same high-water marks.
+ *
+ * The turn ends in a `process.nextTick` queued at its first send: that runs once the
+ * synchronous code and the promise jobs it set off have run (sends in a chain of awaits included),
+ * before the event loop goes on; a `setImmediate` would cost the loop an extra poll per turn.
  * @param {NativeSocket} nativeSocket
  */
 function laterInTurn(nativeSocket) {
@@ -406,7 +473,7 @@ function laterInTurn(nativeSocket) {
     nativeSocket.turn = LATER_SENDS;
     return true;
   }
-  if (sentCount === 0) setImmediate(endTurn);
+  if (sentCount === 0) process.nextTick(endTurn);
   nativeSocket.turn = ONE_SEND;
   sentThisTurn[sentCount++] = nativeSocket;
   return false;
@@ -420,7 +487,9 @@ function laterInTurn(nativeSocket) {
 function endBurst(nativeSocket) {
   const later = nativeSocket.turn === LATER_SENDS;
   nativeSocket.turn = NO_SEND;
-  if (later) nativeSocket.flushSends();
+  nativeSocket.room = -1;
+  // The queued ones go in with the engine's burst, which `socketSendMany` then writes.
+  if (later && !nativeSocket.flushQueued()) nativeSocket.flushSends();
 }
 
 /** Operations awaiting settlement in this thread (diagnostics). */
@@ -441,7 +510,6 @@ const optionDefaults = binding.optionDefaults();
 
 module.exports = {
   wait,
-  settleWith,
   abort,
   unpack,
   isBatch,

@@ -5,6 +5,7 @@
 const { types } = require('node:util');
 const { binding } = require('./native.js');
 const { typeError, describe } = require('./errors.js');
+const zap = require('./zap.js');
 
 /**
  * A new CURVE key pair, each key 40 characters of Z85.
@@ -88,17 +89,27 @@ function nativeAuthenticator(handler) {
   };
 }
 
+/** The options that decide a socket's authenticator. */
+const DECIDING = new Set(['authenticate', 'plainServer', 'curveServer', 'zapDomain']);
+
 /**
- * Installs (or, with null, removes) `handler` as the socket's authenticator.
+ * Installs the socket's authenticator as its options say: `authenticate` when set; else, for a
+ * security server or a socket with a ZAP domain, the ZAP handler's answer (lib/zap.js); else none.
  * @param {import('./native.js').NativeSocket} socket
- * @param {unknown} handler  already checked: a function or null
+ * @param {Record<string, unknown>} values  the socket's live option values (`authenticate` checked:
+ *   a function or null)
+ * @param {boolean} [fresh]  a new socket: it has none to remove
  */
-function install(socket, handler) {
-  socket.setAuthenticator(
-    typeof handler === 'function'
-      ? nativeAuthenticator(/** @type {(peer: AuthenticatePeer) => boolean | Promise<boolean>} */ (handler))
-      : null,
-  );
+function install(socket, values, fresh = false) {
+  const handler = values.authenticate;
+  if (typeof handler === 'function') {
+    socket.setAuthenticator(nativeAuthenticator(/** @type {(peer: AuthenticatePeer) => boolean | Promise<boolean>} */ (handler)));
+  } else if (zap.applies(values)) {
+    // The domain as it is when each peer arrives (an option set later applies to later peers).
+    socket.setAuthenticator(nativeAuthenticator((peer) => zap.authenticate(peer, zap.domainOf(values))));
+  } else if (!fresh) {
+    socket.setAuthenticator(null);
+  }
 }
 
-module.exports = { curveKeyPair, checkKey, publicOf, install };
+module.exports = { curveKeyPair, checkKey, publicOf, install, DECIDING };

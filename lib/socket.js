@@ -10,6 +10,7 @@
 const native = require('./native.js');
 const options = require('./options.js');
 const security = require('./security.js');
+const zap = require('./zap.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
 const { closedError, abortError, typeError, describe } = require('./errors.js');
 const events = require('./events.js');
@@ -34,6 +35,24 @@ const kBatch = Symbol('zeromq-napi.batch');
 const kBatchAt = Symbol('zeromq-napi.batchAt');
 /** @type {unique symbol} */
 const kTakeBatch = Symbol('zeromq-napi.takeBatch');
+/** @type {unique symbol} */
+const kSyncRun = Symbol('zeromq-napi.syncRun');
+/** @type {unique symbol} */
+const kYield = Symbol('zeromq-napi.yield');
+/** @type {unique symbol} */
+const kYielding = Symbol('zeromq-napi.yielding');
+/** @type {unique symbol} */
+const kInOrder = Symbol('zeromq-napi.inOrder');
+/** @type {unique symbol} */
+const kEndpointOps = Symbol('zeromq-napi.endpointOps');
+/** @type {unique symbol} */
+const kCloseAfterEndpointOps = Symbol('zeromq-napi.closeAfterEndpointOps');
+/** @type {unique symbol} */
+const kEndpointOp = Symbol('zeromq-napi.endpointOp');
+/** @type {unique symbol} */
+const kBind = Symbol('zeromq-napi.bind');
+/** @type {unique symbol} */
+const kUnbind = Symbol('zeromq-napi.unbind');
 
 /**
  * Options that apply to existing connections at once (the option table's `immediate`); any other
@@ -46,6 +65,14 @@ const LATER_WARNING = 'Socket option will not take effect until next connect/bin
 const disposeSymbol = /** @type {typeof Symbol.dispose} */ (Symbol.dispose ?? Symbol.for('nodejs.dispose'));
 
 const RESOLVED = Promise.resolve();
+
+/**
+ * How many sends and receives in a row a socket finishes at once (promise settled in the same
+ * turn) before one settles a turn later instead: a loop of `await sock.send()` or of `await
+ * sock.receive()` over queued messages never leaves the microtask queue otherwise, and timers,
+ * I/O and `setImmediate` callbacks would wait until it ends. zeromq.js yields after as many.
+ */
+const SYNC_RUN_LIMIT = 128;
 /** @type {Record<import('./options.js').Kind, import('./native.js').NativeKind>} */
 const NATIVE_KINDS = {
   request: 'req',
@@ -61,6 +88,15 @@ const NATIVE_KINDS = {
   pair: 'pair',
 };
 const SIGNAL_ONLY = ['signal'];
+
+/**
+ * Whether `err` is what a pending receive gets from close(), or a receive after it.
+ * @param {unknown} err
+ */
+function isClosingError(err) {
+  const code = /** @type {{ code?: unknown } | null} */ (err)?.code;
+  return code === 'EAGAIN' || code === 'EBADF';
+}
 
 function toUndefined() {
   return undefined;
@@ -92,7 +128,7 @@ class Socket {
     /** @type {import('./native.js').NativeSocket} */
     this[kNative] = native.createSocket(NATIVE_KINDS[kind], options.toNative(values));
     // Before any bind or connect: no connection is ever accepted without the decision.
-    if (values.authenticate !== null) security.install(this[kNative], values.authenticate);
+    security.install(this[kNative], values, true);
     /** @type {import('./events.js').SocketEvents | undefined} */
     this[kEvents] = undefined;
     /** @type {boolean} a bind or connect was made: options set now are for later connections */
@@ -107,6 +143,14 @@ class Socket {
     this[kBatch] = null;
     /** @type {number} the next of `kBatch` to hand out */
     this[kBatchAt] = 0;
+    /** @type {number} sends and receives finished at once since one last waited (`SYNC_RUN_LIMIT`) */
+    this[kSyncRun] = 0;
+    /** @type {Promise<unknown> | null} the last `kYield` promise while it is not settled */
+    this[kYielding] = null;
+    /** @type {number} bind() and unbind() promises not settled yet */
+    this[kEndpointOps] = 0;
+    /** @type {boolean} close() was called while `kEndpointOps` > 0: it closes when they settle */
+    this[kCloseAfterEndpointOps] = false;
     // As zeromq.js: an assignment to anything but an option (a typo: `sock.recieveTimeout = 1`)
     // throws a TypeError instead of quietly doing nothing.
     Object.seal(this);
@@ -161,6 +205,44 @@ class Socket {
    * @returns {Promise<void>}
    */
   bind(address) {
+    const started = this[kBind](address);
+    if (address === zap.ENDPOINT) started.then(() => zap.bound(this, address), toUndefined);
+    return this[kEndpointOp](started);
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  unbind(address) {
+    if (address === zap.ENDPOINT) zap.unbound(this, address);
+    return this[kEndpointOp](this[kUnbind](address));
+  }
+
+  /**
+   * `started`, counted until it settles: a close() meanwhile waits for it (zeromq.js's order: a
+   * socket closed while a bind or unbind is under way stays open, `closed` false, until that
+   * settles; then it closes).
+   * @param {Promise<void>} started
+   * @returns {Promise<void>}
+   */
+  [kEndpointOp](started) {
+    if (this[kClosed]) return started;
+    this[kEndpointOps]++;
+    const settled = () => {
+      if (--this[kEndpointOps] === 0 && this[kCloseAfterEndpointOps]) this.close();
+    };
+    return started.then(settled, (err) => {
+      settled();
+      throw err;
+    });
+  }
+
+  /**
+   * @param {string} address
+   * @returns {Promise<void>}
+   */
+  [kBind](address) {
     try {
       checkAddress(address, 'bind');
       if (this[kClosed]) return Promise.reject(closedError());
@@ -177,7 +259,7 @@ class Socket {
    * @param {string} address
    * @returns {Promise<void>}
    */
-  unbind(address) {
+  [kUnbind](address) {
     try {
       checkAddress(address, 'unbind');
       if (this[kClosed]) return Promise.reject(closedError());
@@ -228,11 +310,21 @@ class Socket {
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
       const nativeSocket = this[kNative];
-      const r = nativeSocket.send(plainMessage(message), native.laterInTurn(nativeSocket));
-      if (typeof r === 'number') return native.wait(r, signal, this);
-      return RESOLVED;
+      const plain = plainMessage(message);
+      const burst = native.laterInTurn(nativeSocket);
+      // A later send of the turn the engine has room for is kept for one native call per turn;
+      // either way it finished at once, so it counts towards the yield that keeps loops fair.
+      if (!(burst && nativeSocket.queueSend(plain))) {
+        const r = nativeSocket.send(plain, burst);
+        if (typeof r === 'number') {
+          this[kSyncRun] = 0;
+          return this[kInOrder](native.wait(r, signal, this));
+        }
+      }
+      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](undefined);
+      return this[kYielding] === null ? RESOLVED : this[kInOrder](RESOLVED);
     } catch (err) {
-      return Promise.reject(err);
+      return this[kInOrder](Promise.reject(err));
     }
   }
 
@@ -247,14 +339,20 @@ class Socket {
       if (signal !== undefined && signal.aborted) return Promise.reject(abortError(signal));
       if (this[kClosed]) return Promise.reject(closedError());
       const batch = this[kBatch];
+      let message;
       if (batch !== null) {
-        const message = batch[this[kBatchAt]++];
+        message = batch[this[kBatchAt]++];
         if (this[kBatchAt] === batch.length) this[kBatch] = null;
-        return Promise.resolve(message);
+      } else {
+        const r = this[kNative].recv();
+        if (typeof r === 'number') {
+          this[kSyncRun] = 0;
+          return this[kInOrder](native.wait(r, signal, this, this[kTakeBatch]));
+        }
+        message = this[kTakeBatch](native.unpack(r));
       }
-      const r = this[kNative].recv();
-      if (typeof r === 'number') return native.wait(r, signal, this, this[kTakeBatch]);
-      return Promise.resolve(this[kTakeBatch](native.unpack(r)));
+      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](message);
+      return this[kInOrder](Promise.resolve(message));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -276,11 +374,59 @@ class Socket {
     return received[0];
   };
 
-  /** Idempotent. Pending operations reject EAGAIN, later ones EBADF. */
+  /**
+   * A promise for `value` settled in a later event-loop turn (`SYNC_RUN_LIMIT`); the operation
+   * itself is done.
+   * @template T
+   * @param {T} value
+   * @returns {Promise<T>}
+   */
+  [kYield](value) {
+    this[kSyncRun] = 0;
+    /** @type {Promise<T>} */
+    const later = new Promise((resolve) => {
+      setImmediate(() => {
+        if (this[kYielding] === later) this[kYielding] = null;
+        resolve(value);
+      });
+    });
+    this[kYielding] = later;
+    return later;
+  }
+
+  /**
+   * `result`, settled no sooner than a `kYield` promise handed out before it: operations settle in
+   * the order they were called (unawaited sends in a burst), yielded or not.
+   * @template T
+   * @param {Promise<T>} result
+   * @returns {Promise<T>}
+   */
+  [kInOrder](result) {
+    const yielding = this[kYielding];
+    if (yielding === null) return result;
+    // Both handlers at once: a rejection waiting for `yielding` is not an unhandled one.
+    return result.then(
+      (value) => yielding.then(() => value),
+      (err) =>
+        yielding.then(() => {
+          throw err;
+        }),
+    );
+  }
+
+  /**
+   * Idempotent. Pending operations reject EAGAIN, later ones EBADF. While a bind() or unbind() is
+   * under way the socket closes when it settles (`kEndpointOp`).
+   */
   close() {
     if (this[kClosed]) return;
+    if (this[kEndpointOps] > 0) {
+      this[kCloseAfterEndpointOps] = true;
+      return;
+    }
     this[kClosed] = true;
     this[kBatch] = null;
+    zap.unbound(this, undefined);
     this[kOnClose]();
     this[kEvents]?.closing();
     native.endBurst(this[kNative]);
@@ -301,8 +447,9 @@ class Socket {
       try {
         message = await this.receive();
       } catch (err) {
-        // close() while waiting ends the iteration; anything else is the caller's to see.
-        if (this[kClosed]) return;
+        // The close() ends the iteration (its cancellation EAGAIN, or EBADF after it); any other
+        // error, even one that settles after close(), is the caller's to see (zeromq.js too).
+        if (this[kClosed] && isClosingError(err)) return;
         throw err;
       }
       yield message;
@@ -343,7 +490,7 @@ function defineOptionProperties(proto, kind) {
         if (this[kHasEndpoints] && !IMMEDIATE_OPTIONS.has(name)) process.emitWarning(LATER_WARNING);
         this[kOptions][name] = checked;
         this[kNative].setOptions(options.toNative(this[kOptions]));
-        if (name === 'authenticate') security.install(this[kNative], checked);
+        if (security.DECIDING.has(name)) security.install(this[kNative], this[kOptions]);
       },
     });
   }

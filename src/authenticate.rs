@@ -5,21 +5,23 @@
 //! The JS layer (`lib/security.js`) wraps the user's function: it awaits its result and calls
 //! `authDecision(id, allowed)` once, `false` for a throw, a rejection or anything but `true`. A
 //! decision that never comes holds only that handshake, until `handshakeInterval` or close.
+//! Questions wait for their answers in their environment's [`AuthDecisions`] (in its `Hub`), so
+//! two environments (workers) never see each other's ids.
 
 use bytes::Bytes;
 use napi::bindgen_prelude::{Buffer, Function};
 use napi::threadsafe_function::{
     ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
 };
-use napi::{Result, Status};
+use napi::{Env, Result, Status};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
-use zeromq_napi_engine::{Authenticator, PeerInfo};
+use zeromq_napi_engine::{lock, Authenticator, PeerInfo};
 
 /// What the JS wrapper gets: the peer, and the id to answer with.
 #[napi(object)]
@@ -46,29 +48,62 @@ pub(crate) struct PeerCall {
     peer: PeerInfo,
 }
 
-/// Decisions not made yet, by id, across every socket and thread of the process.
-static PENDING: Mutex<Option<HashMap<u32, oneshot::Sender<bool>>>> = Mutex::new(None);
-static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+/// One environment's decisions not made yet, by id, across its sockets and the engine threads
+/// asking on their behalf.
+#[derive(Default)]
+pub(crate) struct AuthDecisions {
+    next_id: AtomicU32,
+    pending: Mutex<HashMap<u32, oneshot::Sender<bool>>>,
+}
 
-fn pending() -> MutexGuard<'static, Option<HashMap<u32, oneshot::Sender<bool>>>> {
-    // A poisoned lock only means a thread panicked mid-insert; the map itself is consistent.
-    PENDING.lock().unwrap_or_else(|p| p.into_inner())
+impl AuthDecisions {
+    /// Any thread: a new question's id, and where its answer will come.
+    fn ask(&self) -> (u32, oneshot::Receiver<bool>) {
+        let (tx, rx) = oneshot::channel();
+        let mut pending = lock(&self.pending);
+        // Handshakes that gave up (timeout, close) leave their sender behind: drop those.
+        pending.retain(|_, tx| !tx.is_closed());
+        let mut id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        while pending.contains_key(&id) {
+            id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        }
+        pending.insert(id, tx);
+        (id, rx)
+    }
+
+    /// Drops question `id`: nobody will answer it (its handshake then refuses).
+    fn forget(&self, id: u32) {
+        lock(&self.pending).remove(&id);
+    }
+
+    /// The answer to question `id` (ignored if that handshake gave up meanwhile).
+    fn answer(&self, id: u32, allowed: bool) {
+        let tx = lock(&self.pending).remove(&id);
+        if let Some(tx) = tx {
+            let _ = tx.send(allowed);
+        }
+    }
 }
 
 pub(crate) struct JsAuthenticator {
     tsfn: AuthFn,
+    decisions: Arc<AuthDecisions>,
 }
 
 impl JsAuthenticator {
-    /// JS thread: `callback` is called there for each new connection's peer.
-    pub(crate) fn new(callback: Function<'_, AuthRequest, ()>) -> Result<JsAuthenticator> {
+    /// JS thread: `callback` is called there for each new connection's peer; its answers come
+    /// back through `decisions`, its environment's.
+    pub(crate) fn new(
+        callback: Function<'_, AuthRequest, ()>,
+        decisions: Arc<AuthDecisions>,
+    ) -> Result<JsAuthenticator> {
         let tsfn: AuthFn = callback
             .build_threadsafe_function::<PeerCall>()
             .callee_handled::<false>()
             // A handshake waiting for a decision keeps nothing alive by itself: the socket does.
             .weak::<true>()
             .build_callback(|ctx: ThreadsafeCallContext<PeerCall>| Ok(request(ctx.value)))?;
-        Ok(JsAuthenticator { tsfn })
+        Ok(JsAuthenticator { tsfn, decisions })
     }
 }
 
@@ -97,36 +132,27 @@ fn request(call: PeerCall) -> AuthRequest {
 
 impl Authenticator for JsAuthenticator {
     fn authenticate(&self, peer: PeerInfo) -> Pin<Box<dyn Future<Output = bool> + Send>> {
-        let (tx, rx) = oneshot::channel();
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut pending = pending();
-            let map = pending.get_or_insert_with(HashMap::new);
-            // Handshakes that gave up (timeout, close) leave their sender behind: drop those.
-            map.retain(|_, tx| !tx.is_closed());
-            map.insert(id, tx);
-        }
+        let (id, rx) = self.decisions.ask();
         let status = self.tsfn.call(
             PeerCall { id, peer },
             ThreadsafeFunctionCallMode::NonBlocking,
         );
         if status != Status::Ok {
             // The JS thread is gone: nobody can say yes.
-            if let Some(map) = pending().as_mut() {
-                map.remove(&id);
-            }
+            self.decisions.forget(id);
         }
         // A sender dropped without an answer refuses.
         Box::pin(async move { rx.await.unwrap_or(false) })
     }
 }
 
-/// The JS layer's answer to the request `id` (ignored if that handshake gave up meanwhile).
+/// The JS layer's answer to the request `id` of this environment (ignored if that handshake
+/// gave up meanwhile).
 #[cfg_attr(test, allow(dead_code))]
 #[napi]
-pub fn auth_decision(id: u32, allowed: bool) {
-    let tx = pending().as_mut().and_then(|map| map.remove(&id));
-    if let Some(tx) = tx {
-        let _ = tx.send(allowed);
-    }
+pub fn auth_decision(env: Env, id: u32, allowed: bool) -> Result<()> {
+    crate::hub::Hub::of(&env)?
+        .auth_decisions()
+        .answer(id, allowed);
+    Ok(())
 }

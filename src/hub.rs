@@ -14,6 +14,7 @@
 //! on that thread has. What engine threads need (waking the JS thread, queueing reader work) are
 //! separate `Send` parts: the executor and the reader's queue.
 
+use crate::authenticate::AuthDecisions;
 use crate::executor::{Executor, SettleArgs};
 use crate::liveness::Registry;
 use crate::outcome::Outcome;
@@ -45,6 +46,8 @@ pub(crate) struct Hub {
     /// (`settle_now`, from the event loop rather than a threadsafe function).
     settle: FunctionRef<SettleArgs, ()>,
     async_context: sys::napi_async_context,
+    /// The `authenticate` option's questions waiting for the JS layer's answers.
+    auth_decisions: Arc<AuthDecisions>,
 }
 
 /// Makes this environment's hub (`lib/native.js`, once). `settle(id, value)` is called on the JS
@@ -102,6 +105,7 @@ pub fn init(
         external_buffers: Cell::new(external_buffers),
         settle: settle.create_ref()?,
         async_context,
+        auth_decisions: Arc::default(),
     };
     hub.install()
 }
@@ -165,6 +169,10 @@ impl Hub {
 
     pub(crate) fn sockets(&self) -> &Registry<Socket> {
         &self.sockets
+    }
+
+    pub(crate) fn auth_decisions(&self) -> &Arc<AuthDecisions> {
+        &self.auth_decisions
     }
 
     pub(crate) fn slab(&self) -> &Slab {

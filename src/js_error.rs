@@ -48,15 +48,32 @@ pub(crate) fn make_coded<'env>(
     detail: &str,
     address: Option<&str>,
 ) -> napi::Result<Object<'env>> {
-    let mut error = make(env, code.as_str(), code.text(), address)?;
+    coded(env, code, code.text(), detail, address)
+}
+
+/// An engine error as a JS `Error` (see [`make_coded`]; `.message` is zeromq.js's text for its
+/// case where it has one: `EngineError::text`).
+pub(crate) fn from_engine<'env>(env: &'env Env, error: &EngineError) -> napi::Result<Object<'env>> {
+    coded(
+        env,
+        error.code,
+        error.text(),
+        &error.message,
+        error.address.as_deref(),
+    )
+}
+
+fn coded<'env>(
+    env: &'env Env,
+    code: ErrorCode,
+    text: &str,
+    detail: &str,
+    address: Option<&str>,
+) -> napi::Result<Object<'env>> {
+    let mut error = make(env, code.as_str(), text, address)?;
     error.set("errno", code.errno())?;
     error.set("detail", detail)?;
     Ok(error)
-}
-
-/// An engine error as a JS `Error` (see [`make_coded`]).
-pub(crate) fn from_engine<'env>(env: &'env Env, error: &EngineError) -> napi::Result<Object<'env>> {
-    make_coded(env, error.code, &error.message, error.address.as_deref())
 }
 
 /// The internal error of a Rust panic (a bug; the panic never reaches Node).

@@ -29,6 +29,13 @@ pub(crate) trait Pattern: Send + Sync + 'static {
         Err(unsupported("send"))
     }
 
+    /// How many `try_send`s in a row would say `Sent` now (`usize::MAX`: any number); 0 for a
+    /// type whose sends may wait or fail for reasons of their own (REQ, REP, XSUB), so that the
+    /// JS layer sends those one call each (`lib/send-queue.js`).
+    fn send_room(&self) -> usize {
+        0
+    }
+
     /// The waiting send, for a message `try_send` said `Wait` to (owned by now).
     fn send(&self, _message: Message) -> Pending<()> {
         Box::pin(async { Err(unsupported("send")) })
@@ -181,6 +188,11 @@ macro_rules! pattern {
             Box::pin(async move { socket.recv_many(max).await })
         }
     };
+    (@ room) => {
+        fn send_room(&self) -> usize {
+            <Self>::send_room(self)
+        }
+    };
     (@ proxy) => {
         fn proxy_end(&self) -> Option<ProxyEnd> {
             Some(self.clone().into())
@@ -195,12 +207,12 @@ pattern!(ReqSocket, send, recv;
 pattern!(RepSocket, send, recv;
     readable: |s: &RepSocket, queued| !s.owes_reply() && queued;
     writable: |s: &RepSocket| s.owes_reply());
-pattern!(DealerSocket, send, recv, recv_many, proxy);
-pattern!(RouterSocket, send, recv, recv_many, proxy; writable: |_| true);
-pattern!(PubSocket, send; writable: |_| true);
+pattern!(DealerSocket, send, room, recv, recv_many, proxy);
+pattern!(RouterSocket, send, room, recv, recv_many, proxy; writable: |_| true);
+pattern!(PubSocket, send, room; writable: |_| true);
 pattern!(SubSocket, recv, recv_many);
-pattern!(XPubSocket, send, recv, recv_many, proxy; writable: |_| true);
+pattern!(XPubSocket, send, room, recv, recv_many, proxy; writable: |_| true);
 pattern!(XSubSocket, send, recv, recv_many, proxy);
-pattern!(PushSocket, send, proxy);
+pattern!(PushSocket, send, room, proxy);
 pattern!(PullSocket, recv, recv_many, proxy);
-pattern!(PairSocket, send, recv, recv_many);
+pattern!(PairSocket, send, room, recv, recv_many);

@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
 use crate::{js_error, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{Env, Error, Result, Status};
+use napi::{Env, Error, JsValue, Result, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,13 +27,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use zeromq_napi_engine::{
-    start_proxy, AuthenticatorHook, Error as EngineError, ProxyControl, ProxyStop, RepSocket,
-    ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
+    lock, start_proxy, AuthenticatorHook, Error as EngineError, FrameRef, Message, ProxyControl,
+    ProxyStop, RepSocket, ReplyTo, ReqSocket, SocketHandle, SubSocket, TrySend,
 };
-
-/// `request()` timeout meaning "no limit": far enough to never fire, small enough that adding it to
-/// `Instant::now()` cannot overflow.
-const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// A spawned proxy's forwarding, stopped when the operation waiting for it is dropped
 /// (cancelled, on the JS thread): dropping `_stop` frees the sockets right there, before the
@@ -58,7 +54,7 @@ struct Owed {
 
 impl Owed {
     fn insert(&self, to: ReplyTo) -> u32 {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = lock(&self.map);
         let mut token = self.next.fetch_add(1, Ordering::Relaxed);
         while map.contains_key(&token) {
             token = self.next.fetch_add(1, Ordering::Relaxed);
@@ -68,10 +64,7 @@ impl Owed {
     }
 
     fn take(&self, token: u32) -> Option<ReplyTo> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&token)
+        lock(&self.map).remove(&token)
     }
 }
 
@@ -231,6 +224,85 @@ impl Socket {
         self.handle.flush_sends();
     }
 
+    /// How many sends in a row the engine would take now without waiting (`Pattern::send_room`),
+    /// as a JS number (`u32::MAX`: any number).
+    pub(crate) fn send_room(&self) -> u32 {
+        u32::try_from(self.pattern.send_room()).unwrap_or(u32::MAX)
+    }
+
+    /// Sends, in order, the messages the JS layer accepted within `send_room` during this turn
+    /// (`lib/send-queue.js`), as later sends of one burst, and writes the burst. `bytes`: their
+    /// frames back to back; `layout`: 32-bit words, per message its frame count then each
+    /// frame's length.
+    ///
+    /// Each was accepted when its `send()` resolved: a message the engine cannot take now after
+    /// all (its peer died since) waits for room in the background, the rest behind it in order,
+    /// as the waiting send of an accepted message does.
+    pub(crate) fn send_many(&self, bytes: Unknown<'_>, layout: Unknown<'_>) -> Result<()> {
+        // SAFETY: called from a native function of this socket's env, on its thread, and both
+        // values are arguments of this call; the slices are dropped before it returns, and no JS
+        // runs meanwhile that could detach or resize their memory.
+        let (bytes, layout) = unsafe {
+            (
+                crate::binary_view::slice(self.env.raw(), bytes.raw())?,
+                crate::binary_view::slice(self.env.raw(), layout.raw())?,
+            )
+        };
+        let mut words = layout
+            .chunks_exact(4)
+            .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as usize);
+        let mut at = 0usize;
+        let mut frames: Vec<FrameRef<'_>> = Vec::new();
+        let mut waiting: Vec<Message> = Vec::new();
+        self.handle.batch_sends(true);
+        while let Some(count) = words.next() {
+            frames.clear();
+            for _ in 0..count {
+                let len = words.next().unwrap_or(0);
+                let frame = bytes.get(at..at.saturating_add(len)).ok_or_else(|| {
+                    Error::new(Status::InvalidArg, "sendMany: layout past its bytes")
+                })?;
+                frames.push(FrameRef::Lent(frame));
+                at += len;
+            }
+            if !waiting.is_empty() {
+                waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames));
+                continue;
+            }
+            match self.pattern.try_send(&frames) {
+                Ok(TrySend::Sent) => {}
+                Ok(TrySend::Wait) => {
+                    waiting.push(zeromq_napi_engine::wire::frame_ref::keep(&frames))
+                }
+                // Accepted, then the socket refused it (it closed under it): lost as a queued
+                // message of a closing socket is.
+                Err(_) => {}
+            }
+        }
+        self.handle.batch_sends(false);
+        self.handle.flush_sends();
+        if !waiting.is_empty() {
+            self.send_in_background(waiting);
+        }
+        Ok(())
+    }
+
+    /// Sends `messages` in order, each waiting for room as a waiting `send()` does; nobody waits
+    /// for the outcome (their `send()`s resolved already).
+    fn send_in_background(&self, messages: Vec<Message>) {
+        let sends: Vec<_> = messages.into_iter().map(|m| self.pattern.send(m)).collect();
+        let _ = self
+            .executor
+            .start_for(&self.env, Some(self.id), async move {
+                for send in sends {
+                    if send.await.is_err() {
+                        break;
+                    }
+                }
+                Outcome::Done
+            });
+    }
+
     /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,
     /// `src/batch.rs`: the JS layer has read everything the previous one gave it).
     pub(crate) fn recv(&self) -> Result<Started> {
@@ -245,9 +317,9 @@ impl Socket {
         }
     }
 
-    /// REQ: send + receive with retries. `timeout_ms`: `undefined` = the socket's receive timeout,
-    /// negative = no limit. The JS layer calls this for one request at a time, in call order
-    /// (`lib/request.js`), so the engine's own request queue never has to wait.
+    /// REQ: send + receive with retries, through the engine's one request queue
+    /// ([`ReqSocket::request`], which sends on the spot from the JS memory when it may).
+    /// `timeout_ms`: `undefined` = the socket's receive timeout, negative = no limit.
     pub(crate) fn request(
         &self,
         message: Unknown<'_>,
@@ -256,36 +328,11 @@ impl Socket {
     ) -> Result<Started> {
         let socket: &ReqSocket = self.as_type("REQ")?;
         let message = self.message(&message)?;
-        let unlimited = match timeout_ms {
-            Some(ms) => ms < 0,
-            None => socket.options().receive_timeout < 0,
-        };
+        // Beyond any `Instant`: no deadline, so no timer either.
         let timeout =
-            timeout_ms.map(|ms| u64::try_from(ms).map_or(NO_LIMIT, Duration::from_millis));
-        let message = if retries == 0 {
-            // Nothing to resend: when the send needs no waiting this is a send on the spot (the
-            // bytes written or copied before this returns) plus a reply wait, without `request`'s
-            // queue (and, with no limit, its timers).
-            match socket.try_send_request(&message.frames()) {
-                Ok(TrySend::Sent) => {
-                    let socket = socket.clone();
-                    return self.start(async move {
-                        if unlimited {
-                            socket.await_reply().await.into()
-                        } else {
-                            socket.await_reply_within(timeout).await.into()
-                        }
-                    });
-                }
-                Ok(TrySend::Wait) => message.owned(),
-                Err(e) => return Err(js_error::throw(self.env(), &e)),
-            }
-        } else {
-            // Resends keep the message: the bytes are taken now.
-            message.owned()
-        };
-        let socket = socket.clone();
-        self.start(async move { socket.request(message, timeout, retries).await.into() })
+            timeout_ms.map(|ms| u64::try_from(ms).map_or(Duration::MAX, Duration::from_millis));
+        let requesting = socket.request(&message.frames(), timeout, retries);
+        self.start(async move { requesting.await.into() })
     }
 
     /// REP: takes one request outside the send/receive alternation; resolves to `[token, Buffer[]]`.
@@ -455,7 +502,12 @@ impl Socket {
         callback: Option<Function<'_, AuthRequest, ()>>,
     ) -> Result<()> {
         let hook = match callback {
-            Some(f) => Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(f)?))),
+            Some(f) => {
+                let decisions = Hub::of(self.env())?.auth_decisions().clone();
+                Some(AuthenticatorHook(Arc::new(JsAuthenticator::new(
+                    f, decisions,
+                )?)))
+            }
             None => None,
         };
         let mut options = self.handle.options();

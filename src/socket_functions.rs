@@ -77,6 +77,22 @@ pub fn socket_send(
     Hub::socket(&env, id)?.send(message, burst.unwrap_or(false))
 }
 
+/// How many sends in a row the socket would take now (see `Socket::send_room`); 0 when gone.
+#[napi(catch_unwind)]
+pub fn socket_send_room(env: Env, id: i64) -> u32 {
+    live(&env, id).map_or(0, |socket| socket.send_room())
+}
+
+/// The sends the JS layer accepted in this turn, in one call (see `Socket::send_many`); nothing
+/// when the socket is gone (closed: they were lost with its queue).
+#[napi(catch_unwind)]
+pub fn socket_send_many(env: Env, id: i64, bytes: Unknown<'_>, layout: Unknown<'_>) -> Result<()> {
+    match live(&env, id) {
+        Some(socket) => socket.send_many(bytes, layout),
+        None => Ok(()),
+    }
+}
+
 #[napi(catch_unwind)]
 pub fn socket_flush_sends(env: Env, id: i64) {
     if let Some(socket) = live(&env, id) {

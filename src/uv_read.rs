@@ -54,6 +54,19 @@ extern "C" {
     fn uv_poll_stop(handle: *mut c_void) -> c_int;
     fn uv_close(handle: *mut c_void, cb: CloseCb);
     fn uv_unref(handle: *mut c_void);
+    fn uv_default_loop() -> *mut sys::uv_loop_s;
+}
+
+/// Whether `env` is Node's main thread: its event loop is libuv's default loop (a worker's loop is
+/// its own). Asked here rather than by loading `node:worker_threads` in JS, which pulls in Node's
+/// streams and worker internals (~1.7 MiB resident in an empty process).
+fn on_main_thread(env: &Env) -> bool {
+    let Some(event_loop) = env.get_uv_event_loop().ok().filter(|l| !l.is_null()) else {
+        return false;
+    };
+    // SAFETY: a plain call without arguments; the JS layer asks for this reader only where the
+    // host is Node (whose libuv provides the symbol, as for the other `uv_*` calls here).
+    event_loop == unsafe { uv_default_loop() }
 }
 
 /// Whether [`UV_POLL`] is libuv's poll type: libuv's name for it is `"poll"`, or the host has no
@@ -235,6 +248,12 @@ pub(crate) struct UvReader {
 impl UvReader {
     /// `env`: the environment whose event loop reads; `executor`: its executor.
     pub(crate) fn new(env: Env, executor: &Arc<Executor>) -> napi::Result<UvReader> {
+        if !on_main_thread(&env) {
+            return Err(napi::Error::new(
+                napi::Status::GenericFailure,
+                "not Node's main thread: the engine's readers read (see lib/native.js)".to_owned(),
+            ));
+        }
         if poll_size().is_none() {
             return Err(napi::Error::new(
                 napi::Status::GenericFailure,

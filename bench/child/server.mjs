@@ -73,6 +73,14 @@ endpoints.router = { tcp: router.lastEndpoint, ipc: '' };
 const report = new lib.Push({ sendHighWaterMark: 0 });
 sockets.push(report);
 await report.bind('tcp://127.0.0.1:*');
+// Reports of all receivers go out one after the other: zeromq.js allows one pending send per socket,
+// and under load a report's send can still be pending when another receiver's 'end' comes in.
+let reporting = Promise.resolve();
+/** @param {string} tag @param {string} who */
+function sendReport(tag, who) {
+  reporting = reporting.then(() => report.send([tag, who]));
+  return reporting;
+}
 /** @param {any} sock @param {string} who */
 async function countUntilEnd(sock, who) {
   try {
@@ -80,7 +88,7 @@ async function countUntilEnd(sock, who) {
       const [topic] = await sock.receive();
       if (topic.length <= 5) {
         const tag = topic.toString();
-        if (tag === 'probe' || tag === 'end') await report.send([tag, who]);
+        if (tag === 'probe' || tag === 'end') await sendReport(tag, who);
       }
     }
   } catch (err) {

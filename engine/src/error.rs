@@ -127,6 +127,9 @@ pub struct Error {
     pub message: String,
     /// The endpoint the error is about, for endpoint errors.
     pub address: Option<String>,
+    /// zeromq.js's text for this very case where it has one of its own (its `.message`, see
+    /// [`Error::text`]), e.g. for a second pending receive.
+    pub case_text: Option<&'static str>,
 }
 
 impl Error {
@@ -135,6 +138,7 @@ impl Error {
             code,
             message: message.into(),
             address: None,
+            case_text: None,
         }
     }
 
@@ -143,7 +147,19 @@ impl Error {
             code,
             message: message.into(),
             address: Some(address.to_owned()),
+            case_text: None,
         }
+    }
+
+    /// This error with zeromq.js's text for its case.
+    pub fn with_case_text(mut self, text: &'static str) -> Error {
+        self.case_text = Some(text);
+        self
+    }
+
+    /// zeromq.js's `.message` for this error: its text for the case, else for the code.
+    pub fn text(&self) -> &'static str {
+        self.case_text.unwrap_or_else(|| self.code.text())
     }
 }
 

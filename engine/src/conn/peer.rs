@@ -6,6 +6,7 @@
 //! and every message sent while a write is in progress, is queued for the connection's writer,
 //! which keeps the order.
 
+use crate::conn::box_threads::two_threads;
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::error::ProtocolError;
 use crate::lock::lock;
@@ -235,8 +236,10 @@ impl Peer {
         self.zmtp31
     }
 
-    /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`.
+    /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`. Large
+    /// boxes are sealed on two threads (`box_threads`).
     pub(crate) fn sealed(mut self, sealer: FrameSealer) -> Peer {
+        let sealer = sealer.split_with(two_threads);
         self.out.get_mut().unwrap_or_else(|p| p.into_inner()).sealer = Sealer(sealer);
         self
     }
@@ -282,6 +285,19 @@ impl Peer {
     pub(crate) fn has_room(&self) -> bool {
         let out = self.outbox();
         !out.dead && !self.full(&out)
+    }
+
+    /// How many more messages a `try_push` would take now: 0 when dead, `usize::MAX` without a
+    /// high-water mark. Only ever grows until the connection dies (the writer only drains).
+    pub(crate) fn room(&self) -> usize {
+        let out = self.outbox();
+        if out.dead {
+            0
+        } else if self.send_hwm == 0 {
+            usize::MAX
+        } else {
+            self.send_hwm.saturating_sub(out.messages)
+        }
     }
 
     /// Hands a message to this connection: written at once from this thread when the connection

@@ -538,6 +538,15 @@ impl SocketCore {
         }
     }
 
+    /// How many messages round-robin sends would take now, all live peers' room together
+    /// (`usize::MAX` when one has no high-water mark). A round-robin send skips full peers, so
+    /// this many sends in a row are taken, unless a peer dies meanwhile.
+    pub(crate) fn send_room(&self) -> usize {
+        lock(&self.peers)
+            .peers()
+            .fold(0usize, |sum, peer| sum.saturating_add(peer.room()))
+    }
+
     /// Round-robin: hands the message to the next live peer with queue room, skipping dead and
     /// full ones. None, having kept nothing, if none can take it now.
     pub(crate) fn try_send_round_robin(&self, message: &[FrameRef<'_>]) -> Option<Arc<Peer>> {

@@ -27,6 +27,10 @@ struct Inbox {
     /// Taken by a batch receive and not yet read by the user (see [`Inbound::pop_lent`]): they
     /// still count against the high-water mark until [`Inbound::release_lent`].
     lent: usize,
+    /// A push was refused for want of room: its reader waits for `in_room`. Room made wakes it
+    /// even when the socket's `receive_hwm` has changed since the connection (which pushes
+    /// against the bound it was made with) came up.
+    refused: bool,
 }
 
 impl Inbox {
@@ -97,6 +101,7 @@ impl Inbound {
             let now_ready = match state.inboxes.get_mut(&peer.id) {
                 Some(inbox) => {
                     if hwm != 0 && inbox.held() >= hwm {
+                        inbox.refused = true;
                         return Err(message);
                     }
                     inbox.messages.push_back(message);
@@ -115,6 +120,7 @@ impl Inbound {
                             routing_id: peer.routing_id.clone(),
                             messages: VecDeque::from([message]),
                             lent: 0,
+                            refused: false,
                         },
                     );
                     true
@@ -151,8 +157,9 @@ impl Inbound {
             state.any_lent = false;
             state.inboxes.retain(|_, inbox| {
                 if inbox.lent > 0 {
-                    if hwm != 0 && inbox.held() >= hwm {
+                    if inbox.refused || (hwm != 0 && inbox.held() >= hwm) {
                         woken.push(inbox.peer.clone());
+                        inbox.refused = false;
                     }
                     inbox.lent = 0;
                 }
@@ -171,11 +178,14 @@ impl Inbound {
             let Some(inbox) = state.inboxes.get_mut(&id) else {
                 continue;
             };
-            let was_full = !lend && hwm != 0 && inbox.held() >= hwm;
+            let was_full = !lend && (inbox.refused || (hwm != 0 && inbox.held() >= hwm));
             let Some(message) = inbox.messages.pop_front() else {
                 state.inboxes.remove(&id);
                 continue;
             };
+            if was_full {
+                inbox.refused = false;
+            }
             if lend {
                 inbox.lent += 1;
             }
@@ -329,6 +339,45 @@ mod tests {
         }
         assert_eq!(inbound.try_push(&p1, m("g"), 3), Err(m("g")));
         assert_eq!(inbound.pop(3).map(|r| r.message), Some(m("y")));
+    }
+
+    #[tokio::test]
+    async fn a_refused_reader_is_woken_after_the_receive_hwm_was_raised() {
+        // The connection pushes against the bound it came up with (2); the socket's option
+        // is 5 by the time the user reads: taking one still makes room for that reader.
+        let inbound = Inbound::default();
+        let p1 = peer(1);
+        inbound.try_push(&p1, m("1"), 2).expect("push");
+        inbound.try_push(&p1, m("2"), 2).expect("push");
+        assert_eq!(inbound.try_push(&p1, m("3"), 2), Err(m("3")));
+        let room = p1.in_room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        assert_eq!(inbound.pop(5).map(|r| r.message), Some(m("1")));
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), room)
+                .await
+                .is_ok(),
+            "the reader refused at 2 is woken"
+        );
+        inbound.try_push(&p1, m("3"), 2).expect("room again");
+        // The same through a batch: released lent messages wake it too.
+        assert_eq!(inbound.try_push(&p1, m("4"), 2), Err(m("4")));
+        let lent: Vec<_> = std::iter::from_fn(|| inbound.pop_lent(5))
+            .map(|r| r.message)
+            .collect();
+        assert_eq!(lent, vec![m("2"), m("3")]);
+        let room = p1.in_room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        inbound.release_lent(5);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), room)
+                .await
+                .is_ok(),
+            "the release wakes it"
+        );
+        inbound.try_push(&p1, m("4"), 2).expect("room again");
     }
 
     #[tokio::test]

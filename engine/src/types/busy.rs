@@ -102,11 +102,25 @@ impl ProxyHold {
     }
 }
 
+/// zeromq.js's texts for a second pending receive / send.
+const BUSY_READING: &str =
+    "Socket is busy reading; only one receive operation may be in progress at any time";
+const BUSY_WRITING: &str =
+    "Socket is busy writing; only one send operation may be in progress at any time";
+
+/// `e` with zeromq.js's text for a second pending operation, unless a proxy is the reason.
+fn case_text(e: Error, text: &'static str) -> Error {
+    if e.message == PROXIED {
+        return e;
+    }
+    e.with_case_text(text)
+}
+
+const PROXIED: &str =
+    "a proxy is running on this socket: it sends and receives for it until it stops";
+
 fn proxied_error() -> Error {
-    Error::new(
-        ErrorCode::Ebusy,
-        "a proxy is running on this socket: it sends and receives for it until it stops",
-    )
+    Error::new(ErrorCode::Ebusy, PROXIED)
 }
 
 impl Busy {
@@ -121,11 +135,13 @@ impl Busy {
     /// Takes the receive turn; EBUSY if a receive is pending or a proxy runs.
     pub(crate) fn begin_recv(&self) -> Result<Taken<'_>, Error> {
         self.take(RECV, "a receive is already pending on this socket")
+            .map_err(|e| case_text(e, BUSY_READING))
     }
 
     /// Takes the send turn; EBUSY if a send is pending or a proxy runs.
     pub(crate) fn begin_send(&self) -> Result<Taken<'_>, Error> {
         self.take(SEND, "a send is already pending on this socket")
+            .map_err(|e| case_text(e, BUSY_WRITING))
     }
 
     /// Takes both turns, for a request and its reply; EBUSY if either is taken.

@@ -62,6 +62,15 @@ impl DealerSocket {
         self.sender.try_send(self.core(), message)
     }
 
+    /// How many `try_send`s in a row would say `Sent` now: the live peers' room together (see
+    /// `SocketCore::send_room`), none while an earlier send waits or once closed.
+    pub fn send_room(&self) -> usize {
+        if self.check().is_err() {
+            return 0;
+        }
+        self.sender.room(self.core())
+    }
+
     /// Receives the next message from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
         self.queue.recv(self.core()).await

@@ -53,6 +53,14 @@ impl PairSocket {
         self.sender.try_send(self.core(), message)
     }
 
+    /// How many `try_send`s in a row would say `Sent` now (see `DealerSocket::send_room`).
+    pub fn send_room(&self) -> usize {
+        if self.queue.check(self.core()).is_err() {
+            return 0;
+        }
+        self.sender.room(self.core())
+    }
+
     /// Receives the peer's next message (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
         self.queue.recv(self.core()).await

@@ -54,6 +54,14 @@ impl PushSocket {
         self.sender.try_send(self.core(), message)
     }
 
+    /// How many `try_send`s in a row would say `Sent` now (see `DealerSocket::send_room`).
+    pub fn send_room(&self) -> usize {
+        if self.queue.check(self.core()).is_err() {
+            return 0;
+        }
+        self.sender.room(self.core())
+    }
+
     pub(crate) fn begin_proxy(&self) -> Result<Proxied, Error> {
         self.queue.begin_proxy(self.core())
     }

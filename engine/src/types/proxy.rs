@@ -78,6 +78,16 @@ impl ProxyEnd {
         queue.proxy_try_recv(core, hold).flatten()
     }
 
+    /// Whether the sends that follow are later ones of a burst (see `SocketHandle::batch_sends`).
+    fn batch_sends(&self, on: bool) {
+        each_end!(self, s => s.handle().batch_sends(on));
+    }
+
+    /// Writes what a burst's later sends left, one vectored write per connection.
+    fn flush_sends(&self) {
+        each_end!(self, s => s.handle().flush_sends());
+    }
+
     async fn send(&self, message: Message) -> Result<(), WaitError> {
         match self {
             ProxyEnd::Dealer(s) => s.proxy_send(message).await,
@@ -107,17 +117,25 @@ async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
         };
         // A burst (libzmq's proxy does the same): what is queued now is forwarded without
         // waiting for a wake-up per message, one message in hand at a time as ever, so that a
-        // stop drops no more than it did.
+        // stop drops no more than it did. The first is written at once, the later ones together
+        // at the burst's end (one vectored write per connection instead of one each).
         let mut next = Some(message);
         let mut sent = 0;
         while let Some(message) = next.take() {
-            if to.send(message).await.is_err() {
+            to.batch_sends(sent > 0);
+            let delivered = to.send(message).await.is_ok();
+            to.batch_sends(false);
+            if !delivered {
+                // Closing: what the burst left is the writer's to deliver (see `Peer::flush`).
                 return;
             }
             sent += 1;
             if sent < BURST {
                 next = from.try_recv(hold);
             }
+        }
+        if sent > 1 {
+            to.flush_sends();
         }
     }
 }

@@ -6,7 +6,7 @@
 //! only, every subscribe with `verbosity` `AllSubs`, every cancel too with `AllSubsUnsubs`, and cancels for
 //! what a subscriber that left was the last to have.
 
-use crate::conn::peer::{Flush, Peer};
+use crate::conn::peer::Peer;
 use crate::error::Error;
 use crate::lock::lock;
 use crate::options::Options;
@@ -190,9 +190,10 @@ impl Publisher {
         }
         match targets.as_slice() {
             [] => {}
-            // One subscriber: written from here when its connection is idle, as other sends are.
+            // One subscriber: written from here when its connection is idle, as other sends are
+            // (or at the end of the sender's burst: see `SocketCore::flush`).
             [peer] => {
-                let _ = peer.try_push(message, Flush::Now);
+                let _ = peer.try_push(message, self.core().flush());
             }
             // Many: kept once (not per subscriber), queued for their writers, which write in
             // batches on the engine's threads rather than once per subscriber on the caller's.
@@ -211,6 +212,14 @@ impl Publisher {
         self.queue.check(self.core())?;
         check_message(message)?;
         Ok(self.publish(message))
+    }
+
+    fn send_room(&self) -> usize {
+        let holds_back = self.subscribers.no_drop.load(Ordering::Relaxed);
+        if self.queue.check(self.core()).is_err() || holds_back {
+            return 0;
+        }
+        usize::MAX
     }
 
     /// Publishes, waiting (until `deadline`) only when `no_drop` holds it back.
@@ -256,6 +265,12 @@ impl PubSocket {
     pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.0.try_send(message)
     }
+
+    /// How many `try_send`s in a row would say `Sent` now: any number (a PUB never waits), none
+    /// once closed.
+    pub fn send_room(&self) -> usize {
+        self.0.send_room()
+    }
 }
 
 socket_handle!(PubSocket, |socket| &socket.0.handle);
@@ -277,6 +292,12 @@ impl XPubSocket {
     /// Publishes now; `Wait` only when `no_drop` holds the message back.
     pub fn try_send(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
         self.0.try_send(message)
+    }
+
+    /// How many `try_send`s in a row would say `Sent` now: any number, none with `no_drop` (it
+    /// may wait) or once closed.
+    pub fn send_room(&self) -> usize {
+        self.0.send_room()
     }
 
     /// The next subscription message (`[0x01|0x00 + prefix]`) or other message of a subscriber.

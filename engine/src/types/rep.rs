@@ -5,7 +5,7 @@
 //! request-id frames of a correlating REQ and routing ids added by ROUTER/DEALER brokers on the way.
 //! The reply goes back with the same envelope to the same connection.
 
-use crate::conn::peer::{Flush, Peer};
+use crate::conn::peer::Peer;
 use crate::error::{Error, ErrorCode};
 use crate::lock::lock;
 use crate::options::Options;
@@ -53,13 +53,15 @@ impl SharedRep {
     }
 
     /// Replies to a peer: dropped silently when the peer is gone or its queue is full (as libzmq).
+    /// Replies to the requests of one received batch, sent in one event-loop turn, leave in one
+    /// write (see `SocketCore::flush`).
     fn deliver(&self, to: ReplyTo, message: &[FrameRef<'_>]) {
         let Some(peer) = to.peer.upgrade() else {
             return;
         };
         let mut frames = frame_ref::shared(&to.envelope);
         frames.extend_from_slice(message);
-        let _ = peer.try_push(&frames, Flush::Now);
+        let _ = peer.try_push(&frames, self.core().flush());
     }
 }
 

@@ -14,13 +14,15 @@ use crate::socket::handle::{socket_handle, SocketHandle};
 use crate::socket::inbound::Received;
 use crate::time::Timeout;
 use crate::types::busy::{Busy, Taken};
-use crate::wire::frame_ref::{FrameRef, TrySend};
+use crate::wire::frame_ref::{self, FrameRef, TrySend};
 use crate::wire::socket_type::SocketType;
 use crate::wire::Message;
 use bytes::Bytes;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::runtime::Handle;
+use tokio::sync::OwnedMutexGuard;
 use tokio::time::Instant;
 
 enum Phase {
@@ -43,8 +45,10 @@ struct SharedReq {
     state: Mutex<Exchange>,
     /// The send and receive in progress (a request takes both): another is EBUSY.
     busy: Busy,
-    /// Queues `request()` calls in call order (tokio's mutex is FIFO-fair).
-    turn: tokio::sync::Mutex<()>,
+    /// The one request queue: `request()` calls run one at a time, in call order (tokio's mutex
+    /// is FIFO-fair, and `try_lock` fails while anyone waits, so a request sent on the spot
+    /// never passes a queued one).
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Clone, Copy)]
@@ -54,16 +58,32 @@ enum Op {
     Both,
 }
 
-/// Abandons the request in flight if a `request()` future is dropped before its reply.
-struct AbandonOnDrop<'a> {
-    inner: &'a SharedReq,
+/// Abandons the request in flight if a `request()` future is dropped before its reply (a no-op
+/// once the reply is in: the phase is idle again). Owning, so it can be made before the future is.
+struct AbandonOnDrop {
+    inner: Arc<SharedReq>,
 }
 
-impl Drop for AbandonOnDrop<'_> {
+impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         let mut state = self.inner.state();
         self.inner.reset(&mut state);
     }
+}
+
+/// How a request began, in the call that made it.
+enum Begun {
+    /// Sent on the spot from the caller's memory: it holds its turn and owes the reply.
+    Sent {
+        turn: OwnedMutexGuard<()>,
+        abandon: AbandonOnDrop,
+    },
+    /// Not sent yet: the message is the engine's own (a copy of lent frames), and the turn is
+    /// held already if nobody was ahead.
+    Waiting {
+        turn: Option<OwnedMutexGuard<()>>,
+        message: Message,
+    },
 }
 
 impl SharedReq {
@@ -192,6 +212,80 @@ impl SharedReq {
             Err(end) => Err(end.into_error("receive")),
         }
     }
+
+    /// Waits for a request's turn in the queue (or the socket's close).
+    async fn wait_turn(&self) -> Result<OwnedMutexGuard<()>, Error> {
+        tokio::select! {
+            turn = self.turn.clone().lock_owned() => Ok(turn),
+            _ = self.core().closed.wait() => Err(WaitError::Closed.into_error("request")),
+        }
+    }
+
+    /// The rest of a request (see [`ReqSocket::request`]), from its turn to its reply.
+    async fn finish_request(
+        self: Arc<Self>,
+        begun: Begun,
+        timeout: Option<Duration>,
+        retries: u32,
+    ) -> Result<Message, Error> {
+        let (_turn, abandon, mut unsent) = match begun {
+            Begun::Sent { turn, abandon } => (turn, Some(abandon), None),
+            Begun::Waiting { turn, message } => {
+                let turn = match turn {
+                    Some(turn) => turn,
+                    None => self.wait_turn().await?,
+                };
+                (turn, None, Some(message))
+            }
+        };
+        // Closed while it waited (its turn may come before it sees the close): a pending
+        // operation cancelled (EAGAIN), not a call on a closed socket (EBADF, checked in the call).
+        if self.core().is_closed() {
+            return Err(WaitError::Closed.into_error("request"));
+        }
+        let _busy = self.begin(Op::Both)?;
+        if unsent.is_some() {
+            self.prepare_send(&mut self.state())?;
+        }
+        // Only now: a request refused above must not reset one that `send` left pending.
+        let _abandon = abandon.unwrap_or_else(|| AbandonOnDrop {
+            inner: self.clone(),
+        });
+        let timeout = timeout.map_or_else(
+            || Timeout::from_ms(self.core().option(|o| o.receive_timeout)),
+            Timeout::After,
+        );
+        for attempt in 0..=retries {
+            let deadline = timeout.deadline();
+            // Nothing to send when it went out on the spot (then there are no retries).
+            let body = match &mut unsent {
+                Some(message) if attempt < retries => Some(message.clone()),
+                last => last.take(),
+            };
+            if let Some(body) = body {
+                let request_id = self.next_request_id(&mut self.state());
+                let frames = envelope(request_id, body);
+                match self
+                    .core()
+                    .send_round_robin(frames, deadline, |peer| self.sent(peer, request_id))
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(WaitError::TimedOut) => continue,
+                    Err(end) => return Err(self.core().explain(end.into_error("request"))),
+                }
+            }
+            match self.recv_reply(deadline).await {
+                Ok(reply) => return Ok(reply),
+                Err(_) if self.core().is_closed() => {
+                    return Err(WaitError::Closed.into_error("request"))
+                }
+                Err(e) if e.code == ErrorCode::Eagain => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(self.core().explain(no_reply(retries)))
+    }
 }
 
 /// What a request that got no reply in `retries + 1` attempts fails with.
@@ -260,7 +354,7 @@ impl ReqSocket {
                     next_request_id: crate::socket::core::random_u32(),
                 }),
                 busy: Busy::default(),
-                turn: tokio::sync::Mutex::new(()),
+                turn: Arc::new(tokio::sync::Mutex::new(())),
             }),
         }
     }
@@ -287,105 +381,57 @@ impl ReqSocket {
         inner.recv_reply(deadline).await
     }
 
-    /// send + receive, queued in call order. `timeout` bounds each attempt (None = `receive_timeout`),
-    /// a lost connection fails the attempt at once; with retries left it resends to the next live peer.
-    pub async fn request(
+    /// A request: send + receive, the one way to make one. Requests run one at a time through
+    /// the socket's one queue, in the order of their calls when their futures are polled at once
+    /// (as the addon does; otherwise in the order of their first polls). When nothing is ahead of it, nothing needs resending
+    /// (`retries` 0) and a live peer has room, the send happens in this call, straight from
+    /// `message` (no copy, no task); otherwise the frames are made the engine's own (lent ones
+    /// copied) and sent when the request's turn comes.
+    ///
+    /// `timeout` bounds each attempt (None = `receive_timeout`; one beyond any `Instant`, as
+    /// `Duration::MAX`, is no limit and arms no timer); a lost connection fails the attempt at
+    /// once; with retries left it resends to the next live peer. The future's first poll fails
+    /// what the checks refuse (closed, empty message, EBUSY under a pending send or receive, EFSM
+    /// while a reply is owed and not `relaxed`). Dropping the future abandons the request and
+    /// resets the socket, as a timeout does.
+    pub fn request(
         &self,
-        message: Message,
+        message: &[FrameRef<'_>],
         timeout: Option<Duration>,
         retries: u32,
-    ) -> Result<Message, Error> {
-        let inner = &*self.inner;
+    ) -> impl Future<Output = Result<Message, Error>> + Send + 'static {
+        let begun = self.begin_request(message, retries);
+        let inner = self.inner.clone();
+        async move { inner.finish_request(begun?, timeout, retries).await }
+    }
+
+    /// The part of a request that runs in the call: the checks, and the send on the spot when it
+    /// may go (see `request`).
+    fn begin_request(&self, message: &[FrameRef<'_>], retries: u32) -> Result<Begun, Error> {
+        let inner = &self.inner;
         inner.core().check_open()?;
-        check_message(&message)?;
-        let _turn = tokio::select! {
-            turn = inner.turn.lock() => turn,
-            _ = inner.core().closed.wait() => return Err(WaitError::Closed.into_error("request")),
-        };
-        inner.core().check_open()?;
-        let _busy = inner.begin(Op::Both)?;
-        inner.prepare_send(&mut inner.state())?;
-        let _abandon = AbandonOnDrop { inner };
-        let timeout = timeout.map_or_else(
-            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
-            Timeout::After,
-        );
-        let mut message = Some(message);
-        for attempt in 0..=retries {
-            let Some(body) = (if attempt == retries {
-                message.take()
-            } else {
-                message.clone()
-            }) else {
-                break;
-            };
-            let deadline = timeout.deadline();
-            let request_id = inner.next_request_id(&mut inner.state());
-            let frames = envelope(request_id, body);
-            match inner
-                .core()
-                .send_round_robin(frames, deadline, |peer| inner.sent(peer, request_id))
-                .await
-            {
-                Ok(()) => {}
-                Err(WaitError::TimedOut) => continue,
-                Err(end) => return Err(inner.core().explain(end.into_error("request"))),
-            }
-            match inner.recv_reply(deadline).await {
-                Ok(reply) => return Ok(reply),
-                Err(_) if inner.core().is_closed() => {
-                    return Err(WaitError::Closed.into_error("request"))
+        check_message(message)?;
+        let turn = match inner.turn.clone().try_lock_owned() {
+            Ok(turn) if retries == 0 => {
+                // EBUSY, sending nothing, while a send or receive is pending (`try_send` alone
+                // would let a `relaxed` socket send under a pending receive).
+                drop(inner.begin(Op::Both)?);
+                match self.try_send(message)? {
+                    TrySend::Sent => {
+                        let abandon = AbandonOnDrop {
+                            inner: inner.clone(),
+                        };
+                        return Ok(Begun::Sent { turn, abandon });
+                    }
+                    TrySend::Wait => Some(turn),
                 }
-                Err(e) if e.code == ErrorCode::Eagain => continue,
-                Err(e) => return Err(e),
             }
-        }
-        Err(inner.core().explain(no_reply(retries)))
-    }
-
-    /// [`ReqSocket::await_reply`] for a request sent through [`ReqSocket::try_send_request`] that has
-    /// a timeout and no retries: waits for the reply up to `timeout` (None = `receive_timeout`) and
-    /// fails as `request` does (EAGAIN, socket reset). Lets such a request send on the spot too.
-    pub async fn await_reply_within(&self, timeout: Option<Duration>) -> Result<Message, Error> {
-        let inner = &*self.inner;
-        let timeout = timeout.map_or_else(
-            || Timeout::from_ms(inner.core().option(|o| o.receive_timeout)),
-            Timeout::After,
-        );
-        let deadline = timeout.deadline();
-        let _busy = inner.begin_reply_wait(Op::Both)?;
-        let _abandon = AbandonOnDrop { inner };
-        match inner.recv_reply(deadline).await {
-            Ok(reply) => Ok(reply),
-            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
-            Err(e) if e.code == ErrorCode::Eagain => Err(inner.core().explain(no_reply(0))),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The second half of a `request` whose send went out through [`ReqSocket::try_send`]: waits
-    /// for the reply with no deadline. Like `request` (and unlike `recv`), dropping it abandons the
-    /// request and resets the socket, and it fails EAGAIN at once when the connection that owed the
-    /// reply is lost. Lets a caller with no timeout and no retries skip `request`'s queue and
-    /// timers when the send needed no waiting.
-    pub async fn await_reply(&self) -> Result<Message, Error> {
-        let inner = &*self.inner;
-        let _busy = inner.begin_reply_wait(Op::Both)?;
-        // A no-op once the reply is in (the phase is idle again); a reset if this is dropped.
-        let _abandon = AbandonOnDrop { inner };
-        match inner.recv_reply(None).await {
-            Err(_) if inner.core().is_closed() => Err(WaitError::Closed.into_error("request")),
-            other => other,
-        }
-    }
-
-    /// [`ReqSocket::try_send`] for the first half of a request (then [`ReqSocket::await_reply`]):
-    /// like `request`, it refuses with EBUSY, sending nothing, while a send or receive is pending
-    /// (`try_send` alone would let a `relaxed` socket send under a pending receive).
-    pub fn try_send_request(&self, message: &[FrameRef<'_>]) -> Result<TrySend, Error> {
-        self.inner.core().check_open()?;
-        drop(self.inner.begin(Op::Both)?);
-        self.try_send(message)
+            turn => turn.ok(),
+        };
+        Ok(Begun::Waiting {
+            turn,
+            message: frame_ref::keep(message),
+        })
     }
 
     /// Synchronous fast path for the addon: does the send right now, from the calling thread, when

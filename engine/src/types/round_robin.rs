@@ -53,6 +53,15 @@ impl RoundRobin {
         })
     }
 
+    /// How many sends in a row `try_send` would take now (see [`SocketCore::send_room`]): none
+    /// while an earlier send waits for its turn.
+    pub(crate) fn room(&self, core: &SocketCore) -> usize {
+        match self.send_turn.try_lock() {
+            Ok(_turn) => core.send_room(),
+            Err(_) => 0,
+        }
+    }
+
     /// The proxy's send: waits for a peer with room as long as it takes (the back-pressure
     /// reaches the other side's peers through their queues), ends only when the socket closes.
     pub(crate) async fn proxy_send(

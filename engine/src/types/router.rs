@@ -141,6 +141,15 @@ impl RouterSocket {
         })
     }
 
+    /// How many `try_send`s in a row would say `Sent` now: any number (a message for a full or
+    /// unknown peer is dropped), none when `mandatory` (it may wait or fail) or closed.
+    pub fn send_room(&self) -> usize {
+        if self.check().is_err() || self.core().option(|o| o.mandatory) {
+            return 0;
+        }
+        usize::MAX
+    }
+
     /// Receives `[routing id, frames...]` from any peer (up to `receive_timeout`, then EAGAIN).
     pub async fn recv(&self) -> Result<Message, Error> {
         self.queue.recv(self.core()).await

@@ -35,7 +35,7 @@ async fn async_methods_return_send_futures() {
     drop(send_future(r.send(msg(&["x"]))));
     drop(send_future(r.recv()));
     drop(send_future(r.request(
-        msg(&["x"]),
+        &lend(&msg(&["x"])),
         Some(Duration::from_millis(1)),
         1,
     )));

@@ -6,7 +6,7 @@ use crate::common::*;
 use bytes::Bytes;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use zeromq_napi_engine::{DealerSocket, ErrorCode, Options};
+use zeromq_napi_engine::{DealerSocket, ErrorCode, FrameRef, Options};
 
 fn big(tag: u8, len: usize) -> Bytes {
     let mut v = vec![tag; len];
@@ -124,72 +124,94 @@ async fn slow_echo_server() -> String {
     endpoint
 }
 
-/// A dropped `request`, or a dropped reply wait of the addon's fast path (`try_send_request` +
-/// `await_reply`), abandons the request: its late reply is never returned for the next one.
+/// A dropped `request` abandons the request, whether it went out in the call (a live peer with
+/// room: the send on the spot) or from its future: its late reply is never returned for the next one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_request_abandons_and_resets() {
-    for (fast_path, correlate) in [(false, false), (false, true), (true, false), (true, true)] {
-        let case = format!("fast path {fast_path}, correlate {correlate}");
+    for (on_the_spot, correlate) in [(false, false), (false, true), (true, false), (true, true)] {
+        let case = format!("sent on the spot {on_the_spot}, correlate {correlate}");
         let endpoint = slow_echo_server().await;
         let client = req(Options {
             correlate,
             ..fast()
         });
         client.connect(&endpoint).expect("connect");
-        let dropped = if fast_path {
+        if on_the_spot {
             until(|| client.peer_count() == 1).await;
-            let sent = client
-                .try_send_request(&lend(&msg(&["slow"])))
-                .expect("send");
-            assert_eq!(sent, TrySend::Sent, "{case}");
-            tokio::time::timeout(Duration::from_millis(15), client.await_reply()).await
-        } else {
-            let request = client.request(msg(&["slow"]), None, 0);
-            tokio::time::timeout(Duration::from_millis(15), request).await
-        };
+        }
+        let request = client.request(&lend(&msg(&["slow"])), None, 0);
+        if on_the_spot {
+            assert!(client.awaiting_reply(), "{case}: sent in the call");
+        }
+        let dropped = tokio::time::timeout(Duration::from_millis(15), request).await;
         assert!(dropped.is_err(), "{case}");
         // Abandoned: a new request may go out (without correlate, once the connection that owed
         // the reply is re-opened), and its reply is the one returned.
-        let reply = prompt(client.request(msg(&["fast"]), None, 0))
+        let reply = prompt(client.request(&lend(&msg(&["fast"])), None, 0))
             .await
             .expect("request");
         assert_eq!(text(&reply), ["fast"], "{case}");
         // Nothing pending any more.
-        let idle = client.await_reply().await.expect_err("nothing was sent");
+        let idle = client.recv().await.expect_err("nothing was sent");
         assert_eq!(idle.code, ErrorCode::Efsm, "{case}");
     }
 }
 
-/// A timed request with no retries on the addon's fast path (`try_send_request` +
-/// `await_reply_within`) fails as `request` does when its reply is late, and resets the socket.
+/// A timed request with no retries fails EAGAIN when its reply is late, and resets the socket,
+/// whether it went out in the call or from its future.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timed_reply_wait_fails_like_request() {
-    for fast_path in [false, true] {
+    for on_the_spot in [false, true] {
         let endpoint = slow_echo_server().await;
         let client = req(fast());
         client.connect(&endpoint).expect("connect");
-        until(|| client.peer_count() == 1).await;
-        let late = Some(Duration::from_millis(15));
-        let failed = if fast_path {
-            let sent = client
-                .try_send_request(&lend(&msg(&["slow"])))
-                .expect("send");
-            assert_eq!(sent, TrySend::Sent, "fast path {fast_path}");
-            client.await_reply_within(late).await
-        } else {
-            client.request(msg(&["slow"]), late, 0).await
+        if on_the_spot {
+            until(|| client.peer_count() == 1).await;
         }
-        .expect_err("the reply is late");
-        assert_eq!(failed.code, ErrorCode::Eagain, "fast path {fast_path}");
+        let late = Some(Duration::from_millis(15));
+        let request = client.request(&lend(&msg(&["slow"])), late, 0);
+        if on_the_spot {
+            assert!(client.awaiting_reply(), "sent in the call");
+        }
+        let failed = request.await.expect_err("the reply is late");
+        assert_eq!(failed.code, ErrorCode::Eagain, "on the spot {on_the_spot}");
         assert!(
             failed.message.contains("no reply after 1 attempt"),
-            "fast path {fast_path}: {failed:?}"
+            "on the spot {on_the_spot}: {failed:?}"
         );
-        let reply = prompt(client.request(msg(&["fast"]), None, 0))
+        let reply = prompt(client.request(&lend(&msg(&["fast"])), None, 0))
             .await
             .expect("request");
-        assert_eq!(text(&reply), ["fast"], "fast path {fast_path}");
+        assert_eq!(text(&reply), ["fast"], "on the spot {on_the_spot}");
     }
+}
+
+/// Requests run in call order through the one queue: one sent on the spot, the ones made while
+/// it is pending wait their turn (their lent bytes copied in the call), and replies come back
+/// to the call that made each request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_queue_in_call_order() {
+    let endpoint = slow_echo_server().await;
+    let client = req(fast());
+    client.connect(&endpoint).expect("connect");
+    until(|| client.peer_count() == 1).await;
+    let mut bodies: Vec<Vec<u8>> = ["slow", "b", "c"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let requests: Vec<_> = bodies
+        .iter()
+        .map(|body| client.request(&[FrameRef::Lent(body)], None, 0))
+        .collect();
+    // The lent bytes of the waiting ones were taken in their calls.
+    for body in &mut bodies {
+        body.fill(b'x');
+    }
+    let mut replies = Vec::new();
+    for request in requests {
+        replies.push(text(&prompt(request).await.expect("request")));
+    }
+    assert_eq!(replies, [["slow"], ["b"], ["c"]]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,7 +134,7 @@ async fn server_driven(
 
 /// Asks once and expects the reply "echo:" + `body`.
 async fn assert_echoes(c: &ReqSocket, body: &str) {
-    let reply = prompt(c.request(msg(&[body]), None, 0))
+    let reply = prompt(c.request(&lend(&msg(&[body])), None, 0))
         .await
         .expect("reply");
     assert_eq!(text(&reply), [format!("echo:{body}")]);
@@ -144,7 +144,11 @@ async fn assert_echoes(c: &ReqSocket, body: &str) {
 /// contains `reason`; returns that message.
 async fn assert_refused(c: &ReqSocket, ms: u64, reason: &str) -> String {
     let err = c
-        .request(msg(&["let me in"]), Some(Duration::from_millis(ms)), 0)
+        .request(
+            &lend(&msg(&["let me in"])),
+            Some(Duration::from_millis(ms)),
+            0,
+        )
         .await
         .expect_err("refused");
     assert_eq!(err.code, ErrorCode::Eagain, "{}", err.message);
@@ -171,7 +175,7 @@ async fn curve_req_rep_over_tcp_and_ipc() {
         c.connect(&resolved).expect("connect");
         for i in 0..50 {
             let body = format!("hello {i}");
-            let reply = prompt(c.request(msg(&[&body, "second frame"]), None, 0))
+            let reply = prompt(c.request(&lend(&msg(&[&body, "second frame"])), None, 0))
                 .await
                 .expect("reply");
             assert_eq!(
@@ -192,7 +196,7 @@ async fn curve_carries_large_frames_intact() {
     c.connect(&endpoint).expect("connect");
     for size in [1 << 20, 3 * (1 << 20) + 7] {
         let body: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
-        let reply = prompt(c.request(vec![Bytes::from(body.clone())], None, 0))
+        let reply = prompt(c.request(&lend(&vec![Bytes::from(body.clone())]), None, 0))
             .await
             .expect("reply");
         assert_eq!(reply.len(), 1);
@@ -415,13 +419,13 @@ async fn curve_on_the_driven_read_path() {
         c.connect(&endpoint).expect("connect");
         for i in 0..20 {
             let body = format!("driven {i}");
-            let reply = prompt(c.request(msg(&[&body]), None, 0))
+            let reply = prompt(c.request(&lend(&msg(&[&body])), None, 0))
                 .await
                 .expect("reply");
             assert_eq!(text(&reply), [format!("echo:{body}")]);
         }
         let big: Vec<u8> = (0..(1 << 20) + 3).map(|i| (i % 253) as u8).collect();
-        let reply = prompt(c.request(vec![Bytes::from(big.clone())], None, 0))
+        let reply = prompt(c.request(&lend(&vec![Bytes::from(big.clone())]), None, 0))
             .await
             .expect("large reply");
         assert!(reply[0][5..] == big[..], "{kind:?}: large frame changed");

@@ -58,7 +58,7 @@ fn client(driver: Option<&Driver>, options: Options, endpoint: &str) -> ReqSocke
 async fn round_trips(client: &ReqSocket, n: usize, tag: &str) {
     for i in 0..n {
         let body = format!("{tag}-{i}-{}", "x".repeat(i % 97));
-        let reply = prompt(client.request(vec![Bytes::from(body.clone())], None, 0))
+        let reply = prompt(client.request(&lend(&vec![Bytes::from(body.clone())]), None, 0))
             .await
             .expect("request");
         assert_eq!(text(&reply), [format!("re:{body}")], "round trip {i}");
@@ -317,7 +317,7 @@ async fn large_frames_and_mixed_multipart() {
             vec![pattern(8 * 1024, 3), Bytes::new(), pattern(300 * 1024, 4)],
         ];
         for request in requests {
-            let reply = prompt(c.request(request.clone(), None, 0))
+            let reply = prompt(c.request(&lend(&request), None, 0))
                 .await
                 .expect("request");
             assert_eq!(reply.len(), request.len(), "{kind:?}: frame count");

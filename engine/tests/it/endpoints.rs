@@ -26,7 +26,7 @@ async fn round_trip(server_endpoint_for_client: &str, server: zeromq_napi_engine
     tokio::spawn(serve_echo(server, "re:"));
     let client = req(fast());
     client.connect(server_endpoint_for_client).expect("connect");
-    let reply = prompt(client.request(msg(&["ping"]), None, 0))
+    let reply = prompt(client.request(&lend(&msg(&["ping"])), None, 0))
         .await
         .expect("request");
     assert_eq!(text(&reply), ["re:ping"]);
@@ -205,7 +205,7 @@ async fn disconnect_stops_connecting() {
     client.connect(&endpoint).expect("connect");
     assert_eq!(
         text(
-            &prompt(client.request(msg(&["a"]), None, 0))
+            &prompt(client.request(&lend(&msg(&["a"])), None, 0))
                 .await
                 .expect("request")
         ),

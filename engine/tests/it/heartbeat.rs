@@ -122,7 +122,7 @@ async fn idle_connection_with_heartbeats_stays_up() {
     client.connect(&endpoint).expect("connect");
     assert_eq!(
         text(
-            &prompt(client.request(msg(&["a"]), None, 0))
+            &prompt(client.request(&lend(&msg(&["a"])), None, 0))
                 .await
                 .expect("request")
         ),
@@ -132,7 +132,7 @@ async fn idle_connection_with_heartbeats_stays_up() {
     assert_eq!(s.peer_count(), 1);
     assert_eq!(
         text(
-            &prompt(client.request(msg(&["b"]), None, 0))
+            &prompt(client.request(&lend(&msg(&["b"])), None, 0))
                 .await
                 .expect("request")
         ),

@@ -64,7 +64,7 @@ async fn other_work_goes_on<F: std::future::Future>(blocked: F) -> F::Output {
                 "timer {i} late"
             );
             let body = format!("r{i}");
-            let reply = prompt(client.request(msg(&[&body]), None, 0))
+            let reply = prompt(client.request(&lend(&msg(&[&body])), None, 0))
                 .await
                 .expect("request");
             assert_eq!(text(&reply), [format!("re:{body}")]);
@@ -109,7 +109,7 @@ async fn connect_to_a_full_listener(endpoint: &str, addr: &SockAddr, path: Optio
     let server = rep(fast());
     prompt(server.bind(endpoint)).await.expect("bind");
     tokio::spawn(serve_echo(server.clone(), "re:"));
-    let reply = prompt(client.request(msg(&["late"]), None, 0))
+    let reply = prompt(client.request(&lend(&msg(&["late"])), None, 0))
         .await
         .expect("request");
     assert_eq!(text(&reply), ["re:late"]);

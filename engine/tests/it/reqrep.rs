@@ -165,7 +165,7 @@ async fn client_recovers_after_server_restart() {
         endpoint
     );
     tokio::spawn(serve_echo(restarted.clone(), "2:"));
-    let reply = prompt(client.request(msg(&["b"]), Some(Duration::from_millis(500)), 3))
+    let reply = prompt(client.request(&lend(&msg(&["b"])), Some(Duration::from_millis(500)), 3))
         .await
         .expect("request after restart");
     assert_eq!(text(&reply), ["2:b"]);
@@ -348,7 +348,7 @@ async fn concurrent_requests_queue_in_call_order() {
     client.connect(&endpoint).expect("connect");
     let call = |s: &'static str| {
         let client = client.clone();
-        async move { client.request(msg(&[s]), None, 0).await }
+        async move { client.request(&lend(&msg(&[s])), None, 0).await }
     };
     let (a, b, c, d) =
         prompt(async { tokio::join!(call("1"), call("2"), call("3"), call("4")) }).await;
@@ -368,7 +368,8 @@ async fn request_times_out_per_attempt_then_eagain() {
     let client = req(fast());
     client.connect(&endpoint).expect("connect");
     let started = Instant::now();
-    let result = prompt(client.request(msg(&["q"]), Some(Duration::from_millis(20)), 2)).await;
+    let result =
+        prompt(client.request(&lend(&msg(&["q"])), Some(Duration::from_millis(20)), 2)).await;
     assert_eq!(code(result), ErrorCode::Eagain);
     assert!(
         started.elapsed() >= Duration::from_millis(60),
@@ -386,7 +387,7 @@ async fn request_retries_across_a_server_restart() {
     client.connect(&endpoint).expect("connect");
     assert_eq!(
         text(
-            &prompt(client.request(msg(&["a"]), None, 0))
+            &prompt(client.request(&lend(&msg(&["a"])), None, 0))
                 .await
                 .expect("request")
         ),
@@ -402,7 +403,7 @@ async fn request_retries_across_a_server_restart() {
             serve_echo(server, "2:").await;
         }
     });
-    let reply = prompt(client.request(msg(&["b"]), Some(Duration::from_millis(40)), 20))
+    let reply = prompt(client.request(&lend(&msg(&["b"])), Some(Duration::from_millis(40)), 20))
         .await
         .expect("request");
     assert_eq!(text(&reply), ["2:b"]);
@@ -432,9 +433,13 @@ async fn request_attempt_fails_at_once_when_the_server_drops() {
     until(|| client.peer_count() == 2).await;
     let started = Instant::now();
     for i in 0..2 {
-        let reply = prompt(client.request(msg(&[&i.to_string()]), Some(Duration::from_secs(3)), 1))
-            .await
-            .expect("request");
+        let reply = prompt(client.request(
+            &lend(&msg(&[&i.to_string()])),
+            Some(Duration::from_secs(3)),
+            1,
+        ))
+        .await
+        .expect("request");
         assert_eq!(text(&reply), [format!("B:{i}")]);
     }
     assert!(
@@ -502,7 +507,7 @@ async fn closed_socket_is_ebadf_and_pending_ops_get_eagain() {
     client.connect("tcp://127.0.0.1:9").expect("connect");
     let pending = tokio::spawn({
         let client = client.clone();
-        async move { client.request(msg(&["x"]), None, 0).await }
+        async move { client.request(&lend(&msg(&["x"])), None, 0).await }
     });
     tokio::time::sleep(Duration::from_millis(10)).await;
     client.close();
@@ -535,10 +540,7 @@ async fn dropping_the_last_clone_closes_the_socket() {
 async fn empty_message_is_einval() {
     let client = req(fast());
     assert_eq!(code(client.send(Vec::new()).await), ErrorCode::Einval);
-    assert_eq!(
-        code(client.request(Vec::new(), None, 0).await),
-        ErrorCode::Einval
-    );
+    assert_eq!(code(client.request(&[], None, 0).await), ErrorCode::Einval);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,7 +32,7 @@ async fn our_req_to_zmqrs_rep() {
             ..fast()
         });
         client.connect(&endpoint).expect("connect");
-        let reply = prompt(client.request(msg(&["hi", "there"]), None, 0))
+        let reply = prompt(client.request(&lend(&msg(&["hi", "there"])), None, 0))
             .await
             .expect("request");
         assert_eq!(text(&reply), ["hi", "there", "+zmq.rs"]);

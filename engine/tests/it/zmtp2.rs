@@ -178,7 +178,7 @@ async fn our_req_to_a_zmtp2_rep() {
     assert!(server.their_identity.is_empty());
     let reply = tokio::spawn({
         let client = client.clone();
-        async move { client.request(msg(&["hello"]), None, 0).await }
+        async move { client.request(&lend(&msg(&["hello"])), None, 0).await }
     });
     assert_eq!(server.recv_text().await, ["", "hello"]);
     server.write_frames(&[b"", b"world"]).await;
