@@ -18,6 +18,10 @@ fn main() {
 /// (none is set off wasm), and a DLL that needs nothing beside node.exe and Windows itself
 /// (libgcc and winpthread linked in, not left to DLLs a user does not have).
 fn windows_gnu() {
+    // Without any `rerun-if` line cargo reruns this script, and so rebuilds the addon, whenever any
+    // file of the package changes, and the package is the repository (`npm pack` rewriting
+    // package.json was enough); napi-build's `rerun-if-env-changed` lines spare the other targets that.
+    println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(napi_wasi_threads)");
     println!("cargo::rustc-check-cfg=cfg(napi_wasi_no_heap_sync)");
     println!("cargo::rustc-cdylib-link-arg=-static-libgcc");

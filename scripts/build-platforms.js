@@ -11,20 +11,14 @@
 // with the reason, and fails the run when CI=true. Exit status 0 when every platform built or skipped.
 'use strict';
 
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { PLATFORMS, platform, binaryPath, cdylibName, cargoEnv } = require('./platforms.js');
-const { ROOT, missingApt, skipOrFail, ensureRustTarget, zigToolchain } = require('./provision.js');
+const { PLATFORMS, platform, binaryPath, cdylibName, cargoEnv, crossTargetDir } = require('./platforms.js');
+const { ROOT, onPath, missingApt, skipOrFail, ensureRustTarget, zigToolchain, crossSodiums, hasCrossSodium } = require('./provision.js');
 
 /** @typedef {import('./platforms.js').Platform} Platform */
 /** @typedef {{ platform: Platform, status: 'built' | 'skipped' | 'failed', file?: string, bytes?: number, seconds?: number, why?: string }} Built */
-
-/** cargo's target directory (CARGO_TARGET_DIR and .cargo/config.toml honoured, as build.js does). */
-function targetDir() {
-  const { targetDir: fromBuild } = require('./build.js');
-  return fromBuild('cargo');
-}
 
 /** Why `p` cannot be linked here, or '' when it can. */
 function cannotLink(/** @type {Platform} */ p) {
@@ -83,7 +77,7 @@ function buildOne(/** @type {Platform} */ p) {
     process.stdout.write(`FAILED: build of ${p.name}: cargo ${failure}\n`);
     return { platform: p, status: 'failed', why: failure };
   }
-  install(path.join(targetDir(), p.triple, 'release', cdylibName(p)), binaryPath(p));
+  install(path.join(crossTargetDir(), p.triple, 'release', cdylibName(p)), binaryPath(p));
   return done(binaryPath(p));
 }
 
@@ -91,16 +85,111 @@ function buildOne(/** @type {Platform} */ p) {
  * Builds the platforms named (all when none are).
  * @returns {Built[]}
  */
-function buildPlatforms(/** @type {readonly string[]} */ names) {
+function buildPlatforms(/** @type {readonly string[]} */ names, /** @type {(built: Built) => void} */ onBuilt = () => {}) {
   const selected = names.length > 0 ? names.map(platform) : PLATFORMS;
-  return selected.map(buildOne);
+  const build = (/** @type {Platform} */ p) => {
+    const built = buildOne(p);
+    onBuilt(built);
+    return built;
+  };
+  // The platforms that have their libsodium first; then every missing libsodium side by side, before
+  // the builds that need them.
+  const needs = selected.filter((p) => p.link.tool !== 'host' && cannotLink(p) === '' && !hasCrossSodium(p));
+  const first = selected.filter((p) => !needs.includes(p)).map(build);
+  crossSodiums(needs);
+  const then = needs.map(build);
+  return selected.map((p) => /** @type {Built} */ ([...first, ...then].find((b) => b.platform === p)));
+}
+
+/**
+ * The order cross platforms are built and tested in: those that run tests here first (the longest
+ * runs, qemu and Wine, which `__test__/install.test.ts` also installs; then musl), the link-only ones
+ * last, so that each test run can overlap the builds after it.
+ */
+function buildOrder(/** @type {readonly Platform[]} */ platforms) {
+  const rank = { native: 0, qemu: 1, wine: 2, musl: 3, 'link-only': 4 };
+  return [...platforms].sort((a, b) => rank[a.run.kind] - rank[b.run.kind]);
+}
+
+/**
+ * `--background` (the first step of `npm test`): every cross build started in a detached process at
+ * the lowest priority (SCHED_IDLE and nice 19), so that it takes what CPU the lint, test and type-check steps leave idle (the JS
+ * suite mostly waits on sockets and child processes), and returns at once. Nothing depends on it:
+ * `buildPlatforms` in the foreground (install.test.ts, test:platforms) builds what is not built, and
+ * waits for a build under way (cargo's lock on the cross target directory, the libsodium locks) rather
+ * than repeating it. It stops when the shell that started it (npm's, running the `test` script) ends.
+ */
+function startBackground() {
+  const log = path.join(ROOT, '.cache', 'platform-tests', 'background.log');
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  const out = fs.openSync(log, 'w');
+  // SCHED_IDLE where util-linux's chrt is (any user may choose it for their own processes): then it
+  // runs only on a core nothing else wants, so a test's wake-up never waits behind it; nice 19 besides.
+  const idle = onPath('chrt') ? ['chrt', '--idle', '0'] : [];
+  const [command, ...args] = [...idle, 'nice', '-n', '19', process.execPath, __filename, `--supervise=${process.ppid}`];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  fs.closeSync(out);
+  process.stdout.write(`build:platforms: the cross builds go on in the background (log: ${path.relative(ROOT, log)})\n`);
+}
+
+/** The background process: the builds in a process group of their own, ended when `watched` is gone. */
+function supervise(/** @type {number} */ watched) {
+  const started = Date.now();
+  const cross = buildOrder(PLATFORMS.filter((p) => p.link.tool !== 'host'));
+  // In the order `npm test` wants them: the platforms install.test.ts installs (qemu, Wine), clippy
+  // for every cross target (`npm run lint:platforms`), then the rest of test:platforms' builds. Each
+  // step goes on whether the one before failed: the foreground repeats a failed one and reports it.
+  const first = cross.filter((p) => p.run.kind === 'qemu' || p.run.kind === 'wine').map((p) => p.name);
+  const rest = cross.filter((p) => !first.includes(p.name)).map((p) => p.name);
+  const steps = [
+    `require(${JSON.stringify(__filename)}).buildPlatforms(${JSON.stringify(first)})`,
+    `require('node:child_process').spawnSync(process.execPath, [${JSON.stringify(path.join(__dirname, 'clippy-platforms.js'))}], { stdio: 'inherit' })`,
+    `require(${JSON.stringify(__filename)}).buildPlatforms(${JSON.stringify(rest)})`,
+  ];
+  const script = steps.map((step) => `try { ${step}; } catch (err) { console.log(String(err)); }`).join('\n');
+  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: 'inherit', detached: true });
+  const alive = () => {
+    try {
+      process.kill(watched, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  // Polled: nothing signals a process's end to a process that is not its parent.
+  const timer = setInterval(() => {
+    if (alive() || child.pid === undefined) return;
+    process.stdout.write(`build:platforms: process ${watched} ended: stopping the background builds\n`);
+    // SIGKILL: libsodium's configure traps SIGTERM and carries on; cargo's locks go with the process.
+    process.kill(-child.pid, 'SIGKILL');
+  }, 2000);
+  child.once('close', (code, signal) => {
+    clearInterval(timer);
+    process.stdout.write(`[time] background cross builds: ${signal ?? `exit ${code}`} after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    process.exit(code ?? 1);
+  });
 }
 
 function main() {
-  const names = process.argv.slice(2).filter((a) => a !== '--');
+  const argv = process.argv.slice(2);
+  if (argv.includes('--background')) return startBackground();
+  const supervised = /^--supervise=(\d+)$/.exec(argv.find((a) => a.startsWith('--supervise=')) ?? '');
+  if (supervised) return supervise(Number(supervised[1]));
+  const names = argv.filter((a) => !a.startsWith('--'));
+  // `--results-fd=N` (scripts/test-platforms.js, which builds in this child while it tests): each
+  // platform's result as one JSON line on file descriptor N as soon as it is built.
+  const resultsFd = Number(/^--results-fd=(\d+)$/.exec(argv.find((a) => a.startsWith('--results-fd=')) ?? '')?.[1] ?? -1);
+  const report = (/** @type {Built} */ built) => {
+    if (resultsFd >= 0) fs.writeSync(resultsFd, `${JSON.stringify({ ...built, platform: built.platform.name })}\n`);
+  };
   let results;
   try {
-    results = buildPlatforms(names);
+    results = buildPlatforms(names, report);
   } catch (err) {
     process.stderr.write(`build-platforms: ${/** @type {Error} */ (err).message}\n`);
     process.exit(1);
@@ -112,4 +201,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { buildPlatforms };
+module.exports = { buildPlatforms, buildOrder };

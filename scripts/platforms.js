@@ -203,16 +203,28 @@ function targetVar(/** @type {Platform} */ p, /** @type {string} */ key) {
 }
 
 /**
- * The environment cargo needs to build for `p`: its linker, and for a platform other than this
- * machine's the libsodium built for it (`crossSodium` in provision.js builds it the first time; the
- * callers have checked that the platform's toolchain is here). `check` is for `cargo check`/clippy,
- * which link nothing: no libsodium is built for them. Flags stay in .cargo/config.toml (musl's dynamic
- * libc there, with the repository's poly1305_force_soft): RUSTFLAGS in the environment would replace them.
+ * The target directory of every cargo run for another platform (clippy, release builds): one of its
+ * own inside cargo's (CARGO_TARGET_DIR and .cargo/config.toml honoured, as scripts/build.js does), so
+ * that those runs in the background (`build-platforms.js --background`) never hold the lock of the
+ * directory the host's clippy, tests and builds use.
+ */
+function crossTargetDir() {
+  return path.join(require('./build.js').targetDir('cargo'), 'cross');
+}
+
+/**
+ * The environment cargo needs to build for `p`: its linker, its target directory, and for a platform
+ * other than this machine's the libsodium built for it (`crossSodium` in provision.js builds it the
+ * first time; the callers have checked that the platform's toolchain is here). `check` is for `cargo
+ * check`/clippy, which link nothing: no libsodium is built for them. Flags stay in .cargo/config.toml
+ * (musl's dynamic libc there, with the repository's poly1305_force_soft): RUSTFLAGS in the environment
+ * would replace them.
  * @returns {Record<string, string>}
  */
 function cargoEnv(/** @type {Platform} */ p, { check = false } = {}) {
   /** @type {Record<string, string>} */
   const env = p.link.tool === 'gcc' ? { [targetVar(p, 'LINKER')]: p.link.linker } : {};
+  if (p.link.tool !== 'host') env.CARGO_TARGET_DIR = crossTargetDir();
   if (check) {
     // Nothing is linked, so no libsodium is built: a directory to name is all its crate's build
     // script needs (without one it would configure a C build with whatever compiler cc finds).
@@ -372,6 +384,7 @@ module.exports = {
   binaryPath,
   cdylibName,
   cargoEnv,
+  crossTargetDir,
   aptPackages,
   staleFiles,
   platformManifest,

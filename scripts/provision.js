@@ -79,6 +79,16 @@ function ensureRustTarget(/** @type {string} */ triple) {
 function zigToolchain() {
   const bin = path.join(ZIG_VENV, 'bin');
   const ready = () => fs.existsSync(path.join(bin, 'cargo-zigbuild')) && run(path.join(bin, 'python'), ['-m', 'ziglang', 'version']) === '';
+  if (!ready() && onPath('flock') && process.env.ZEROMQ_NAPI_ZIG_LOCKED !== '1') {
+    // Under a lock (a background build may be provisioning it too): the same, in a child that holds it.
+    fs.mkdirSync(CACHE, { recursive: true });
+    const script = 'require(process.argv[1]).zigToolchain()';
+    const locked = spawnSync('flock', ['-x', `${ZIG_VENV}.lock`, process.execPath, '-e', script, __filename], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ZEROMQ_NAPI_ZIG_LOCKED: '1' },
+    });
+    if (locked.error || locked.status !== 0) throw new Error(`could not provision zig and cargo-zigbuild in ${ZIG_VENV} (see above)`);
+  }
   if (!ready()) {
     /** @type {Array<[string, string[]]>} */
     const steps = [
@@ -239,49 +249,170 @@ function muslNode(/** @type {string} */ requirement, /** @type {string} */ wheel
  * does not know `x86_64-pc-windows-gnu` (and then downloads a prebuilt archive), and under
  * cargo-zigbuild every compiler call of configure and make goes through two wrappers, which made one
  * target's libsodium take ~5 minutes against ~1 with zig called directly.
- * @param {{ triple: string, link: { tool: string, linker?: string } }} p
+ * @param {SodiumPlatform} p
  * @returns {string} the directory holding libsodium.a
  */
 function crossSodium(p) {
+  crossSodiums([p]);
+  return path.join(sodiumDir(p), 'lib');
+}
+
+/**
+ * `crossSodium` for several platforms at once: the ones not built yet are built side by side (in a
+ * child process, so that this stays synchronous for its callers). A libsodium build is mostly
+ * configure, and configure is mostly the latency of starting one small compiler process after the
+ * other: several of them together keep two cores busy where one alone does not. Each build holds a
+ * lock of its target's: another process building the same one (`build-platforms.js --background`
+ * while the tests want it) is waited for, not repeated.
+ * @param {readonly SodiumPlatform[]} platforms
+ */
+function crossSodiums(platforms) {
+  const missing = platforms.filter((p) => !hasCrossSodium(p));
+  if (missing.length === 0) return;
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [__filename, 'sodium', ...missing.map((p) => JSON.stringify({ triple: p.triple, link: p.link }))], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const failed = missing.filter((p) => !hasCrossSodium(p));
+  if (result.error || result.status !== 0 || failed.length > 0) {
+    throw new Error(`could not build libsodium for ${failed.map((p) => p.triple).join(', ')}${result.error ? `: ${result.error.message}` : ' (see above)'}`);
+  }
+  process.stdout.write(`[time] libsodium for ${missing.map((p) => p.triple).join(', ')} ready after ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+/** `crossSodiums`' child: every platform's build at once, each under its lock; rejects with what failed. */
+async function buildSodiums(/** @type {readonly SodiumPlatform[]} */ platforms) {
+  const results = await Promise.allSettled(platforms.map((p) => whileLocked(`${sodiumDir(p)}.lock`, () => buildSodium(p))));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason?.message ?? r.reason)] : []));
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+}
+
+/** One platform's libsodium, unless it was built meanwhile (by whoever held the lock before). */
+async function buildSodium(/** @type {SodiumPlatform} */ p) {
+  if (hasCrossSodium(p)) return;
+  const started = Date.now();
+  if (onPath('flock')) {
+    // Under the lock, any other build directory of this target is a killed build's leftover.
+    const base = path.basename(sodiumDir(p));
+    for (const f of fs.readdirSync(CACHE).filter((name) => name.startsWith(`${base}.build-`))) fs.rmSync(path.join(CACHE, f), { recursive: true, force: true });
+  }
+  const build = sodiumBuild(p);
+  process.stdout.write(`building libsodium for ${p.triple} into ${path.relative(ROOT, build.dir)} (once)\n`);
+  for (const [command, args, cwd] of build.steps) {
+    const failure = await runAsync(command, args, cwd);
+    if (failure !== '') build.fail(failure);
+  }
+  build.install();
+  process.stdout.write(`[time] libsodium for ${p.triple}: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+/** `run`, without blocking: resolves with '' on success, else what failed. */
+function runAsync(/** @type {string} */ command, /** @type {string[]} */ args, /** @type {string} */ cwd) {
+  const { spawn } = require('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => {
+      stderr = (stderr + chunk).slice(-8000);
+    });
+    child.once('error', (err) => resolve(`${command}: ${err.message}`));
+    child.once('close', (code) => resolve(code === 0 ? '' : `${command} ${args.join(' ')} exited ${code}:\n${stderr}`));
+  });
+}
+
+/**
+ * Runs `work` holding an exclusive lock on `file` (util-linux `flock`, held by a child that lives
+ * until `work` settles: a process that dies mid-way releases it). Without `flock`, unlocked.
+ * @template T
+ * @param {string} file
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+async function whileLocked(file, work) {
+  if (!onPath('flock')) return work();
+  const { spawn } = require('node:child_process');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const holder = spawn('flock', ['-x', file, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    holder.once('error', reject);
+    holder.once('exit', (code) => reject(new Error(`flock ${file} exited ${code}`)));
+    holder.stdout.once('data', resolve);
+  });
+  try {
+    return await work();
+  } finally {
+    holder.stdin.end();
+  }
+}
+
+/** @typedef {{ triple: string, link: { tool: string, linker?: string } }} SodiumPlatform */
+
+/** Whether `crossSodium(p)` has nothing left to build. */
+function hasCrossSodium(/** @type {SodiumPlatform} */ p) {
+  return fs.existsSync(path.join(sodiumDir(p), 'lib', 'libsodium.a'));
+}
+
+/** Where `p`'s libsodium is installed. */
+function sodiumDir(/** @type {SodiumPlatform} */ p) {
+  return path.join(CACHE, `libsodium-${sodiumCrate().version}-${p.triple}`);
+}
+
+/**
+ * How to build `p`'s libsodium: no steps when it is built already. `install` moves the result into
+ * place and returns its lib directory; `fail` cleans up and throws.
+ * @param {SodiumPlatform} p
+ */
+function sodiumBuild(p) {
   const crate = sodiumCrate();
-  const dir = path.join(CACHE, `libsodium-${crate.version}-${p.triple}`);
+  const dir = sodiumDir(p);
   const lib = path.join(dir, 'lib');
-  if (fs.existsSync(path.join(lib, 'libsodium.a'))) return lib;
+  const done = () => hasCrossSodium(p);
   // Built and installed in a directory of this process's own, then renamed into place: two runs at
   // once (lint:platforms and build:platforms in parallel) never share a half-built tree.
   const work = `${dir}.build-${process.pid}`;
   const installed = path.join(work, 'installed');
-  fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(work, { recursive: true });
-  const source = path.join(work, 'libsodium-stable');
-  const tarball = path.join(path.dirname(crate.manifest_path), 'LATEST.tar.gz');
-  const jobs = String(Math.max(1, require('node:os').availableParallelism()));
   /** @type {Array<[string, string[], string]>} */
-  const steps = [
-    ['tar', ['xzf', tarball, '-C', work], work],
-    // The crate's own flags (minimal, static, no stack protector), position-independent for the cdylib.
-    ['./configure', [`--host=${autotoolsHost(p.triple)}`, '--enable-minimal', '--disable-shared', '--disable-ssp',
-      '--with-pic', '--disable-dependency-tracking', `--prefix=${installed}`, ...crossTools(p, work)], source],
-    ['make', [`-j${jobs}`, 'install'], source],
-  ];
-  process.stdout.write(`building libsodium for ${p.triple} into ${path.relative(ROOT, dir)} (once)\n`);
-  for (const [command, args, cwd] of steps) {
-    const failure = run(command, args, { cwd, maxBuffer: 64 << 20 });
-    if (failure !== '') {
+  const steps = [];
+  if (!done()) {
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    const source = path.join(work, 'libsodium-stable');
+    const tarball = path.join(path.dirname(crate.manifest_path), 'LATEST.tar.gz');
+    const jobs = String(Math.max(1, require('node:os').availableParallelism()));
+    steps.push(
+      ['tar', ['xzf', tarball, '-C', work], work],
+      // The crate's own flags (minimal, static, no stack protector), position-independent for the cdylib.
+      ['./configure', [`--host=${autotoolsHost(p.triple)}`, '--enable-minimal', '--disable-shared', '--disable-ssp',
+        '--with-pic', '--disable-dependency-tracking', `--prefix=${installed}`, ...crossTools(p, work)], source],
+      ['make', [`-j${jobs}`, 'install'], source],
+    );
+  }
+  return {
+    dir,
+    lib,
+    steps,
+    install() {
+      if (!done()) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.renameSync(installed, dir);
+      }
+      fs.rmSync(work, { recursive: true, force: true });
+      return lib;
+    },
+    /** @returns {never} */
+    fail(/** @type {string} */ failure) {
       fs.rmSync(work, { recursive: true, force: true });
       throw new Error(`could not build libsodium for ${p.triple}: ${failure.slice(-4000)}`);
-    }
-  }
-  if (!fs.existsSync(path.join(lib, 'libsodium.a'))) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.renameSync(installed, dir);
-  }
-  fs.rmSync(work, { recursive: true, force: true });
-  return lib;
+    },
+  };
 }
+
+/** Cargo.lock's libsodium-sys-stable, asked of cargo once per process. */
+let sodiumCrateCached = /** @type {{ name: string, version: string, manifest_path: string } | undefined} */ (undefined);
 
 /** The `libsodium-sys-stable` package of Cargo.lock (its version and where its source is). */
 function sodiumCrate() {
+  if (sodiumCrateCached) return sodiumCrateCached;
   const metadata = spawnSync('cargo', ['metadata', '--format-version', '1', '--locked'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -292,6 +423,7 @@ function sodiumCrate() {
   const { packages } = JSON.parse(metadata.stdout);
   const crate = packages.find((pkg) => pkg.name === 'libsodium-sys-stable');
   if (!crate) throw new Error('libsodium-sys-stable is not in Cargo.lock');
+  sodiumCrateCached = crate;
   return crate;
 }
 
@@ -314,17 +446,32 @@ function autotoolsHost(/** @type {string} */ triple) {
 function crossTools(p, /** @type {string} */ work) {
   if (p.link.tool === 'gcc' && p.link.linker) return [`CC=${p.link.linker}`];
   if (p.link.tool !== 'zig') return [];
-  const python = path.join(zigToolchain(), 'python');
+  const zig = process.env.ZEROMQ_NAPI_ZIG_VIA_PYTHON === '1' ? `'${path.join(zigToolchain(), 'python')}' -m ziglang` : `'${zigBinary()}'`;
   const [arch, , os, abi] = p.triple.split('-');
   const target = os === 'darwin' ? `${arch}-macos` : `${arch}-${os}-${abi}`;
   /** @type {Array<[string, string]>} */
   const tools = [['CC', `cc -target ${target}`], ['AR', 'ar'], ['RANLIB', 'ranlib']];
   return tools.map(([name, command]) => {
     const script = path.join(work, `zig-${name.toLowerCase()}`);
-    fs.writeFileSync(script, `#!/bin/sh\nexec '${python}' -m ziglang ${command} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(script, `#!/bin/sh\nexec ${zig} ${command} "$@"\n`, { mode: 0o755 });
     return `${name}=${script}`;
   });
 }
+
+/**
+ * The zig executable inside the `ziglang` wheel: `python -m ziglang` only execs it, and configure
+ * starts the compiler several hundred times, so the wrappers above skip Python's start-up.
+ */
+function zigBinary() {
+  if (zigBinaryCached) return zigBinaryCached;
+  const python = path.join(zigToolchain(), 'python');
+  const found = spawnSync(python, ['-c', 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'], { encoding: 'utf8' });
+  const zig = found.stdout?.trim() ?? '';
+  if (found.error || found.status !== 0 || !fs.existsSync(zig)) throw new Error(`no zig executable in the ziglang package of ${ZIG_VENV}: ${found.stderr ?? found.error}`);
+  zigBinaryCached = zig;
+  return zig;
+}
+let zigBinaryCached = '';
 
 module.exports = {
   ROOT,
@@ -341,4 +488,14 @@ module.exports = {
   muslLoader,
   muslNode,
   crossSodium,
+  crossSodiums,
+  hasCrossSodium,
 };
+
+// `node scripts/provision.js sodium '<platform as JSON>' ...`: crossSodiums' child, building side by side.
+if (require.main === module && process.argv[2] === 'sodium') {
+  buildSodiums(process.argv.slice(3).map((json) => JSON.parse(json))).catch((err) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -20,14 +20,14 @@
 // the reason, and fails the run when CI=true (.ci/run installs them). Exit status 0 when nothing failed.
 'use strict';
 
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { PLATFORMS, FOREIGN_NODE_VERSION, MUSL_NODE_WHEEL, platform, cargoEnv } = require('./platforms.js');
 const { PUBLIC_API_TESTS } = require('./public-api-tests.js');
-const { buildPlatforms } = require('./build-platforms.js');
+const { buildOrder } = require('./build-platforms.js');
 const { checkBinary } = require('./check-binary.js');
-const { ROOT, CACHE, missingApt, skipOrFail, foreignNode, winePrefix, ensureRustTarget, muslLoader, muslNode } = require('./provision.js');
+const { ROOT, CACHE, onPath, missingApt, skipOrFail, foreignNode, winePrefix, ensureRustTarget, muslLoader, muslNode } = require('./provision.js');
 
 /** @typedef {import('./platforms.js').Platform} Platform */
 
@@ -269,25 +269,82 @@ function cannotRun(/** @type {Platform} */ p) {
   return missing.length > 0 ? `its runner's Debian packages are missing: apt-get install ${missing.join(' ')}` : '';
 }
 
-function main() {
+/** @typedef {{ platform: string, status: 'built' | 'skipped' | 'failed', file?: string, why?: string }} BuiltLine */
+
+/**
+ * `build-platforms.js` for `platforms` in a child process (one release build after the other, at a
+ * lower priority than the tests), its output in `log`; each platform's result as soon as it is built.
+ * Emulated test runs are mostly one busy thread: the builds take the other core meanwhile.
+ * @returns {Map<string, Promise<BuiltLine>>}
+ */
+function buildInBackground(/** @type {readonly Platform[]} */ platforms, /** @type {string} */ log) {
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  const out = fs.openSync(log, 'w');
+  const script = path.join(__dirname, 'build-platforms.js');
+  // SCHED_IDLE (util-linux chrt) where there is one, nice 10 besides: the builds take only what the
+  // tests leave idle, so that no test's timer or wake-up waits behind a compiler.
+  const idle = onPath('chrt') ? ['chrt', '--idle', '0'] : [];
+  const [command, ...args] = [...idle, 'nice', '-n', '10', process.execPath, script, '--results-fd=3', ...platforms.map((p) => p.name)];
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    stdio: ['ignore', out, out, 'pipe'],
+  });
+  fs.closeSync(out);
+  /** @type {Map<string, { promise: Promise<BuiltLine>, resolve: (b: BuiltLine) => void }>} */
+  const pending = new Map();
+  for (const p of platforms) {
+    /** @type {(b: BuiltLine) => void} */
+    let resolve = () => {};
+    const promise = new Promise((r) => { resolve = r; });
+    pending.set(p.name, { promise, resolve });
+  }
+  let buffered = '';
+  const results = /** @type {import('node:stream').Readable} */ (child.stdio[3]);
+  results.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      /** @type {BuiltLine} */
+      const line = JSON.parse(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      pending.get(line.platform)?.resolve(line);
+    }
+  });
+  const end = (/** @type {string} */ why) => {
+    for (const [name, { resolve }] of pending) resolve({ platform: name, status: 'failed', why });
+  };
+  child.once('error', (err) => end(`could not start the build: ${err.message}`));
+  child.once('close', (code, signal) => end(`the build stopped (${signal ?? `exit ${code}`}) before this platform; see ${path.relative(ROOT, log)}`));
+  return new Map([...pending].map(([name, { promise }]) => [name, promise]));
+}
+
+async function main() {
   const argv = process.argv.slice(2);
   const dash = argv.indexOf('--');
   const names = (dash < 0 ? argv : argv.slice(0, dash)).filter((a) => !a.startsWith('--'));
   const filters = dash < 0 ? [] : argv.slice(dash + 1);
   const withEngine = argv.includes('--engine') || process.env.ZEROMQ_NAPI_ENGINE_TESTS === '1';
   const full = argv.includes('--full');
-  const selected = names.length > 0 ? names.map(platform) : PLATFORMS;
+  const selected = buildOrder(names.length > 0 ? names.map(platform) : PLATFORMS);
+  for (const p of selected.filter((x) => x.run.kind === 'native')) {
+    process.stdout.write(`${p.name}: native: \`npm test\` runs the whole suite on it\n`);
+  }
+  const cross = selected.filter((p) => p.run.kind !== 'native');
+  const started = Date.now();
+  const buildLog = path.join(CACHE, 'platform-tests', 'build.log');
+  process.stdout.write(`building ${cross.map((p) => p.name).join(', ')} in that order while testing (log: ${path.relative(ROOT, buildLog)})\n`);
+  const builds = buildInBackground(cross, buildLog);
 
   const total = { pass: 0, fail: 0, skipped: 0 };
   let failed = false;
-  for (const p of selected) {
-    if (p.run.kind === 'native') {
-      process.stdout.write(`${p.name}: native: \`npm test\` runs the whole suite on it\n`);
-      continue;
-    }
-    const [built] = buildPlatforms([p.name]);
+  for (const p of cross) {
+    const waited = Date.now();
+    const built = await /** @type {Promise<BuiltLine>} */ (builds.get(p.name));
+    process.stdout.write(`[time] ${p.name}: build ${built.status}${built.why ? ` (${built.why})` : ''}, waited ${((Date.now() - waited) / 1000).toFixed(0)} s for it\n`);
     if (built.status !== 'built' || !built.file) {
-      if (built.status === 'failed') failed = true;
+      if (built.status === 'failed') {
+        failed = true;
+        process.stdout.write(`FAILED: build of ${p.name}; the end of ${path.relative(ROOT, buildLog)}:\n${indent(fs.readFileSync(buildLog, 'utf8'))}`);
+      }
       continue;
     }
     const problems = checkBinary(p, built.file);
@@ -301,7 +358,9 @@ function main() {
       if (!skipOrFail(`tests on ${p.name}`, why)) failed = true;
       continue;
     }
+    const testing = Date.now();
     const { counts, failed: files } = runTests(p, built.file, filters, full);
+    process.stdout.write(`[time] ${p.name}: tests ${((Date.now() - testing) / 1000).toFixed(0)} s\n`);
     total.pass += counts.pass;
     total.fail += counts.fail;
     total.skipped += counts.skipped;
@@ -313,10 +372,16 @@ function main() {
   }
   if (!withEngine) process.stdout.write('engine cargo test on qemu/Wine: not run (--engine or ZEROMQ_NAPI_ENGINE_TESTS=1 runs it)\n');
   process.stdout.write(`platforms: ${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped\n`);
+  process.stdout.write(`[time] test:platforms ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   process.exit(failed ? 1 : 0);
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`test-platforms: ${err.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
 
 // For __test__/install.test.ts: the installed package's round trip on each platform's own Node.
 module.exports = { runner, runOn, cannotRun };
