@@ -68,9 +68,14 @@ impl Heartbeat {
         self.awaiting_since = None;
     }
 
-    /// The peer's PING announced `ttl` tenths of a second (0 = none).
-    pub(crate) fn peer_ping(&mut self, ttl_deciseconds: u16) {
+    /// The peer's PING, read at `now`, announced `ttl` tenths of a second (0 = none).
+    pub(crate) fn peer_ping(&mut self, ttl_deciseconds: u16, now: Instant) {
         if ttl_deciseconds > 0 {
+            // While no heartbeat was active, reads did not move `last_rx` (it is still the
+            // connection's start): the TTL must count from this PING, not from then.
+            if !self.active() {
+                self.last_rx = now;
+            }
             self.peer_ttl = Some(Duration::from_millis(u64::from(ttl_deciseconds) * 100));
         }
     }
@@ -169,10 +174,24 @@ mod tests {
         let t0 = Instant::now();
         let mut hb = Heartbeat::new(&Options::default(), true, t0);
         hb.received(t0);
-        hb.peer_ping(3);
+        hb.peer_ping(3, t0);
         assert!(hb.active());
         assert_eq!(hb.deadline(), Some(t0 + Duration::from_millis(300)));
         assert_eq!(hb.on_timer(t0 + Duration::from_millis(299)), Tick::Nothing);
         assert_eq!(hb.on_timer(t0 + Duration::from_millis(300)), Tick::Expired);
+    }
+
+    #[test]
+    fn peer_ttl_counts_from_the_first_ping_not_from_the_connection() {
+        let t0 = Instant::now();
+        let mut hb = Heartbeat::new(&Options::default(), true, t0);
+        let ping = t0 + Duration::from_millis(50);
+        hb.peer_ping(1, ping);
+        assert_eq!(hb.deadline(), Some(ping + Duration::from_millis(100)));
+        assert_eq!(hb.on_timer(t0 + Duration::from_millis(100)), Tick::Nothing);
+        assert_eq!(
+            hb.on_timer(ping + Duration::from_millis(100)),
+            Tick::Expired
+        );
     }
 }

@@ -288,7 +288,7 @@ impl ReadState {
     fn on_command(&mut self, sink: &mut impl ReadSink, body: &Bytes) -> Result<(), ReadEnd> {
         match Command::parse(body).map_err(ReadEnd::Protocol)? {
             Command::Ping { ttl, mut context } => {
-                self.heartbeat.peer_ping(ttl);
+                self.heartbeat.peer_ping(ttl, Instant::now());
                 // RFC 37's limit; libzmq echoes no more either.
                 context.truncate(MAX_PING_CONTEXT);
                 sink.send_command(Command::Pong { context });
