@@ -131,6 +131,12 @@ export interface SocketOptions {
    * but queues nothing to a connection in progress (README, "How it differs"). Default false.
    */
   immediate?: boolean;
+  /**
+   * ms of data a multicast (PGM) receiver may recover after a gap (libzmq `ZMQ_RECOVERY_IVL`).
+   * This engine has no PGM transport, so it is held and read back (zeromq.js code that sets it
+   * keeps working) and changes nothing. Default 10000.
+   */
+  recoveryInterval?: number;
   /** Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds. Default 100. */
   backlog?: number;
   /**
@@ -535,6 +541,12 @@ declare abstract class SocketBase {
    * but queues nothing to a connection in progress (README, "How it differs"). Default false.
    */
   immediate: boolean;
+  /**
+   * ms of data a multicast (PGM) receiver may recover after a gap (libzmq `ZMQ_RECOVERY_IVL`).
+   * This engine has no PGM transport, so it is held and read back (zeromq.js code that sets it
+   * keeps working) and changes nothing. Default 10000.
+   */
+  recoveryInterval: number;
   /** Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds. Default 100. */
   backlog: number;
   /**

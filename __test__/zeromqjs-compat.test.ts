@@ -384,3 +384,12 @@ describe('ZAP: a handler bound at inproc://zeromq.zap.01 decides, as with libzmq
     assert.equal(zap.requests.length, 1, 'a socket with authenticate does not ask the ZAP handler')
   })
 })
+
+test('recoveryInterval (PGM, which this engine lacks) is held and read back, in the constructor and by number', (t) => {
+  const sock = use(t, new Dealer({ recoveryInterval: 5 }))
+  assert.equal(sock.recoveryInterval, 5)
+  sock.recoveryInterval = 7
+  assert.equal((sock as unknown as { getInt32Option(n: number): number }).getInt32Option(9), 7)
+  assert.throws(() => new Dealer({ recoveryInterval: 'hello' as unknown as number }), { name: 'TypeError' })
+  assert.equal(use(t, new Dealer()).recoveryInterval, 10000)
+})

@@ -96,6 +96,12 @@ const OPTIONS = {
     default: false,
     immediate: false,
   },
+  recoveryInterval: {
+    spec: { kind: 'int', min: 0, max: 2147483647 },
+    kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
+    default: 10000,
+    immediate: false,
+  },
   backlog: {
     spec: { kind: 'int', min: 0, max: 2147483647 },
     kinds: ['reply', 'request', 'dealer', 'router', 'publisher', 'subscriber', 'xpublisher', 'xsubscriber', 'push', 'pull', 'pair'],
@@ -228,6 +234,7 @@ const LIBZMQ_NAMES = {
   heartbeat_timeout: 'heartbeatTimeout',
   heartbeat_ttl: 'heartbeatTimeToLive',
   delay_attach_on_connect: 'immediate',
+  recovery_ivl: 'recoveryInterval',
   zap_domain: 'zapDomain',
   maxmsgsize: 'maxMessageSize',
   sndhwm: 'sendHighWaterMark',
@@ -257,6 +264,7 @@ const LIBZMQ_NAMES = {
  */
 const LIBZMQ_OPTIONS = {
   ZMQ_IDENTITY: [5, 'routingId'],
+  ZMQ_RECOVERY_IVL: [9, 'recoveryInterval'],
   ZMQ_TYPE: [16, null],
   ZMQ_LINGER: [17, 'linger'],
   ZMQ_RECONNECT_IVL: [18, 'reconnectInterval'],
@@ -309,6 +317,7 @@ const LIBZMQ_SHORT = {
   heartbeat_ttl: 'ZMQ_HEARTBEAT_TTL',
   immediate: 'ZMQ_IMMEDIATE',
   delay_attach_on_connect: 'ZMQ_DELAY_ATTACH_ON_CONNECT',
+  recovery_ivl: 'ZMQ_RECOVERY_IVL',
   backlog: 'ZMQ_BACKLOG',
   zap_domain: 'ZMQ_ZAP_DOMAIN',
   maxmsgsize: 'ZMQ_MAXMSGSIZE',

@@ -100,7 +100,6 @@ const TYPE_NAMES = new Map(Object.entries(TYPE_NUMBERS).reverse().map(([name, nu
 const LIBZMQ_CONSTANTS = {
   ZMQ_AFFINITY: 4,
   ZMQ_RATE: 8,
-  ZMQ_RECOVERY_IVL: 9,
   ZMQ_SNDBUF: 11,
   ZMQ_RCVBUF: 12,
   ZMQ_RCVMORE: 13,

@@ -127,6 +127,15 @@ const OPTIONS = [
       'but queues nothing to a connection in progress (README, "How it differs").',
   },
   {
+    name: 'recoveryInterval',
+    kind: 'int', min: 0, max: MAX_U31, default: 10000, rust: 'i64', kinds: 'all',
+    libzmq: ['ZMQ_RECOVERY_IVL', 9, 'recovery_ivl'],
+    doc:
+      "ms of data a multicast (PGM) receiver may recover after a gap (libzmq `ZMQ_RECOVERY_IVL`).\n" +
+      'This engine has no PGM transport, so it is held and read back (zeromq.js code that sets it\n' +
+      'keeps working) and changes nothing.',
+  },
+  {
     name: 'backlog',
     kind: 'int', min: 0, max: MAX_U31, default: 100, rust: 'u32', kinds: 'all',
     libzmq: ['ZMQ_BACKLOG', 19, 'backlog'],

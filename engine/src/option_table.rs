@@ -39,6 +39,10 @@ pub struct Options {
     /// send with none waits (up to `sendTimeout`). `false`, libzmq's default, is held and read back
     /// but queues nothing to a connection in progress (README, "How it differs").
     pub immediate: bool,
+    /// ms of data a multicast (PGM) receiver may recover after a gap (libzmq `ZMQ_RECOVERY_IVL`).
+    /// This engine has no PGM transport, so it is held and read back (zeromq.js code that sets it
+    /// keeps working) and changes nothing.
+    pub recovery_interval: i64,
     /// Pending connections a tcp or ipc listener keeps before accepting them (`listen()`); applies to later binds.
     pub backlog: u32,
     /// The security domain of this socket's server side (libzmq `ZMQ_ZAP_DOMAIN`): given to
@@ -121,6 +125,7 @@ impl Default for Options {
             heartbeat_timeout: 0,
             heartbeat_time_to_live: 0,
             immediate: false,
+            recovery_interval: 10000,
             backlog: 100,
             zap_domain: None,
             max_message_size: -1,
