@@ -393,3 +393,23 @@ test('recoveryInterval (PGM, which this engine lacks) is held and read back, in 
   assert.throws(() => new Dealer({ recoveryInterval: 'hello' as unknown as number }), { name: 'TypeError' })
   assert.equal(use(t, new Dealer()).recoveryInterval, 10000)
 })
+
+test('an option value of the wrong type has zeromq.js\'s message, and ours as .detail', (t) => {
+  const sock = use(t, new Dealer())
+  const cases: Array<[string, unknown, string]> = [
+    ['sendTimeout', 'hello', 'Option value must be a number'],
+    ['immediate', 1, 'Option value must be a boolean'],
+    ['routingId', 5, 'Option value must be a string or buffer'],
+  ]
+  for (const [name, value, message] of cases) {
+    assert.throws(() => {
+      ;(sock as unknown as Record<string, unknown>)[name] = value
+    }, (err: Error & { code?: string; detail?: string }) => {
+      assert.ok(err instanceof TypeError)
+      assert.equal(err.message, message)
+      assert.match(err.detail ?? '', new RegExp(`option "${name}" must be`))
+      assert.equal(err.code, 'ERR_INVALID_ARG_TYPE')
+      return true
+    })
+  }
+})

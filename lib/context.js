@@ -8,7 +8,7 @@
 // resource (`maxSockets`; libzmq's EMFILE beyond it does not happen here) and `maxMessageSize` is
 // each socket's own option.
 
-const { zmqError, typeError, describe } = require('./errors.js');
+const { zmqError, typeError, optionTypeError, describe } = require('./errors.js');
 const { requireNew } = require('./construct.js');
 
 /** @type {unique symbol} */
@@ -38,11 +38,11 @@ const CONTEXT_OPTIONS = {
  */
 function checkValue(name, spec, value) {
   if (spec.kind === 'bool') {
-    if (typeof value !== 'boolean') throw detailed(typeError('Option value must be a boolean'), `context option "${name}" must be a boolean, got ${describe(value)}`);
+    if (typeof value !== 'boolean') throw optionTypeError('boolean', `context option "${name}" must be a boolean, got ${describe(value)}`);
     return value;
   }
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw detailed(typeError('Option value must be a number'), `context option "${name}" must be an integer number, got ${describe(value)}`);
+    throw optionTypeError('number', `context option "${name}" must be an integer number, got ${describe(value)}`);
   }
   if (value < spec.min || value > spec.max) {
     // libzmq's answer to an out-of-range context option.

@@ -86,6 +86,22 @@ function typeError(message, code = 'ERR_INVALID_ARG_TYPE') {
   return err;
 }
 
+/** zeromq.js's `.message` for an option value of the wrong type, by the type it wanted. */
+const OPTION_VALUE_TEXT = {
+  number: 'Option value must be a number',
+  boolean: 'Option value must be a boolean',
+  text: 'Option value must be a string or buffer',
+};
+
+/**
+ * An option value of the wrong type: zeromq.js's text as `.message`, what was wrong as `.detail`.
+ * @param {keyof typeof OPTION_VALUE_TEXT} wanted
+ * @param {string} detail
+ */
+function optionTypeError(wanted, detail) {
+  return Object.assign(typeError(OPTION_VALUE_TEXT[wanted]), { detail });
+}
+
 /** @param {unknown} value */
 function describe(value) {
   if (value === null) return 'null';
@@ -98,4 +114,14 @@ function describe(value) {
   return `type ${typeof value} (${String(value)})`;
 }
 
-module.exports = { zmqError, errorTable, endpointBusyError, closedError, cancelledByClose, abortError, typeError, describe };
+module.exports = {
+  zmqError,
+  errorTable,
+  endpointBusyError,
+  closedError,
+  cancelledByClose,
+  abortError,
+  typeError,
+  optionTypeError,
+  describe,
+};

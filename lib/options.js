@@ -5,7 +5,7 @@
 // Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
 
 const { types } = require('node:util');
-const { typeError, describe } = require('./errors.js');
+const { typeError, optionTypeError, describe } = require('./errors.js');
 const { closestName } = require('./closest-name.js');
 const security = require('./security.js');
 const table = require('./option-table.js');
@@ -68,7 +68,7 @@ function check(name, spec, value) {
   switch (spec.kind) {
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw typeError(`option "${name}" must be an integer number, got ${describe(value)}`);
+        throw optionTypeError('number', `option "${name}" must be an integer number, got ${describe(value)}`);
       }
       if (value < spec.min || value > spec.max) {
         throw typeError(
@@ -79,7 +79,7 @@ function check(name, spec, value) {
       return value;
     case 'bool':
       if (typeof value !== 'boolean') {
-        throw typeError(`option "${name}" must be a boolean, got ${describe(value)}`);
+        throw optionTypeError('boolean', `option "${name}" must be a boolean, got ${describe(value)}`);
       }
       return value;
     case 'routingId': {
@@ -87,7 +87,7 @@ function check(name, spec, value) {
       let length;
       if (typeof value === 'string') length = Buffer.byteLength(value);
       else if (types.isUint8Array(value)) length = value.byteLength;
-      else throw typeError(`option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
+      else throw optionTypeError('text', `option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
       // libzmq's rule: 1..255 bytes (an empty identity would mean "none": use null for that).
       if (length < 1 || length > 255) {
         throw typeError(`option "${name}" must be 1 to 255 bytes long, got ${length}`, 'ERR_OUT_OF_RANGE');
@@ -97,7 +97,7 @@ function check(name, spec, value) {
     case 'bytes':
       if (value === null || typeof value === 'string') return value;
       if (types.isUint8Array(value)) return Buffer.from(value);
-      throw typeError(`option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
+      throw optionTypeError('text', `option "${name}" must be a string, a Uint8Array or null, got ${describe(value)}`);
     case 'key':
       return security.checkKey(name, value);
     case 'credential':
@@ -105,7 +105,7 @@ function check(name, spec, value) {
       // Bytes as libzmq takes them, kept as their text (what the handshake and a read give back).
       if (types.isUint8Array(value)) value = utf8(name, value);
       if (typeof value !== 'string') {
-        throw typeError(`option "${name}" must be a string, a Uint8Array of UTF-8 or null, got ${describe(value)}`);
+        throw optionTypeError('text', `option "${name}" must be a string, a Uint8Array of UTF-8 or null, got ${describe(value)}`);
       }
       // RFC 24: each is one length octet long.
       if (Buffer.byteLength(value) > 255) {
