@@ -98,25 +98,3 @@ pub(crate) unsafe fn of(
     }
     Ok(None)
 }
-
-/// The bytes of one JS binary value as a slice (empty when detached), or an `InvalidArg` error
-/// when it is not binary.
-///
-/// # Safety
-/// As [`of`]; moreover the slice must be dropped before any JS code runs again on this thread
-/// (JS could detach or resize the memory) and before `value` can be collected.
-pub(crate) unsafe fn slice<'a>(env: sys::napi_env, value: sys::napi_value) -> Result<&'a [u8]> {
-    // SAFETY: the caller's contract.
-    match unsafe { of(env, value) }? {
-        Some((data, len)) if !data.is_null() && len > 0 => {
-            // SAFETY: napi reported `len` readable bytes at `data`, valid while the caller's
-            // contract holds.
-            Ok(unsafe { std::slice::from_raw_parts(data, len) })
-        }
-        Some(_) => Ok(&[]),
-        None => Err(napi::Error::new(
-            napi::Status::InvalidArg,
-            "expected a binary value",
-        )),
-    }
-}

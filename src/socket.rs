@@ -18,7 +18,7 @@ use crate::outcome::Outcome;
 use crate::pattern::{self, Pattern};
 use crate::{js_error, message};
 use napi::bindgen_prelude::{Buffer, Function, Unknown};
-use napi::{Env, Error, JsValue, Result, Status};
+use napi::{Env, Error, Result, Status};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
@@ -238,19 +238,8 @@ impl Socket {
     /// Each was accepted when its `send()` resolved: a message the engine cannot take now after
     /// all (its peer died since) waits for room in the background, the rest behind it in order,
     /// as the waiting send of an accepted message does.
-    pub(crate) fn send_many(&self, bytes: Unknown<'_>, layout: Unknown<'_>) -> Result<()> {
-        // SAFETY: called from a native function of this socket's env, on its thread, and both
-        // values are arguments of this call; the slices are dropped before it returns, and no JS
-        // runs meanwhile that could detach or resize their memory.
-        let (bytes, layout) = unsafe {
-            (
-                crate::binary_view::slice(self.env.raw(), bytes.raw())?,
-                crate::binary_view::slice(self.env.raw(), layout.raw())?,
-            )
-        };
-        let mut words = layout
-            .chunks_exact(4)
-            .map(|w| u32::from_ne_bytes([w[0], w[1], w[2], w[3]]) as usize);
+    pub(crate) fn send_many(&self, bytes: &[u8], layout: &[u32]) -> Result<()> {
+        let mut words = layout.iter().map(|&w| w as usize);
         let mut at = 0usize;
         let mut frames: Vec<FrameRef<'_>> = Vec::new();
         let mut waiting: Vec<Message> = Vec::new();

@@ -86,7 +86,7 @@ pub fn socket_send_room(env: Env, id: i64) -> u32 {
 /// The sends the JS layer accepted in this turn, in one call (see `Socket::send_many`); nothing
 /// when the socket is gone (closed: they were lost with its queue).
 #[napi(catch_unwind)]
-pub fn socket_send_many(env: Env, id: i64, bytes: Unknown<'_>, layout: Unknown<'_>) -> Result<()> {
+pub fn socket_send_many(env: Env, id: i64, bytes: &[u8], layout: &[u32]) -> Result<()> {
     match live(&env, id) {
         Some(socket) => socket.send_many(bytes, layout),
         None => Ok(()),
