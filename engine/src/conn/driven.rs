@@ -79,10 +79,7 @@ impl Spin {
     /// Whether to read again now rather than sleep. Never on a single core: spinning there only
     /// keeps the sender waiting.
     fn again(&mut self) -> bool {
-        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        let cores =
-            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        if cores < 2 {
+        if !crate::conn::box_threads::spare_core() {
             return false;
         }
         let now = std::time::Instant::now();

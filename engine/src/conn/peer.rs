@@ -6,6 +6,7 @@
 //! and every message sent while a write is in progress, is queued for the connection's writer,
 //! which keeps the order.
 
+use crate::conn::box_threads::two_threads;
 use crate::conn::write_buf::{write_message_now, Direct, WriteBuf, WriteOutcome};
 use crate::error::ProtocolError;
 use crate::lock::lock;
@@ -235,8 +236,10 @@ impl Peer {
         self.zmtp31
     }
 
-    /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`.
+    /// Every frame from now on goes out sealed by `sealer` (CURVE); a no-op for `Clear`. Large
+    /// boxes are sealed on two threads (`box_threads`).
     pub(crate) fn sealed(mut self, sealer: FrameSealer) -> Peer {
+        let sealer = sealer.split_with(two_threads);
         self.out.get_mut().unwrap_or_else(|p| p.into_inner()).sealer = Sealer(sealer);
         self
     }

@@ -109,6 +109,11 @@ impl LargeFrame {
         self.body.reserve_exact(target.saturating_sub(len));
     }
 
+    /// The body bytes that have arrived so far.
+    pub(crate) fn arrived_mut(&mut self) -> &mut [u8] {
+        &mut self.body
+    }
+
     /// Where the next read goes: the body, and at most how many bytes it may take (the rest of
     /// the stream belongs to the next frame).
     pub(crate) fn target(&mut self) -> (&mut Vec<u8>, u64) {

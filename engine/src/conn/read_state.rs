@@ -12,6 +12,7 @@ use crate::options::Options;
 use crate::wire::assembly::MessageAssembly;
 use crate::wire::codec::{Decoder, Frame};
 use crate::wire::command::{Command, MAX_PING_CONTEXT};
+use crate::wire::security::curve::message::StreamedMessage;
 use crate::wire::security::curve::message::OVERHEAD as OPEN_OVERHEAD;
 use crate::wire::security::data::FrameOpener;
 use crate::wire::Message;
@@ -55,6 +56,9 @@ pub(crate) struct ReadState {
     buf: BytesMut,
     /// The large frame being read into its own buffer, if any (see `read_buf`).
     large: Option<LargeFrame>,
+    /// The large frame's CURVE box, opened as its bytes arrive (so that little of the crypto is
+    /// left once the last of them has come); set once its head has arrived.
+    streamed: Option<StreamedMessage>,
     decoder: Decoder,
     /// Frames of the message being received, held to the message limits.
     assembly: MessageAssembly,
@@ -71,6 +75,7 @@ impl ReadState {
         ReadState {
             buf: leftover,
             large: None,
+            streamed: None,
             decoder: Decoder::new(options.max_message_size)
                 .commands_up_to(options.max_command_size),
             assembly: MessageAssembly::new(options.max_message_size, options.max_message_frames),
@@ -89,7 +94,8 @@ impl ReadState {
             });
             self.decoder = self.decoder.frames_up_to(max);
         }
-        self.opener = opener;
+        // Large boxes are opened on two threads (`box_threads`).
+        self.opener = opener.split_with(crate::conn::box_threads::two_threads);
         self
     }
 
@@ -110,9 +116,17 @@ impl ReadState {
             }
         }
         loop {
+            self.open_arrived()?;
             if self.large.as_ref().is_some_and(LargeFrame::is_complete) {
                 if let Some(done) = self.large.take() {
-                    self.on_frame(sink, done.finish())?;
+                    let frame = match self.streamed.take() {
+                        Some(streamed) => self
+                            .opener
+                            .finish(streamed, done.finish())
+                            .map_err(ReadEnd::Protocol)?,
+                        None => self.open(done.finish())?,
+                    };
+                    self.on_opened(sink, frame)?;
                 }
             }
             if self.stalled.is_some() {
@@ -221,12 +235,42 @@ impl ReadState {
         }
     }
 
-    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
-        let frame = if self.opener.decrypts() {
-            self.opener.open(frame).map_err(ReadEnd::Protocol)?
-        } else {
-            frame
+    /// A sealed connection's large frame: opens (checks and decrypts in place) what arrived of
+    /// its box since the last call.
+    fn open_arrived(&mut self) -> Result<(), ReadEnd> {
+        let Some(large) = self.large.as_mut() else {
+            return Ok(());
         };
+        if !self.opener.decrypts() {
+            return Ok(());
+        }
+        if self.streamed.is_none() {
+            self.streamed = self
+                .opener
+                .start(large.arrived_mut())
+                .map_err(ReadEnd::Protocol)?;
+        }
+        if let Some(streamed) = self.streamed.as_mut() {
+            streamed.update(large.arrived_mut());
+        }
+        Ok(())
+    }
+
+    /// A whole frame as it came off the wire, opened if the connection is sealed.
+    fn open(&mut self, frame: Frame) -> Result<Frame, ReadEnd> {
+        if self.opener.decrypts() {
+            self.opener.open(frame).map_err(ReadEnd::Protocol)
+        } else {
+            Ok(frame)
+        }
+    }
+
+    fn on_frame(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
+        let frame = self.open(frame)?;
+        self.on_opened(sink, frame)
+    }
+
+    fn on_opened(&mut self, sink: &mut impl ReadSink, frame: Frame) -> Result<(), ReadEnd> {
         match frame {
             Frame::Data { more, body } => {
                 let done = self.assembly.push(body, more).map_err(ReadEnd::Protocol)?;
@@ -619,5 +663,85 @@ mod tests {
             ),
             "{result:?}"
         );
+    }
+
+    /// The two data-phase halves of a CURVE connection (client's sealer, server's opener).
+    fn curve_halves() -> (
+        crate::wire::security::data::FrameSealer,
+        crate::wire::security::data::FrameOpener,
+    ) {
+        use crate::wire::security::testing::{drive, local};
+        use crate::wire::security::{CurveKeyPair, Security};
+        let server = CurveKeyPair::generate().expect("keys");
+        let client = CurveKeyPair::generate().expect("keys");
+        let mut c = Security::curve_client(client.secret, None, server.public)
+            .expect("client")
+            .mechanism(local("DEALER", None), false)
+            .expect("mechanism");
+        let mut s = Security::curve_server(server.secret)
+            .mechanism(local("ROUTER", None), false)
+            .expect("mechanism");
+        drive(c.as_mut(), s.as_mut()).expect("handshake");
+        let (sealer, _) = c.into_data_phase().expect("client data phase");
+        let (_, opener) = s.into_data_phase().expect("server data phase");
+        (sealer, opener)
+    }
+
+    fn sealed_wire(
+        sealer: &mut crate::wire::security::data::FrameSealer,
+        messages: &[Message],
+    ) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        for m in messages {
+            let last = m.len() - 1;
+            for (i, frame) in m.iter().enumerate() {
+                sealer
+                    .seal_into(frame, i < last, false, &mut out)
+                    .expect("seal");
+            }
+        }
+        out.to_vec()
+    }
+
+    #[test]
+    fn curve_frames_opened_as_they_arrive_come_out_whole_at_every_split() {
+        use crate::wire::security::curve::message::SPLIT_MIN;
+        let big = |len: usize, seed: u8| -> Vec<u8> {
+            (0..len).map(|i| (i as u8).wrapping_add(seed)).collect()
+        };
+        let sent = vec![
+            message(&[b"small"]),
+            message(&[&big(LARGE_FRAME_MIN - OPEN_OVERHEAD, 1)]),
+            message(&[&big(LARGE_FRAME_MIN, 2), b"tail"]),
+            message(&[&big(SPLIT_MIN + 77, 3)]),
+            message(&[&big((1 << 20) + 5, 4), &big(70_000, 5)]),
+            message(&[b"last"]),
+        ];
+        // Chunks that cut the MESSAGE head (32 bytes), keystream blocks and MAC blocks anywhere.
+        for chunk in [13, 4096, 65_537, usize::MAX] {
+            // A connection's nonces only grow: a fresh pair for each pass.
+            let (sealer, opener) = curve_halves();
+            // Split seals run on two threads, as a connection's do.
+            let mut sealer = sealer.split_with(crate::conn::box_threads::two_threads);
+            let bytes = sealed_wire(&mut sealer, &sent);
+            let mut read = state(&Options::default()).opened(opener);
+            let mut sink = Record::default();
+            let rest = feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            assert!(rest.is_empty());
+            assert!(sink.messages == sent, "reads of {chunk} bytes");
+        }
+    }
+
+    #[test]
+    fn a_forged_large_curve_frame_ends_the_connection() {
+        let (mut sealer, opener) = curve_halves();
+        let mut bytes = sealed_wire(&mut sealer, &[message(&[&vec![9u8; 100_000]])]);
+        let at = bytes.len() - 1000;
+        bytes[at] ^= 1;
+        let mut read = state(&Options::default()).opened(opener);
+        let mut sink = Record::default();
+        let end = feed(&mut read, &mut sink, &bytes, 4096);
+        assert!(matches!(end, Err(ReadEnd::Protocol(_))), "{end:?}");
+        assert!(sink.messages.is_empty());
     }
 }

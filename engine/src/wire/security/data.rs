@@ -2,7 +2,8 @@
 //! reader (different tasks, or the caller's thread and the connection task) each own their half
 //! without sharing a lock: `Clear` for NULL and PLAIN, MESSAGE boxes for CURVE.
 
-use super::curve::message::{MessageOpener, MessageSealer, OVERHEAD};
+use super::curve::message::{MessageOpener, MessageSealer, StreamedMessage, OVERHEAD};
+use super::curve::nacl_box::Join;
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Frame};
 use bytes::BytesMut;
@@ -17,6 +18,14 @@ impl FrameSealer {
     /// False for `Clear`: frames go out unchanged, so the zero-copy write paths stay as they are.
     pub fn encrypts(&self) -> bool {
         matches!(self, FrameSealer::Curve(_))
+    }
+
+    /// Large frames are sealed in two halves run by `join` (see `MessageSealer::split_with`).
+    pub fn split_with(self, join: Join) -> FrameSealer {
+        match self {
+            FrameSealer::Clear => FrameSealer::Clear,
+            FrameSealer::Curve(s) => FrameSealer::Curve(s.split_with(join)),
+        }
     }
 
     /// Bytes added to each frame body on the wire (33 for CURVE).
@@ -63,6 +72,36 @@ pub enum FrameOpener {
 impl FrameOpener {
     pub fn decrypts(&self) -> bool {
         matches!(self, FrameOpener::Curve(_))
+    }
+
+    /// Large frames opened as they arrive have their work run by `join` (see `MessageOpener`).
+    pub fn split_with(self, join: Join) -> FrameOpener {
+        match self {
+            FrameOpener::Clear => FrameOpener::Clear,
+            FrameOpener::Curve(o) => FrameOpener::Curve(o.split_with(join)),
+        }
+    }
+
+    /// Starts opening a frame as its body arrives (`arrived`: what is there so far): `None` for
+    /// `Clear`, or while too little has arrived to start. See `MessageOpener::start`.
+    pub fn start(&self, arrived: &[u8]) -> Result<Option<StreamedMessage>, ProtocolError> {
+        match self {
+            FrameOpener::Clear => Ok(None),
+            FrameOpener::Curve(o) => o.start(arrived),
+        }
+    }
+
+    /// The frame `streamed` opened as it arrived; see `MessageOpener::finish`.
+    pub fn finish(
+        &mut self,
+        streamed: StreamedMessage,
+        frame: Frame,
+    ) -> Result<Frame, ProtocolError> {
+        match self {
+            // Never started on a clear connection.
+            FrameOpener::Clear => Ok(frame),
+            FrameOpener::Curve(o) => o.finish(streamed, frame),
+        }
     }
 
     /// One received frame as the socket or the command handler must see it; an error means the

@@ -7,12 +7,13 @@
 //! box is refused before any decryption. The counter moves only once a box opened, so a forged
 //! box cannot push it ahead.
 
-use super::nacl_box::BoxKey;
+use super::nacl_box::{serial, BoxKey, Join, Opening};
 use super::{short_nonce, TAG_LEN};
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Frame};
 use bytes::{Buf, BufMut, BytesMut};
 use std::sync::Arc;
+use zeroize::Zeroize;
 
 const MESSAGE: &[u8] = b"\x07MESSAGE";
 /// libzmq's flags inside the box (`msg_t::more`, `msg_t::command`); other bits are ignored as
@@ -24,6 +25,8 @@ const TAG_AT: usize = NONCE_AT + 8;
 const FLAGS_AT: usize = TAG_AT + TAG_LEN;
 /// What a MESSAGE adds to a frame body: name, nonce, tag, flags.
 pub const OVERHEAD: usize = FLAGS_AT + 1;
+/// What must have arrived of a MESSAGE before it can be opened as it streams in: name, nonce, tag.
+pub const STREAM_HEAD: usize = FLAGS_AT;
 
 /// Both directions of a CURVE connection: what the mechanisms use during the handshake (INITIATE
 /// and READY already take nonces from it) and split into halves for the data phase.
@@ -46,11 +49,13 @@ impl MessageCodec {
                 key: Arc::clone(&key),
                 prefix: recv_prefix,
                 last_peer: 0,
+                join: serial,
             },
             sealer: MessageSealer {
                 key,
                 prefix: send_prefix,
                 next,
+                join: serial,
             },
         }
     }
@@ -96,15 +101,28 @@ impl MessageCodec {
     }
 }
 
+/// Frames at least this long are sealed, and opened, with their work split in two that a [`Join`]
+/// may run at once (and in cache-sized passes): below it, a second thread costs about what it saves.
+pub const SPLIT_MIN: usize = 256 * 1024;
+
 /// Boxes outgoing frames: the sending direction's key copy, nonce prefix and counter.
 pub struct MessageSealer {
     key: Arc<BoxKey>,
     prefix: &'static [u8; 16],
     /// The counter our next box uses.
     next: u64,
+    /// How a large frame's two halves run (see [`SPLIT_MIN`]); one after the other unless the
+    /// layer that owns threads says otherwise ([`MessageSealer::split_with`]).
+    join: Join,
 }
 
 impl MessageSealer {
+    /// Large frames are sealed with their halves run by `join` (which may use two threads).
+    pub fn split_with(mut self, join: Join) -> MessageSealer {
+        self.join = join;
+        self
+    }
+
     /// The next send counter. Refused at the end of the range rather than ever reused: a nonce
     /// used twice under one key gives both plaintexts away.
     fn take_nonce(&mut self) -> Result<u64, ProtocolError> {
@@ -137,12 +155,16 @@ impl MessageSealer {
         dst.extend_from_slice(MESSAGE);
         dst.put_u64(counter);
         dst.extend_from_slice(&[0u8; TAG_LEN]);
-        dst.put_u8(flags);
-        dst.extend_from_slice(body);
-        let tag = self.key.seal_in_place(
-            &short_nonce(self.prefix, counter),
-            &mut dst[start + FLAGS_AT..],
-        );
+        let nonce = short_nonce(self.prefix, counter);
+        let tag = if body.len() >= SPLIT_MIN {
+            // Encrypted from the caller's memory straight into `dst`.
+            self.key
+                .seal_split_into(&nonce, flags, body, dst, self.join)
+        } else {
+            dst.put_u8(flags);
+            dst.extend_from_slice(body);
+            self.key.seal_in_place(&nonce, &mut dst[start + FLAGS_AT..])
+        };
         dst[start + TAG_AT..start + FLAGS_AT].copy_from_slice(&tag);
         Ok(())
     }
@@ -174,6 +196,33 @@ impl MessageSealer {
     }
 }
 
+/// A MESSAGE being opened while its frame arrives (see [`MessageOpener::start`]): its box is
+/// checked and decrypted piece by piece as the bytes come, so that little is left to do when the
+/// last of them arrives.
+pub struct StreamedMessage {
+    opening: Opening,
+    /// How a large piece's MAC and decryption run (the opener's).
+    join: Join,
+    counter: u64,
+    /// Bytes of the frame body (the whole MESSAGE) processed so far.
+    done: usize,
+}
+
+impl StreamedMessage {
+    /// `arrived`: the frame body received so far (it only ever grows); what is new in it is
+    /// decrypted in place. Nothing of it may be used before [`MessageOpener::finish`] accepts it.
+    pub fn update(&mut self, arrived: &mut [u8]) {
+        if let Some(new) = arrived.get_mut(self.done..) {
+            if new.len() >= SPLIT_MIN {
+                self.opening.update_split(new, self.join);
+            } else {
+                self.opening.update(new);
+            }
+            self.done = arrived.len();
+        }
+    }
+}
+
 /// Opens incoming MESSAGEs: the receiving direction's key copy, nonce prefix and the highest
 /// counter accepted so far.
 pub struct MessageOpener {
@@ -181,16 +230,70 @@ pub struct MessageOpener {
     prefix: &'static [u8; 16],
     /// The highest counter accepted from the peer (its INITIATE's or READY's at first).
     last_peer: u64,
+    /// How a large piece of a streamed box is opened (see [`SPLIT_MIN`]).
+    join: Join,
 }
 
 impl MessageOpener {
-    /// Opens one received MESSAGE (the outer frame's flags do not matter, as in libzmq). The body is
-    /// decrypted in place when this frame owns its buffer (a large frame read on its own), and
-    /// copied once otherwise (a small frame sharing the read buffer).
-    pub fn decode(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+    /// Large pieces of streamed boxes are opened with their work run by `join` (two threads, maybe).
+    pub fn split_with(mut self, join: Join) -> MessageOpener {
+        self.join = join;
+        self
+    }
+
+    /// Starts opening a MESSAGE whose frame is still arriving, from its first bytes (`head`; the
+    /// name, counter and tag must be there: [`STREAM_HEAD`] bytes). `None` until they are. The
+    /// checks `decode` makes before decrypting are made here, so a replayed box costs nothing.
+    pub fn start(&self, head: &[u8]) -> Result<Option<StreamedMessage>, ProtocolError> {
+        if head.len() < STREAM_HEAD {
+            return Ok(None);
+        }
+        let counter = self.check_head(head)?;
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&head[TAG_AT..FLAGS_AT]);
+        Ok(Some(StreamedMessage {
+            opening: Opening::new(&self.key, &short_nonce(self.prefix, counter), &tag),
+            join: self.join,
+            counter,
+            done: FLAGS_AT,
+        }))
+    }
+
+    /// The frame whose MESSAGE `streamed` opened as it arrived (all of it fed to `update`): the
+    /// decrypted frame once the tag matched; else an error, the body wiped.
+    pub fn finish(
+        &mut self,
+        streamed: StreamedMessage,
+        frame: Frame,
+    ) -> Result<Frame, ProtocolError> {
         let body = match frame {
             Frame::Data { body, .. } | Frame::Command(body) => body,
         };
+        let mut buf = match body.try_into_mut() {
+            Ok(owned) => owned,
+            Err(shared) => BytesMut::from(&shared[..]),
+        };
+        let StreamedMessage {
+            opening,
+            counter,
+            done,
+            ..
+        } = streamed;
+        let checked = if done == buf.len() && counter > self.last_peer {
+            opening.finish().is_ok()
+        } else {
+            false
+        };
+        if !checked {
+            buf[..].zeroize();
+            return Err(ProtocolError::BadCommand("CURVE MESSAGE box does not open"));
+        }
+        self.last_peer = counter;
+        Ok(opened(buf))
+    }
+
+    /// The counter of a MESSAGE, once its name, length and counter say it may be opened.
+    fn check_head(&self, body: &[u8]) -> Result<u64, ProtocolError> {
         if !body.starts_with(MESSAGE) {
             return Err(ProtocolError::UnexpectedCommand(
                 "a frame other than a CURVE MESSAGE after the handshake".into(),
@@ -207,6 +310,17 @@ impl MessageOpener {
                 "CURVE MESSAGE nonce not above the last one (replayed or reordered)",
             ));
         }
+        Ok(counter)
+    }
+
+    /// Opens one received MESSAGE (the outer frame's flags do not matter, as in libzmq). The body is
+    /// decrypted in place when this frame owns its buffer (a large frame read on its own), and
+    /// copied once otherwise (a small frame sharing the read buffer).
+    pub fn decode(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        let body = match frame {
+            Frame::Data { body, .. } | Frame::Command(body) => body,
+        };
+        let counter = self.check_head(&body)?;
         let mut buf = match body.try_into_mut() {
             Ok(owned) => owned,
             Err(shared) => BytesMut::from(&shared[..]),
@@ -221,17 +335,22 @@ impl MessageOpener {
             )
             .map_err(|_| ProtocolError::BadCommand("CURVE MESSAGE box does not open"))?;
         self.last_peer = counter;
-        let flags = buf[FLAGS_AT];
-        buf.advance(OVERHEAD);
-        let body = buf.freeze();
-        Ok(if flags & FLAG_COMMAND != 0 {
-            Frame::Command(body)
-        } else {
-            Frame::Data {
-                more: flags & FLAG_MORE != 0,
-                body,
-            }
-        })
+        Ok(opened(buf))
+    }
+}
+
+/// A decrypted MESSAGE (name, counter, tag and flags still in front) as the frame it carried.
+fn opened(mut buf: BytesMut) -> Frame {
+    let flags = buf[FLAGS_AT];
+    buf.advance(OVERHEAD);
+    let body = buf.freeze();
+    if flags & FLAG_COMMAND != 0 {
+        Frame::Command(body)
+    } else {
+        Frame::Data {
+            more: flags & FLAG_MORE != 0,
+            body,
+        }
     }
 }
 
