@@ -117,7 +117,8 @@ async function main() {
       const { client, server, endpoints, brokerProcs } = libs[libOf(impl)];
       // The previous batch's garbage (received buffers above all) is collected now, in both
       // processes, rather than in whichever batch happens to come next.
-      await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
+      const collected = await server.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
+      if (collected.rss) log(`[rss] ${impl} server before ${c.id}: ${JSON.stringify(collected.rss)}`);
       if (c.topology === 'broker') for (const p of brokerProcs) await p.ask({ cmd: 'collect' }, cfg.batchTimeoutMs);
       const streamed = c.topology === 'fanout' || c.topology === 'pushpull';
       const role = streamed

@@ -2,6 +2,7 @@
 // with raw timings; keeps its sockets connected between batches (a batch warms up, then measures).
 import { performance } from 'node:perf_hooks';
 import { closeNetConnections, netPipeline } from '../lib/net-floor.mjs';
+import { rssDetail, rssSnapshot } from '../lib/rss-detail.mjs';
 import { CURVE_CLIENT, loadLib } from './libs.mjs';
 
 const [name] = process.argv.slice(2);
@@ -179,7 +180,8 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
       out.close();
       reports.close();
     }
-    process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
+    const detail = rssDetail ? { rss: rssSnapshot() } : {};
+    process.send?.({ maxRssKiB: process.resourceUsage().maxRSS, ...detail }, () => process.exit(0));
     return;
   }
   try {

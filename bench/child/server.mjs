@@ -2,6 +2,7 @@
 // ours also a Reply running serve({ concurrency: 16 }) on each. Tells the parent its endpoints over the
 // IPC channel; on { cmd: 'collect' } runs a full GC (before each batch), on { cmd: 'stop' } closes everything and reports its peak RSS.
 import { startNetEcho } from '../lib/net-floor.mjs';
+import { rssDetail, rssSnapshot } from '../lib/rss-detail.mjs';
 import { CURVE_SERVER, loadLib } from './libs.mjs';
 
 const [name, ipcDir] = process.argv.slice(2);
@@ -118,12 +119,13 @@ process.on('message', (/** @type {{ cmd?: string }} */ m) => {
   if (m?.cmd === 'collect') {
     // Before each batch (bench/run.mjs): started with --expose-gc.
     globalThis.gc?.();
-    process.send?.({ ok: true });
+    process.send?.({ ok: true, ...(rssDetail ? { rss: rssSnapshot() } : {}) });
     return;
   }
   if (m?.cmd !== 'stop') return;
   netEcho.close();
   for (const s of sockets) s.close();
-  process.send?.({ maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
+  const detail = rssDetail ? { rss: rssSnapshot() } : {};
+  process.send?.({ maxRssKiB: process.resourceUsage().maxRSS, ...detail }, () => process.exit(0));
 });
 process.send?.({ ready: true, endpoints });

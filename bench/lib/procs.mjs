@@ -26,7 +26,10 @@ export class NodeChild {
   constructor(script, args, label) {
     this.label = label;
     // --expose-gc: each batch starts from a collected heap (see `collect` in the child scripts).
-    this.proc = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
+    // BENCH_NODE_FLAGS: more V8/Node flags for every child, both libraries alike (experiments, e.g.
+    // `--max-semi-space-size=1` to see what the young generation's size accounts for).
+    const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    this.proc = fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--expose-gc', ...flags] });
     /** @type {((m: any) => void) | null} */
     this.waiting = null;
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
@@ -69,7 +72,8 @@ export class NodeChild {
   async stop(ms = 10_000) {
     if (!this.alive) return null;
     try {
-      const { maxRssKiB } = await this.ask({ cmd: 'stop' }, ms);
+      const { maxRssKiB, rss } = await this.ask({ cmd: 'stop' }, ms);
+      if (rss) console.error(`[rss] ${this.label} at exit: ${JSON.stringify(rss)}`);
       await withTimeout(this.exited, ms, `${this.label} exit`, () => this.kill());
       return maxRssKiB;
     } catch {
