@@ -33,6 +33,28 @@ pub async fn raw_peer(endpoint: &str, bytes: &[u8]) -> TcpStream {
     s
 }
 
+/// Writes `wire` in pieces of the sizes in `steps` (repeated as needed), pausing 1 ms before every
+/// `pause_every`-th piece after the first, so that the pieces arrive as separate reads.
+pub async fn write_in_pieces(
+    stream: &mut TcpStream,
+    wire: &[u8],
+    steps: &[usize],
+    pause_every: usize,
+) {
+    let mut at = 0;
+    for (i, step) in steps.iter().cycle().enumerate() {
+        if at >= wire.len() {
+            break;
+        }
+        let end = (at + step).min(wire.len());
+        stream.write_all(&wire[at..end]).await.expect("write");
+        at = end;
+        if i % pause_every == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
+
 /// Reads (and discards) until the server closes the connection.
 pub async fn closed_by_server(stream: &mut TcpStream) {
     let mut sink = vec![0u8; 4096];

@@ -362,22 +362,13 @@ async fn large_frame_split_over_many_reads_arrives_intact() {
         wire.extend_from_slice(b"next");
         let mut peer = raw_peer(&endpoint, &handshake_bytes()).await;
         d.seen().until("the attach", |s| s.attaches() == 1).await;
-        let mut at = 0;
-        for (i, step) in [1usize, 10, 4095, 40_000, 7, 200_000, 33 * 1024, 3]
-            .iter()
-            .cycle()
-            .enumerate()
-        {
-            if at >= wire.len() {
-                break;
-            }
-            let end = (at + step).min(wire.len());
-            peer.write_all(&wire[at..end]).await.expect("write");
-            at = end;
-            if i % 3 == 0 {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
+        write_in_pieces(
+            &mut peer,
+            &wire,
+            &[1usize, 10, 4095, 40_000, 7, 200_000, 33 * 1024, 3],
+            3,
+        )
+        .await;
         let first = prompt(server.recv()).await.expect("the large request");
         assert!(first == vec![body], "{kind:?}: the 1 MiB frame changed");
         prompt(server.send(vec![Bytes::from_static(b"ok")]))

@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use bytes::{Bytes, BytesMut};
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use zeromq_napi_engine::handshake::{handshake, HandshakeConfig};
@@ -120,22 +119,13 @@ async fn frames_split_at_odd_boundaries_and_packed_together() {
     }
     // Written in pieces of awkward sizes (a header split across writes among them), with pauses
     // so that they arrive as separate reads.
-    let mut at = 0;
-    for (i, step) in [1usize, 8, 3, 8191, 9, 100_000, 65_537, 7]
-        .iter()
-        .cycle()
-        .enumerate()
-    {
-        if at >= wire.len() {
-            break;
-        }
-        let end = (at + step).min(wire.len());
-        stream.write_all(&wire[at..end]).await.expect("write");
-        at = end;
-        if i % 5 == 0 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
+    write_in_pieces(
+        &mut stream,
+        &wire,
+        &[1usize, 8, 3, 8191, 9, 100_000, 65_537, 7],
+        5,
+    )
+    .await;
     for _ in 0..3 {
         let reply = read_message(&mut stream, &mut buf).await;
         assert_eq!(reply, envelope);
