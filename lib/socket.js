@@ -47,6 +47,10 @@ const kYielding = Symbol('zeromq-napi.yielding');
 /** @type {unique symbol} */
 const kInOrder = Symbol('zeromq-napi.inOrder');
 /** @type {unique symbol} */
+const kFinished = Symbol('zeromq-napi.finished');
+/** @type {unique symbol} */
+const kPending = Symbol('zeromq-napi.pending');
+/** @type {unique symbol} */
 const kEndpointOps = Symbol('zeromq-napi.endpointOps');
 /** @type {unique symbol} */
 const kCloseAfterEndpointOps = Symbol('zeromq-napi.closeAfterEndpointOps');
@@ -388,13 +392,9 @@ class Socket {
       // either way it finished at once, so it counts towards the yield that keeps loops fair.
       if (!(burst && nativeSocket.queueSend(plain))) {
         const r = nativeSocket.send(plain, burst);
-        if (typeof r === 'number') {
-          this[kSyncRun] = 0;
-          return this[kInOrder](native.wait(r, signal, this));
-        }
+        if (typeof r === 'number') return this[kPending](native.wait(r, signal, this));
       }
-      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](undefined);
-      return this[kYielding] === null ? RESOLVED : this[kInOrder](RESOLVED);
+      return this[kFinished](undefined, RESOLVED);
     } catch (err) {
       return this[kInOrder](Promise.reject(err));
     }
@@ -417,14 +417,10 @@ class Socket {
         if (this[kBatchAt] === batch.length) this[kBatch] = null;
       } else {
         const r = this[kNative].recv();
-        if (typeof r === 'number') {
-          this[kSyncRun] = 0;
-          return this[kInOrder](native.wait(r, signal, this, this[kTakeBatch]));
-        }
+        if (typeof r === 'number') return this[kPending](native.wait(r, signal, this, this[kTakeBatch]));
         message = this[kTakeBatch](native.unpack(r));
       }
-      if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](message);
-      return this[kInOrder](Promise.resolve(message));
+      return this[kFinished](message, Promise.resolve(message));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -445,6 +441,31 @@ class Socket {
     }
     return received[0];
   };
+
+  /**
+   * A send or receive that finished at once: `settled` (a promise of `value`) in call order, or,
+   * for every `SYNC_RUN_LIMIT`-th in a row, `value` a turn later so that a tight loop lets timers
+   * and I/O run.
+   * @template T
+   * @param {T} value
+   * @param {Promise<T>} settled
+   * @returns {Promise<T>}
+   */
+  [kFinished](value, settled) {
+    if (++this[kSyncRun] === SYNC_RUN_LIMIT) return this[kYield](value);
+    return this[kInOrder](settled);
+  }
+
+  /**
+   * A send or receive left pending: it ends the run of ones finished at once.
+   * @template T
+   * @param {Promise<T>} pending
+   * @returns {Promise<T>}
+   */
+  [kPending](pending) {
+    this[kSyncRun] = 0;
+    return this[kInOrder](pending);
+  }
 
   /**
    * A promise for `value` settled in a later event-loop turn (`SYNC_RUN_LIMIT`); the operation
