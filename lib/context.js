@@ -8,7 +8,7 @@
 // resource (`maxSockets`; libzmq's EMFILE beyond it does not happen here) and `maxMessageSize` is
 // each socket's own option.
 
-const { zmqError, typeError, optionTypeError, describe } = require('./errors.js');
+const { zmqError, typeError, optionTypeError, detailed, describe } = require('./errors.js');
 const { requireNew } = require('./construct.js');
 
 /** @type {unique symbol} */
@@ -49,16 +49,6 @@ function checkValue(name, spec, value) {
     throw zmqError('EINVAL', `context option "${name}" must be between ${spec.min} and ${spec.max}, got ${value}`);
   }
   return value;
-}
-
-/**
- * @template {Error} E
- * @param {E} err
- * @param {string} detail  what happened, beside zeromq.js's text
- * @returns {E & { detail: string }}
- */
-function detailed(err, detail) {
-  return Object.assign(err, { detail });
 }
 
 class Context {

@@ -94,12 +94,23 @@ const OPTION_VALUE_TEXT = {
 };
 
 /**
+ * `err` with what happened in this case as `.detail` (its `.message` stays zeromq.js's text).
+ * @template {Error} E
+ * @param {E} err
+ * @param {string} detail
+ * @returns {E & { detail: string }}
+ */
+function detailed(err, detail) {
+  return Object.assign(err, { detail });
+}
+
+/**
  * An option value of the wrong type: zeromq.js's text as `.message`, what was wrong as `.detail`.
  * @param {keyof typeof OPTION_VALUE_TEXT} wanted
  * @param {string} detail
  */
 function optionTypeError(wanted, detail) {
-  return Object.assign(typeError(OPTION_VALUE_TEXT[wanted]), { detail });
+  return detailed(typeError(OPTION_VALUE_TEXT[wanted]), detail);
 }
 
 /** @param {unknown} value */
@@ -123,5 +134,6 @@ module.exports = {
   abortError,
   typeError,
   optionTypeError,
+  detailed,
   describe,
 };
