@@ -5,7 +5,7 @@
 // Validation throws TypeError for unknown names, wrong types and out-of-range values alike.
 
 const { types } = require('node:util');
-const { typeError, optionTypeError, describe } = require('./errors.js');
+const { typeError, optionTypeError, detailed, describe } = require('./errors.js');
 const { closestName } = require('./closest-name.js');
 const security = require('./security.js');
 const table = require('./option-table.js');
@@ -143,7 +143,7 @@ function resolve(kind, options) {
   if (options === undefined || options === null) return values;
   if (typeof options !== 'object' || Array.isArray(options)) {
     // zeromq.js's text, what was given in `.detail`.
-    throw Object.assign(typeError('Options must be an object'), { detail: `socket options must be an object, got ${describe(options)}` });
+    throw detailed(typeError('Options must be an object'), `socket options must be an object, got ${describe(options)}`);
   }
   for (const name of Object.keys(options)) {
     const entry = Object.prototype.hasOwnProperty.call(schema, name) ? schema[name] : undefined;

@@ -12,7 +12,7 @@ const options = require('./options.js');
 const security = require('./security.js');
 const zap = require('./zap.js');
 const { checkMessage, plainMessage, signalOf, checkKeys } = require('./message.js');
-const { closedError, abortError, typeError, describe, zmqError, endpointBusyError } = require('./errors.js');
+const { closedError, abortError, typeError, detailed, describe, zmqError, endpointBusyError } = require('./errors.js');
 const events = require('./events.js');
 const contexts = require('./context.js');
 const { requireNew } = require('./construct.js');
@@ -598,10 +598,10 @@ function baseSocketArgs(args) {
   if (args.length > 2) throw typeError('Expected 2 arguments');
   const [type, opts] = args;
   if (typeof type !== 'number') {
-    throw Object.assign(typeError('Socket type must be a number'), { detail: `Socket type must be libzmq's number of the type, got ${describe(type)}` });
+    throw detailed(typeError('Socket type must be a number'), `Socket type must be libzmq's number of the type, got ${describe(type)}`);
   }
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw Object.assign(typeError('Options must be an object'), { detail: `Socket options must be an object, got ${describe(opts)}` });
+    throw detailed(typeError('Options must be an object'), `Socket options must be an object, got ${describe(opts)}`);
   }
   const kind = Object.hasOwn(KIND_OF_TYPE, type) ? KIND_OF_TYPE[type] : undefined;
   if (kind === undefined) {
