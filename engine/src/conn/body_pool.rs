@@ -9,11 +9,11 @@
 //! us. A freshly mapped block for every frame is no answer either: faulting in (zeroing) a huge
 //! page costs about what it saves, so blocks go back to the pool when their `Bytes` is dropped.
 //!
-//! Blocks come in six sizes, 64 KiB to 2 MiB (powers of two, so that a huge page splits into whole
-//! blocks); a body takes the smallest that holds it. Each block starts [`BLOCK_SHIFT`] bytes into
-//! its pages, which keeps the kernel's copies into and out of it fast. Up to [`RETAIN`] bytes of
-//! free blocks stay mapped and warm; beyond that a freed block's memory goes back to the OS (its
-//! address range stays reserved for reuse). Linux only (huge pages on request are
+//! Blocks come in five sizes, 64 KiB to 1 MiB, a body taking the smallest that holds it; they are
+//! halves of halves of 2 MiB chunks (a buddy allocator), so memory freed by one size serves any
+//! other. Each block starts [`BLOCK_SHIFT`] bytes into its pages, which keeps the kernel's copies
+//! into and out of it fast. Up to `RETAIN` bytes of free blocks stay mapped and warm; wholly free
+//! chunks beyond that are unmapped. Linux only (huge pages on request are
 //! `madvise(MADV_HUGEPAGE)`); elsewhere, or when mapping fails, bodies are heap allocations as
 //! before. REQ->REP echo between two Node processes over tcp (`bench/ab-send.mjs`, 12 alternating
 //! batches, loaded machine), against the same build without the pool: 1 MiB 0.64-0.86x the time,
@@ -25,14 +25,23 @@ use std::ptr::NonNull;
 /// Bodies at least this long come from the pool (the smallest block size).
 pub(crate) const POOLED_MIN: usize = 64 * 1024;
 
-/// Bodies at most this long come from the pool (the largest block size: one huge page).
-pub(crate) const POOLED_MAX: usize = 2 * 1024 * 1024;
+/// Bodies at most this long come from the pool (the largest block size: half a huge page). Not
+/// 2 MiB: a CURVE box of a 1 MiB message is 33 bytes longer, and the message's `Buffer` is a slice
+/// of it; in 2 MiB blocks every such message held twice its size until collected (peak RSS of the
+/// bench's processes doubled, ~100 -> ~210 MiB).
+pub(crate) const POOLED_MAX: usize = 1024 * 1024;
 
 /// Block sizes: `POOLED_MIN << class` for `class` in `0..CLASSES`.
-const CLASSES: usize = 6;
+const CLASSES: usize = 5;
 
-/// Most bytes of free blocks kept backed by memory. Enough for what two processes exchanging 1 MiB
-/// frames hold between V8's collections (~32 MiB each way), so the steady state maps nothing.
+/// What the pool maps at once: one huge page, split into blocks of one size.
+#[cfg(target_os = "linux")]
+const HUGE_PAGE: usize = 2 * 1024 * 1024;
+
+/// Most bytes of free blocks kept mapped: wholly free chunks beyond it are unmapped. Enough for
+/// what a process exchanging 1 MiB frames frees at each of V8's collections (~32 MiB), so the
+/// steady state maps nothing.
+#[cfg(target_os = "linux")]
 const RETAIN: usize = 64 * 1024 * 1024;
 
 /// Where each block starts, past its place in the huge page: the body then sits at this offset in
@@ -48,7 +57,7 @@ const BLOCK_SHIFT: usize = 256;
 
 /// A chunk's length: its huge page, and one small page more for the last block's shifted end.
 #[cfg(target_os = "linux")]
-const CHUNK_LEN: usize = POOLED_MAX + 4096;
+const CHUNK_LEN: usize = HUGE_PAGE + 4096;
 
 /// The size class that holds `len` bytes, if the pool serves that length.
 fn class_of(len: usize) -> Option<usize> {
@@ -155,76 +164,106 @@ impl std::fmt::Debug for PooledBody {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use super::{block_size, BLOCK_SHIFT, CHUNK_LEN, CLASSES, POOLED_MAX, RETAIN};
+    use super::{block_size, BLOCK_SHIFT, CHUNK_LEN, CLASSES, HUGE_PAGE, RETAIN};
     use crate::lock::lock;
+    use std::collections::BTreeSet;
     use std::ptr::NonNull;
     use std::sync::Mutex;
 
-    /// A block's address, held by the pool while it is free.
-    struct Block(NonNull<u8>);
+    /// Block orders: the sizes `0..CLASSES`, and `CLASSES` for a whole chunk (`block_size` of it is
+    /// `HUGE_PAGE`).
+    const ORDERS: usize = CLASSES + 1;
 
-    // SAFETY: a free block is memory nobody refers to; the pool only stores its address.
-    unsafe impl Send for Block {}
-
-    struct Pool {
-        /// Free blocks whose memory is backed (recently used), by class: handed out first.
-        warm: [Vec<Block>; CLASSES],
-        /// Free blocks whose memory was given back to the OS, or never touched yet.
-        cold: [Vec<Block>; CLASSES],
-        /// Bytes of the blocks in `warm`.
-        warm_bytes: usize,
+    /// The free memory of the chunks mapped so far, as a buddy allocator: a block of one order is
+    /// half of one of the next, aligned to its size within its chunk, so that a freed block merges
+    /// with its free other half. All sizes share the chunks: memory a size no longer uses serves
+    /// the next (the way malloc's heap would), instead of each size keeping its own peak.
+    pub(super) struct Pool {
+        /// Free blocks by order, by their unshifted start (the chunk's address plus a multiple of
+        /// the block's size).
+        free: [BTreeSet<usize>; ORDERS],
+        /// Bytes of the blocks in `free`.
+        free_bytes: usize,
     }
 
-    static POOL: Mutex<Pool> = Mutex::new(Pool {
-        warm: [const { Vec::new() }; CLASSES],
-        cold: [const { Vec::new() }; CLASSES],
-        warm_bytes: 0,
-    });
+    static POOL: Mutex<Pool> = Mutex::new(Pool::new());
 
-    /// A free block of `class`, mapping a new huge page for it when none is free.
-    pub(super) fn take(class: usize) -> Option<NonNull<u8>> {
-        {
-            let mut pool = lock(&POOL);
-            if let Some(Block(block)) = pool.warm[class].pop() {
-                pool.warm_bytes -= block_size(class);
-                return Some(block);
-            }
-            if let Some(Block(block)) = pool.cold[class].pop() {
-                return Some(block);
+    impl Pool {
+        pub(super) const fn new() -> Pool {
+            Pool {
+                free: [const { BTreeSet::new() }; ORDERS],
+                free_bytes: 0,
             }
         }
-        let chunk = map_chunk()?;
-        let size = block_size(class);
-        let mut blocks = (0..POOLED_MAX).step_by(size).map(|start| {
-            // SAFETY: `start + BLOCK_SHIFT + size` is within the chunk's `CHUNK_LEN` bytes.
-            Block(unsafe { NonNull::new_unchecked(chunk.as_ptr().add(start + BLOCK_SHIFT)) })
-        });
-        let first = blocks.next()?;
-        lock(&POOL).cold[class].extend(blocks);
-        Some(first.0)
+
+        /// A free block of `order`, split off the smallest larger free one if need be.
+        pub(super) fn take(&mut self, order: usize) -> Option<usize> {
+            let from = (order..ORDERS).find(|o| !self.free[*o].is_empty())?;
+            let start = self.free[from].pop_first()?;
+            self.free_bytes -= block_size(from);
+            // Keep the lower half at each step down; the upper halves are free.
+            for half in (order..from).rev() {
+                self.free[half].insert(start + block_size(half));
+                self.free_bytes += block_size(half);
+            }
+            Some(start)
+        }
+
+        /// Frees the block of `order` at `start`, merged with its free buddies as far as they go.
+        /// A chunk that is then wholly free and more than [`RETAIN`] would keep is returned, no
+        /// longer part of the pool, for the caller to unmap.
+        pub(super) fn give_back(&mut self, mut order: usize, mut start: usize) -> Option<usize> {
+            while order < CLASSES {
+                let buddy = start ^ block_size(order);
+                if !self.free[order].remove(&buddy) {
+                    break;
+                }
+                self.free_bytes -= block_size(order);
+                start = start.min(buddy);
+                order += 1;
+            }
+            if order == CLASSES && self.free_bytes + HUGE_PAGE > RETAIN {
+                return Some(start);
+            }
+            self.free[order].insert(start);
+            self.free_bytes += block_size(order);
+            None
+        }
+    }
+
+    /// A free block of `class`, mapping a new chunk when none is free.
+    pub(super) fn take(class: usize) -> Option<NonNull<u8>> {
+        let taken = lock(&POOL).take(class);
+        let start = match taken {
+            Some(start) => start,
+            None => {
+                // Mapped (and later unmapped) outside the lock.
+                let chunk = map_chunk()?;
+                let mut pool = lock(&POOL);
+                pool.free[CLASSES].insert(chunk);
+                pool.free_bytes += HUGE_PAGE;
+                pool.take(class)?
+            }
+        };
+        NonNull::new((start + BLOCK_SHIFT) as *mut u8)
     }
 
     /// A block whose owner is done with it.
     pub(super) fn give_back(class: usize, block: NonNull<u8>) {
-        let size = block_size(class);
-        {
-            let mut pool = lock(&POOL);
-            if pool.warm_bytes + size <= RETAIN {
-                pool.warm_bytes += size;
-                pool.warm[class].push(Block(block));
-                return;
-            }
+        let start = block.as_ptr() as usize - BLOCK_SHIFT;
+        let idle = lock(&POOL).give_back(class, start);
+        if let Some(chunk) = idle {
+            // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned any more,
+            // and the pool no longer lists it.
+            unsafe { libc::munmap(chunk as *mut libc::c_void, CHUNK_LEN) };
         }
-        // SAFETY: the block is `size` bytes of a private anonymous mapping of ours that nobody
-        // refers to any more; MADV_DONTNEED only drops its contents (it reads as zeros after).
-        unsafe { libc::madvise(block.as_ptr().cast(), size, libc::MADV_DONTNEED) };
-        lock(&POOL).cold[class].push(Block(block));
     }
 
-    /// A fresh chunk: [`CHUNK_LEN`] bytes whose first `POOLED_MAX` are one huge page (aligned
-    /// to it, huge pages requested), mapped twice as large and then trimmed.
-    fn map_chunk() -> Option<NonNull<u8>> {
-        let span = 2 * POOLED_MAX;
+    /// A fresh chunk: [`CHUNK_LEN`] bytes whose first `HUGE_PAGE` are one huge page (aligned to
+    /// it, huge pages requested; the rest is the last block's shifted end), mapped twice as large
+    /// and then trimmed. Its address, as the pool keeps it.
+    fn map_chunk() -> Option<usize> {
+        let span = 2 * HUGE_PAGE;
         // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
         let raw = unsafe {
             libc::mmap(
@@ -240,9 +279,9 @@ mod imp {
             return None;
         }
         let start = raw as usize;
-        let aligned = start.next_multiple_of(POOLED_MAX);
+        let aligned = start.next_multiple_of(HUGE_PAGE);
         let head = aligned - start;
-        // At least a page (the mapping is page-aligned, `CHUNK_LEN` a page past `POOLED_MAX`).
+        // Never negative: the mapping is page-aligned, `CHUNK_LEN` a page past `HUGE_PAGE`.
         let tail = span - head - CHUNK_LEN;
         // SAFETY: the head and tail are parts of the mapping just made, outside the chunk kept;
         // the chunk is within it and ours.
@@ -254,13 +293,9 @@ mod imp {
                 libc::munmap((aligned + CHUNK_LEN) as *mut libc::c_void, tail);
             }
             // A hint: where huge pages are off, the chunk is ordinary memory.
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                POOLED_MAX,
-                libc::MADV_HUGEPAGE,
-            );
+            libc::madvise(aligned as *mut libc::c_void, HUGE_PAGE, libc::MADV_HUGEPAGE);
         }
-        NonNull::new(aligned as *mut u8)
+        Some(aligned)
     }
 }
 
@@ -288,9 +323,13 @@ mod tests {
         assert_eq!(class_of(POOLED_MIN), Some(0));
         assert_eq!(class_of(POOLED_MIN + 1), Some(1));
         assert_eq!(class_of(POOLED_MIN * 3), Some(2));
-        assert_eq!(block_size(CLASSES - 2), 1024 * 1024);
-        assert_eq!(class_of(1024 * 1024), Some(CLASSES - 2));
-        assert_eq!(class_of(1024 * 1024 + 24), Some(CLASSES - 1));
+        assert_eq!(block_size(CLASSES - 1), 1024 * 1024);
+        assert_eq!(class_of(1024 * 1024), Some(CLASSES - 1));
+        assert_eq!(
+            class_of(1024 * 1024 + 33),
+            None,
+            "a CURVE box of 1 MiB: heap"
+        );
         assert_eq!(class_of(POOLED_MAX), Some(CLASSES - 1));
         assert_eq!(class_of(POOLED_MAX + 1), None);
         for class in 0..CLASSES {
@@ -333,6 +372,61 @@ mod tests {
         // Other tests may take blocks meanwhile: just check that taking again works.
         let again = PooledBody::with_capacity(POOLED_MAX).expect("a block");
         assert_eq!(again.capacity(), POOLED_MAX);
+    }
+
+    /// The buddy bookkeeping alone, on made-up (never touched) addresses.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn freed_blocks_merge_back_into_whole_chunks_and_serve_any_size() {
+        let chunk = 64 * HUGE_PAGE;
+        let mut pool = imp::Pool::new();
+        assert_eq!(pool.take(0), None, "nothing mapped");
+        assert_eq!(pool.give_back(CLASSES, chunk), None, "kept");
+        // All 64 KiB blocks of the chunk, each once.
+        let mut small: Vec<usize> = std::iter::from_fn(|| pool.take(0)).collect();
+        assert_eq!(small.len(), HUGE_PAGE / POOLED_MIN);
+        small.sort_unstable();
+        small.dedup();
+        assert_eq!(
+            small.len(),
+            HUGE_PAGE / POOLED_MIN,
+            "no block handed out twice"
+        );
+        assert!(small.iter().all(|b| (chunk..chunk + HUGE_PAGE).contains(b)));
+        assert_eq!(
+            pool.take(CLASSES - 1),
+            None,
+            "no room for 1 MiB while they live"
+        );
+        for b in small {
+            assert_eq!(pool.give_back(0, b), None);
+        }
+        // Merged again: two 1 MiB blocks, then nothing.
+        let a = pool.take(CLASSES - 1).expect("1 MiB");
+        let b = pool.take(CLASSES - 1).expect("another");
+        assert_eq!([a.min(b), a.max(b)], [chunk, chunk + 1024 * 1024]);
+        assert_eq!(pool.take(0), None);
+        assert_eq!(pool.give_back(CLASSES - 1, a), None);
+        assert_eq!(pool.give_back(CLASSES - 1, b), None);
+        assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn wholly_free_chunks_beyond_what_is_kept_are_handed_back_for_unmapping() {
+        let mut pool = imp::Pool::new();
+        let kept = RETAIN / HUGE_PAGE;
+        for i in 0..kept {
+            assert_eq!(pool.give_back(CLASSES, (64 + i) * HUGE_PAGE), None);
+        }
+        let extra = (64 + kept) * HUGE_PAGE;
+        assert_eq!(pool.give_back(CLASSES, extra), Some(extra));
+        // A chunk that becomes wholly free by merging, too.
+        let a = pool.take(CLASSES - 1).expect("half a chunk");
+        let b = pool.take(CLASSES - 1).expect("the other half");
+        assert_eq!(pool.give_back(CLASSES, extra), None, "room again");
+        assert_eq!(pool.give_back(CLASSES - 1, a), None);
+        assert_eq!(pool.give_back(CLASSES - 1, b), Some(a.min(b)));
     }
 
     #[test]
