@@ -9,12 +9,13 @@
 //! us. A freshly mapped block for every frame is no answer either: faulting in (zeroing) a huge
 //! page costs about what it saves, so blocks go back to the pool when their `Bytes` is dropped.
 //!
-//! Blocks come in five sizes, 64 KiB to 1 MiB, a body taking the smallest that holds it; they are
-//! halves of halves of 2 MiB chunks (a buddy allocator), so memory freed by one size serves any
-//! other. Each block starts [`BLOCK_SHIFT`] bytes into its pages, which keeps the kernel's copies
-//! into and out of it fast. Up to `RETAIN` bytes of free blocks stay mapped and warm; wholly free
-//! chunks beyond that are unmapped. Linux only (huge pages on request are
-//! `madvise(MADV_HUGEPAGE)`); elsewhere, or when mapping fails, bodies are heap allocations as
+//! A body takes whole 64 KiB granules (64 KiB to 1 MiB): a block of a power of two of them, cut
+//! from a 2 MiB chunk as halves of halves (a buddy allocator), the granules past the body given
+//! back at once. Freed blocks merge with their free other halves, so memory one size freed serves
+//! any other (the way malloc's heap would). Each block starts [`BLOCK_SHIFT`] bytes into its pages,
+//! which keeps the kernel's copies into and out of it fast. Up to `RETAIN` bytes of free blocks stay
+//! mapped and warm; wholly free chunks beyond that are unmapped. Linux only (huge pages on request
+//! are `madvise(MADV_HUGEPAGE)`); elsewhere, or when mapping fails, bodies are heap allocations as
 //! before. REQ->REP echo between two Node processes over tcp (`bench/ab-send.mjs`, 12 alternating
 //! batches, loaded machine), against the same build without the pool: 1 MiB 0.64-0.86x the time,
 //! 128 KiB 0.66-0.91x, 64 KiB 0.89-0.99x.
@@ -22,27 +23,31 @@
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 
-/// Bodies at least this long come from the pool (the smallest block size).
+/// Bodies at least this long come from the pool: its unit (a body takes whole granules).
 pub(crate) const POOLED_MIN: usize = 64 * 1024;
+const GRANULE: usize = POOLED_MIN;
 
-/// Bodies at most this long come from the pool (the largest block size: half a huge page). Not
-/// 2 MiB: a CURVE box of a 1 MiB message is 33 bytes longer, and the message's `Buffer` is a slice
-/// of it; in 2 MiB blocks every such message held twice its size until collected (peak RSS of the
-/// bench's processes doubled, ~100 -> ~210 MiB).
+/// Bodies at most this long come from the pool. Not the CURVE box of a 1 MiB message (33 bytes
+/// more, and the message's `Buffer` is a slice of it): in a pool of huge pages its 17 granules take
+/// a chunk of their own whose rest no box fits, resident in full, so every such message would pin
+/// 2 MiB until V8 collects it (a CURVE echo server's peak RSS 125 MiB against 89 from the heap).
 pub(crate) const POOLED_MAX: usize = 1024 * 1024;
 
-/// Block sizes: `POOLED_MIN << class` for `class` in `0..CLASSES`.
+/// Block orders of the buddy allocator: blocks of `GRANULE << order` for `order` in
+/// `0..CLASSES`, and `CLASSES` for a whole chunk (2 MiB).
+#[cfg(any(target_os = "linux", test))]
 const CLASSES: usize = 5;
 
 /// What the pool maps at once: one huge page, split into blocks of one size.
 #[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 * 1024 * 1024;
 
-/// Most bytes of free blocks kept mapped: wholly free chunks beyond it are unmapped. Enough for
-/// what a process exchanging 1 MiB frames frees at each of V8's collections (~32 MiB), so the
-/// steady state maps nothing.
+/// Most bytes of free blocks kept mapped: wholly free chunks beyond it are unmapped. About what a
+/// process exchanging 1 MiB frames frees at each of V8's collections (~32 MiB), so that the steady
+/// state maps next to nothing; more would only add to the peak RSS of a process whose traffic
+/// moves between pooled and heap sizes (both allocators keep what they had).
 #[cfg(target_os = "linux")]
-const RETAIN: usize = 64 * 1024 * 1024;
+const RETAIN: usize = 32 * 1024 * 1024;
 
 /// Where each block starts, past its place in the huge page: the body then sits at this offset in
 /// its 4 KiB pages. Why: the kernel copies with `rep movsb`, which on the dev VM's AMD EPYC runs
@@ -59,24 +64,42 @@ const BLOCK_SHIFT: usize = 256;
 #[cfg(target_os = "linux")]
 const CHUNK_LEN: usize = HUGE_PAGE + 4096;
 
-/// The size class that holds `len` bytes, if the pool serves that length.
-fn class_of(len: usize) -> Option<usize> {
-    if !(POOLED_MIN..=POOLED_MAX).contains(&len) {
-        return None;
-    }
-    let blocks = len.div_ceil(POOLED_MIN).next_power_of_two();
-    Some(blocks.trailing_zeros() as usize)
+/// The granules that hold `len` bytes, if the pool serves that length.
+fn granules_of(len: usize) -> Option<usize> {
+    (POOLED_MIN..=POOLED_MAX)
+        .contains(&len)
+        .then(|| len.div_ceil(GRANULE))
 }
 
-fn block_size(class: usize) -> usize {
-    POOLED_MIN << class
+#[cfg(target_os = "linux")]
+fn block_size(order: usize) -> usize {
+    GRANULE << order
+}
+
+#[cfg(any(target_os = "linux", test))]
+/// Granules `from..to` of a block as buddy blocks: (first granule, order) pieces, each aligned to
+/// its size within the block (the block is aligned to a power of two of at least `to` granules).
+fn pieces(from: usize, to: usize) -> impl Iterator<Item = (usize, usize)> {
+    let mut at = from;
+    std::iter::from_fn(move || {
+        if at >= to {
+            return None;
+        }
+        let mut order = (at.trailing_zeros() as usize).min(CLASSES);
+        while 1 << order > to - at {
+            order -= 1;
+        }
+        let piece = (at, order);
+        at += 1 << order;
+        Some(piece)
+    })
 }
 
 /// A frame body in a pooled block: `len` bytes filled, room up to the block's size. Unique owner of
 /// its block, which goes back to the pool on drop.
 pub(crate) struct PooledBody {
     block: NonNull<u8>,
-    class: usize,
+    granules: usize,
     len: usize,
 }
 
@@ -88,11 +111,11 @@ impl PooledBody {
     /// An empty body with room for `capacity` bytes, or `None` when the pool does not serve that
     /// size (or has no memory for it).
     pub(crate) fn with_capacity(capacity: usize) -> Option<PooledBody> {
-        let class = class_of(capacity)?;
-        let block = imp::take(class)?;
+        let granules = granules_of(capacity)?;
+        let block = imp::take(granules)?;
         Some(PooledBody {
             block,
-            class,
+            granules,
             len: 0,
         })
     }
@@ -102,7 +125,7 @@ impl PooledBody {
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        block_size(self.class)
+        self.granules * GRANULE
     }
 
     /// The room after the filled bytes.
@@ -149,7 +172,7 @@ impl AsRef<[u8]> for PooledBody {
 
 impl Drop for PooledBody {
     fn drop(&mut self) {
-        imp::give_back(self.class, self.block);
+        imp::give_back(self.granules, self.block);
     }
 }
 
@@ -164,7 +187,7 @@ impl std::fmt::Debug for PooledBody {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use super::{block_size, BLOCK_SHIFT, CHUNK_LEN, CLASSES, HUGE_PAGE, RETAIN};
+    use super::{block_size, pieces, BLOCK_SHIFT, CHUNK_LEN, CLASSES, GRANULE, HUGE_PAGE, RETAIN};
     use crate::lock::lock;
     use std::collections::BTreeSet;
     use std::ptr::NonNull;
@@ -229,11 +252,37 @@ mod imp {
             self.free_bytes += block_size(order);
             None
         }
+
+        /// `granules` contiguous granules: the smallest block that holds them, the rest of it
+        /// freed at once.
+        pub(super) fn take_granules(&mut self, granules: usize) -> Option<usize> {
+            let order = granules.next_power_of_two().trailing_zeros() as usize;
+            let start = self.take(order)?;
+            for (at, piece) in pieces(granules, 1 << order) {
+                // Never a whole chunk: the granules taken are part of it.
+                let _ = self.give_back(piece, start + at * GRANULE);
+            }
+            Some(start)
+        }
+
+        /// Frees what `take_granules` gave; as `give_back`, a chunk left wholly free beyond
+        /// what is kept is returned for unmapping.
+        pub(super) fn give_back_granules(
+            &mut self,
+            start: usize,
+            granules: usize,
+        ) -> Option<usize> {
+            let mut idle = None;
+            for (at, piece) in pieces(0, granules) {
+                idle = idle.or(self.give_back(piece, start + at * GRANULE));
+            }
+            idle
+        }
     }
 
-    /// A free block of `class`, mapping a new chunk when none is free.
-    pub(super) fn take(class: usize) -> Option<NonNull<u8>> {
-        let taken = lock(&POOL).take(class);
+    /// `granules` free granules in a row, mapping a new chunk when there are none.
+    pub(super) fn take(granules: usize) -> Option<NonNull<u8>> {
+        let taken = lock(&POOL).take_granules(granules);
         let start = match taken {
             Some(start) => start,
             None => {
@@ -242,16 +291,16 @@ mod imp {
                 let mut pool = lock(&POOL);
                 pool.free[CLASSES].insert(chunk);
                 pool.free_bytes += HUGE_PAGE;
-                pool.take(class)?
+                pool.take_granules(granules)?
             }
         };
         NonNull::new((start + BLOCK_SHIFT) as *mut u8)
     }
 
     /// A block whose owner is done with it.
-    pub(super) fn give_back(class: usize, block: NonNull<u8>) {
+    pub(super) fn give_back(granules: usize, block: NonNull<u8>) {
         let start = block.as_ptr() as usize - BLOCK_SHIFT;
-        let idle = lock(&POOL).give_back(class, start);
+        let idle = lock(&POOL).give_back_granules(start, granules);
         if let Some(chunk) = idle {
             // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned any more,
             // and the pool no longer lists it.
@@ -304,11 +353,11 @@ mod imp {
     use std::ptr::NonNull;
 
     /// No pool here: bodies are heap allocations.
-    pub(super) fn take(_class: usize) -> Option<NonNull<u8>> {
+    pub(super) fn take(_granules: usize) -> Option<NonNull<u8>> {
         None
     }
 
-    pub(super) fn give_back(_class: usize, _block: NonNull<u8>) {
+    pub(super) fn give_back(_granules: usize, _block: NonNull<u8>) {
         unreachable!("no block was handed out")
     }
 }
@@ -318,23 +367,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_map_to_the_smallest_block_that_holds_them() {
-        assert_eq!(class_of(POOLED_MIN - 1), None);
-        assert_eq!(class_of(POOLED_MIN), Some(0));
-        assert_eq!(class_of(POOLED_MIN + 1), Some(1));
-        assert_eq!(class_of(POOLED_MIN * 3), Some(2));
-        assert_eq!(block_size(CLASSES - 1), 1024 * 1024);
-        assert_eq!(class_of(1024 * 1024), Some(CLASSES - 1));
+    fn sizes_take_whole_granules_in_aligned_pieces() {
+        assert_eq!(granules_of(POOLED_MIN - 1), None);
+        assert_eq!(granules_of(POOLED_MIN), Some(1));
+        assert_eq!(granules_of(POOLED_MIN + 1), Some(2));
+        assert_eq!(granules_of(1024 * 1024), Some(16));
+        assert_eq!(granules_of(300_000), Some(5));
         assert_eq!(
-            class_of(1024 * 1024 + 33),
+            granules_of(1024 * 1024 + 33),
             None,
             "a CURVE box of 1 MiB: heap"
         );
-        assert_eq!(class_of(POOLED_MAX), Some(CLASSES - 1));
-        assert_eq!(class_of(POOLED_MAX + 1), None);
-        for class in 0..CLASSES {
-            assert_eq!(class_of(block_size(class)), Some(class));
+        let all: Vec<(usize, usize)> = pieces(0, 17).collect();
+        assert_eq!(all, [(0, 4), (16, 0)]);
+        let tail: Vec<(usize, usize)> = pieces(17, 32).collect();
+        assert_eq!(tail, [(17, 0), (18, 1), (20, 2), (24, 3)]);
+        for (at, order) in tail {
+            assert_eq!(at % (1 << order), 0, "aligned");
         }
+        assert_eq!(pieces(0, 32).collect::<Vec<_>>(), [(0, CLASSES)]);
     }
 
     #[test]
@@ -408,6 +459,17 @@ mod tests {
         assert_eq!(pool.take(0), None);
         assert_eq!(pool.give_back(CLASSES - 1, a), None);
         assert_eq!(pool.give_back(CLASSES - 1, b), None);
+        assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
+        // 17 granules (were they pooled): the rest of the chunk is free for others.
+        assert_eq!(pool.give_back(CLASSES, chunk), None);
+        let boxed = pool.take_granules(17).expect("17 granules");
+        let rest: Vec<usize> = std::iter::from_fn(|| pool.take(0)).collect();
+        assert_eq!(rest.len(), 32 - 17);
+        assert!(rest.iter().all(|g| *g >= boxed + 17 * GRANULE));
+        for g in rest {
+            assert_eq!(pool.give_back(0, g), None);
+        }
+        assert_eq!(pool.give_back_granules(boxed, 17), None);
         assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
     }
 
