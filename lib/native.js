@@ -12,6 +12,8 @@
 
 const { abortError } = require('./errors.js');
 const { IdTable } = require('./id-table.js');
+const { types } = require('node:util');
+const { viewByteLength } = require('./message.js');
 const { SendQueue } = require('./send-queue.js');
 
 /**
@@ -58,7 +60,7 @@ const { SendQueue } = require('./send-queue.js');
  * The addon's functions (src/hub.rs, src/socket_functions.rs and the rest); each `socket*`
  * function takes a socket id first.
  * @typedef {object} Binding
- * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => void} init
+ * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array, sendBytes: Uint8Array, sendLengths: Uint32Array) => void} init
  * @property {(id: number) => boolean} cancel
  * @property {() => number} pendingCount
  * @property {() => { readsOnJsThread: boolean, externalBuffers: boolean }} paths
@@ -106,6 +108,9 @@ const pending = new IdTable();
 // (src/slab.rs); `unpack` turns them into Buffers before anything else can write the slab again.
 const slab = new Uint8Array(64 * 1024);
 
+/** Frames up to this many bytes are copied out of the slab byte by byte. */
+const TINY_FRAME = 32;
+
 /**
  * A message from the addon with its packed frames made into Buffers (in place), the first of them
  * at `offset` in the slab; returns the offset after its last.
@@ -120,7 +125,12 @@ function unpackFrames(frames, offset) {
       // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
       // whatever its size); the slab is reused for the next message.
       const own = Buffer.allocUnsafeSlow(frame);
-      own.set(slab.subarray(offset, offset + frame));
+      if (frame <= TINY_FRAME) {
+        // Cheaper than a subarray view and a `set` at this size.
+        for (let j = 0; j < frame; j++) own[j] = slab[offset + j];
+      } else {
+        own.set(slab.subarray(offset, offset + frame));
+      }
       frames[i] = own;
       offset += frame;
     }
@@ -178,6 +188,61 @@ function settle(id, value) {
   }
 }
 
+// A send's small frames cross the other way through a second pair of arrays (src/slab.rs
+// `SendSlab`): copied in here (`packMessage`), read there by the native call, instead of the
+// native side asking napi where each frame's bytes are (which moves a small Buffer out of V8's
+// heap first). Strings are encoded straight in.
+/** The most bytes of a message that is packed; a bigger one is read in place. */
+const PACK_MAX_BYTES = 8 * 1024;
+/** The most frames of a message that is packed. */
+const PACK_MAX_FRAMES = 16;
+const packBytes = Buffer.allocUnsafeSlow(PACK_MAX_BYTES);
+const packLengths = new Uint32Array(PACK_MAX_FRAMES);
+
+/**
+ * Copies frame `index` of a message into the send slab at byte `at`; its length, or -1 when it
+ * is not a Uint8Array (Buffer), string or null, or does not fit.
+ * @param {unknown} frame  (checked by checkMessage)
+ * @param {number} index
+ * @param {number} at
+ * @returns {number}
+ */
+function packFrame(frame, index, at) {
+  let length = 0;
+  if (typeof frame === 'string') {
+    // At most 3 bytes per UTF-16 unit: a string that may not fit is not packed at all.
+    if (at + frame.length * 3 > PACK_MAX_BYTES) return -1;
+    length = packBytes.write(frame, at);
+  } else if (frame !== null) {
+    if (!types.isUint8Array(frame)) return -1;
+    length = viewByteLength(/** @type {Uint8Array} */ (frame));
+    if (at + length > PACK_MAX_BYTES) return -1;
+    // (A detached array has no bytes, and `set` would throw for it.)
+    if (length > 0) packBytes.set(/** @type {Uint8Array} */ (frame), at);
+  }
+  packLengths[index] = length;
+  return length;
+}
+
+/**
+ * Packs a checked message (from plainMessage) into the send slab: its frame count, or -1 when it
+ * is not packed (then the native call reads it in place).
+ * @param {unknown} message
+ * @returns {number}
+ */
+function packMessage(message) {
+  if (!Array.isArray(message)) return packFrame(message, 0, 0) < 0 ? -1 : 1;
+  const count = message.length;
+  if (count > PACK_MAX_FRAMES) return -1;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const length = packFrame(message[i], i, at);
+    if (length < 0) return -1;
+    at += length;
+  }
+  return count;
+}
+
 // Who reads connections, decided here by asking the runtime (nothing is tried and caught):
 // - Node's main thread: its own event loop (src/uv_read.rs), through the libuv that Node exports
 //   to addons;
@@ -201,7 +266,7 @@ const readOnJsThread =
 // those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
 const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
-binding.init(settle, readOnJsThread, externalBuffers, slab);
+binding.init(settle, readOnJsThread, externalBuffers, slab, packBytes, packLengths);
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -374,7 +439,9 @@ class NativeSocketById {
   send(message, burst) {
     this.flushQueued();
     this.room = -1;
-    return fns.socketSend(this.id, message, burst);
+    const count = packMessage(message);
+    if (count < 0) return fns.socketSend(this.id, message, burst);
+    return fns.socketSendPacked(this.id, count, burst);
   }
   flushSends() { fns.socketFlushSends(this.id); }
   recv() { return fns.socketRecv(this.id); }

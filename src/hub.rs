@@ -18,10 +18,10 @@ use crate::authenticate::AuthDecisions;
 use crate::executor::{Executor, SettleArgs};
 use crate::liveness::Registry;
 use crate::outcome::Outcome;
-use crate::slab::Slab;
+use crate::slab::{SendSlab, Slab};
 use crate::socket::Socket;
 use crate::uv_read::UvReader;
-use napi::bindgen_prelude::{Function, FunctionRef, Uint8Array};
+use napi::bindgen_prelude::{Function, FunctionRef, Uint32Array, Uint8Array};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use napi_derive::napi;
 use std::cell::Cell;
@@ -37,6 +37,7 @@ pub(crate) struct Hub {
     reader: Option<UvReader>,
     sockets: Registry<Socket>,
     slab: Slab,
+    send_slab: SendSlab,
     /// Whether large received frames become external Buffers (see `message::buffer`). Cleared
     /// when the JS layer asks for copies, or the first time the runtime refuses one (a V8 sandbox
     /// keeping array buffers in a memory cage, as Electron's), so later frames go straight to
@@ -57,7 +58,8 @@ pub(crate) struct Hub {
 /// `read_on_js_thread`: read connections on this thread's event loop (see `uv_read`) rather than
 /// on an engine thread. `external_buffers`: hand large received frames over as external Buffers
 /// (false: as copies; see `message::buffer`). `slab`: a `Uint8Array` that small received frames
-/// are handed over in (see `slab.rs`).
+/// are handed over in (see `slab.rs`); `send_bytes` and `send_lengths`: where sends' small frames
+/// are packed (see `SendSlab`).
 #[napi(catch_unwind)]
 pub fn init(
     env: Env,
@@ -65,6 +67,8 @@ pub fn init(
     read_on_js_thread: bool,
     external_buffers: bool,
     slab: Uint8Array,
+    send_bytes: Uint8Array,
+    send_lengths: Uint32Array,
 ) -> Result<()> {
     if Hub::find(&env)?.is_some() {
         return Err(Error::new(
@@ -102,6 +106,7 @@ pub fn init(
         reader,
         sockets: Registry::default(),
         slab: Slab::new(slab),
+        send_slab: SendSlab::new(send_bytes, send_lengths),
         external_buffers: Cell::new(external_buffers),
         settle: settle.create_ref()?,
         async_context,
@@ -177,6 +182,10 @@ impl Hub {
 
     pub(crate) fn slab(&self) -> &Slab {
         &self.slab
+    }
+
+    pub(crate) fn send_slab(&self) -> &SendSlab {
+        &self.send_slab
     }
 
     pub(crate) fn external_buffers(&self) -> bool {

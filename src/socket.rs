@@ -201,8 +201,23 @@ impl Socket {
     /// send of the caller's event-loop turn (see `SocketHandle::batch_sends`).
     pub(crate) fn send(&self, message: Unknown<'_>, burst: bool) -> Result<Started> {
         let message = self.message(&message)?;
+        self.send_frames(&message.frames(), burst)
+    }
+
+    /// [`Socket::send`] of the `count` frames the JS layer packed into the send slab (see
+    /// `SendSlab`).
+    pub(crate) fn send_packed(&self, count: u32, burst: bool) -> Result<Started> {
+        let hub = Hub::of(self.env())?;
+        let frames = hub.send_slab().frames(count).ok_or_else(|| {
+            Error::new(Status::InvalidArg, "sendPacked: lengths past the send slab")
+        })?;
+        self.send_frames(&frames, burst)
+    }
+
+    /// Sends `frames`, which borrow JS memory for this call only.
+    fn send_frames(&self, frames: &[FrameRef<'_>], burst: bool) -> Result<Started> {
         self.handle.batch_sends(burst);
-        let sent = self.pattern.try_send(&message.frames());
+        let sent = self.pattern.try_send(frames);
         if burst {
             self.handle.batch_sends(false);
         }
@@ -210,7 +225,9 @@ impl Socket {
             Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
             Ok(TrySend::Wait) => {
                 // It has to wait for a peer: the bytes are taken now.
-                let sending = self.pattern.send(message.owned());
+                let sending = self
+                    .pattern
+                    .send(zeromq_napi_engine::wire::frame_ref::keep(frames));
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { sending.await.into() })
             }

@@ -77,6 +77,13 @@ pub fn socket_send(
     Hub::socket(&env, id)?.send(message, burst.unwrap_or(false))
 }
 
+/// [`socket_send`] of the `count` frames the JS layer packed into the send slab (see
+/// `slab::SendSlab`).
+#[napi(catch_unwind)]
+pub fn socket_send_packed(env: Env, id: i64, count: u32, burst: bool) -> Result<Started> {
+    Hub::socket(&env, id)?.send_packed(count, burst)
+}
+
 /// How many sends in a row the socket would take now (see `Socket::send_room`); 0 when gone.
 #[napi(catch_unwind)]
 pub fn socket_send_room(env: Env, id: i64) -> u32 {
