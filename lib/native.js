@@ -450,13 +450,21 @@ class NativeSocketById {
    * @param {number | undefined} timeout
    * @param {number} retries
    */
-  request(message, timeout, retries) { return fns.socketRequest(this.id, message, timeout, retries); }
+  request(message, timeout, retries) {
+    const count = packMessage(message);
+    if (count < 0) return fns.socketRequest(this.id, message, timeout, retries);
+    return fns.socketRequestPacked(this.id, count, timeout, retries);
+  }
   recvRequest() { return fns.socketRecvRequest(this.id); }
   /**
    * @param {number} token
    * @param {unknown} message
    */
-  reply(token, message) { return fns.socketReply(this.id, token, message); }
+  reply(token, message) {
+    const count = packMessage(message);
+    if (count < 0) return fns.socketReply(this.id, token, message);
+    return fns.socketReplyPacked(this.id, token, count);
+  }
   /** @param {number} token */
   forget(token) { fns.socketForget(this.id, token); }
   /** @param {NativeSocket} other */

@@ -22,6 +22,7 @@
 //!
 //! Panics are caught at the poll site and become `Outcome::Panicked`: no panic unwinds into Node.
 
+use crate::id_map::IdMap;
 use crate::outcome::Outcome;
 use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
 use napi::sys;
@@ -30,9 +31,7 @@ use napi::threadsafe_function::{
 };
 use napi::{Env, JsValue, Result, Status};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -97,7 +96,7 @@ pub(crate) struct Executor {
     pending: AtomicU32,
     next_id: AtomicU32,
     /// Pending operations, by id. Only the JS thread touches it (the mutex is never contended).
-    ops: Mutex<HashMap<u32, Op, BuildHasherDefault<IdHasher>>>,
+    ops: Mutex<IdMap<u32, Op>>,
 }
 
 impl Executor {
@@ -121,7 +120,7 @@ impl Executor {
             tsfn,
             pending: AtomicU32::new(0),
             next_id: AtomicU32::new(1),
-            ops: Mutex::new(HashMap::default()),
+            ops: Mutex::new(IdMap::default()),
         }))
     }
 
@@ -282,28 +281,6 @@ impl Executor {
         f();
         let mine = COLLECTING.with(|c| c.replace(outer));
         mine.map(|(_, ids)| ids).unwrap_or_default()
-    }
-}
-
-/// Hashes operation ids, which this process makes itself (no peer chooses them, so no flooding to
-/// guard against): a multiplication spreads the counter's values over all bits, where the default
-/// SipHash cost a few percent of a lockstep round trip's user time, four lookups per receive.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u32(&mut self, id: u32) {
-        self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
-use zeromq_napi_engine::wire::frame_ref::{self, FrameRef};
+use zeromq_napi_engine::wire::frame_ref::FrameRef;
 use zeromq_napi_engine::Message;
 
 /// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
