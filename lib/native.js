@@ -36,6 +36,7 @@ const { SendQueue } = require('./send-queue.js');
  * @property {number} room  how many more sends of this turn the engine said it takes (-1: not asked)
  * @property {(message: unknown) => boolean} queueSend  keeps a later send of this turn for one native call, if the engine has room (see `queueSend`)
  * @property {number} turn  its sends in this event-loop turn: `NO_SEND`, `ONE_SEND` or `LATER_SENDS` (see `laterInTurn`)
+ * @property {number} stamp  the `turnStamp` of its last first send of a turn (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message or a batch of them (see `unpack`, `isBatch`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
@@ -173,6 +174,8 @@ function isBatch(value) {
  * @param {unknown} value
  */
 function settle(id, value) {
+  // Every settle is an event callback of its own (see `laterInTurn`).
+  turnStamp++;
   // First, even for an id nobody waits for any more: the slab is only good until this returns.
   value = unpack(value);
   const entry = pending.get(id);
@@ -363,6 +366,9 @@ class NativeSocketById {
   /** Its sends in this event-loop turn (see `laterInTurn`). */
   turn = NO_SEND;
 
+  /** The `turnStamp` of its last first send of a turn (see `laterInTurn`). */
+  stamp = -1;
+
   /**
    * How many more sends of this turn the engine takes without waiting, as it said
    * (`socketSendRoom`, asked at the turn's first queued send); -1: not asked in this turn.
@@ -513,17 +519,25 @@ function createSocket(kind, options) {
 }
 
 /**
- * The native sockets that sent during this event-loop turn: the first `sentCount` slots, flushed
- * and emptied by one `setImmediate` per turn. One array reused turn after turn, and each socket's
- * state in its own `turn`, not a `Map`: a Map emptied every turn allocates a new table each time,
- * and in 4 KiB lockstep (one send per turn) that promoted ~300 KiB per 1000 round trips to V8's
- * old space (__test__/memory.test.ts; ~5 KiB this way).
+ * Counts event-loop turns, as far as this module sees them begin: each `settle()` call is an event
+ * callback of its own (the one a received message or a finished operation starts), and each
+ * `endTurn` ends one. Turns begun by anything else (a timer, another library's I/O) do not count.
+ */
+let turnStamp = 0;
+
+/**
+ * The native sockets with later sends in this event-loop turn: the first `sentCount` slots, flushed
+ * and emptied by one `process.nextTick` per such turn. One array reused turn after turn, and each
+ * socket's state in its own `turn`, not a `Map`: a Map emptied every turn allocates a new table each
+ * time, and in 4 KiB lockstep that promoted ~300 KiB per 1000 round trips to V8's old space
+ * (__test__/memory.test.ts; ~5 KiB this way).
  * @type {(NativeSocket | undefined)[]}
  */
 const sentThisTurn = [];
 let sentCount = 0;
 
 function endTurn() {
+  turnStamp++;
   for (let i = 0; i < sentCount; i++) {
     const nativeSocket = /** @type {NativeSocket} */ (sentThisTurn[i]);
     sentThisTurn[i] = undefined;
@@ -539,19 +553,27 @@ function endTurn() {
  * written together, in one native call and one vectored write per connection, when the turn ends
  * (`SocketHandle::batch_sends`, `flushSends`, `flushQueued`). Same order, same high-water marks.
  *
- * The turn ends in a `process.nextTick` queued at its first send: that runs once the
- * synchronous code and the promise jobs it set off have run (sends in a chain of awaits included),
- * before the event loop goes on; a `setImmediate` would cost the loop an extra poll per turn.
+ * The turn ends in a `process.nextTick` queued at its second send: that runs once the synchronous
+ * code and the promise jobs it set off have run (sends in a chain of awaits included), before the
+ * event loop goes on; a `setImmediate` would cost the loop an extra poll per turn. A turn with one
+ * send queues nothing: the next send is a first one again if a new turn has been seen to begin
+ * since (`turnStamp`), as it has in lockstep, where each receive settles in a callback of its own.
+ * A new turn this module did not see begin (a timer's) takes its first send for a later one: kept
+ * or queued like one and written when that turn ends, which is all a later send costs.
  * @param {NativeSocket} nativeSocket
  */
 function laterInTurn(nativeSocket) {
-  if (nativeSocket.turn !== NO_SEND) {
+  const turn = nativeSocket.turn;
+  // Ended (and flushed) by this turn's `endTurn`, or by `endBurst` at close.
+  if (turn === LATER_SENDS) return true;
+  if (turn === ONE_SEND && nativeSocket.stamp === turnStamp) {
     nativeSocket.turn = LATER_SENDS;
+    if (sentCount === 0) process.nextTick(endTurn);
+    sentThisTurn[sentCount++] = nativeSocket;
     return true;
   }
-  if (sentCount === 0) process.nextTick(endTurn);
   nativeSocket.turn = ONE_SEND;
-  sentThisTurn[sentCount++] = nativeSocket;
+  nativeSocket.stamp = turnStamp;
   return false;
 }
 
