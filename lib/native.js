@@ -61,7 +61,7 @@ const { SendQueue } = require('./send-queue.js');
  * The addon's functions (src/hub.rs, src/socket_functions.rs and the rest); each `socket*`
  * function takes a socket id first.
  * @typedef {object} Binding
- * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array, sendBytes: Uint8Array, sendLengths: Uint32Array) => void} init
+ * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slabs: { received: Uint8Array, receivedLayout: Uint32Array, sent: Uint8Array, sentLengths: Uint32Array }) => void} init
  * @property {(id: number) => boolean} cancel
  * @property {() => number} pendingCount
  * @property {() => { readsOnJsThread: boolean, externalBuffers: boolean }} paths
@@ -112,6 +112,56 @@ const slab = new Uint8Array(64 * 1024);
 /** Frames up to this many bytes are copied out of the slab byte by byte. */
 const TINY_FRAME = 32;
 
+// A receive result that fit whole into the slab crosses as `null`, its shape in here (src/slab.rs
+// `Slab::lay_out`): the message count, whether it is a batch, then per message its frame count and
+// each frame's length; JavaScript builds the arrays (made through napi element by element, they
+// cost more than the messages' Buffers). 256 messages (src/batch.rs `MAX`) of 3 frames fit.
+const recvLayout = new Uint32Array(1026);
+
+/**
+ * A fresh Buffer holding `length` bytes of the slab from `offset`.
+ * @param {number} offset
+ * @param {number} length
+ * @returns {Buffer}
+ */
+function slabFrame(offset, length) {
+  // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
+  // whatever its size); the slab is reused for the next message.
+  const own = Buffer.allocUnsafeSlow(length);
+  if (length <= TINY_FRAME) {
+    // Cheaper than a subarray view and a `set` at this size.
+    for (let j = 0; j < length; j++) own[j] = slab[offset + j];
+  } else {
+    own.set(slab.subarray(offset, offset + length));
+  }
+  return own;
+}
+
+/**
+ * What `recvLayout` and the slab hold: a message (`Buffer[]`) or a batch (`Buffer[][]`).
+ * @returns {Buffer[] | Buffer[][]}
+ */
+function unpackLaidOut() {
+  const count = recvLayout[0];
+  const batch = recvLayout[1] === 1;
+  /** @type {Buffer[][]} */
+  const messages = new Array(count);
+  let word = 2;
+  let offset = 0;
+  for (let m = 0; m < count; m++) {
+    const frameCount = recvLayout[word++];
+    /** @type {Buffer[]} */
+    const frames = new Array(frameCount);
+    for (let f = 0; f < frameCount; f++) {
+      const length = recvLayout[word++];
+      frames[f] = slabFrame(offset, length);
+      offset += length;
+    }
+    messages[m] = frames;
+  }
+  return batch ? messages : messages[0];
+}
+
 /**
  * A message from the addon with its packed frames made into Buffers (in place), the first of them
  * at `offset` in the slab; returns the offset after its last.
@@ -123,16 +173,7 @@ function unpackFrames(frames, offset) {
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
     if (typeof frame === 'number') {
-      // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
-      // whatever its size); the slab is reused for the next message.
-      const own = Buffer.allocUnsafeSlow(frame);
-      if (frame <= TINY_FRAME) {
-        // Cheaper than a subarray view and a `set` at this size.
-        for (let j = 0; j < frame; j++) own[j] = slab[offset + j];
-      } else {
-        own.set(slab.subarray(offset, offset + frame));
-      }
-      frames[i] = own;
+      frames[i] = slabFrame(offset, frame);
       offset += frame;
     }
   }
@@ -147,6 +188,8 @@ function unpackFrames(frames, offset) {
  * @returns {any}
  */
 function unpack(value) {
+  // No result is null but one laid out in the slab (src/batch.rs).
+  if (value === null) return unpackLaidOut();
   if (!Array.isArray(value)) return value;
   // Frames are never arrays: an array first means a batch, an array second [token, frames].
   if (Array.isArray(value[0])) {
@@ -269,7 +312,12 @@ const readOnJsThread =
 // those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
 const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
-binding.init(settle, readOnJsThread, externalBuffers, slab, packBytes, packLengths);
+binding.init(settle, readOnJsThread, externalBuffers, {
+  received: slab,
+  receivedLayout: recvLayout,
+  sent: packBytes,
+  sentLengths: packLengths,
+});
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
