@@ -96,6 +96,7 @@ const binding = /** @type {Binding} */ (require('./binding.js').load());
 /**
  * @typedef {object} Pending
  * @property {(value: any) => void} resolve
+ * @property {((value: any) => unknown) | undefined} map  what the promise resolves to, from the value
  * @property {(reason: unknown) => void} reject
  * @property {AbortSignal | undefined} signal
  * @property {(() => void) | undefined} onAbort
@@ -230,7 +231,8 @@ function settle(id, value) {
   if (value instanceof Error) {
     entry.reject(value);
   } else {
-    entry.resolve(value);
+    const map = entry.map;
+    entry.resolve(map === undefined ? value : map(value));
   }
 }
 
@@ -333,7 +335,8 @@ function wait(id, signal, owner, map) {
   return new Promise((resolve, reject) => {
     /** @type {Pending} */
     const entry = {
-      resolve: map === undefined ? resolve : (value) => resolve(map(value)),
+      resolve,
+      map,
       reject,
       signal,
       onAbort: undefined,
