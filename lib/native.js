@@ -117,7 +117,7 @@ const TINY_FRAME = 32;
 // `Slab::lay_out`): the message count, whether it is a batch, then per message its frame count and
 // each frame's length; JavaScript builds the arrays (made through napi element by element, they
 // cost more than the messages' Buffers). 256 messages (src/batch.rs `MAX`) of 3 frames fit.
-const recvLayout = new Uint32Array(1026);
+const recvLayout = new Uint32Array(new ArrayBuffer(4 * 1026));
 
 /**
  * A fresh Buffer holding `length` bytes of the slab from `offset`.
@@ -245,7 +245,10 @@ const PACK_MAX_BYTES = 8 * 1024;
 /** The most frames of a message that is packed. */
 const PACK_MAX_FRAMES = 16;
 const packBytes = Buffer.allocUnsafeSlow(PACK_MAX_BYTES);
-const packLengths = new Uint32Array(PACK_MAX_FRAMES);
+// Over an ArrayBuffer of its own: a small typed array made by length alone may live inside V8's
+// heap, where its bytes move (napi would move them out for good on the first look, but not
+// by contract); the addon keeps these arrays' addresses (src/slab.rs).
+const packLengths = new Uint32Array(new ArrayBuffer(4 * PACK_MAX_FRAMES));
 
 /**
  * Copies frame `index` of a message into the send slab at byte `at`; its length, or -1 when it
