@@ -1,9 +1,8 @@
 // A proxy read on the JS thread forwards what one event-loop turn's reads brought in one burst, written
-// with one vectored write per connection (src/loop_end.rs, engine/src/types/proxy.rs); a socket whose
-// received batch is not all read yet leaves even its first send of the turn for the turn's end
-// (lib/native.js `laterInTurn`), as a REP worker answering several requests does. What a user sees stays
-// the same: per-peer order, round-robin to the workers, high-water marks that hold the burst back without
-// dropping anything, and a close right after the answers that still delivers them.
+// with one vectored write per connection (src/loop_end.rs, engine/src/types/proxy.rs). What a user sees
+// stays the same: per-peer order, round-robin to the workers, high-water marks that hold the burst back
+// without dropping anything. And a REP worker answering several requests that came together (the later
+// answers of its turn leave together) delivers every answer even when closed right after the last one.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
 import { Dealer, Proxy, Reply, Router } from 'zeromq-napi'

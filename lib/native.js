@@ -459,9 +459,7 @@ function endTurn() {
 
 /**
  * Whether a send on `nativeSocket` is a later one of this event-loop turn: the first is written at
- * once from this thread (one message in flight stays as fast as it can be), unless `more` says
- * further sends are likely in this turn (the socket's batch of received messages is not all read:
- * a REP worker answering the requests one read brought), then it waits with them; the later ones are
+ * once from this thread (one message in flight stays as fast as it can be), the later ones are
  * kept in JS within the room the engine has (`queueSend`) or queued in the engine, and all are
  * written together, in one native call and one vectored write per connection, when the turn ends
  * (`SocketHandle::batch_sends`, `flushSends`, `flushQueued`). Same order, same high-water marks.
@@ -470,17 +468,16 @@ function endTurn() {
  * synchronous code and the promise jobs it set off have run (sends in a chain of awaits included),
  * before the event loop goes on; a `setImmediate` would cost the loop an extra poll per turn.
  * @param {NativeSocket} nativeSocket
- * @param {boolean} [more] whether the socket's received batch still holds unread messages
  */
-function laterInTurn(nativeSocket, more = false) {
+function laterInTurn(nativeSocket) {
   if (nativeSocket.turn !== NO_SEND) {
     nativeSocket.turn = LATER_SENDS;
     return true;
   }
   if (sentCount === 0) process.nextTick(endTurn);
+  nativeSocket.turn = ONE_SEND;
   sentThisTurn[sentCount++] = nativeSocket;
-  nativeSocket.turn = more ? LATER_SENDS : ONE_SEND;
-  return more;
+  return false;
 }
 
 /**

@@ -387,9 +387,7 @@ class Socket {
       if (this[kClosed]) return Promise.reject(closedError());
       const nativeSocket = this[kNative];
       const plain = plainMessage(message);
-      // Messages of a received batch still unread: the answers to them will follow in this turn,
-      // so even the first send waits for the turn's end with them (one write for all).
-      const burst = native.laterInTurn(nativeSocket, this[kBatch] !== null);
+      const burst = native.laterInTurn(nativeSocket);
       // A later send of the turn the engine has room for is kept for one native call per turn;
       // either way it finished at once, so it counts towards the yield that keeps loops fair.
       if (!(burst && nativeSocket.queueSend(plain))) {
