@@ -172,6 +172,7 @@ impl Hub {
         self.reader.as_ref()
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub(crate) fn loop_end(&self) -> Option<&LoopEnd> {
         self.loop_end.as_ref()
     }
