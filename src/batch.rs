@@ -49,7 +49,5 @@ pub(crate) fn to_js(env: &Env, batch: Vec<Message>) -> Result<sys::napi_value> {
 
 /// JavaScript's `null`: what a receive result laid out in the slab crosses as.
 fn null(env: &Env) -> Result<sys::napi_value> {
-    // SAFETY: `env` is a live environment on its own JS thread (a result being converted there),
-    // which is all `null` needs.
-    unsafe { <Null as ToNapiValue>::to_napi_value(env.raw(), Null) }
+    Ok(Null.into_unknown(env)?.raw())
 }

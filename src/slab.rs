@@ -50,57 +50,69 @@ impl Slab {
     /// napi, element by element, they cost a pipelined Router echo ~15% of its samples in V8's
     /// generic property code.
     pub(crate) fn lay_out(&self, messages: &[Message], batch: bool, below: usize) -> bool {
-        let mut array = self.array.borrow_mut();
-        let mut layout = self.layout.borrow_mut();
-        // SAFETY: as in `pack`: no JavaScript runs while these borrows live (one conversion of a
-        // result on the JS thread), and `lib/native.js` never detaches the arrays.
-        let (bytes, words) = unsafe { (array.as_mut(), layout.as_mut()) };
-        let mut need_words = 2usize;
-        let mut need_bytes = 0usize;
-        for message in messages {
-            need_words += 1 + message.len();
-            for frame in message {
-                if frame.len() >= below {
-                    return false;
-                }
-                need_bytes += frame.len();
-            }
-        }
-        if need_words > words.len() || need_bytes > bytes.len() {
-            return false;
-        }
-        let (Ok(count), Ok(_)) = (u32::try_from(messages.len()), u32::try_from(need_bytes)) else {
-            return false;
-        };
-        words[0] = count;
-        words[1] = if batch { LAID_OUT_BATCH } else { LAID_OUT_ONE };
-        let mut w = 2;
-        let mut at = 0;
-        for message in messages {
-            // Fits: `need_bytes` (and so each length) is below 2^32, and frame counts below it too.
-            words[w] = message.len() as u32;
-            w += 1;
-            for frame in message {
-                words[w] = frame.len() as u32;
-                w += 1;
-                bytes[at..at + frame.len()].copy_from_slice(frame);
-                at += frame.len();
-            }
-        }
-        true
+        self.with_views(|bytes, words| lay_out_in(bytes, words, messages, batch, below))
     }
 
     /// Runs `f` with a packer that writes from the front of the slab.
     pub(crate) fn pack<R>(&self, f: impl FnOnce(&mut Packer<'_>) -> R) -> R {
-        let mut array = self.array.borrow_mut();
-        // SAFETY: napi-rs cannot rule out that JavaScript writes the array's memory meanwhile.
-        // None runs while the packer exists: it lives inside one conversion of a result on the JS
-        // thread (the hub is only reachable there), and the napi calls made meanwhile create
-        // values (arrays, numbers, Buffers), which runs no JavaScript. The array is not detached:
-        // `lib/native.js` owns it and never transfers it; a detached one gives an empty slice.
-        let bytes = unsafe { array.as_mut() };
-        f(&mut Packer { bytes, used: 0 })
+        self.with_views(|bytes, _| f(&mut Packer { bytes, used: 0 }))
     }
+
+    /// Runs `f` with the slab's bytes and the layout's words, writable.
+    fn with_views<R>(&self, f: impl FnOnce(&mut [u8], &mut [u32]) -> R) -> R {
+        let mut array = self.array.borrow_mut();
+        let mut layout = self.layout.borrow_mut();
+        // SAFETY: napi-rs cannot rule out that JavaScript writes the arrays' memory meanwhile.
+        // None runs while `f` does: it runs inside one conversion of a result on the JS thread
+        // (the hub is only reachable there), and the napi calls made meanwhile create values
+        // (arrays, numbers, Buffers), which runs no JavaScript. The arrays are not detached:
+        // `lib/native.js` owns them and never transfers them; a detached one gives an empty slice.
+        let (bytes, words) = unsafe { (array.as_mut(), layout.as_mut()) };
+        f(bytes, words)
+    }
+}
+
+/// [`Slab::lay_out`] into the slab's `bytes` and the layout's `words`.
+fn lay_out_in(
+    bytes: &mut [u8],
+    words: &mut [u32],
+    messages: &[Message],
+    batch: bool,
+    below: usize,
+) -> bool {
+    let mut need_words = 2usize;
+    let mut need_bytes = 0usize;
+    for message in messages {
+        need_words += 1 + message.len();
+        for frame in message {
+            if frame.len() >= below {
+                return false;
+            }
+            need_bytes += frame.len();
+        }
+    }
+    if need_words > words.len() || need_bytes > bytes.len() {
+        return false;
+    }
+    let (Ok(count), Ok(_)) = (u32::try_from(messages.len()), u32::try_from(need_bytes)) else {
+        return false;
+    };
+    words[0] = count;
+    words[1] = if batch { LAID_OUT_BATCH } else { LAID_OUT_ONE };
+    let mut w = 2;
+    let mut at = 0;
+    for message in messages {
+        // Fits: `need_bytes` (and so each length) is below 2^32, and frame counts below it too.
+        words[w] = message.len() as u32;
+        w += 1;
+        for frame in message {
+            words[w] = frame.len() as u32;
+            w += 1;
+            bytes[at..at + frame.len()].copy_from_slice(frame);
+            at += frame.len();
+        }
+    }
+    true
 }
 
 /// Where one message's small frames go.
