@@ -44,16 +44,16 @@ const UV_POLL: c_int = 8;
 const POLL_WORDS: usize = 64;
 
 type PollCb = unsafe extern "C" fn(handle: *mut c_void, status: c_int, events: c_int);
-type CloseCb = unsafe extern "C" fn(handle: *mut c_void);
+pub(crate) type CloseCb = unsafe extern "C" fn(handle: *mut c_void);
 type TypeNameFn = unsafe extern "C" fn(kind: c_int) -> *const c_char;
 
 extern "C" {
-    fn uv_handle_size(kind: c_int) -> usize;
+    pub(crate) fn uv_handle_size(kind: c_int) -> usize;
     fn uv_poll_init(event_loop: *mut sys::uv_loop_s, handle: *mut c_void, fd: c_int) -> c_int;
     fn uv_poll_start(handle: *mut c_void, events: c_int, cb: PollCb) -> c_int;
     fn uv_poll_stop(handle: *mut c_void) -> c_int;
-    fn uv_close(handle: *mut c_void, cb: CloseCb);
-    fn uv_unref(handle: *mut c_void);
+    pub(crate) fn uv_close(handle: *mut c_void, cb: CloseCb);
+    pub(crate) fn uv_unref(handle: *mut c_void);
     fn uv_default_loop() -> *mut sys::uv_loop_s;
 }
 
@@ -69,9 +69,9 @@ fn on_main_thread(env: &Env) -> bool {
     event_loop == unsafe { uv_default_loop() }
 }
 
-/// Whether [`UV_POLL`] is libuv's poll type: libuv's name for it is `"poll"`, or the host has no
-/// `uv_handle_type_name` to ask (looked up, not linked: Deno and Bun lack it).
-fn poll_type_confirmed() -> bool {
+/// Whether handle type number `kind` is the one libuv calls `name` (`"poll"` for [`UV_POLL`]), or
+/// the host has no `uv_handle_type_name` to ask (looked up, not linked: Deno and Bun lack it).
+pub(crate) fn handle_type_confirmed(kind: c_int, name: &CStr) -> bool {
     // SAFETY: `dlsym` with the default search scope and a NUL-terminated name.
     let found = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"uv_handle_type_name".as_ptr()) };
     if found.is_null() {
@@ -80,16 +80,16 @@ fn poll_type_confirmed() -> bool {
     // SAFETY: the symbol libuv exports under this name has this signature (uv.h, since 1.19):
     // `const char* uv_handle_type_name(uv_handle_type type)`; it returns a static NUL-terminated
     // name, or null for an unknown type.
-    let name = unsafe { std::mem::transmute::<*mut c_void, TypeNameFn>(found)(UV_POLL) };
+    let named = unsafe { std::mem::transmute::<*mut c_void, TypeNameFn>(found)(kind) };
     // SAFETY: non-null: one of libuv's static C strings.
-    !name.is_null() && unsafe { CStr::from_ptr(name) } == c"poll"
+    !named.is_null() && unsafe { CStr::from_ptr(named) } == name
 }
 
 /// The size of a `uv_poll_t`, when it fits [`POLL_WORDS`].
 fn poll_size() -> Option<usize> {
     static SIZE: OnceLock<Option<usize>> = OnceLock::new();
     *SIZE.get_or_init(|| {
-        if !poll_type_confirmed() {
+        if !handle_type_confirmed(UV_POLL, c"poll") {
             return None;
         }
         // SAFETY: a query of a constant of libuv's for a handle type it has.
