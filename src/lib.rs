@@ -58,6 +58,8 @@ mod slab;
 mod socket;
 mod socket_functions;
 #[cfg(unix)]
+mod uv_handle;
+#[cfg(unix)]
 mod uv_read;
 #[cfg(not(unix))]
 #[path = "uv_read_unsupported.rs"]
