@@ -49,6 +49,38 @@ async fn pings_and_drops_a_peer_that_stops_answering() {
     until(|| s.peer_count() == 0).await;
 }
 
+/// A stall (a loaded machine, or this process stopped and continued) past the heartbeat timeout,
+/// with the peer's bytes arrived in time: on waking the timer and the bytes are ready at once, and
+/// the bytes count first. The runtime's only thread is the one that stalls (a current-thread
+/// runtime, blocked), so the server's reader sees both together every time.
+#[tokio::test(flavor = "current_thread")]
+async fn bytes_that_arrived_during_a_stall_count_before_the_timeout() {
+    let (s, endpoint) = server(Options {
+        heartbeat_interval: 20,
+        heartbeat_timeout: 60,
+        ..fast()
+    })
+    .await;
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    // The first PING: the server now waits for traffic from us.
+    match prompt(peer.next_frame()).await {
+        Some(Frame::Command(body)) => {
+            assert!(matches!(Command::parse(&body), Ok(Command::Ping { .. })));
+        }
+        other => panic!("expected PING, got {other:?}"),
+    }
+    // A request (empty delimiter, body), written at once without yielding to the runtime...
+    let request = [0x01, 0x00, 0x00, 0x05, b'h', b'e', b'l', b'l', b'o'];
+    assert_eq!(
+        peer.stream.try_write(&request).expect("write"),
+        request.len()
+    );
+    // ...which then stalls for more than the timeout before the server's reader runs again.
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(text(&prompt(s.recv()).await.expect("recv")), ["hello"]);
+    assert_eq!(s.peer_count(), 1, "the peer that answered in time is kept");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_every_ping_with_its_context() {
     let (_s, endpoint) = server(fast()).await;
