@@ -49,6 +49,35 @@ describe('receive batching', () => {
     assert.equal(router.readable, false)
   })
 
+  test('batches of every shape arrive byte for byte: empty, small, many-framed and large frames, mixed', async (t) => {
+    // Small messages cross laid out in the slab (src/slab.rs `Slab::lay_out`); a batch with a large
+    // frame, or more frames than the layout holds, crosses as arrays made natively instead.
+    const pull = use(t, new Pull())
+    await pull.bind(TCP_LOOPBACK)
+    const push = use(t, new Push())
+    push.connect(String(pull.lastEndpoint))
+    const frame = (seed: number, length: number): Buffer => Buffer.alloc(length, seed % 251)
+    const shapes: number[][] = [
+      [0], [16], [1, 0, 33], [8 * 1024 - 1], [8 * 1024], [3, 64 * 1024],
+      Array.from({ length: 40 }, (_, i) => i), [70 * 1024], [5],
+    ]
+    const sent: [Buffer, ...Buffer[]][] = []
+    for (let round = 0; round < 30; round++) {
+      for (const [first, ...rest] of shapes) {
+        const seed = round + sent.length
+        sent.push([frame(seed, first), ...rest.map((length, i) => frame(seed + i + 1, length))])
+      }
+    }
+    // One turn: they queue up, so receives find them in batches.
+    await within(Promise.all(sent.map((message) => push.send(message))), 10000, 'sends')
+    await readable(pull, 'pull')
+    for (let i = 0; i < sent.length; i++) {
+      const got = await within(pull.receive(), 5000, `receive ${i}`)
+      assert.equal(got.length, sent[i].length, `message ${i}: frame count`)
+      got.forEach((f, j) => assert.ok(f.equals(sent[i][j]), `message ${i} frame ${j}`))
+    }
+  })
+
   test('for await and receive() share the queue: every message once, in order', async (t) => {
     const { router, endpoint } = await boundRouter(t)
     const dealer = use(t, new Dealer({ routingId: 'd' }))

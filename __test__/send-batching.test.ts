@@ -220,6 +220,23 @@ describe('sends kept in JS within the room the engine has', () => {
     await assert.rejects(dealer.send('z'), (err: { code?: string }) => err.code === 'EBADF')
   })
 
+  test('lone sends in consecutive turns begun by immediates and timers all arrive in order, the last one too', async (t) => {
+    const pull = use(t, new Pull())
+    await pull.bind(TCP_LOOPBACK)
+    const push = use(t, new Push())
+    push.connect(String(pull.lastEndpoint))
+    await push.send('first')
+    assert.deepEqual(texts(await within(pull.receive(), 5000, 'first')), ['first'])
+    // No receive settles between these turns, so lib/native.js cannot tell them apart: each one
+    // after the first takes its send for a later one of the same turn (`laterInTurn`), which must
+    // still be written when that turn ends, not when some later send comes.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((resolve) => (i % 2 === 0 ? setImmediate(resolve) : setTimeout(resolve, 1)))
+      void push.send(String(i))
+    }
+    for (let i = 0; i < 6; i++) assert.deepEqual(texts(await within(pull.receive(), 5000, `message ${i}`)), [String(i)])
+  })
+
   test('a PUB turn of kept sends reaches its subscriber in order', async (t) => {
     const sub = use(t, new Subscriber())
     sub.subscribe()

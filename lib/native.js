@@ -12,6 +12,8 @@
 
 const { abortError } = require('./errors.js');
 const { IdTable } = require('./id-table.js');
+const { types } = require('node:util');
+const { viewByteLength } = require('./message.js');
 const { SendQueue } = require('./send-queue.js');
 
 /**
@@ -34,6 +36,7 @@ const { SendQueue } = require('./send-queue.js');
  * @property {number} room  how many more sends of this turn the engine said it takes (-1: not asked)
  * @property {(message: unknown) => boolean} queueSend  keeps a later send of this turn for one native call, if the engine has room (see `queueSend`)
  * @property {number} turn  its sends in this event-loop turn: `NO_SEND`, `ONE_SEND` or `LATER_SENDS` (see `laterInTurn`)
+ * @property {number} stamp  the `turnStamp` of its last first send of a turn (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message or a batch of them (see `unpack`, `isBatch`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
@@ -58,7 +61,7 @@ const { SendQueue } = require('./send-queue.js');
  * The addon's functions (src/hub.rs, src/socket_functions.rs and the rest); each `socket*`
  * function takes a socket id first.
  * @typedef {object} Binding
- * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slab: Uint8Array) => void} init
+ * @property {(settle: (id: number, value: unknown) => void, readOnJsThread: boolean, externalBuffers: boolean, slabs: { received: Uint8Array, receivedLayout: Uint32Array, sent: Uint8Array, sentLengths: Uint32Array }) => void} init
  * @property {(id: number) => boolean} cancel
  * @property {() => number} pendingCount
  * @property {() => { readsOnJsThread: boolean, externalBuffers: boolean }} paths
@@ -93,6 +96,7 @@ const binding = /** @type {Binding} */ (require('./binding.js').load());
 /**
  * @typedef {object} Pending
  * @property {(value: any) => void} resolve
+ * @property {((value: any) => unknown) | undefined} map  what the promise resolves to, from the value
  * @property {(reason: unknown) => void} reject
  * @property {AbortSignal | undefined} signal
  * @property {(() => void) | undefined} onAbort
@@ -106,6 +110,59 @@ const pending = new IdTable();
 // (src/slab.rs); `unpack` turns them into Buffers before anything else can write the slab again.
 const slab = new Uint8Array(64 * 1024);
 
+/** Frames up to this many bytes are copied out of the slab byte by byte. */
+const TINY_FRAME = 32;
+
+// A receive result that fit whole into the slab crosses as `null`, its shape in here (src/slab.rs
+// `Slab::lay_out`): the message count, whether it is a batch, then per message its frame count and
+// each frame's length; JavaScript builds the arrays (made through napi element by element, they
+// cost more than the messages' Buffers). 256 messages (src/batch.rs `MAX`) of 3 frames fit.
+const recvLayout = new Uint32Array(new ArrayBuffer(4 * 1026));
+
+/**
+ * A fresh Buffer holding `length` bytes of the slab from `offset`.
+ * @param {number} offset
+ * @param {number} length
+ * @returns {Buffer}
+ */
+function slabFrame(offset, length) {
+  // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
+  // whatever its size); the slab is reused for the next message.
+  const own = Buffer.allocUnsafeSlow(length);
+  if (length <= TINY_FRAME) {
+    // Cheaper than a subarray view and a `set` at this size.
+    for (let j = 0; j < length; j++) own[j] = slab[offset + j];
+  } else {
+    own.set(slab.subarray(offset, offset + length));
+  }
+  return own;
+}
+
+/**
+ * What `recvLayout` and the slab hold: a message (`Buffer[]`) or a batch (`Buffer[][]`).
+ * @returns {Buffer[] | Buffer[][]}
+ */
+function unpackLaidOut() {
+  const count = recvLayout[0];
+  const batch = recvLayout[1] === 1;
+  /** @type {Buffer[][]} */
+  const messages = new Array(count);
+  let word = 2;
+  let offset = 0;
+  for (let m = 0; m < count; m++) {
+    const frameCount = recvLayout[word++];
+    /** @type {Buffer[]} */
+    const frames = new Array(frameCount);
+    for (let f = 0; f < frameCount; f++) {
+      const length = recvLayout[word++];
+      frames[f] = slabFrame(offset, length);
+      offset += length;
+    }
+    messages[m] = frames;
+  }
+  return batch ? messages : messages[0];
+}
+
 /**
  * A message from the addon with its packed frames made into Buffers (in place), the first of them
  * at `offset` in the slab; returns the offset after its last.
@@ -117,11 +174,7 @@ function unpackFrames(frames, offset) {
   for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
     if (typeof frame === 'number') {
-      // A copy into memory of its own (not Node's shared pool: a received frame owns its memory,
-      // whatever its size); the slab is reused for the next message.
-      const own = Buffer.allocUnsafeSlow(frame);
-      own.set(slab.subarray(offset, offset + frame));
-      frames[i] = own;
+      frames[i] = slabFrame(offset, frame);
       offset += frame;
     }
   }
@@ -136,6 +189,8 @@ function unpackFrames(frames, offset) {
  * @returns {any}
  */
 function unpack(value) {
+  // No result is null but one laid out in the slab (src/batch.rs).
+  if (value === null) return unpackLaidOut();
   if (!Array.isArray(value)) return value;
   // Frames are never arrays: an array first means a batch, an array second [token, frames].
   if (Array.isArray(value[0])) {
@@ -163,6 +218,8 @@ function isBatch(value) {
  * @param {unknown} value
  */
 function settle(id, value) {
+  // Every settle is an event callback of its own (see `laterInTurn`).
+  turnStamp++;
   // First, even for an id nobody waits for any more: the slab is only good until this returns.
   value = unpack(value);
   const entry = pending.get(id);
@@ -174,8 +231,67 @@ function settle(id, value) {
   if (value instanceof Error) {
     entry.reject(value);
   } else {
-    entry.resolve(value);
+    const map = entry.map;
+    entry.resolve(map === undefined ? value : map(value));
   }
+}
+
+// A send's small frames cross the other way through a second pair of arrays (src/slab.rs
+// `SendSlab`): copied in here (`packMessage`), read there by the native call, instead of the
+// native side asking napi where each frame's bytes are (which moves a small Buffer out of V8's
+// heap first). Strings are encoded straight in.
+/** The most bytes of a message that is packed; a bigger one is read in place. */
+const PACK_MAX_BYTES = 8 * 1024;
+/** The most frames of a message that is packed. */
+const PACK_MAX_FRAMES = 16;
+const packBytes = Buffer.allocUnsafeSlow(PACK_MAX_BYTES);
+// Over an ArrayBuffer of its own: a small typed array made by length alone may live inside V8's
+// heap, where its bytes move (napi would move them out for good on the first look, but not
+// by contract); the addon keeps these arrays' addresses (src/slab.rs).
+const packLengths = new Uint32Array(new ArrayBuffer(4 * PACK_MAX_FRAMES));
+
+/**
+ * Copies frame `index` of a message into the send slab at byte `at`; its length, or -1 when it
+ * is not a Uint8Array (Buffer), string or null, or does not fit.
+ * @param {unknown} frame  (checked by checkMessage)
+ * @param {number} index
+ * @param {number} at
+ * @returns {number}
+ */
+function packFrame(frame, index, at) {
+  let length = 0;
+  if (typeof frame === 'string') {
+    // At most 3 bytes per UTF-16 unit: a string that may not fit is not packed at all.
+    if (at + frame.length * 3 > PACK_MAX_BYTES) return -1;
+    length = packBytes.write(frame, at);
+  } else if (frame !== null) {
+    if (!types.isUint8Array(frame)) return -1;
+    length = viewByteLength(/** @type {Uint8Array} */ (frame));
+    if (at + length > PACK_MAX_BYTES) return -1;
+    // (A detached array has no bytes, and `set` would throw for it.)
+    if (length > 0) packBytes.set(/** @type {Uint8Array} */ (frame), at);
+  }
+  packLengths[index] = length;
+  return length;
+}
+
+/**
+ * Packs a checked message (from plainMessage) into the send slab: its frame count, or -1 when it
+ * is not packed (then the native call reads it in place).
+ * @param {unknown} message
+ * @returns {number}
+ */
+function packMessage(message) {
+  if (!Array.isArray(message)) return packFrame(message, 0, 0) < 0 ? -1 : 1;
+  const count = message.length;
+  if (count > PACK_MAX_FRAMES) return -1;
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const length = packFrame(message[i], i, at);
+    if (length < 0) return -1;
+    at += length;
+  }
+  return count;
 }
 
 // Who reads connections, decided here by asking the runtime (nothing is tried and caught):
@@ -201,7 +317,12 @@ const readOnJsThread =
 // those (a V8 memory cage, as Electron's) the addon notices and copies them instead.
 // ZEROMQ_NAPI_EXTERNAL_BUFFERS=0 asks for copies from the start (to test that path).
 const externalBuffers = process.env.ZEROMQ_NAPI_EXTERNAL_BUFFERS !== '0';
-binding.init(settle, readOnJsThread, externalBuffers, slab);
+binding.init(settle, readOnJsThread, externalBuffers, {
+  received: slab,
+  receivedLayout: recvLayout,
+  sent: packBytes,
+  sentLengths: packLengths,
+});
 
 /**
  * Promise for pending operation `id`. With a signal, aborting cancels the native operation (the
@@ -217,7 +338,8 @@ function wait(id, signal, owner, map) {
   return new Promise((resolve, reject) => {
     /** @type {Pending} */
     const entry = {
-      resolve: map === undefined ? resolve : (value) => resolve(map(value)),
+      resolve,
+      map,
       reject,
       signal,
       onAbort: undefined,
@@ -298,6 +420,9 @@ class NativeSocketById {
   /** Its sends in this event-loop turn (see `laterInTurn`). */
   turn = NO_SEND;
 
+  /** The `turnStamp` of its last first send of a turn (see `laterInTurn`). */
+  stamp = -1;
+
   /**
    * How many more sends of this turn the engine takes without waiting, as it said
    * (`socketSendRoom`, asked at the turn's first queued send); -1: not asked in this turn.
@@ -374,7 +499,9 @@ class NativeSocketById {
   send(message, burst) {
     this.flushQueued();
     this.room = -1;
-    return fns.socketSend(this.id, message, burst);
+    const count = packMessage(message);
+    if (count < 0) return fns.socketSend(this.id, message, burst);
+    return fns.socketSendPacked(this.id, count, burst);
   }
   flushSends() { fns.socketFlushSends(this.id); }
   recv() { return fns.socketRecv(this.id); }
@@ -383,13 +510,21 @@ class NativeSocketById {
    * @param {number | undefined} timeout
    * @param {number} retries
    */
-  request(message, timeout, retries) { return fns.socketRequest(this.id, message, timeout, retries); }
+  request(message, timeout, retries) {
+    const count = packMessage(message);
+    if (count < 0) return fns.socketRequest(this.id, message, timeout, retries);
+    return fns.socketRequestPacked(this.id, count, timeout, retries);
+  }
   recvRequest() { return fns.socketRecvRequest(this.id); }
   /**
    * @param {number} token
    * @param {unknown} message
    */
-  reply(token, message) { return fns.socketReply(this.id, token, message); }
+  reply(token, message) {
+    const count = packMessage(message);
+    if (count < 0) return fns.socketReply(this.id, token, message);
+    return fns.socketReplyPacked(this.id, token, count);
+  }
   /** @param {number} token */
   forget(token) { fns.socketForget(this.id, token); }
   /** @param {NativeSocket} other */
@@ -438,17 +573,25 @@ function createSocket(kind, options) {
 }
 
 /**
- * The native sockets that sent during this event-loop turn: the first `sentCount` slots, flushed
- * and emptied by one `setImmediate` per turn. One array reused turn after turn, and each socket's
- * state in its own `turn`, not a `Map`: a Map emptied every turn allocates a new table each time,
- * and in 4 KiB lockstep (one send per turn) that promoted ~300 KiB per 1000 round trips to V8's
- * old space (__test__/memory.test.ts; ~5 KiB this way).
+ * Counts event-loop turns, as far as this module sees them begin: each `settle()` call is an event
+ * callback of its own (the one a received message or a finished operation starts), and each
+ * `endTurn` ends one. Turns begun by anything else (a timer, another library's I/O) do not count.
+ */
+let turnStamp = 0;
+
+/**
+ * The native sockets with later sends in this event-loop turn: the first `sentCount` slots, flushed
+ * and emptied by one `process.nextTick` per such turn. One array reused turn after turn, and each
+ * socket's state in its own `turn`, not a `Map`: a Map emptied every turn allocates a new table each
+ * time, and in 4 KiB lockstep that promoted ~300 KiB per 1000 round trips to V8's old space
+ * (__test__/memory.test.ts; ~5 KiB this way).
  * @type {(NativeSocket | undefined)[]}
  */
 const sentThisTurn = [];
 let sentCount = 0;
 
 function endTurn() {
+  turnStamp++;
   for (let i = 0; i < sentCount; i++) {
     const nativeSocket = /** @type {NativeSocket} */ (sentThisTurn[i]);
     sentThisTurn[i] = undefined;
@@ -464,19 +607,27 @@ function endTurn() {
  * written together, in one native call and one vectored write per connection, when the turn ends
  * (`SocketHandle::batch_sends`, `flushSends`, `flushQueued`). Same order, same high-water marks.
  *
- * The turn ends in a `process.nextTick` queued at its first send: that runs once the
- * synchronous code and the promise jobs it set off have run (sends in a chain of awaits included),
- * before the event loop goes on; a `setImmediate` would cost the loop an extra poll per turn.
+ * The turn ends in a `process.nextTick` queued at its second send: that runs once the synchronous
+ * code and the promise jobs it set off have run (sends in a chain of awaits included), before the
+ * event loop goes on; a `setImmediate` would cost the loop an extra poll per turn. A turn with one
+ * send queues nothing: the next send is a first one again if a new turn has been seen to begin
+ * since (`turnStamp`), as it has in lockstep, where each receive settles in a callback of its own.
+ * A new turn this module did not see begin (a timer's) takes its first send for a later one: kept
+ * or queued like one and written when that turn ends, which is all a later send costs.
  * @param {NativeSocket} nativeSocket
  */
 function laterInTurn(nativeSocket) {
-  if (nativeSocket.turn !== NO_SEND) {
+  const turn = nativeSocket.turn;
+  // Ended (and flushed) by this turn's `endTurn`, or by `endBurst` at close.
+  if (turn === LATER_SENDS) return true;
+  if (turn === ONE_SEND && nativeSocket.stamp === turnStamp) {
     nativeSocket.turn = LATER_SENDS;
+    if (sentCount === 0) process.nextTick(endTurn);
+    sentThisTurn[sentCount++] = nativeSocket;
     return true;
   }
-  if (sentCount === 0) process.nextTick(endTurn);
   nativeSocket.turn = ONE_SEND;
-  sentThisTurn[sentCount++] = nativeSocket;
+  nativeSocket.stamp = turnStamp;
   return false;
 }
 

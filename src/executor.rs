@@ -22,6 +22,7 @@
 //!
 //! Panics are caught at the poll site and become `Outcome::Panicked`: no panic unwinds into Node.
 
+use crate::id_map::IdMap;
 use crate::outcome::Outcome;
 use napi::bindgen_prelude::{FnArgs, Function, ToNapiValue};
 use napi::sys;
@@ -30,7 +31,6 @@ use napi::threadsafe_function::{
 };
 use napi::{Env, JsValue, Result, Status};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -96,7 +96,7 @@ pub(crate) struct Executor {
     pending: AtomicU32,
     next_id: AtomicU32,
     /// Pending operations, by id. Only the JS thread touches it (the mutex is never contended).
-    ops: Mutex<HashMap<u32, Op>>,
+    ops: Mutex<IdMap<u32, Op>>,
 }
 
 impl Executor {
@@ -120,7 +120,7 @@ impl Executor {
             tsfn,
             pending: AtomicU32::new(0),
             next_id: AtomicU32::new(1),
-            ops: Mutex::new(HashMap::new()),
+            ops: Mutex::new(IdMap::default()),
         }))
     }
 

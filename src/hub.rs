@@ -18,10 +18,10 @@ use crate::authenticate::AuthDecisions;
 use crate::executor::{Executor, SettleArgs};
 use crate::liveness::Registry;
 use crate::outcome::Outcome;
-use crate::slab::Slab;
+use crate::slab::{SendSlab, Slab};
 use crate::socket::Socket;
 use crate::uv_read::UvReader;
-use napi::bindgen_prelude::{Function, FunctionRef, Uint8Array};
+use napi::bindgen_prelude::{Function, FunctionRef, Uint32Array, Uint8Array};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use napi_derive::napi;
 use std::cell::Cell;
@@ -37,6 +37,7 @@ pub(crate) struct Hub {
     reader: Option<UvReader>,
     sockets: Registry<Socket>,
     slab: Slab,
+    send_slab: SendSlab,
     /// Whether large received frames become external Buffers (see `message::buffer`). Cleared
     /// when the JS layer asks for copies, or the first time the runtime refuses one (a V8 sandbox
     /// keeping array buffers in a memory cage, as Electron's), so later frames go straight to
@@ -50,21 +51,34 @@ pub(crate) struct Hub {
     auth_decisions: Arc<AuthDecisions>,
 }
 
+/// The arrays small frames cross in (see `slab.rs`), made and owned by `lib/native.js`, which never
+/// transfers or detaches them.
+#[napi(object)]
+pub struct SlabArrays {
+    /// Small received frames, back to back.
+    pub received: Uint8Array,
+    /// The shape of a receive result laid out whole in `received` (`Slab::lay_out`).
+    pub received_layout: Uint32Array,
+    /// A send's frames, back to back (`SendSlab`).
+    pub sent: Uint8Array,
+    /// Their lengths.
+    pub sent_lengths: Uint32Array,
+}
+
 /// Makes this environment's hub (`lib/native.js`, once). `settle(id, value)` is called on the JS
 /// thread for each finished pending operation; `value` is the result, or an `Error` (see
 /// `outcome.rs`). `id` 0 means nothing (ignore the call).
 ///
 /// `read_on_js_thread`: read connections on this thread's event loop (see `uv_read`) rather than
 /// on an engine thread. `external_buffers`: hand large received frames over as external Buffers
-/// (false: as copies; see `message::buffer`). `slab`: a `Uint8Array` that small received frames
-/// are handed over in (see `slab.rs`).
+/// (false: as copies; see `message::buffer`). `slabs`: the arrays small frames cross in.
 #[napi(catch_unwind)]
 pub fn init(
     env: Env,
     settle: Function<'_, SettleArgs, ()>,
     read_on_js_thread: bool,
     external_buffers: bool,
-    slab: Uint8Array,
+    slabs: SlabArrays,
 ) -> Result<()> {
     if Hub::find(&env)?.is_some() {
         return Err(Error::new(
@@ -101,7 +115,8 @@ pub fn init(
         executor,
         reader,
         sockets: Registry::default(),
-        slab: Slab::new(slab),
+        slab: Slab::new(slabs.received, slabs.received_layout),
+        send_slab: SendSlab::new(slabs.sent, slabs.sent_lengths),
         external_buffers: Cell::new(external_buffers),
         settle: settle.create_ref()?,
         async_context,
@@ -177,6 +192,10 @@ impl Hub {
 
     pub(crate) fn slab(&self) -> &Slab {
         &self.slab
+    }
+
+    pub(crate) fn send_slab(&self) -> &SendSlab {
+        &self.send_slab
     }
 
     pub(crate) fn external_buffers(&self) -> bool {

@@ -15,7 +15,8 @@
 //! Modules, each depending only on those listed before it (the hub and the socket know each
 //! other: the hub holds the sockets, a socket finds the hub through its `Env`):
 //! - `js_error` (engine errors as JS errors), `binary_view` (where a JS binary value's bytes are),
-//!   `slab` (small received frames handed to JS in one shared array), `liveness` (the registry);
+//!   `id_map` (maps keyed by counted ids), `slab` (small frames crossing in shared arrays, received
+//!   and sent), `liveness` (the registry);
 //! - `message` (JS bytes <-> `Bytes`: sent bytes taken during the call, received ones not copied), `outcome` (results as JS values), `options`
 //!   (option object and defaults), `security` (CURVE keys), `authenticate` (the `authenticate`
 //!   option's calls to JS and their answers);
@@ -39,6 +40,7 @@ mod binary_view;
 mod events;
 mod executor;
 mod hub;
+mod id_map;
 mod js_error;
 mod liveness;
 mod message;

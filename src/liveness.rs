@@ -11,21 +11,21 @@
 //! The registry belongs to one environment's hub (napi instance data) and is only touched on its
 //! JS thread: a `RefCell`, not a lock, and `Rc` handles, so the compiler keeps it there.
 
+use crate::id_map::IdMap;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// The live objects of one environment, by id.
 pub(crate) struct Registry<T> {
     next: Cell<u64>,
-    live: RefCell<HashMap<u64, Rc<T>>>,
+    live: RefCell<IdMap<u64, Rc<T>>>,
 }
 
 impl<T> Default for Registry<T> {
     fn default() -> Self {
         Registry {
             next: Cell::new(1),
-            live: RefCell::new(HashMap::new()),
+            live: RefCell::new(IdMap::default()),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! JS -> Rust: an `ArrayBufferView`/`ArrayBuffer` is borrowed, as `&'a [u8]` over the JS memory,
 //! for as long as the native call's argument is (a [`CallMessage<'a>`]); strings are copied (as
 //! UTF-8). The engine's sends take the frames as `FrameRef`s for the call and keep (copy) only what
-//! they could not write; a message that has to wait is copied here ([`CallMessage::owned`]). The
+//! they could not write; a message that has to wait is copied (`frame_ref::keep`, in `Socket::send`). The
 //! borrow cannot outlive the call, so no JS memory is referenced once it has returned, and the
 //! caller may change, reuse, transfer or detach its buffers right after `send()` (API.md, Messages).
 //!
@@ -18,7 +18,7 @@ use bytes::Bytes;
 use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::{sys, Env, Error, JsValue, Result, Status};
 use std::ptr;
-use zeromq_napi_engine::wire::frame_ref::{self, FrameRef};
+use zeromq_napi_engine::wire::frame_ref::FrameRef;
 use zeromq_napi_engine::Message;
 
 /// Rust -> JS: frames of at least this many bytes become external Buffers; smaller ones are copied.
@@ -66,11 +66,6 @@ impl CallMessage<'_> {
                 CallFrame::Lent(bytes) => FrameRef::Lent(bytes),
             })
             .collect()
-    }
-
-    /// The message as the engine's own: what an operation that outlives the call may hold.
-    pub(crate) fn owned(&self) -> Message {
-        frame_ref::keep(&self.frames())
     }
 }
 

@@ -4,8 +4,8 @@
 //! |-------------|-------------------------------------------|
 //! | `Done`      | `undefined`                               |
 //! | `Endpoint`  | the resolved endpoint string              |
-//! | `Message`   | `Buffer[]`                                |
-//! | `Messages`  | `Buffer[][]` (a batch, `src/batch.rs`)    |
+//! | `Message`   | `Buffer[]`, or `null`: laid out in the slab |
+//! | `Messages`  | `Buffer[][]` (a batch, `src/batch.rs`), or `null` |
 //! | `Request`   | `[token, Buffer[]]` (REP `recvRequest`)   |
 //! | `Failed`    | `Error` with `.code` (and `.address`)     |
 //! | `Panicked`  | `Error` with `.code === 'EINTERNAL'`      |
@@ -81,7 +81,7 @@ impl Outcome {
             // used for every other arm assume too; `undefined` needs nothing else.
             Outcome::Done => unsafe { <()>::to_napi_value(env.raw(), ())? },
             Outcome::Endpoint(s) => env.create_string(&s)?.raw(),
-            Outcome::Message(m) => message::to_js(env, m)?,
+            Outcome::Message(m) => crate::batch::one_to_js(env, m)?,
             Outcome::Messages(batch) => crate::batch::to_js(env, batch)?,
             Outcome::Request(token, m) => {
                 let mut pair = env.create_array(2)?;

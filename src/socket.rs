@@ -201,8 +201,20 @@ impl Socket {
     /// send of the caller's event-loop turn (see `SocketHandle::batch_sends`).
     pub(crate) fn send(&self, message: Unknown<'_>, burst: bool) -> Result<Started> {
         let message = self.message(&message)?;
+        self.send_frames(&message.frames(), burst)
+    }
+
+    /// [`Socket::send`] of the `count` frames the JS layer packed into the send slab (see
+    /// `SendSlab`).
+    pub(crate) fn send_packed(&self, count: u32, burst: bool) -> Result<Started> {
+        let hub = Hub::of(self.env())?;
+        self.send_frames(&packed(hub, count)?, burst)
+    }
+
+    /// Sends `frames`, which borrow JS memory for this call only.
+    fn send_frames(&self, frames: &[FrameRef<'_>], burst: bool) -> Result<Started> {
         self.handle.batch_sends(burst);
-        let sent = self.pattern.try_send(&message.frames());
+        let sent = self.pattern.try_send(frames);
         if burst {
             self.handle.batch_sends(false);
         }
@@ -210,7 +222,9 @@ impl Socket {
             Ok(TrySend::Sent) => Ok(Started::Ready(Outcome::Done)),
             Ok(TrySend::Wait) => {
                 // It has to wait for a peer: the bytes are taken now.
-                let sending = self.pattern.send(message.owned());
+                let sending = self
+                    .pattern
+                    .send(zeromq_napi_engine::wire::frame_ref::keep(frames));
                 // The first poll can already fail (a zero timeout): thrown like any other error.
                 self.start(async move { sending.await.into() })
             }
@@ -315,12 +329,32 @@ impl Socket {
         timeout_ms: Option<i64>,
         retries: u32,
     ) -> Result<Started> {
-        let socket: &ReqSocket = self.as_type("REQ")?;
         let message = self.message(&message)?;
+        self.request_frames(&message.frames(), timeout_ms, retries)
+    }
+
+    /// [`Socket::request`] of the `count` frames the JS layer packed into the send slab.
+    pub(crate) fn request_packed(
+        &self,
+        count: u32,
+        timeout_ms: Option<i64>,
+        retries: u32,
+    ) -> Result<Started> {
+        let hub = Hub::of(self.env())?;
+        self.request_frames(&packed(hub, count)?, timeout_ms, retries)
+    }
+
+    fn request_frames(
+        &self,
+        frames: &[FrameRef<'_>],
+        timeout_ms: Option<i64>,
+        retries: u32,
+    ) -> Result<Started> {
+        let socket: &ReqSocket = self.as_type("REQ")?;
         // Beyond any `Instant`: no deadline, so no timer either.
         let timeout =
             timeout_ms.map(|ms| u64::try_from(ms).map_or(Duration::MAX, Duration::from_millis));
-        let requesting = socket.request(&message.frames(), timeout, retries);
+        let requesting = socket.request(frames, timeout, retries);
         self.start(async move { requesting.await.into() })
     }
 
@@ -351,13 +385,23 @@ impl Socket {
     /// REP: answers the request `token` came with. Unknown tokens (already answered or forgotten)
     /// are ignored, like a reply to a peer that has gone away.
     pub(crate) fn reply(&self, token: u32, message: Unknown<'_>) -> Result<Started> {
-        let socket = self.rep()?;
         let message = self.message(&message)?;
+        self.reply_frames(token, &message.frames())
+    }
+
+    /// [`Socket::reply`] with the `count` frames the JS layer packed into the send slab.
+    pub(crate) fn reply_packed(&self, token: u32, count: u32) -> Result<Started> {
+        let hub = Hub::of(self.env())?;
+        self.reply_frames(token, &packed(hub, count)?)
+    }
+
+    fn reply_frames(&self, token: u32, frames: &[FrameRef<'_>]) -> Result<Started> {
+        let socket = self.rep()?;
         let Some(to) = self.owed.take(token) else {
             return Ok(Started::Ready(Outcome::Done));
         };
         // A reply never waits: done (written or copied) before this returns.
-        match socket.try_reply(to, &message.frames()) {
+        match socket.try_reply(to, frames) {
             Ok(()) => Ok(Started::Ready(Outcome::Done)),
             Err(e) => Err(js_error::throw(self.env(), &e)),
         }
@@ -504,6 +548,13 @@ impl Socket {
         self.handle.set_options(options);
         Ok(())
     }
+}
+
+/// The `count` frames the JS layer packed into `hub`'s send slab for this call (see `SendSlab`).
+fn packed(hub: &Hub, count: u32) -> Result<Vec<FrameRef<'_>>> {
+    hub.send_slab()
+        .frames(count)
+        .ok_or_else(|| Error::new(Status::InvalidArg, "packed frames past the send slab"))
 }
 
 impl Drop for Socket {

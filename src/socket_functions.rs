@@ -77,6 +77,13 @@ pub fn socket_send(
     Hub::socket(&env, id)?.send(message, burst.unwrap_or(false))
 }
 
+/// [`socket_send`] of the `count` frames the JS layer packed into the send slab (see
+/// `slab::SendSlab`).
+#[napi(catch_unwind)]
+pub fn socket_send_packed(env: Env, id: i64, count: u32, burst: bool) -> Result<Started> {
+    Hub::socket(&env, id)?.send_packed(count, burst)
+}
+
 /// How many sends in a row the socket would take now (see `Socket::send_room`); 0 when gone.
 #[napi(catch_unwind)]
 pub fn socket_send_room(env: Env, id: i64) -> u32 {
@@ -116,6 +123,18 @@ pub fn socket_request(
     Hub::socket(&env, id)?.request(message, timeout_ms, retries)
 }
 
+/// [`socket_request`] of the `count` frames the JS layer packed into the send slab.
+#[napi(catch_unwind)]
+pub fn socket_request_packed(
+    env: Env,
+    id: i64,
+    count: u32,
+    timeout_ms: Option<i64>,
+    retries: u32,
+) -> Result<Started> {
+    Hub::socket(&env, id)?.request_packed(count, timeout_ms, retries)
+}
+
 #[napi(catch_unwind)]
 pub fn socket_recv_request(env: Env, id: i64) -> Result<Started> {
     Hub::socket(&env, id)?.recv_request()
@@ -124,6 +143,12 @@ pub fn socket_recv_request(env: Env, id: i64) -> Result<Started> {
 #[napi(catch_unwind)]
 pub fn socket_reply(env: Env, id: i64, token: u32, message: Unknown<'_>) -> Result<Started> {
     Hub::socket(&env, id)?.reply(token, message)
+}
+
+/// [`socket_reply`] with the `count` frames the JS layer packed into the send slab.
+#[napi(catch_unwind)]
+pub fn socket_reply_packed(env: Env, id: i64, token: u32, count: u32) -> Result<Started> {
+    Hub::socket(&env, id)?.reply_packed(token, count)
 }
 
 #[napi(catch_unwind)]

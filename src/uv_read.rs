@@ -16,9 +16,9 @@
 
 use crate::executor::Executor;
 use crate::hub::Hub;
+use crate::id_map::IdMap;
 use napi::{sys, Env};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
@@ -242,7 +242,7 @@ struct Watch {
 pub(crate) struct UvReader {
     env: Env,
     queue: Arc<ReadQueue>,
-    watches: RefCell<HashMap<u64, Watch>>,
+    watches: RefCell<IdMap<u64, Watch>>,
 }
 
 impl UvReader {
@@ -267,7 +267,7 @@ impl UvReader {
                 executor: Arc::downgrade(executor),
                 commands: Mutex::new(Vec::new()),
             }),
-            watches: RefCell::new(HashMap::new()),
+            watches: RefCell::new(IdMap::default()),
         })
     }
 

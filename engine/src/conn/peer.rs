@@ -206,6 +206,8 @@ pub(crate) struct Peer {
     pub(crate) kill: OnceEvent,
     /// Set with `kill` when the connector should reconnect at once rather than after the back-off.
     reconnect_now: AtomicBool,
+    /// [`Peer::refresh_in_burst`] has asked the transport since the last [`Peer::flush`].
+    checked_in_burst: AtomicBool,
     /// The peer speaks ZMTP 3.1 (commands such as SUBSCRIBE are understood).
     zmtp31: bool,
 }
@@ -222,6 +224,7 @@ impl Peer {
             in_room: Notify::new(),
             kill: OnceEvent::new(),
             reconnect_now: AtomicBool::new(false),
+            checked_in_burst: AtomicBool::new(false),
             zmtp31: false,
         }
     }
@@ -265,6 +268,17 @@ impl Peer {
     pub(crate) fn refresh(&self) {
         if !self.is_dead() && self.stream.hung_up() {
             self.mark_dead();
+        }
+    }
+
+    /// [`Peer::refresh`] for a later send of a burst (`Flush::Later`): asked once per burst,
+    /// until the burst's [`Peer::flush`]. The sends of a burst are made back to back in one
+    /// event-loop turn, so a FIN arriving between two of them is the same race as one arriving
+    /// right after a check; a check per message was a system call per message (a pipelined
+    /// Dealer made one `poll` per message and one `sendto` per ~30).
+    pub(crate) fn refresh_in_burst(&self) {
+        if !self.checked_in_burst.swap(true, Ordering::Relaxed) {
+            self.refresh();
         }
     }
 
@@ -496,6 +510,8 @@ impl Peer {
     /// else queued, when no one else is writing: one vectored write for a burst. What the OS does
     /// not take goes to the writer, first in the queue.
     pub(crate) fn flush(&self) {
+        // The burst ends here: the next one asks the transport again.
+        self.checked_in_burst.store(false, Ordering::Relaxed);
         let mut out = self.outbox();
         if out.dead || out.held != Held::Nobody || out.queue.is_empty() {
             return;
@@ -907,5 +923,39 @@ mod tests {
         }
         assert!(peer.is_dead(), "the FIN is seen without reading");
         assert!(!peer.try_push(&[FrameRef::Lent(b"x")], Flush::Now));
+    }
+
+    #[tokio::test]
+    async fn a_burst_asks_about_a_hang_up_once_until_it_is_flushed() {
+        let (peer, theirs) = peer(0);
+        peer.refresh_in_burst();
+        assert!(!peer.is_dead(), "a live peer stays");
+        theirs.shutdown(std::net::Shutdown::Both).expect("shutdown");
+        // Wait until the FIN is there (a plain check sees it), on a second connection's check
+        // so that this peer's burst state is untouched.
+        let (probe, probe_theirs) = self::peer(0);
+        probe_theirs
+            .shutdown(std::net::Shutdown::Both)
+            .expect("shutdown");
+        for _ in 0..400 {
+            probe.refresh();
+            if probe.is_dead() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(probe.is_dead(), "the probe's FIN arrived");
+        peer.refresh_in_burst();
+        assert!(!peer.is_dead(), "the same burst does not ask again");
+        peer.flush();
+        for _ in 0..400 {
+            peer.refresh_in_burst();
+            if peer.is_dead() {
+                break;
+            }
+            peer.flush();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(peer.is_dead(), "the next burst sees the FIN");
     }
 }

@@ -554,7 +554,10 @@ impl SocketCore {
         // Outside the table's lock: asking the socket is a system call.
         let first = lock(&self.peers).next_in_turn();
         if let Some(peer) = first {
-            peer.refresh();
+            match self.flush() {
+                Flush::Now => peer.refresh(),
+                Flush::Later => peer.refresh_in_burst(),
+            }
         }
         lock(&self.peers).push_round_robin(message, self.flush())
     }
