@@ -256,6 +256,20 @@ impl Executor {
         drop(ops);
     }
 
+    /// JS thread: pending operation `id` is from now on polled once per event-loop turn, after
+    /// the turn's reads, however many of them woke it (see `loop_end.rs`). A no-op when it is
+    /// not pending.
+    pub(crate) fn poll_at_loop_end(&self, id: u32) {
+        if let Some(op) = lock(&self.ops).get_mut(&id) {
+            op.at_loop_end = true;
+        }
+    }
+
+    /// Whether pending operation `id` waits for the end of the turn's reads to be polled.
+    pub(crate) fn polls_at_loop_end(&self, id: u32) -> bool {
+        lock(&self.ops).get(&id).is_some_and(|op| op.at_loop_end)
+    }
+
     /// Environment teardown: drops every pending operation (nothing will read their results).
     pub(crate) fn drop_all(&self) {
         let ops: Vec<Op> = lock(&self.ops).drain().map(|(_, op)| op).collect();
@@ -323,6 +337,8 @@ struct Op {
     future: Pin<Box<dyn Future<Output = Outcome> + Send>>,
     /// The hub key of the socket it belongs to, if any.
     owner: Option<u64>,
+    /// Polled after the event-loop turn's reads rather than after each (`poll_at_loop_end`).
+    at_loop_end: bool,
     waker: Arc<OpWaker>,
     handle: Waker,
 }
@@ -342,6 +358,7 @@ impl Op {
         Op {
             future: Box::pin(fut),
             owner,
+            at_loop_end: false,
             handle: Waker::from(waker.clone()),
             waker,
         }

@@ -17,6 +17,7 @@
 use crate::authenticate::AuthDecisions;
 use crate::executor::{Executor, SettleArgs};
 use crate::liveness::Registry;
+use crate::loop_end::LoopEnd;
 use crate::outcome::Outcome;
 use crate::slab::{SendSlab, Slab};
 use crate::socket::Socket;
@@ -35,6 +36,8 @@ pub(crate) struct Hub {
     env: Env,
     executor: Arc<Executor>,
     reader: Option<UvReader>,
+    /// With the reader: what its reads leave for the end of the poll phase (see `loop_end.rs`).
+    loop_end: Option<LoopEnd>,
     sockets: Registry<Socket>,
     slab: Slab,
     send_slab: SendSlab,
@@ -95,6 +98,7 @@ pub fn init(
     } else {
         None
     };
+    let loop_end = reader.as_ref().and_then(|_| LoopEnd::new(env));
     let mut async_context = std::ptr::null_mut();
     let name = env.create_string("zeromq-napi")?;
     crate::js_error::check(
@@ -114,6 +118,7 @@ pub fn init(
         env,
         executor,
         reader,
+        loop_end,
         sockets: Registry::default(),
         slab: Slab::new(slabs.received, slabs.received_layout),
         send_slab: SendSlab::new(slabs.sent, slabs.sent_lengths),
@@ -182,6 +187,11 @@ impl Hub {
         self.reader.as_ref()
     }
 
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(crate) fn loop_end(&self) -> Option<&LoopEnd> {
+        self.loop_end.as_ref()
+    }
+
     pub(crate) fn sockets(&self) -> &Registry<Socket> {
         &self.sockets
     }
@@ -246,9 +256,19 @@ impl Hub {
 
     /// Called from the event loop (no JavaScript on the stack): polls the operations a read
     /// woke and calls the JS settle function for each one that finished, running the microtasks
-    /// it queues as any event callback does.
+    /// it queues as any event callback does. Those polled once per turn (a proxy) are left for
+    /// the end of the poll phase (`loop_end.rs`).
     #[cfg_attr(not(unix), allow(dead_code))]
-    pub(crate) fn settle_now(&self, ids: Vec<u32>) {
+    pub(crate) fn settle_now(&self, mut ids: Vec<u32>) {
+        if let Some(end) = &self.loop_end {
+            ids.retain(|&id| !(self.executor.polls_at_loop_end(id) && end.leave(id)));
+        }
+        self.settle_each(ids);
+    }
+
+    /// `settle_now` without leaving anything for later: polls each of `ids` now.
+    #[cfg_attr(not(unix), allow(dead_code))]
+    pub(crate) fn settle_each(&self, ids: Vec<u32>) {
         if ids.is_empty() {
             return;
         }

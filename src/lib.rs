@@ -21,7 +21,8 @@
 //!   (option object and defaults), `security` (CURVE keys), `authenticate` (the `authenticate`
 //!   option's calls to JS and their answers);
 //! - `executor` (operation ids, park/poll/cancel, settling), `uv_read` (reading connections on
-//!   the JS thread's event loop), `events` (a socket's events to its JS thread);
+//!   the JS thread's event loop), `loop_end` (what those reads leave for the end of the loop's
+//!   poll phase: a proxy's forwarding), `events` (a socket's events to its JS thread);
 //! - `hub`, `pattern` (the per-type half of a socket, one `impl` per type), `socket`, then
 //!   `socket_functions`.
 //!
@@ -43,6 +44,11 @@ mod hub;
 mod id_map;
 mod js_error;
 mod liveness;
+#[cfg(unix)]
+mod loop_end;
+#[cfg(not(unix))]
+#[path = "loop_end_unsupported.rs"]
+mod loop_end;
 mod message;
 mod options;
 mod outcome;
@@ -51,6 +57,8 @@ mod security;
 mod slab;
 mod socket;
 mod socket_functions;
+#[cfg(unix)]
+mod uv_handle;
 #[cfg(unix)]
 mod uv_read;
 #[cfg(not(unix))]

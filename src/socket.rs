@@ -425,8 +425,9 @@ impl Socket {
 
     /// Proxy ends (DEALER/ROUTER, XSUB/XPUB, PULL/PUSH): forwards between this socket and `other` inside the engine until either
     /// closes or the operation is cancelled (`terminate()`, a signal); resolves with nothing.
-    /// Where messages are read on the JS thread the proxy is polled there too, right after each
-    /// read (no thread hop per message); elsewhere it runs as a task on the engine's runtime.
+    /// Where messages are read on the JS thread the proxy is polled there too, once after each
+    /// event-loop turn's reads (no thread hop per message, one burst per turn); elsewhere it runs
+    /// as a task on the engine's runtime.
     pub(crate) fn proxy(&self, other: &Socket) -> Result<Started> {
         let (Some(frontend), Some(backend)) = (self.pattern.proxy_end(), other.pattern.proxy_end())
         else {
@@ -442,12 +443,17 @@ impl Socket {
         };
         *self.proxy.borrow_mut() = Some(stop.control());
         if self.reads_on_js_thread {
-            // Polled right after each read on the JS thread (see above): no task to hop to.
-            return self.start(async move {
+            // Polled on the JS thread after the reads of each event-loop turn (see above, and
+            // `loop_end.rs`): no task to hop to, and what one turn brought goes out together.
+            let started = self.start(async move {
                 let _stop = stop;
                 forwarding.await;
                 Outcome::Done
-            });
+            })?;
+            if let Started::Pending(id) = started {
+                self.executor.poll_at_loop_end(id);
+            }
+            return Ok(started);
         }
         let task = AbortOnDrop {
             task: self.executor.runtime().spawn(forwarding),

@@ -393,6 +393,15 @@ async fn read_loop(
                 tokio::select! {
                     r = read_some(&mut read_half, state.target()) => break r,
                     _ = &mut timer => {
+                        // After a stall (a loaded machine, or this process stopped and continued)
+                        // the timer and bytes that arrived in time are ready at once: before an
+                        // expiry the bytes count, so a peer that answered is not dropped unread.
+                        // (The timer stays due: it is handled once they are.)
+                        if state.heartbeat.expired(Instant::now()) {
+                            if let Some(read) = read_now(&mut read_half, state.target()).await {
+                                break read;
+                            }
+                        }
                         if let Err(end) = state.on_timer(&mut sink) {
                             return end;
                         }
@@ -412,6 +421,15 @@ async fn read_loop(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return ReadEnd::Io(e),
         }
+    }
+}
+
+/// A read of what has arrived already; None, having taken nothing, when it would wait.
+async fn read_now(read_half: &mut ReadHalf, target: ReadTarget<'_>) -> Option<io::Result<usize>> {
+    tokio::select! {
+        biased;
+        read = read_some(read_half, target) => Some(read),
+        () = std::future::ready(()) => None,
     }
 }
 

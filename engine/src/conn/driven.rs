@@ -320,8 +320,9 @@ impl DrivenConnection {
         })
     }
 
-    /// Bytes have arrived that the driver was not woken for yet (a large frame still short of the
-    /// low-water mark): the peer is alive even though nothing was read.
+    /// Bytes have arrived that the driver has not read yet (it was not woken for them: a large
+    /// frame still short of the low-water mark; or its loop has not got round to them): the peer
+    /// is alive even though nothing was read.
     fn bytes_waiting(&self) -> bool {
         self.peer.stream.driven().is_some_and(|s| s.queued() > 0)
     }
@@ -350,8 +351,10 @@ impl DrivenConnection {
                         let mut state = lock(&self.state);
                         // Parked on a full queue: we are the ones not reading, so the peer's
                         // silence proves nothing (the engine's own reader pauses its timers then).
-                        // Likewise bytes held back by the low-water mark: they did arrive.
-                        if state.resume_armed || (state.lowat > 1 && self.bytes_waiting()) {
+                        // Likewise bytes waiting unread, held back by the low-water mark or by a
+                        // driver's loop that has not pumped yet (busy, or its process stopped and
+                        // continued): they did arrive.
+                        if state.resume_armed || self.bytes_waiting() {
                             state.read.heartbeat.received(Instant::now());
                         }
                         state.read.on_timer(&mut sink)

@@ -87,17 +87,17 @@ impl Heartbeat {
         [self.next_ping, silence, ttl].into_iter().flatten().min()
     }
 
-    pub(crate) fn on_timer(&mut self, now: Instant) -> Tick {
-        if self
-            .awaiting_since
+    /// Whether the peer has been silent too long by `now` (the timer then says `Expired`).
+    pub(crate) fn expired(&self, now: Instant) -> bool {
+        self.awaiting_since
             .is_some_and(|t| now >= later(t, self.timeout))
-        {
-            return Tick::Expired;
-        }
-        if self
-            .peer_ttl
-            .is_some_and(|ttl| now >= later(self.last_rx, ttl))
-        {
+            || self
+                .peer_ttl
+                .is_some_and(|ttl| now >= later(self.last_rx, ttl))
+    }
+
+    pub(crate) fn on_timer(&mut self, now: Instant) -> Tick {
+        if self.expired(now) {
             return Tick::Expired;
         }
         match (self.next_ping, self.every) {

@@ -78,6 +78,12 @@ impl ProxyEnd {
         queue.proxy_try_recv(core, hold).flatten()
     }
 
+    /// Whether a message waits in the socket's queue (a hint: a paused or released hold may
+    /// still take nothing).
+    fn has_queued(&self) -> bool {
+        each_end!(self, s => s.handle().has_messages())
+    }
+
     /// Whether the sends that follow are later ones of a burst (see `SocketHandle::batch_sends`).
     fn batch_sends(&self, on: bool) {
         each_end!(self, s => s.handle().batch_sends(on));
@@ -117,12 +123,15 @@ async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
         };
         // A burst (libzmq's proxy does the same): what is queued now is forwarded without
         // waiting for a wake-up per message, one message in hand at a time as ever, so that a
-        // stop drops no more than it did. The first is written at once, the later ones together
-        // at the burst's end (one vectored write per connection instead of one each).
+        // stop drops no more than it did. A message alone is written at once; a burst's are
+        // written together at its end, one vectored write per connection instead of one each
+        // (where the JS thread reads, a burst is everything that turn's reads brought).
         let mut next = Some(message);
         let mut sent = 0;
+        let mut batched = false;
         while let Some(message) = next.take() {
-            to.batch_sends(sent > 0);
+            batched |= sent + 1 < BURST && from.has_queued();
+            to.batch_sends(batched);
             let delivered = to.send(message).await.is_ok();
             to.batch_sends(false);
             if !delivered {
@@ -134,7 +143,7 @@ async fn forward(from: &ProxyEnd, to: &ProxyEnd, hold: &ProxyHold) {
                 next = from.try_recv(hold);
             }
         }
-        if sent > 1 {
+        if batched {
             to.flush_sends();
         }
     }

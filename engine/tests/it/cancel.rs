@@ -6,6 +6,7 @@ use crate::common::*;
 use bytes::Bytes;
 use std::time::Duration;
 use tokio::runtime::Handle;
+use tokio::sync::mpsc;
 use zeromq_napi_engine::{DealerSocket, ErrorCode, FrameRef, Options};
 
 fn big(tag: u8, len: usize) -> Bytes {
@@ -107,21 +108,54 @@ async fn dropped_receive_keeps_the_request_pending() {
     assert_eq!(text(&prompt(server.recv()).await.expect("recv")), ["q2"]);
 }
 
-/// A REP echoing every request, 60 ms late for "slow" ones; its endpoint.
-async fn slow_echo_server() -> String {
-    let server = rep(fast());
-    let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
-    tokio::spawn(async move {
-        while let Ok(request) = server.recv().await {
-            if request[0].as_ref() == b"slow" {
-                tokio::time::sleep(Duration::from_millis(60)).await;
+/// A REP echoing every request; it holds the echo of a "slow" one until the test lets it go.
+/// The test learns that a "slow" request arrived from `arrived`, and lets its echo go with
+/// `release` (once per "slow" request): so a reply is late because the test has not released it
+/// yet, not because some number of milliseconds went by.
+struct HeldEchoServer {
+    endpoint: String,
+    arrived: mpsc::UnboundedReceiver<()>,
+    release: mpsc::UnboundedSender<()>,
+}
+
+impl HeldEchoServer {
+    async fn start() -> HeldEchoServer {
+        let server = rep(fast());
+        let endpoint = server.bind("tcp://127.0.0.1:*").await.expect("bind");
+        let (arrived_tx, arrived) = mpsc::unbounded_channel();
+        let (release, mut released) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(request) = server.recv().await {
+                if request[0].as_ref() == b"slow" {
+                    // The test may have gone (its receiver dropped): then nobody waits for this.
+                    let _ = arrived_tx.send(());
+                    if released.recv().await.is_none() {
+                        return;
+                    }
+                }
+                if server.send(request).await.is_err() {
+                    return;
+                }
             }
-            if server.send(request).await.is_err() {
-                return;
-            }
+        });
+        HeldEchoServer {
+            endpoint,
+            arrived,
+            release,
         }
-    });
-    endpoint
+    }
+
+    /// Waits (up to [`PROMPT`]) until a "slow" request has reached the server.
+    async fn slow_arrived(&mut self) {
+        prompt(self.arrived.recv())
+            .await
+            .expect("the server task is running");
+    }
+
+    /// Lets the server echo the "slow" request it holds (or the next one to come).
+    fn release(&self) {
+        self.release.send(()).expect("the server task is running");
+    }
 }
 
 /// A dropped `request` abandons the request, whether it went out in the call (a live peer with
@@ -130,23 +164,29 @@ async fn slow_echo_server() -> String {
 async fn dropped_request_abandons_and_resets() {
     for (on_the_spot, correlate) in [(false, false), (false, true), (true, false), (true, true)] {
         let case = format!("sent on the spot {on_the_spot}, correlate {correlate}");
-        let endpoint = slow_echo_server().await;
+        let mut server = HeldEchoServer::start().await;
         let client = req(Options {
             correlate,
             ..fast()
         });
-        client.connect(&endpoint).expect("connect");
+        client.connect(&server.endpoint).expect("connect");
         if on_the_spot {
             until(|| client.peer_count() == 1).await;
         }
-        let request = client.request(&lend(&msg(&["slow"])), None, 0);
+        let mut request = Box::pin(client.request(&lend(&msg(&["slow"])), None, 0));
         if on_the_spot {
             assert!(client.awaiting_reply(), "{case}: sent in the call");
         }
-        let dropped = tokio::time::timeout(Duration::from_millis(15), request).await;
-        assert!(dropped.is_err(), "{case}");
+        // Polled until the server holds the request (so it did go out, from the future when not
+        // in the call), then dropped with its reply still held.
+        tokio::select! {
+            reply = &mut request => panic!("{case}: answered before the server let it go: {reply:?}"),
+            () = server.slow_arrived() => {}
+        }
+        drop(request);
+        server.release();
         // Abandoned: a new request may go out (without correlate, once the connection that owed
-        // the reply is re-opened), and its reply is the one returned.
+        // the reply is re-opened), and its reply is the one returned, not the late "slow".
         let reply = prompt(client.request(&lend(&msg(&["fast"])), None, 0))
             .await
             .expect("request");
@@ -162,18 +202,21 @@ async fn dropped_request_abandons_and_resets() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timed_reply_wait_fails_like_request() {
     for on_the_spot in [false, true] {
-        let endpoint = slow_echo_server().await;
+        let server = HeldEchoServer::start().await;
         let client = req(fast());
-        client.connect(&endpoint).expect("connect");
+        client.connect(&server.endpoint).expect("connect");
         if on_the_spot {
             until(|| client.peer_count() == 1).await;
         }
-        let late = Some(Duration::from_millis(15));
-        let request = client.request(&lend(&msg(&["slow"])), late, 0);
+        let timeout = Some(Duration::from_millis(15));
+        let request = client.request(&lend(&msg(&["slow"])), timeout, 0);
         if on_the_spot {
             assert!(client.awaiting_reply(), "sent in the call");
         }
-        let failed = request.await.expect_err("the reply is late");
+        // The server holds the echo until after the failure: the reply is late however long
+        // the 15 ms take on a loaded machine.
+        let failed = prompt(request).await.expect_err("the reply is late");
+        server.release();
         assert_eq!(failed.code, ErrorCode::Eagain, "on the spot {on_the_spot}");
         assert!(
             failed.message.contains("no reply after 1 attempt"),
@@ -191,9 +234,9 @@ async fn timed_reply_wait_fails_like_request() {
 /// to the call that made each request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_queue_in_call_order() {
-    let endpoint = slow_echo_server().await;
+    let server = HeldEchoServer::start().await;
     let client = req(fast());
-    client.connect(&endpoint).expect("connect");
+    client.connect(&server.endpoint).expect("connect");
     until(|| client.peer_count() == 1).await;
     let mut bodies: Vec<Vec<u8>> = ["slow", "b", "c"]
         .iter()
@@ -207,6 +250,8 @@ async fn requests_queue_in_call_order() {
     for body in &mut bodies {
         body.fill(b'x');
     }
+    // Only now is "slow" answered: "b" and "c" were surely still waiting behind it.
+    server.release();
     let mut replies = Vec::new();
     for request in requests {
         replies.push(text(&prompt(request).await.expect("request")));

@@ -15,6 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
+use zeromq_napi_engine::wire::codec::Frame;
+use zeromq_napi_engine::wire::command::Command;
 use zeromq_napi_engine::{
     DealerSocket, Message, Options, Pump, RepSocket, ReqSocket, RouterSocket,
 };
@@ -617,6 +619,54 @@ async fn silent_peer_is_dropped_by_heartbeat_timeout() {
         c.close();
         server.close();
     }
+}
+
+/// A driver that does not pump for several heartbeat timeouts (its loop busy, or its process
+/// stopped and continued) while the peer's bytes wait in the socket: they prove the peer alive, so
+/// the connection stays, and the request among them is served once the driver reads.
+// Unix only: FIONREAD is how the bytes are seen; no driver reads on Windows (the addon uses the
+// engine's readers there).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unread_bytes_keep_a_heartbeat_connection_while_the_driver_is_away() {
+    let manual = Arc::new(Manual::default());
+    let server = rep(Options {
+        heartbeat_interval: 20,
+        heartbeat_timeout: 60,
+        ..fast()
+    });
+    server.set_read_driver(manual.clone());
+    let endpoint = prompt(server.bind("tcp://127.0.0.1:*"))
+        .await
+        .expect("bind");
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    let conn = manual.attached(1).await;
+    assert_eq!(conn.pump(), Pump::Idle, "the first pump finds nothing");
+    // A request (empty delimiter, body): the peer's only bytes. Written before the first PING,
+    // they wait unread from then on.
+    peer.stream
+        .write_all(&[0x01, 0x00, 0x00, 0x05, b'h', b'e', b'l', b'l', b'o'])
+        .await
+        .expect("write");
+    readable(conn.fd()).await;
+    // PINGs come at least 20 ms apart; the peer answers none and nothing is pumped. Ten of them
+    // span three heartbeat timeouts: without the unread bytes counting, the server would have
+    // dropped us (and `next_frame` seen the end) one timeout after the first.
+    for ping in 1..=10 {
+        match prompt(peer.next_frame()).await {
+            Some(Frame::Command(body)) => {
+                assert!(
+                    matches!(Command::parse(&body), Ok(Command::Ping { .. })),
+                    "PING {ping}"
+                );
+            }
+            other => panic!("PING {ping}: got {other:?}"),
+        }
+    }
+    assert_eq!(server.peer_count(), 1);
+    assert_eq!(conn.pump(), Pump::Idle, "the request is read now");
+    assert_eq!(text(&prompt(server.recv()).await.expect("recv")), ["hello"]);
+    server.close();
 }
 
 /// A large frame that trickles in for many heartbeat timeouts. The driven reader sleeps until

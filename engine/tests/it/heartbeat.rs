@@ -49,6 +49,39 @@ async fn pings_and_drops_a_peer_that_stops_answering() {
     until(|| s.peer_count() == 0).await;
 }
 
+/// A stall (a loaded machine, or this process stopped and continued) past the heartbeat timeout,
+/// with the peer's bytes arrived in time: on waking the timer and the bytes are ready at once, and
+/// the bytes count first. The runtime's only thread is the one that stalls (a current-thread
+/// runtime, blocked), so the server's reader sees both together every time. The timeout is long
+/// so that the bytes surely go out within it (the machine's own stalls are not this test's).
+#[tokio::test(flavor = "current_thread")]
+async fn bytes_that_arrived_during_a_stall_count_before_the_timeout() {
+    let (s, endpoint) = server(Options {
+        heartbeat_interval: 20,
+        heartbeat_timeout: 1000,
+        ..fast()
+    })
+    .await;
+    let mut peer = RawPeer::connect31(&endpoint).await;
+    // The first PING: the server now waits for traffic from us.
+    match prompt(peer.next_frame()).await {
+        Some(Frame::Command(body)) => {
+            assert!(matches!(Command::parse(&body), Ok(Command::Ping { .. })));
+        }
+        other => panic!("expected PING, got {other:?}"),
+    }
+    // A request (empty delimiter, body), written at once without yielding to the runtime...
+    let request = [0x01, 0x00, 0x00, 0x05, b'h', b'e', b'l', b'l', b'o'];
+    assert_eq!(
+        peer.stream.try_write(&request).expect("write"),
+        request.len()
+    );
+    // ...which then stalls for more than the timeout before the server's reader runs again.
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(text(&prompt(s.recv()).await.expect("recv")), ["hello"]);
+    assert_eq!(s.peer_count(), 1, "the peer that answered in time is kept");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_every_ping_with_its_context() {
     let (_s, endpoint) = server(fast()).await;
@@ -110,10 +143,12 @@ async fn never_pings_a_zmtp30_peer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connection_with_heartbeats_stays_up() {
+    // Both sides answer PINGs from this process's runtime threads: the timeout and TTL leave room
+    // for a loaded machine's stalls (40 ms and 100 ms did not, 1 run in 20 under load).
     let hb = Options {
-        heartbeat_interval: 10,
-        heartbeat_timeout: 40,
-        heartbeat_time_to_live: 100,
+        heartbeat_interval: 50,
+        heartbeat_timeout: 500,
+        heartbeat_time_to_live: 1000,
         ..fast()
     };
     let (s, endpoint) = server(hb.clone()).await;
@@ -128,7 +163,8 @@ async fn idle_connection_with_heartbeats_stays_up() {
         ),
         ["re:a"]
     );
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Idle for more than two timeouts (and past the TTL): only PINGs and PONGs travel.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(s.peer_count(), 1);
     assert_eq!(
         text(

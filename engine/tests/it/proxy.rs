@@ -200,3 +200,39 @@ async fn proxy_moves_large_frames_both_ways() {
     let reply = prompt(c.recv()).await.expect("recv");
     assert_eq!(reply, vec![big]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_queued_before_the_proxy_starts_goes_round_robin_each_worker_in_order() {
+    let (frontend, fe, backend, be) = broker().await;
+    let workers = [dealer(fast()), dealer(fast())];
+    for w in &workers {
+        w.connect(&be).expect("connect");
+    }
+    until(|| backend.peer_count() == 2).await;
+    let client = dealer(fast());
+    client.connect(&fe).expect("connect");
+    let n = 200;
+    for i in 0..n {
+        prompt(client.send(msg(&[&i.to_string()])))
+            .await
+            .expect("send");
+    }
+    // Queued at the frontend (some or all) when the proxy starts: its first poll finds a burst,
+    // whose messages are written together at its end.
+    until(|| frontend.has_messages()).await;
+    let proxy = tokio::spawn(run_proxy(frontend.clone().into(), backend.clone().into()));
+    let mut got = Vec::new();
+    for w in &workers {
+        let mut mine = Vec::new();
+        for _ in 0..n / 2 {
+            let m = text(&prompt(w.recv()).await.expect("recv"));
+            mine.push(m[m.len() - 1].parse::<usize>().expect("a number"));
+        }
+        assert!(mine.windows(2).all(|p| p[0] < p[1]), "in order: {mine:?}");
+        got.extend(mine);
+    }
+    got.sort_unstable();
+    assert_eq!(got, (0..n).collect::<Vec<_>>(), "each message once");
+    proxy.abort();
+    let _ = proxy.await;
+}
