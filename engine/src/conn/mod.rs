@@ -1,6 +1,7 @@
 //! One connection from handshake to end: the handshake, the live peer and its outgoing queue,
 //! reading (bytes to messages), writing, heartbeats, and reading from the caller's event loop.
 
+pub(crate) mod body_pool;
 pub(crate) mod box_threads;
 pub(crate) mod connection;
 pub(crate) mod delivery;

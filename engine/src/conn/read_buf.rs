@@ -10,8 +10,10 @@
 //! Memory follows the bytes that have arrived, never the announced length: a large frame's buffer
 //! starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus that.
 
+use crate::conn::body_pool::PooledBody;
 use crate::wire::codec::{Frame, FrameHeader};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::buf::UninitSlice;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// Frame bodies at least this long are read into their own buffer. The addon hands frames this
 /// size to JavaScript without a copy (`RX_ZERO_COPY_MIN` in the binding), so they must not pin
@@ -53,13 +55,76 @@ pub(crate) fn prepare_shared(buf: &mut BytesMut, missing: usize) {
     buf.reserve(want);
 }
 
+/// Where a large frame's body is read into: a pooled block when the announced length is one the
+/// pool serves (`body_pool`: memory reused while still mapped and warm), else a heap `Vec` that
+/// grows with the bytes.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// A `Vec` (not a shared `BytesMut`) so that growing it is a plain `realloc` of a block nobody
+    /// else points into.
+    Heap(Vec<u8>),
+    /// Holds the whole announced body from the start; never grows.
+    Pooled(PooledBody),
+}
+
+impl Body {
+    fn len(&self) -> usize {
+        match self {
+            Body::Heap(v) => v.len(),
+            Body::Pooled(p) => p.len(),
+        }
+    }
+
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        match self {
+            Body::Heap(v) => v.capacity(),
+            Body::Pooled(p) => p.capacity(),
+        }
+    }
+
+    #[cfg(test)]
+    fn as_ptr(&self) -> *const u8 {
+        match self {
+            Body::Heap(v) => v.as_ptr(),
+            Body::Pooled(p) => p.as_ref().as_ptr(),
+        }
+    }
+}
+
+// SAFETY: each arm defers to a correct implementation: `Vec`'s own, or the pooled block's spare
+// room, which `advance_mut` only counts as filled (callers promise they wrote it).
+unsafe impl BufMut for Body {
+    fn remaining_mut(&self) -> usize {
+        match self {
+            Body::Heap(v) => v.remaining_mut(),
+            Body::Pooled(p) => p.capacity() - p.len(),
+        }
+    }
+
+    unsafe fn advance_mut(&mut self, cnt: usize) {
+        match self {
+            // SAFETY: the caller's promise, passed on.
+            Body::Heap(v) => unsafe { v.advance_mut(cnt) },
+            // SAFETY: the caller's promise: `cnt` bytes of `chunk_mut` (the spare room) written.
+            Body::Pooled(p) => unsafe { p.advance(cnt) },
+        }
+    }
+
+    fn chunk_mut(&mut self) -> &mut UninitSlice {
+        match self {
+            Body::Heap(v) => v.chunk_mut(),
+            Body::Pooled(p) => UninitSlice::uninit(p.spare_mut()),
+        }
+    }
+}
+
 /// A large frame whose header has arrived, being read into its own buffer.
 #[derive(Debug)]
 pub(crate) struct LargeFrame {
     header: FrameHeader,
-    /// The body so far; a `Vec` (not a shared `BytesMut`) so that growing it is a plain `realloc`
-    /// of a block nobody else points into.
-    body: Vec<u8>,
+    /// The body so far.
+    body: Body,
 }
 
 impl LargeFrame {
@@ -71,11 +136,20 @@ impl LargeFrame {
         let arrived = after_header
             .get(..header.body_len())
             .unwrap_or(after_header);
-        // Never more than announced: the body is then exactly full when complete, and
-        // `Bytes::from(Vec)` takes it over without reallocating.
-        let capacity = header.body_len().min(LARGE_INITIAL.max(arrived.len()));
-        let mut body = Vec::with_capacity(capacity);
-        body.extend_from_slice(arrived);
+        let body = match PooledBody::with_capacity(header.body_len()) {
+            Some(mut pooled) => {
+                pooled.extend_from_slice(arrived);
+                Body::Pooled(pooled)
+            }
+            None => {
+                // Never more than announced: the body is then exactly full when complete, and
+                // `Bytes::from(Vec)` takes it over without reallocating.
+                let capacity = header.body_len().min(LARGE_INITIAL.max(arrived.len()));
+                let mut body = Vec::with_capacity(capacity);
+                body.extend_from_slice(arrived);
+                Body::Heap(body)
+            }
+        };
         let consumed = header.header_len().saturating_add(arrived.len());
         buf.advance(consumed.min(buf.len()));
         LargeFrame { header, body }
@@ -90,15 +164,19 @@ impl LargeFrame {
         self.remaining() == 0
     }
 
-    /// Grows the buffer when its spare room is too small for a worthwhile read: to twice what has
-    /// arrived (at least [`LARGE_INITIAL`] more), never beyond the announced length.
+    /// Grows a heap buffer when its spare room is too small for a worthwhile read: to twice what
+    /// has arrived (at least [`LARGE_INITIAL`] more), never beyond the announced length. (A pooled
+    /// block already holds the whole body.)
     pub(crate) fn make_room(&mut self) {
         let remaining = self.remaining();
-        let spare = self.body.capacity() - self.body.len();
+        let Body::Heap(body) = &mut self.body else {
+            return;
+        };
+        let spare = body.capacity() - body.len();
         if spare >= remaining.min(READ_MIN) {
             return;
         }
-        let len = self.body.len();
+        let len = body.len();
         let target = len
             .saturating_mul(2)
             .max(len.saturating_add(LARGE_INITIAL))
@@ -106,24 +184,31 @@ impl LargeFrame {
         // Exact: `reserve` would round up past the announced length. The block is ours alone, so
         // this is a plain `realloc`: no copy when glibc can remap (mmapped blocks) or extend it in
         // place, otherwise one copy of what has arrived (measured: a few % of a 1 MiB receive).
-        self.body.reserve_exact(target.saturating_sub(len));
+        body.reserve_exact(target.saturating_sub(len));
     }
 
     /// The body bytes that have arrived so far.
     pub(crate) fn arrived_mut(&mut self) -> &mut [u8] {
-        &mut self.body
+        match &mut self.body {
+            Body::Heap(v) => v,
+            Body::Pooled(p) => p.as_mut_slice(),
+        }
     }
 
     /// Where the next read goes: the body, and at most how many bytes it may take (the rest of
     /// the stream belongs to the next frame).
-    pub(crate) fn target(&mut self) -> (&mut Vec<u8>, u64) {
+    pub(crate) fn target(&mut self) -> (&mut Body, u64) {
         let remaining = self.remaining() as u64;
         (&mut self.body, remaining)
     }
 
     /// The finished frame; its body is this buffer, not a copy.
     pub(crate) fn finish(self) -> Frame {
-        self.header.into_frame(Bytes::from(self.body))
+        let body = match self.body {
+            Body::Heap(v) => Bytes::from(v),
+            Body::Pooled(p) => Bytes::from_owner(p),
+        };
+        self.header.into_frame(body)
     }
 
     #[cfg(test)]
@@ -135,8 +220,8 @@ impl LargeFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conn::body_pool::{POOLED_MAX, POOLED_MIN};
     use crate::wire::codec::{encode_message, Decoder};
-    use bytes::BufMut;
 
     fn header(buf: &BytesMut) -> FrameHeader {
         Decoder::new(-1)
@@ -159,6 +244,10 @@ mod tests {
             dst.put_slice(&body[at..at + n]);
             at += n;
             let arrived = frame.body.len();
+            if let Body::Pooled(_) = frame.body {
+                assert!(frame.capacity() <= POOLED_MAX);
+                continue;
+            }
             assert!(frame.capacity() <= frame.header.body_len());
             assert!(
                 frame.capacity() <= 2 * arrived + LARGE_INITIAL,
@@ -192,23 +281,40 @@ mod tests {
         assert_eq!(&got[..], &body[..]);
     }
 
+    /// Whether the pool serves bodies of `len` bytes here (Linux, mapping allowed).
+    fn pooled(len: usize) -> bool {
+        (POOLED_MIN..=POOLED_MAX).contains(&len) && PooledBody::with_capacity(len).is_some()
+    }
+
     #[test]
-    fn capacity_never_exceeds_the_announcement() {
+    fn heap_capacity_never_exceeds_the_announcement_and_pooled_bodies_get_a_whole_block() {
         for len in [
             LARGE_FRAME_MIN,
             100_000,
             LARGE_INITIAL,
             LARGE_INITIAL + 1,
             300_000,
+            POOLED_MAX + 1,
         ] {
             let body = vec![7u8; len];
             let mut wire = BytesMut::new();
             encode_message(&mut wire, &[Bytes::from(body.clone())]);
             let mut buf = BytesMut::from(&wire[..9]);
             let mut frame = LargeFrame::start(header(&buf), &mut buf);
-            assert_eq!(frame.capacity(), len.min(LARGE_INITIAL));
+            let pooled = pooled(len);
+            if pooled {
+                let block = frame.capacity();
+                assert!(
+                    block >= len && block < 2 * len && block <= POOLED_MAX,
+                    "{len}"
+                );
+            } else {
+                assert_eq!(frame.capacity(), len.min(LARGE_INITIAL));
+            }
             fill(&mut frame, &body, 1 << 20);
-            assert_eq!(frame.capacity(), len);
+            if !pooled {
+                assert_eq!(frame.capacity(), len);
+            }
             assert_eq!(
                 frame.finish(),
                 Frame::Data {
@@ -217,6 +323,27 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn a_pooled_body_is_read_into_place_and_handed_out_without_copy() {
+        let len = 1024 * 1024;
+        if !pooled(len) {
+            return;
+        }
+        let body: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        let mut wire = BytesMut::new();
+        encode_message(&mut wire, &[Bytes::from(body.clone())]);
+        let mut buf = BytesMut::from(&wire[..9 + 3000]);
+        let mut frame = LargeFrame::start(header(&buf), &mut buf);
+        assert!(matches!(frame.body, Body::Pooled(_)));
+        fill(&mut frame, &body, 100_000);
+        let data_ptr = frame.body.as_ptr();
+        let Frame::Data { body: got, .. } = frame.finish() else {
+            panic!("data frame expected");
+        };
+        assert_eq!(got.as_ptr(), data_ptr, "the block itself, not a copy");
+        assert_eq!(&got[..], &body[..]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! outbox in a connection, a plain record in the unit tests).
 
 use crate::conn::heartbeat::{Heartbeat, Tick};
-use crate::conn::read_buf::{prepare_shared, LargeFrame, LARGE_FRAME_MIN};
+use crate::conn::read_buf::{prepare_shared, Body, LargeFrame, LARGE_FRAME_MIN};
 use crate::error::ProtocolError;
 use crate::options::Options;
 use crate::wire::assembly::MessageAssembly;
@@ -118,12 +118,14 @@ impl ReadState {
         loop {
             self.open_arrived()?;
             if self.large.as_ref().is_some_and(LargeFrame::is_complete) {
-                if let Some(done) = self.large.take() {
+                if let Some(mut done) = self.large.take() {
                     let frame = match self.streamed.take() {
-                        Some(streamed) => self
-                            .opener
-                            .finish(streamed, done.finish())
-                            .map_err(ReadEnd::Protocol)?,
+                        Some(streamed) => {
+                            self.opener
+                                .finish(streamed, done.arrived_mut())
+                                .map_err(ReadEnd::Protocol)?;
+                            self.opener.unboxed(done.finish())
+                        }
                         None => self.open(done.finish())?,
                     };
                     self.on_opened(sink, frame)?;
@@ -319,7 +321,7 @@ impl ReadState {
 
 /// Where the next read goes (see [`ReadState::target`]).
 pub(crate) enum ReadTarget<'a> {
-    Large { body: &'a mut Vec<u8>, limit: u64 },
+    Large { body: &'a mut Body, limit: u64 },
     Shared(&'a mut BytesMut),
 }
 

@@ -2,7 +2,7 @@
 //! reader (different tasks, or the caller's thread and the connection task) each own their half
 //! without sharing a lock: `Clear` for NULL and PLAIN, MESSAGE boxes for CURVE.
 
-use super::curve::message::{MessageOpener, MessageSealer, StreamedMessage, OVERHEAD};
+use super::curve::message::{unboxed, MessageOpener, MessageSealer, StreamedMessage, OVERHEAD};
 use super::curve::nacl_box::Join;
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Frame};
@@ -91,16 +91,26 @@ impl FrameOpener {
         }
     }
 
-    /// The frame `streamed` opened as it arrived; see `MessageOpener::finish`.
+    /// Finishes opening, in place in `body`, the frame `streamed` opened as it arrived: an error
+    /// (the body wiped) when it does not open; see `MessageOpener::finish`. Then [`unboxed`] is
+    /// the frame.
     pub fn finish(
         &mut self,
         streamed: StreamedMessage,
-        frame: Frame,
-    ) -> Result<Frame, ProtocolError> {
+        body: &mut [u8],
+    ) -> Result<(), ProtocolError> {
         match self {
             // Never started on a clear connection.
-            FrameOpener::Clear => Ok(frame),
-            FrameOpener::Curve(o) => o.finish(streamed, frame),
+            FrameOpener::Clear => Ok(()),
+            FrameOpener::Curve(o) => o.finish(streamed, body),
+        }
+    }
+
+    /// The frame inside a streamed frame that `finish` opened (a slice of it, no copy).
+    pub fn unboxed(&self, boxed: Frame) -> Frame {
+        match self {
+            FrameOpener::Clear => boxed,
+            FrameOpener::Curve(_) => unboxed(boxed),
         }
     }
 

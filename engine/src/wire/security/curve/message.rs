@@ -11,7 +11,7 @@ use super::nacl_box::{serial, BoxKey, Join, Opening};
 use super::{short_nonce, TAG_LEN};
 use crate::error::ProtocolError;
 use crate::wire::codec::{self, Frame};
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use std::sync::Arc;
 use zeroize::Zeroize;
 
@@ -259,37 +259,32 @@ impl MessageOpener {
         }))
     }
 
-    /// The frame whose MESSAGE `streamed` opened as it arrived (all of it fed to `update`): the
-    /// decrypted frame once the tag matched; else an error, the body wiped.
+    /// Finishes opening the MESSAGE `streamed` opened in place in `body` as it arrived (all of it
+    /// fed to `update`): checks its tag; when it does not match, wipes `body` and says so. The
+    /// opened frame is then [`unboxed`] from the same memory, without a copy (the body may be a
+    /// pooled block that only a `Bytes` can hand on, not an owned `BytesMut`).
     pub fn finish(
         &mut self,
         streamed: StreamedMessage,
-        frame: Frame,
-    ) -> Result<Frame, ProtocolError> {
-        let body = match frame {
-            Frame::Data { body, .. } | Frame::Command(body) => body,
-        };
-        let mut buf = match body.try_into_mut() {
-            Ok(owned) => owned,
-            Err(shared) => BytesMut::from(&shared[..]),
-        };
+        body: &mut [u8],
+    ) -> Result<(), ProtocolError> {
         let StreamedMessage {
             opening,
             counter,
             done,
             ..
         } = streamed;
-        let checked = if done == buf.len() && counter > self.last_peer {
+        let checked = if done == body.len() && counter > self.last_peer {
             opening.finish().is_ok()
         } else {
             false
         };
         if !checked {
-            buf[..].zeroize();
+            body.zeroize();
             return Err(ProtocolError::BadCommand("CURVE MESSAGE box does not open"));
         }
         self.last_peer = counter;
-        Ok(opened(buf))
+        Ok(())
     }
 
     /// The counter of a MESSAGE, once its name, length and counter say it may be opened.
@@ -340,6 +335,30 @@ impl MessageOpener {
 }
 
 /// A decrypted MESSAGE (name, counter, tag and flags still in front) as the frame it carried.
+/// The frame inside a MESSAGE box whose `finish` succeeded: the box's body past its head, as a
+/// slice of the same memory.
+pub fn unboxed(boxed: Frame) -> Frame {
+    let body = match boxed {
+        Frame::Data { body, .. } | Frame::Command(body) => body,
+    };
+    let Some(&flags) = body.get(FLAGS_AT) else {
+        // Never for a box `start` accepted (its head is longer); kept total all the same.
+        return Frame::Data {
+            more: false,
+            body: Bytes::new(),
+        };
+    };
+    let body = body.slice(OVERHEAD.min(body.len())..);
+    if flags & FLAG_COMMAND != 0 {
+        Frame::Command(body)
+    } else {
+        Frame::Data {
+            more: flags & FLAG_MORE != 0,
+            body,
+        }
+    }
+}
+
 fn opened(mut buf: BytesMut) -> Frame {
     let flags = buf[FLAGS_AT];
     buf.advance(OVERHEAD);
