@@ -42,13 +42,16 @@ const CLASSES: usize = 5;
 #[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 * 1024 * 1024;
 
-/// Most bytes of free blocks kept mapped: wholly free chunks beyond it are unmapped. Above what a
-/// process echoing 1 MiB frames frees at one of V8's collections (up to ~40 MiB): with 32 MiB a
-/// server mapped a chunk anew (a huge page faulted in and zeroed) every ~22 round trips, with 64
-/// MiB 21 chunks in 2100 round trips and none after. More only adds to the peak RSS of a process
-/// whose traffic moves between pooled and heap sizes (both allocators keep what they had).
+/// Most bytes of free blocks kept mapped: wholly free chunks beyond it are unmapped. A process
+/// echoing 1 MiB frames frees up to ~40 MiB at one of V8's collections, so less than that maps a
+/// chunk anew (a huge page faulted in and zeroed) every few dozen round trips (with 32 MiB, one per
+/// ~22); with 64 MiB none did after warm-up, but the bench's peak RSS rose ~55 MiB per process
+/// against the heap (its traffic moves between pooled and heap sizes, and both allocators keep
+/// what they had). 24 MiB: the same 1 MiB ratios in back-to-back runs
+/// (`BENCH_CASES="tcp 1 MiB,ipc 1 MiB,tcp CURVE 1 MiB"`, idle: tcp 0.94-0.96 against 0.94 with 64 MiB),
+/// peak RSS 126/121 MiB against 135/130.
 #[cfg(target_os = "linux")]
-const RETAIN: usize = 64 * 1024 * 1024;
+const RETAIN: usize = 24 * 1024 * 1024;
 
 /// Where each block starts, past its place in the huge page: the body then sits at this offset in
 /// its 4 KiB pages. Why: the kernel copies with `rep movsb`, which on the dev VM's AMD EPYC runs
