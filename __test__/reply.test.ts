@@ -3,7 +3,7 @@
 // serve()/async iteration ending on close or abort.
 import assert from 'node:assert/strict'
 import { describe } from 'node:test'
-import { Reply, Request } from 'zeromq-napi'
+import { Dealer, Reply, Request } from 'zeromq-napi'
 import {
   boundReply,
   callAsync,
@@ -67,6 +67,26 @@ describe('replies go to the client that asked', () => {
       await rep.send(`re:${m}`)
     }
     for (const c of clients) assert.deepEqual(texts(await within(c.req.receive(), 2000, 'receive')), [`re:${c.name}`])
+  })
+
+  test('requests that arrive together: each reply goes out, in order, also one whose next request is never received', async (t) => {
+    // A reply with the next request already queued waits for the end of its turn (to leave with
+    // the next reply in one write): it must leave then even if no next reply comes.
+    const { rep, endpoint } = await boundReply(t)
+    const dealer = use(t, new Dealer())
+    dealer.connect(endpoint)
+    const asks = ['a', 'b', 'c', 'd']
+    await Promise.all(asks.map((ask) => dealer.send(['', ask])))
+    for (const ask of asks.slice(0, 3)) {
+      const [m] = await within(rep.receive(), 2000, `rep.receive ${ask}`)
+      assert.equal(m.toString(), ask)
+      await rep.send(`re:${m}`)
+    }
+    for (const ask of asks.slice(0, 3)) {
+      assert.deepEqual(texts(await within(dealer.receive(), 2000, `dealer.receive ${ask}`)), ['', `re:${ask}`])
+    }
+    const [last] = await within(rep.receive(), 2000, 'rep.receive d')
+    assert.equal(last.toString(), 'd')
   })
 
   test('a reply to a client that went away is dropped and the next client is served', async (t) => {

@@ -37,6 +37,7 @@ const { SendQueue } = require('./send-queue.js');
  * @property {(message: unknown) => boolean} queueSend  keeps a later send of this turn for one native call, if the engine has room (see `queueSend`)
  * @property {number} turn  its sends in this event-loop turn: `NO_SEND`, `ONE_SEND` or `LATER_SENDS` (see `laterInTurn`)
  * @property {number} stamp  the `turnStamp` of its last first send of a turn (see `laterInTurn`)
+ * @property {() => boolean} answersMore  a REP whose next request is already in: its reply can wait for the turn's end (see `laterInTurn`)
  * @property {() => Started} recv  resolves to a message or a batch of them (see `unpack`, `isBatch`)
  * @property {(message: unknown, timeout: number | undefined, retries: number) => Started} request
  * @property {() => Started} recvRequest  resolves to `[token, message]` (see `unpack`)
@@ -441,6 +442,9 @@ class NativeSocketById {
   /** @type {SendQueue | null} this turn's queued sends (made at the first) */
   #queue = null;
 
+  /** A REP: its replies are answers, one per request received. */
+  #answers;
+
   /**
    * @param {NativeKind} kind
    * @param {Record<string, unknown>} options
@@ -449,6 +453,7 @@ class NativeSocketById {
     this.id = binding.socketOpen(kind, options);
     this.#queues = QUEUEING_KINDS.has(kind);
     this.#minFrames = kind === 'router' ? 2 : 1;
+    this.#answers = kind === 'rep';
     released.register(this, this.id);
   }
 
@@ -554,6 +559,8 @@ class NativeSocketById {
   /** @param {((request: AuthRequest) => void) | null} callback */
   setAuthenticator(callback) { fns.socketSetAuthenticator(this.id, callback); }
   /** @returns {boolean} */
+  answersMore() { return this.#answers && fns.socketHasMessages(this.id); }
+  /** @returns {boolean} */
   get closed() { return fns.socketClosed(this.id); }
   /** @returns {boolean} */
   get readable() { return fns.socketReadable(this.id); }
@@ -626,8 +633,17 @@ function laterInTurn(nativeSocket) {
     sentThisTurn[sentCount++] = nativeSocket;
     return true;
   }
-  nativeSocket.turn = ONE_SEND;
   nativeSocket.stamp = turnStamp;
+  // A REP's reply with the next request already in: the next reply follows in this turn (a
+  // worker's receive of it finishes at once), so the first waits for the turn's end and both go
+  // in one write, one wake-up of the peer instead of two. Lockstep has nothing queued here.
+  if (nativeSocket.answersMore()) {
+    nativeSocket.turn = LATER_SENDS;
+    if (sentCount === 0) process.nextTick(endTurn);
+    sentThisTurn[sentCount++] = nativeSocket;
+    return true;
+  }
+  nativeSocket.turn = ONE_SEND;
   return false;
 }
 

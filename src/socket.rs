@@ -511,6 +511,11 @@ impl Socket {
         !self.handle.is_closed() && self.pattern.readable()
     }
 
+    /// A message is queued, whether or not the state allows receiving it now.
+    pub(crate) fn has_messages(&self) -> bool {
+        !self.handle.is_closed() && self.handle.has_messages()
+    }
+
     /// zeromq.js's `writable`: a send would be taken at once.
     pub(crate) fn writable(&self) -> bool {
         !self.handle.is_closed() && self.pattern.writable()

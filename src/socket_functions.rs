@@ -197,6 +197,13 @@ pub fn socket_readable(env: Env, id: i64) -> bool {
     live(&env, id).is_some_and(|socket| socket.readable())
 }
 
+/// A message is queued, whatever the state allows: a REP owing a reply learns that the next
+/// request is already in (see `laterInTurn` in `lib/native.js`).
+#[napi(catch_unwind)]
+pub fn socket_has_messages(env: Env, id: i64) -> bool {
+    live(&env, id).is_some_and(|socket| socket.has_messages())
+}
+
 #[napi(catch_unwind)]
 pub fn socket_writable(env: Env, id: i64) -> bool {
     live(&env, id).is_some_and(|socket| socket.writable())
