@@ -40,6 +40,7 @@ mod batch;
 mod binary_view;
 mod events;
 mod executor;
+mod heap_trim;
 mod hub;
 mod id_map;
 mod js_error;

@@ -12,6 +12,7 @@
 use crate::authenticate::{AuthRequest, JsAuthenticator};
 use crate::events::{EventArgs, JsEventSink};
 use crate::executor::{Executor, Started};
+use crate::heap_trim::BacklogWatch;
 use crate::hub::Hub;
 use crate::options::JsOptions;
 use crate::outcome::Outcome;
@@ -83,6 +84,8 @@ pub(crate) struct Socket {
     events: RefCell<Option<Arc<JsEventSink>>>,
     /// The latest proxy this socket is the frontend of, for `pauseProxy`.
     proxy: RefCell<Option<ProxyControl>>,
+    /// Its receive backlogs, after which free malloc memory goes back (`heap_trim.rs`).
+    backlog: BacklogWatch,
 }
 
 impl Socket {
@@ -163,6 +166,7 @@ impl Socket {
             owed: Arc::new(Owed::default()),
             events: RefCell::new(None),
             proxy: RefCell::new(None),
+            backlog: BacklogWatch::default(),
         };
         hub.sockets().insert(id, socket);
         Ok(id)
@@ -309,7 +313,11 @@ impl Socket {
     /// Resolves to `Buffer[]`, or to `Buffer[][]` when several messages were queued (a batch,
     /// `src/batch.rs`: the JS layer has read everything the previous one gave it).
     pub(crate) fn recv(&self) -> Result<Started> {
-        match self.pattern.try_recv_many(crate::batch::MAX) {
+        let taken = self.pattern.try_recv_many(crate::batch::MAX);
+        if let Ok(batch) = &taken {
+            self.backlog.received(batch.len(), crate::batch::MAX);
+        }
+        match taken {
             Ok(batch) if !batch.is_empty() => Ok(Started::Ready(Outcome::batch(batch))),
             Ok(_) => {
                 let receiving = self.pattern.recv_many(crate::batch::MAX);

@@ -53,6 +53,16 @@ const HUGE_PAGE: usize = 2 * 1024 * 1024;
 #[cfg(target_os = "linux")]
 const RETAIN: usize = 24 * 1024 * 1024;
 
+/// Bodies larger than the pool serves, in a row with no pooled one between, after which its free
+/// chunks are all unmapped: the traffic has moved to heap sizes (a CURVE box of 1 MiB is one), and
+/// the pool's free memory would otherwise stay resident under the heap's own peak. In the bench's
+/// server process the CURVE 1 MiB case ran on top of the ~24 MiB the 64 KiB case before it left
+/// free in the pool. 8: early in such a run, before the heap has grown to its own peak (V8 frees
+/// received bodies after ~32 MiB of them), and still several MiB of heap bodies, more than a stray
+/// large message.
+#[cfg(target_os = "linux")]
+const UNPOOLED_RUN: usize = 8;
+
 /// Where each block starts, past its place in the huge page: the body then sits at this offset in
 /// its 4 KiB pages. Why: the kernel copies with `rep movsb`, which on the dev VM's AMD EPYC runs
 /// 3-8x slower when the destination is 1 to ~63 bytes past the source modulo 4 KiB (a false store
@@ -115,7 +125,12 @@ impl PooledBody {
     /// An empty body with room for `capacity` bytes, or `None` when the pool does not serve that
     /// size (or has no memory for it).
     pub(crate) fn with_capacity(capacity: usize) -> Option<PooledBody> {
-        let granules = granules_of(capacity)?;
+        let Some(granules) = granules_of(capacity) else {
+            if capacity > POOLED_MAX {
+                imp::note_unpooled();
+            }
+            return None;
+        };
         let block = imp::take(granules)?;
         Some(PooledBody {
             block,
@@ -191,10 +206,14 @@ impl std::fmt::Debug for PooledBody {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use super::{block_size, pieces, BLOCK_SHIFT, CHUNK_LEN, CLASSES, GRANULE, HUGE_PAGE, RETAIN};
+    use super::{
+        block_size, pieces, BLOCK_SHIFT, CHUNK_LEN, CLASSES, GRANULE, HUGE_PAGE, RETAIN,
+        UNPOOLED_RUN,
+    };
     use crate::lock::lock;
     use std::collections::BTreeSet;
     use std::ptr::NonNull;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
     /// Block orders: the sizes `0..CLASSES`, and `CLASSES` for a whole chunk (`block_size` of it is
@@ -214,6 +233,9 @@ mod imp {
     }
 
     static POOL: Mutex<Pool> = Mutex::new(Pool::new());
+
+    /// Bodies too large for the pool since the last pooled one (see [`UNPOOLED_RUN`]).
+    static UNPOOLED: AtomicUsize = AtomicUsize::new(0);
 
     impl Pool {
         pub(super) const fn new() -> Pool {
@@ -257,6 +279,13 @@ mod imp {
             None
         }
 
+        /// The wholly free chunks, no longer part of the pool, for the caller to unmap.
+        pub(super) fn take_free_chunks(&mut self) -> Vec<usize> {
+            let chunks = std::mem::take(&mut self.free[CLASSES]);
+            self.free_bytes -= chunks.len() * HUGE_PAGE;
+            chunks.into_iter().collect()
+        }
+
         /// `granules` contiguous granules: the smallest block that holds them, the rest of it
         /// freed at once.
         pub(super) fn take_granules(&mut self, granules: usize) -> Option<usize> {
@@ -284,8 +313,25 @@ mod imp {
         }
     }
 
+    /// Counts a body too large for the pool; the [`UNPOOLED_RUN`]th in a row unmaps the free
+    /// chunks.
+    pub(super) fn note_unpooled() {
+        if UNPOOLED.fetch_add(1, Ordering::Relaxed) + 1 != UNPOOLED_RUN {
+            return;
+        }
+        let idle = lock(&POOL).take_free_chunks();
+        for chunk in idle {
+            // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned, and the
+            // pool no longer lists it.
+            unsafe { libc::munmap(chunk as *mut libc::c_void, CHUNK_LEN) };
+        }
+    }
+
     /// `granules` free granules in a row, mapping a new chunk when there are none.
     pub(super) fn take(granules: usize) -> Option<NonNull<u8>> {
+        if UNPOOLED.load(Ordering::Relaxed) != 0 {
+            UNPOOLED.store(0, Ordering::Relaxed);
+        }
         let taken = lock(&POOL).take_granules(granules);
         let start = match taken {
             Some(start) => start,
@@ -364,6 +410,8 @@ mod imp {
     pub(super) fn give_back(_granules: usize, _block: NonNull<u8>) {
         unreachable!("no block was handed out")
     }
+
+    pub(super) fn note_unpooled() {}
 }
 
 #[cfg(test)]
@@ -493,6 +541,22 @@ mod tests {
         assert_eq!(pool.give_back(CLASSES, extra), None, "room again");
         assert_eq!(pool.give_back(CLASSES - 1, a), None);
         assert_eq!(pool.give_back(CLASSES - 1, b), Some(a.min(b)));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn free_chunks_are_handed_back_whole_and_partly_used_ones_kept() {
+        let mut pool = imp::Pool::new();
+        let (used, idle) = (64 * HUGE_PAGE, 65 * HUGE_PAGE);
+        assert_eq!(pool.give_back(CLASSES, used), None);
+        assert_eq!(pool.give_back(CLASSES, idle), None);
+        let live = pool.take(0).expect("a 64 KiB block");
+        let freed = pool.take_free_chunks();
+        assert_eq!(freed.len(), 1);
+        assert!(!(freed[0]..freed[0] + HUGE_PAGE).contains(&live));
+        assert_eq!(pool.take(CLASSES), None, "no whole chunk left");
+        assert_eq!(pool.give_back(0, live), None, "merged, kept");
+        assert_eq!(pool.take_free_chunks().len(), 1);
     }
 
     #[test]
