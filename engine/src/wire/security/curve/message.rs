@@ -348,21 +348,17 @@ pub fn unboxed(boxed: Frame) -> Frame {
             body: Bytes::new(),
         };
     };
-    let body = body.slice(OVERHEAD.min(body.len())..);
-    if flags & FLAG_COMMAND != 0 {
-        Frame::Command(body)
-    } else {
-        Frame::Data {
-            more: flags & FLAG_MORE != 0,
-            body,
-        }
-    }
+    frame_of(flags, body.slice(OVERHEAD.min(body.len())..))
 }
 
 fn opened(mut buf: BytesMut) -> Frame {
     let flags = buf[FLAGS_AT];
     buf.advance(OVERHEAD);
-    let body = buf.freeze();
+    frame_of(flags, buf.freeze())
+}
+
+/// The frame an opened box's `flags` byte says `body` is.
+fn frame_of(flags: u8, body: Bytes) -> Frame {
     if flags & FLAG_COMMAND != 0 {
         Frame::Command(body)
     } else {
