@@ -15,8 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Handle;
-use zeromq_napi_engine::wire::codec::Frame;
-use zeromq_napi_engine::wire::command::Command;
 use zeromq_napi_engine::{
     DealerSocket, Message, Options, Pump, RepSocket, ReqSocket, RouterSocket,
 };
@@ -629,6 +627,8 @@ async fn silent_peer_is_dropped_by_heartbeat_timeout() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unread_bytes_keep_a_heartbeat_connection_while_the_driver_is_away() {
+    use zeromq_napi_engine::wire::codec::Frame;
+    use zeromq_napi_engine::wire::command::Command;
     let manual = Arc::new(Manual::default());
     let server = rep(Options {
         heartbeat_interval: 20,
