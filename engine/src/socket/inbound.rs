@@ -254,6 +254,20 @@ mod tests {
         ))
     }
 
+    /// Runs `act` and asserts it wakes a reader waiting for room on `peer` (within a second).
+    async fn assert_wakes_reader(peer: &Peer, act: impl FnOnce(), what: &str) {
+        let room = peer.in_room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        act();
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_secs(1), room)
+                .await
+                .is_ok(),
+            "{what}"
+        );
+    }
+
     fn m(s: &str) -> Message {
         vec![Bytes::copy_from_slice(s.as_bytes())]
     }
@@ -290,16 +304,13 @@ mod tests {
         assert_eq!(inbound.try_push(&p1, m("3"), 2), Err(m("3")));
         // Another peer has its own room.
         inbound.try_push(&p2, m("x"), 2).expect("push");
-        let room = p1.in_room.notified();
-        tokio::pin!(room);
-        room.as_mut().enable();
-        assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("1")));
         // Taking from a full queue wakes its reader.
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_secs(1), room)
-                .await
-                .is_ok()
-        );
+        assert_wakes_reader(
+            &p1,
+            || assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("1"))),
+            "the pop wakes it",
+        )
+        .await;
         inbound.try_push(&p1, m("3"), 2).expect("room again");
         inbound.discard_from(1);
         assert_eq!(inbound.pop(2).map(|r| r.message), Some(m("x")));
@@ -324,16 +335,12 @@ mod tests {
         inbound
             .try_push(&p2, m("y"), 3)
             .expect("p2 holds two of three");
-        let room = p1.in_room.notified();
-        tokio::pin!(room);
-        room.as_mut().enable();
-        inbound.release_lent(3);
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_secs(1), room)
-                .await
-                .is_ok(),
-            "the release wakes the reader of a peer that was full"
-        );
+        assert_wakes_reader(
+            &p1,
+            || inbound.release_lent(3),
+            "the release wakes the reader of a peer that was full",
+        )
+        .await;
         for s in ["d", "e", "f"] {
             inbound.try_push(&p1, m(s), 3).expect("room again");
         }
@@ -350,16 +357,12 @@ mod tests {
         inbound.try_push(&p1, m("1"), 2).expect("push");
         inbound.try_push(&p1, m("2"), 2).expect("push");
         assert_eq!(inbound.try_push(&p1, m("3"), 2), Err(m("3")));
-        let room = p1.in_room.notified();
-        tokio::pin!(room);
-        room.as_mut().enable();
-        assert_eq!(inbound.pop(5).map(|r| r.message), Some(m("1")));
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_secs(1), room)
-                .await
-                .is_ok(),
-            "the reader refused at 2 is woken"
-        );
+        assert_wakes_reader(
+            &p1,
+            || assert_eq!(inbound.pop(5).map(|r| r.message), Some(m("1"))),
+            "the reader refused at 2 is woken",
+        )
+        .await;
         inbound.try_push(&p1, m("3"), 2).expect("room again");
         // The same through a batch: released lent messages wake it too.
         assert_eq!(inbound.try_push(&p1, m("4"), 2), Err(m("4")));
@@ -367,16 +370,7 @@ mod tests {
             .map(|r| r.message)
             .collect();
         assert_eq!(lent, vec![m("2"), m("3")]);
-        let room = p1.in_room.notified();
-        tokio::pin!(room);
-        room.as_mut().enable();
-        inbound.release_lent(5);
-        assert!(
-            tokio::time::timeout(std::time::Duration::from_secs(1), room)
-                .await
-                .is_ok(),
-            "the release wakes it"
-        );
+        assert_wakes_reader(&p1, || inbound.release_lent(5), "the release wakes it").await;
         inbound.try_push(&p1, m("4"), 2).expect("room again");
     }
 
