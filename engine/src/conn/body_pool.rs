@@ -63,6 +63,15 @@ const RETAIN: usize = 24 * 1024 * 1024;
 #[cfg(target_os = "linux")]
 const UNPOOLED_RUN: usize = 8;
 
+/// Most chunks mapped at once (64 MiB): beyond it bodies are heap allocations, as where mapping
+/// fails. Why a bound: a pooled block holds the whole announced body from the start, and the first
+/// bytes written into a chunk make its huge page resident, so a peer that announces 1 MiB bodies
+/// and sends only their first bytes makes ~1 MiB resident per connection (a heap `Vec` of the same
+/// capacity is resident only where written). The bound caps what that costs in all; 64 MiB is
+/// above what a 1 MiB echo keeps alive between two of V8's collections (~40 MiB).
+#[cfg(target_os = "linux")]
+const MAPPED_MAX: usize = 32;
+
 /// Where each block starts, past its place in the huge page: the body then sits at this offset in
 /// its 4 KiB pages. Why: the kernel copies with `rep movsb`, which on the dev VM's AMD EPYC runs
 /// 3-8x slower when the destination is 1 to ~63 bytes past the source modulo 4 KiB (a false store
@@ -207,8 +216,8 @@ impl std::fmt::Debug for PooledBody {
 #[cfg(target_os = "linux")]
 mod imp {
     use super::{
-        block_size, pieces, BLOCK_SHIFT, CHUNK_LEN, CLASSES, GRANULE, HUGE_PAGE, RETAIN,
-        UNPOOLED_RUN,
+        block_size, pieces, BLOCK_SHIFT, CHUNK_LEN, CLASSES, GRANULE, HUGE_PAGE, MAPPED_MAX,
+        RETAIN, UNPOOLED_RUN,
     };
     use crate::lock::lock;
     use std::collections::BTreeSet;
@@ -233,6 +242,9 @@ mod imp {
     }
 
     static POOL: Mutex<Pool> = Mutex::new(Pool::new());
+
+    /// Chunks mapped now (at most [`MAPPED_MAX`]).
+    static MAPPED: AtomicUsize = AtomicUsize::new(0);
 
     /// Bodies too large for the pool since the last pooled one (see [`UNPOOLED_RUN`]).
     static UNPOOLED: AtomicUsize = AtomicUsize::new(0);
@@ -320,11 +332,7 @@ mod imp {
             return;
         }
         let idle = lock(&POOL).take_free_chunks();
-        for chunk in idle {
-            // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned, and the
-            // pool no longer lists it.
-            unsafe { libc::munmap(chunk as *mut libc::c_void, CHUNK_LEN) };
-        }
+        idle.into_iter().for_each(unmap_chunk);
     }
 
     /// `granules` free granules in a row, mapping a new chunk when there are none.
@@ -352,16 +360,44 @@ mod imp {
         let start = block.as_ptr() as usize - BLOCK_SHIFT;
         let idle = lock(&POOL).give_back_granules(start, granules);
         if let Some(chunk) = idle {
-            // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned any more,
-            // and the pool no longer lists it.
-            unsafe { libc::munmap(chunk as *mut libc::c_void, CHUNK_LEN) };
+            unmap_chunk(chunk);
         }
+    }
+
+    /// Unmaps a wholly free chunk the pool no longer lists (from `give_back` or
+    /// `take_free_chunks`).
+    fn unmap_chunk(chunk: usize) {
+        // SAFETY: a chunk `map_chunk` mapped, wholly free: no block of it is owned any more, and
+        // the pool no longer lists it, so nothing refers to it.
+        unsafe { libc::munmap(chunk as *mut libc::c_void, CHUNK_LEN) };
+        MAPPED.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Counts one more mapped chunk in `mapped`, unless `max` are mapped already.
+    pub(super) fn count_in(mapped: &AtomicUsize, max: usize) -> bool {
+        mapped
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    /// A fresh chunk (see [`map_huge_chunk`]), while fewer than [`MAPPED_MAX`] are mapped.
+    fn map_chunk() -> Option<usize> {
+        if !count_in(&MAPPED, MAPPED_MAX) {
+            return None;
+        }
+        let mapped = map_huge_chunk();
+        if mapped.is_none() {
+            MAPPED.fetch_sub(1, Ordering::Relaxed);
+        }
+        mapped
     }
 
     /// A fresh chunk: [`CHUNK_LEN`] bytes whose first `HUGE_PAGE` are one huge page (aligned to
     /// it, huge pages requested; the rest is the last block's shifted end), mapped twice as large
     /// and then trimmed. Its address, as the pool keeps it.
-    fn map_chunk() -> Option<usize> {
+    fn map_huge_chunk() -> Option<usize> {
         let span = 2 * HUGE_PAGE;
         // SAFETY: an anonymous private mapping at an address of the kernel's choosing.
         let raw = unsafe {
@@ -417,6 +453,20 @@ mod imp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn chunks_are_counted_up_to_the_bound_and_no_further() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let mapped = AtomicUsize::new(0);
+        for n in 1..=3 {
+            assert!(imp::count_in(&mapped, 3), "chunk {n} of 3");
+        }
+        assert!(!imp::count_in(&mapped, 3), "a fourth is refused");
+        assert_eq!(mapped.load(Ordering::Relaxed), 3, "and not counted");
+        mapped.fetch_sub(1, Ordering::Relaxed);
+        assert!(imp::count_in(&mapped, 3), "room again after an unmap");
+    }
 
     #[test]
     fn sizes_take_whole_granules_in_aligned_pieces() {
