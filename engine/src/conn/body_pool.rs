@@ -94,6 +94,11 @@ fn granules_of(len: usize) -> Option<usize> {
         .then(|| len.div_ceil(GRANULE))
 }
 
+/// Whether the pool serves bodies of `len` bytes (where it has memory for them).
+pub(crate) fn serves(len: usize) -> bool {
+    granules_of(len).is_some()
+}
+
 #[cfg(target_os = "linux")]
 fn block_size(order: usize) -> usize {
     GRANULE << order

@@ -373,7 +373,7 @@ async fn read_loop(
     tokio::pin!(timer);
     let mut timer_at: Option<Instant> = None;
     loop {
-        match state.advance(&mut sink) {
+        match state.advance(&mut sink, || peer.stream.queued()) {
             Err(end) => return end,
             // Reading stops while the queue is full: back-pressure reaches the sender through TCP.
             Ok(Step::Full) => {

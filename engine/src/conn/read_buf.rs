@@ -10,7 +10,7 @@
 //! Memory follows the bytes that have arrived, never the announced length: a large frame's buffer
 //! starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus that.
 
-use crate::conn::body_pool::PooledBody;
+use crate::conn::body_pool::{self, PooledBody};
 use crate::wire::codec::{Frame, FrameHeader};
 use bytes::buf::UninitSlice;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -119,40 +119,106 @@ unsafe impl BufMut for Body {
     }
 }
 
+/// A pooled block for a body of `len` bytes, if the pool serves that length and at least half
+/// the body is here: `arrived` bytes in hand and `unread()` more waiting in the socket. (Asks
+/// `unread` only for lengths the pool serves.)
+///
+/// Why not at once: a block holds the whole body from the start, and the first byte written into
+/// a fresh chunk makes its 2 MiB huge page resident, so a peer that announced 1 MiB bodies and sent
+/// only their first bytes would pin ~1 MiB per connection, where a heap `Vec` is resident only
+/// where written. Taking a block only once half the body is here keeps what a body holds within
+/// about twice what arrived, as on the heap. Honest traffic still lands in the pool: a body is
+/// read into the heap until then and moved once (see [`LargeFrame::make_room`]), and a tcp reader
+/// that can sleep until the body is in does so first (see [`LargeFrame::hold_off`]).
+fn pooled_block(len: usize, arrived: usize, unread: impl FnOnce() -> usize) -> Option<PooledBody> {
+    if body_pool::serves(len) && !half_here(len, arrived, unread) {
+        return None;
+    }
+    PooledBody::with_capacity(len)
+}
+
+/// Whether at least half of a body of `len` bytes is here (see [`pooled_block`]).
+fn half_here(len: usize, arrived: usize, unread: impl FnOnce() -> usize) -> bool {
+    arrived.saturating_add(unread()) >= half_of(len)
+}
+
+fn half_of(len: usize) -> usize {
+    len.div_ceil(2)
+}
+
+/// Whether a large frame's heap body may still move into a pooled block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// Pooled already, a length the pool does not serve, or the pool had no block for it.
+    Settled,
+    /// A length the pool serves, with less than half of it here so far. `held_off`: the reader
+    /// has already waited once for more of it (see [`LargeFrame::hold_off`]).
+    Awaiting { held_off: bool },
+}
+
 /// A large frame whose header has arrived, being read into its own buffer.
 #[derive(Debug)]
 pub(crate) struct LargeFrame {
     header: FrameHeader,
     /// The body so far.
     body: Body,
+    placement: Placement,
 }
 
 impl LargeFrame {
     /// Starts reading the frame whose (complete, validated) header is at the front of `buf`, moving
     /// the part of its body already there out of `buf`. (Callers use this for frames that are not
     /// all in `buf` yet, so `buf` is then empty; anything after the body would stay in `buf`.)
-    pub(crate) fn start(header: FrameHeader, buf: &mut BytesMut) -> LargeFrame {
+    /// `unread`: how many bytes the socket holds that were not read yet (see [`pooled_block`]).
+    pub(crate) fn start(
+        header: FrameHeader,
+        buf: &mut BytesMut,
+        unread: impl FnOnce() -> usize,
+    ) -> LargeFrame {
+        let len = header.body_len();
         let after_header = buf.get(header.header_len()..).unwrap_or_default();
-        let arrived = after_header
-            .get(..header.body_len())
-            .unwrap_or(after_header);
-        let body = match PooledBody::with_capacity(header.body_len()) {
+        let arrived = after_header.get(..len).unwrap_or(after_header);
+        let (body, placement) = match pooled_block(len, arrived.len(), unread) {
             Some(mut pooled) => {
                 pooled.extend_from_slice(arrived);
-                Body::Pooled(pooled)
+                (Body::Pooled(pooled), Placement::Settled)
             }
             None => {
                 // Never more than announced: the body is then exactly full when complete, and
                 // `Bytes::from(Vec)` takes it over without reallocating.
-                let capacity = header.body_len().min(LARGE_INITIAL.max(arrived.len()));
+                let capacity = len.min(LARGE_INITIAL.max(arrived.len()));
                 let mut body = Vec::with_capacity(capacity);
                 body.extend_from_slice(arrived);
-                Body::Heap(body)
+                let placement = if body_pool::serves(len) {
+                    Placement::Awaiting { held_off: false }
+                } else {
+                    Placement::Settled
+                };
+                (Body::Heap(body), placement)
             }
         };
         let consumed = header.header_len().saturating_add(arrived.len());
         buf.advance(consumed.min(buf.len()));
-        LargeFrame { header, body }
+        LargeFrame {
+            header,
+            body,
+            placement,
+        }
+    }
+
+    /// Whether the reader should leave the body's bytes in the socket for now and wait until
+    /// [`LargeFrame::wanted`] are there (a tcp reader can: its low-water mark wakes it then), so
+    /// that they are read straight into a pooled block rather than into the heap and then moved.
+    /// True at most once per frame, so that a peer that stops sending, or a receive buffer too
+    /// small for half the body, costs one wake-up and no stall.
+    pub(crate) fn hold_off(&mut self) -> bool {
+        match self.placement {
+            Placement::Awaiting { held_off: false } => {
+                self.placement = Placement::Awaiting { held_off: true };
+                true
+            }
+            Placement::Awaiting { held_off: true } | Placement::Settled => false,
+        }
     }
 
     /// Body bytes still to come.
@@ -160,14 +226,29 @@ impl LargeFrame {
         self.header.body_len().saturating_sub(self.body.len())
     }
 
+    /// Body bytes a reader that can sleep until they are in should wait for: half the body while
+    /// its bytes may still go straight into a pooled block (then the rest streams into it), else
+    /// all that is still to come.
+    pub(crate) fn wanted(&self) -> usize {
+        match (self.placement, &self.body) {
+            (Placement::Awaiting { .. }, Body::Heap(arrived)) => {
+                half_of(self.header.body_len()).saturating_sub(arrived.len())
+            }
+            _ => self.remaining(),
+        }
+    }
+
     pub(crate) fn is_complete(&self) -> bool {
         self.remaining() == 0
     }
 
-    /// Grows a heap buffer when its spare room is too small for a worthwhile read: to twice what
-    /// has arrived (at least [`LARGE_INITIAL`] more), never beyond the announced length. (A pooled
-    /// block already holds the whole body.)
-    pub(crate) fn make_room(&mut self) {
+    /// Makes room for the next read. A heap body of a length the pool serves moves into a pooled
+    /// block once half of it is here (what arrived so far is copied; `unread` as for
+    /// [`LargeFrame::start`]). Otherwise a heap body grows when its spare room is too small for a
+    /// worthwhile read: to twice what has arrived (at least [`LARGE_INITIAL`] more), never beyond
+    /// the announced length. (A pooled block already holds the whole body.)
+    pub(crate) fn make_room(&mut self, unread: impl FnOnce() -> usize) {
+        self.try_pool(unread);
         let remaining = self.remaining();
         let Body::Heap(body) = &mut self.body else {
             return;
@@ -185,6 +266,22 @@ impl LargeFrame {
         // this is a plain `realloc`: no copy when glibc can remap (mmapped blocks) or extend it in
         // place, otherwise one copy of what has arrived (measured: a few % of a 1 MiB receive).
         body.reserve_exact(target.saturating_sub(len));
+    }
+
+    /// Moves a heap body into a pooled block if it may now have one (see [`pooled_block`]).
+    fn try_pool(&mut self, unread: impl FnOnce() -> usize) {
+        let (Placement::Awaiting { .. }, Body::Heap(arrived)) = (self.placement, &self.body) else {
+            return;
+        };
+        let len = self.header.body_len();
+        if !half_here(len, arrived.len(), unread) {
+            return;
+        }
+        self.placement = Placement::Settled;
+        if let Some(mut pooled) = PooledBody::with_capacity(len) {
+            pooled.extend_from_slice(arrived);
+            self.body = Body::Pooled(pooled);
+        }
     }
 
     /// The body bytes that have arrived so far.
@@ -234,7 +331,7 @@ mod tests {
     fn fill(frame: &mut LargeFrame, body: &[u8], chunk: usize) {
         let mut at = frame.body.len();
         while !frame.is_complete() {
-            frame.make_room();
+            frame.make_room(|| body.len() - at);
             let (dst, limit) = frame.target();
             let n = chunk
                 .min(limit as usize)
@@ -267,7 +364,7 @@ mod tests {
         // The header and 5000 body bytes arrived with an earlier read.
         let mut buf = BytesMut::from(&wire[..9 + 5000]);
         let h = header(&buf);
-        let mut frame = LargeFrame::start(h, &mut buf);
+        let mut frame = LargeFrame::start(h, &mut buf, || 0);
         assert!(buf.is_empty());
         assert_eq!(frame.remaining(), len - 5000);
         assert_eq!(frame.capacity(), LARGE_INITIAL);
@@ -300,7 +397,7 @@ mod tests {
             let mut wire = BytesMut::new();
             encode_message(&mut wire, &[Bytes::from(body.clone())]);
             let mut buf = BytesMut::from(&wire[..9]);
-            let mut frame = LargeFrame::start(header(&buf), &mut buf);
+            let mut frame = LargeFrame::start(header(&buf), &mut buf, || usize::MAX);
             let pooled = pooled(len);
             if pooled {
                 let block = frame.capacity();
@@ -335,7 +432,7 @@ mod tests {
         let mut wire = BytesMut::new();
         encode_message(&mut wire, &[Bytes::from(body.clone())]);
         let mut buf = BytesMut::from(&wire[..9 + 3000]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf);
+        let mut frame = LargeFrame::start(header(&buf), &mut buf, || usize::MAX);
         assert!(matches!(frame.body, Body::Pooled(_)));
         fill(&mut frame, &body, 100_000);
         let data_ptr = frame.body.as_ptr();
@@ -352,9 +449,9 @@ mod tests {
         buf.put_u8(0x02);
         buf.put_u64(1 << 40);
         buf.put_slice(&[1, 2, 3]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf);
+        let mut frame = LargeFrame::start(header(&buf), &mut buf, || usize::MAX);
         assert_eq!(frame.capacity(), LARGE_INITIAL);
-        frame.make_room();
+        frame.make_room(|| 0);
         assert_eq!(frame.capacity(), LARGE_INITIAL, "room enough: no growth");
         assert_eq!(frame.remaining(), (1 << 40) - 3);
         let (_, limit) = frame.target();

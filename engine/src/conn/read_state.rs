@@ -107,8 +107,14 @@ impl ReadState {
     }
 
     /// Delivers every message the bytes so far complete, answers commands, then makes room for
-    /// the next read. Stops early (`Full`) when the peer's inbound queue is full.
-    pub(crate) fn advance(&mut self, sink: &mut impl ReadSink) -> Result<Step, ReadEnd> {
+    /// the next read. Stops early (`Full`) when the peer's inbound queue is full. `unread`: how
+    /// many bytes the socket holds that were not read yet (asked only when a large frame starts:
+    /// its body's memory depends on how much of it is there, see `read_buf`).
+    pub(crate) fn advance(
+        &mut self,
+        sink: &mut impl ReadSink,
+        mut unread: impl FnMut() -> usize,
+    ) -> Result<Step, ReadEnd> {
         if let Some(message) = self.stalled.take() {
             if let Err(back) = sink.deliver(message) {
                 self.stalled = Some(back);
@@ -163,10 +169,10 @@ impl ReadState {
                     .check(header.body_len().saturating_sub(overhead))
                     .map_err(ReadEnd::Protocol)?;
             }
-            self.large = Some(LargeFrame::start(header, &mut self.buf));
+            self.large = Some(LargeFrame::start(header, &mut self.buf, &mut unread));
         }
         match self.large.as_mut() {
-            Some(frame) => frame.make_room(),
+            Some(frame) => frame.make_room(unread),
             None => {
                 let missing = self.decoder.missing(&self.buf);
                 prepare_shared(&mut self.buf, missing);
@@ -178,6 +184,18 @@ impl ReadState {
     /// Body bytes still to come of the large frame being read, if one is.
     pub(crate) fn large_remaining(&self) -> Option<usize> {
         self.large.as_ref().map(LargeFrame::remaining)
+    }
+
+    /// Body bytes of the large frame being read that a reader able to sleep until they are in
+    /// should wait for (see `LargeFrame::wanted`), if one is being read.
+    pub(crate) fn large_wanted(&self) -> Option<usize> {
+        self.large.as_ref().map(LargeFrame::wanted)
+    }
+
+    /// Whether to leave the large frame's body in the socket for now rather than read it (see
+    /// `LargeFrame::hold_off`: true at most once per frame).
+    pub(crate) fn hold_off(&mut self) -> bool {
+        self.large.as_mut().is_some_and(LargeFrame::hold_off)
     }
 
     /// Where the next read goes: into the large frame's own buffer (never past its end: what
@@ -386,7 +404,7 @@ mod tests {
         chunk: usize,
     ) -> Result<&'a [u8], ReadEnd> {
         loop {
-            if read.advance(sink)? == Step::Full {
+            if read.advance(sink, || bytes.len())? == Step::Full {
                 return Ok(bytes);
             }
             if bytes.is_empty() {
@@ -442,7 +460,7 @@ mod tests {
         let mut rest = feed(&mut read, &mut sink, &bytes, 16).expect("valid stream");
         assert_eq!(sink.messages, sent[..1], "only what the queue took");
         // Still full: nothing moves.
-        assert_eq!(read.advance(&mut sink).expect("advance"), Step::Full);
+        assert_eq!(read.advance(&mut sink, || 0).expect("advance"), Step::Full);
         assert_eq!(sink.messages.len(), 1);
         // Room for one more at a time: the stalled message comes first, in order.
         while sink.messages.len() < sent.len() {

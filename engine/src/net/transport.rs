@@ -9,6 +9,7 @@ use crate::net::inproc::{self, InprocListener};
 use crate::net::ipc;
 use crate::net::raw_stream::RawStream;
 use crate::net::readiness::{self, RawSocket};
+use crate::net::recv_queue;
 use socket2::SockRef;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -147,6 +148,11 @@ impl WriteHalf {
             WriteHalf::Driven(s) => s.recv(buf),
             WriteHalf::Tcp(_) | WriteHalf::Unix(_) => Err(io::ErrorKind::Unsupported.into()),
         }
+    }
+
+    /// Bytes received and not read yet (0 if the OS will not say), whoever reads the socket.
+    pub(crate) fn queued(&self) -> usize {
+        recv_queue::queued(self.sock_ref())
     }
 
     fn sock_ref(&self) -> SockRef<'_> {
