@@ -99,6 +99,18 @@ pub(crate) fn serves(len: usize) -> bool {
     granules_of(len).is_some()
 }
 
+/// The room a pooled body of `len` bytes (a length the pool serves) may have while `known` of its
+/// bytes are here: all it needs once half is here; before that, the most whole granules, a power
+/// of two of them, within twice what is here (so that growing it in place, see
+/// [`PooledBody::grow`], can double it); `None` below one granule.
+pub(crate) fn room_for(len: usize, known: usize) -> Option<usize> {
+    if known >= len.div_ceil(2) {
+        return Some(len);
+    }
+    let granules = known.saturating_mul(2) / GRANULE;
+    (granules > 0).then(|| (1 << granules.ilog2()) * GRANULE)
+}
+
 #[cfg(target_os = "linux")]
 fn block_size(order: usize) -> usize {
     GRANULE << order
@@ -175,6 +187,28 @@ impl PooledBody {
     pub(crate) unsafe fn advance(&mut self, n: usize) {
         debug_assert!(n <= self.capacity() - self.len);
         self.len += n;
+    }
+
+    /// Room for `capacity` bytes in all: in place when the granules after the block are free
+    /// (no copy), else in a new block (the filled bytes copied). False, and unchanged, when the
+    /// pool does not serve that size or has no memory for it.
+    pub(crate) fn grow(&mut self, capacity: usize) -> bool {
+        let Some(granules) = granules_of(capacity) else {
+            return false;
+        };
+        if granules <= self.granules {
+            return true;
+        }
+        if imp::extend(self.block, self.granules, granules) {
+            self.granules = granules;
+            return true;
+        }
+        let Some(mut moved) = PooledBody::with_capacity(capacity) else {
+            return false;
+        };
+        moved.extend_from_slice(self.as_ref());
+        *self = moved;
+        true
     }
 
     /// Appends `bytes` (which must fit).
@@ -315,6 +349,33 @@ mod imp {
             Some(start)
         }
 
+        /// Extends the block of `from` granules at `start` (as `take_granules` or this gave it) to
+        /// `to`, if granules `from..to` are free and the block is aligned for `to` of them.
+        pub(super) fn extend_granules(&mut self, start: usize, from: usize, to: usize) -> bool {
+            let whole = to.next_power_of_two();
+            let order = whole.trailing_zeros() as usize;
+            if order > CLASSES || start % block_size(order) != 0 {
+                return false;
+            }
+            // Free granules after a live block, up to a block size it is aligned to, are held as
+            // exactly these pieces: the buddy below each is (part of) the live block, so none
+            // merged any further.
+            let free =
+                |(at, piece): (usize, usize)| self.free[piece].contains(&(start + at * GRANULE));
+            if !pieces(from, whole).all(free) {
+                return false;
+            }
+            for (at, piece) in pieces(from, whole) {
+                self.free[piece].remove(&(start + at * GRANULE));
+                self.free_bytes -= block_size(piece);
+            }
+            for (at, piece) in pieces(to, whole) {
+                // Never a whole chunk: the granules taken are part of it.
+                let _ = self.give_back(piece, start + at * GRANULE);
+            }
+            true
+        }
+
         /// Frees what `take_granules` gave; as `give_back`, a chunk left wholly free beyond
         /// what is kept is returned for unmapping.
         pub(super) fn give_back_granules(
@@ -358,6 +419,12 @@ mod imp {
             }
         };
         NonNull::new((start + BLOCK_SHIFT) as *mut u8)
+    }
+
+    /// Extends a block of `from` granules to `to` in place, if the granules after it are free.
+    pub(super) fn extend(block: NonNull<u8>, from: usize, to: usize) -> bool {
+        let start = block.as_ptr() as usize - BLOCK_SHIFT;
+        lock(&POOL).extend_granules(start, from, to)
     }
 
     /// A block whose owner is done with it.
@@ -452,6 +519,10 @@ mod imp {
         unreachable!("no block was handed out")
     }
 
+    pub(super) fn extend(_block: NonNull<u8>, _from: usize, _to: usize) -> bool {
+        unreachable!("no block was handed out")
+    }
+
     pub(super) fn note_unpooled() {}
 }
 
@@ -493,6 +564,49 @@ mod tests {
             assert_eq!(at % (1 << order), 0, "aligned");
         }
         assert_eq!(pieces(0, 32).collect::<Vec<_>>(), [(0, CLASSES)]);
+    }
+
+    #[test]
+    fn pooled_room_follows_what_is_here() {
+        let mib = 1024 * 1024;
+        assert_eq!(room_for(mib, 0), None);
+        assert_eq!(
+            room_for(mib, GRANULE / 2 - 1),
+            None,
+            "less than a granule's worth"
+        );
+        assert_eq!(room_for(mib, GRANULE / 2), Some(GRANULE));
+        assert_eq!(
+            room_for(mib, 200_000),
+            Some(4 * GRANULE),
+            "a power of two within 2x"
+        );
+        assert_eq!(room_for(mib, mib / 2 - 1), Some(mib / 2));
+        assert_eq!(room_for(mib, mib / 2), Some(mib), "all once half is here");
+        assert_eq!(room_for(300_000, 150_000), Some(300_000));
+        for known in (0..mib).step_by(7777) {
+            if let Some(room) = room_for(mib, known) {
+                assert!(room <= 2 * known.max(mib / 2) && room <= mib, "{known}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_grown_body_keeps_its_bytes() {
+        let Some(mut body) = PooledBody::with_capacity(4 * GRANULE) else {
+            return;
+        };
+        let head: Vec<u8> = (0..4 * GRANULE).map(|i| (i % 239) as u8).collect();
+        body.extend_from_slice(&head);
+        assert!(body.grow(300_000));
+        assert_eq!(body.capacity(), 5 * GRANULE);
+        assert_eq!(body.as_ref(), &head[..]);
+        body.extend_from_slice(&[1; GRANULE]);
+        assert!(body.grow(POOLED_MAX));
+        assert_eq!(body.capacity(), POOLED_MAX);
+        assert_eq!(&body.as_ref()[..head.len()], &head[..]);
+        assert!(!body.grow(POOLED_MAX + 1), "past what the pool serves");
+        assert_eq!(body.capacity(), POOLED_MAX);
     }
 
     #[test]
@@ -577,6 +691,41 @@ mod tests {
             assert_eq!(pool.give_back(0, g), None);
         }
         assert_eq!(pool.give_back_granules(boxed, 17), None);
+        assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
+    }
+
+    /// Growing in place, on made-up addresses as above.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_block_extends_in_place_while_the_granules_after_it_are_free() {
+        let chunk = 64 * HUGE_PAGE;
+        let mut pool = imp::Pool::new();
+        assert_eq!(pool.give_back(CLASSES, chunk), None);
+        let a = pool.take_granules(4).expect("256 KiB");
+        let b = pool.take_granules(4).expect("another");
+        assert_eq!((a, b), (chunk, chunk + 4 * GRANULE));
+        assert!(
+            !pool.extend_granules(a, 4, 8),
+            "the next granules are taken"
+        );
+        assert!(!pool.extend_granules(b, 4, 8), "not aligned for 8");
+        assert_eq!(pool.give_back_granules(b, 4), None);
+        assert!(pool.extend_granules(a, 4, 5), "into the freed granules");
+        assert_eq!(pool.take(0), Some(a + 5 * GRANULE), "the rest given back");
+        assert_eq!(pool.give_back(0, a + 5 * GRANULE), None);
+        assert_eq!(pool.give_back_granules(a, 5), None);
+        assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
+        assert_eq!(pool.give_back(CLASSES, chunk), None);
+        let a = pool.take_granules(4).expect("256 KiB");
+        assert!(pool.extend_granules(a, 4, 16), "1 MiB in place");
+        assert_eq!(
+            pool.take(CLASSES - 1),
+            Some(a + 16 * GRANULE),
+            "the other half"
+        );
+        assert_eq!(pool.take(0), None, "nothing else");
+        assert_eq!(pool.give_back(CLASSES - 1, a + 16 * GRANULE), None);
+        assert_eq!(pool.give_back_granules(a, 16), None);
         assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
     }
 

@@ -119,40 +119,33 @@ unsafe impl BufMut for Body {
     }
 }
 
-/// A pooled block for a body of `len` bytes, if the pool serves that length and at least half
-/// the body is here: `arrived` bytes in hand and `unread()` more waiting in the socket. (Asks
-/// `unread` only for lengths the pool serves.)
+/// A large body on the heap: room for what arrived and more, never more than announced (the body
+/// is then exactly full when complete, and `Bytes::from(Vec)` takes it over without reallocating).
+fn heap_body(len: usize, arrived: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(len.min(LARGE_INITIAL.max(arrived.len())));
+    body.extend_from_slice(arrived);
+    body
+}
+
+/// Whether a large frame's body may still get more pooled room.
 ///
-/// Why not at once: a block holds the whole body from the start, and the first byte written into
-/// a fresh chunk makes its 2 MiB huge page resident, so a peer that announced 1 MiB bodies and sent
-/// only their first bytes would pin ~1 MiB per connection, where a heap `Vec` is resident only
-/// where written. Taking a block only once half the body is here keeps what a body holds within
-/// about twice what arrived, as on the heap. Honest traffic still lands in the pool: a body is
-/// read into the heap until then and moved once (see [`LargeFrame::make_room`]), and a tcp reader
-/// that can sleep until the body is in does so first (see [`LargeFrame::hold_off`]).
-fn pooled_block(len: usize, arrived: usize, unread: impl FnOnce() -> usize) -> Option<PooledBody> {
-    if body_pool::serves(len) && !half_here(len, arrived, unread) {
-        return None;
-    }
-    PooledBody::with_capacity(len)
-}
-
-/// Whether at least half of a body of `len` bytes is here (see [`pooled_block`]).
-fn half_here(len: usize, arrived: usize, unread: impl FnOnce() -> usize) -> bool {
-    arrived.saturating_add(unread()) >= half_of(len)
-}
-
-fn half_of(len: usize) -> usize {
-    len.div_ceil(2)
-}
-
-/// Whether a large frame's heap body may still move into a pooled block.
+/// Why not a whole block at once: a block holds the whole body from the start, and the first byte
+/// written into a fresh chunk makes its 2 MiB huge page resident, so a peer that announced 1 MiB
+/// bodies and sent only their first bytes would pin ~1 MiB per connection, where a heap `Vec` is
+/// resident only where written. So a body's pooled room follows what is here, the bytes read and
+/// those the socket holds unread (`body_pool::room_for`): at most about twice that, the whole body
+/// once half is here. The room grows in place as long as the granules after it are free (the
+/// usual case: a block cut from a larger free one has its other half free), so honest large
+/// bodies are still read straight into their block; a tcp reader that can sleep until half the
+/// body is in does so first (see [`LargeFrame::hold_off`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
-    /// Pooled already, a length the pool does not serve, or the pool had no block for it.
+    /// In a pooled block that holds all of it, a length the pool does not serve, or the pool had
+    /// no memory for it.
     Settled,
-    /// A length the pool serves, with less than half of it here so far. `held_off`: the reader
-    /// has already waited once for more of it (see [`LargeFrame::hold_off`]).
+    /// A length the pool serves, with less than half of it here so far: on the heap (less than a
+    /// granule here), or in a block of part of its length. `held_off`: the reader has already
+    /// waited once for more of it (see [`LargeFrame::hold_off`]).
     Awaiting { held_off: bool },
 }
 
@@ -169,7 +162,8 @@ impl LargeFrame {
     /// Starts reading the frame whose (complete, validated) header is at the front of `buf`, moving
     /// the part of its body already there out of `buf`. (Callers use this for frames that are not
     /// all in `buf` yet, so `buf` is then empty; anything after the body would stay in `buf`.)
-    /// `unread`: how many bytes the socket holds that were not read yet (see [`pooled_block`]).
+    /// `unread`: how many bytes the socket holds that were not read yet (asked only when the pool
+    /// serves the body's length, see [`Placement`]).
     pub(crate) fn start(
         header: FrameHeader,
         buf: &mut BytesMut,
@@ -178,37 +172,64 @@ impl LargeFrame {
         let len = header.body_len();
         let after_header = buf.get(header.header_len()..).unwrap_or_default();
         let arrived = after_header.get(..len).unwrap_or(after_header);
-        let (body, placement) = match pooled_block(len, arrived.len(), unread) {
-            Some(mut pooled) => {
-                pooled.extend_from_slice(arrived);
-                (Body::Pooled(pooled), Placement::Settled)
-            }
-            None => {
-                // Never more than announced: the body is then exactly full when complete, and
-                // `Bytes::from(Vec)` takes it over without reallocating.
-                let capacity = len.min(LARGE_INITIAL.max(arrived.len()));
-                let mut body = Vec::with_capacity(capacity);
-                body.extend_from_slice(arrived);
-                let placement = if body_pool::serves(len) {
-                    Placement::Awaiting { held_off: false }
-                } else {
-                    Placement::Settled
-                };
-                (Body::Heap(body), placement)
-            }
-        };
-        let consumed = header.header_len().saturating_add(arrived.len());
-        buf.advance(consumed.min(buf.len()));
-        LargeFrame {
+        let mut frame = LargeFrame {
             header,
-            body,
-            placement,
+            body: Body::Heap(Vec::new()),
+            placement: Placement::Settled,
+        };
+        if body_pool::serves(len) {
+            frame.placement = Placement::Awaiting { held_off: false };
+            frame.place(|| arrived.len().saturating_add(unread()));
+        } else {
+            // Counts the lengths past the pool's (see `body_pool::UNPOOLED_RUN`).
+            let _ = PooledBody::with_capacity(len);
+        }
+        // Placed while still empty: the bytes at hand are copied once, where they belong.
+        match &mut frame.body {
+            Body::Heap(body) => *body = heap_body(len, arrived),
+            Body::Pooled(pooled) => pooled.extend_from_slice(arrived),
+        }
+        let consumed = frame.header.header_len().saturating_add(arrived.len());
+        buf.advance(consumed.min(buf.len()));
+        frame
+    }
+
+    /// Gives a body that awaits more pooled room what the bytes here allow (see [`Placement`]):
+    /// a first block, moved out of the heap, or a larger one, in place where it can.
+    fn place(&mut self, unread: impl FnOnce() -> usize) {
+        let Placement::Awaiting { .. } = self.placement else {
+            return;
+        };
+        let len = self.header.body_len();
+        let known = self.body.len().saturating_add(unread());
+        let Some(room) = body_pool::room_for(len, known) else {
+            return;
+        };
+        let placed = match &mut self.body {
+            Body::Pooled(pooled) => pooled.grow(room),
+            Body::Heap(arrived) => match PooledBody::with_capacity(room) {
+                Some(mut pooled) => {
+                    pooled.extend_from_slice(arrived);
+                    self.body = Body::Pooled(pooled);
+                    true
+                }
+                None => false,
+            },
+        };
+        if !placed {
+            // The pool has no memory for it: the heap from now on, as where there is no pool.
+            if let Body::Pooled(pooled) = &self.body {
+                self.body = Body::Heap(heap_body(len, pooled.as_ref()));
+            }
+            self.placement = Placement::Settled;
+        } else if room >= len {
+            self.placement = Placement::Settled;
         }
     }
 
     /// Whether the reader should leave the body's bytes in the socket for now and wait until
     /// [`LargeFrame::wanted`] are there (a tcp reader can: its low-water mark wakes it then), so
-    /// that they are read straight into a pooled block rather than into the heap and then moved.
+    /// that they are read straight into a block that holds the whole body.
     /// True at most once per frame, so that a peer that stops sending, or a receive buffer too
     /// small for half the body, costs one wake-up and no stall.
     pub(crate) fn hold_off(&mut self) -> bool {
@@ -230,11 +251,13 @@ impl LargeFrame {
     /// its bytes may still go straight into a pooled block (then the rest streams into it), else
     /// all that is still to come.
     pub(crate) fn wanted(&self) -> usize {
-        match (self.placement, &self.body) {
-            (Placement::Awaiting { .. }, Body::Heap(arrived)) => {
-                half_of(self.header.body_len()).saturating_sub(arrived.len())
-            }
-            _ => self.remaining(),
+        match self.placement {
+            Placement::Awaiting { .. } => self
+                .header
+                .body_len()
+                .div_ceil(2)
+                .saturating_sub(self.body.len()),
+            Placement::Settled => self.remaining(),
         }
     }
 
@@ -242,13 +265,12 @@ impl LargeFrame {
         self.remaining() == 0
     }
 
-    /// Makes room for the next read. A heap body of a length the pool serves moves into a pooled
-    /// block once half of it is here (what arrived so far is copied; `unread` as for
-    /// [`LargeFrame::start`]). Otherwise a heap body grows when its spare room is too small for a
-    /// worthwhile read: to twice what has arrived (at least [`LARGE_INITIAL`] more), never beyond
-    /// the announced length. (A pooled block already holds the whole body.)
+    /// Makes room for the next read: more pooled room as more of the body is here (`unread` as
+    /// for [`LargeFrame::start`]; see [`Placement`]). A heap body grows when its spare room is
+    /// too small for a worthwhile read: to twice what has arrived (at least [`LARGE_INITIAL`]
+    /// more), never beyond the announced length.
     pub(crate) fn make_room(&mut self, unread: impl FnOnce() -> usize) {
-        self.try_pool(unread);
+        self.place(unread);
         let remaining = self.remaining();
         let Body::Heap(body) = &mut self.body else {
             return;
@@ -266,22 +288,6 @@ impl LargeFrame {
         // this is a plain `realloc`: no copy when glibc can remap (mmapped blocks) or extend it in
         // place, otherwise one copy of what has arrived (measured: a few % of a 1 MiB receive).
         body.reserve_exact(target.saturating_sub(len));
-    }
-
-    /// Moves a heap body into a pooled block if it may now have one (see [`pooled_block`]).
-    fn try_pool(&mut self, unread: impl FnOnce() -> usize) {
-        let (Placement::Awaiting { .. }, Body::Heap(arrived)) = (self.placement, &self.body) else {
-            return;
-        };
-        let len = self.header.body_len();
-        if !half_here(len, arrived.len(), unread) {
-            return;
-        }
-        self.placement = Placement::Settled;
-        if let Some(mut pooled) = PooledBody::with_capacity(len) {
-            pooled.extend_from_slice(arrived);
-            self.body = Body::Pooled(pooled);
-        }
     }
 
     /// The body bytes that have arrived so far.
@@ -327,11 +333,13 @@ mod tests {
             .expect("complete")
     }
 
-    /// Feeds `body` to a large frame in reads of `chunk` bytes, checking the memory bound at each.
-    fn fill(frame: &mut LargeFrame, body: &[u8], chunk: usize) {
+    /// Feeds `body` to a large frame in reads of `chunk` bytes, the socket holding at most
+    /// `queued` bytes unread beyond each read's, checking the memory bounds at each.
+    fn fill_queued(frame: &mut LargeFrame, body: &[u8], chunk: usize, queued: usize) {
         let mut at = frame.body.len();
         while !frame.is_complete() {
-            frame.make_room(|| body.len() - at);
+            let known = body.len().min(at + chunk + queued);
+            frame.make_room(|| known - at);
             let (dst, limit) = frame.target();
             let n = chunk
                 .min(limit as usize)
@@ -343,6 +351,11 @@ mod tests {
             let arrived = frame.body.len();
             if let Body::Pooled(_) = frame.body {
                 assert!(frame.capacity() <= POOLED_MAX);
+                assert!(
+                    frame.capacity() <= 2 * known + POOLED_MIN,
+                    "pooled room {} with {known} bytes here",
+                    frame.capacity()
+                );
                 continue;
             }
             assert!(frame.capacity() <= frame.header.body_len());
@@ -352,6 +365,11 @@ mod tests {
                 frame.capacity()
             );
         }
+    }
+
+    /// As `fill_queued`, all the rest of the body waiting in the socket.
+    fn fill(frame: &mut LargeFrame, body: &[u8], chunk: usize) {
+        fill_queued(frame, body, chunk, usize::MAX / 2);
     }
 
     #[test]
@@ -441,6 +459,59 @@ mod tests {
         };
         assert_eq!(got.as_ptr(), data_ptr, "the block itself, not a copy");
         assert_eq!(&got[..], &body[..]);
+    }
+
+    #[test]
+    fn a_pooled_size_announced_takes_no_block_until_its_bytes_are_here() {
+        let len = 1024 * 1024;
+        let body: Vec<u8> = (0..len).map(|i| (i % 241) as u8).collect();
+        let mut wire = BytesMut::new();
+        encode_message(&mut wire, &[Bytes::from(body.clone())]);
+        // The header and 10 body bytes, nothing more queued: the heap, resident only where
+        // written, and a tcp reader may sleep once until half the body is in.
+        let mut buf = BytesMut::from(&wire[..9 + 10]);
+        let mut frame = LargeFrame::start(header(&buf), &mut buf, || 0);
+        assert!(matches!(frame.body, Body::Heap(_)));
+        assert_eq!(frame.wanted(), len / 2 - 10);
+        assert!(frame.hold_off(), "once");
+        assert!(!frame.hold_off(), "only once");
+        frame.make_room(|| 0);
+        assert!(
+            matches!(frame.body, Body::Heap(_)),
+            "still nothing more here"
+        );
+        if !pooled(len) {
+            return;
+        }
+        // The rest trickles in with nothing queued beyond each read (as over ipc, whose sender
+        // blocks on a full queue): its pooled room grows with it, and it ends up pooled.
+        fill_queued(&mut frame, &body, 100_000, 0);
+        assert!(matches!(frame.body, Body::Pooled(_)));
+        assert_eq!(frame.wanted(), 0);
+        assert_eq!(
+            frame.finish(),
+            Frame::Data {
+                more: false,
+                body: Bytes::from(body)
+            }
+        );
+    }
+
+    #[test]
+    fn a_body_whose_half_is_queued_gets_its_whole_block_at_once() {
+        let len = 1024 * 1024;
+        if !pooled(len) {
+            return;
+        }
+        let mut buf = BytesMut::new();
+        encode_message(&mut buf, &[Bytes::from(vec![3u8; len])]);
+        buf.truncate(9 + 8000);
+        let frame = LargeFrame::start(header(&buf), &mut buf, || len / 2 - 8000);
+        assert!(matches!(frame.body, Body::Pooled(_)));
+        assert_eq!(frame.capacity(), len);
+        let mut frame = frame;
+        assert!(!frame.hold_off(), "nothing to wait for");
+        assert_eq!(frame.wanted(), len - 8000);
     }
 
     #[test]

@@ -144,6 +144,44 @@ async fn announced_terabyte_frame_allocates_nothing() {
     server.stop().await;
 }
 
+/// Bodies of the sizes read into pooled huge-page blocks (64 KiB-1 MiB), announced and barely
+/// begun: memory follows the bytes that came, not the announcements (a block holds the whole body,
+/// resident by the huge page as soon as it is written into, so none is taken before half the body
+/// is here). With the engine's own reader and with a driver's. (The pool is Linux's only.)
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announced_pooled_bodies_that_never_come_pin_no_blocks() {
+    use crate::common::driver::{Driver, Kind};
+    const PEERS: usize = 32;
+    for driver in [None, Some(Driver::new(Kind::SingleLoop))] {
+        let read_by = driver.as_ref().map(Driver::reader);
+        let server = Server::start_read_by(Options::default(), read_by).await;
+        real_client_round_trips(&server.endpoint, 1).await;
+        let (rss0, _) = memory_kib();
+        let mut hostile = Vec::new();
+        for _ in 0..PEERS {
+            let mut s = server.raw().await;
+            let mut bytes = handshake_bytes();
+            bytes.extend_from_slice(&long_header(1 << 20));
+            bytes.extend_from_slice(&[0x55u8; 1000]);
+            s.write_all(&bytes).await.unwrap();
+            hostile.push(s);
+        }
+        for s in &hostile {
+            crate::common::until(|| unacknowledged(s) == 0).await;
+        }
+        real_client_round_trips(&server.endpoint, 20).await;
+        let (rss1, _) = memory_kib();
+        // A block each would be 32 MiB resident (16 huge pages); the heap holds what came.
+        assert!(
+            rss1.saturating_sub(rss0) < 12 * 1024,
+            "RSS grew {rss0} -> {rss1} KiB"
+        );
+        drop(hostile);
+        server.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frame_over_max_message_size_drops_that_peer_only() {
     let server = Server::start(Options {
