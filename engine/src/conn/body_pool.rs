@@ -151,13 +151,21 @@ impl PooledBody {
     /// An empty body with room for `capacity` bytes, or `None` when the pool does not serve that
     /// size (or has no memory for it).
     pub(crate) fn with_capacity(capacity: usize) -> Option<PooledBody> {
+        PooledBody::with_room_to_grow(capacity, capacity)
+    }
+
+    /// As [`PooledBody::with_capacity`], at the start of a free block that holds `full` bytes (the
+    /// rest of it freed at once): the room can then grow in place up to `full` unless another
+    /// body takes the granules after it first (see [`PooledBody::grow`]).
+    pub(crate) fn with_room_to_grow(capacity: usize, full: usize) -> Option<PooledBody> {
         let Some(granules) = granules_of(capacity) else {
             if capacity > POOLED_MAX {
                 imp::note_unpooled();
             }
             return None;
         };
-        let block = imp::take(granules)?;
+        let span = granules_of(full).unwrap_or(granules).max(granules);
+        let block = imp::take(granules, span)?;
         Some(PooledBody {
             block,
             granules,
@@ -190,9 +198,9 @@ impl PooledBody {
     }
 
     /// Room for `capacity` bytes in all: in place when the granules after the block are free
-    /// (no copy), else in a new block (the filled bytes copied). False, and unchanged, when the
-    /// pool does not serve that size or has no memory for it.
-    pub(crate) fn grow(&mut self, capacity: usize) -> bool {
+    /// (no copy), else in a new block with room to grow to `full` (the filled bytes copied). False,
+    /// and unchanged, when the pool does not serve that size or has no memory for it.
+    pub(crate) fn grow(&mut self, capacity: usize, full: usize) -> bool {
         let Some(granules) = granules_of(capacity) else {
             return false;
         };
@@ -203,7 +211,7 @@ impl PooledBody {
             self.granules = granules;
             return true;
         }
-        let Some(mut moved) = PooledBody::with_capacity(capacity) else {
+        let Some(mut moved) = PooledBody::with_room_to_grow(capacity, full) else {
             return false;
         };
         moved.extend_from_slice(self.as_ref());
@@ -337,10 +345,10 @@ mod imp {
             chunks.into_iter().collect()
         }
 
-        /// `granules` contiguous granules: the smallest block that holds them, the rest of it
-        /// freed at once.
-        pub(super) fn take_granules(&mut self, granules: usize) -> Option<usize> {
-            let order = granules.next_power_of_two().trailing_zeros() as usize;
+        /// `granules` contiguous granules: the start of the smallest block that holds `span`
+        /// granules (at least `granules`), the rest of it freed at once.
+        pub(super) fn take_granules(&mut self, granules: usize, span: usize) -> Option<usize> {
+            let order = span.max(granules).next_power_of_two().trailing_zeros() as usize;
             let start = self.take(order)?;
             for (at, piece) in pieces(granules, 1 << order) {
                 // Never a whole chunk: the granules taken are part of it.
@@ -401,12 +409,13 @@ mod imp {
         idle.into_iter().for_each(unmap_chunk);
     }
 
-    /// `granules` free granules in a row, mapping a new chunk when there are none.
-    pub(super) fn take(granules: usize) -> Option<NonNull<u8>> {
+    /// `granules` free granules in a row at the start of `span` free ones (see
+    /// `Pool::take_granules`), mapping a new chunk when there are none.
+    pub(super) fn take(granules: usize, span: usize) -> Option<NonNull<u8>> {
         if UNPOOLED.load(Ordering::Relaxed) != 0 {
             UNPOOLED.store(0, Ordering::Relaxed);
         }
-        let taken = lock(&POOL).take_granules(granules);
+        let taken = lock(&POOL).take_granules(granules, span);
         let start = match taken {
             Some(start) => start,
             None => {
@@ -415,7 +424,7 @@ mod imp {
                 let mut pool = lock(&POOL);
                 pool.free[CLASSES].insert(chunk);
                 pool.free_bytes += HUGE_PAGE;
-                pool.take_granules(granules)?
+                pool.take_granules(granules, span)?
             }
         };
         NonNull::new((start + BLOCK_SHIFT) as *mut u8)
@@ -511,7 +520,7 @@ mod imp {
     use std::ptr::NonNull;
 
     /// No pool here: bodies are heap allocations.
-    pub(super) fn take(_granules: usize) -> Option<NonNull<u8>> {
+    pub(super) fn take(_granules: usize, _span: usize) -> Option<NonNull<u8>> {
         None
     }
 
@@ -598,14 +607,17 @@ mod tests {
         };
         let head: Vec<u8> = (0..4 * GRANULE).map(|i| (i % 239) as u8).collect();
         body.extend_from_slice(&head);
-        assert!(body.grow(300_000));
+        assert!(body.grow(300_000, POOLED_MAX));
         assert_eq!(body.capacity(), 5 * GRANULE);
         assert_eq!(body.as_ref(), &head[..]);
         body.extend_from_slice(&[1; GRANULE]);
-        assert!(body.grow(POOLED_MAX));
+        assert!(body.grow(POOLED_MAX, POOLED_MAX));
         assert_eq!(body.capacity(), POOLED_MAX);
         assert_eq!(&body.as_ref()[..head.len()], &head[..]);
-        assert!(!body.grow(POOLED_MAX + 1), "past what the pool serves");
+        assert!(
+            !body.grow(POOLED_MAX + 1, POOLED_MAX + 1),
+            "past what the pool serves"
+        );
         assert_eq!(body.capacity(), POOLED_MAX);
     }
 
@@ -683,7 +695,7 @@ mod tests {
         assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
         // 17 granules (were they pooled): the rest of the chunk is free for others.
         assert_eq!(pool.give_back(CLASSES, chunk), None);
-        let boxed = pool.take_granules(17).expect("17 granules");
+        let boxed = pool.take_granules(17, 17).expect("17 granules");
         let rest: Vec<usize> = std::iter::from_fn(|| pool.take(0)).collect();
         assert_eq!(rest.len(), 32 - 17);
         assert!(rest.iter().all(|g| *g >= boxed + 17 * GRANULE));
@@ -701,8 +713,8 @@ mod tests {
         let chunk = 64 * HUGE_PAGE;
         let mut pool = imp::Pool::new();
         assert_eq!(pool.give_back(CLASSES, chunk), None);
-        let a = pool.take_granules(4).expect("256 KiB");
-        let b = pool.take_granules(4).expect("another");
+        let a = pool.take_granules(4, 4).expect("256 KiB");
+        let b = pool.take_granules(4, 4).expect("another");
         assert_eq!((a, b), (chunk, chunk + 4 * GRANULE));
         assert!(
             !pool.extend_granules(a, 4, 8),
@@ -716,7 +728,7 @@ mod tests {
         assert_eq!(pool.give_back_granules(a, 5), None);
         assert_eq!(pool.take(CLASSES), Some(chunk), "whole again");
         assert_eq!(pool.give_back(CLASSES, chunk), None);
-        let a = pool.take_granules(4).expect("256 KiB");
+        let a = pool.take_granules(4, 4).expect("256 KiB");
         assert!(pool.extend_granules(a, 4, 16), "1 MiB in place");
         assert_eq!(
             pool.take(CLASSES - 1),

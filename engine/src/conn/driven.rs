@@ -23,7 +23,6 @@ use crate::conn::delivery::{receive_hwm, InboundQueue, PeerSink};
 use crate::conn::peer::Peer;
 use crate::conn::read_state::{ReadEnd, ReadState, Step};
 use crate::lock::lock;
-use crate::net::raw_stream::RawStream;
 use crate::net::readiness::RawSocket;
 use crate::once_event::OnceEvent;
 use crate::options::Options;
@@ -91,9 +90,9 @@ impl Spin {
 }
 
 /// The receive low-water mark that fits what the reader waits for: the rest of a large frame's
-/// body (or the half that lets it be read into a pooled block), or 1 (any byte).
+/// body, or 1 (any byte).
 fn low_water_mark(read: &ReadState) -> usize {
-    match read.large_wanted() {
+    match read.large_remaining() {
         Some(rest) if rest >= LOWAT_FROM => rest.min(LOWAT_MAX),
         _ => 1,
     }
@@ -272,23 +271,13 @@ impl DrivenConnection {
             peer: &self.peer,
             hwm: self.hwm,
         };
+        // What the socket holds unread: a large body's pooled room follows it (see `read_buf`).
+        let unread = || self.peer.stream.queued();
         let mut spin = Spin::default();
         let mut reads = 0;
-        let can_sleep = self
-            .peer
-            .stream
-            .driven()
-            .is_some_and(RawStream::has_recv_lowat);
         while reads < READS_PER_PUMP {
-            if read.advance(&mut sink, || self.peer.stream.queued())? == Step::Full {
+            if read.advance(&mut sink, unread)? == Step::Full {
                 return Ok(Pump::Full);
-            }
-            // A large body the pool may take once half of it is here: a tcp reader sleeps until
-            // the low-water mark says that half is (`Idle` sets the mark), then reads it straight
-            // into a pooled block and the rest as it streams in, instead of reading it into the
-            // heap and moving it there.
-            if can_sleep && low_water_mark(read) > 1 && read.hold_off() {
-                return Ok(Pump::Idle);
             }
             let mut room = 0;
             let got = read.read_with(|spare| {
@@ -327,12 +316,10 @@ impl DrivenConnection {
             }
         }
         // Deliver what the last read completed; anything more waits for the next call.
-        Ok(
-            match read.advance(&mut sink, || self.peer.stream.queued())? {
-                Step::Full => Pump::Full,
-                Step::Read => Pump::Idle,
-            },
-        )
+        Ok(match read.advance(&mut sink, unread)? {
+            Step::Full => Pump::Full,
+            Step::Read => Pump::Idle,
+        })
     }
 
     /// Bytes have arrived that the driver has not read yet (it was not woken for them: a large

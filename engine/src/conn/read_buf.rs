@@ -136,17 +136,15 @@ fn heap_body(len: usize, arrived: &[u8]) -> Vec<u8> {
 /// those the socket holds unread (`body_pool::room_for`): at most about twice that, the whole body
 /// once half is here. The room grows in place as long as the granules after it are free (the
 /// usual case: a block cut from a larger free one has its other half free), so honest large
-/// bodies are still read straight into their block; a tcp reader that can sleep until half the
-/// body is in does so first (see [`LargeFrame::hold_off`]).
+/// bodies are still read straight into their block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
     /// In a pooled block that holds all of it, a length the pool does not serve, or the pool had
     /// no memory for it.
     Settled,
     /// A length the pool serves, with less than half of it here so far: on the heap (less than a
-    /// granule here), or in a block of part of its length. `held_off`: the reader has already
-    /// waited once for more of it (see [`LargeFrame::hold_off`]).
-    Awaiting { held_off: bool },
+    /// granule's worth here), or in a block of part of its length.
+    Awaiting,
 }
 
 /// A large frame whose header has arrived, being read into its own buffer.
@@ -178,7 +176,7 @@ impl LargeFrame {
             placement: Placement::Settled,
         };
         if body_pool::serves(len) {
-            frame.placement = Placement::Awaiting { held_off: false };
+            frame.placement = Placement::Awaiting;
             frame.place(|| arrived.len().saturating_add(unread()));
         } else {
             // Counts the lengths past the pool's (see `body_pool::UNPOOLED_RUN`).
@@ -197,7 +195,7 @@ impl LargeFrame {
     /// Gives a body that awaits more pooled room what the bytes here allow (see [`Placement`]):
     /// a first block, moved out of the heap, or a larger one, in place where it can.
     fn place(&mut self, unread: impl FnOnce() -> usize) {
-        let Placement::Awaiting { .. } = self.placement else {
+        let Placement::Awaiting = self.placement else {
             return;
         };
         let len = self.header.body_len();
@@ -206,8 +204,8 @@ impl LargeFrame {
             return;
         };
         let placed = match &mut self.body {
-            Body::Pooled(pooled) => pooled.grow(room),
-            Body::Heap(arrived) => match PooledBody::with_capacity(room) {
+            Body::Pooled(pooled) => pooled.grow(room, len),
+            Body::Heap(arrived) => match PooledBody::with_room_to_grow(room, len) {
                 Some(mut pooled) => {
                     pooled.extend_from_slice(arrived);
                     self.body = Body::Pooled(pooled);
@@ -227,38 +225,9 @@ impl LargeFrame {
         }
     }
 
-    /// Whether the reader should leave the body's bytes in the socket for now and wait until
-    /// [`LargeFrame::wanted`] are there (a tcp reader can: its low-water mark wakes it then), so
-    /// that they are read straight into a block that holds the whole body.
-    /// True at most once per frame, so that a peer that stops sending, or a receive buffer too
-    /// small for half the body, costs one wake-up and no stall.
-    pub(crate) fn hold_off(&mut self) -> bool {
-        match self.placement {
-            Placement::Awaiting { held_off: false } => {
-                self.placement = Placement::Awaiting { held_off: true };
-                true
-            }
-            Placement::Awaiting { held_off: true } | Placement::Settled => false,
-        }
-    }
-
     /// Body bytes still to come.
     pub(crate) fn remaining(&self) -> usize {
         self.header.body_len().saturating_sub(self.body.len())
-    }
-
-    /// Body bytes a reader that can sleep until they are in should wait for: half the body while
-    /// its bytes may still go straight into a pooled block (then the rest streams into it), else
-    /// all that is still to come.
-    pub(crate) fn wanted(&self) -> usize {
-        match self.placement {
-            Placement::Awaiting { .. } => self
-                .header
-                .body_len()
-                .div_ceil(2)
-                .saturating_sub(self.body.len()),
-            Placement::Settled => self.remaining(),
-        }
     }
 
     pub(crate) fn is_complete(&self) -> bool {
@@ -468,13 +437,10 @@ mod tests {
         let mut wire = BytesMut::new();
         encode_message(&mut wire, &[Bytes::from(body.clone())]);
         // The header and 10 body bytes, nothing more queued: the heap, resident only where
-        // written, and a tcp reader may sleep once until half the body is in.
+        // written.
         let mut buf = BytesMut::from(&wire[..9 + 10]);
         let mut frame = LargeFrame::start(header(&buf), &mut buf, || 0);
         assert!(matches!(frame.body, Body::Heap(_)));
-        assert_eq!(frame.wanted(), len / 2 - 10);
-        assert!(frame.hold_off(), "once");
-        assert!(!frame.hold_off(), "only once");
         frame.make_room(|| 0);
         assert!(
             matches!(frame.body, Body::Heap(_)),
@@ -487,7 +453,7 @@ mod tests {
         // blocks on a full queue): its pooled room grows with it, and it ends up pooled.
         fill_queued(&mut frame, &body, 100_000, 0);
         assert!(matches!(frame.body, Body::Pooled(_)));
-        assert_eq!(frame.wanted(), 0);
+        assert_eq!(frame.placement, Placement::Settled);
         assert_eq!(
             frame.finish(),
             Frame::Data {
@@ -509,9 +475,7 @@ mod tests {
         let frame = LargeFrame::start(header(&buf), &mut buf, || len / 2 - 8000);
         assert!(matches!(frame.body, Body::Pooled(_)));
         assert_eq!(frame.capacity(), len);
-        let mut frame = frame;
-        assert!(!frame.hold_off(), "nothing to wait for");
-        assert_eq!(frame.wanted(), len - 8000);
+        assert_eq!(frame.placement, Placement::Settled);
     }
 
     #[test]

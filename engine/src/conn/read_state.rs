@@ -108,8 +108,8 @@ impl ReadState {
 
     /// Delivers every message the bytes so far complete, answers commands, then makes room for
     /// the next read. Stops early (`Full`) when the peer's inbound queue is full. `unread`: how
-    /// many bytes the socket holds that were not read yet (asked only when a large frame starts:
-    /// its body's memory depends on how much of it is there, see `read_buf`).
+    /// many bytes the socket holds that were not read yet (asked only while a large frame's body
+    /// may get more pooled room: that follows how much of the body is here, see `read_buf`).
     pub(crate) fn advance(
         &mut self,
         sink: &mut impl ReadSink,
@@ -184,18 +184,6 @@ impl ReadState {
     /// Body bytes still to come of the large frame being read, if one is.
     pub(crate) fn large_remaining(&self) -> Option<usize> {
         self.large.as_ref().map(LargeFrame::remaining)
-    }
-
-    /// Body bytes of the large frame being read that a reader able to sleep until they are in
-    /// should wait for (see `LargeFrame::wanted`), if one is being read.
-    pub(crate) fn large_wanted(&self) -> Option<usize> {
-        self.large.as_ref().map(LargeFrame::wanted)
-    }
-
-    /// Whether to leave the large frame's body in the socket for now rather than read it (see
-    /// `LargeFrame::hold_off`: true at most once per frame).
-    pub(crate) fn hold_off(&mut self) -> bool {
-        self.large.as_mut().is_some_and(LargeFrame::hold_off)
     }
 
     /// Where the next read goes: into the large frame's own buffer (never past its end: what

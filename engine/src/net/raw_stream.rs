@@ -97,11 +97,6 @@ impl RawStream {
         recv_queue::set_recv_lowat(SockRef::from(s), bytes)
     }
 
-    /// Whether [`RawStream::set_recv_lowat`] can hold readiness back: TCP on Unix.
-    pub(crate) fn has_recv_lowat(&self) -> bool {
-        cfg!(unix) && matches!(*self.sock, Sock::Tcp(_))
-    }
-
     /// Bytes received and not read yet (0 if the OS will not say).
     pub(crate) fn queued(&self) -> usize {
         recv_queue::queued(self.sock.sock_ref())
