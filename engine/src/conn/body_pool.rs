@@ -12,13 +12,18 @@
 //! A body takes whole 64 KiB granules (64 KiB to 1 MiB): a block of a power of two of them, cut
 //! from a 2 MiB chunk as halves of halves (a buddy allocator), the granules past the body given
 //! back at once. Freed blocks merge with their free other halves, so memory one size freed serves
-//! any other (the way malloc's heap would). Each block starts [`BLOCK_SHIFT`] bytes into its pages,
-//! which keeps the kernel's copies into and out of it fast. Up to `RETAIN` bytes of free blocks stay
-//! mapped and warm; wholly free chunks beyond that are unmapped. Linux only (huge pages on request
-//! are `madvise(MADV_HUGEPAGE)`); elsewhere, or when mapping fails, bodies are heap allocations as
-//! before. REQ->REP echo between two Node processes over tcp (`bench/ab-send.mjs`, 12 alternating
-//! batches, loaded machine), against the same build without the pool: 1 MiB 0.64-0.86x the time,
-//! 128 KiB 0.66-0.91x, 64 KiB 0.89-0.99x.
+//! any other (the way malloc's heap would). A block can grow ([`PooledBody::grow`]): in place into
+//! the free granules after it, else by a move. The reader takes only as much room as the body's
+//! bytes here allow and grows it as more come (`read_buf`: a block is resident by its huge page as
+//! soon as anything is written into it, so a block for the whole announced body would let a peer
+//! pin memory for bytes it never sends); a first block is cut from the start of a free block of the
+//! body's full size, so that it can grow in place. Each block starts [`BLOCK_SHIFT`] bytes into its
+//! pages, which keeps the kernel's copies into and out of it fast. Up to `RETAIN` bytes of free
+//! blocks stay mapped and warm; wholly free chunks beyond that are unmapped. Linux only (huge pages
+//! on request are `madvise(MADV_HUGEPAGE)`); elsewhere, or when mapping fails, bodies are heap
+//! allocations as before. REQ->REP echo between two Node processes over tcp (`bench/ab-send.mjs`,
+//! 12 alternating batches, loaded machine), against the same build without the pool: 1 MiB
+//! 0.64-0.86x the time, 128 KiB 0.66-0.91x, 64 KiB 0.89-0.99x.
 
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
@@ -64,11 +69,10 @@ const RETAIN: usize = 24 * 1024 * 1024;
 const UNPOOLED_RUN: usize = 8;
 
 /// Most chunks mapped at once (64 MiB): beyond it bodies are heap allocations, as where mapping
-/// fails. Why a bound: a pooled block holds the whole announced body from the start, and the first
-/// bytes written into a chunk make its huge page resident, so a peer that announces 1 MiB bodies
-/// and sends only their first bytes makes ~1 MiB resident per connection (a heap `Vec` of the same
-/// capacity is resident only where written). The bound caps what that costs in all; 64 MiB is
-/// above what a 1 MiB echo keeps alive between two of V8's collections (~40 MiB).
+/// fails. Blocks follow the bytes that arrived (see the module docs), so it is traffic that maps
+/// chunks, not announcements; the bound caps what many large bodies in flight at once, or received
+/// ones JS still holds, keep mapped. 64 MiB is above what a 1 MiB echo keeps alive between two of
+/// V8's collections (~40 MiB).
 #[cfg(target_os = "linux")]
 const MAPPED_MAX: usize = 32;
 

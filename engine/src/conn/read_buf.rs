@@ -7,8 +7,10 @@
 //! the finished body becomes a `Bytes` without a copy. Accumulating a large body in the shared buffer
 //! instead costs a copy at every growth step once earlier frames share that buffer.
 //!
-//! Memory follows the bytes that have arrived, never the announced length: a large frame's buffer
-//! starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus that.
+//! Memory follows the bytes that have arrived, never the announced length: a large frame's heap
+//! buffer starts at most [`LARGE_INITIAL`] and is never more than about twice what has arrived plus
+//! that (resident only where written); a pooled block (resident as a whole) is at most about twice
+//! the body's bytes that are here, read or queued unread in the socket (see [`Placement`]).
 
 use crate::conn::body_pool::{self, PooledBody};
 use crate::wire::codec::{Frame, FrameHeader};
@@ -56,14 +58,14 @@ pub(crate) fn prepare_shared(buf: &mut BytesMut, missing: usize) {
 }
 
 /// Where a large frame's body is read into: a pooled block when the announced length is one the
-/// pool serves (`body_pool`: memory reused while still mapped and warm), else a heap `Vec` that
-/// grows with the bytes.
+/// pool serves and enough of the body is here (`body_pool`: memory reused while still mapped and
+/// warm; see [`Placement`]), else a heap `Vec` that grows with the bytes.
 #[derive(Debug)]
 pub(crate) enum Body {
     /// A `Vec` (not a shared `BytesMut`) so that growing it is a plain `realloc` of a block nobody
     /// else points into.
     Heap(Vec<u8>),
-    /// Holds the whole announced body from the start; never grows.
+    /// Room for as much of the body as [`Placement`] allows, grown as more of it comes.
     Pooled(PooledBody),
 }
 
