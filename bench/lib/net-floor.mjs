@@ -5,7 +5,7 @@
 // (each turn's frames in one Buffer), as any Node program streaming small messages does.
 import net from 'node:net';
 
-const HEADER = 4;
+export const HEADER = 4;
 
 /**
  * Calls `onFrame(chunk, start, end)` for each whole frame (header included) in the bytes
@@ -14,7 +14,7 @@ const HEADER = 4;
  * @param {(bytes: Buffer, start: number, end: number) => void} onFrame
  * @returns {Buffer}
  */
-function parseFrames(pending, chunk, onFrame) {
+export function parseFrames(pending, chunk, onFrame) {
   const bytes = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
   let at = 0;
   while (bytes.length - at >= HEADER) {
