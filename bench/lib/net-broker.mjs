@@ -7,7 +7,7 @@
 // received chunk), as ours and any batching Node program do; so this is what Node itself needs for
 // the case's system calls and wake-ups, and ours/floor says what ZeroMQ on top costs.
 import net from 'node:net';
-import { HEADER, parseFrames } from './net-floor.mjs';
+import { echoFrames, HEADER, parseFrames } from './net-floor.mjs';
 
 /** The client's number, in front of the payload on the broker <-> worker leg. */
 const ROUTE = 4;
@@ -118,14 +118,7 @@ export async function startNetBroker() {
  */
 export async function startNetWorker(backend) {
   const sock = await connect(backend);
-  let pending = Buffer.alloc(0);
-  sock.on('data', (chunk) => {
-    /** @type {Buffer[]} */
-    const echoes = [];
-    pending = parseFrames(pending, chunk, (bytes, start, end) => echoes.push(bytes.subarray(start, end)));
-    if (echoes.length > 0) sock.write(echoes.length === 1 ? echoes[0] : Buffer.concat(echoes));
-  });
-  sock.on('error', () => sock.destroy());
+  echoFrames(sock);
   return { close: () => sock.destroy() };
 }
 

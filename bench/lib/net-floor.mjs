@@ -27,6 +27,21 @@ export function parseFrames(pending, chunk, onFrame) {
 }
 
 /**
+ * Writes every frame `sock` receives back to it, the echoes of one received chunk in one write.
+ * @param {net.Socket} sock
+ */
+export function echoFrames(sock) {
+  let pending = Buffer.alloc(0);
+  sock.on('data', (chunk) => {
+    /** @type {Buffer[]} */
+    const echoes = [];
+    pending = parseFrames(pending, chunk, (bytes, start, end) => echoes.push(bytes.subarray(start, end)));
+    if (echoes.length > 0) sock.write(echoes.length === 1 ? echoes[0] : Buffer.concat(echoes));
+  });
+  sock.on('error', () => sock.destroy());
+}
+
+/**
  * The echo server (in the bench's server process): every frame back to its sender, the echoes of
  * one received chunk in one write.
  * @returns {Promise<{ endpoint: string, close: () => void }>} endpoint "127.0.0.1:port"
@@ -37,14 +52,7 @@ export async function startNetEcho() {
   const server = net.createServer((sock) => {
     open.add(sock);
     sock.setNoDelay(true);
-    let pending = Buffer.alloc(0);
-    sock.on('data', (chunk) => {
-      /** @type {Buffer[]} */
-      const echoes = [];
-      pending = parseFrames(pending, chunk, (bytes, start, end) => echoes.push(bytes.subarray(start, end)));
-      if (echoes.length > 0) sock.write(echoes.length === 1 ? echoes[0] : Buffer.concat(echoes));
-    });
-    sock.on('error', () => sock.destroy());
+    echoFrames(sock);
     sock.on('close', () => open.delete(sock));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
