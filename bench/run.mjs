@@ -40,23 +40,34 @@ function probeOurs() {
   });
 }
 
+/**
+ * The broker case's broker process and its workers for `name` (a library, or 'netfloor').
+ * @param {'ours' | 'zeromqjs' | 'netfloor'} name
+ * @returns {Promise<{ frontend: string, procs: NodeChild[] }>} procs: the broker, then its workers
+ */
+async function startBroker(name) {
+  const broker = new NodeChild(path.join(here, 'child', 'broker.mjs'), [name], `${name} broker`);
+  const procs = [broker];
+  const { endpoints } = await broker.next(30_000);
+  for (let i = 0; i < BROKER_WORKERS; i++) {
+    const worker = new NodeChild(path.join(here, 'child', 'worker.mjs'), [name, endpoints.backend], `${name} worker ${i + 1}`);
+    procs.push(worker);
+    await worker.next(30_000);
+  }
+  return { frontend: endpoints.frontend, procs };
+}
+
 /** @param {'ours' | 'zeromqjs'} lib @param {string} ipcDir @param {boolean} withBroker */
 async function startLib(lib, ipcDir, withBroker) {
   const server = new NodeChild(path.join(here, 'child', 'server.mjs'), [lib, ipcDir], `${lib} server`);
   const client = new NodeChild(path.join(here, 'child', 'client.mjs'), [lib], `${lib} client`);
   const [{ endpoints }] = await Promise.all([server.next(30_000), client.next(30_000)]);
   /** @type {NodeChild[]} the broker case's broker, then its workers */
-  const brokerProcs = [];
+  let brokerProcs = [];
   if (withBroker) {
-    const broker = new NodeChild(path.join(here, 'child', 'broker.mjs'), [lib], `${lib} broker`);
-    brokerProcs.push(broker);
-    const { endpoints: brokerAt } = await broker.next(30_000);
-    endpoints.broker = { tcp: brokerAt.frontend, ipc: '' };
-    for (let i = 0; i < BROKER_WORKERS; i++) {
-      const worker = new NodeChild(path.join(here, 'child', 'worker.mjs'), [lib, brokerAt.backend], `${lib} worker ${i + 1}`);
-      brokerProcs.push(worker);
-      await worker.next(30_000);
-    }
+    const broker = await startBroker(lib);
+    endpoints.broker = { tcp: broker.frontend, ipc: '' };
+    brokerProcs = broker.procs;
   }
   return { server, client, endpoints, brokerProcs };
 }
@@ -81,6 +92,8 @@ async function main() {
 
   /** @type {Record<string, Awaited<ReturnType<typeof startLib>>>} */
   const libs = {};
+  /** @type {Awaited<ReturnType<typeof startBroker>> | null} the broker case's node:net floor */
+  let netBroker = null;
   const floorServer = new FloorServer(floorBin, path.join(ipcDir, 'floor.sock'));
   /** @type {Record<string, number | null>} */
   const rss = {};
@@ -95,6 +108,7 @@ async function main() {
       if (lib === 'ours' && oursProblem) continue;
       libs[lib] = await startLib(lib, ipcDir, cases.some((c) => c.topology === 'broker'));
     }
+    if (cases.some((c) => c.topology === 'broker' && c.impls.includes('netfloor'))) netBroker = await startBroker('netfloor');
 
     /** One batch of one implementation; returns its summary. */
     const runBatch = async (/** @type {import('./lib/plan.mjs').Case} */ c, /** @type {string} */ impl) => {
@@ -107,10 +121,11 @@ async function main() {
       }
       if (impl === 'netfloor') {
         const { client, endpoints } = libs[netFloorLib(libs)];
-        const r = await client.ask(
-          { cmd: 'netpipeline', endpoint: endpoints.netfloor.tcp, size: c.size, iters: c.iters, warmup: c.warmup, window: c.window },
-          cfg.batchTimeoutMs,
-        );
+        const batch =
+          c.topology === 'broker'
+            ? { cmd: 'netbroker', endpoint: netBroker?.frontend, size: c.size, iters: c.iters, warmup: c.warmup, conns: c.conns }
+            : { cmd: 'netpipeline', endpoint: endpoints.netfloor.tcp, size: c.size, iters: c.iters, warmup: c.warmup, window: c.window };
+        const r = await client.ask(batch, cfg.batchTimeoutMs);
         if (!r.ok) throw new Error(r.error);
         return summarizeThroughput(r.elapsedNs, r.roundTrips);
       }
@@ -176,6 +191,7 @@ async function main() {
       for (const p of brokerProcs) rss[p.label.replace(lib, name)] = await p.stop();
     }
     rss['floor server'] = await floorServer.stop();
+    for (const p of netBroker?.procs ?? []) await p.stop();
     rss['floor client (max over batches)'] = floorClientRss || null;
 
     const report = {
@@ -225,6 +241,7 @@ async function main() {
       client.kill();
       for (const p of brokerProcs) p.kill();
     }
+    for (const p of netBroker?.procs ?? []) p.kill();
     floorServer.proc.kill('SIGKILL');
     rmSync(ipcDir, { recursive: true, force: true });
   }

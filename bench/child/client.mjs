@@ -1,6 +1,7 @@
 // Client process for one library. Runs the batches the parent asks for over the IPC channel and answers
 // with raw timings; keeps its sockets connected between batches (a batch warms up, then measures).
 import { performance } from 'node:perf_hooks';
+import { closeNetBrokerConnections, netBrokerThroughput } from '../lib/net-broker.mjs';
 import { closeNetConnections, netPipeline } from '../lib/net-floor.mjs';
 import { rssDetail, rssSnapshot } from '../lib/rss-detail.mjs';
 import { CURVE_CLIENT, loadLib } from './libs.mjs';
@@ -9,7 +10,7 @@ const [name] = process.argv.slice(2);
 const lib = loadLib(/** @type {'ours' | 'zeromqjs'} */ (name));
 /**
  * What the parent asks for (see bench/run.mjs).
- * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline' | 'netpipeline' | 'fanout' | 'pushpull', endpoint: string, size: number, iters: number, warmup: number,
+ * @typedef {{ cmd: 'seq' | 'tput' | 'pipeline' | 'netpipeline' | 'netbroker' | 'fanout' | 'pushpull', endpoint: string, size: number, iters: number, warmup: number,
  *   conns: number, api: 'sendrecv' | 'request', window?: number, curve?: boolean }} Batch
  */
 /** @type {Map<string, any[]>} endpoint + role -> connected Request sockets */
@@ -176,6 +177,7 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
     for (const pool of pools.values()) for (const s of pool) s.close();
     for (const d of dealers.values()) d.close();
     closeNetConnections();
+    closeNetBrokerConnections();
     for (const { out, reports } of streams.values()) {
       out.close();
       reports.close();
@@ -194,6 +196,8 @@ process.on('message', async (/** @type {Batch | { cmd: 'stop' }} */ m) => {
           ? await pipeline(m)
           : m.cmd === 'netpipeline'
             ? await netPipeline(m)
+            : m.cmd === 'netbroker'
+              ? await netBrokerThroughput({ ...m, endpoint: m.endpoint.replace('tcp://', '') })
             : m.cmd === 'fanout' || m.cmd === 'pushpull'
               ? await streamed(/** @type {any} */ (m))
               : await throughput(m);

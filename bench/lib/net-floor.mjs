@@ -5,7 +5,7 @@
 // (each turn's frames in one Buffer), as any Node program streaming small messages does.
 import net from 'node:net';
 
-const HEADER = 4;
+export const HEADER = 4;
 
 /**
  * Calls `onFrame(chunk, start, end)` for each whole frame (header included) in the bytes
@@ -14,7 +14,7 @@ const HEADER = 4;
  * @param {(bytes: Buffer, start: number, end: number) => void} onFrame
  * @returns {Buffer}
  */
-function parseFrames(pending, chunk, onFrame) {
+export function parseFrames(pending, chunk, onFrame) {
   const bytes = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
   let at = 0;
   while (bytes.length - at >= HEADER) {
@@ -24,6 +24,21 @@ function parseFrames(pending, chunk, onFrame) {
     at = end;
   }
   return bytes.subarray(at);
+}
+
+/**
+ * Writes every frame `sock` receives back to it, the echoes of one received chunk in one write.
+ * @param {net.Socket} sock
+ */
+export function echoFrames(sock) {
+  let pending = Buffer.alloc(0);
+  sock.on('data', (chunk) => {
+    /** @type {Buffer[]} */
+    const echoes = [];
+    pending = parseFrames(pending, chunk, (bytes, start, end) => echoes.push(bytes.subarray(start, end)));
+    if (echoes.length > 0) sock.write(echoes.length === 1 ? echoes[0] : Buffer.concat(echoes));
+  });
+  sock.on('error', () => sock.destroy());
 }
 
 /**
@@ -37,14 +52,7 @@ export async function startNetEcho() {
   const server = net.createServer((sock) => {
     open.add(sock);
     sock.setNoDelay(true);
-    let pending = Buffer.alloc(0);
-    sock.on('data', (chunk) => {
-      /** @type {Buffer[]} */
-      const echoes = [];
-      pending = parseFrames(pending, chunk, (bytes, start, end) => echoes.push(bytes.subarray(start, end)));
-      if (echoes.length > 0) sock.write(echoes.length === 1 ? echoes[0] : Buffer.concat(echoes));
-    });
-    sock.on('error', () => sock.destroy());
+    echoFrames(sock);
     sock.on('close', () => open.delete(sock));
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));

@@ -20,7 +20,8 @@ export const IMPL_NAMES = {
   zeromqjs: 'zeromq.js',
   // The broker and pipeline cases: the same code on both libraries (their own Proxy each).
   floor: 'floor',
-  // The pipelined case's floor: node:net with JS length-prefixed framing, the same window (bench/lib/net-floor.mjs).
+  // The pipelined and broker cases' floor: node:net with JS length-prefixed framing, the same window or
+  // processes (bench/lib/net-floor.mjs, bench/lib/net-broker.mjs).
   netfloor: 'node:net floor',
 };
 
@@ -146,7 +147,7 @@ export function makeCases(cfg) {
     conns: CONNS,
     iters,
     warmup,
-    impls: ['ours', 'zeromqjs'],
+    impls: ['ours', 'zeromqjs', 'netfloor'],
   });
   const [messages, pipelineWarmup] = cfg.pipeline;
   cases.push({
