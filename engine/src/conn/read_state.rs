@@ -388,11 +388,23 @@ mod tests {
     fn feed<'a>(
         read: &mut ReadState,
         sink: &mut Record,
-        mut bytes: &'a [u8],
+        bytes: &'a [u8],
         chunk: usize,
     ) -> Result<&'a [u8], ReadEnd> {
+        feed_queued(read, sink, bytes, chunk, usize::MAX)
+    }
+
+    /// As `feed`, the socket saying at most `queued` bytes wait unread (large bodies then get
+    /// pooled room bit by bit, see `read_buf`).
+    fn feed_queued<'a>(
+        read: &mut ReadState,
+        sink: &mut Record,
+        mut bytes: &'a [u8],
+        chunk: usize,
+        queued: usize,
+    ) -> Result<&'a [u8], ReadEnd> {
         loop {
-            if read.advance(sink, || bytes.len())? == Step::Full {
+            if read.advance(sink, || bytes.len().min(queued))? == Step::Full {
                 return Ok(bytes);
             }
             if bytes.is_empty() {
@@ -414,11 +426,14 @@ mod tests {
 
     fn some_messages() -> Vec<Message> {
         let large = vec![7u8; LARGE_FRAME_MIN * 3 + 5];
+        // A length the body pool serves (64 KiB-1 MiB).
+        let pooled: Vec<u8> = (0..200_000).map(|i| (i % 233) as u8).collect();
         vec![
             message(&[b"a"]),
             message(&[b"", b"multi", b"part"]),
             message(&[&large, b"tail"]),
             message(&[&[0u8; 300]]),
+            message(&[&pooled]),
         ]
     }
 
@@ -426,12 +441,19 @@ mod tests {
     fn messages_split_at_every_boundary_come_out_whole() {
         let sent = some_messages();
         let bytes = wire(&sent);
-        for chunk in [1, 2, 7, 64, 4096, usize::MAX] {
+        for (chunk, queued) in [1, 2, 7, 64, 4096, 65_537, usize::MAX]
+            .into_iter()
+            .flat_map(|chunk| [(chunk, 0), (chunk, usize::MAX)])
+        {
             let mut read = state(&Options::default());
             let mut sink = Record::default();
-            let rest = feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            let rest =
+                feed_queued(&mut read, &mut sink, &bytes, chunk, queued).expect("valid stream");
             assert!(rest.is_empty());
-            assert_eq!(sink.messages, sent, "reads of {chunk} bytes");
+            assert_eq!(
+                sink.messages, sent,
+                "reads of {chunk} bytes, {queued} queued"
+            );
             assert!(sink.commands.is_empty());
         }
     }
@@ -725,8 +747,12 @@ mod tests {
             message(&[&big((1 << 20) + 5, 4), &big(70_000, 5)]),
             message(&[b"last"]),
         ];
-        // Chunks that cut the MESSAGE head (32 bytes), keystream blocks and MAC blocks anywhere.
-        for chunk in [13, 4096, 65_537, usize::MAX] {
+        // Chunks that cut the MESSAGE head (32 bytes), keystream blocks and MAC blocks anywhere;
+        // nothing queued beyond each read, too: pooled bodies then grow (or move) as they stream.
+        for (chunk, queued) in [13, 4096, 65_537, usize::MAX]
+            .into_iter()
+            .flat_map(|chunk| [(chunk, 0), (chunk, usize::MAX)])
+        {
             // A connection's nonces only grow: a fresh pair for each pass.
             let (sealer, opener) = curve_halves();
             // Split seals run on two threads, as a connection's do.
@@ -734,9 +760,13 @@ mod tests {
             let bytes = sealed_wire(&mut sealer, &sent);
             let mut read = state(&Options::default()).opened(opener);
             let mut sink = Record::default();
-            let rest = feed(&mut read, &mut sink, &bytes, chunk).expect("valid stream");
+            let rest =
+                feed_queued(&mut read, &mut sink, &bytes, chunk, queued).expect("valid stream");
             assert!(rest.is_empty());
-            assert!(sink.messages == sent, "reads of {chunk} bytes");
+            assert!(
+                sink.messages == sent,
+                "reads of {chunk} bytes, {queued} queued"
+            );
         }
     }
 
