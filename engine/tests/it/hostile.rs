@@ -174,9 +174,9 @@ async fn announced_pooled_bodies_that_never_come_pin_no_blocks() {
         real_client_round_trips(&server.endpoint, 20).await;
         let (rss1, _) = memory_kib();
         // A block each would be 64 MiB resident (32 huge pages: all the pool maps); the heap
-        // holds what came.
+        // holds what came. The margin leaves room for the tests running alongside (one process).
         assert!(
-            rss1.saturating_sub(rss0) < 24 * 1024,
+            rss1.saturating_sub(rss0) < 40 * 1024,
             "RSS grew {rss0} -> {rss1} KiB"
         );
         drop(hostile);
