@@ -411,17 +411,23 @@ mod tests {
         }
     }
 
+    /// A frame of `len` patterned body bytes whose header and first `sent` body bytes were read,
+    /// with `unread` more in the socket; and its whole body.
+    fn started(len: usize, sent: usize, unread: usize) -> (LargeFrame, Vec<u8>) {
+        let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut wire = BytesMut::new();
+        encode_message(&mut wire, &[Bytes::from(body.clone())]);
+        let mut buf = BytesMut::from(&wire[..9 + sent]);
+        (LargeFrame::start(header(&buf), &mut buf, || unread), body)
+    }
+
     #[test]
     fn a_pooled_body_is_read_into_place_and_handed_out_without_copy() {
         let len = 1024 * 1024;
         if !pooled(len) {
             return;
         }
-        let body: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-        let mut wire = BytesMut::new();
-        encode_message(&mut wire, &[Bytes::from(body.clone())]);
-        let mut buf = BytesMut::from(&wire[..9 + 3000]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf, || usize::MAX);
+        let (mut frame, body) = started(len, 3000, usize::MAX);
         assert!(matches!(frame.body, Body::Pooled(_)));
         fill(&mut frame, &body, 100_000);
         let data_ptr = frame.body.as_ptr();
@@ -435,13 +441,9 @@ mod tests {
     #[test]
     fn a_pooled_size_announced_takes_no_block_until_its_bytes_are_here() {
         let len = 1024 * 1024;
-        let body: Vec<u8> = (0..len).map(|i| (i % 241) as u8).collect();
-        let mut wire = BytesMut::new();
-        encode_message(&mut wire, &[Bytes::from(body.clone())]);
         // The header and 10 body bytes, nothing more queued: the heap, resident only where
         // written.
-        let mut buf = BytesMut::from(&wire[..9 + 10]);
-        let mut frame = LargeFrame::start(header(&buf), &mut buf, || 0);
+        let (mut frame, body) = started(len, 10, 0);
         assert!(matches!(frame.body, Body::Heap(_)));
         frame.make_room(|| 0);
         assert!(
