@@ -8,9 +8,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startBroker } from './lib/broker-procs.mjs';
 import { ensureFloor } from './lib/floor.mjs';
 import { describeMachine, machineLine } from './lib/machine.mjs';
-import { makeCases, makeConfig, BROKER_WORKERS, IMPL_NAMES } from './lib/plan.mjs';
+import { makeCases, makeConfig, IMPL_NAMES } from './lib/plan.mjs';
 import { FloorServer, NodeChild, runFloorClient } from './lib/procs.mjs';
 import { aggregateCase } from './lib/report.mjs';
 import { summarizeSequential, summarizeThroughput } from './lib/stats.mjs';
@@ -38,23 +39,6 @@ function probeOurs() {
       resolve(`${err.killed ? 'probe timed out' : `probe failed (${err.code ?? err.signal})`}: ${why}`);
     });
   });
-}
-
-/**
- * The broker case's broker process and its workers for `name` (a library, or 'netfloor').
- * @param {'ours' | 'zeromqjs' | 'netfloor'} name
- * @returns {Promise<{ frontend: string, procs: NodeChild[] }>} procs: the broker, then its workers
- */
-async function startBroker(name) {
-  const broker = new NodeChild(path.join(here, 'child', 'broker.mjs'), [name], `${name} broker`);
-  const procs = [broker];
-  const { endpoints } = await broker.next(30_000);
-  for (let i = 0; i < BROKER_WORKERS; i++) {
-    const worker = new NodeChild(path.join(here, 'child', 'worker.mjs'), [name, endpoints.backend], `${name} worker ${i + 1}`);
-    procs.push(worker);
-    await worker.next(30_000);
-  }
-  return { frontend: endpoints.frontend, procs };
 }
 
 /** @param {'ours' | 'zeromqjs'} lib @param {string} ipcDir @param {boolean} withBroker */
