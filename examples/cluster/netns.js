@@ -116,8 +116,21 @@ class NetnsLab {
     this.created.push(name);
   }
 
-  /** Creates the switch and one namespace per host, linked through the switch's bridge. */
+  /**
+   * Creates the switch and one namespace per host, linked through the switch's bridge. A
+   * PrivilegeError when this machine does not allow it, also where namespaces may be made but not
+   * links (CAP_SYS_ADMIN without CAP_NET_ADMIN); the caller destroys what was made.
+   */
   async build() {
+    try {
+      await this.#link();
+    } catch (err) {
+      if (err instanceof PrivilegeError || !isPrivilegeFailure(err)) throw err;
+      throw new PrivilegeError(`needs CAP_NET_ADMIN (root, or passwordless sudo) to create links in network namespaces: ${/** @type {Error} */ (err).message}`);
+    }
+  }
+
+  async #link() {
     const sw = this.namespace('switch');
     await this.addNamespace(sw);
     await privileged(['ip', '-n', sw, 'link', 'add', 'br0', 'type', 'bridge']);
