@@ -103,6 +103,14 @@ pub(crate) fn serves(len: usize) -> bool {
     granules_of(len).is_some()
 }
 
+/// Notes a body of `len` bytes read into the heap instead: one too large for the pool counts
+/// towards unmapping its free chunks (see [`UNPOOLED_RUN`]).
+pub(crate) fn note_heap_body(len: usize) {
+    if len > POOLED_MAX {
+        imp::note_unpooled();
+    }
+}
+
 /// The room a pooled body of `len` bytes (a length the pool serves) may have while `known` of its
 /// bytes are here: all it needs once half is here; before that, the most whole granules, a power
 /// of two of them, within twice what is here (so that growing it in place, see
@@ -153,21 +161,18 @@ unsafe impl Send for PooledBody {}
 
 impl PooledBody {
     /// An empty body with room for `capacity` bytes, or `None` when the pool does not serve that
-    /// size (or has no memory for it).
+    /// size (or has no memory for it). (The reader sizes its room with `with_room_to_grow`.)
+    #[cfg(test)]
     pub(crate) fn with_capacity(capacity: usize) -> Option<PooledBody> {
         PooledBody::with_room_to_grow(capacity, capacity)
     }
 
-    /// As [`PooledBody::with_capacity`], at the start of a free block that holds `full` bytes (the
+    /// An empty body with room for `capacity` bytes (`None` when the pool does not serve that
+    /// size or has no memory for it), at the start of a free block that holds `full` bytes (the
     /// rest of it freed at once): the room can then grow in place up to `full` unless another
     /// body takes the granules after it first (see [`PooledBody::grow`]).
     pub(crate) fn with_room_to_grow(capacity: usize, full: usize) -> Option<PooledBody> {
-        let Some(granules) = granules_of(capacity) else {
-            if capacity > POOLED_MAX {
-                imp::note_unpooled();
-            }
-            return None;
-        };
+        let granules = granules_of(capacity)?;
         let span = granules_of(full).unwrap_or(granules).max(granules);
         let block = imp::take(granules, span)?;
         Some(PooledBody {

@@ -181,8 +181,7 @@ impl LargeFrame {
             frame.placement = Placement::Awaiting;
             frame.place(|| arrived.len().saturating_add(unread()));
         } else {
-            // Counts the lengths past the pool's (see `body_pool::UNPOOLED_RUN`).
-            let _ = PooledBody::with_capacity(len);
+            body_pool::note_heap_body(len);
         }
         // Placed while still empty: the bytes at hand are copied once, where they belong.
         match &mut frame.body {
