@@ -7,28 +7,10 @@
 // received chunk), as ours and any batching Node program do; so this is what Node itself needs for
 // the case's system calls and wake-ups, and ours/floor says what ZeroMQ on top costs.
 import net from 'node:net';
-import { echoFrames, HEADER, parseFrames } from './net-floor.mjs';
+import { connect, echoFrames, HEADER, listen, parseFrames } from './net-floor.mjs';
 
 /** The client's number, in front of the payload on the broker <-> worker leg. */
 const ROUTE = 4;
-
-/** @param {net.Server} server @returns {Promise<string>} "host:port" */
-async function listen(server) {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {net.AddressInfo} */ (server.address());
-  return `127.0.0.1:${address.port}`;
-}
-
-/** @param {string} endpoint "host:port" @returns {Promise<net.Socket>} */
-async function connect(endpoint) {
-  const [host, port] = endpoint.split(':');
-  const sock = net.connect({ host, port: Number(port), noDelay: true });
-  await new Promise((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', reject);
-  });
-  return sock;
-}
 
 /** Frames queued per connection during a turn, each connection's written in one write at its end. */
 class TurnWriter {

@@ -26,6 +26,24 @@ export function parseFrames(pending, chunk, onFrame) {
   return bytes.subarray(at);
 }
 
+/** Listens on an ephemeral loopback port. @param {net.Server} server @returns {Promise<string>} "host:port" */
+export async function listen(server) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {net.AddressInfo} */ (server.address());
+  return `127.0.0.1:${address.port}`;
+}
+
+/** A connection with TCP_NODELAY, once it is up. @param {string} endpoint "host:port" @returns {Promise<net.Socket>} */
+export async function connect(endpoint) {
+  const [host, port] = endpoint.split(':');
+  const sock = net.connect({ host, port: Number(port), noDelay: true });
+  await new Promise((resolve, reject) => {
+    sock.once('connect', resolve);
+    sock.once('error', reject);
+  });
+  return sock;
+}
+
 /**
  * Writes every frame `sock` receives back to it, the echoes of one received chunk in one write.
  * @param {net.Socket} sock
@@ -55,10 +73,9 @@ export async function startNetEcho() {
     echoFrames(sock);
     sock.on('close', () => open.delete(sock));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {net.AddressInfo} */ (server.address());
+  const endpoint = await listen(server);
   return {
-    endpoint: `127.0.0.1:${address.port}`,
+    endpoint,
     close() {
       for (const sock of open) sock.destroy();
       server.close();
@@ -73,12 +90,7 @@ const connections = new Map();
 async function connection(endpoint) {
   const known = connections.get(endpoint);
   if (known) return known;
-  const [host, port] = endpoint.split(':');
-  const sock = net.connect({ host, port: Number(port), noDelay: true });
-  await new Promise((resolve, reject) => {
-    sock.once('connect', resolve);
-    sock.once('error', reject);
-  });
+  const sock = await connect(endpoint);
   connections.set(endpoint, sock);
   return sock;
 }
