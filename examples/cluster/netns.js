@@ -105,28 +105,22 @@ class NetnsLab {
 
   /** @param {string} name */
   async addNamespace(name) {
-    try {
-      await privileged(['ip', 'netns', 'add', name]);
-    } catch (err) {
-      if (isPrivilegeFailure(err)) {
-        throw new PrivilegeError(`needs CAP_NET_ADMIN (root, or passwordless sudo) to create network namespaces: ${/** @type {Error} */ (err).message}`);
-      }
-      throw err;
-    }
+    await privileged(['ip', 'netns', 'add', name]);
     this.created.push(name);
   }
 
   /**
    * Creates the switch and one namespace per host, linked through the switch's bridge. A
-   * PrivilegeError when this machine does not allow it, also where namespaces may be made but not
-   * links (CAP_SYS_ADMIN without CAP_NET_ADMIN); the caller destroys what was made.
+   * PrivilegeError when this machine does not allow it at any step (no `ip`, no privileges, or
+   * namespaces allowed but not links: CAP_SYS_ADMIN without CAP_NET_ADMIN); the caller destroys
+   * what was made.
    */
   async build() {
     try {
       await this.#link();
     } catch (err) {
-      if (err instanceof PrivilegeError || !isPrivilegeFailure(err)) throw err;
-      throw new PrivilegeError(`needs CAP_NET_ADMIN (root, or passwordless sudo) to create links in network namespaces: ${/** @type {Error} */ (err).message}`);
+      if (!isPrivilegeFailure(err)) throw err;
+      throw new PrivilegeError(`needs CAP_NET_ADMIN (root, or passwordless sudo) to create network namespaces and their links: ${/** @type {Error} */ (err).message}`);
     }
   }
 
