@@ -13,4 +13,5 @@ pub(crate) mod ipc;
 pub(crate) mod raw_stream;
 pub(crate) mod readiness;
 pub(crate) mod recv_queue;
+pub(crate) mod released_ports;
 pub(crate) mod transport;

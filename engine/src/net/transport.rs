@@ -10,6 +10,7 @@ use crate::net::ipc;
 use crate::net::raw_stream::RawStream;
 use crate::net::readiness::{self, RawSocket};
 use crate::net::recv_queue;
+use crate::net::released_ports;
 use socket2::SockRef;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -248,6 +249,15 @@ impl Listener {
         }
     }
 
+    /// Closes the listener; a tcp one's address is noted as closing (see `released_ports`).
+    pub(crate) fn close(self) {
+        if let Listener::Tcp(l) = &self {
+            if let Ok(addr) = l.local_addr() {
+                released_ports::note(addr);
+            }
+        }
+    }
+
     /// `listen()` once more, with the socket's `backlog`: for a socket already listening, Linux,
     /// macOS and the BSDs take the new queue length (tokio's listeners start with their own);
     /// Windows keeps the first (its second `listen` succeeds and changes nothing).
@@ -293,6 +303,25 @@ pub(crate) async fn bind(endpoint: &Endpoint, address: &str, backlog: u32) -> Re
     Ok(bound)
 }
 
+/// How often a bind refused while our own listener on the address is still closing is tried again.
+const REBIND_RETRY: Duration = Duration::from_millis(10);
+
+/// Binds `addr`; refused as in use while a listener of ours that had it is still closing
+/// (`released_ports`), tries again until it should be free.
+async fn bind_tcp(addr: SocketAddr) -> io::Result<TcpListener> {
+    loop {
+        let error = match TcpListener::bind(addr).await {
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => e,
+            bound => return bound,
+        };
+        let Some(free_by) = released_ports::free_by(addr) else {
+            return Err(error);
+        };
+        let left = free_by.saturating_duration_since(std::time::Instant::now());
+        tokio::time::sleep(REBIND_RETRY.min(left)).await;
+    }
+}
+
 async fn bind_listener(endpoint: &Endpoint, address: &str) -> Result<Bound, Error> {
     match endpoint {
         Endpoint::Tcp { host, port } => {
@@ -318,7 +347,7 @@ async fn bind_listener(endpoint: &Endpoint, address: &str) -> Result<Bound, Erro
                 address,
             );
             for addr in candidates {
-                match TcpListener::bind(addr).await {
+                match bind_tcp(addr).await {
                     Ok(listener) => {
                         let local = listener.local_addr().map_err(|e| bind_error(&e, address))?;
                         return Ok(Bound {
@@ -490,5 +519,45 @@ mod tests {
         assert_eq!(e, Some(io::ErrorKind::ConnectionRefused));
         let e = connect_tcp(&[], None).await.err().map(|e| e.kind());
         assert_eq!(e, Some(io::ErrorKind::NotFound));
+    }
+
+    /// A port held by a socket the runtime does not know closes a moment later, as a Windows
+    /// listener's port does once its cancelled poll is through.
+    fn held_port() -> (std::net::TcpListener, SocketAddr) {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = holder.local_addr().expect("addr");
+        (holder, addr)
+    }
+
+    #[tokio::test]
+    async fn a_bind_waits_for_a_port_our_closed_listener_still_holds() {
+        let (holder, addr) = held_port();
+        released_ports::note(addr);
+        let closing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(holder);
+        });
+        let bound = bind_tcp(addr).await;
+        assert_eq!(bound.ok().and_then(|l| l.local_addr().ok()), Some(addr));
+        closing.join().expect("closing thread");
+    }
+
+    #[tokio::test]
+    async fn a_port_held_by_someone_else_is_refused_at_once_or_after_the_grace() {
+        let (_holder, addr) = held_port();
+        let started = std::time::Instant::now();
+        let e = bind_tcp(addr).await.err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::AddrInUse), "never released by us");
+        assert!(
+            started.elapsed() < released_ports::GRACE,
+            "refused without waiting"
+        );
+        released_ports::note(addr);
+        let e = bind_tcp(addr).await.err().map(|e| e.kind());
+        assert_eq!(e, Some(io::ErrorKind::AddrInUse), "held past the grace");
+        assert!(
+            started.elapsed() >= released_ports::GRACE,
+            "waited out the grace"
+        );
     }
 }

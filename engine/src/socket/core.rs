@@ -43,7 +43,9 @@ pub(crate) struct BoundEndpoint {
 impl BoundEndpoint {
     fn release(&self) {
         self.stop.fire();
-        drop(lock(&self.listener).take());
+        if let Some(listener) = lock(&self.listener).take() {
+            listener.close();
+        }
         if let Some(path) = &self.ipc_path {
             transport::remove_ipc_file(path);
         }
