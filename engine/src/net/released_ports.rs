@@ -4,10 +4,11 @@
 //! Why: `close()` or `unbind()` then `bind()` of the same endpoint is how a server restarts in
 //! place, and the tests (and users) expect it to work at once. On Linux and macOS it does: the
 //! listener is closed before `close()` returns and SO_REUSEADDR lets the port be bound while its
-//! old connections finish. Windows cancels the socket's pending readiness poll (mio's AFD poll)
-//! asynchronously, and under Wine the port stays taken until that cancel is through: CI saw a
-//! rebind right after `close()` refused with EADDRINUSE (once, on a loaded machine). A genuine
-//! conflict (another socket or process holds the port) still fails, only `GRACE` later.
+//! old connections finish. Under Wine, CI once saw such a rebind refused with EADDRINUSE (on a
+//! loaded machine; not reproduced since). The likely cause: Windows cancels the socket's pending
+//! readiness poll (mio's AFD poll) asynchronously, and the port stays taken until that cancel is
+//! through. A port another socket or process holds is still refused at once; one it took after
+//! we released it, `GRACE` later.
 
 use crate::lock::lock;
 use std::net::SocketAddr;

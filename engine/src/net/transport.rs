@@ -521,8 +521,8 @@ mod tests {
         assert_eq!(e, Some(io::ErrorKind::NotFound));
     }
 
-    /// A port held by a socket the runtime does not know closes a moment later, as a Windows
-    /// listener's port does once its cancelled poll is through.
+    /// A port held by a plain listener the runtime does not know: it stands for our closed
+    /// listener's port still held a moment (as under Wine), or for someone else's.
     fn held_port() -> (std::net::TcpListener, SocketAddr) {
         let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = holder.local_addr().expect("addr");
