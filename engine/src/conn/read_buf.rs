@@ -472,10 +472,7 @@ mod tests {
         if !pooled(len) {
             return;
         }
-        let mut buf = BytesMut::new();
-        encode_message(&mut buf, &[Bytes::from(vec![3u8; len])]);
-        buf.truncate(9 + 8000);
-        let frame = LargeFrame::start(header(&buf), &mut buf, || len / 2 - 8000);
+        let (frame, _) = started(len, 8000, len / 2 - 8000);
         assert!(matches!(frame.body, Body::Pooled(_)));
         assert_eq!(frame.capacity(), len);
         assert_eq!(frame.placement, Placement::Settled);
